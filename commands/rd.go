@@ -1,0 +1,646 @@
+package commands
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"gocrash/vmcore"
+)
+
+// rd displays memory exactly as crash 8.0.6 does (memory.c cmd_rd() and
+// display_memory(), read for the layout facts below; no code was taken).
+//
+//   - a line is the address right-justified in 16 hex digits, ":  ", then
+//     the values, each followed by one space; 2 values per line for 64-bit,
+//     4 for 32-bit, 8 for 16-bit, 16 for 8-bit;
+//   - in hexadecimal, unless -s or -x, the line ends with two spaces and
+//     the bytes as ASCII ('.' for bytes outside 0x20..0x7e); the last line
+//     is padded so that its ASCII column lines up (column 53 for 64-bit,
+//     55 for 32-bit, 59 for 16-bit, 67 for 8-bit);
+//   - -d prints 64-bit values as %15ld, 32-bit as %12d, 16 as %5d, 8 as %3d,
+//     -D as %20lu, %12u, %5u, %3u; 16- and 8-bit values are never negative
+//     (crash passes them promoted to int);
+//   - -s replaces a 64-bit value that falls inside the kernel's symbol range
+//     by "symbol+offset" (decimal offset), left-justified in 16 columns;
+//   - -a prints runs of printable bytes, 60 per line, each line starting
+//     with its address; without a count it stops at the first unprintable
+//     byte, with one every unprintable byte ends the line;
+//   - memory is read one item at a time, and the first unreadable item ends
+//     the command with crash's readmem() message, after what was printed.
+
+const rdHelp = `  This command displays the contents of memory, with the output formatted
+  in several different manners.  The starting address may be entered either
+  symbolically or by address.  The default output size is the size of a long
+  data type, and the default output format is hexadecimal.  When hexadecimal
+  output is used, the output will be accompanied by an ASCII translation.
+
+       -p  address argument is a physical address.
+       -u  address argument is a user virtual address (of the current
+           context, the panic task by default).
+       -d  display output in signed decimal format (default is hexadecimal).
+       -D  display output in unsigned decimal format (default is hexadecimal).
+       -s  displays output symbolically when appropriate.
+       -x  do not display ASCII translation at end of each line.
+       -8  display output in 8-bit values.
+      -16  display output in 16-bit values.
+      -32  display output in 32-bit values.
+      -64  display output in 64-bit values (the default).
+       -a  display output in ASCII characters if the memory contains printable
+           ASCII characters; if no count argument is entered, stop at the first
+           non-printable character.
+       -N  display output in network byte order (only valid for 16- and 32-bit
+           values)
+       -R  display memory in reverse order; memory will be displayed up to and
+           including the address argument, requiring the count argument to be
+           greater than 1 in order to display memory before the specified
+           address.
+  -o offs  offset the starting address by offs.
+  -e addr  display memory until reaching specified ending hexadecimal address.
+  -r file  dumps raw data to the specified output file; the number of bytes that
+           are copied to the file must be specified either by a count argument
+           or by the -e option.
+  address  starting hexadecimal address (a bare number is hexadecimal), or
+           "(expression)", or symbol+offset.
+   symbol  symbol of starting address to read.
+    count  number of memory locations to display; if entered, it must be the
+           last argument on the command line; if not entered, the count defaults
+           to 1, or unlimited for -a; when used with the -r option, it is the
+           number of bytes to be written to the file.
+
+EXAMPLES
+  Display the kernel's version string:
+
+    crash> rd -a linux_banner
+
+  Display jiffies and the three longs after it:
+
+    crash> rd -64 jiffies 4
+
+  The same memory as bytes, and symbolically:
+
+    crash> rd -8 jiffies 32
+    crash> rd -s jiffies 4
+
+  Find what is at a physical address:
+
+    crash> rd -p 1000 8`
+
+// The display flags, named after crash's so the option interplay (the
+// order of -s and -32 matters, -d and -D combine) follows the same rules.
+const (
+	rdHex = 1 << iota
+	rdDec
+	rdUdec
+	rdSymbolic
+	rdNoASCII
+	rdNetEndian
+	rdASCIIEndline
+)
+
+// rdMode is the item size, or ascii (-a) / raw (-r).
+type rdMode int
+
+const (
+	rd64 rdMode = iota
+	rd32
+	rd16
+	rd8
+	rdASCII
+	rdRaw
+)
+
+func (m rdMode) size() int {
+	switch m {
+	case rd64:
+		return 8
+	case rd32:
+		return 4
+	case rd16:
+		return 2
+	}
+	return 1
+}
+
+func (m rdMode) perLine() int {
+	switch m {
+	case rd64:
+		return 2
+	case rd32:
+		return 4
+	case rd16:
+		return 8
+	case rd8:
+		return 16
+	}
+	return 60
+}
+
+// asciiStart is crash's ASCII_START_n with VADDR_PRLEN 16.
+func (m rdMode) asciiStart() int {
+	switch m {
+	case rd64:
+		return 37 + 16
+	case rd32:
+		return 39 + 16
+	case rd16:
+		return 43 + 16
+	}
+	return 51 + 16
+}
+
+// asciiUnlimited is crash's count for -a without a count.
+const asciiUnlimited = math.MaxInt64
+
+// memType is crash's KVADDR / UVADDR / PHYSADDR.
+type memType int
+
+const (
+	kvaddr memType = iota
+	uvaddr
+	physaddr
+)
+
+func (t memType) String() string {
+	switch t {
+	case uvaddr:
+		return "UVADDR"
+	case physaddr:
+		return "PHYSADDR"
+	}
+	return "KVADDR"
+}
+
+// space is crash's memtype_string(memtype, 0).
+func (t memType) space() string {
+	switch t {
+	case uvaddr:
+		return "user virtual"
+	case physaddr:
+		return "physical"
+	}
+	return "kernel virtual"
+}
+
+// rdRequest is one parsed rd command.
+type rdRequest struct {
+	mode  rdMode
+	flag  int
+	mem   memType
+	addr  uint64
+	count int64
+}
+
+// ReadFunc reads len(p) bytes at addr or fails with a *vmcore.AddrError.
+type ReadFunc func(p []byte, addr uint64) error
+
+// MemReadError is a failed read in crash's words: "seek error: kernel
+// virtual address: ffffffffdeadbeef  type: "64-bit KVADDR"".
+type MemReadError struct {
+	Kind     string // "seek error", "read error", "page excluded", "invalid kernel virtual address", ...
+	Space    string // "kernel virtual", ...; empty for the "invalid ..." kinds
+	Addr     uint64
+	ReadType string
+	Err      error // the underlying error, for errors.Is and the detail line
+}
+
+func (e *MemReadError) Error() string {
+	if e.Space == "" {
+		return fmt.Sprintf("%s: %x  type: \"%s\"", e.Kind, e.Addr, e.ReadType)
+	}
+	return fmt.Sprintf("%s: %s address: %x  type: \"%s\"", e.Kind, e.Space, e.Addr, e.ReadType)
+}
+
+func (e *MemReadError) Unwrap() error { return e.Err }
+
+// classifyReadError maps a reader's error onto crash's readmem() message
+// kinds: a translation failure is "invalid kernel virtual address"; memory
+// the dump does not hold is a "read error" in an ELF dump (netdump.c: no
+// PT_LOAD holds it) and a "seek error" in a kdump-compressed one
+// (diskdump.c: not RAM or beyond max_mapnr); a filtered page is "page
+// excluded" in a kdump-compressed dump; anything else reads as a read error.
+func classifyReadError(err error, t memType, addr uint64, readType string, format vmcore.Format) *MemReadError {
+	e := &MemReadError{Kind: "read error", Space: t.space(), Addr: addr, ReadType: readType, Err: err}
+	var ae *vmcore.AddrError
+	if errors.As(err, &ae) {
+		e.Addr = ae.Addr
+		if ae.Space != t.space() {
+			// A failure on the physical side of a virtual read is
+			// reported at the virtual address, as crash does.
+			e.Addr = addr
+		}
+	}
+	kdump := format == vmcore.FormatKdump
+	switch {
+	case errors.Is(err, vmcore.ErrBadAddress):
+		e.Kind, e.Space = "invalid "+t.space()+" address", ""
+	case errors.Is(err, vmcore.ErrExcluded):
+		if kdump {
+			e.Kind = "page excluded"
+		}
+	case errors.Is(err, vmcore.ErrNotInDump):
+		if kdump {
+			e.Kind = "seek error"
+		}
+	}
+	return e
+}
+
+// parseRd reads rd's options the way crash's getopt string
+// "Raxme:r:pfudDusSNo:81:3:6:" does.
+func parseRd(s *Session, args []string) (req rdRequest, reverse bool, endAddr uint64, rawFile string, err error) {
+	req.mode = rd64
+	req.flag = rdHex
+	req.mem = kvaddr
+	req.count = -1
+	var offset uint64
+	var showOffset bool
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break
+		}
+		// Options may be grouped ("-8x"); an option taking an argument
+		// takes the rest of the word or the next word.
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			optArg := func() (string, error) {
+				if j+1 < len(a) {
+					v := a[j+1:]
+					j = len(a)
+					return v, nil
+				}
+				if i+1 < len(args) {
+					i++
+					j = len(a)
+					return args[i], nil
+				}
+				return "", usageErr("rd", "option requires an argument -- '%c'", c)
+			}
+			switch c {
+			case 'R':
+				reverse = true
+			case 'a':
+				req.mode = rdASCII
+			case '8':
+				req.mode = rd8
+			case '1', '3', '6':
+				v, e := optArg()
+				if e != nil {
+					return req, false, 0, "", e
+				}
+				want := map[byte]string{'1': "6", '3': "2", '6': "4"}[c]
+				if v != want {
+					return req, false, 0, "", usageErr("rd", "invalid option: %c%s", c, v)
+				}
+				req.mode = map[byte]rdMode{'1': rd16, '3': rd32, '6': rd64}[c]
+			case 'e':
+				v, e := optArg()
+				if e != nil {
+					return req, false, 0, "", e
+				}
+				if endAddr, err = parseHex(v); err != nil {
+					return req, false, 0, "", err
+				}
+			case 'r':
+				v, e := optArg()
+				if e != nil {
+					return req, false, 0, "", e
+				}
+				req.mode, rawFile = rdRaw, v
+			case 's':
+				if req.mode != rd64 {
+					return req, false, 0, "", usageErr("rd", "-%c option is only allowed with 64-bit display", c)
+				}
+				req.flag |= rdSymbolic
+			case 'o':
+				v, e := optArg()
+				if e != nil {
+					return req, false, 0, "", e
+				}
+				if offset, err = ParseNumber(v); err != nil {
+					return req, false, 0, "", err
+				}
+				showOffset = true
+			case 'p':
+				req.mem = physaddr
+			case 'u':
+				req.mem = uvaddr
+			case 'd':
+				req.flag &^= rdHex | rdDec
+				req.flag |= rdDec
+			case 'D':
+				req.flag &^= rdHex | rdUdec
+				req.flag |= rdUdec
+			case 'm':
+				return req, false, 0, "", errors.New("-m option only applies to xen architecture")
+			case 'x':
+				req.flag |= rdNoASCII
+			case 'N':
+				req.flag |= rdNetEndian
+			default:
+				return req, false, 0, "", usageErr("rd", "invalid option -- '%c'", c)
+			}
+		}
+	}
+	args = args[i:]
+	if len(args) == 0 {
+		return req, false, 0, "", &UsageError{Cmd: "rd"}
+	}
+	if req.addr, err = EvalAddress(args[0], s.lookupFunc()); err != nil {
+		return req, false, 0, "", err
+	}
+	if showOffset {
+		req.addr += offset
+	}
+	if len(args) > 1 {
+		n, err := ParseNumber(args[1])
+		if err != nil {
+			return req, false, 0, "", err
+		}
+		req.count = int64(n)
+		if req.count < 0 || n > math.MaxInt64/8 {
+			return req, false, 0, "", fmt.Errorf("invalid count request: %d", req.count)
+		}
+	}
+	if len(args) > 2 {
+		return req, false, 0, "", &UsageError{Cmd: "rd"}
+	}
+	return req, reverse, endAddr, rawFile, nil
+}
+
+func runRd(s *Session, args []string, w io.Writer) error {
+	req, reverse, endAddr, rawFile, err := parseRd(s, args)
+	if err != nil {
+		var nf *SymbolNotFoundError
+		if errors.As(err, &nf) {
+			return s.symbolNotFound(w, nf.Name)
+		}
+		return err
+	}
+	if req.count == -1 {
+		if endAddr != 0 {
+			if endAddr <= req.addr {
+				return fmt.Errorf("invalid ending address: %x", endAddr)
+			}
+			bcnt := int64(endAddr - req.addr)
+			req.count = bcnt / int64(req.mode.size())
+			if bcnt == 0 {
+				req.count = 1
+			}
+		} else {
+			if req.mode == rdRaw {
+				return errors.New("-r option requires either a count argument or the -e option")
+			}
+			req.count = 1
+			if req.mode == rdASCII {
+				req.count = asciiUnlimited
+			}
+		}
+	} else if endAddr != 0 {
+		fmt.Fprintf(w, "WARNING: ending address ignored when count is specified\n")
+	}
+	if req.flag&rdHex != 0 && req.flag&(rdSymbolic|rdNoASCII) == 0 && req.mode != rdASCII {
+		req.flag |= rdASCIIEndline
+	}
+	if req.mem == kvaddr && req.addr < s.pageOffset() {
+		req.mem = uvaddr
+	}
+	if reverse {
+		if req.count == 0 {
+			req.count = 1
+		}
+		if req.count > 1 {
+			req.addr -= uint64((req.count - 1) * int64(req.mode.size()))
+		}
+	}
+	read, err := s.reader(req.mem)
+	if err != nil {
+		return err
+	}
+	format := s.dumpFormat()
+	if req.mode == rdRaw {
+		return rdRawToFile(s, req, rawFile, read, format, w)
+	}
+	var sym Symbolizer
+	if req.flag&rdSymbolic != 0 {
+		sym = s.symbolizer()
+	}
+	return displayMemory(w, req, read, sym, format)
+}
+
+// Symbolizer names a value for rd -s: "symbol" or "symbol+off", or "".
+type Symbolizer func(v uint64) string
+
+// displayMemory is display_memory() for the item modes and -a.
+func displayMemory(w io.Writer, req rdRequest, read ReadFunc, sym Symbolizer, format vmcore.Format) error {
+	if req.count <= 0 {
+		return fmt.Errorf("invalid count request: %d", req.count)
+	}
+	size := req.mode.size()
+	readType := fmt.Sprintf("%d-bit %s", size*8, req.mem)
+	if req.mode == rdASCII {
+		readType = "ascii"
+	}
+	var (
+		out      strings.Builder
+		hexchars []byte
+		linelen  int
+		perLine  = req.mode.perLine()
+		addr     = req.addr
+		buf      [8]byte
+		a        int64 // printable run position (-a)
+		shown    int64
+	)
+	flush := func() {
+		io.WriteString(w, out.String())
+		out.Reset()
+	}
+	for i := int64(0); i < req.count; i++ {
+		p := buf[:size]
+		if err := readItem(read, p, addr); err != nil {
+			flush()
+			var me *MemReadError
+			if errors.As(err, &me) {
+				me.ReadType = readType
+				return me
+			}
+			return classifyReadError(err, req.mem, addr, readType, format)
+		}
+		if req.mode != rdASCII && i%int64(perLine) == 0 {
+			if i != 0 {
+				if req.flag&rdASCIIEndline != 0 {
+					out.WriteString("  ")
+					out.Write(hexchars)
+				}
+				out.WriteString("\n")
+				if out.Len() > 1<<16 {
+					flush()
+				}
+			}
+			fmt.Fprintf(&out, "%16x:  ", addr)
+			hexchars = hexchars[:0]
+			linelen = 16 + 3
+		}
+		switch req.mode {
+		case rd64:
+			v := binary.LittleEndian.Uint64(p)
+			if req.flag&rdSymbolic != 0 && req.flag&rdHex != 0 && sym != nil {
+				if name := sym(v); name != "" {
+					fmt.Fprintf(&out, "%-16s ", name)
+					linelen += len(name) + 1
+					break
+				}
+			}
+			switch {
+			case req.flag&rdHex != 0:
+				fmt.Fprintf(&out, "%016x ", v)
+				linelen += 17
+			case req.flag&rdDec != 0:
+				fmt.Fprintf(&out, "%15d ", int64(v))
+			case req.flag&rdUdec != 0:
+				fmt.Fprintf(&out, "%20d ", v)
+			}
+		case rd32:
+			v := binary.LittleEndian.Uint32(p)
+			if req.flag&rdNetEndian != 0 {
+				v = binary.BigEndian.Uint32(p)
+				binary.LittleEndian.PutUint32(p, v)
+			}
+			switch {
+			case req.flag&rdHex != 0:
+				fmt.Fprintf(&out, "%08x ", v)
+				linelen += 9
+			case req.flag&rdDec != 0:
+				fmt.Fprintf(&out, "%12d ", int32(v))
+			case req.flag&rdUdec != 0:
+				fmt.Fprintf(&out, "%12d ", v)
+			}
+		case rd16:
+			v := binary.LittleEndian.Uint16(p)
+			if req.flag&rdNetEndian != 0 {
+				v = binary.BigEndian.Uint16(p)
+				binary.LittleEndian.PutUint16(p, v)
+			}
+			switch {
+			case req.flag&rdHex != 0:
+				fmt.Fprintf(&out, "%04x ", v)
+				linelen += 5
+			case req.flag&(rdDec|rdUdec) != 0:
+				fmt.Fprintf(&out, "%5d ", v)
+			}
+		case rd8:
+			switch {
+			case req.flag&rdHex != 0:
+				fmt.Fprintf(&out, "%02x ", p[0])
+				linelen += 3
+			case req.flag&(rdDec|rdUdec) != 0:
+				fmt.Fprintf(&out, "%3d ", p[0])
+			}
+		case rdASCII:
+			c := p[0]
+			if c >= 0x20 && c < 0x7f { // isprint in the C locale
+				if a%int64(perLine) == 0 {
+					if shown != 0 && i != 0 {
+						out.WriteString("\n")
+					}
+					fmt.Fprintf(&out, "%16x:  ", addr)
+				}
+				out.WriteByte(c)
+				shown++
+				a++
+			} else {
+				if req.count == asciiUnlimited {
+					flush()
+					return nil
+				}
+				a = 0
+			}
+		}
+		if req.flag&rdHex != 0 && req.mode != rdASCII {
+			for _, c := range p {
+				if c >= 0x20 && c < 0x7f {
+					hexchars = append(hexchars, c)
+				} else {
+					hexchars = append(hexchars, '.')
+				}
+			}
+		}
+		addr += uint64(size)
+	}
+	if req.flag&rdASCIIEndline != 0 && len(hexchars) > 0 {
+		if pad := req.mode.asciiStart() - linelen; pad > 0 {
+			out.WriteString(strings.Repeat(" ", pad))
+		}
+		out.WriteString("  ")
+		out.Write(hexchars)
+	}
+	out.WriteString("\n")
+	flush()
+	return nil
+}
+
+// readItem reads one item, in pieces where it crosses a page boundary, so
+// that a failure names the address of the piece that failed (as readmem()
+// does).
+func readItem(read ReadFunc, p []byte, addr uint64) error {
+	for len(p) > 0 {
+		n := len(p)
+		if room := 4096 - int(addr&4095); n > room {
+			n = room
+		}
+		if err := read(p[:n], addr); err != nil {
+			var ae *vmcore.AddrError
+			if errors.As(err, &ae) {
+				return err
+			}
+			return &vmcore.AddrError{Addr: addr, Err: err}
+		}
+		p, addr = p[n:], addr+uint64(n)
+	}
+	return nil
+}
+
+// rdRawToFile is rd -r: count bytes copied to a file.
+func rdRawToFile(s *Session, req rdRequest, path string, read ReadFunc, format vmcore.Format, w io.Writer) error {
+	if req.count <= 0 {
+		return fmt.Errorf("invalid count request: %d", req.count)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot open output file: %s", path)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for done := int64(0); done < req.count; {
+		n := int64(len(buf))
+		if room := int64(4096 - (req.addr+uint64(done))&4095); n > room {
+			n = room
+		}
+		if rest := req.count - done; n > rest {
+			n = rest
+		}
+		at := req.addr + uint64(done)
+		if err := read(buf[:n], at); err != nil {
+			return classifyReadError(err, req.mem, at, "raw dump to file", format)
+		}
+		if _, err := f.Write(buf[:n]); err != nil {
+			return fmt.Errorf("cannot write to: %s", path)
+		}
+		done += n
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write to: %s", path)
+	}
+	fmt.Fprintf(w, "%d bytes copied from 0x%x to %s\n", req.count, req.addr, path)
+	return nil
+}

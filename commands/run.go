@@ -1,0 +1,158 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// ErrNotFound is returned by Run for a word that names no command.
+var ErrNotFound = errors.New("command not found")
+
+// UsageError says a command was called with arguments it does not take;
+// Run turns it into crash's "Usage:" block.
+type UsageError struct {
+	Cmd    string
+	Reason string // optional first line, e.g. "invalid option: -q"
+}
+
+func (e *UsageError) Error() string {
+	if e.Reason != "" {
+		return e.Reason
+	}
+	return "usage"
+}
+
+func usageErr(cmd string, format string, a ...any) error {
+	return &UsageError{Cmd: cmd, Reason: fmt.Sprintf(format, a...)}
+}
+
+// CommandError is what Run returns when a command failed: the command name
+// and its error, printed as crash does ("rd: seek error: ...").
+type CommandError struct {
+	Cmd string
+	Err error
+}
+
+func (e *CommandError) Error() string { return e.Cmd + ": " + e.Err.Error() }
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// Run runs one command line (no pipes or redirections: the shell has
+// already taken those off). A usage error is printed on w the way crash
+// prints it and also returned; a panic inside the command is recovered and
+// returned as one line, so that one bad command never ends the session.
+func Run(s *Session, line string, w io.Writer) (err error) {
+	args, err := SplitArgs(line)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	name := args[0]
+	c, ok := Lookup(name)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			// The stack goes nowhere but a debug build's stderr would
+			// drown the one line the user needs; keep the top frame.
+			where := firstFrame(debug.Stack())
+			err = &CommandError{Cmd: c.Name, Err: fmt.Errorf("internal error: %v%s", r, where)}
+		}
+	}()
+	if err := c.Run(s, args[1:], w); err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			if ue.Reason != "" && ue.Reason != "usage" {
+				fmt.Fprintf(w, "%s: %s\n", c.Name, ue.Reason)
+			}
+			fmt.Fprintf(w, "Usage:\n  %s\nEnter \"help %s\" for details.\n", c.Usage, c.Name)
+			return &CommandError{Cmd: c.Name, Err: err}
+		}
+		var ce *CommandError
+		if errors.As(err, &ce) {
+			return err
+		}
+		return &CommandError{Cmd: c.Name, Err: err}
+	}
+	return nil
+}
+
+// firstFrame picks the innermost gocrash frame out of a panic stack, as
+// " (at file.go:123)".
+func firstFrame(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	seenPanic := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") {
+			seenPanic = true
+			continue
+		}
+		if seenPanic && strings.HasPrefix(l, "gocrash/") && i+1 < len(lines) {
+			loc := strings.TrimSpace(lines[i+1])
+			if j := strings.LastIndexByte(loc, '/'); j >= 0 {
+				loc = loc[j+1:]
+			}
+			if j := strings.IndexByte(loc, ' '); j >= 0 {
+				loc = loc[:j]
+			}
+			return " (at " + loc + ")"
+		}
+	}
+	return ""
+}
+
+// SplitArgs splits a command line into words the way crash's parse_line
+// and a shell agree on: white space separates words; single or double
+// quotes group words and are removed; a backslash escapes the next
+// character outside single quotes.
+func SplitArgs(line string) ([]string, error) {
+	var (
+		args  []string
+		cur   strings.Builder
+		inArg bool
+		quote rune
+	)
+	rs := []rune(line)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else if r == '\\' && quote == '"' && i+1 < len(rs) && (rs[i+1] == '"' || rs[i+1] == '\\') {
+				i++
+				cur.WriteRune(rs[i])
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote = r
+			inArg = true
+		case r == '\\' && i+1 < len(rs):
+			i++
+			cur.WriteRune(rs[i])
+			inArg = true
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(r)
+			inArg = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c quote in: %s", quote, line)
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	return args, nil
+}

@@ -1,0 +1,200 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Command is one entry of the command table: everything the shell needs to
+// run it, complete its options and explain it (Delve's pkg/terminal keeps
+// the help next to the command the same way).
+type Command struct {
+	Name    string
+	Aliases []string
+	Usage   string // synopsis, starting with the name, as in crash's "help CMD"
+	Summary string // one line, crash's NAME line
+	Help    string // description and examples, crash's DESCRIPTION section
+	Options []string
+	Run     func(s *Session, args []string, w io.Writer) error
+}
+
+// The table. This file holds the core commands; other commands/*.go files
+// add theirs with register from an init function, so that every command
+// keeps its help text next to its code without everyone editing one list.
+var (
+	tableMu sync.Mutex
+	table   []Command
+	byName  map[string]int
+)
+
+func init() {
+	register(Command{
+		Name:    "help",
+		Usage:   "help [command ...]",
+		Summary: "get help",
+		Help: `  When entered with no argument, a list of all currently available commands
+  is displayed.  If one or more commands are entered as arguments, the help
+  page of each is displayed.
+
+EXAMPLES
+  List the commands:
+
+    crash> help
+
+  Show how to use rd:
+
+    crash> help rd`,
+		Run: runHelp,
+	})
+	register(Command{
+		Name:    "rd",
+		Usage:   "rd [-adDsSupxN][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol] [count]",
+		Summary: "read memory",
+		Help:    rdHelp,
+		Options: []string{"-a", "-d", "-D", "-s", "-S", "-u", "-p", "-x", "-N", "-R", "-8", "-16", "-32", "-64", "-o", "-e", "-r"},
+		Run:     runRd,
+	})
+	register(Command{
+		Name:    "sys",
+		Usage:   "sys",
+		Summary: "system data",
+		Help: `  This command displays system-specific data: the vmlinux and dump file
+  used, the number of cpus, the time of the crash, the uptime, the load
+  average, the number of tasks, the kernel's utsname, the cpu speed, the
+  amount of memory and the panic message.
+
+EXAMPLES
+  Display essential system information:
+
+    crash> sys
+          KERNEL: vmlinux
+        DUMPFILE: vmcore  [PARTIAL DUMP]
+            CPUS: 2
+            DATE: Mon Jan  5 10:11:12 UTC 2026
+          UPTIME: 00:00:41
+    LOAD AVERAGE: 0.29, 0.08, 0.03
+           TASKS: 96
+        NODENAME: debian
+         RELEASE: 6.1.0
+         VERSION: #1 SMP PREEMPT_DYNAMIC Debian 6.1.0
+         MACHINE: x86_64  (2995 Mhz)
+          MEMORY: 511.5 MB
+           PANIC: "Kernel panic - not syncing: sysrq triggered crash"`,
+		Run: runSys,
+	})
+	register(Command{
+		Name:    "eval",
+		Usage:   "eval [-l] (expression) | value",
+		Summary: "evaluate",
+		Help: `  This command evaluates an expression or a value and shows the result in
+  hexadecimal, decimal, octal and binary.  The expression is one operation,
+  a OP b, with OP one of + - & | ^ * / % << >> or # (power); an operand is
+  a symbol or a number.  Inside an expression a number made only of digits
+  is decimal and any other number is hexadecimal; k, m or g multiply it by
+  1K, 1M or 1G.  (Address arguments of the other commands, such as rd's,
+  are hexadecimal when they are bare numbers, as in crash.)
+
+EXAMPLES
+  Where is the 16th byte after jiffies:
+
+    crash> eval jiffies+0x10
+
+  Crash's form, with a decimal operand:
+
+    crash> eval (jiffies+16)`,
+		Run: runEval,
+	})
+}
+
+// register adds a command to the table; a duplicate name is a programming
+// error caught by the table test.
+func register(c Command) {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	if byName == nil {
+		byName = make(map[string]int)
+	}
+	table = append(table, c)
+	i := len(table) - 1
+	for _, n := range append([]string{c.Name}, c.Aliases...) {
+		if _, dup := byName[n]; !dup {
+			byName[n] = i
+		}
+	}
+}
+
+// Table returns the commands sorted by name.
+func Table() []Command {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	out := append([]Command(nil), table...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup finds a command by name or alias.
+func Lookup(name string) (*Command, bool) {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	i, ok := byName[name]
+	if !ok {
+		return nil, false
+	}
+	c := table[i]
+	return &c, true
+}
+
+// helpColumns is crash's HELP_COLUMNS: the command list is printed in
+// columns of 15 characters, filled top to bottom.
+const helpColumns = 5
+
+func runHelp(s *Session, args []string, w io.Writer) error {
+	if len(args) == 0 {
+		WriteHelpList(w)
+		return nil
+	}
+	for _, name := range args {
+		c, ok := Lookup(name)
+		if !ok {
+			fmt.Fprintf(w, "No help data for \"%s\" is available.\n", name)
+			continue
+		}
+		WriteHelp(w, c)
+	}
+	return nil
+}
+
+// WriteHelpList prints the command names in crash's "help" layout.
+func WriteHelpList(w io.Writer) {
+	cmds := Table()
+	names := make([]string, 0, len(cmds)+4)
+	for _, c := range cmds {
+		names = append(names, c.Name)
+	}
+	// The shell's own words, so the list shows everything one can type.
+	names = append(names, "q", "exit")
+	sort.Strings(names)
+	rows := (len(names) + helpColumns - 1) / helpColumns
+	var b strings.Builder
+	b.WriteString("\n")
+	for r := 0; r < rows; r++ {
+		for i := r; i < len(names); i += rows {
+			fmt.Fprintf(&b, "%-15s", names[i])
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nFor help on any command above, enter \"help <command>\".\n")
+	b.WriteString("Output may be piped (cmd | shell command) or redirected (cmd > file, cmd >> file);\n")
+	b.WriteString("\"!command\" runs a shell command.\n\n")
+	io.WriteString(w, b.String())
+}
+
+// WriteHelp prints one command's page in crash's NAME/SYNOPSIS/DESCRIPTION
+// layout.
+func WriteHelp(w io.Writer, c *Command) {
+	fmt.Fprintf(w, "\nNAME\n  %s - %s\n\nSYNOPSIS\n  %s\n\nDESCRIPTION\n%s\n\n",
+		c.Name, c.Summary, c.Usage, strings.TrimRight(c.Help, "\n"))
+}

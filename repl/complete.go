@@ -1,0 +1,129 @@
+package repl
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"gocrash/commands"
+)
+
+// maxCandidates bounds a completion list: a one-letter symbol prefix can
+// match tens of thousands of kernel symbols.
+const maxCandidates = 400
+
+// Completer completes command names in the first word, a command's
+// options after '-', command names after "help", and kernel symbols
+// elsewhere. It satisfies readline.AutoCompleter.
+type Completer struct {
+	Session *commands.Session
+
+	once    sync.Once
+	symbols []string // sorted, unique
+}
+
+func (c *Completer) symbolNames() []string {
+	c.once.Do(func() {
+		if c.Session == nil || c.Session.Vmlinux == nil {
+			return
+		}
+		syms := c.Session.Vmlinux.Symbols()
+		names := make([]string, 0, len(syms))
+		for _, s := range syms {
+			names = append(names, s.Name)
+		}
+		sort.Strings(names)
+		out := names[:0]
+		for i, n := range names {
+			if n != "" && (i == 0 || n != names[i-1]) {
+				out = append(out, n)
+			}
+		}
+		c.symbols = out
+	})
+	return c.symbols
+}
+
+// Do returns the suffixes that complete the word before pos, and that
+// word's length (readline's contract).
+func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
+	if pos > len(line) {
+		pos = len(line)
+	}
+	before := string(line[:pos])
+	start := strings.LastIndexAny(before, " \t") + 1
+	word := before[start:]
+	first := strings.TrimSpace(before[:start]) == ""
+	// After a pipe or a redirection the shell or a file name follows.
+	if strings.ContainsAny(before[:start], "|>") || strings.HasPrefix(strings.TrimSpace(before), "!") {
+		return nil, 0
+	}
+	var cands []string
+	switch {
+	case first:
+		cands = c.commandNames(word)
+	default:
+		cmd := strings.Fields(before)[0]
+		switch {
+		case cmd == "help":
+			cands = c.commandNames(word)
+		case strings.HasPrefix(word, "-"):
+			if cm, ok := commands.Lookup(cmd); ok {
+				for _, o := range cm.Options {
+					if strings.HasPrefix(o, word) {
+						cands = append(cands, o)
+					}
+				}
+			}
+		default:
+			cands = c.symbolsWithPrefix(word)
+		}
+	}
+	out := make([][]rune, 0, len(cands))
+	for _, s := range cands {
+		suffix := s[len(word):]
+		if len(cands) == 1 {
+			suffix += " "
+		}
+		out = append(out, []rune(suffix))
+	}
+	return out, len([]rune(word))
+}
+
+func (c *Completer) commandNames(prefix string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if strings.HasPrefix(n, prefix) && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, cm := range commands.Table() {
+		add(cm.Name)
+		for _, a := range cm.Aliases {
+			add(a)
+		}
+	}
+	for _, n := range []string{"q", "quit", "exit"} {
+		add(n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Completer) symbolsWithPrefix(prefix string) []string {
+	if prefix == "" {
+		return nil
+	}
+	names := c.symbolNames()
+	i := sort.SearchStrings(names, prefix)
+	var out []string
+	for ; i < len(names) && strings.HasPrefix(names[i], prefix); i++ {
+		if len(out) == maxCandidates {
+			break
+		}
+		out = append(out, names[i])
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+// Package repl is gocrash's shell: crash's prompt, pipes to the shell,
+// redirection, batch input, history and completion.
+package repl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"gocrash/commands"
+	"gocrash/vmcore"
+)
+
+// Prompt is crash's.
+const Prompt = "crash> "
+
+// A Shell runs command lines against one session.
+type Shell struct {
+	Session *commands.Session
+	Out     io.Writer // command output and, as in crash, error messages
+	Err     io.Writer // the shell's own trouble (history file, ...)
+	Stdin   io.Reader // for "!command"
+
+	// Echo prints "crash> LINE" before each batch command, as crash
+	// does for -i files and piped input unless -s is given.
+	Echo bool
+
+	failed      int
+	interrupted atomic.Bool
+}
+
+// New returns a shell writing to stdout.
+func New(s *commands.Session) *Shell {
+	return &Shell{Session: s, Out: os.Stdout, Err: os.Stderr, Stdin: os.Stdin}
+}
+
+// Failed is the number of command lines that failed so far.
+func (sh *Shell) Failed() int { return sh.failed }
+
+// Exec runs one input line. quit is true for q, quit and exit.
+func (sh *Shell) Exec(input string) (quit bool) {
+	l, err := ParseLine(input)
+	if err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: %v", progName, err))
+		return false
+	}
+	switch {
+	case l.WantQuit:
+		return true
+	case l.Comment, l.Command == "" && l.Shell == "":
+		return false
+	case l.Shell != "":
+		sh.runShell(l.Shell)
+		return false
+	}
+	switch {
+	case l.Pipe != "":
+		sh.runPiped(l)
+	case l.File != "":
+		sh.runRedirected(l)
+	default:
+		w := bufio.NewWriterSize(sh.Out, 64<<10)
+		sh.runCommand(l.Command, w, nil)
+		w.Flush()
+	}
+	return false
+}
+
+const progName = "gocrash"
+
+// runCommand runs a command writing to w; its error message goes to w
+// too (crash prints errors where the output goes) and, when redirected
+// to a file, also to also (crash shows them on the terminal as well).
+func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) {
+	ow := &outWriter{w: w, sh: sh}
+	err := commands.Run(sh.Session, line, ow)
+	if err == nil {
+		return
+	}
+	if errors.Is(err, errInterrupted) {
+		sh.failed++
+		io.WriteString(w, "\n")
+		return
+	}
+	if commands.Printed(err) {
+		sh.failed++
+		return
+	}
+	var msg string
+	if errors.Is(err, commands.ErrNotFound) {
+		fields := strings.Fields(line)
+		msg = fmt.Sprintf("%s: command not found: %s", progName, fields[0])
+	} else {
+		msg = err.Error()
+		if why := reason(err); why != "" {
+			msg += "\n" + why
+		}
+	}
+	sh.fail(w, msg)
+	if also != nil {
+		io.WriteString(also, msg+"\n")
+	}
+}
+
+// reason is the second line of a memory error: why the dump could not
+// give the bytes, which crash leaves to the reader to guess.
+func reason(err error) string {
+	var ae *vmcore.AddrError
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	why := ae.Err.Error()
+	switch {
+	case errors.Is(err, vmcore.ErrExcluded):
+		why = "the page was filtered out by makedumpfile (dump level)"
+	case errors.Is(err, vmcore.ErrNotInDump):
+		why = "the dump holds no memory there"
+	case errors.Is(err, vmcore.ErrTruncated):
+		why = "the dump file is truncated there"
+	case errors.Is(err, vmcore.ErrBadAddress):
+		why = "no page table maps the address"
+	}
+	if ae.Detail != "" {
+		why += ": " + ae.Detail
+	}
+	return "  (" + why + ")"
+}
+
+func (sh *Shell) fail(w io.Writer, msg string) {
+	sh.failed++
+	io.WriteString(w, strings.TrimRight(msg, "\n")+"\n")
+}
+
+// runPiped runs "cmd | pipeline": /bin/sh -c pipeline with the command's
+// output (and error message) on its stdin.
+func (sh *Shell) runPiped(l Line) {
+	c := exec.Command("/bin/sh", "-c", l.Pipe)
+	c.Stdout = sh.Out
+	c.Stderr = sh.Err
+	in, err := c.StdinPipe()
+	if err == nil {
+		err = c.Start()
+	}
+	if err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: cannot run %q: %v", progName, l.Pipe, err))
+		return
+	}
+	w := bufio.NewWriterSize(in, 64<<10)
+	sh.runCommand(l.Command, &pipeWriter{w: w}, nil)
+	w.Flush()
+	in.Close()
+	// The pipeline's own exit status (grep finding nothing) is not the
+	// command's failure.
+	c.Wait()
+}
+
+// pipeWriter swallows EPIPE: "cmd | head" closes the pipe early and the
+// command's remaining output has nowhere to go, which is no error.
+type pipeWriter struct {
+	w    *bufio.Writer
+	gone bool
+}
+
+func (p *pipeWriter) Write(b []byte) (int, error) {
+	if p.gone {
+		return len(b), nil
+	}
+	if _, err := p.w.Write(b); err != nil {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
+			p.gone = true
+			return len(b), nil
+		}
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// runRedirected runs "cmd > file" or "cmd >> file".
+func (sh *Shell) runRedirected(l Line) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if l.Append {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(l.File, flags, 0o644)
+	if err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: cannot open %s: %v", progName, l.File, err))
+		return
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	sh.runCommand(l.Command, w, sh.Out)
+	if err := w.Flush(); err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: writing %s: %v", progName, l.File, err))
+	}
+	if err := f.Close(); err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: writing %s: %v", progName, l.File, err))
+	}
+}
+
+// runShell runs "!command" with the terminal.
+func (sh *Shell) runShell(cmd string) {
+	if cmd == "" {
+		cmd = os.Getenv("SHELL")
+		if cmd == "" {
+			cmd = "/bin/sh"
+		}
+	}
+	c := exec.Command("/bin/sh", "-c", cmd)
+	c.Stdin, c.Stdout, c.Stderr = sh.Stdin, sh.Out, sh.Err
+	if err := c.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			sh.fail(sh.Out, fmt.Sprintf("%s: %v", progName, err))
+		}
+	}
+}
+
+// errInterrupted ends a command's output after ^C.
+var errInterrupted = errors.New("interrupted")
+
+// outWriter fails every write after an interrupt, so that a long command
+// stops at its next line of output.
+type outWriter struct {
+	w  io.Writer
+	sh *Shell
+}
+
+func (o *outWriter) Write(b []byte) (int, error) {
+	if o.sh.interrupted.Load() {
+		return 0, errInterrupted
+	}
+	return o.w.Write(b)
+}
+
+// RunBatch runs the lines of r until its end or a quit command; quit
+// reports the latter.
+func (sh *Shell) RunBatch(r io.Reader) (quit bool) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		t := strings.TrimSpace(line)
+		if sh.Echo && t != "" && !strings.HasPrefix(t, "#") {
+			fmt.Fprintf(sh.Out, "%s%s\n", Prompt, t)
+		}
+		if sh.Exec(line) {
+			return true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: reading input: %v", progName, err))
+	}
+	return false
+}

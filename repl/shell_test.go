@@ -1,0 +1,156 @@
+package repl
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestParseLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Line
+	}{
+		{"log | grep -i oom", Line{Command: "log", Pipe: "grep -i oom"}},
+		{"ps | grep '>'", Line{Command: "ps", Pipe: "grep '>'"}},
+		{"log | grep x > out", Line{Command: "log", Pipe: "grep x > out"}},
+		{`sym "a|b" 'c>d'`, Line{Command: `sym "a|b" 'c>d'`}},
+		{"eval (1 | 2)", Line{Command: "eval (1 | 2)"}},
+		{"rd (jiffies >> 2)", Line{Command: "rd (jiffies >> 2)"}},
+		{"rd jiffies > /tmp/x", Line{Command: "rd jiffies", File: "/tmp/x"}},
+		{"rd jiffies >> '/tmp/a b'", Line{Command: "rd jiffies", File: "/tmp/a b", Append: true}},
+		{"!ls -l", Line{Shell: "ls -l"}},
+		{"  # comment", Line{Comment: true}},
+		{"q", Line{Command: "q", WantQuit: true}},
+		{"exit", Line{Command: "exit", WantQuit: true}},
+		{"", Line{}},
+	} {
+		got, err := ParseLine(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseLine(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"| grep x", "log |", "rd x >", "rd x > a b", `sym "open`} {
+		if l, err := ParseLine(bad); err == nil {
+			t.Errorf("ParseLine(%q) = %+v, want an error", bad, l)
+		}
+	}
+}
+
+func newTestShell() (*Shell, *bytes.Buffer) {
+	var out bytes.Buffer
+	sh := New(nil)
+	sh.Out, sh.Err = &out, &out
+	return sh, &out
+}
+
+func TestPipe(t *testing.T) {
+	sh, out := newTestShell()
+	sh.Exec("help rd | grep -c '^NAME'")
+	if got := strings.TrimSpace(out.String()); got != "1" {
+		t.Errorf("help rd | grep -c '^NAME' printed %q, want 1", got)
+	}
+	// The pipeline reads everything the command wrote.
+	out.Reset()
+	sh.Exec("help rd | wc -l")
+	var direct bytes.Buffer
+	sh2, _ := newTestShell()
+	sh2.Out = &direct
+	sh2.Exec("help rd")
+	want := strings.Count(direct.String(), "\n")
+	if got := strings.TrimSpace(out.String()); got != strconv.Itoa(want) {
+		t.Errorf("help rd | wc -l = %s, want %d", got, want)
+	}
+	// A pipeline that stops reading early is no failure.
+	out.Reset()
+	sh.Exec("help rd | head -1")
+	if sh.Failed() != 0 {
+		t.Errorf("| head counted as a failure: %q", out.String())
+	}
+	// Errors go into the pipe, as in crash.
+	out.Reset()
+	sh.Exec("nosuchcommand | tr a-z A-Z")
+	if got := out.String(); got != "GOCRASH: COMMAND NOT FOUND: NOSUCHCOMMAND\n" {
+		t.Errorf("error through the pipe = %q", got)
+	}
+}
+
+func TestRedirect(t *testing.T) {
+	sh, out := newTestShell()
+	f := filepath.Join(t.TempDir(), "out.txt")
+	sh.Exec("help rd > " + f)
+	first, err := os.ReadFile(f)
+	if err != nil || !strings.Contains(string(first), "NAME\n  rd - read memory") || out.Len() != 0 {
+		t.Fatalf("help rd > file: file %q (%v), terminal %q", first, err, out.String())
+	}
+	sh.Exec("help sys >> " + f)
+	both, _ := os.ReadFile(f)
+	if !strings.HasPrefix(string(both), string(first)) || !strings.Contains(string(both[len(first):]), "NAME\n  sys - ") {
+		t.Errorf(">> did not append")
+	}
+	sh.Exec("help rd > " + f)
+	again, _ := os.ReadFile(f)
+	if !bytes.Equal(again, first) {
+		t.Errorf("> did not truncate")
+	}
+	// An error goes to the file and to the terminal.
+	sh.Exec("nosuchcommand > " + f)
+	inFile, _ := os.ReadFile(f)
+	if string(inFile) != "gocrash: command not found: nosuchcommand\n" || out.String() != string(inFile) {
+		t.Errorf("error with > file: file %q, terminal %q", inFile, out.String())
+	}
+	if sh.Failed() != 1 {
+		t.Errorf("Failed() = %d, want 1", sh.Failed())
+	}
+}
+
+func TestShellEscape(t *testing.T) {
+	sh, out := newTestShell()
+	sh.Exec("!echo hello")
+	if out.String() != "hello\n" {
+		t.Errorf("!echo hello printed %q", out.String())
+	}
+}
+
+func TestBatch(t *testing.T) {
+	sh, out := newTestShell()
+	sh.Echo = true
+	quit := sh.RunBatch(strings.NewReader("# a comment\nhelp rd | head -2\n\nnosuchcommand\nq\nhelp sys\n"))
+	if !quit {
+		t.Error("q did not end the batch")
+	}
+	want := "crash> help rd | head -2\n\nNAME\ncrash> nosuchcommand\ngocrash: command not found: nosuchcommand\ncrash> q\n"
+	if out.String() != want {
+		t.Errorf("batch output:\n%q\nwant\n%q", out.String(), want)
+	}
+	if sh.Failed() != 1 {
+		t.Errorf("Failed() = %d, want 1", sh.Failed())
+	}
+	// Silent (-s): only the outputs.
+	sh, out = newTestShell()
+	if sh.RunBatch(strings.NewReader("help rd | head -2\n")) {
+		t.Error("end of input reported as quit")
+	}
+	if out.String() != "\nNAME\n" {
+		t.Errorf("silent batch printed %q", out.String())
+	}
+}
+
+func TestComplete(t *testing.T) {
+	c := &Completer{}
+	cands, n := c.Do([]rune("sy"), 2)
+	if n != 2 || len(cands) != 1 || string(cands[0]) != "s " {
+		t.Errorf("complete %q = %q, %d", "sy", cands, n)
+	}
+	cands, n = c.Do([]rune("rd -6"), 5)
+	if n != 2 || len(cands) != 1 || string(cands[0]) != "4 " {
+		t.Errorf("complete %q = %q, %d", "rd -6", cands, n)
+	}
+	cands, _ = c.Do([]rune("help r"), 6)
+	if len(cands) != 1 || string(cands[0]) != "d " {
+		t.Errorf("complete %q = %q", "help r", cands)
+	}
+}
