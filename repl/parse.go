@@ -30,6 +30,9 @@ func ParseLine(line string) (Line, error) {
 		return Line{}, nil
 	case strings.HasPrefix(t, "#"):
 		return Line{Comment: true}, nil
+	case t == "!":
+		// A bare "!" starts an interactive shell.
+		return Line{Shell: "exec ${SHELL:-/bin/sh}"}, nil
 	case strings.HasPrefix(t, "!"):
 		return Line{Shell: strings.TrimSpace(t[1:])}, nil
 	}
@@ -74,7 +77,7 @@ func ParseLine(line string) (Line, error) {
 				if err != nil {
 					return Line{}, err
 				}
-				if len(words) != 1 {
+				if len(words) != 1 || words[0] == "" {
 					return Line{}, fmt.Errorf("one file name expected after '>': %s", strings.TrimSpace(rest))
 				}
 				l.File = words[0]

@@ -204,12 +204,6 @@ func (sh *Shell) runRedirected(l Line) {
 
 // runShell runs "!command" with the terminal.
 func (sh *Shell) runShell(cmd string) {
-	if cmd == "" {
-		cmd = os.Getenv("SHELL")
-		if cmd == "" {
-			cmd = "/bin/sh"
-		}
-	}
 	c := exec.Command("/bin/sh", "-c", cmd)
 	c.Stdin, c.Stdout, c.Stderr = sh.Stdin, sh.Out, sh.Err
 	if err := c.Run(); err != nil {

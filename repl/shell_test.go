@@ -154,3 +154,15 @@ func TestComplete(t *testing.T) {
 		t.Errorf("complete %q = %q", "help r", cands)
 	}
 }
+
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{"log | grep -i oom", "rd x >> 'a b'", "!ls", `sym "a|b"`, "eval (1 | 2) > f", "q", "((|", `">`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseLine(s)
+		if err == nil && l.Pipe == "" && l.File == "" && l.Shell == "" && !l.Comment && l.Command != strings.TrimSpace(s) {
+			t.Errorf("ParseLine(%q) lost text: %+v", s, l)
+		}
+	})
+}
