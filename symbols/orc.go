@@ -318,20 +318,20 @@ func (t *ORCTable) At(i int) (pc uint64, e ORCEntry) {
 // table's last entry would otherwise claim every address above it.
 func (t *ORCTable) SetTextRanges(r [][2]uint64) { t.ranges = r }
 
+func (t *ORCTable) inText(pc uint64) bool {
+	for _, r := range t.ranges {
+		if pc >= r[0] && pc < r[1] {
+			return true
+		}
+	}
+	return false
+}
+
 // Find returns the entry covering pc and the PC where that entry starts: the
 // rightmost entry whose PC is <= pc (__orc_find in unwind_orc.c).
 func (t *ORCTable) Find(pc uint64) (e ORCEntry, start uint64, ok bool) {
-	if len(t.ranges) > 0 {
-		in := false
-		for _, r := range t.ranges {
-			if pc >= r[0] && pc < r[1] {
-				in = true
-				break
-			}
-		}
-		if !in {
-			return ORCEntry{}, 0, false
-		}
+	if len(t.ranges) > 0 && !t.inText(pc) {
+		return ORCEntry{}, 0, false
 	}
 	// First index whose PC is > pc; the one before it is the answer.
 	i := sort.Search(t.n, func(i int) bool { return t.rawIP(t.index(i)) > pc })
@@ -403,31 +403,4 @@ func imageRelease(img KernelImage) string {
 		s = s[:i]
 	}
 	return s
-}
-
-// ModuleORC wraps a loaded module's ORC table read from kernel memory:
-// mod->arch.orc_unwind_ip, mod->arch.orc_unwind and mod->arch.num_orcs
-// (unwind_module_init sorted them in place at load time). [textLo, textHi)
-// is the module's text, outside of which the table does not answer.
-func ModuleORC(mem Memory, ipAddr, orcAddr uint64, n int, v ORCVersion, textLo, textHi uint64) (*ORCTable, error) {
-	if n <= 0 || n > 1<<22 {
-		return nil, fmt.Errorf("module ORC: implausible num_orcs %d", n)
-	}
-	ips := make([]byte, 4*n)
-	if err := mem.ReadVirt(ips, ipAddr); err != nil {
-		return nil, fmt.Errorf("module orc_unwind_ip at %#x: %w", ipAddr, err)
-	}
-	orcs := make([]byte, orcEntrySize*n)
-	if err := mem.ReadVirt(orcs, orcAddr); err != nil {
-		return nil, fmt.Errorf("module orc_unwind at %#x: %w", orcAddr, err)
-	}
-	t, err := ParseORC(ips, ipAddr, orcs, v)
-	if err != nil {
-		return nil, err
-	}
-	t.how = "module"
-	if textLo < textHi {
-		t.SetTextRanges([][2]uint64{{textLo, textHi}})
-	}
-	return t, nil
 }

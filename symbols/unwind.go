@@ -248,19 +248,13 @@ const DefaultMaxFrames = 256
 // ErrMaxFrames is returned (wrapped) when an unwind hits Options.MaxFrames.
 var ErrMaxFrames = errors.New("too many frames")
 
-type moduleTable struct {
-	name   string
-	lo, hi uint64
-	t      *ORCTable
-}
-
 // Unwinder unwinds kernel stacks of one kernel image. It is safe for
 // concurrent use after the AddModuleORC calls.
 type Unwinder struct {
 	img     KernelImage
 	orc     *ORCTable
 	orcErr  error
-	modules []moduleTable
+	modules []*ORCTable
 
 	cfiOnce sync.Once
 	cfi     *cfiTable
@@ -297,10 +291,13 @@ func (u *Unwinder) CFI() error {
 	return u.cfiErr
 }
 
-// AddModuleORC registers a loaded module's ORC table (see ModuleORC) for
-// its text [lo, hi). Not safe concurrently with Unwind.
-func (u *Unwinder) AddModuleORC(name string, lo, hi uint64, t *ORCTable) {
-	u.modules = append(u.modules, moduleTable{name: name, lo: lo, hi: hi, t: t})
+// AddModuleORC registers a loaded module's ORC table (ModuleORC,
+// ModuleORCFrom); it answers for the text ranges set on it. Not safe
+// concurrently with Unwind.
+func (u *Unwinder) AddModuleORC(t *ORCTable) {
+	if t != nil && len(t.ranges) > 0 {
+		u.modules = append(u.modules, t)
+	}
 }
 
 func (u *Unwinder) loadCFI() {
@@ -341,10 +338,8 @@ func (u *Unwinder) findORC(pc uint64) (ORCEntry, bool) {
 		}
 	}
 	for _, m := range u.modules {
-		if pc >= m.lo && pc < m.hi {
-			if e, _, ok := m.t.Find(pc); ok {
-				return e, true
-			}
+		if e, _, ok := m.Find(pc); ok {
+			return e, true
 		}
 	}
 	return ORCEntry{}, false
@@ -726,7 +721,7 @@ func (u *Unwinder) isText(pc uint64) bool {
 		return true
 	}
 	for _, m := range u.modules {
-		if pc >= m.lo && pc < m.hi {
+		if m.inText(pc) {
 			return true
 		}
 	}

@@ -161,3 +161,63 @@ func (u *Unwinder) scanFor(mem Memory, lo, hi uint64, fn string, bp uint64, opt 
 	}
 	return Start{}, false
 }
+
+// StackSizes reads THREAD_SIZE and IRQ_STACK_SIZE from DWARF: the sizes of
+// union thread_union (its stack[THREAD_SIZE/sizeof(long)]) and struct
+// irq_stack (char stack[IRQ_STACK_SIZE]); both grow with KASAN.
+func StackSizes(t *Types) (thread, irq uint64, err error) {
+	ts, err := t.SizeOf("thread_union")
+	if err != nil {
+		return 0, 0, err
+	}
+	is, err := t.SizeOf("irq_stack")
+	if err != nil {
+		return 0, 0, err
+	}
+	if ts <= 0 || is <= 0 || ts&4095 != 0 || is&4095 != 0 {
+		return 0, 0, fmt.Errorf("implausible stack sizes: thread_union %d, irq_stack %d", ts, is)
+	}
+	return uint64(ts), uint64(is), nil
+}
+
+// CPUStacks lists one CPU's IRQ stack and exception (IST) stacks. perCPU is
+// that CPU's __per_cpu_offset; the per-cpu variables are hardirq_stack_ptr
+// (pcpu_hot.hardirq_stack_ptr since 6.2) and cea_exception_stacks. A CPU
+// whose IRQ stack was never set up (offline) has none.
+func CPUStacks(img KernelImage, t *Types, mem Memory, perCPU, irqStackSize uint64) ([]Stack, error) {
+	var stacks []Stack
+	ptr, ok := img.Lookup("hardirq_stack_ptr")
+	if !ok {
+		hot, ok := img.Lookup("pcpu_hot")
+		if !ok {
+			return nil, fmt.Errorf("neither hardirq_stack_ptr nor pcpu_hot in vmlinux")
+		}
+		off, err := t.Offset("pcpu_hot.hardirq_stack_ptr")
+		if err != nil {
+			return nil, err
+		}
+		ptr = hot + uint64(off)
+	}
+	var b [8]byte
+	if err := mem.ReadVirt(b[:], ptr+perCPU); err != nil {
+		return nil, fmt.Errorf("hardirq_stack_ptr at %#x: %w", ptr+perCPU, err)
+	}
+	if top := binary.LittleEndian.Uint64(b[:]); top != 0 {
+		stacks = append(stacks, IRQStack(top, irqStackSize))
+	}
+	cea, ok := img.Lookup("cea_exception_stacks")
+	if !ok {
+		return stacks, nil // before 5.2 the IST stacks were not in cpu_entry_area
+	}
+	if err := mem.ReadVirt(b[:], cea+perCPU); err != nil {
+		return nil, fmt.Errorf("cea_exception_stacks at %#x: %w", cea+perCPU, err)
+	}
+	if base := binary.LittleEndian.Uint64(b[:]); base != 0 {
+		ex, err := ExceptionStacks(t, base)
+		if err != nil {
+			return nil, err
+		}
+		stacks = append(stacks, ex...)
+	}
+	return stacks, nil
+}

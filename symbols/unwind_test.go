@@ -546,3 +546,43 @@ func FuzzUnwind(f *testing.F) {
 		u.SleepingStart(m, sp, DefaultTaskFrameLayout)
 	})
 }
+
+// A module's ORC table read from memory answers for its text only.
+func TestModuleORC(t *testing.T) {
+	const modText, modIP, modORC = 0xffffffffc0000000, 0xffffffffc0010000, 0xffffffffc0020000
+	ips, orcs := buildORC(modIP, []orcRow{
+		{modText, v3(ORCRegSP, 16, ORCRegUndefined, 0, ORCTypeCall, false)},
+		{modText + 0x100, v3(ORCRegUndefined, 0, ORCRegUndefined, 0, ORCTypeUndefined, false)},
+	})
+	m := fakeMem{}
+	put := func(addr uint64, b []byte) {
+		b = append(b, make([]byte, 8)...)
+		for i := 0; i+8 <= len(b); i += 8 {
+			m[addr+uint64(i)] = binary.LittleEndian.Uint64(b[i:])
+		}
+	}
+	put(modIP, ips)
+	put(modORC, orcs)
+	tab, err := ModuleORC(m, modIP, modORC, 2, ORCv3, [][2]uint64{{modText, modText + 0x100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newFakeUnwinder(t, false)
+	u.AddModuleORC(tab)
+	m.zeroStack(taskStack)
+	sp := taskLow + 0x1000
+	m[sp+8] = fnTop + 4
+	frames, err := u.Unwind(m, Start{PC: modText + 0x10, SP: sp, Signal: true}, Options{Stacks: []Stack{taskStack}})
+	if err != nil || len(frames) != 2 || frames[1].Method != MethodORC || frames[1].Func != "ret_from_fork" {
+		t.Errorf("through module text: %s %v", funcs(frames), err)
+	}
+	if _, _, ok := tab.Find(modText + 0x100); ok {
+		t.Error("module table answered outside its text")
+	}
+	if _, err := ModuleORC(m, modIP, modORC, 0, ORCv3, nil); err == nil {
+		t.Error("num_orcs 0 accepted")
+	}
+	if _, err := ModuleORC(m, 0x1000, modORC, 2, ORCv3, nil); err == nil {
+		t.Error("unreadable table accepted")
+	}
+}
