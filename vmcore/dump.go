@@ -1,0 +1,336 @@
+// Package vmcore reads Linux kernel crash dumps: ELF vmcores (/proc/vmcore,
+// makedumpfile -E, QEMU dump-guest-memory), makedumpfile's kdump-compressed
+// format and its flattened stream format. It serves physical memory, the
+// CPU register notes and VMCOREINFO, and translates x86_64 virtual addresses.
+package vmcore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Format is the container format of a dump file.
+type Format int
+
+const (
+	FormatUnknown   Format = iota
+	FormatELF              // ELF64 core
+	FormatKdump            // kdump-compressed ("KDUMP   ")
+	FormatFlattened        // makedumpfile -F stream; see Dump.InnerFormat
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatELF:
+		return "ELF"
+	case FormatKdump:
+		return "kdump-compressed"
+	case FormatFlattened:
+		return "makedumpfile flattened"
+	}
+	return "unknown"
+}
+
+// Range is a physical address range [Start, End).
+type Range struct{ Start, End uint64 }
+
+// DefaultCachePages is the number of decompressed pages a kdump-compressed
+// dump keeps (LRU).
+const DefaultCachePages = 2048
+
+// Dump is an open crash dump. Its methods are safe for concurrent use.
+type Dump struct {
+	path   string
+	f      *os.File
+	unmap  func() error
+	src    source // the dump file; for flattened streams, the reconstructed file
+	format Format
+	inner  Format
+
+	pageSize int
+	info     *VMCoreInfo
+	notes    noteInfo
+	partial  bool
+	elf      *elfDump
+	kdump    *kdumpDump
+	flat     *flatSource
+	warnings []string
+
+	zeroExcluded atomic.Bool
+	closed       atomic.Bool
+
+	mu      sync.Mutex // guards the cache, the decoders and scratch
+	cache   *pageCache
+	dc      decompressor
+	scratch []byte
+}
+
+// Open opens a dump file read-only and reads its headers; the format is
+// detected from the bytes.
+func Open(path string) (*Dump, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	src, unmap, err := mapFile(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	d, err := newDump(src, path)
+	if err != nil {
+		unmap()
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d.f, d.unmap = f, unmap
+	return d, nil
+}
+
+// newDump parses a dump held by src; Open and the tests and fuzzers share it.
+func newDump(raw source, path string) (*Dump, error) {
+	d := &Dump{path: path, src: raw}
+	format, err := detect(raw)
+	if err != nil {
+		return nil, err
+	}
+	d.format, d.inner = format, format
+	if format == FormatFlattened {
+		fs, err := indexFlattened(raw)
+		if err != nil {
+			return nil, err
+		}
+		d.flat, d.src = fs, fs
+		if !fs.complete {
+			d.warnings = append(d.warnings, fmt.Sprintf("flattened stream has no end record after %d records (cut short?)", fs.records))
+		}
+		d.inner, err = detect(fs)
+		if err != nil {
+			return nil, fmt.Errorf("inside flattened stream: %w", err)
+		}
+		if d.inner == FormatFlattened {
+			return nil, errors.New("vmcore: flattened stream contains another flattened stream")
+		}
+	}
+	var notes []Note
+	var vmci string
+	switch d.inner {
+	case FormatELF:
+		d.elf, notes, err = openELF(d.src)
+		if d.elf == nil {
+			return nil, err
+		}
+		d.notes = collectNotes(notes, d.elf.bo)
+	case FormatKdump:
+		d.kdump, notes, vmci, err = openKdump(d.src)
+		if d.kdump == nil {
+			return nil, err
+		}
+		d.notes = collectNotes(notes, binary.LittleEndian)
+		d.pageSize = int(d.kdump.blockSize)
+	}
+	if err != nil {
+		d.warnings = append(d.warnings, err.Error())
+	}
+	if vmci == "" && d.notes.hasVMCI {
+		vmci = d.notes.vmcoreinfo
+	}
+	if vmci != "" {
+		d.info = ParseVMCoreInfo(vmci)
+		if _, ok := d.info.Number("phys_base"); !ok && d.kdump != nil {
+			d.info.PhysBase = d.kdump.hdr.PhysBase
+		}
+	}
+	if d.pageSize == 0 {
+		d.pageSize = 4096
+		if d.info != nil && d.info.PageSize >= 512 && d.info.PageSize <= 1<<20 && d.info.PageSize&(d.info.PageSize-1) == 0 {
+			d.pageSize = int(d.info.PageSize)
+		}
+	}
+	if d.kdump != nil {
+		d.partial = d.kdump.hdr.DumpLevel > 0
+		d.cache = newPageCache(DefaultCachePages, d.pageSize)
+		d.scratch = make([]byte, d.pageSize)
+	} else {
+		d.partial = d.notes.partial
+	}
+	return d, nil
+}
+
+// detect tells the format from the first bytes.
+func detect(src source) (Format, error) {
+	var magic [16]byte
+	n, _ := src.ReadAt(magic[:], 0)
+	b := magic[:n]
+	switch {
+	case len(b) >= 4 && string(b[:4]) == "\x7fELF":
+		return FormatELF, nil
+	case len(b) >= 8 && (string(b[:8]) == kdumpSignature || string(b[:8]) == diskdumpSig):
+		return FormatKdump, nil
+	case isFlattened(b):
+		return FormatFlattened, nil
+	case n == 0:
+		return 0, errors.New("vmcore: empty file")
+	}
+	return 0, formatErr(0, "unknown dump format: magic", fmt.Sprintf("% x", b[:min(n, 8)]))
+}
+
+// Close releases the file and its mapping.
+func (d *Dump) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed.Store(true)
+	d.dc.close()
+	var err error
+	if d.unmap != nil {
+		err = d.unmap()
+		d.unmap = nil
+	}
+	if d.f != nil {
+		if e := d.f.Close(); err == nil {
+			err = e
+		}
+		d.f = nil
+	}
+	return err
+}
+
+// Path is the file name given to Open.
+func (d *Dump) Path() string { return d.path }
+
+// Format is the container format of the file itself.
+func (d *Dump) Format() Format { return d.format }
+
+// InnerFormat is the format of the dump a flattened stream carries (ELF or
+// kdump-compressed); for other files it equals Format.
+func (d *Dump) InnerFormat() Format { return d.inner }
+
+// PageSize is the dump's page size (kdump block_size, VMCOREINFO PAGESIZE, or 4096).
+func (d *Dump) PageSize() int { return d.pageSize }
+
+// Info is the dump's VMCOREINFO, nil when it has none.
+func (d *Dump) Info() *VMCoreInfo { return d.info }
+
+// CPUs are the NT_PRSTATUS notes in note order, or the QEMU vCPU states when
+// a QEMU dump has no NT_PRSTATUS.
+func (d *Dump) CPUs() []CPUState { return d.notes.cpus }
+
+// QEMUCPUs are the "QEMU" notes of a dump-guest-memory dump (with CR3).
+func (d *Dump) QEMUCPUs() []QEMUCPUState { return d.notes.qemu }
+
+// Notes are all ELF notes of the dump (PT_NOTE or the kdump notes area).
+func (d *Dump) Notes() []Note { return d.notes.notes }
+
+// Partial reports that pages were filtered: a kdump dump_level above 0, or an
+// ELF dump whose NT_DISKDUMP note says so (crash's "[PARTIAL DUMP]").
+func (d *Dump) Partial() bool { return d.partial }
+
+// Incomplete reports a dump makedumpfile could not finish: the kdump
+// DUMP_DH_COMPRESSED_INCOMPLETE status, or an ELF or flattened file whose
+// data ends before the headers say it should.
+func (d *Dump) Incomplete() bool {
+	switch {
+	case d.kdump != nil && d.kdump.hdr.Incomplete():
+		return true
+	case d.elf != nil && d.elf.cut:
+		return true
+	case d.flat != nil && !d.flat.complete:
+		return true
+	}
+	return false
+}
+
+// Warnings lists problems found at open that did not stop it (unreadable
+// notes, a flattened stream without end record).
+func (d *Dump) Warnings() []string { return d.warnings }
+
+// SetZeroExcluded makes excluded pages read as zeroes (crash's -z /
+// zero_excluded) instead of failing with ErrExcluded.
+func (d *Dump) SetZeroExcluded(on bool) { d.zeroExcluded.Store(on) }
+
+// KdumpHeader is the kdump-compressed header, nil for other formats.
+func (d *Dump) KdumpHeader() *KdumpHeader {
+	if d.kdump == nil {
+		return nil
+	}
+	h := d.kdump.hdr
+	return &h
+}
+
+// PhysRanges is the physical memory the dump describes: the merged PT_LOAD
+// ranges, or [0, max_mapnr pages) for kdump (the part of it in this file for
+// split dumps). Holes and excluded pages inside are still reported by ReadPhys.
+func (d *Dump) PhysRanges() []Range {
+	if d.elf != nil {
+		return d.elf.ranges()
+	}
+	return d.kdump.ranges()
+}
+
+// ReadPhys reads len(p) bytes of physical memory at paddr, across page
+// boundaries. It fills all of p or returns an *AddrError naming the first
+// address it could not read.
+func (d *Dump) ReadPhys(p []byte, paddr uint64) error {
+	if uint64(len(p)) > 0 && paddr+uint64(len(p))-1 < paddr {
+		return physError(paddr, ErrBadAddress, "read of %d bytes wraps around the address space", len(p))
+	}
+	if d.closed.Load() {
+		return physError(paddr, ErrBadAddress, "dump %s is closed", d.path)
+	}
+	for len(p) > 0 {
+		var n int
+		var err error
+		if d.elf != nil {
+			n, err = d.elf.read(d, p, paddr)
+		} else {
+			n, err = d.readKdump(p, paddr)
+		}
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+		paddr += uint64(n)
+	}
+	return nil
+}
+
+func (d *Dump) readKdump(p []byte, paddr uint64) (int, error) {
+	k := d.kdump
+	pfn := paddr / k.blockSize
+	off := paddr % k.blockSize
+	n := int(min(uint64(len(p)), k.blockSize-off))
+	if err := k.check(pfn); err != nil {
+		if errors.Is(err, ErrExcluded) && d.zeroExcluded.Load() {
+			clear(p[:n])
+			return n, nil
+		}
+		return 0, withAddr(err, paddr)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	page, ok := d.cache.get(pfn)
+	if !ok {
+		buf := d.cache.slot()
+		if err := k.loadPage(d, pfn, buf); err != nil {
+			return 0, withAddr(err, paddr)
+		}
+		page = d.cache.put(pfn, buf)
+	}
+	copy(p[:n], page[off:])
+	return n, nil
+}
+
+// withAddr reports a page error at the exact address asked for.
+func withAddr(err error, paddr uint64) error {
+	var ae *AddrError
+	if errors.As(err, &ae) && ae.Addr != paddr {
+		c := *ae
+		c.Addr = paddr
+		return &c
+	}
+	return err
+}
