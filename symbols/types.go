@@ -1,0 +1,682 @@
+package symbols
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+)
+
+// Types answers questions about the kernel's C types from DWARF. Nothing is
+// read when it is created; the first lookup builds a name index over all
+// compile units in parallel, and types are then decoded one at a time with
+// godwarf.ReadType into a shared cache.
+type Types struct {
+	path string
+	d    *dwarf.Data
+	sec  *dwarfSections // raw sections for the fast index; nil for .o files
+
+	indexOnce sync.Once
+	idx       *nameIndex
+	idxErr    error
+	idxTime   time.Duration
+
+	mu      sync.Mutex
+	cache   map[dwarf.Offset]godwarf.Type
+	visited map[godwarf.Type]bool   // types already passed through fixNew
+	named   map[string]godwarf.Type // Lookup results
+}
+
+// nameIndex maps names to DIE offsets. Struct/union/enum tags have their
+// own namespaces in C, so they are kept apart from typedef and base names.
+type nameIndex struct {
+	structs, unions, enums, typedefs, bases map[string]dieRef
+	vars                                    map[string]dieRef // offset of the variable's type DIE
+	// Enumerators are not unique across compile units (every file system's
+	// mount option enum has an Opt_err); the first unit's value is kept.
+	enumerators map[string]enumVal
+}
+
+type dieRef struct {
+	off  dwarf.Offset
+	decl bool // only a declaration (incomplete struct, extern variable)
+	// inherited marks a variable definition that takes its type from the
+	// declaration it completes (DW_AT_specification without DW_AT_type):
+	// with `const char linux_banner[] __weak;` in one file and the sized
+	// definition in another, the one carrying its own type is complete.
+	inherited bool
+}
+
+type enumVal struct {
+	val int64
+	off dwarf.Offset
+}
+
+// better reports whether a should replace b in the index: a definition beats
+// a declaration, a typed definition an inherited one, then the lowest offset
+// wins, so the result does not depend on how units were split among workers.
+func (a dieRef) better(b dieRef) bool {
+	if a.decl != b.decl {
+		return !a.decl
+	}
+	if a.inherited != b.inherited {
+		return !a.inherited
+	}
+	return a.off < b.off
+}
+
+func putEnum(m map[string]enumVal, name string, v enumVal) {
+	if old, ok := m[name]; !ok || v.off < old.off {
+		m[name] = v
+	}
+}
+
+func newTypes(v *Vmlinux) (*Types, error) {
+	d, sec, err := v.dwarfData()
+	if err != nil {
+		return nil, err
+	}
+	t := newTypesFromData(v.path, d)
+	t.sec = sec
+	return t, nil
+}
+
+func newTypesFromData(path string, d *dwarf.Data) *Types {
+	return &Types{
+		path:    path,
+		d:       d,
+		cache:   map[dwarf.Offset]godwarf.Type{},
+		visited: map[godwarf.Type]bool{},
+		named:   map[string]godwarf.Type{},
+	}
+}
+
+// dwarfData builds a dwarf.Data over the mapped sections without copying
+// them. Compressed sections are decompressed once. Relocatable objects (.o)
+// need relocations applied, which debug/elf's File.DWARF does.
+func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
+	if !v.HasDWARF() {
+		return nil, nil, fmt.Errorf("%s: %w", v.path, errNoDWARF)
+	}
+	if v.f.Type == elf.ET_REL || v.f.Section(".zdebug_info") != nil {
+		d, err := v.f.DWARF()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", v.path, err)
+		}
+		return d, nil, nil
+	}
+	get := func(name string) ([]byte, error) {
+		s := v.f.Section(".debug_" + name)
+		if s == nil {
+			return nil, nil
+		}
+		return v.sectionData(s)
+	}
+	var sec [8][]byte
+	for i, name := range []string{"abbrev", "aranges", "frame", "info", "line", "pubnames", "ranges", "str"} {
+		b, err := get(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		sec[i] = b
+	}
+	d, err := dwarf.New(sec[0], sec[1], sec[2], sec[3], sec[4], sec[5], sec[6], sec[7])
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", v.path, err)
+	}
+	raw := &dwarfSections{abbrev: sec[0], info: sec[3], str: sec[7]}
+	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists"} {
+		b, err := get(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if b != nil {
+			if err := d.AddSection(".debug_"+name, b); err != nil {
+				return nil, nil, fmt.Errorf("%s: .debug_%s: %w", v.path, name, err)
+			}
+		}
+		switch name {
+		case "line_str":
+			raw.lineStr = b
+		case "str_offsets":
+			raw.strOffsets = b
+		}
+	}
+	return d, raw, nil
+}
+
+// IndexTime is how long building the name index took (0 before it is built).
+func (t *Types) IndexTime() time.Duration {
+	t.index()
+	return t.idxTime
+}
+
+func (t *Types) index() (*nameIndex, error) {
+	t.indexOnce.Do(func() {
+		start := time.Now()
+		defer func() {
+			if r := recover(); r != nil {
+				t.idx, t.idxErr = nil, fmt.Errorf("%s: malformed DWARF: %v", t.path, r)
+			}
+		}()
+		if t.sec != nil {
+			t.idx, t.idxErr = fastIndex(*t.sec)
+		} else {
+			t.idx, t.idxErr = buildIndex(t.d)
+		}
+		t.idxTime = time.Since(start)
+		if t.idxErr != nil {
+			t.idxErr = fmt.Errorf("%s: indexing DWARF: %w", t.path, t.idxErr)
+		}
+	})
+	return t.idx, t.idxErr
+}
+
+func newNameIndex() *nameIndex {
+	return &nameIndex{
+		structs:     map[string]dieRef{},
+		unions:      map[string]dieRef{},
+		enums:       map[string]dieRef{},
+		typedefs:    map[string]dieRef{},
+		bases:       map[string]dieRef{},
+		vars:        map[string]dieRef{},
+		enumerators: map[string]enumVal{},
+	}
+}
+
+func put(m map[string]dieRef, name string, r dieRef) {
+	if old, ok := m[name]; !ok || r.better(old) {
+		m[name] = r
+	}
+}
+
+func (x *nameIndex) merge(y *nameIndex) {
+	for _, p := range [][2]map[string]dieRef{{x.structs, y.structs}, {x.unions, y.unions}, {x.enums, y.enums},
+		{x.typedefs, y.typedefs}, {x.bases, y.bases}, {x.vars, y.vars}} {
+		for k, r := range p[1] {
+			put(p[0], k, r)
+		}
+	}
+	for k, val := range y.enumerators {
+		putEnum(x.enumerators, k, val)
+	}
+}
+
+// buildIndex scans the top-level DIEs of every compile unit, one worker per
+// core taking units from a shared counter (units differ wildly in size).
+// Children of functions and structs are skipped via DW_AT_sibling, which is
+// what keeps this affordable on a kernel.
+func buildIndex(d *dwarf.Data) (*nameIndex, error) {
+	var units []dwarf.Offset
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag == dwarf.TagCompileUnit || e.Tag == dwarf.TagPartialUnit {
+			units = append(units, e.Offset)
+		}
+		r.SkipChildren()
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(len(units), 1))
+	parts := make([]*nameIndex, workers)
+	errs := make([]error, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[w] = fmt.Errorf("malformed DWARF: %v", r)
+				}
+			}()
+			x := newNameIndex()
+			parts[w] = x
+			r := d.Reader()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(units) {
+					return
+				}
+				if err := x.scanUnit(r, units[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	x := parts[0]
+	for _, y := range parts[1:] {
+		x.merge(y)
+	}
+	return x, nil
+}
+
+func (x *nameIndex) scanUnit(r *dwarf.Reader, unit dwarf.Offset) error {
+	r.Seek(unit)
+	cu, err := r.Next()
+	if err != nil {
+		return err
+	}
+	if cu == nil || !cu.Children {
+		return nil
+	}
+	type varDecl struct {
+		name string
+		typ  any
+	}
+	unitVars := map[dwarf.Offset]varDecl{}
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil || e.Tag == 0 {
+			return nil
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		decl, _ := e.Val(dwarf.AttrDeclaration).(bool)
+		ref := dieRef{off: e.Offset, decl: decl}
+		switch {
+		case e.Tag == dwarf.TagEnumerationType:
+			if name != "" {
+				put(x.enums, name, ref)
+			}
+			if e.Children {
+				if err := x.scanEnumerators(r); err != nil {
+					return err
+				}
+				continue
+			}
+		case name == "":
+		case e.Tag == dwarf.TagStructType:
+			put(x.structs, name, ref)
+		case e.Tag == dwarf.TagUnionType:
+			put(x.unions, name, ref)
+		case e.Tag == dwarf.TagTypedef:
+			put(x.typedefs, name, ref)
+		case e.Tag == dwarf.TagBaseType:
+			put(x.bases, name, ref)
+		case e.Tag == dwarf.TagVariable:
+			unitVars[e.Offset] = varDecl{name, e.Val(dwarf.AttrType)}
+		}
+		if e.Tag == dwarf.TagVariable {
+			typ := e.Val(dwarf.AttrType)
+			inherited := false
+			if spec, ok := e.Val(dwarf.AttrSpecification).(dwarf.Offset); ok && name == "" {
+				// A definition whose name is on an earlier declaration.
+				if d, ok := unitVars[spec]; ok {
+					name = d.name
+					if typ == nil {
+						typ, inherited = d.typ, true
+					}
+				}
+			}
+			if toff, ok := typ.(dwarf.Offset); ok && name != "" {
+				put(x.vars, name, dieRef{off: toff, decl: decl, inherited: inherited})
+			}
+		}
+		if e.Children {
+			r.SkipChildren()
+		}
+	}
+}
+
+func (x *nameIndex) scanEnumerators(r *dwarf.Reader) error {
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil || e.Tag == 0 {
+			return nil
+		}
+		if e.Tag == dwarf.TagEnumerator {
+			name, _ := e.Val(dwarf.AttrName).(string)
+			if name != "" {
+				switch v := e.Val(dwarf.AttrConstValue).(type) {
+				case int64:
+					putEnum(x.enumerators, name, enumVal{v, e.Offset})
+				case uint64:
+					putEnum(x.enumerators, name, enumVal{int64(v), e.Offset})
+				}
+			}
+		}
+		if e.Children {
+			r.SkipChildren()
+		}
+	}
+}
+
+// readType decodes the type at off through the shared cache and fixes up
+// every struct it had not seen before. The caller must hold t.mu.
+func (t *Types) readType(off dwarf.Offset) (typ godwarf.Type, err error) {
+	defer func() {
+		// godwarf indexes slices with values from the file; a corrupt
+		// vmlinux must give an error, not crash the session.
+		if r := recover(); r != nil {
+			typ, err = nil, fmt.Errorf("%s: malformed DWARF type at offset %#x: %v", t.path, off, r)
+			// The cache may hold half-built types now.
+			t.cache = map[dwarf.Offset]godwarf.Type{}
+			t.visited = map[godwarf.Type]bool{}
+		}
+	}()
+	typ, err = godwarf.ReadType(t.d, 0, off, t.cache)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading type at DWARF offset %#x: %w", t.path, off, err)
+	}
+	if err := t.fixNew(typ); err != nil {
+		return nil, err
+	}
+	return typ, nil
+}
+
+// fixNew walks the part of the type graph reachable from typ that has not
+// been walked before and applies fixStruct to its structs. It must run right
+// after ReadType, before anyone looks at the new types, because ReadType may
+// have damaged array types shared with older ones.
+func (t *Types) fixNew(typ godwarf.Type) error {
+	stack := []godwarf.Type{typ}
+	for len(stack) > 0 {
+		typ := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if typ == nil || t.visited[typ] {
+			continue
+		}
+		t.visited[typ] = true
+		switch tt := typ.(type) {
+		case *godwarf.StructType:
+			if needsFix(tt) {
+				if err := t.fixStruct(tt); err != nil {
+					return err
+				}
+			}
+			for _, f := range tt.Field {
+				stack = append(stack, f.Type)
+			}
+		case *godwarf.TypedefType:
+			stack = append(stack, tt.Type)
+		case *godwarf.QualType:
+			stack = append(stack, tt.Type)
+		case *godwarf.PtrType:
+			stack = append(stack, tt.Type)
+		case *godwarf.ArrayType:
+			stack = append(stack, tt.Type)
+		case *godwarf.FuncType:
+			stack = append(stack, tt.ReturnType)
+			stack = append(stack, tt.ParamType...)
+		}
+	}
+	return nil
+}
+
+func needsFix(st *godwarf.StructType) bool {
+	for _, f := range st.Field {
+		if f.BitSize > 0 {
+			return true
+		}
+		if at, ok := f.Type.(*godwarf.ArrayType); ok && at.Count == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Lookup finds a type by its C name: "task_struct" (struct, union, typedef,
+// enum or base type, in that order), "struct task_struct", "union
+// thread_union", "enum zone_stat_item", "unsigned long", and any of these
+// followed by "*" for a pointer to it. Structs resolve to a complete
+// definition when one exists.
+func (t *Types) Lookup(name string) (godwarf.Type, error) {
+	name = strings.TrimSpace(name)
+	t.mu.Lock()
+	typ, ok := t.named[name]
+	t.mu.Unlock()
+	if ok {
+		return typ, nil
+	}
+	typ, err := t.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.named[name] = typ
+	t.mu.Unlock()
+	return typ, nil
+}
+
+func (t *Types) lookup(name string) (godwarf.Type, error) {
+	if base, ok := strings.CutSuffix(name, "*"); ok {
+		elem, err := t.Lookup(base)
+		if err != nil {
+			return nil, err
+		}
+		return &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8}, Type: elem}, nil
+	}
+	x, err := t.index()
+	if err != nil {
+		return nil, err
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	kind, bare, _ := strings.Cut(name, " ")
+	var maps []map[string]dieRef
+	switch kind {
+	case "struct":
+		maps = []map[string]dieRef{x.structs}
+	case "union":
+		maps = []map[string]dieRef{x.unions}
+	case "enum":
+		maps = []map[string]dieRef{x.enums}
+	default:
+		bare = name
+		maps = []map[string]dieRef{x.structs, x.unions, x.typedefs, x.enums, x.bases}
+	}
+	for _, m := range maps {
+		if r, ok := m[bare]; ok {
+			t.mu.Lock()
+			typ, err := t.readType(r.off)
+			t.mu.Unlock()
+			return typ, err
+		}
+	}
+	return nil, fmt.Errorf("no type %q in the kernel's DWARF", name)
+}
+
+// VarType returns the declared type of a global variable.
+func (t *Types) VarType(name string) (godwarf.Type, error) {
+	x, err := t.index()
+	if err != nil {
+		return nil, err
+	}
+	r, ok := x.vars[name]
+	if !ok {
+		return nil, fmt.Errorf("no variable %q in the kernel's DWARF", name)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.readType(r.off)
+}
+
+// Enumerator returns the value of an enumeration constant such as
+// NR_FREE_PAGES.
+func (t *Types) Enumerator(name string) (int64, error) {
+	x, err := t.index()
+	if err != nil {
+		return 0, err
+	}
+	v, ok := x.enumerators[name]
+	if !ok {
+		return 0, fmt.Errorf("no enumerator %q in the kernel's DWARF", name)
+	}
+	return v.val, nil
+}
+
+// resolve strips typedefs and qualifiers and replaces a struct declaration
+// by its complete definition.
+func (t *Types) resolve(typ godwarf.Type) (godwarf.Type, error) {
+	for range 64 {
+		switch tt := typ.(type) {
+		case *godwarf.TypedefType:
+			typ = tt.Type
+		case *godwarf.QualType:
+			typ = tt.Type
+		case *godwarf.StructType:
+			return t.complete(tt)
+		case nil:
+			return nil, fmt.Errorf("missing type")
+		default:
+			return typ, nil
+		}
+	}
+	return nil, fmt.Errorf("typedef chain of %s too long", typ)
+}
+
+// complete returns the full definition for a struct or union declaration
+// (the kernel's DWARF has `struct mm_struct;` in compile units that only use
+// pointers to it).
+func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
+	if st.Incomplete {
+		if st.StructName == "" {
+			return nil, fmt.Errorf("anonymous %s declaration has no definition", st.Kind)
+		}
+		x, err := t.index()
+		if err != nil {
+			return nil, err
+		}
+		m := x.structs
+		if st.Kind == "union" {
+			m = x.unions
+		}
+		r, ok := m[st.StructName]
+		if !ok || r.decl {
+			return nil, fmt.Errorf("%s %s is only declared in the kernel's DWARF, never defined", st.Kind, st.StructName)
+		}
+		t.mu.Lock()
+		typ, err := t.readType(r.off)
+		t.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		full, ok := typ.(*godwarf.StructType)
+		if !ok {
+			return nil, fmt.Errorf("%s %s at DWARF offset %#x is a %T", st.Kind, st.StructName, r.off, typ)
+		}
+		st = full
+	}
+	return st, nil
+}
+
+// fixStruct corrects two things godwarf.ReadType gets wrong for C from a
+// modern gcc, by re-reading the struct's member DIEs:
+//
+//   - DWARF 4/5 bit fields carry DW_AT_data_bit_offset and no
+//     DW_AT_data_member_location, which ReadType does not read: every bit
+//     field comes back at offset 0. After fixup ByteOffset is the byte holding
+//     the field's lowest bit, BitOffset the bit number within that byte
+//     (counting from the least significant bit) and BitSize the width. Old
+//     DW_AT_bit_offset (counted from the most significant bit of a
+//     DW_AT_byte_size storage unit) is converted to the same form.
+//   - ReadType treats an array followed by a member at the same offset as a
+//     zero-length array and zeroes its count in place; with bit fields
+//     misplaced at offset 0 that hits real arrays. Counts are restored
+//     from the array's subrange.
+//
+// The caller holds t.mu.
+func (t *Types) fixStruct(st *godwarf.StructType) error {
+	r := t.d.Reader()
+	r.Seek(st.Offset)
+	e, err := r.Next()
+	if err != nil {
+		return fmt.Errorf("%s: re-reading %s at DWARF offset %#x: %w", t.path, st, st.Offset, err)
+	}
+	if e == nil || !e.Children {
+		return nil
+	}
+	i := 0
+	for {
+		kid, err := r.Next()
+		if err != nil {
+			return fmt.Errorf("%s: re-reading members of %s at DWARF offset %#x: %w", t.path, st, st.Offset, err)
+		}
+		if kid == nil || kid.Tag == 0 {
+			return nil
+		}
+		if kid.Children {
+			r.SkipChildren()
+		}
+		if kid.Tag != dwarf.TagMember {
+			continue
+		}
+		if i >= len(st.Field) {
+			return nil
+		}
+		f := st.Field[i]
+		i++
+		if dbo, ok := kid.Val(dwarf.AttrDataBitOffset).(int64); ok {
+			f.ByteOffset, f.BitOffset = dbo/8, dbo%8
+		} else if f.BitSize > 0 {
+			if bo, ok := kid.Val(dwarf.AttrBitOffset).(int64); ok {
+				unit := f.ByteSize
+				if unit == 0 {
+					unit = f.Type.Size()
+				}
+				dbo := f.ByteOffset*8 + unit*8 - bo - f.BitSize
+				f.ByteOffset, f.BitOffset = dbo/8, dbo%8
+			}
+		}
+		if at, ok := f.Type.(*godwarf.ArrayType); ok && at.Count == 0 {
+			t.restoreCount(at)
+		}
+	}
+}
+
+// restoreCount re-reads an array type's dimensions from its DIE.
+func (t *Types) restoreCount(at *godwarf.ArrayType) {
+	r := t.d.Reader()
+	r.Seek(at.Offset)
+	e, err := r.Next()
+	if err != nil || e == nil || e.Tag != dwarf.TagArrayType || !e.Children {
+		return
+	}
+	dim := at
+	for {
+		kid, err := r.Next()
+		if err != nil || kid == nil || kid.Tag == 0 {
+			return
+		}
+		if kid.Tag != dwarf.TagSubrangeType {
+			continue
+		}
+		count, ok := kid.Val(dwarf.AttrCount).(int64)
+		if !ok {
+			if ub, ok := kid.Val(dwarf.AttrUpperBound).(int64); ok {
+				count = ub + 1
+			} else {
+				count = -1
+			}
+		}
+		if dim == nil {
+			return
+		}
+		dim.Count = count
+		dim, _ = dim.Type.(*godwarf.ArrayType)
+	}
+}

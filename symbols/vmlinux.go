@@ -1,0 +1,538 @@
+// Package symbols reads a kernel image (vmlinux): its ELF symbol table, static
+// section contents, and its DWARF type information, and reads typed kernel
+// objects from any Memory.
+package symbols
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// A Symbol is one entry of the vmlinux symbol table.
+type Symbol struct {
+	Name string
+	Addr uint64 // relocated by the KASLR offset unless the symbol is absolute or per-cpu
+	Size uint64
+	// Kind is nm's one-letter class: T/t text, D/d data, R/r read-only data,
+	// B/b bss, A absolute, W/w weak; lower case means local.
+	Kind byte
+}
+
+// symbol is the in-memory form; addr is the link-time value.
+type symbol struct {
+	name   string
+	addr   uint64
+	size   uint64
+	kind   byte
+	reloc  bool  // moves with KASLR (in an allocated section with a non-zero address)
+	inText bool  // a candidate for Symbolize
+	rank   uint8 // preference among symbols at one address; higher wins
+}
+
+// A Vmlinux is an open kernel image.
+type Vmlinux struct {
+	path   string
+	data   []byte // the whole file, mapped read-only
+	mapped bool   // data came from mapFile
+	f      *elf.File
+	kaslr  uint64
+
+	syms    []symbol // sorted by (relocated) address, then rank
+	addrIdx []int32  // indexes of syms usable by Symbolize, in address order
+	image   []span   // allocated sections with a non-zero address, link-time addresses
+
+	nameOnce sync.Once
+	byName   map[string]int32
+
+	secMu    sync.Mutex
+	secCache map[string][]byte // decompressed SHF_COMPRESSED sections
+
+	typesOnce sync.Once
+	types     *Types
+	typesErr  error
+}
+
+type span struct{ start, end uint64 }
+
+// Open maps the vmlinux at path and reads its symbol table. DWARF is not
+// touched until Types is called.
+func Open(path string) (*Vmlinux, error) {
+	data, err := mapFile(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := newVmlinux(path, data)
+	if err != nil {
+		unmapFile(data)
+		return nil, err
+	}
+	v.mapped = true
+	return v, nil
+}
+
+// openBytes is Open over bytes already in memory (tests, fuzzing).
+func openBytes(name string, data []byte) (*Vmlinux, error) {
+	return newVmlinux(name, data)
+}
+
+func newVmlinux(path string, data []byte) (*Vmlinux, error) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
+		return nil, fmt.Errorf("%s: not a 64-bit little-endian ELF file (class %v, data %v)", path, f.Class, f.Data)
+	}
+	v := &Vmlinux{path: path, data: data, f: f, secCache: map[string][]byte{}}
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Addr != 0 && s.Size != 0 {
+			v.image = append(v.image, span{s.Addr, s.Addr + s.Size})
+		}
+	}
+	if err := v.readSymtab(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// readSymtab parses .symtab straight from the mapping. debug/elf's
+// File.Symbols would allocate a string per symbol and copy the table; a
+// distribution vmlinux has ~200k symbols, so this is done by hand: one copy of
+// the string table, names are substrings of it.
+func (v *Vmlinux) readSymtab() error {
+	st := v.f.Section(".symtab")
+	if st == nil || st.Type == elf.SHT_NOBITS {
+		return fmt.Errorf("%s: no .symtab section (stripped kernel image?)", v.path)
+	}
+	if st.Flags&elf.SHF_COMPRESSED != 0 {
+		return fmt.Errorf("%s: .symtab is compressed", v.path)
+	}
+	symData, err := v.rawSection(st)
+	if err != nil {
+		return err
+	}
+	if int(st.Link) >= len(v.f.Sections) || st.Link == 0 {
+		return fmt.Errorf("%s: .symtab links to string table section %d of %d", v.path, st.Link, len(v.f.Sections))
+	}
+	strData, err := v.rawSection(v.f.Sections[st.Link])
+	if err != nil {
+		return err
+	}
+	strtab := string(strData)
+
+	const symSize = 24 // sizeof(Elf64_Sym)
+	if len(symData)%symSize != 0 {
+		return fmt.Errorf("%s: .symtab size %d is not a multiple of %d", v.path, len(symData), symSize)
+	}
+	n := len(symData) / symSize
+	v.syms = make([]symbol, 0, n)
+	le := binary.LittleEndian
+	for i := 1; i < n; i++ { // entry 0 is the reserved null symbol
+		b := symData[i*symSize : (i+1)*symSize]
+		nameOff := le.Uint32(b[0:])
+		info := b[4]
+		shndx := elf.SectionIndex(le.Uint16(b[6:]))
+		value := le.Uint64(b[8:])
+		size := le.Uint64(b[16:])
+		typ := elf.SymType(info & 0xf)
+		bind := elf.SymBind(info >> 4)
+		if typ == elf.STT_SECTION || typ == elf.STT_FILE || shndx == elf.SHN_UNDEF {
+			continue
+		}
+		if int(nameOff) >= len(strtab) {
+			return fmt.Errorf("%s: .symtab entry %d: name offset %#x beyond string table (%d bytes)", v.path, i, nameOff, len(strtab))
+		}
+		name := strtab[nameOff:]
+		if j := strings.IndexByte(name, 0); j >= 0 {
+			name = name[:j]
+		}
+		if name == "" {
+			continue
+		}
+		s := symbol{name: name, addr: value, size: size}
+		var sec *elf.Section
+		switch {
+		case shndx == elf.SHN_ABS:
+			s.kind = 'A'
+		case shndx == elf.SHN_COMMON:
+			s.kind = 'C'
+		case shndx < elf.SHN_LORESERVE && int(shndx) < len(v.f.Sections):
+			sec = v.f.Sections[shndx]
+			s.kind = sectionKind(sec)
+		default:
+			continue
+		}
+		if bind == elf.STB_WEAK {
+			if s.kind == 'T' || s.kind == 't' {
+				s.kind = 'W'
+			} else {
+				s.kind = 'V'
+			}
+		} else if bind == elf.STB_LOCAL && s.kind >= 'A' && s.kind <= 'Z' {
+			s.kind += 'a' - 'A'
+		}
+		if sec != nil && sec.Flags&elf.SHF_ALLOC != 0 && sec.Addr != 0 {
+			// Per-cpu symbols live in a section linked at address 0: their
+			// values are offsets into each cpu's area and do not move.
+			s.reloc = true
+			s.inText = typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE
+		}
+		s.rank = symRank(typ, bind, size)
+		v.syms = append(v.syms, s)
+	}
+	v.sortSymbols()
+	return nil
+}
+
+// symRank orders symbols sharing an address: a sized function or object
+// beats an assembler label, a global beats a local.
+func symRank(typ elf.SymType, bind elf.SymBind, size uint64) uint8 {
+	var r uint8
+	switch typ {
+	case elf.STT_FUNC:
+		r = 8
+	case elf.STT_OBJECT:
+		r = 6
+	}
+	if size != 0 {
+		r += 2
+	}
+	if bind == elf.STB_GLOBAL {
+		r++
+	}
+	return r
+}
+
+func sectionKind(s *elf.Section) byte {
+	switch {
+	case s.Flags&elf.SHF_EXECINSTR != 0:
+		return 'T'
+	case s.Type == elf.SHT_NOBITS:
+		return 'B'
+	case s.Flags&elf.SHF_WRITE != 0:
+		return 'D'
+	case s.Flags&elf.SHF_ALLOC != 0:
+		return 'R'
+	}
+	return 'N'
+}
+
+// sortSymbols orders symbols by relocated address, then rank, then symbol
+// table order. It sorts an index rather than the symbols themselves: moving
+// 48-byte structs holding strings (with write barriers) made this the most
+// expensive part of Open.
+func (v *Vmlinux) sortSymbols() {
+	order := make([]int32, len(v.syms))
+	addrs := make([]uint64, len(v.syms))
+	for i := range order {
+		order[i] = int32(i)
+		addrs[i] = v.reloc(v.syms[i])
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := cmpU64(addrs[a], addrs[b]); c != 0 {
+			return c
+		}
+		if c := int(v.syms[a].rank) - int(v.syms[b].rank); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	sorted := make([]symbol, len(v.syms))
+	for i, j := range order {
+		sorted[i] = v.syms[j]
+	}
+	v.syms = sorted
+	v.addrIdx = v.addrIdx[:0]
+	for i := range v.syms {
+		if v.syms[i].inText {
+			v.addrIdx = append(v.addrIdx, int32(i))
+		}
+	}
+	v.nameOnce = sync.Once{}
+	v.byName = nil
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (v *Vmlinux) reloc(s symbol) uint64 {
+	if s.reloc {
+		return s.addr + v.kaslr
+	}
+	return s.addr
+}
+
+// Close unmaps the file. Slices returned by Section are invalid afterwards.
+func (v *Vmlinux) Close() error {
+	d := v.data
+	v.data = nil
+	if !v.mapped {
+		return nil
+	}
+	v.mapped = false
+	return unmapFile(d)
+}
+
+// Path is the file name given to Open.
+func (v *Vmlinux) Path() string { return v.path }
+
+// SetKASLR relocates every text and data symbol by offset, the dump's
+// KERNELOFFSET (VMCOREINFO). Absolute and per-cpu symbols stay put.
+func (v *Vmlinux) SetKASLR(offset uint64) {
+	if offset == v.kaslr {
+		return
+	}
+	v.kaslr = offset
+	v.sortSymbols()
+}
+
+// KASLR is the offset given to SetKASLR.
+func (v *Vmlinux) KASLR() uint64 { return v.kaslr }
+
+// Lookup returns the relocated address of the named symbol. When several
+// symbols share the name (static functions of different files), a global one
+// is preferred, then the lowest address.
+func (v *Vmlinux) Lookup(name string) (uint64, bool) {
+	s, ok := v.LookupSymbol(name)
+	return s.Addr, ok
+}
+
+// LookupSymbol is Lookup returning the whole symbol.
+func (v *Vmlinux) LookupSymbol(name string) (Symbol, bool) {
+	v.nameOnce.Do(v.buildNameIndex)
+	i, ok := v.byName[name]
+	if !ok {
+		return Symbol{}, false
+	}
+	return v.export(v.syms[i]), true
+}
+
+func (v *Vmlinux) buildNameIndex() {
+	m := make(map[string]int32, len(v.syms))
+	for i := range v.syms {
+		s := &v.syms[i]
+		j, dup := m[s.name]
+		if !dup || (isGlobalKind(s.kind) && !isGlobalKind(v.syms[j].kind)) {
+			m[s.name] = int32(i)
+		}
+	}
+	v.byName = m
+}
+
+func isGlobalKind(k byte) bool { return k >= 'A' && k <= 'Z' }
+
+func (v *Vmlinux) export(s symbol) Symbol {
+	return Symbol{Name: s.name, Addr: v.reloc(s), Size: s.size, Kind: s.kind}
+}
+
+// Symbolize returns the text or data symbol at or before addr (relocated) and
+// the distance from it. Addresses outside the kernel image's allocated
+// sections do not symbolize.
+func (v *Vmlinux) Symbolize(addr uint64) (name string, off uint64, ok bool) {
+	s, ok := v.SymbolAt(addr)
+	if !ok {
+		return "", 0, false
+	}
+	return s.Name, addr - s.Addr, true
+}
+
+// SymbolAt is Symbolize returning the whole symbol.
+func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
+	link := addr - v.kaslr
+	inImage := false
+	for _, sp := range v.image {
+		if link >= sp.start && link < sp.end {
+			inImage = true
+			break
+		}
+	}
+	if !inImage {
+		return Symbol{}, false
+	}
+	// First index whose address is > addr; the one before is the answer
+	// (the highest-ranked among equal addresses, as ranks sort ascending).
+	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+		if v.reloc(v.syms[j]) <= a {
+			return -1
+		}
+		return 1
+	})
+	if i == 0 {
+		return Symbol{}, false
+	}
+	return v.export(v.syms[v.addrIdx[i-1]]), true
+}
+
+// Symbols returns every symbol, sorted by address.
+func (v *Vmlinux) Symbols() []Symbol {
+	out := make([]Symbol, len(v.syms))
+	for i, s := range v.syms {
+		out[i] = v.export(s)
+	}
+	return out
+}
+
+// ReadFile copies the vmlinux's static contents at addr into p, e.g.
+// linux_banner to compare against the dump. addr may be the link-time or the
+// relocated address.
+func (v *Vmlinux) ReadFile(addr uint64, p []byte) error {
+	if err := v.readFile(addr, p); err == nil || v.kaslr == 0 {
+		return err
+	} else if err2 := v.readFile(addr-v.kaslr, p); err2 == nil {
+		return nil
+	} else {
+		return err
+	}
+}
+
+func (v *Vmlinux) readFile(addr uint64, p []byte) error {
+	for _, s := range v.f.Sections {
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Addr == 0 || addr < s.Addr || addr-s.Addr >= s.Size {
+			continue
+		}
+		off := addr - s.Addr
+		if uint64(len(p)) > s.Size-off {
+			return fmt.Errorf("%s: read of %d bytes at %#x runs past the end of section %s (%#x-%#x)", v.path, len(p), addr, s.Name, s.Addr, s.Addr+s.Size)
+		}
+		if s.Type == elf.SHT_NOBITS {
+			return fmt.Errorf("%s: address %#x is in %s, which has no contents in the file", v.path, addr, s.Name)
+		}
+		data, err := v.sectionData(s)
+		if err != nil {
+			return err
+		}
+		copy(p, data[off:])
+		return nil
+	}
+	return fmt.Errorf("%s: address %#x is not in any allocated section", v.path, addr)
+}
+
+// Section returns the contents and link-time address of the named section,
+// decompressed if it is SHF_COMPRESSED. Uncompressed contents alias the
+// file mapping: do not modify them, and do not use them after Close.
+func (v *Vmlinux) Section(name string) (data []byte, addr uint64, ok bool) {
+	s := v.f.Section(name)
+	if s == nil || s.Type == elf.SHT_NOBITS {
+		return nil, 0, false
+	}
+	d, err := v.sectionData(s)
+	if err != nil {
+		return nil, 0, false
+	}
+	return d, s.Addr, true
+}
+
+// SectionErr is Section reporting why a section could not be read.
+func (v *Vmlinux) SectionErr(name string) (data []byte, addr uint64, err error) {
+	s := v.f.Section(name)
+	if s == nil {
+		return nil, 0, fmt.Errorf("%s: no section %s", v.path, name)
+	}
+	if s.Type == elf.SHT_NOBITS {
+		return nil, 0, fmt.Errorf("%s: section %s has no contents in the file", v.path, name)
+	}
+	d, err := v.sectionData(s)
+	return d, s.Addr, err
+}
+
+func (v *Vmlinux) rawSection(s *elf.Section) ([]byte, error) {
+	if s.Type == elf.SHT_NOBITS {
+		return nil, nil
+	}
+	if s.Offset > uint64(len(v.data)) || s.FileSize > uint64(len(v.data))-s.Offset {
+		return nil, fmt.Errorf("%s: section %s (file offset %#x, %d bytes) extends past the end of the file (%d bytes)", v.path, s.Name, s.Offset, s.FileSize, len(v.data))
+	}
+	return v.data[s.Offset : s.Offset+s.FileSize : s.Offset+s.FileSize], nil
+}
+
+func (v *Vmlinux) sectionData(s *elf.Section) ([]byte, error) {
+	if s.Flags&elf.SHF_COMPRESSED == 0 {
+		return v.rawSection(s)
+	}
+	v.secMu.Lock()
+	defer v.secMu.Unlock()
+	if d, ok := v.secCache[s.Name]; ok {
+		return d, nil
+	}
+	// debug/elf decompresses SHF_COMPRESSED (zlib and zstd) sections.
+	d, err := io.ReadAll(s.Open())
+	if err != nil {
+		return nil, fmt.Errorf("%s: decompressing section %s: %w", v.path, s.Name, err)
+	}
+	v.secCache[s.Name] = d
+	return d, nil
+}
+
+// BuildID returns the GNU build ID (NT_GNU_BUILD_ID in .note.gnu.build-id)
+// as lower-case hex, or "" when the image has none.
+func (v *Vmlinux) BuildID() string {
+	for _, s := range v.f.Sections {
+		if s.Type != elf.SHT_NOTE {
+			continue
+		}
+		data, err := v.sectionData(s)
+		if err != nil {
+			continue
+		}
+		if id, ok := findBuildID(data); ok {
+			return hex.EncodeToString(id)
+		}
+	}
+	return ""
+}
+
+// findBuildID walks ELF notes (namesz, descsz, type, name, desc; 4-byte aligned).
+func findBuildID(b []byte) ([]byte, bool) {
+	le := binary.LittleEndian
+	for len(b) >= 12 {
+		namesz, descsz, typ := le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])
+		b = b[12:]
+		nlen, dlen := align4(uint64(namesz)), align4(uint64(descsz))
+		if nlen > uint64(len(b)) || dlen > uint64(len(b))-nlen {
+			return nil, false
+		}
+		name := b[:namesz]
+		desc := b[nlen : nlen+uint64(descsz)]
+		b = b[nlen+dlen:]
+		if typ == 3 /* NT_GNU_BUILD_ID */ && string(bytes.TrimRight(name, "\x00")) == "GNU" {
+			return desc, true
+		}
+	}
+	return nil, false
+}
+
+func align4(n uint64) uint64 { return (n + 3) &^ 3 }
+
+// Types returns the DWARF type information, indexed on first use.
+func (v *Vmlinux) Types() (*Types, error) {
+	v.typesOnce.Do(func() {
+		v.types, v.typesErr = newTypes(v)
+	})
+	return v.types, v.typesErr
+}
+
+// HasDWARF reports whether the image carries .debug_info.
+func (v *Vmlinux) HasDWARF() bool {
+	s := v.f.Section(".debug_info")
+	if s == nil {
+		s = v.f.Section(".zdebug_info")
+	}
+	return s != nil && s.Type != elf.SHT_NOBITS && s.Size > 0
+}
+
+var errNoDWARF = errors.New("no DWARF debug information (.debug_info)")
