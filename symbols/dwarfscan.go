@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"bytes"
 	"debug/dwarf"
 	"encoding/binary"
 	"fmt"
@@ -168,11 +169,9 @@ func (c *cursor) sleb() int64 {
 // cstr returns the NUL-terminated bytes at the cursor.
 func (c *cursor) cstr() []byte {
 	start := c.pos
-	for i := c.pos; i < len(c.b); i++ {
-		if c.b[i] == 0 {
-			c.pos = i + 1
-			return c.b[start:i]
-		}
+	if i := bytes.IndexByte(c.b[start:], 0); i >= 0 {
+		c.pos = start + i + 1
+		return c.b[start : start+i]
 	}
 	c.bad = true
 	c.pos = len(c.b)
@@ -184,29 +183,45 @@ func cstrAt(b []byte, off uint64) []byte {
 		return nil
 	}
 	s := b[off:]
-	for i, ch := range s {
-		if ch == 0 {
-			return s[:i]
-		}
+	if i := bytes.IndexByte(s, 0); i >= 0 {
+		return s[:i]
 	}
 	return nil
 }
 
-func parseAbbrevs(data []byte, off uint64) (map[uint64]*abbrev, error) {
+// abbrevTable maps abbreviation codes to abbreviations. gcc numbers them
+// densely from 1, so a slice serves; sparse codes fall back to a map.
+type abbrevTable struct {
+	dense  []*abbrev
+	sparse map[uint64]*abbrev
+}
+
+func (t *abbrevTable) get(code uint64) *abbrev {
+	if code < uint64(len(t.dense)) {
+		return t.dense[code]
+	}
+	return t.sparse[code]
+}
+
+func parseAbbrevs(data []byte, off uint64) (*abbrevTable, error) {
 	if off >= uint64(len(data)) {
 		return nil, fmt.Errorf(".debug_abbrev offset %#x beyond section (%d bytes)", off, len(data))
 	}
 	c := cursor{b: data, pos: int(off)}
-	m := map[uint64]*abbrev{}
+	t := &abbrevTable{}
+	var all []abbrevAttr // one backing array for the whole table
+	var list []*abbrev
+	var spans [][2]int
 	for {
 		code := c.uleb()
 		if c.bad {
 			return nil, fmt.Errorf(".debug_abbrev at %#x: truncated", off)
 		}
 		if code == 0 {
-			return m, nil
+			break
 		}
 		a := &abbrev{tag: dwarf.Tag(c.uleb()), children: c.u8() != 0}
+		start := len(all)
 		for {
 			attr, form := c.uleb(), c.uleb()
 			if c.bad {
@@ -219,10 +234,26 @@ func parseAbbrevs(data []byte, off uint64) (map[uint64]*abbrev, error) {
 			if attr == 0 && form == 0 {
 				break
 			}
-			a.attrs = append(a.attrs, abbrevAttr{attr: uint32(attr), form: uint32(form), implicit: implicit})
+			all = append(all, abbrevAttr{attr: uint32(attr), form: uint32(form), implicit: implicit})
 		}
-		m[code] = a
+		list = append(list, a)
+		spans = append(spans, [2]int{start, len(all)})
+		if code < 1<<16 {
+			for uint64(len(t.dense)) <= code {
+				t.dense = append(t.dense, nil)
+			}
+			t.dense[code] = a
+		} else {
+			if t.sparse == nil {
+				t.sparse = map[uint64]*abbrev{}
+			}
+			t.sparse[code] = a
+		}
 	}
+	for i, a := range list {
+		a.attrs = all[spans[i][0]:spans[i][1]:spans[i][1]]
+	}
+	return t, nil
 }
 
 // unitHeader is what the scanner needs from a unit header.
@@ -309,7 +340,7 @@ func fastIndex(sec dwarfSections) (*nameIndex, error) {
 					errs[w] = fmt.Errorf("malformed DWARF: %v", r)
 				}
 			}()
-			s := scanner{sec: sec, x: newNameIndex(), abbrevs: map[uint64]map[uint64]*abbrev{}}
+			s := scanner{sec: sec, x: newNameIndex(), abbrevs: map[uint64]*abbrevTable{}}
 			parts[w] = s.x
 			for {
 				i := int(next.Add(1) - 1)
@@ -339,7 +370,7 @@ func fastIndex(sec dwarfSections) (*nameIndex, error) {
 type scanner struct {
 	sec     dwarfSections
 	x       *nameIndex
-	abbrevs map[uint64]map[uint64]*abbrev // by .debug_abbrev offset
+	abbrevs map[uint64]*abbrevTable // by .debug_abbrev offset
 
 	u             unitHeader
 	strOffsetBase uint64
@@ -391,7 +422,7 @@ func (s *scanner) unit(u unitHeader) error {
 	if code == 0 {
 		return nil
 	}
-	cuAbbrev := abbrevs[code]
+	cuAbbrev := abbrevs.get(code)
 	if cuAbbrev == nil {
 		return fmt.Errorf("DIE at %#x: unknown abbreviation code %d", c.pos, code)
 	}
@@ -421,7 +452,7 @@ func (s *scanner) unit(u unitHeader) error {
 			}
 			continue
 		}
-		ab := abbrevs[code]
+		ab := abbrevs.get(code)
 		if ab == nil {
 			return fmt.Errorf("DIE at %#x: unknown abbreviation code %d", dieOff, code)
 		}
