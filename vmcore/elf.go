@@ -183,13 +183,13 @@ func (e *elfDump) read(d *Dump, p []byte, paddr uint64) (int, error) {
 			clear(p[:n])
 			return n, nil
 		}
-		return 0, physError(paddr, ErrExcluded, "in the part of the PT_LOAD at %#x-%#x that is not in the file (p_filesz %#x < p_memsz %#x)", s.paddr, s.paddr+s.memsz, s.filesz, s.memsz)
+		return 0, physError(paddr, ErrExcluded, "beyond p_filesz %#x of the PT_LOAD at %#x-%#x, excluded by makedumpfile", s.filesz, s.paddr, s.paddr+s.memsz)
 	}
 	n := uint64(min(uint64(len(p)), s.filesz-rel))
 	off := s.off + rel
 	size := uint64(d.src.Size())
 	if off >= size {
-		return 0, physError(paddr, ErrTruncated, "its data at file offset %#x lies past the end of the file (size %#x)", off, size)
+		return 0, physError(paddr, ErrTruncated, "its data at file offset %#x lies past the end of the file, size %#x", off, size)
 	}
 	n = min(n, size-off)
 	if err := readFull(d.src, p[:n], int64(off), "PT_LOAD data"); err != nil {

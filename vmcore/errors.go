@@ -36,7 +36,7 @@ type AddrError struct {
 func (e *AddrError) Error() string {
 	s := fmt.Sprintf("%s address %#x: %v", e.Space, e.Addr, e.Err)
 	if e.Detail != "" {
-		s += " (" + e.Detail + ")"
+		s += ": " + e.Detail
 	}
 	return s
 }
@@ -67,4 +67,17 @@ func (e *FormatError) Error() string {
 
 func formatErr(off int64, msg string, val any) error {
 	return &FormatError{Off: off, Msg: msg, Val: val}
+}
+
+// detail is the reason inside err without its sentinel, for wrapping a
+// physical-address error into a virtual-address one.
+func detail(err error) string {
+	var ae *AddrError
+	if errors.As(err, &ae) {
+		if ae.Space == "physical" {
+			return fmt.Sprintf("physical %#x: %s", ae.Addr, ae.Detail)
+		}
+		return fmt.Sprintf("%s %#x: %s", ae.Space, ae.Addr, ae.Detail)
+	}
+	return err.Error()
 }

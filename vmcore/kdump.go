@@ -300,7 +300,7 @@ func (k *kdumpDump) loadPage(d *Dump, pfn uint64, buf []byte) error {
 	descOff := uint64(k.dataOff) + idx*pageDescSize
 	size := uint64(d.src.Size())
 	if descOff+pageDescSize > size {
-		return physError(paddr, ErrTruncated, "its page descriptor #%d at file offset %#x lies past the end of the file (size %#x)", idx, descOff, size)
+		return physError(paddr, ErrTruncated, "its page descriptor #%d at file offset %#x lies past the end of the file, size %#x", idx, descOff, size)
 	}
 	var raw [pageDescSize]byte
 	if err := readFull(d.src, raw[:], int64(descOff), "page descriptor"); err != nil {
@@ -314,20 +314,20 @@ func (k *kdumpDump) loadPage(d *Dump, pfn uint64, buf []byte) error {
 			clear(buf)
 			return nil
 		}
-		return physError(paddr, ErrTruncated, "its page descriptor #%d at file offset %#x is empty (dump incomplete)", idx, descOff)
+		return physError(paddr, ErrTruncated, "its page descriptor #%d at file offset %#x is empty, the dump is incomplete", idx, descOff)
 	}
 	if pd.size == 0 || uint64(pd.size) > k.blockSize || pd.offset < 0 {
-		return physError(paddr, ErrCorrupt, "page descriptor #%d at file offset %#x: data offset %#x, size %d (block size %d)", idx, descOff, pd.offset, pd.size, k.blockSize)
+		return physError(paddr, ErrCorrupt, "page descriptor #%d at file offset %#x: data offset %#x, size %d, block size %d", idx, descOff, pd.offset, pd.size, k.blockSize)
 	}
 	if uint64(pd.offset) > size || uint64(pd.size) > size-uint64(pd.offset) {
-		return physError(paddr, ErrTruncated, "its data (%d bytes at file offset %#x) lies past the end of the file (size %#x)", pd.size, pd.offset, size)
+		return physError(paddr, ErrTruncated, "its %d bytes of data at file offset %#x lie past the end of the file, size %#x", pd.size, pd.offset, size)
 	}
 	src := d.scratch[:pd.size]
 	if err := readFull(d.src, src, pd.offset, "page data"); err != nil {
 		return physError(paddr, ErrTruncated, "%v", err)
 	}
 	if err := d.dc.decompress(pd.flags, src, buf); err != nil {
-		return physError(paddr, ErrCorrupt, "page data at file offset %#x (%d bytes, flags %#x): %v", pd.offset, pd.size, pd.flags, err)
+		return physError(paddr, ErrCorrupt, "page data at file offset %#x, %d bytes, flags %#x: %v", pd.offset, pd.size, pd.flags, err)
 	}
 	return nil
 }
@@ -343,9 +343,9 @@ func (k *kdumpDump) check(pfn uint64) error {
 	case pfn >= k.endPFN:
 		return physError(paddr, ErrNotInDump, "pfn %#x is beyond the bitmap", pfn)
 	case !bit(k.ram, pfn):
-		return physError(paddr, ErrNotInDump, "pfn %#x is not memory (clear in the dump's first bitmap)", pfn)
+		return physError(paddr, ErrNotInDump, "pfn %#x is not RAM, clear in the first bitmap", pfn)
 	case !bit(k.dumpable, pfn):
-		return physError(paddr, ErrExcluded, "pfn %#x was filtered out by makedumpfile (dump level %d)", pfn, k.hdr.DumpLevel)
+		return physError(paddr, ErrExcluded, "pfn %#x filtered out by makedumpfile, dump level %d", pfn, k.hdr.DumpLevel)
 	}
 	return nil
 }

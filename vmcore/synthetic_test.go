@@ -199,7 +199,7 @@ func checkKdump(t *testing.T, d *Dump, spec kdumpSpec) {
 		case spec.ram[pfn]:
 			wantErr(t, err, ErrExcluded, pfn*4096, "dump level 31")
 		default:
-			wantErr(t, err, ErrNotInDump, pfn*4096, "not memory")
+			wantErr(t, err, ErrNotInDump, pfn*4096, "not RAM")
 		}
 	}
 	// Unaligned, across pages, through the cache.

@@ -128,7 +128,7 @@ func (k *KernelSpace) UserVirtToPhys(pgd, va uint64) (uint64, error) {
 	}
 	root, err := k.VirtToPhys(pgd)
 	if err != nil {
-		return 0, &AddrError{Addr: va, Space: "user virtual", Err: errorKind(err), Detail: fmt.Sprintf("pgd %#x: %v", pgd, err)}
+		return 0, &AddrError{Addr: va, Space: "user virtual", Err: errorKind(err), Detail: fmt.Sprintf("pgd %#x: %s", pgd, detail(err))}
 	}
 	return k.translate(root&pteAddrMask, va, "user virtual")
 }
@@ -171,7 +171,7 @@ func (k *KernelSpace) walk(root, va uint64, space string) (uint64, error) {
 		idx := (va >> shift) & 511
 		at := table + idx*8
 		if err := k.d.ReadPhys(buf[:], at); err != nil {
-			return 0, &AddrError{Addr: va, Space: space, Err: errorKind(err), Detail: fmt.Sprintf("reading %s entry at physical %#x: %v", name, at, err)}
+			return 0, &AddrError{Addr: va, Space: space, Err: errorKind(err), Detail: fmt.Sprintf("reading %s entry: %s", name, detail(err))}
 		}
 		entry := binary.LittleEndian.Uint64(buf[:])
 		if entry&ptePresent == 0 {
@@ -219,7 +219,7 @@ func (k *KernelSpace) read(p []byte, va uint64, space string, xlate func(uint64)
 			return err
 		}
 		if err := k.d.ReadPhys(p[:n], pa); err != nil {
-			return &AddrError{Addr: va, Space: space, Err: errorKind(err), Detail: err.Error()}
+			return &AddrError{Addr: va, Space: space, Err: errorKind(err), Detail: detail(err)}
 		}
 		p = p[n:]
 		va += uint64(n)
