@@ -6,8 +6,37 @@ package vmcore
 
 import (
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
+
+// seeds returns the zstd-compressed seed files testdata/fuzz/seeds/PREFIX*:
+// the first kilobytes of makedumpfile's output for the interop image and
+// of the real test-bed dumps (headers, notes, bitmaps, first descriptors).
+func seeds(f *testing.F, prefix string) [][]byte {
+	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "seeds", prefix+"*.zst"))
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer dec.Close()
+	var out [][]byte
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		raw, err := dec.DecodeAll(b, nil)
+		if err != nil {
+			f.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, raw)
+	}
+	return out
+}
 
 // exercise touches what a session would use right after Open, with bounded
 // work: it must neither panic nor hang on any input.
@@ -47,6 +76,9 @@ func fuzzOpen(data []byte) {
 func FuzzOpenELF(f *testing.F) {
 	f.Add(buildELF(testNotes(), []testSeg{{paddr: 0x1000, data: pattern(1, 4096), memsz: 0x3000}, {paddr: 0x10000, data: pattern(2, 100)}}))
 	f.Add(synthELF(f)[:16384])
+	for _, b := range seeds(f, "elf-") {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzOpen(data) })
 }
 
@@ -55,18 +87,36 @@ func FuzzOpenKdump(f *testing.F) {
 		s := testKdumpSpec(comp)
 		f.Add(buildKdump(f, s))
 	}
+	for _, b := range seeds(f, "kdump-") {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzOpen(data) })
 }
 
 func FuzzFlattened(f *testing.F) {
 	f.Add(flatten(buildKdump(f, testKdumpSpec(flagZlib)), 3000, true))
 	f.Add(flatten(buildELF(testNotes(), []testSeg{{paddr: 0, data: pattern(3, 8192)}}), 512, false))
+	for _, b := range seeds(f, "flat-") {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzOpen(data) })
 }
 
 func FuzzNotes(f *testing.F) {
 	f.Add(testNotes())
 	f.Add(buildNote("QEMU", 0, make([]byte, qemuStateSize)))
+	// The notes areas of the seed dumps.
+	for _, b := range append(seeds(f, "kdump-"), seeds(f, "elf-")...) {
+		if d, err := newDump(&memSource{data: b}, "seed"); err == nil {
+			if n := d.Notes(); len(n) > 0 {
+				first, last := n[0], n[len(n)-1]
+				end := last.Off + 12 + int64(align4(uint64(len(last.Name)+1))) + int64(align4(uint64(len(last.Desc))))
+				if first.Off >= 0 && end <= int64(len(b)) {
+					f.Add(b[first.Off:end])
+				}
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 			notes, _ := parseNotes(data, bo, 0)
