@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Build the gocrash test bed: a real kernel, real kdump captures, and the
+# crash utility's answers for each dump.
+#
+#   testdata/mkdump/mkdump.sh VERSION [SCENARIO...]
+#
+# VERSION is a Debian linux-source version (6.1, 6.12). SCENARIOs default to
+# all of: sysrq oops cpu1 qemu. Work files live in $WORK (default
+# /var/cache/gocrash-mkdump), outside the tree; the results are written to
+# $WORK/out/VERSION-SCENARIO/ and then packed into testdata/dumps/ by pack.sh.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+VERSION=${1:?usage: mkdump.sh VERSION [SCENARIO...]}
+shift
+SCENARIOS=${*:-sysrq oops cpu1 qemu}
+WORK=${WORK:-/var/cache/gocrash-mkdump}
+KSRC=$WORK/linux-source-$VERSION
+OUT=$WORK/out
+TX=$WORK/trixie          # crash 8.0.6 and makedumpfile 1.7.6, unpacked privately
+JOBS=${JOBS:-$(nproc)}
+MEM=${MEM:-384}
+mkdir -p "$WORK" "$OUT"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+install_deps() {
+	log "installing host packages"
+	export DEBIAN_FRONTEND=noninteractive
+	local src=/etc/apt/sources.list.d/gocrash-extra.sources
+	if [ ! -f "$src" ]; then
+		# trixie for crash 8.0.6 / makedumpfile 1.7.6 (unpacked privately, never
+		# installed), bookworm-backports for newer kernel sources.
+		cat > "$src" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+		printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/gocrash-extra
+	fi
+	apt-get update -qq
+	apt-get install -y -qq -t bookworm qemu-system-x86 kexec-tools makedumpfile busybox-static crash \
+		build-essential flex bison bc libelf-dev libssl-dev dwarves zstd cpio python3 >/dev/null
+	if [ ! -f "/usr/src/linux-source-$VERSION.tar.xz" ]; then
+		apt-get install -y -qq "linux-source-$VERSION" >/dev/null
+	fi
+	if [ ! -x "$TX/usr/bin/crash" ]; then
+		local dl; dl=$(mktemp -d)
+		(cd "$dl" && apt-get download -qq crash/trixie makedumpfile/trixie libc6/trixie libgcc-s1/trixie \
+			liblzo2-2/trixie libncursesw6/trixie libsnappy1v5/trixie libstdc++6/trixie libtinfo6/trixie \
+			libzstd1/trixie libdw1t64/trixie libelf1t64/trixie zlib1g/trixie libbz2-1.0/trixie liblzma5/trixie)
+		mkdir -p "$TX"
+		for d in "$dl"/*.deb; do dpkg -x "$d" "$TX"; done
+		rm -rf "$dl"
+	fi
+}
+
+# crash 8.0.6, run through its own loader so trixie's libc never touches the host.
+CRASH=("$TX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$TX/usr/lib/x86_64-linux-gnu" "$TX/usr/bin/crash")
+
+build_kernel() {
+	if [ -f "$KSRC/vmlinux" ] && [ -f "$KSRC/.gocrash-built" ]; then
+		log "kernel $VERSION already built"
+		return
+	fi
+	log "building kernel $VERSION ($JOBS jobs)"
+	[ -d "$KSRC" ] || tar -C "$WORK" -xf "/usr/src/linux-source-$VERSION.tar.xz"
+	(
+		cd "$KSRC"
+		make -s tinyconfig
+		scripts/kconfig/merge_config.sh -m .config "$here/kernel.config" >/dev/null 2>&1
+		make -s olddefconfig
+		# Options a newer kernel renamed or that tinyconfig cannot reach are
+		# reported, not fatal: the check below lists what did not stick.
+		for o in $(grep -oE '^CONFIG_[A-Z0-9_]+=y' "$here/kernel.config" | cut -d= -f1); do
+			grep -q "^$o=y" .config || echo "note: $o is not set in $VERSION" >&2
+		done
+		make -j"$JOBS" bzImage >/dev/null
+		make -j"$JOBS" modules >/dev/null
+		# vmlinux is linked with --emit-relocs (for KASLR's relocation table),
+		# which keeps ~100 MB of .rela.debug_* that no debugger applies to an
+		# ET_EXEC file: drop them so the committed vmlinux stays small.
+		objcopy --remove-relocations='.debug_*' vmlinux vmlinux.small && mv vmlinux.small vmlinux
+		touch .gocrash-built
+	)
+}
+
+# copy_bin BIN DEST: a dynamic host binary with the libraries it needs.
+copy_bin() {
+	local bin=$1 root=$2
+	install -D "$bin" "$root$bin"
+	for lib in $(ldd "$bin" | grep -oE '/[^ ]+\.so[^ ]*'); do
+		install -D "$lib" "$root$lib"
+	done
+}
+
+build_module() {
+	local m=$WORK/oopsmod-$VERSION
+	rm -rf "$m" && cp -r "$here/oopsmod" "$m"
+	make -s -C "$KSRC" M="$m" modules >/dev/null
+}
+
+build_initramfs() {
+	local ir=$WORK/initramfs-$VERSION
+	log "building initramfs"
+	rm -rf "$ir" && mkdir -p "$ir"/{bin,sbin,proc,sys,dev,tmp,mnt,out,boot,lib/modules,opt/tx}
+	cp /bin/busybox "$ir/bin/busybox"
+	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$ir/bin/$a"; done
+	ln -sf ../bin/busybox "$ir/sbin/init"
+	cp "$here/init" "$ir/init"
+	copy_bin /sbin/kexec "$ir"
+	# makedumpfile 1.7.6 (zstd support) with trixie's libraries and loader.
+	cp "$TX/usr/bin/makedumpfile" "$ir/opt/tx/"
+	cp -L "$TX"/usr/lib/x86_64-linux-gnu/{ld-linux-x86-64.so.2,libc.so.6,libdw.so.1,libelf.so.1,liblzo2.so.2,libzstd.so.1,libz.so.1,libbz2.so.1.0,liblzma.so.5,libm.so.6} "$ir/opt/tx/" 2>/dev/null || true
+	for l in libz.so.1 libzstd.so.1; do
+		[ -f "$ir/opt/tx/$l" ] || cp -L "$TX"/usr/lib/x86_64-linux-gnu/$l* "$ir/opt/tx/" 2>/dev/null || cp -L /lib/x86_64-linux-gnu/$l "$ir/opt/tx/"
+	done
+	gcc -O2 -static -o "$ir/bin/synflood" "$here/synflood.c"
+	gcc -O2 -static -pthread -o "$ir/bin/threads" "$here/threads.c"
+	cp "$WORK/oopsmod-$VERSION/gocrash_oops.ko" "$ir/lib/modules/"
+	# The capture kernel's initramfs is this one without /boot.
+	(cd "$ir" && find . -path ./boot -prune -o -print | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/capture-$VERSION.cpio.gz"
+	cp "$WORK/capture-$VERSION.cpio.gz" "$ir/boot/capture.cpio.gz"
+	cp "$KSRC/arch/x86/boot/bzImage" "$ir/boot/bzImage"
+	(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/initramfs-$VERSION.cpio.gz"
+}
+
+# One boot: the guest runs the workload and panics; the capture kernel saves
+# the dump (or QEMU does, for the qemu scenario) into $OUT/VERSION-SCENARIO.
+run_scenario() {
+	local sc=$1 dir=$OUT/$VERSION-$sc
+	local formats=elf,zlib,lzo,zstd
+	case $sc in
+	sysrq) formats=elf,zlib,lzo,zstd,flat ;;
+	qemu) formats= ;;
+	esac
+	rm -rf "$dir" && mkdir -p "$dir"
+	truncate -s 64M "$WORK/swap.img"
+	truncate -s 32M "$WORK/ext2.img"
+	# One kernel per CPU model: 6.1 gets 5-level paging (LA57), the others 4-level.
+	local cpu=max,la57=off
+	[ "$VERSION" = 6.1 ] && cpu=max
+	local mon=$WORK/mon-$VERSION
+	rm -f "$mon.in" "$mon.out"; mkfifo "$mon.in" "$mon.out"
+	local accel="-accel tcg,thread=multi"
+	if [ -w /dev/kvm ] && [ "${KVM:-0}" = 1 ]; then accel="-accel kvm"; fi
+	log "booting $VERSION scenario $sc (cpu $cpu, $accel)"
+	# shellcheck disable=SC2086
+	qemu-system-x86_64 $accel -machine pc -cpu "$cpu" -smp 2 -m "$MEM" \
+		-kernel "$KSRC/arch/x86/boot/bzImage" -initrd "$WORK/initramfs-$VERSION.cpio.gz" \
+		-append "console=ttyS0 crashkernel=128M panic=0 gocrash.scenario=$sc gocrash.formats=$formats" \
+		-display none -serial "file:$dir/serial.log" -monitor "pipe:$mon" -no-reboot \
+		-drive file="$WORK/swap.img",if=virtio,format=raw -drive file="$WORK/ext2.img",if=virtio,format=raw \
+		-virtfs local,path="$dir",mount_tag=out,security_model=none,id=out \
+		-device vmcoreinfo &
+	local qpid=$!
+	exec 7>"$mon.in" 8<"$mon.out"
+	cat <&8 >/dev/null &
+	local catpid=$!
+	local t=0
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 5; t=$((t + 5))
+		if [ "$sc" = qemu ] && grep -q 'Kernel panic - not syncing' "$dir/serial.log" 2>/dev/null; then
+			sleep 3
+			log "guest panicked: QEMU dump-guest-memory"
+			echo "dump-guest-memory $dir/vmcore.qemu" >&7
+			while [ "$(stat -c %s "$dir/vmcore.qemu" 2>/dev/null || echo 0)" = 0 ]; do sleep 2; done
+			sleep 20
+			echo quit >&7
+			wait $qpid || true
+			break
+		fi
+		if [ $t -ge "${TIMEOUT:-1800}" ]; then
+			log "timeout: killing qemu"; kill $qpid; break
+		fi
+	done
+	exec 7>&- 8<&-
+	kill $catpid 2>/dev/null || true
+	rm -f "$mon.in" "$mon.out"
+	cp "$KSRC/vmlinux" "$dir/vmlinux"
+	grep -q 'gocrash-capture: all done' "$dir/serial.log" || [ "$sc" = qemu ] || { log "capture failed: see $dir/serial.log"; return 1; }
+}
+
+# crash 8.0.6's answer for each command, one file a command.
+CRASH_CMDS=(
+	"sys" "bt" "bt -a" "bt -t" "log" "log -T" "log -m" "ps" "runq" "kmem -i"
+	"rd linux_banner 8" "rd -a linux_banner" "rd -64 jiffies 4"
+	"rd -32 jiffies 8" "rd -16 linux_banner 16" "rd -8 linux_banner 32" "rd -s init_task 8"
+	"rd -d jiffies 4" "rd -x linux_banner 8" "set" "sys -c"
+)
+record_crash() {
+	local dir=$1
+	mkdir -p "$dir/crash"
+	"${CRASH[@]}" --version | head -1 > "$dir/crash/VERSION"
+	# The ELF dump's answers go to crash/ (the qemu scenario has only
+	# vmcore.qemu: its answers go there); other formats' to crash-FORMAT/.
+	local primary=elf
+	[ -f "$dir/vmcore.elf" ] || primary=qemu
+	for f in "$dir/vmcore.$primary" $(ls "$dir"/vmcore.* | grep -v "vmcore.$primary\$"); do
+		local fmt=${f##*.}
+		local cdir=$dir/crash
+		[ "$fmt" = "$primary" ] || cdir=$dir/crash-$fmt
+		mkdir -p "$cdir"
+		for c in "${CRASH_CMDS[@]}"; do
+			local name=${c// /_}
+			printf '%s\nq\n' "$c" | timeout 300 "${CRASH[@]}" -s "$dir/vmlinux" "$f" > "$cdir/$name.txt" 2>&1 || true
+		done
+		# crash's start-up block (what it prints before the first prompt).
+		echo q | timeout 300 "${CRASH[@]}" "$dir/vmlinux" "$f" > "$cdir/startup.txt" 2>&1 || true
+		# formats other than ELF keep only what differs from the ELF goldens.
+		if [ "$fmt" != "$primary" ]; then
+			for g in "$cdir"/*.txt; do
+				cmp -s "$g" "$dir/crash/$(basename "$g")" && rm -f "$g"
+			done
+		fi
+	done
+}
+
+install_deps
+build_kernel
+build_module
+build_initramfs
+for sc in $SCENARIOS; do
+	run_scenario "$sc"
+	record_crash "$OUT/$VERSION-$sc"
+done
+log "done: $OUT"
