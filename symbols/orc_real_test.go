@@ -36,8 +36,8 @@ func TestORCMatchesObjtool(t *testing.T) {
 	if tab.Version() != ORCv1 || tab.VersionEvidence() != "kernel release 6.1.176" {
 		t.Errorf("layout %v from %q, want v1 from kernel release 6.1.176", tab.Version(), tab.VersionEvidence())
 	}
-	if tab.Len() != 104460 { // objtool --dump=orc | wc -l
-		t.Errorf("%d entries, objtool dumps 104460", tab.Len())
+	if tab.Len() != 104503 { // objtool --dump=orc | wc -l
+		t.Errorf("%d entries, objtool dumps 104503", tab.Len())
 	}
 	f, err := os.Open("testdata/orc_objtool_6.1.txt")
 	if err != nil {

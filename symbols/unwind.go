@@ -227,6 +227,11 @@ type Frame struct {
 	// addresses, so a call at the end of a function names that function).
 	Func string
 	Off  uint64
+	// NoReturnCall is set when PC, a return address, is the first byte of
+	// the next function: the call to a function that never returns was the
+	// caller's last instruction (sysrq_handle_crash calling panic). crash's
+	// bt leaves such frames out.
+	NoReturnCall bool
 }
 
 // Options tune one unwind.
@@ -511,6 +516,9 @@ func (u *Unwinder) frame(s *state, m Method, exc *ExceptionFrame) Frame {
 		f.Func, f.Off = name, off
 		if !f.Signal {
 			f.Off++
+			if _, off, ok := u.img.Symbolize(f.PC); ok && off == 0 {
+				f.NoReturnCall = true
+			}
 		}
 	}
 	return f

@@ -76,9 +76,9 @@ func (u *Unwinder) SleepingStart(mem Memory, threadSP uint64, l TaskFrameLayout)
 //     return address; the backtrace starts there if unwinding from it
 //     leads back to the saved registers.
 //   - the other CPUs saved the registers their NMI interrupted
-//     (crash_nmi_callback); the backtrace starts at crash_nmi_callback on the
-//     NMI stack if unwinding from there crosses a pt_regs equal to the
-//     saved registers.
+//     (crash_nmi_callback); the backtrace starts at crash_nmi_callback (on
+//     the NMI stack, or the task stack for an NMI from user mode) if
+//     unwinding from there crosses a pt_regs equal to the saved registers.
 //
 // Otherwise (a QEMU dump-guest-memory dump, or nothing found) it starts at
 // the registers themselves. how names the choice: "machine_kexec",
@@ -96,10 +96,21 @@ func (u *Unwinder) ActiveStart(mem Memory, r PtRegs, stacks []Stack) (s Start, h
 			return s, "machine_kexec"
 		}
 	}
+	// An NMI from user mode runs on the task stack (entry_64.S copies its
+	// iret frame there), one from the kernel on the NMI stack: look on the
+	// NMI stacks first, then on the others.
+	ordered := make([]Stack, 0, len(stacks))
+	for _, st := range stacks {
+		if st.Kind == StackNMI {
+			ordered = append(ordered, st)
+		}
+	}
 	for _, st := range stacks {
 		if st.Kind != StackNMI {
-			continue
+			ordered = append(ordered, st)
 		}
+	}
+	for _, st := range ordered {
 		if s, ok := u.scanFor(mem, st.Low, st.High, "crash_nmi_callback", 0, opt, func(f Frame) bool {
 			return f.Exception != nil && f.Exception.Regs.IP == r.IP && f.Exception.Regs.SP == r.SP
 		}); ok {
@@ -162,17 +173,19 @@ func (u *Unwinder) scanFor(mem Memory, lo, hi uint64, fn string, bp uint64, opt 
 	return Start{}, false
 }
 
-// StackSizes reads THREAD_SIZE and IRQ_STACK_SIZE from DWARF: the sizes of
-// union thread_union (its stack[THREAD_SIZE/sizeof(long)]) and struct
-// irq_stack (char stack[IRQ_STACK_SIZE]); both grow with KASAN.
+// StackSizes reads THREAD_SIZE and IRQ_STACK_SIZE from DWARF: the size of
+// struct irq_stack (char stack[IRQ_STACK_SIZE]), and of union thread_union
+// when the compiler kept it. On x86_64 both are PAGE_SIZE << (2 +
+// KASAN_STACK_ORDER) (arch/x86/include/asm/page_64_types.h), so the IRQ
+// stack's size stands in for a missing thread_union.
 func StackSizes(t *Types) (thread, irq uint64, err error) {
-	ts, err := t.SizeOf("thread_union")
-	if err != nil {
-		return 0, 0, err
-	}
 	is, err := t.SizeOf("irq_stack")
 	if err != nil {
 		return 0, 0, err
+	}
+	ts, err := t.SizeOf("thread_union")
+	if err != nil {
+		ts = is
 	}
 	if ts <= 0 || is <= 0 || ts&4095 != 0 || is&4095 != 0 {
 		return 0, 0, fmt.Errorf("implausible stack sizes: thread_union %d, irq_stack %d", ts, is)
