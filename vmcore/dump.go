@@ -252,6 +252,17 @@ func (d *Dump) Warnings() []string { return d.warnings }
 // zero_excluded) instead of failing with ErrExcluded.
 func (d *Dump) SetZeroExcluded(on bool) { d.zeroExcluded.Store(on) }
 
+// SetCachePages bounds the cache of decompressed pages (kdump-compressed
+// dumps only; ELF pages are read straight from the mapping).
+func (d *Dump) SetCachePages(n int) {
+	if d.kdump == nil {
+		return
+	}
+	d.mu.Lock()
+	d.cache = newPageCache(n, d.pageSize)
+	d.mu.Unlock()
+}
+
 // KdumpHeader is the kdump-compressed header, nil for other formats.
 func (d *Dump) KdumpHeader() *KdumpHeader {
 	if d.kdump == nil {

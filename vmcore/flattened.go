@@ -58,11 +58,20 @@ func indexFlattened(raw source) (*flatSource, error) {
 		if pos+flatRecordHdr > size {
 			break // no end record: the stream was cut short
 		}
-		if err := readFull(raw, rec[:], pos, "flattened record header"); err != nil {
-			return nil, err
+		hdr := rec[:]
+		if v, ok := raw.(viewer); ok {
+			hdr, _ = v.view(pos, flatRecordHdr) // no copy: this loop runs once per record
 		}
-		off := int64(binary.BigEndian.Uint64(rec[0:]))
-		n := int64(binary.BigEndian.Uint64(rec[8:]))
+		if hdr == nil {
+			hdr = rec[:]
+		}
+		if len(hdr) == 0 || &hdr[0] == &rec[0] {
+			if err := readFull(raw, rec[:], pos, "flattened record header"); err != nil {
+				return nil, err
+			}
+		}
+		off := int64(binary.BigEndian.Uint64(hdr[0:]))
+		n := int64(binary.BigEndian.Uint64(hdr[8:]))
 		if off == -1 && n == -1 {
 			fs.complete = true
 			break

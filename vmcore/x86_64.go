@@ -34,6 +34,33 @@ type X86Params struct {
 
 	SMEMask         uint64 // NUMBER(sme_mask): the memory-encryption bit, cleared from entries
 	KernelImageSize uint64 // NUMBER(KERNEL_IMAGE_SIZE); 0 means 512 MiB
+
+	// RootPhys, when non-zero, is the physical address of the top-level
+	// page table to walk instead of __pa(init_top_pgt): a CPU's CR3 for
+	// dumps without VMCOREINFO (see ParamsFromQEMU).
+	RootPhys uint64
+}
+
+// ParamsFromQEMU derives translation parameters from the vCPU state of a
+// QEMU dump-guest-memory dump without VMCOREINFO: the page tables from CR3,
+// 5-level paging from CR4.LA57 (bit 12), and phys_base by walking the RIP of
+// a CPU that was in the kernel image. KernelOffset stays 0: the KASLR slide
+// needs the vmlinux (crash compares the IDTR base, QEMUCPUState.IDT.Base,
+// with the address of idt_table).
+func ParamsFromQEMU(d *Dump) (X86Params, error) {
+	for _, c := range d.QEMUCPUs() {
+		if c.CR[3] == 0 || c.RIP < startKernelMap {
+			continue
+		}
+		p := X86Params{RootPhys: c.CR[3] & pteAddrMask, L5: c.CR[4]&(1<<12) != 0}
+		pa, err := NewKernelSpace(d, p).walk(p.RootPhys, c.RIP, "kernel virtual")
+		if err != nil {
+			continue
+		}
+		p.PhysBase = pa - (c.RIP - startKernelMap)
+		return p, nil
+	}
+	return X86Params{}, errors.New("vmcore: no QEMU vCPU note with a kernel RIP whose page tables resolve it")
 }
 
 // ParamsFromInfo takes the translation parameters from VMCOREINFO.
@@ -83,12 +110,11 @@ func NewKernelSpace(d *Dump, p X86Params) *KernelSpace {
 	if size == 0 {
 		size = defaultImageSize
 	}
-	return &KernelSpace{
-		d:       d,
-		p:       p,
-		pgdPhys: p.InitTopPgt - startKernelMap + p.PhysBase, // __pa_symbol(init_top_pgt)
-		imgEnd:  startKernelMap + size,
+	root := p.InitTopPgt - startKernelMap + p.PhysBase // __pa_symbol(init_top_pgt)
+	if p.RootPhys != 0 {
+		root = p.RootPhys
 	}
+	return &KernelSpace{d: d, p: p, pgdPhys: root, imgEnd: startKernelMap + size}
 }
 
 // Dump is the dump this address space reads from.
