@@ -217,4 +217,3 @@ func BenchmarkStartupSys(b *testing.B) {
 		s.Close()
 	}
 }
-

@@ -150,4 +150,3 @@ func status(sh *repl.Shell) int {
 	}
 	return 0
 }
-
