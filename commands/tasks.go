@@ -4,21 +4,55 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"gocrash/symbols"
 )
 
 // Task walkers, drgn style: one small function per kernel list. Tasks are
 // task_struct addresses. Offsets come from DWARF; a corrupt list ends the
-// walk with an error instead of looping (maxTasks).
+// walk with an error naming the list and the entry instead of looping:
+// every walk detects a cycle (Brent's algorithm, no memory per entry),
+// checks each next pointer is a kernel address, and stops after maxTasks.
 
 // maxTasks bounds every list walk; pid_max is at most 4M (PID_MAX_LIMIT).
 const maxTasks = 1 << 22
 
-// taskLayout are the task_struct offsets the walkers need.
+// kernelSpaceStart is the lowest x86_64 kernel address with 5-level
+// paging (the canonical upper half of 57-bit addresses; with 4 levels it
+// starts higher, at 0xffff800000000000); a list pointer below it is
+// garbage.
+const kernelSpaceStart = 0xff00000000000000
+
+// taskLayout are the offsets the walkers need. Thread groups are linked
+// either through signal_struct.thread_head/task_struct.thread_node (3.14
+// and later) or only through the headless task_struct.thread_group ring
+// (older kernels; 6.7 removed it): whichever DWARF shows is used.
 type taskLayout struct {
-	tasks      int64 // task_struct.tasks (list_head)
-	signal     int64 // task_struct.signal
-	threadHead int64 // signal_struct.thread_head
-	threadNode int64 // task_struct.thread_node
+	tasks       int64 // task_struct.tasks (list_head)
+	signal      int64 // task_struct.signal
+	threadHead  int64 // signal_struct.thread_head, -1 when absent
+	threadNode  int64 // task_struct.thread_node, -1 when absent
+	threadGroup int64 // task_struct.thread_group, -1 when absent
+}
+
+func layoutFrom(t *symbols.Types) (taskLayout, error) {
+	l := taskLayout{threadHead: -1, threadNode: -1, threadGroup: -1}
+	var err error
+	if l.tasks, err = t.Offset("task_struct.tasks"); err != nil {
+		return l, err
+	}
+	if l.signal, err = t.Offset("task_struct.signal"); err != nil {
+		return l, err
+	}
+	if t.HasMember("signal_struct", "thread_head") && t.HasMember("task_struct", "thread_node") {
+		l.threadHead, _ = t.Offset("signal_struct.thread_head")
+		l.threadNode, _ = t.Offset("task_struct.thread_node")
+		return l, nil
+	}
+	if l.threadGroup, err = t.Offset("task_struct.thread_group"); err != nil {
+		return l, fmt.Errorf("cannot walk thread groups: task_struct has neither thread_node nor thread_group: %w", err)
+	}
+	return l, nil
 }
 
 func (s *Session) taskLayout() (taskLayout, error) {
@@ -26,53 +60,86 @@ func (s *Session) taskLayout() (taskLayout, error) {
 	if err != nil {
 		return taskLayout{}, err
 	}
-	var l taskLayout
-	for _, f := range []struct {
-		dst  *int64
-		path string
-	}{
-		{&l.tasks, "task_struct.tasks"},
-		{&l.signal, "task_struct.signal"},
-		{&l.threadHead, "signal_struct.thread_head"},
-		{&l.threadNode, "task_struct.thread_node"},
-	} {
-		if *f.dst, err = t.Offset(f.path); err != nil {
-			return taskLayout{}, err
-		}
-	}
-	return l, nil
+	return layoutFrom(t)
 }
 
-func (s *Session) readPtr(addr uint64) (uint64, error) {
+// taskWalker walks the kernel's task lists through one memory view (the
+// dump's, or in tests a view with a corrupted list).
+type taskWalker struct {
+	mem  symbols.Memory
+	l    taskLayout
+	init uint64 // init_task
+}
+
+func (s *Session) walker() (*taskWalker, error) {
+	l, err := s.taskLayout()
+	if err != nil {
+		return nil, err
+	}
+	init, err := s.InitTask()
+	if err != nil {
+		return nil, err
+	}
+	return &taskWalker{mem: s.Mem, l: l, init: init}, nil
+}
+
+func readPtr(mem symbols.Memory, addr uint64) (uint64, error) {
 	var b [8]byte
-	if err := s.Mem.ReadVirt(b[:], addr); err != nil {
+	if err := mem.ReadVirt(b[:], addr); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
+func (s *Session) readPtr(addr uint64) (uint64, error) { return readPtr(s.Mem, addr) }
+
 // walkList calls fn with each entry of the circular list whose head is at
 // head, as the address of the list_head inside the entry.
-func (s *Session) walkList(head uint64, what string, fn func(node uint64) error) error {
-	node, err := s.readPtr(head)
+func walkList(mem symbols.Memory, head uint64, what string, fn func(node uint64) error) error {
+	node, err := readPtr(mem, head)
 	if err != nil {
 		return fmt.Errorf("%s: list head at %#x: %w", what, head, err)
 	}
+	// where names the entry whose next pointer is wrong.
+	where := func(n int, prev uint64) string {
+		if n == 0 {
+			return fmt.Sprintf("the head's next pointer")
+		}
+		return fmt.Sprintf("entry %d at %#x has next pointer", n-1, prev)
+	}
+	// Brent: the tortoise jumps to the hare at powers of two; meeting it
+	// again means the list loops without passing its head.
+	tortoise, power, lam := head, 1, 0
+	prev := head
 	for n := 0; node != head; n++ {
 		if n >= maxTasks {
 			return fmt.Errorf("%s: list at %#x does not return to its head after %d entries", what, head, n)
 		}
-		if node == 0 {
-			return fmt.Errorf("%s: NULL next pointer in list at %#x after %d entries", what, head, n)
+		if node < kernelSpaceStart || node%8 != 0 {
+			return fmt.Errorf("%s: corrupt list at %#x: %s %#x, not a kernel address", what, head, where(n, prev), node)
+		}
+		if node == tortoise {
+			return fmt.Errorf("%s: corrupt list at %#x: %s %#x, which loops without returning to the head", what, head, where(n, prev), node)
+		}
+		if lam++; lam == power {
+			tortoise, power, lam = node, power*2, 0
+		}
+		// The entry's own next pointer is read first: an unreadable
+		// entry is named as such before fn reads anything else of it.
+		next, err := readPtr(mem, node)
+		if err != nil {
+			return fmt.Errorf("%s: corrupt list at %#x: entry %d at %#x cannot be read: %w", what, head, n, node, err)
 		}
 		if err := fn(node); err != nil {
 			return err
 		}
-		if node, err = s.readPtr(node); err != nil {
-			return fmt.Errorf("%s: list entry after %d: %w", what, n, err)
-		}
+		prev, node = node, next
 	}
 	return nil
+}
+
+func (s *Session) walkList(head uint64, what string, fn func(node uint64) error) error {
+	return walkList(s.Mem, head, what, fn)
 }
 
 // errStop ends a walk early without an error.
@@ -87,19 +154,9 @@ func (s *Session) InitTask() (uint64, error) {
 	return a, nil
 }
 
-// ForEachProcess calls fn with every thread group leader on init_task's
-// tasks list (for_each_process; init_task itself is not included).
-func (s *Session) ForEachProcess(fn func(task uint64) error) error {
-	l, err := s.taskLayout()
-	if err != nil {
-		return err
-	}
-	init, err := s.InitTask()
-	if err != nil {
-		return err
-	}
-	err = s.walkList(init+uint64(l.tasks), "init_task.tasks", func(node uint64) error {
-		return fn(node - uint64(l.tasks))
+func (w *taskWalker) forEachProcess(fn func(task uint64) error) error {
+	err := walkList(w.mem, w.init+uint64(w.l.tasks), "init_task.tasks", func(node uint64) error {
+		return fn(node - uint64(w.l.tasks))
 	})
 	if err == errStop {
 		return nil
@@ -107,30 +164,31 @@ func (s *Session) ForEachProcess(fn func(task uint64) error) error {
 	return err
 }
 
-// ForEachThread calls fn with every thread of leader's thread group, the
-// leader included (for_each_thread: signal->thread_head).
-func (s *Session) ForEachThread(leader uint64, fn func(task uint64) error) error {
-	l, err := s.taskLayout()
-	if err != nil {
-		return err
+func (w *taskWalker) forEachThread(leader uint64, fn func(task uint64) error) error {
+	if w.l.threadHead < 0 {
+		// The thread_group ring has no head: start at the leader.
+		if err := fn(leader); err != nil {
+			return err
+		}
+		return walkList(w.mem, leader+uint64(w.l.threadGroup), "task_struct.thread_group", func(node uint64) error {
+			return fn(node - uint64(w.l.threadGroup))
+		})
 	}
-	sig, err := s.readPtr(leader + uint64(l.signal))
+	sig, err := readPtr(w.mem, leader+uint64(w.l.signal))
 	if err != nil {
 		return fmt.Errorf("task %#x: signal: %w", leader, err)
 	}
 	if sig == 0 {
 		return fn(leader)
 	}
-	return s.walkList(sig+uint64(l.threadHead), "signal_struct.thread_head", func(node uint64) error {
-		return fn(node - uint64(l.threadNode))
+	return walkList(w.mem, sig+uint64(w.l.threadHead), "signal_struct.thread_head", func(node uint64) error {
+		return fn(node - uint64(w.l.threadNode))
 	})
 }
 
-// ForEachTask calls fn with every thread of every process (not the idle
-// tasks).
-func (s *Session) ForEachTask(fn func(task uint64) error) error {
-	err := s.ForEachProcess(func(leader uint64) error {
-		return s.ForEachThread(leader, fn)
+func (w *taskWalker) forEachTask(fn func(task uint64) error) error {
+	err := w.forEachProcess(func(leader uint64) error {
+		return w.forEachThread(leader, fn)
 	})
 	if err == errStop {
 		return nil
@@ -138,8 +196,39 @@ func (s *Session) ForEachTask(fn func(task uint64) error) error {
 	return err
 }
 
+// ForEachProcess calls fn with every thread group leader on init_task's
+// tasks list (for_each_process; init_task itself is not included).
+func (s *Session) ForEachProcess(fn func(task uint64) error) error {
+	w, err := s.walker()
+	if err != nil {
+		return err
+	}
+	return w.forEachProcess(fn)
+}
+
+// ForEachThread calls fn with every thread of leader's thread group, the
+// leader included (for_each_thread).
+func (s *Session) ForEachThread(leader uint64, fn func(task uint64) error) error {
+	w, err := s.walker()
+	if err != nil {
+		return err
+	}
+	return w.forEachThread(leader, fn)
+}
+
+// ForEachTask calls fn with every thread of every process (not the idle
+// tasks).
+func (s *Session) ForEachTask(fn func(task uint64) error) error {
+	w, err := s.walker()
+	if err != nil {
+		return err
+	}
+	return w.forEachTask(fn)
+}
+
 // IdleTasks returns each cpu's idle task (runqueues.idle), index = cpu,
-// for the cpus crash counts (NumCPUs). cpu 0's is init_task.
+// for the cpus crash counts (NumCPUs). cpu 0's is init_task. Crash lists
+// them as swapper/N with pid 0: they are on no task list.
 func (s *Session) IdleTasks() ([]uint64, error) {
 	n, err := s.NumCPUs()
 	if err != nil {
@@ -164,8 +253,8 @@ func (s *Session) IdleTasks() ([]uint64, error) {
 	return idle, nil
 }
 
-// ActiveTask is the task running on cpu at the time of the dump
-// (runqueues.curr).
+// ActiveTask is the task running on cpu at the time of the dump as crash
+// sees it (runqueues.curr, get_active_set()): ps marks it with ">".
 func (s *Session) ActiveTask(cpu int) (uint64, error) {
 	rq, err := s.PerCPU("runqueues", cpu)
 	if err != nil {
@@ -176,6 +265,29 @@ func (s *Session) ActiveTask(cpu int) (uint64, error) {
 		return 0, err
 	}
 	return m.Pointer()
+}
+
+// CurrentTask is the kernel's own "current" on cpu: the per-cpu
+// current_task, which 6.2 moved into struct pcpu_hot. It differs from
+// ActiveTask only inside a context switch (rq->curr is updated before
+// switch_to), when it names the task whose stack the cpu runs on.
+func (s *Session) CurrentTask(cpu int) (uint64, error) {
+	if _, ok := s.Vmlinux.Lookup("pcpu_hot"); ok {
+		o, err := s.PerCPU("pcpu_hot", cpu)
+		if err != nil {
+			return 0, err
+		}
+		m, err := o.Member("current_task")
+		if err != nil {
+			return 0, err
+		}
+		return m.Pointer()
+	}
+	o, err := s.PerCPU("current_task", cpu)
+	if err != nil {
+		return 0, err
+	}
+	return o.Pointer()
 }
 
 // CountTasks is crash's TASKS: every thread plus the idle task of every
@@ -200,7 +312,7 @@ func (s *Session) CountTasks() (int, error) {
 }
 
 // PanicCPU is the cpu that panicked: panic_cpu (kernel/panic.c), else x86's
-// crashing_cpu, else the first cpu note of the dump.
+// crashing_cpu.
 func (s *Session) PanicCPU() (int, error) {
 	for _, name := range []string{"panic_cpu", "crashing_cpu"} {
 		o, err := s.Var(name)
@@ -257,6 +369,11 @@ func (s *Session) contextPGD() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return s.taskPGD(task)
+}
+
+// taskPGD is task's mm->pgd; a kernel thread has none.
+func (s *Session) taskPGD(task uint64) (uint64, error) {
 	o, err := s.Object(task, "task_struct")
 	if err != nil {
 		return 0, err

@@ -189,6 +189,10 @@ CRASH_CMDS=(
 	"rd linux_banner 8" "rd -a linux_banner" "rd -64 jiffies 4"
 	"rd -32 jiffies 8" "rd -16 linux_banner 16" "rd -8 linux_banner 32" "rd -s init_task 8"
 	"rd -d jiffies 4" "rd -x linux_banner 8" "set" "sys -c"
+	"ps -k" "ps -u" "ps -G" "ps -p" "ps -c" "ps -t" "ps -a" "ps -g" "ps -r" "ps -s" "ps -S" "ps -A" "ps -l"
+	"ps 1" "ps kthreadd" "ps threads" "ps -G threads" "ps -c 2" "ps 99999"
+	# These change the context: last, and "set -p" restores it.
+	"set 2" "set -p" "set 99999"
 )
 record_crash() {
 	local dir=$1
