@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -302,6 +304,47 @@ func BenchmarkPs(b *testing.B) {
 	if err := Run(s, "ps", io.Discard); err != nil {
 		b.Fatal(err)
 	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := Run(s, "ps", io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// externalDump is a dump outside the test bed named by $GOCRASH_PS_DUMP
+// (a mkdump.sh output directory, e.g. /var/cache/gocrash-mkdump/out/6.1-many:
+// the "many" scenario with thousands of tasks is not committed).
+func externalDump(t testing.TB) (testbed.Dump, bool) {
+	dir := os.Getenv("GOCRASH_PS_DUMP")
+	if dir == "" {
+		return testbed.Dump{}, false
+	}
+	f := os.Getenv("GOCRASH_PS_FORMAT")
+	if f == "" {
+		f = "elf"
+	}
+	return testbed.Dump{Name: filepath.Base(dir), Format: f, Vmlinux: filepath.Join(dir, "vmlinux"),
+		Vmcore: filepath.Join(dir, "vmcore."+f), Dir: dir}, true
+}
+
+// TestPsExternalDump compares ps and set with crash on $GOCRASH_PS_DUMP.
+func TestPsExternalDump(t *testing.T) {
+	d, ok := externalDump(t)
+	if !ok {
+		t.Skip("GOCRASH_PS_DUMP is not set (an opt-in check of a dump outside the test bed)")
+	}
+	checkPsGoldens(t, d)
+}
+
+// BenchmarkPsExternal is ps on $GOCRASH_PS_DUMP (the "many" scenario).
+func BenchmarkPsExternal(b *testing.B) {
+	d, ok := externalDump(b)
+	if !ok {
+		b.Skip("GOCRASH_PS_DUMP is not set")
+	}
+	s := openTestbed(b, d)
+	defer s.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := Run(s, "ps", io.Discard); err != nil {
