@@ -1,0 +1,575 @@
+package commands
+
+// bt: crash's back trace. The frames come from symbols' ORC/CFI/frame
+// pointer unwinder; this file picks the tasks, finds where each backtrace
+// starts and prints the frames in crash's layout (x86_64.c:
+// x86_64_low_budget_back_trace_cmd, x86_64_print_stack_entry,
+// x86_64_exception_frame).
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gocrash/symbols"
+	"gocrash/vmcore"
+)
+
+func init() {
+	register(Command{
+		Name:    "bt",
+		Usage:   "bt [-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-E|-f|-F|-o|-O|-v|-p] [-R ref] [-s [-x|d]] [-I ip] [-S sp] [pid | task]",
+		Summary: "backtrace",
+		Help:    btHelp,
+		Options: []string{"-a", "-t", "-T", "-f", "-l", "-e", "-s", "-x", "-d"},
+		Run:     runBt,
+	})
+}
+
+const btHelp = `  Display a kernel stack backtrace.  With no argument, the backtrace of the
+  current context is shown: at start-up the task that panicked.
+
+        -a  show the stack traces of the active task on each CPU.
+        -t  display all text symbols found from the last known stack location
+            to the top of the stack.
+        -T  display all text symbols found from just above the task_struct or
+            thread_info to the top of the stack.
+        -f  display all stack data contained in a frame.
+        -l  show file and line number of each stack trace text location.
+        -e  search the stack for possible kernel and user mode exception
+            frames.
+        -s  display the symbol name plus its offset.
+        -x  when displaying a symbol offset with the -s option, override the
+            default output format with hexadecimal format.
+        -d  when displaying a symbol offset with the -s option, override the
+            default output format with decimal format.
+       pid  a process PID.
+      task  a hexadecimal task_struct pointer.
+
+  The frames are found with the kernel's ORC unwind tables, as the kernel's
+  own unwinder does; where ORC has no answer DWARF CFI (.debug_frame) and
+  then the frame-pointer chain are used, and a note line after the backtrace
+  says which frames came from them.
+
+EXAMPLES
+  Display the stack trace of the task that panicked:
+
+    crash> bt
+    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+     #0 [ff7c89f0c0013c88] machine_kexec at ffffffff8f42e965
+     #1 [ff7c89f0c0013cd8] __crash_kexec at ffffffff8f49a1fb
+     #2 [ff7c89f0c0013d90] panic at ffffffff8f71b72b
+     ...
+     #9 [ff7c89f0c0013f50] entry_SYSCALL_64_after_hwframe at ffffffff8f8000af
+        RIP: 000000000047b7a0  RSP: 00007ffd87ac2b88  RFLAGS: 00000202
+        ...
+
+  Display the stack traces of the active task on each CPU:
+
+    crash> bt -a
+
+  Display the stack trace of PID 2, with every frame's stack words:
+
+    crash> bt -f 2`
+
+// btOptions are bt's flags.
+type btOptions struct {
+	all      bool // -a
+	text     bool // -t
+	textAll  bool // -T
+	full     bool // -f
+	lines    bool // -l
+	eframes  bool // -e
+	offsets  bool // -s
+	radix    int  // -x 16, -d 10; 0 = crash's default (10)
+	taskArgs []string
+}
+
+func parseBt(args []string) (btOptions, error) {
+	var o btOptions
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break
+		}
+		for _, c := range a[1:] {
+			switch c {
+			case 'a':
+				o.all = true
+			case 't':
+				o.text = true
+			case 'T':
+				o.text, o.textAll = true, true
+			case 'f':
+				o.full = true
+			case 'l':
+				o.lines = true
+			case 'e':
+				o.eframes = true
+			case 's':
+				o.offsets = true
+			case 'x':
+				if o.radix == 10 {
+					return o, errors.New("-d and -x are mutually exclusive")
+				}
+				o.radix = 16
+			case 'd':
+				if o.radix == 16 {
+					return o, errors.New("-d and -x are mutually exclusive")
+				}
+				o.radix = 10
+			default:
+				return o, usageErr("bt", "invalid option -- '%c'", c)
+			}
+		}
+	}
+	o.taskArgs = args[i:]
+	return o, nil
+}
+
+// btRun is one bt command: what every task's backtrace shares.
+type btRun struct {
+	s      *Session
+	w      io.Writer
+	opt    btOptions
+	mem    symbols.Memory // kernel memory (s.Mem; tests put faults in)
+	types  *symbols.Types
+	img    *btImage
+	u      *symbols.Unwinder
+	tb     *btTable
+	layout symbols.TaskFrameLayout
+
+	threadSize, irqSize uint64
+	regsPad             uint64 // TOP_OF_KERNEL_STACK_PADDING: 16 with FRED (struct fred_frame), else 0
+
+	lines    *symbols.LineTable
+	linesErr error
+
+	printed int   // task headers printed (a blank line goes before the next)
+	failed  error // the last per-task failure, already printed
+}
+
+func runBt(s *Session, args []string, w io.Writer) error {
+	opt, err := parseBt(args)
+	if err != nil {
+		return err
+	}
+	r, err := newBtRun(s, opt, w)
+	if err != nil {
+		return err
+	}
+	var tasks []uint64
+	switch {
+	case opt.all:
+		for cpu := 0; cpu < r.tb.cpus; cpu++ {
+			t, err := s.ActiveTask(cpu)
+			if err != nil {
+				r.fail(fmt.Errorf("cannot determine active task on cpu %d: %w", cpu, err))
+				continue
+			}
+			if r.tb.byTask[t] {
+				tasks = append(tasks, t)
+			}
+		}
+	case len(opt.taskArgs) == 0:
+		t, err := s.Context()
+		if err != nil {
+			return err
+		}
+		tasks = append(tasks, t)
+	}
+	for _, t := range tasks {
+		r.task(t)
+	}
+	for _, a := range opt.taskArgs {
+		ts := r.tb.resolve(a)
+		if ts == nil {
+			// crash: error(INFO, "%sinvalid task or pid value: %s\n", subsequent++ ? "\n" : "", ...)
+			if r.printed > 0 {
+				io.WriteString(w, "\n")
+			}
+			r.printed++
+			r.fail(fmt.Errorf("%w: %s", errNoTask, a))
+			continue
+		}
+		for _, t := range ts {
+			r.task(t)
+		}
+	}
+	if r.failed != nil {
+		return &printedError{err: r.failed}
+	}
+	return nil
+}
+
+func newBtRun(s *Session, opt btOptions, w io.Writer) (*btRun, error) {
+	r := &btRun{s: s, w: w, opt: opt, mem: s.Mem}
+	var err error
+	if r.types, err = s.Types(); err != nil {
+		return nil, err
+	}
+	if r.threadSize, r.irqSize, err = symbols.StackSizes(r.types); err != nil {
+		return nil, err
+	}
+	if r.layout, err = symbols.TaskFrameLayoutFrom(r.types); err != nil {
+		r.layout = symbols.DefaultTaskFrameLayout
+	}
+	if _, err := r.types.SizeOf("fred_frame"); err == nil {
+		// arch/x86/include/asm/thread_info.h: TOP_OF_KERNEL_STACK_PADDING
+		// is 2*8 with CONFIG_X86_FRED (crash: VALID_SIZE(fred_frame)).
+		r.regsPad = 16
+	}
+	if r.tb, err = s.btTaskTable(); err != nil {
+		return nil, err
+	}
+	mods, err := s.btModules()
+	if err != nil {
+		// Without modules the vmlinux frames still unwind; a module
+		// frame then stops the unwind with its own message.
+		fmt.Fprintf(w, "bt: WARNING: %v\n", err)
+	}
+	r.img = &btImage{Vmlinux: s.Vmlinux, mods: mods}
+	release := ""
+	if info := s.Dump.Info(); info != nil {
+		release = info.OSRelease
+	}
+	r.u = symbols.NewUnwinder(r.img, release)
+	if orc, err := r.u.ORC(); err == nil {
+		for _, m := range mods {
+			if _, tab, err := symbols.ModuleORCFrom(r.types, s.Mem, m.Addr, orc.Version()); err == nil && tab != nil {
+				r.u.AddModuleORC(tab)
+			}
+		}
+	}
+	return r, nil
+}
+
+// fail prints a per-task failure as crash does ("bt: ...") and goes on
+// with the next task.
+func (r *btRun) fail(err error) {
+	fmt.Fprintf(r.w, "bt: %v\n", err)
+	r.failed = err
+}
+
+// header is crash's print_task_header().
+func (r *btRun) header(t btTask) {
+	nl := ""
+	if r.printed > 0 {
+		nl = "\n"
+	}
+	r.printed++
+	fmt.Fprintf(r.w, "%sPID: %-7d  TASK: %-16x  CPU: %-3d  COMMAND: \"%s\"\n", nl, t.PID, t.Task, t.CPU, t.Comm)
+}
+
+// task prints one task's backtrace.
+func (r *btRun) task(task uint64) {
+	ti, err := r.s.btTaskInfo(task)
+	if err != nil {
+		if r.printed > 0 {
+			io.WriteString(r.w, "\n")
+		}
+		r.printed++
+		r.fail(fmt.Errorf("task %x: %w", task, err))
+		return
+	}
+	r.header(ti)
+	if ti.Stack == 0 {
+		io.WriteString(r.w, "(no stack)\n")
+		return
+	}
+	mem := &btStackMem{mem: r.mem}
+	// crash reads the whole stack first (fill_stackbuf) and gives up on
+	// the task when it cannot.
+	taskStack := symbols.TaskStack(ti.Stack, r.threadSize)
+	if err := mem.load(taskStack); err != nil {
+		r.fail(r.readError(err, taskStack.Low, "stack contents"))
+		r.failed = fmt.Errorf("read of stack at %x failed", taskStack.Low)
+		fmt.Fprintf(r.w, "bt: %v\n", r.failed)
+		return
+	}
+	stacks := []symbols.Stack{taskStack}
+	cpu, active := r.tb.active[task]
+	if active {
+		off, err := r.s.PerCPUOffset(cpu)
+		if err == nil {
+			cs, err := symbols.CPUStacks(r.img, r.types, r.mem, off, r.irqSize)
+			if err != nil {
+				fmt.Fprintf(r.w, "bt: WARNING: cpu %d: %v\n", cpu, err)
+			}
+			for _, st := range cs {
+				if mem.load(st) == nil {
+					stacks = append(stacks, st)
+				}
+			}
+		}
+	}
+	tr := &btTrace{r: r, ti: ti, mem: mem, stacks: stacks, taskStack: taskStack}
+	if r.opt.eframes {
+		tr.eframeSearch()
+		return
+	}
+	tr.start(active, cpu)
+	if r.opt.text {
+		tr.printText()
+		return
+	}
+	tr.print()
+}
+
+// readError words a failed read as crash's readmem() does.
+func (r *btRun) readError(err error, addr uint64, what string) error {
+	return classifyReadError(err, kvaddr, addr, what, r.s.dumpFormat())
+}
+
+// btStackMem serves the stacks bt has read in one piece, and everything
+// else from kernel memory.
+type btStackMem struct {
+	mem    symbols.Memory
+	stacks []symbols.Stack
+	data   [][]byte
+}
+
+func (m *btStackMem) load(st symbols.Stack) error {
+	if st.High <= st.Low || st.High-st.Low > 1<<20 {
+		return fmt.Errorf("implausible stack [%#x, %#x)", st.Low, st.High)
+	}
+	b := make([]byte, st.High-st.Low)
+	if err := m.mem.ReadVirt(b, st.Low); err != nil {
+		return err
+	}
+	m.stacks = append(m.stacks, st)
+	m.data = append(m.data, b)
+	return nil
+}
+
+func (m *btStackMem) ReadVirt(p []byte, addr uint64) error {
+	for i, st := range m.stacks {
+		if addr >= st.Low && addr < st.High && uint64(len(p)) <= st.High-addr {
+			copy(p, m.data[i][addr-st.Low:])
+			return nil
+		}
+	}
+	return m.mem.ReadVirt(p, addr)
+}
+
+// word reads one stack word; ok is false outside the loaded stacks.
+func (m *btStackMem) word(addr uint64) (uint64, bool) {
+	for i, st := range m.stacks {
+		if addr >= st.Low && addr+8 <= st.High {
+			return binary.LittleEndian.Uint64(m.data[i][addr-st.Low:]), true
+		}
+	}
+	return 0, false
+}
+
+// stackOf returns the loaded stack holding addr.
+func (m *btStackMem) stackOf(addr uint64) (symbols.Stack, bool) {
+	for _, st := range m.stacks {
+		if addr >= st.Low && addr < st.High {
+			return st, true
+		}
+	}
+	return symbols.Stack{}, false
+}
+
+// btTrace is one task's backtrace being printed.
+type btTrace struct {
+	r         *btRun
+	ti        btTask
+	mem       *btStackMem
+	stacks    []symbols.Stack
+	taskStack symbols.Stack
+
+	st     symbols.Start
+	how    string // ActiveStart's choice, "sleeping" for a switched-out task
+	regs   *symbols.PtRegs
+	frames []symbols.Frame
+	err    error
+}
+
+// start finds where the backtrace begins and unwinds.
+func (tr *btTrace) start(active bool, cpu int) {
+	r := tr.r
+	if active {
+		if regs, ok := cpuRegs(r.s.Dump, cpu); ok {
+			tr.regs = &regs
+			tr.st, tr.how = r.u.ActiveStart(tr.mem, regs, tr.stacks)
+		} else {
+			active = false
+		}
+	}
+	if !active {
+		st, err := r.u.SleepingStart(tr.mem, tr.ti.ThreadSP, r.layout)
+		if err != nil {
+			tr.err = err
+			return
+		}
+		tr.st, tr.how = st, "sleeping"
+	}
+	tr.frames, tr.err = r.u.Unwind(tr.mem, tr.st, symbols.Options{Stacks: tr.stacks})
+}
+
+// cpuRegs are the registers cpu saved in its NT_PRSTATUS note.
+func cpuRegs(d *vmcore.Dump, cpu int) (symbols.PtRegs, bool) {
+	for _, c := range d.CPUs() {
+		if c.CPU == cpu {
+			r := c.Regs
+			return symbols.PtRegs{R15: r.R15, R14: r.R14, R13: r.R13, R12: r.R12, BP: r.RBP, BX: r.RBX,
+				R11: r.R11, R10: r.R10, R9: r.R9, R8: r.R8, AX: r.RAX, CX: r.RCX, DX: r.RDX, SI: r.RSI,
+				DI: r.RDI, OrigAX: r.OrigRAX, IP: r.RIP, CS: r.CS, Flags: r.EFLAGS, SP: r.RSP, SS: r.SS}, true
+		}
+	}
+	return symbols.PtRegs{}, false
+}
+
+// symbol names a frame's PC as crash does: the function containing PC-1
+// for a return address, PC itself for an interrupted instruction; with -s
+// the offset is from PC.
+func (tr *btTrace) symbol(pc uint64, signal bool) (string, bool) {
+	look := pc
+	if !signal && look > 0 {
+		look--
+	}
+	name, _, ok := tr.r.img.Symbolize(look)
+	if !ok {
+		return "", false
+	}
+	if tr.r.opt.offsets {
+		if _, off, ok := tr.r.img.Symbolize(look); ok {
+			if !signal {
+				off++
+			}
+			if off != 0 {
+				if tr.r.opt.radix == 16 {
+					name += fmt.Sprintf("+0x%x", off)
+				} else {
+					name += fmt.Sprintf("+%d", off)
+				}
+			}
+		}
+	}
+	return name, true
+}
+
+// modTag is " [module]" for an address in a module's text.
+func (tr *btTrace) modTag(pc uint64) string {
+	if m := tr.r.img.module(pc); m != nil {
+		return " [" + m.Name + "]"
+	}
+	return ""
+}
+
+// isText is crash's is_kernel_text(): an address in vmlinux's code or in
+// a text symbol, or in a module's text.
+func (r *btRun) isText(addr uint64) bool {
+	if r.img.module(addr) != nil {
+		return true
+	}
+	sym, ok := r.s.Vmlinux.SymbolAt(addr)
+	if !ok {
+		return false
+	}
+	switch sym.Kind {
+	case 'T', 't', 'W', 'w':
+		return true
+	}
+	return false
+}
+
+// exceptionRIP is crash's "[exception RIP: name+off]" (decimal offset).
+func (tr *btTrace) exceptionRIP(ip uint64) string {
+	name, off, ok := tr.r.img.Symbolize(ip)
+	if !ok {
+		return fmt.Sprintf("unknown or invalid address")
+	}
+	if off == 0 {
+		return name
+	}
+	if tr.r.opt.radix == 16 {
+		return fmt.Sprintf("%s+0x%x", name, off)
+	}
+	return fmt.Sprintf("%s+%d", name, off)
+}
+
+// writeRegs is x86_64_exception_frame()'s register block.
+func writeRegs(w io.Writer, r *symbols.PtRegs) {
+	fmt.Fprintf(w, "    RIP: %016x  RSP: %016x  RFLAGS: %08x\n", r.IP, r.SP, r.Flags)
+	fmt.Fprintf(w, "    RAX: %016x  RBX: %016x  RCX: %016x\n", r.AX, r.BX, r.CX)
+	fmt.Fprintf(w, "    RDX: %016x  RSI: %016x  RDI: %016x\n", r.DX, r.SI, r.DI)
+	fmt.Fprintf(w, "    RBP: %016x   R8: %016x   R9: %016x\n", r.BP, r.R8, r.R9)
+	fmt.Fprintf(w, "    R10: %016x  R11: %016x  R12: %016x\n", r.R10, r.R11, r.R12)
+	fmt.Fprintf(w, "    R13: %016x  R14: %016x  R15: %016x\n", r.R13, r.R14, r.R15)
+	fmt.Fprintf(w, "    ORIG_RAX: %016x  CS: %04x  SS: %04x\n", r.OrigAX, r.CS, r.SS)
+}
+
+// exceptionBlock prints a pt_regs the way crash prints one under a frame.
+func (tr *btTrace) exceptionBlock(regs *symbols.PtRegs) {
+	w := tr.r.w
+	if !regs.UserMode() {
+		fmt.Fprintf(w, "    [exception RIP: %s]\n", tr.exceptionRIP(regs.IP))
+	}
+	writeRegs(w, regs)
+	if tr.r.opt.lines && !regs.UserMode() {
+		tr.line(regs.IP)
+	}
+}
+
+// userRegsAddr is where the user-mode pt_regs of a task sits: at the top
+// of its stack, below TOP_OF_KERNEL_STACK_PADDING (task_pt_regs()).
+func (tr *btTrace) userRegsAddr() uint64 {
+	return tr.taskStack.High - tr.r.regsPad - symbols.PtRegsSize
+}
+
+// readRegs reads a pt_regs from the stacks.
+func (tr *btTrace) readRegs(addr uint64) (*symbols.PtRegs, bool) {
+	var w [21]uint64
+	for i := range w {
+		v, ok := tr.mem.word(addr + uint64(8*i))
+		if !ok {
+			return nil, false
+		}
+		w[i] = v
+	}
+	regs := symbols.PtRegsFromWords(w[:])
+	return &regs, true
+}
+
+// stackName is how crash names a stack in its "--- <...> ---" lines.
+func stackName(k symbols.StackKind) string {
+	if k == symbols.StackIRQ {
+		return "IRQ stack"
+	}
+	return k.String() + " exception stack"
+}
+
+func isExceptionStack(k symbols.StackKind) bool {
+	return k != symbols.StackTask && k != symbols.StackIRQ && k != symbols.StackUnknown
+}
+
+// trimErr shortens an unwinder error for the one line bt prints.
+func trimErr(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// lineOf is bt -l's source line of pc, from vmlinux's DWARF line tables
+// (read on the first -l of the command).
+func (r *btRun) lineOf(pc uint64) (string, int, bool) {
+	if r.lines == nil && r.linesErr == nil {
+		r.lines, r.linesErr = symbols.NewLineTable(r.s.Vmlinux)
+		if r.linesErr != nil {
+			fmt.Fprintf(r.w, "bt: line numbers are not available: %v\n", r.linesErr)
+		}
+	}
+	if r.lines == nil || r.img.module(pc) != nil {
+		return "", 0, false
+	}
+	file, line, err := r.lines.Line(pc)
+	return file, line, err == nil
+}

@@ -1,0 +1,241 @@
+package commands
+
+// Loaded modules as bt needs them: their text ranges (frames in a module
+// print " [name]" after them, as crash does), their kallsyms (to name
+// those frames) and their ORC tables (to unwind through them).
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"gocrash/symbols"
+)
+
+// btModule is one loaded module.
+type btModule struct {
+	Addr uint64 // struct module
+	Name string
+	Text [][2]uint64 // core and init text, [start, end)
+	syms []btModSym  // text symbols, sorted by address
+}
+
+type btModSym struct {
+	addr, size uint64
+	name       string
+}
+
+// maxModules and maxModSyms bound walks over a corrupt module list.
+const (
+	maxModules = 1 << 14
+	maxModSyms = 1 << 20
+)
+
+// btModules reads the modules list (kernel/module/main.c: modules). A
+// kernel built without modules has no such symbol: no modules, no error.
+func (s *Session) btModules() ([]*btModule, error) {
+	head, ok := s.Vmlinux.Lookup("modules")
+	if !ok {
+		return nil, nil
+	}
+	t, err := s.Types()
+	if err != nil {
+		return nil, err
+	}
+	listOff, err := t.Offset("module.list")
+	if err != nil {
+		return nil, err
+	}
+	var mods []*btModule
+	err = s.walkList(head, "modules", func(node uint64) error {
+		if len(mods) >= maxModules {
+			return fmt.Errorf("modules: more than %d entries", maxModules)
+		}
+		m, err := s.btModule(node - uint64(listOff))
+		if err != nil {
+			return err
+		}
+		mods = append(mods, m)
+		return nil
+	})
+	return mods, err
+}
+
+func (s *Session) btModule(addr uint64) (*btModule, error) {
+	o, err := s.Object(addr, "module")
+	if err != nil {
+		return nil, err
+	}
+	t := o.Types()
+	m := &btModule{Addr: addr}
+	if f, err := o.Member("name"); err == nil {
+		m.Name, _ = f.CString()
+	}
+	u := func(path string) (uint64, error) {
+		f, err := o.Member(path)
+		if err != nil {
+			return 0, err
+		}
+		if p, err := f.Pointer(); err == nil {
+			return p, nil
+		}
+		return f.Uint()
+	}
+	fail := func(err error) (*btModule, error) {
+		return nil, fmt.Errorf("module %s at %#x: %w", m.Name, addr, err)
+	}
+	// Text: mem[MOD_TEXT] and mem[MOD_INIT_TEXT] since 6.4, the
+	// core_layout and init_layout before (include/linux/module.h).
+	if t.HasMember("module", "mem") {
+		for _, e := range []string{"MOD_TEXT", "MOD_INIT_TEXT"} {
+			i, err := t.Enumerator(e)
+			if err != nil {
+				return fail(err)
+			}
+			base, err1 := u(fmt.Sprintf("mem[%d].base", i))
+			size, err2 := u(fmt.Sprintf("mem[%d].size", i))
+			if err1 != nil || err2 != nil {
+				return fail(fmt.Errorf("mem[%s]: %v %v", e, err1, err2))
+			}
+			if base != 0 && size != 0 {
+				m.Text = append(m.Text, [2]uint64{base, base + size})
+			}
+		}
+	} else {
+		for _, l := range []string{"core_layout", "init_layout"} {
+			base, err1 := u(l + ".base")
+			size, err2 := u(l + ".text_size")
+			if err1 != nil || err2 != nil {
+				return fail(fmt.Errorf("%s: %v %v", l, err1, err2))
+			}
+			if base != 0 && size != 0 {
+				m.Text = append(m.Text, [2]uint64{base, base + size})
+			}
+		}
+	}
+	// crash names module text from core_kallsyms, the symbols that
+	// outlive init (kernel/module/kallsyms.c), plus its own markers at
+	// the start of the core and init text: an address in a running init
+	// function reads "_MODULE_INIT_START_name" there, and so here.
+	for i, r := range m.Text {
+		marker := "_MODULE_START_"
+		if i > 0 {
+			marker = "_MODULE_INIT_START_"
+		}
+		m.syms = append(m.syms, btModSym{addr: r[0], name: marker + m.Name})
+	}
+	defer func() {
+		sort.SliceStable(m.syms, func(i, j int) bool { return m.syms[i].addr < m.syms[j].addr })
+	}()
+	kso, err := o.Member("core_kallsyms")
+	if err != nil {
+		return m, nil
+	}
+	kget := func(path string) uint64 {
+		f, err := kso.Member(path)
+		if err != nil {
+			return 0
+		}
+		if p, err := f.Pointer(); err == nil {
+			return p
+		}
+		v, _ := f.Uint()
+		return v
+	}
+	symtab, n, strtab := kget("symtab"), kget("num_symtab"), kget("strtab")
+	if symtab == 0 || strtab == 0 || n == 0 || n > maxModSyms {
+		return m, nil
+	}
+	const symSize = 24 // sizeof(Elf64_Sym)
+	buf := make([]byte, n*symSize)
+	if err := s.Mem.ReadVirt(buf, symtab); err != nil {
+		return m, nil // the symbols' page was filtered out: frames stay unnamed
+	}
+	for i := uint64(1); i < n; i++ {
+		b := buf[i*symSize:]
+		info := b[4]
+		value := binary.LittleEndian.Uint64(b[8:])
+		size := binary.LittleEndian.Uint64(b[16:])
+		if elf.ST_TYPE(info) != elf.STT_FUNC || value == 0 {
+			continue
+		}
+		name, err := s.btCString(strtab + uint64(binary.LittleEndian.Uint32(b[0:])))
+		if err != nil || name == "" {
+			continue
+		}
+		m.syms = append(m.syms, btModSym{addr: value, size: size, name: name})
+	}
+	return m, nil
+}
+
+// btCString reads a NUL-terminated kernel string of at most 512 bytes
+// (KSYM_NAME_LEN is 512 since 6.1).
+func (s *Session) btCString(addr uint64) (string, error) {
+	var out []byte
+	var chunk [64]byte
+	for len(out) < 512 {
+		// Stay within the page so a string ending just before an
+		// unreadable page still reads.
+		n := len(chunk)
+		if rem := 4096 - int(addr%4096); rem < n {
+			n = rem
+		}
+		if err := s.Mem.ReadVirt(chunk[:n], addr); err != nil {
+			return "", err
+		}
+		for i := 0; i < n; i++ {
+			if chunk[i] == 0 {
+				return string(append(out, chunk[:i]...)), nil
+			}
+		}
+		out = append(out, chunk[:n]...)
+		addr += uint64(n)
+	}
+	return string(out), nil
+}
+
+// inText reports whether addr is in one of the module's text ranges.
+func (m *btModule) inText(addr uint64) bool {
+	for _, r := range m.Text {
+		if addr >= r[0] && addr < r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// symbolize names addr inside the module's text.
+func (m *btModule) symbolize(addr uint64) (string, uint64, bool) {
+	i := sort.Search(len(m.syms), func(i int) bool { return m.syms[i].addr > addr }) - 1
+	if i < 0 {
+		return "", 0, false
+	}
+	return m.syms[i].name, addr - m.syms[i].addr, true
+}
+
+// btImage is the kernel image as bt's unwinder sees it: vmlinux, and the
+// loaded modules for naming their text.
+type btImage struct {
+	*symbols.Vmlinux
+	mods []*btModule
+}
+
+// module returns the module whose text holds addr.
+func (im *btImage) module(addr uint64) *btModule {
+	for _, m := range im.mods {
+		if m.inText(addr) {
+			return m
+		}
+	}
+	return nil
+}
+
+// Symbolize names addr from the module whose text holds it, else from
+// vmlinux.
+func (im *btImage) Symbolize(addr uint64) (string, uint64, bool) {
+	if m := im.module(addr); m != nil {
+		return m.symbolize(addr)
+	}
+	return im.Vmlinux.Symbolize(addr)
+}

@@ -1,0 +1,283 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gocrash/internal/testbed"
+	"gocrash/symbols"
+	"gocrash/vmcore"
+)
+
+// btGoldens are compared on every committed dump and format; every other
+// recorded crash/bt_*.txt (bt -f, bt -l, bt -e, bt 2, bt 0, ...) is
+// compared too.
+var btGoldens = []string{"bt", "bt -a", "bt -t"}
+
+// btAllowed are the deliberate differences from crash's bt, each with its
+// reason. They are applied to gocrash's output before comparing.
+var btAllowed = []struct {
+	re     *regexp.Regexp
+	repl   string
+	reason string
+}{
+	{regexp.MustCompile(`(?m)^    \(ORC could not unwind: .*\)\n`), "",
+		"gocrash says when a frame was found by DWARF CFI or frame pointers instead of ORC " +
+			"(the kernel's ORC data is undefined at __crash_kexec's crash_setup_regs, so every " +
+			"panic-task backtrace has one); crash has no such line"},
+}
+
+func btNormalize(s string) string {
+	for _, a := range btAllowed {
+		s = a.re.ReplaceAllString(s, a.repl)
+	}
+	return s
+}
+
+func btGoldenList(d testbed.Dump) []string {
+	cmds := append([]string(nil), btGoldens...)
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		seen[c] = true
+	}
+	var extra []string
+	for _, dir := range []string{filepath.Join(d.Dir, "crash"), filepath.Join(d.Dir, "crash-"+d.Format)} {
+		files, _ := filepath.Glob(filepath.Join(dir, "bt_*.txt"))
+		for _, f := range files {
+			c := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(f), ".txt"), "_", " ")
+			if !seen[c] {
+				seen[c] = true
+				extra = append(extra, c)
+			}
+		}
+	}
+	sort.Strings(extra)
+	return append(cmds, extra...)
+}
+
+func TestBtGoldens(t *testing.T) {
+	for _, d := range testbed.All(t) {
+		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
+			s := openTestbed(t, d)
+			defer s.Close()
+			for _, cmd := range btGoldenList(d) {
+				want, ok := d.Golden(cmd)
+				if !ok {
+					t.Errorf("%s: crash's output was not recorded", cmd)
+					continue
+				}
+				var b bytes.Buffer
+				if err := Run(s, cmd, &b); err != nil && !Printed(err) {
+					b.WriteString(err.Error() + "\n")
+				}
+				if got := btNormalize(b.String()); got != want {
+					t.Errorf("%s differs from crash:\n%s", cmd, lineDiff(want, got))
+				}
+			}
+		})
+	}
+}
+
+// TestBtFallbackNote checks the one deliberate addition: the panic task's
+// backtrace crosses __crash_kexec, where the kernel's ORC entry is
+// undefined, and says that DWARF CFI found the next frame.
+func TestBtFallbackNote(t *testing.T) {
+	s := openTestbed(t, testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat))
+	defer s.Close()
+	var b bytes.Buffer
+	if err := Run(s, "bt", &b); err != nil {
+		t.Fatal(err)
+	}
+	const note = "    (ORC could not unwind: #2 found with DWARF CFI (.debug_frame))\n"
+	if !strings.HasSuffix(b.String(), note) {
+		t.Errorf("bt does not end with the fallback note %q:\n%s", note, b.String())
+	}
+}
+
+func TestBtBadArguments(t *testing.T) {
+	s := openTestbed(t, testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat))
+	defer s.Close()
+	for _, c := range []struct{ cmd, want string }{
+		// crash: error(INFO, "invalid task or pid value: %s\n")
+		{"bt 99999", "bt: invalid task or pid value: 99999\n"},
+		{"bt nosuchtask", "bt: invalid task or pid value: nosuchtask\n"},
+		{"bt ffffffffdeadbeef", "bt: invalid task or pid value: ffffffffdeadbeef\n"},
+		{"bt -q", "bt: invalid option -- 'q'\n"},
+		{"bt -x -d", "bt: -d and -x are mutually exclusive\n"},
+	} {
+		var b bytes.Buffer
+		err := Run(s, c.cmd, &b)
+		if err == nil {
+			t.Errorf("%s: no error", c.cmd)
+		}
+		got := b.String()
+		if !Printed(err) {
+			got += err.Error() + "\n"
+		}
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s: got %q, want %q first", c.cmd, got, c.want)
+		}
+	}
+}
+
+// faultMem fails reads of [lo, hi) with err, or serves junk there.
+type faultMem struct {
+	mem    symbols.Memory
+	lo, hi uint64
+	err    error
+	junk   *rand.Rand
+}
+
+func (m *faultMem) ReadVirt(p []byte, addr uint64) error {
+	if addr < m.hi && addr+uint64(len(p)) > m.lo {
+		if m.err != nil {
+			page := addr
+			if page < m.lo {
+				page = m.lo
+			}
+			return &vmcore.AddrError{Addr: page, Space: "kernel virtual", Err: m.err}
+		}
+		if err := m.mem.ReadVirt(p, addr); err != nil {
+			return err
+		}
+		for i := range p {
+			if a := addr + uint64(i); a >= m.lo && a < m.hi {
+				p[i] = byte(m.junk.Intn(256))
+			}
+		}
+		// Sprinkle kernel text addresses so the unwinders have
+		// something plausible to chase.
+		for i := 0; i+8 <= len(p); i += 64 {
+			binary.LittleEndian.PutUint64(p[i:], 0xffffffff8f400000+uint64(m.junk.Intn(1<<22)))
+		}
+		return nil
+	}
+	return m.mem.ReadVirt(p, addr)
+}
+
+// btWithMem runs bt for one task over mem.
+func btWithMem(t *testing.T, s *Session, opt btOptions, task uint64, wrap func(stack symbols.Stack) symbols.Memory) string {
+	t.Helper()
+	var b bytes.Buffer
+	r, err := newBtRun(s, opt, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti, err := s.btTaskInfo(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mem = wrap(symbols.TaskStack(ti.Stack, r.threadSize))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.task(task)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("bt of task %x hangs", task)
+	}
+	return b.String()
+}
+
+func TestBtUnreadableStack(t *testing.T) {
+	s := openTestbed(t, testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat))
+	defer s.Close()
+	task, err := s.PanicTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stackLow uint64
+	got := btWithMem(t, s, btOptions{}, task, func(st symbols.Stack) symbols.Memory {
+		stackLow = st.Low
+		return &faultMem{mem: s.Mem, lo: st.Low + 4096, hi: st.High, err: vmcore.ErrNotInDump}
+	})
+	// crash: readmem()'s READ_ERRMSG, then fill_stackbuf()'s FATAL.
+	for _, want := range []string{
+		"PID: 1        TASK: ",
+		"bt: read error: kernel virtual address: " + hex(stackLow+4096) + "  type: \"stack contents\"\n",
+		"bt: read of stack at " + hex(stackLow) + " failed\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
+
+func hex(v uint64) string {
+	const digits = "0123456789abcdef"
+	var b []byte
+	for v != 0 {
+		b = append([]byte{digits[v&15]}, b...)
+		v >>= 4
+	}
+	if len(b) == 0 {
+		return "0"
+	}
+	return string(b)
+}
+
+// TestBtGarbageStack unwinds every task of the sample dump over stacks
+// filled with junk: each must end, without a panic, in bounded output.
+func TestBtGarbageStack(t *testing.T) {
+	s := openTestbed(t, testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat))
+	defer s.Close()
+	tb, err := s.btTaskTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, task := range tb.tasks {
+		for _, opt := range []btOptions{{}, {text: true}, {full: true}, {eframes: true}} {
+			got := btWithMem(t, s, opt, task, func(st symbols.Stack) symbols.Memory {
+				return &faultMem{mem: s.Mem, lo: st.Low, hi: st.High, junk: rand.New(rand.NewSource(int64(i)))}
+			})
+			if !strings.HasPrefix(got, "PID: ") {
+				t.Errorf("task %x: no header:\n%s", task, got)
+			}
+			if n := strings.Count(got, "\n"); n > 3000 {
+				t.Errorf("task %x: %d lines of output over a junk stack", task, n)
+			}
+		}
+	}
+}
+
+func TestBtResolve(t *testing.T) {
+	tb := &btTable{byTask: map[uint64]bool{0xff2c138f00198000: true, 0x16: true},
+		pids: map[int64][]uint64{0: {0xa, 0xb}, 1: {0xff2c138f00198000}, 10: {0x10}, 16: {0x16}, 26: {0x26}}}
+	for _, c := range []struct {
+		arg  string
+		want []uint64
+	}{
+		{"1", []uint64{0xff2c138f00198000}},
+		{"0", []uint64{0xa, 0xb}},
+		{"ff2c138f00198000", []uint64{0xff2c138f00198000}},
+		{"0xff2c138f00198000", []uint64{0xff2c138f00198000}},
+		// decimal 10 and hexadecimal 0x10 are both PIDs: the decimal one wins
+		{"10", []uint64{0x10}},
+		// "1a" is only hexadecimal: PID 26
+		{"1a", []uint64{0x26}},
+		// decimal 16 is a PID and hexadecimal 0x16 a task: ambiguous
+		{"16", nil},
+		{"12345", nil},
+		{"zz", nil},
+	} {
+		got := tb.resolve(c.arg)
+		if len(got) != len(c.want) {
+			t.Errorf("resolve(%q) = %x, want %x", c.arg, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("resolve(%q) = %x, want %x", c.arg, got, c.want)
+			}
+		}
+	}
+}

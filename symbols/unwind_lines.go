@@ -1,0 +1,407 @@
+package symbols
+
+// Source lines of kernel text addresses (bt -l), from the DWARF line
+// tables: debug/dwarf's LineReader finds the row for an address; the file
+// name is rebuilt from the line table header's raw directory and file
+// entries the way gdb (and so crash) joins them - comp_dir + "/" + dir +
+// "/" + name, uncleaned - because debug/dwarf hands out path.Clean()ed
+// names ("./include/..." loses its "./"). That header parse is written by
+// hand (DWARF 5 section 6.2.4, DWARF 4 section 6.2.4).
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"sync"
+)
+
+// LineTable answers "which source line is this address" for one vmlinux.
+type LineTable struct {
+	v       *Vmlinux
+	d       *dwarf.Data
+	line    []byte // raw .debug_line
+	lineStr []byte // raw .debug_line_str
+	str     []byte // raw .debug_str
+	units   []lineUnit
+
+	mu    sync.Mutex
+	files map[dwarf.Offset][]string // per unit: raw full file names, by file index
+}
+
+type lineUnit struct {
+	lo, hi uint64 // link-time addresses
+	off    dwarf.Offset
+}
+
+// NewLineTable indexes the address ranges of vmlinux's compile units.
+func NewLineTable(v *Vmlinux) (*LineTable, error) {
+	t, err := v.Types()
+	if err != nil {
+		return nil, err
+	}
+	lt := &LineTable{v: v, d: t.d, files: map[dwarf.Offset][]string{}}
+	for _, s := range []struct {
+		name string
+		dst  *[]byte
+	}{{".debug_line", &lt.line}, {".debug_line_str", &lt.lineStr}, {".debug_str", &lt.str}} {
+		if sec := v.f.Section(s.name); sec != nil {
+			b, err := v.sectionData(sec)
+			if err != nil {
+				return nil, err
+			}
+			*s.dst = b
+		}
+	}
+	if lt.line == nil {
+		return nil, fmt.Errorf("%s: no .debug_line section", v.path)
+	}
+	r := lt.d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading compile units: %w", v.path, err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag == dwarf.TagCompileUnit || e.Tag == dwarf.TagPartialUnit {
+			if rs, err := lt.d.Ranges(e); err == nil {
+				for _, rg := range rs {
+					if rg[0] < rg[1] {
+						lt.units = append(lt.units, lineUnit{lo: rg[0], hi: rg[1], off: e.Offset})
+					}
+				}
+			}
+		}
+		r.SkipChildren()
+	}
+	sort.Slice(lt.units, func(i, j int) bool { return lt.units[i].lo < lt.units[j].lo })
+	return lt, nil
+}
+
+// Line returns the source file and line of the (relocated) address pc.
+func (lt *LineTable) Line(pc uint64) (file string, line int, err error) {
+	link := pc - lt.v.kaslr
+	i := sort.Search(len(lt.units), func(i int) bool { return lt.units[i].lo > link }) - 1
+	for ; i >= 0; i-- {
+		u := lt.units[i]
+		if link < u.lo || link >= u.hi {
+			continue
+		}
+		file, line, err = lt.lineIn(u.off, link)
+		if err == nil {
+			return file, line, nil
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("no line information for %#x", pc)
+	}
+	return "", 0, err
+}
+
+func (lt *LineTable) lineIn(unit dwarf.Offset, link uint64) (string, int, error) {
+	r := lt.d.Reader()
+	r.Seek(unit)
+	cu, err := r.Next()
+	if err != nil || cu == nil {
+		return "", 0, fmt.Errorf("compile unit at %#x: %v", unit, err)
+	}
+	lr, err := lt.d.LineReader(cu)
+	if err != nil || lr == nil {
+		return "", 0, fmt.Errorf("line table of unit at %#x: %v", unit, err)
+	}
+	// LineReader.SeekPC misses rows of some kernel sequences (it answers
+	// ErrUnknownPC for panic+0x121 in 6.1), so the rows are walked: the
+	// answer is the last row at the highest address <= pc, as gdb's
+	// find_pc_line() picks it.
+	var le, prev dwarf.LineEntry
+	found, havePrev := false, false
+	for {
+		if err := lr.Next(&le); err != nil {
+			break
+		}
+		if havePrev && !prev.EndSequence && prev.Address <= link && link < le.Address {
+			found = true
+			break
+		}
+		prev, havePrev = le, true
+	}
+	if !found {
+		return "", 0, fmt.Errorf("no line table row for %#x", link)
+	}
+	le = prev
+	name := ""
+	if le.File != nil {
+		name = le.File.Name
+	}
+	if raw := lt.rawFiles(cu); raw != nil {
+		for i, f := range lr.Files() {
+			if f == le.File && i < len(raw) && raw[i] != "" {
+				name = raw[i]
+				break
+			}
+		}
+	}
+	return name, le.Line, nil
+}
+
+// rawFiles returns the unit's file names joined as gdb joins them, by
+// file index, or nil when the header cannot be read.
+func (lt *LineTable) rawFiles(cu *dwarf.Entry) []string {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if f, ok := lt.files[cu.Offset]; ok {
+		return f
+	}
+	var files []string
+	off, ok := cu.Val(dwarf.AttrStmtList).(int64)
+	compDir, _ := cu.Val(dwarf.AttrCompDir).(string)
+	if ok && off >= 0 && off < int64(len(lt.line)) {
+		files, _ = lt.parseFileTable(lt.line[off:], compDir)
+	}
+	lt.files[cu.Offset] = files
+	return files
+}
+
+var errLineHeader = errors.New("malformed line table header")
+
+// lineBuf reads a line table header.
+type lineBuf struct {
+	b   []byte
+	err error
+}
+
+func (b *lineBuf) need(n int) bool {
+	if b.err != nil || n < 0 || len(b.b) < n {
+		b.err = errLineHeader
+		return false
+	}
+	return true
+}
+
+func (b *lineBuf) u8() uint8 {
+	if !b.need(1) {
+		return 0
+	}
+	v := b.b[0]
+	b.b = b.b[1:]
+	return v
+}
+
+func (b *lineBuf) fixed(n int) uint64 {
+	if !b.need(n) {
+		return 0
+	}
+	var v uint64
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b.b[i])
+	}
+	b.b = b.b[n:]
+	return v
+}
+
+func (b *lineBuf) uleb() uint64 {
+	var v uint64
+	for shift := uint(0); ; shift += 7 {
+		c := b.u8()
+		if b.err != nil {
+			return 0
+		}
+		if shift < 64 {
+			v |= uint64(c&0x7f) << shift
+		}
+		if c&0x80 == 0 {
+			return v
+		}
+	}
+}
+
+func (b *lineBuf) cstr() string {
+	i := bytes.IndexByte(b.b, 0)
+	if b.err != nil || i < 0 {
+		b.err = errLineHeader
+		return ""
+	}
+	s := string(b.b[:i])
+	b.b = b.b[i+1:]
+	return s
+}
+
+func strAt(sec []byte, off uint64) string {
+	if off >= uint64(len(sec)) {
+		return ""
+	}
+	s := sec[off:]
+	if i := bytes.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	return string(s)
+}
+
+// Line-table content types (DWARF 5 table 7.27); the forms are
+// dwarfscan.go's.
+const (
+	lnctPath     = 1
+	lnctDirIndex = 2
+)
+
+// parseFileTable reads a line program header's directory and file tables
+// and joins each file name with its directory.
+func (lt *LineTable) parseFileTable(data []byte, compDir string) ([]string, error) {
+	b := &lineBuf{b: data}
+	length := b.fixed(4)
+	dwarf64 := false
+	if length == 0xffffffff {
+		length = b.fixed(8)
+		dwarf64 = true
+	}
+	if b.err != nil || length > uint64(len(b.b)) {
+		return nil, errLineHeader
+	}
+	b.b = b.b[:length]
+	version := b.fixed(2)
+	offSize := 4
+	if dwarf64 {
+		offSize = 8
+	}
+	if version >= 5 {
+		b.u8() // address_size
+		b.u8() // segment_selector_size
+	}
+	b.fixed(offSize) // header_length
+	b.u8()           // minimum_instruction_length
+	if version >= 4 {
+		b.u8() // maximum_operations_per_instruction
+	}
+	b.u8() // default_is_stmt
+	b.u8() // line_base
+	b.u8() // line_range
+	opBase := b.u8()
+	if opBase > 0 {
+		b.need(int(opBase) - 1)
+		if b.err == nil {
+			b.b = b.b[opBase-1:]
+		}
+	}
+	join := func(dir, name string) string {
+		if path.IsAbs(name) {
+			return name
+		}
+		if dir == "" {
+			dir = compDir
+		} else if !path.IsAbs(dir) && compDir != "" {
+			dir = compDir + "/" + dir
+		}
+		if dir == "" {
+			return name
+		}
+		return dir + "/" + name
+	}
+	if version < 5 {
+		dirs := []string{compDir}
+		for {
+			s := b.cstr()
+			if b.err != nil || s == "" {
+				break
+			}
+			dirs = append(dirs, s)
+		}
+		files := []string{""} // DWARF 4 file numbers start at 1
+		for {
+			s := b.cstr()
+			if b.err != nil || s == "" {
+				break
+			}
+			di := b.uleb()
+			b.uleb() // mtime
+			b.uleb() // length
+			dir := ""
+			if di < uint64(len(dirs)) {
+				dir = dirs[di]
+			}
+			files = append(files, join(dir, s))
+		}
+		return files, b.err
+	}
+	readEntries := func() ([][2]string, error) {
+		nfmt := int(b.u8())
+		type pair struct{ lnct, form uint64 }
+		fmts := make([]pair, 0, nfmt)
+		for i := 0; i < nfmt; i++ {
+			fmts = append(fmts, pair{b.uleb(), b.uleb()})
+		}
+		n := b.uleb()
+		if b.err != nil || n > uint64(len(b.b)) {
+			return nil, errLineHeader
+		}
+		out := make([][2]string, 0, n)
+		for i := uint64(0); i < n; i++ {
+			var e [2]string // path, directory index (decimal)
+			for _, f := range fmts {
+				var s string
+				var v uint64
+				switch f.form {
+				case formString:
+					s = b.cstr()
+				case formLineStrp:
+					s = strAt(lt.lineStr, b.fixed(offSize))
+				case formStrp:
+					s = strAt(lt.str, b.fixed(offSize))
+				case formUdata:
+					v = b.uleb()
+				case formData1:
+					v = b.fixed(1)
+				case formData2:
+					v = b.fixed(2)
+				case formData4:
+					v = b.fixed(4)
+				case formData8:
+					v = b.fixed(8)
+				case formData16:
+					b.fixed(8)
+					b.fixed(8)
+				case formBlock:
+					l := b.uleb()
+					if b.need(int(l)) {
+						b.b = b.b[l:]
+					}
+				default:
+					return nil, fmt.Errorf("line table header: unknown form %#x", f.form)
+				}
+				switch f.lnct {
+				case lnctPath:
+					e[0] = s
+				case lnctDirIndex:
+					e[1] = fmt.Sprint(v)
+				}
+			}
+			if b.err != nil {
+				return nil, b.err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	}
+	dirEntries, err := readEntries()
+	if err != nil {
+		return nil, err
+	}
+	fileEntries, err := readEntries()
+	if err != nil {
+		return nil, err
+	}
+	files := make([]string, len(fileEntries))
+	for i, f := range fileEntries {
+		var di int
+		fmt.Sscan(f[1], &di)
+		dir := ""
+		if di >= 0 && di < len(dirEntries) {
+			dir = dirEntries[di][0]
+		}
+		files[i] = join(dir, f[0])
+	}
+	return files, nil
+}
