@@ -5,7 +5,8 @@
 #   testdata/mkdump/mkdump.sh VERSION [SCENARIO...]
 #
 # VERSION is a Debian linux-source version (6.1, 6.12). SCENARIOs default to
-# all of: sysrq oops cpu1 qemu. Work files live in $WORK (default
+# all of: sysrq oops cpu1 qemu. RECORD_ONLY=1 re-records crash's answers on
+# dumps made before, without booting anything. Work files live in $WORK (default
 # /var/cache/gocrash-mkdump), outside the tree; the results are written to
 # $WORK/out/VERSION-SCENARIO/ and then packed into testdata/dumps/ by pack.sh.
 set -euo pipefail
@@ -42,7 +43,7 @@ SRC
 	fi
 	apt-get update -qq
 	apt-get install -y -qq -t bookworm qemu-system-x86 kexec-tools makedumpfile busybox-static crash \
-		build-essential flex bison bc libelf-dev libssl-dev dwarves zstd cpio python3 >/dev/null
+		build-essential flex bison bc libelf-dev libssl-dev dwarves dwz zstd cpio >/dev/null
 	if [ ! -f "/usr/src/linux-source-$VERSION.tar.xz" ]; then
 		apt-get install -y -qq "linux-source-$VERSION" >/dev/null
 	fi
@@ -80,9 +81,13 @@ build_kernel() {
 		make -j"$JOBS" bzImage >/dev/null
 		make -j"$JOBS" modules >/dev/null
 		# vmlinux is linked with --emit-relocs (for KASLR's relocation table),
-		# which keeps ~100 MB of .rela.debug_* that no debugger applies to an
-		# ET_EXEC file: drop them so the committed vmlinux stays small.
-		objcopy --remove-relocations='.debug_*' vmlinux vmlinux.small && mv vmlinux.small vmlinux
+		# which keeps ~100 MB of .rela.* that no debugger applies to an ET_EXEC
+		# file: drop them. dwz then moves the type DIEs every compile unit
+		# repeats into shared partial units (as Fedora's and RHEL's debuginfo
+		# are made): 60 MB of .debug_info becomes ~26 MB, and gocrash meets
+		# the DW_TAG_partial_unit / DW_FORM_ref_addr forms real debuginfo has.
+		objcopy --remove-relocations='*' vmlinux vmlinux.small && mv vmlinux.small vmlinux
+		dwz -L none vmlinux
 		touch .gocrash-built
 	)
 }
@@ -131,7 +136,7 @@ build_initramfs() {
 # the dump (or QEMU does, for the qemu scenario) into $OUT/VERSION-SCENARIO.
 run_scenario() {
 	local sc=$1 dir=$OUT/$VERSION-$sc
-	local formats=elf,zlib,lzo,zstd
+	local formats=elf,zlib
 	case $sc in
 	sysrq) formats=elf,zlib,lzo,zstd,flat ;;
 	qemu) formats= ;;
@@ -185,19 +190,21 @@ run_scenario() {
 
 # crash 8.0.6's answer for each command, one file a command.
 CRASH_CMDS=(
-	"sys" "bt" "bt -a" "bt -t" "log" "log -T" "log -m" "ps" "runq" "kmem -i"
+	"sys" "bt" "bt -a" "bt -t" "log" "log -T" "log -m" "log -t" "log -d" "log -c" "log -a" "log -s" "ps" "runq" "kmem -i"
 	"rd linux_banner 8" "rd -a linux_banner" "rd -64 jiffies 4"
 	"rd -32 jiffies 8" "rd -16 linux_banner 16" "rd -8 linux_banner 32" "rd -s init_task 8"
 	"rd -d jiffies 4" "rd -x linux_banner 8" "set" "sys -c"
 	"ps -k" "ps -u" "ps -G" "ps -p" "ps -c" "ps -t" "ps -a" "ps -g" "ps -r" "ps -s" "ps -S" "ps -A" "ps -l"
 	"ps 1" "ps kthreadd" "ps threads" "ps -G threads" "ps -c 2" "ps 99999"
+	"bt -f" "bt -l" "bt -e" "bt -s" "bt -sx" "bt 2" "bt -f 2" "bt -t 2" "bt 0" "bt 99999"
 	# These change the context: last, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )
+FORMAT_CMDS=("sys" "bt" "bt -a" "ps" "ps -a" "log" "runq" "kmem -i" "rd linux_banner 8" "rd -64 jiffies 4" "rd -p 1000 4")
 record_crash() {
 	local dir=$1
 	mkdir -p "$dir/crash"
-	"${CRASH[@]}" --version | head -1 > "$dir/crash/VERSION"
+	"${CRASH[@]}" --version | grep -m1 "^crash" > "$dir/crash/VERSION"
 	# The ELF dump's answers go to crash/ (the qemu scenario has only
 	# vmcore.qemu: its answers go there); other formats' to crash-FORMAT/.
 	local primary=elf
@@ -207,10 +214,18 @@ record_crash() {
 		local cdir=$dir/crash
 		[ "$fmt" = "$primary" ] || cdir=$dir/crash-$fmt
 		mkdir -p "$cdir"
-		for c in "${CRASH_CMDS[@]}"; do
-			local name=${c// /_}
-			printf '%s\nq\n' "$c" | timeout 300 "${CRASH[@]}" -s "$dir/vmlinux" "$f" > "$cdir/$name.txt" 2>&1 || true
+		# One crash session a dump (crash takes seconds to start): each
+		# command's output is redirected to its own file by crash itself.
+		# Memory reads do not depend on the format: the other formats get the
+		# commands whose answers could (headers, notes, page reads).
+		local cmds=("${CRASH_CMDS[@]}")
+		[ "$fmt" = "$primary" ] || cmds=("${FORMAT_CMDS[@]}")
+		local script=""
+		for c in "${cmds[@]}"; do
+			script+="$c > $cdir/${c// /_}.txt"$'\n'
 		done
+		printf '%sq\n' "$script" | timeout 900 "${CRASH[@]}" -s "$dir/vmlinux" "$f" > "$cdir/session.log" 2>&1 || true
+		[ -s "$cdir/session.log" ] || rm -f "$cdir/session.log"
 		# crash's start-up block (what it prints before the first prompt).
 		echo q | timeout 300 "${CRASH[@]}" "$dir/vmlinux" "$f" > "$cdir/startup.txt" 2>&1 || true
 		# formats other than ELF keep only what differs from the ELF goldens.
@@ -223,6 +238,11 @@ record_crash() {
 }
 
 install_deps
+if [ "${RECORD_ONLY:-0}" = 1 ]; then
+	# Only crash's answers again (after CRASH_CMDS grew), on the dumps made before.
+	for sc in $SCENARIOS; do record_crash "$OUT/$VERSION-$sc"; done
+	exit 0
+fi
 build_kernel
 build_module
 build_initramfs

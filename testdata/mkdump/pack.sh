@@ -25,12 +25,12 @@ for dir in "$WORK"/out/*-*; do
 	version=${name%%-*}
 	[ -f "$dir/vmlinux" ] || continue
 	mkdir -p "$DEST/$version" "$DEST/$name"
-	if [ ! -f "$DEST/$version/vmlinux.zst" ] || [ "$dir/vmlinux" -nt "$DEST/$version/vmlinux.zst" ]; then
-		zstd -q -f -T0 --long=27 -"$LEVEL" "$dir/vmlinux" -o "$DEST/$version/vmlinux.zst"
-	fi
+	# Only what changed since the last pack is compressed again.
+	pack() { [ "$2" -nt "$1" ] || zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2"; }
+	pack "$dir/vmlinux" "$DEST/$version/vmlinux.zst"
 	for fmt in $(formats_for "$name"); do
 		[ -f "$dir/vmcore.$fmt" ] || continue
-		zstd -q -f -T0 --long=27 -"$LEVEL" "$dir/vmcore.$fmt" -o "$DEST/$name/vmcore.$fmt.zst"
+		pack "$dir/vmcore.$fmt" "$DEST/$name/vmcore.$fmt.zst"
 	done
 	cp "$dir/dmesg.txt" "$DEST/$name/" 2>/dev/null || true
 	cp "$dir/serial.log" "$DEST/$name/" 2>/dev/null || true
