@@ -4,167 +4,109 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
-// The kernel log of 5.10+ kernels: the lockless printk ring buffer "prb"
-// (kernel/printk/printk_ringbuffer.h). Records are walked as crash's
-// dump_lockless_record_log() does: every descriptor id from tail_id to
-// head_id, keeping the committed and finalized ones.
+// The kernel log comes in three formats, and a kernel is read in the one
+// it has, decided like crash's dump_log() by which symbols exist, never by
+// version number:
+//
+//   - the lockless ring buffer "prb" of 5.10+ (kernel/printk/printk_ringbuffer.h):
+//     a descriptor ring, an info array parallel to it, and a text data ring
+//     of id-tagged blocks;
+//   - struct printk_log records in log_buf, found through log_first_idx and
+//     log_next_idx (3.5-5.9, kernel/printk/printk.c; "struct log" before 3.11);
+//   - a plain character buffer log_buf with log_end (before 3.5).
+//
+// Each format has a walker over plain bytes (walkPRB, walkPrintkLog,
+// plainLog) that never reads memory itself, so it can be fuzzed; the
+// Session methods only fetch the bytes and the layout.
+
+// LogFormat is the kind of printk buffer a kernel has.
+type LogFormat int
+
+const (
+	LogLockless   LogFormat = iota + 1 // 5.10+: prb
+	LogStructured                      // 3.5-5.9: struct printk_log in log_buf
+	LogPlain                           // before 3.5: characters in log_buf
+)
+
+func (f LogFormat) String() string {
+	switch f {
+	case LogLockless:
+		return "lockless ring buffer"
+	case LogStructured:
+		return "printk_log records"
+	case LogPlain:
+		return "plain log_buf"
+	}
+	return fmt.Sprintf("LogFormat(%d)", int(f))
+}
 
 // A LogRecord is one printk record.
 type LogRecord struct {
-	Seq      uint64
-	TsNsec   uint64
-	Level    uint8 // syslog level
-	Facility uint8
-	CallerID uint32 // thread id, or 0x80000000|cpu
-	Text     []byte // the message bytes as stored (may hold '\n')
+	Seq       uint64
+	TsNsec    uint64
+	Level     uint8 // syslog level
+	Facility  uint8
+	CallerID  uint32 // thread id, or 0x80000000|cpu
+	HasCaller bool   // the kernel records caller ids (always with prb)
+	Text      []byte // the message bytes as stored (may hold '\n')
+	Dict      []byte // printk_log's dictionary: KEY=value pairs split by NUL
+	Subsystem string // prb's dev_printk_info
+	Device    string
+	Dataless  bool // a prb record with no text block: crash prints an empty line
 }
 
-// Descriptor states and the id mask (printk_ringbuffer.h).
+// KernelLog is the whole printk buffer of a dump.
+type KernelLog struct {
+	Format  LogFormat
+	Records []LogRecord // LogLockless and LogStructured
+	// Plain is log_buf of a LogPlain kernel and PlainEnd its log_end.
+	Plain    []byte
+	PlainEnd uint64
+	// Notes name the records that were skipped as damaged or missing from
+	// the dump, one line each.
+	Notes []string
+}
+
+// Limits against corrupt headers: CONFIG_LOG_BUF_SHIFT is at most 25, and
+// the descriptor ring has a quarter as many bits (PRB_AVGBITS is 5).
 const (
-	descCommitted = 1
-	descFinalized = 2
-	descFlagShift = 62
-	descIDMask    = 1<<descFlagShift - 1
+	maxLogRingBits = 28
+	maxLogBufLen   = 1 << maxLogRingBits
 )
 
-// maxLogRing bounds the ring sizes read, against a corrupt count_bits:
-// CONFIG_LOG_BUF_SHIFT is at most 25.
-const maxLogRingBits = 28
+// ReadLog reads the kernel's printk buffer in whatever format it has.
+func (s *Session) ReadLog() (*KernelLog, error) {
+	switch {
+	case s.hasSymbol("prb"):
+		return s.readPRB()
+	case s.hasSymbol("log_first_idx") && s.hasSymbol("log_next_idx"):
+		return s.readPrintkLog()
+	case s.hasSymbol("log_buf"):
+		return s.readPlainLog()
+	}
+	return nil, errors.New("no printk buffer: the kernel has neither prb nor log_buf")
+}
 
-// LogRecords reads the whole printk ring buffer.
+// LogRecords reads the printk records; a plain log_buf is cut into one
+// record a line. Records are returned with an error when some were
+// skipped as damaged.
 func (s *Session) LogRecords() ([]LogRecord, error) {
-	prbPtr, err := s.Var("prb")
+	l, err := s.ReadLog()
 	if err != nil {
 		return nil, err
 	}
-	prb, err := prbPtr.Deref()
-	if err != nil {
-		return nil, err
-	}
-	if prb, err = prb.Load(); err != nil {
-		return nil, err
-	}
-	field := func(path string) (uint64, error) {
-		m, err := prb.Member(path)
-		if err != nil {
-			return 0, err
-		}
-		return m.Uint()
-	}
-	var v struct{ countBits, descs, infos, head, tail, sizeBits, data uint64 }
-	for _, f := range []struct {
-		dst  *uint64
-		path string
-	}{
-		{&v.countBits, "desc_ring.count_bits"},
-		{&v.descs, "desc_ring.descs"},
-		{&v.infos, "desc_ring.infos"},
-		{&v.head, "desc_ring.head_id.counter"},
-		{&v.tail, "desc_ring.tail_id.counter"},
-		{&v.sizeBits, "text_data_ring.size_bits"},
-		{&v.data, "text_data_ring.data"},
-	} {
-		if *f.dst, err = field(f.path); err != nil {
-			return nil, err
+	recs := l.Records
+	if l.Format == LogPlain {
+		out := plainLog(l.Plain, l.PlainEnd, false)
+		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+			recs = append(recs, LogRecord{Text: []byte(line)})
 		}
 	}
-	if v.countBits > maxLogRingBits || v.sizeBits > maxLogRingBits {
-		return nil, fmt.Errorf("printk ring buffer at %#x: implausible sizes (count_bits %d, size_bits %d)", prb.Addr, v.countBits, v.sizeBits)
-	}
-	t, err := s.Types()
-	if err != nil {
-		return nil, err
-	}
-	descSize, err := t.SizeOf("prb_desc")
-	if err != nil {
-		return nil, err
-	}
-	infoSize, err := t.SizeOf("printk_info")
-	if err != nil {
-		return nil, err
-	}
-	off := func(path string) int64 {
-		if err != nil {
-			return 0
-		}
-		var o int64
-		o, err = t.Offset(path)
-		return o
-	}
-	var (
-		oState   = off("prb_desc.state_var")
-		oBegin   = off("prb_desc.text_blk_lpos.begin")
-		oNext    = off("prb_desc.text_blk_lpos.next")
-		oSeq     = off("printk_info.seq")
-		oTs      = off("printk_info.ts_nsec")
-		oTextLen = off("printk_info.text_len")
-		oFacil   = off("printk_info.facility")
-		oCaller  = off("printk_info.caller_id")
-	)
-	if err != nil {
-		return nil, err
-	}
-	// The level is a 3-bit field sharing a byte with the 5-bit flags
-	// (u8 flags:5; u8 level:3), the byte after facility.
-	oLevel := oFacil + 1
-
-	count := uint64(1) << v.countBits
-	size := uint64(1) << v.sizeBits
-	descs := make([]byte, count*uint64(descSize))
-	if err := s.Mem.ReadVirt(descs, v.descs); err != nil {
-		return nil, fmt.Errorf("printk descriptors at %#x: %w", v.descs, err)
-	}
-	infos := make([]byte, count*uint64(infoSize))
-	if err := s.Mem.ReadVirt(infos, v.infos); err != nil {
-		return nil, fmt.Errorf("printk infos at %#x: %w", v.infos, err)
-	}
-	text := make([]byte, size)
-	if err := s.Mem.ReadVirt(text, v.data); err != nil {
-		return nil, fmt.Errorf("printk text at %#x: %w", v.data, err)
-	}
-	le := binary.LittleEndian
-	var recs []LogRecord
-	id := v.tail & descIDMask
-	head := v.head & descIDMask
-	for n := uint64(0); ; n++ {
-		if n > count {
-			return recs, errors.New("printk ring buffer: tail_id does not reach head_id")
-		}
-		d := descs[(id%count)*uint64(descSize):]
-		in := infos[(id%count)*uint64(infoSize):]
-		sv := le.Uint64(d[oState:])
-		state := sv >> descFlagShift
-		if sv&descIDMask == id && (state == descCommitted || state == descFinalized) {
-			r := LogRecord{
-				Seq:      le.Uint64(in[oSeq:]),
-				TsNsec:   le.Uint64(in[oTs:]),
-				Facility: in[oFacil],
-				Level:    in[oLevel] >> 5,
-				CallerID: le.Uint32(in[oCaller:]),
-			}
-			begin := le.Uint64(d[oBegin:]) % size
-			next := le.Uint64(d[oNext:]) % size
-			if begin != next {
-				if begin > next { // the block wrapped: its data is at the start
-					begin = 0
-				}
-				begin += 8 // the block starts with its descriptor id
-				textLen := uint64(le.Uint16(in[oTextLen:]))
-				if next >= begin && next-begin < textLen {
-					textLen = next - begin
-				}
-				if begin <= size && begin+textLen <= size {
-					r.Text = text[begin : begin+textLen]
-				}
-			}
-			recs = append(recs, r)
-		}
-		if id == head {
-			break
-		}
-		id = (id + 1) & descIDMask
+	if len(l.Notes) > 0 {
+		return recs, fmt.Errorf("printk buffer: %s", strings.Join(l.Notes, "; "))
 	}
 	return recs, nil
 }
@@ -181,7 +123,7 @@ func LogLines(recs []LogRecord) []string {
 			case c == '\n':
 				lines = append(lines, string(line))
 				line = line[:0]
-			case (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\v' || c == '\f' || c == '\r':
+			case printable(c):
 				line = append(line, c)
 			default:
 				line = append(line, '.')
@@ -190,4 +132,740 @@ func LogLines(recs []LogRecord) []string {
 		lines = append(lines, string(line))
 	}
 	return lines
+}
+
+// printable is crash's isprint(c) || isspace(c) on a signed char in the C
+// locale: bytes above 0x7f are negative there and neither.
+func printable(c byte) bool {
+	return c >= 0x20 && c < 0x7f || c >= '\t' && c <= '\r'
+}
+
+// hasSymbol tells whether the kernel has a symbol, from the vmlinux or,
+// failing that, VMCOREINFO.
+func (s *Session) hasSymbol(name string) bool {
+	_, ok := s.symbolAddr(name)
+	return ok
+}
+
+func (s *Session) symbolAddr(name string) (uint64, bool) {
+	if a, ok := s.Vmlinux.Lookup(name); ok {
+		return a, true
+	}
+	if info := s.Dump.Info(); info != nil {
+		return info.Symbol(name)
+	}
+	return 0, false
+}
+
+// layoutOffset is the offset of member in struct typ: from DWARF, else
+// from VMCOREINFO's OFFSET(typ.member).
+func (s *Session) layoutOffset(typ, member string) (int64, error) {
+	if t, err := s.Types(); err == nil {
+		if m, err := t.Member(typ, member); err == nil {
+			return m.Offset, nil
+		}
+	}
+	if info := s.Dump.Info(); info != nil {
+		if v, ok := info.Offset(typ + "." + member); ok {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("no member %s.%s in the kernel's DWARF or VMCOREINFO", typ, member)
+}
+
+// layoutSize is sizeof(struct typ), from DWARF or VMCOREINFO.
+func (s *Session) layoutSize(typ string) (int64, error) {
+	if t, err := s.Types(); err == nil {
+		if n, err := t.SizeOf(typ); err == nil {
+			return n, nil
+		}
+	}
+	if info := s.Dump.Info(); info != nil {
+		if v, ok := info.Size(typ); ok {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("no size for struct %s in the kernel's DWARF or VMCOREINFO", typ)
+}
+
+// readU64 reads an 8-byte kernel value.
+func (s *Session) readU64(addr uint64) (uint64, error) {
+	var b [8]byte
+	if err := s.Mem.ReadVirt(b[:], addr); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// readU32 reads a 4-byte kernel value.
+func (s *Session) readU32(addr uint64) (uint32, error) {
+	var b [4]byte
+	if err := s.Mem.ReadVirt(b[:], addr); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b[:]), nil
+}
+
+// readHoles reads n bytes at addr page by page. Pages that cannot be read
+// (filtered out of the dump, not mapped) are left zero and counted; the
+// returned hole function reports whether a byte range touches one.
+func (s *Session) readHoles(addr uint64, n int) (buf []byte, missing int, hole func(off, n uint64) bool) {
+	buf = make([]byte, n)
+	if s.Mem.ReadVirt(buf, addr) == nil {
+		return buf, 0, func(uint64, uint64) bool { return false }
+	}
+	ps := uint64(s.Dump.PageSize())
+	if ps == 0 {
+		ps = 4096
+	}
+	var bad []uint64 // page-aligned offsets (from addr's page) that failed
+	for off := uint64(0); off < uint64(n); {
+		chunk := ps - (addr+off)%ps
+		if chunk > uint64(n)-off {
+			chunk = uint64(n) - off
+		}
+		if err := s.Mem.ReadVirt(buf[off:off+chunk], addr+off); err != nil {
+			clear(buf[off : off+chunk])
+			bad = append(bad, off)
+			missing++
+		}
+		off += chunk
+	}
+	hole = func(off, m uint64) bool {
+		for _, b := range bad {
+			end := b + ps - (addr+b)%ps
+			if off < end && off+m > b {
+				return true
+			}
+		}
+		return false
+	}
+	return buf, missing, hole
+}
+
+// ---- the lockless ring buffer (5.10+) ----
+
+// prbLayout is where the walker finds its fields: byte offsets inside one
+// struct prb_desc and one struct printk_info.
+type prbLayout struct {
+	DescSize, InfoSize       int
+	StateVar                 int // prb_desc.state_var (atomic_long_t)
+	TextBegin, TextNext      int // prb_desc.text_blk_lpos.begin / .next
+	Seq, TsNsec, TextLen     int // printk_info
+	Facility, CallerID       int
+	LevelByte                int // the byte holding the 3-bit level ...
+	LevelShift, LevelBits    int // ... and where in it
+	Subsystem, SubsystemLen  int // dev_info.subsystem (char[])
+	Device, DeviceLen        int // dev_info.device (char[])
+	HasDevInfo, HasCallerIDs bool
+}
+
+// prbRing is one snapshot of the ring: its sizes, head and tail ids and
+// the bytes of the three arrays.
+type prbRing struct {
+	CountBits, SizeBits uint
+	HeadID, TailID      uint64
+	Descs, Infos, Text  []byte
+	// TextHole reports a text range that was missing from the dump (nil:
+	// everything was read).
+	TextHole func(off, n uint64) bool
+}
+
+// Descriptor states and the id mask (kernel/printk/printk_ringbuffer.h:
+// the top two bits of state_var hold the state, the rest the id).
+const (
+	descReserved  = 0
+	descCommitted = 1
+	descFinalized = 2
+	descReusable  = 3
+	descFlagShift = 62
+	descIDMask    = 1<<descFlagShift - 1
+	prbBlockIDLen = 8 // a data block starts with its descriptor's id (unsigned long)
+)
+
+// walkPRB is crash's dump_lockless_record_log(): every descriptor id from
+// tail_id to head_id, keeping the committed and finalized ones (a
+// reserved record is still being written, a reusable one is free; an id
+// that does not match its slot was recycled: all three are skipped
+// silently, as crash and the kernel's readers do). A record whose text
+// block is not a legal block of the data ring, or whose block carries
+// another descriptor's id, or lies in a page missing from the dump, is
+// skipped with a note.
+func walkPRB(l *prbLayout, r *prbRing) (recs []LogRecord, notes []string) {
+	if r.CountBits > maxLogRingBits || r.SizeBits > maxLogRingBits || r.SizeBits < 3 {
+		return nil, []string{fmt.Sprintf("implausible ring sizes (count_bits %d, size_bits %d)", r.CountBits, r.SizeBits)}
+	}
+	count := uint64(1) << r.CountBits
+	size := uint64(1) << r.SizeBits
+	if l.DescSize <= 0 || l.InfoSize <= 0 ||
+		uint64(len(r.Descs)) < count*uint64(l.DescSize) || uint64(len(r.Infos)) < count*uint64(l.InfoSize) ||
+		uint64(len(r.Text)) < size {
+		return nil, []string{"ring arrays shorter than their sizes say"}
+	}
+	if !l.fits() {
+		return nil, []string{"descriptor layout outside the descriptor or info size"}
+	}
+	le := binary.LittleEndian
+	head := r.HeadID & descIDMask
+	tail := r.TailID & descIDMask
+	// The ring holds at most count descriptors: tail..head inclusive. A
+	// longer span means a corrupt tail; walk the newest count ids only.
+	if span := (head - tail) & descIDMask; span >= count {
+		notes = append(notes, fmt.Sprintf("tail_id %#x is %d descriptors behind head_id %#x in a ring of %d: walked the last %d", tail, span, head, count, count))
+		tail = (head - count + 1) & descIDMask
+	}
+	wraps := func(lpos uint64) uint64 { return lpos >> r.SizeBits }
+	index := func(lpos uint64) uint64 { return lpos & (size - 1) }
+	for id := tail; ; id = (id + 1) & descIDMask {
+		slot := id % count
+		d := r.Descs[slot*uint64(l.DescSize):][:l.DescSize]
+		sv := le.Uint64(d[l.StateVar:])
+		state := sv >> descFlagShift
+		if sv&descIDMask == id && (state == descCommitted || state == descFinalized) {
+			in := r.Infos[slot*uint64(l.InfoSize):][:l.InfoSize]
+			rec := LogRecord{
+				Seq:       le.Uint64(in[l.Seq:]),
+				TsNsec:    le.Uint64(in[l.TsNsec:]),
+				Facility:  in[l.Facility],
+				Level:     in[l.LevelByte] >> l.LevelShift & (1<<l.LevelBits - 1),
+				HasCaller: l.HasCallerIDs,
+			}
+			if l.HasCallerIDs {
+				rec.CallerID = le.Uint32(in[l.CallerID:])
+			}
+			if l.HasDevInfo {
+				rec.Subsystem = cstring(in[l.Subsystem : l.Subsystem+l.SubsystemLen])
+				rec.Device = cstring(in[l.Device : l.Device+l.DeviceLen])
+			}
+			begin, next := le.Uint64(d[l.TextBegin:]), le.Uint64(d[l.TextNext:])
+			if begin&1 != 0 && next&1 != 0 {
+				// A data-less record (BLK_DATALESS: an empty message, or
+				// one whose text did not fit, FAILED_LPOS): crash, which
+				// tests begin == next modulo the ring, prints an empty
+				// line for it.
+				rec.Dataless = true
+				recs = append(recs, rec)
+			} else if text, why := prbText(r, begin, next, id, wraps, index, size); why != "" {
+				notes = append(notes, fmt.Sprintf("record seq %d (descriptor id %#x) skipped: %s", rec.Seq, id, why))
+			} else {
+				if n := int(le.Uint16(in[l.TextLen:])); n < len(text) {
+					text = text[:n]
+				}
+				rec.Text = text
+				recs = append(recs, rec)
+			}
+		}
+		if id == head {
+			break
+		}
+	}
+	return recs, notes
+}
+
+// prbText is the text of a data block, checked as the kernel's get_data()
+// checks it (printk_ringbuffer.c): a regular block lies within one wrap, a
+// wrapping one keeps its data at the start of the ring, both are aligned
+// to and hold at least the block id, which must be the descriptor's.
+func prbText(r *prbRing, begin, next, id uint64, wraps, index func(uint64) uint64, size uint64) ([]byte, string) {
+	var off, n uint64
+	switch {
+	case wraps(begin) == wraps(next) && begin < next:
+		off, n = index(begin), next-begin
+	case wraps(begin+size) == wraps(next):
+		off, n = 0, index(next)
+	default:
+		return nil, fmt.Sprintf("illegal text block %#x-%#x", begin, next)
+	}
+	if begin%prbBlockIDLen != 0 || next%prbBlockIDLen != 0 || n < prbBlockIDLen || off+n > size {
+		return nil, fmt.Sprintf("malformed text block %#x-%#x", begin, next)
+	}
+	if r.TextHole != nil && r.TextHole(off, n) {
+		return nil, "its text is in a page missing from the dump"
+	}
+	if got := binary.LittleEndian.Uint64(r.Text[off:]); got&descIDMask != id {
+		return nil, fmt.Sprintf("its text block at %#x belongs to descriptor id %#x (overwritten)", off, got)
+	}
+	return r.Text[off+prbBlockIDLen : off+n], ""
+}
+
+// fits checks that every field lies inside its struct.
+func (l *prbLayout) fits() bool {
+	in := func(off, n, size int) bool { return off >= 0 && n >= 0 && off+n <= size }
+	ok := in(l.StateVar, 8, l.DescSize) && in(l.TextBegin, 8, l.DescSize) && in(l.TextNext, 8, l.DescSize) &&
+		in(l.Seq, 8, l.InfoSize) && in(l.TsNsec, 8, l.InfoSize) && in(l.TextLen, 2, l.InfoSize) &&
+		in(l.Facility, 1, l.InfoSize) && in(l.LevelByte, 1, l.InfoSize) &&
+		l.LevelShift >= 0 && l.LevelBits > 0 && l.LevelShift+l.LevelBits <= 8
+	if l.HasCallerIDs {
+		ok = ok && in(l.CallerID, 4, l.InfoSize)
+	}
+	if l.HasDevInfo {
+		ok = ok && in(l.Subsystem, l.SubsystemLen, l.InfoSize) && in(l.Device, l.DeviceLen, l.InfoSize)
+	}
+	return ok
+}
+
+// cstring is a NUL-terminated string in a fixed array.
+func cstring(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+// prbLayoutOf finds the layout of prb_desc and printk_info.
+func (s *Session) prbLayoutOf() (*prbLayout, error) {
+	var err error
+	off := func(typ, member string) int {
+		if err != nil {
+			return 0
+		}
+		var o int64
+		o, err = s.layoutOffset(typ, member)
+		return int(o)
+	}
+	size := func(typ string) int {
+		if err != nil {
+			return 0
+		}
+		var n int64
+		n, err = s.layoutSize(typ)
+		return int(n)
+	}
+	l := &prbLayout{
+		DescSize:  size("prb_desc"),
+		InfoSize:  size("printk_info"),
+		StateVar:  off("prb_desc", "state_var") + off("atomic_long_t", "counter"),
+		TextBegin: off("prb_desc", "text_blk_lpos") + off("prb_data_blk_lpos", "begin"),
+		TextNext:  off("prb_desc", "text_blk_lpos") + off("prb_data_blk_lpos", "next"),
+		Seq:       off("printk_info", "seq"),
+		TsNsec:    off("printk_info", "ts_nsec"),
+		TextLen:   off("printk_info", "text_len"),
+		CallerID:  off("printk_info", "caller_id"),
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.HasCallerIDs = true
+	// facility and the level bit field follow text_len (u8 facility;
+	// u8 flags:5; u8 level:3); VMCOREINFO names neither, so without
+	// DWARF the kernel's layout is assumed.
+	l.Facility, l.LevelByte, l.LevelShift, l.LevelBits = l.TextLen+2, l.TextLen+3, 5, 3
+	if t, terr := s.Types(); terr == nil {
+		if m, merr := t.Member("printk_info", "facility"); merr == nil {
+			l.Facility = int(m.Offset)
+		}
+		if m, merr := t.Member("printk_info", "level"); merr == nil {
+			l.LevelByte, l.LevelShift, l.LevelBits = bitField(m.Offset, m.BitOffset, m.BitSize, 8)
+		}
+	}
+	devInfo, derr := s.layoutOffset("printk_info", "dev_info")
+	sub, serr := s.layoutOffset("dev_printk_info", "subsystem")
+	dev, verr := s.layoutOffset("dev_printk_info", "device")
+	if derr == nil && serr == nil && verr == nil {
+		l.HasDevInfo = true
+		l.Subsystem, l.Device = int(devInfo+sub), int(devInfo+dev)
+		l.SubsystemLen, l.DeviceLen = s.arrayLen("dev_printk_info", "subsystem", "printk_info_subsystem"), s.arrayLen("dev_printk_info", "device", "printk_info_device")
+		if l.SubsystemLen <= 0 || l.DeviceLen <= 0 {
+			l.HasDevInfo = false
+		}
+	}
+	return l, nil
+}
+
+// bitField turns a DWARF member position into (byte, shift, bits) within
+// one byte; a whole-byte member gives (offset, 0, width).
+func bitField(off, bitOff, bitSize int64, width int) (int, int, int) {
+	if bitSize == 0 {
+		return int(off), 0, width
+	}
+	return int(off + bitOff/8), int(bitOff % 8), int(bitSize)
+}
+
+// arrayLen is the element count of a char array member, from DWARF or
+// VMCOREINFO's LENGTH(name).
+func (s *Session) arrayLen(typ, member, lengthName string) int {
+	if t, err := s.Types(); err == nil {
+		if m, err := t.Member(typ, member); err == nil {
+			if n, err := t.Size(m.Type); err == nil {
+				return int(n)
+			}
+		}
+	}
+	if info := s.Dump.Info(); info != nil {
+		if v, ok := info.Length(lengthName); ok {
+			return int(v)
+		}
+	}
+	return 0
+}
+
+// readPRB reads the lockless ring buffer through the prb pointer.
+func (s *Session) readPRB() (*KernelLog, error) {
+	l, r, notes, err := s.prbSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	recs, more := walkPRB(l, r)
+	return &KernelLog{Format: LogLockless, Records: recs, Notes: append(notes, more...)}, nil
+}
+
+// prbSnapshot reads the ring's layout and bytes. Pages of the arrays
+// that are missing from the dump read as zeroes and are noted.
+func (s *Session) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
+	l, err := s.prbLayoutOf()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", err)
+	}
+	var ferr error
+	off := func(typ, member string) uint64 {
+		if ferr != nil {
+			return 0
+		}
+		var o int64
+		o, ferr = s.layoutOffset(typ, member)
+		return uint64(o)
+	}
+	descRing, textRing := off("printk_ringbuffer", "desc_ring"), off("printk_ringbuffer", "text_data_ring")
+	oCount, oDescs, oInfos := off("prb_desc_ring", "count_bits"), off("prb_desc_ring", "descs"), off("prb_desc_ring", "infos")
+	oHead, oTail := off("prb_desc_ring", "head_id"), off("prb_desc_ring", "tail_id")
+	oSize, oData := off("prb_data_ring", "size_bits"), off("prb_data_ring", "data")
+	if ferr != nil {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", ferr)
+	}
+	sym, _ := s.symbolAddr("prb")
+	rb, err := s.readU64(sym)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer: reading the prb pointer at %#x: %w", sym, err)
+	}
+	r := &prbRing{}
+	var descs, infos, data uint64
+	for _, f := range []struct {
+		addr uint64
+		dst  *uint64
+	}{
+		{rb + descRing + oDescs, &descs}, {rb + descRing + oInfos, &infos},
+		{rb + descRing + oHead, &r.HeadID}, {rb + descRing + oTail, &r.TailID},
+		{rb + textRing + oData, &data},
+	} {
+		if *f.dst, err = s.readU64(f.addr); err != nil {
+			return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: %w", rb, err)
+		}
+	}
+	cb, err := s.readU32(rb + descRing + oCount)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: %w", rb, err)
+	}
+	sb, err := s.readU32(rb + textRing + oSize)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: %w", rb, err)
+	}
+	if cb > maxLogRingBits || sb > maxLogRingBits || sb < 3 {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: implausible sizes (count_bits %d, size_bits %d)", rb, cb, sb)
+	}
+	r.CountBits, r.SizeBits = uint(cb), uint(sb)
+	count, size := 1<<cb, 1<<sb
+	var notes []string
+	var missing int
+	r.Descs, missing, _ = s.readHoles(descs, count*l.DescSize)
+	if missing > 0 {
+		notes = append(notes, fmt.Sprintf("%d page(s) of the descriptor ring at %#x are missing from the dump: their records are skipped", missing, descs))
+	}
+	r.Infos, missing, _ = s.readHoles(infos, count*l.InfoSize)
+	if missing > 0 {
+		notes = append(notes, fmt.Sprintf("%d page(s) of the info array at %#x are missing from the dump: their records carry zero timestamps and levels", missing, infos))
+	}
+	r.Text, _, r.TextHole = s.readHoles(data, size)
+	return l, r, notes, nil
+}
+
+// ---- struct printk_log records (3.5-5.9) ----
+
+// printkLogLayout is struct printk_log (struct log before 3.11):
+//
+//	u64 ts_nsec; u16 len; u16 text_len; u16 dict_len; u8 facility;
+//	u8 flags:5; u8 level:3; [u32 caller_id, CONFIG_PRINTK_CALLER]
+//
+// packed to 4-byte alignment; the text follows the header, then the
+// dictionary, then padding up to len (kernel/printk/printk.c of 5.x).
+type printkLogLayout struct {
+	Size                      int
+	TsNsec, Len, TextLen      int
+	DictLen                   int
+	LevelByte                 int
+	LevelShift, LevelBits     int
+	CallerID                  int // -1: no CONFIG_PRINTK_CALLER
+	LevelIsU16, HasLevelField bool
+}
+
+// walkPrintkLog is crash's dump_variable_length_record_log(): from
+// log_first_idx to log_next_idx, a zero len meaning "wrapped: continue at
+// the start of the buffer". Every header and length is checked against the
+// buffer, and an index seen twice ends the walk, so that a corrupt buffer
+// can neither loop nor read past the end.
+func walkPrintkLog(l *printkLogLayout, buf []byte, first, next uint32) (recs []LogRecord, notes []string) {
+	if l.Size <= 0 || l.Size > 64 || len(buf) < l.Size {
+		return nil, []string{"log_buf smaller than one record header"}
+	}
+	le := binary.LittleEndian
+	header := func(idx uint32) ([]byte, bool) {
+		if uint64(idx)+uint64(l.Size) > uint64(len(buf)) {
+			return nil, false
+		}
+		return buf[idx : int(idx)+l.Size], true
+	}
+	seen := make(map[uint32]bool)
+	idx := first
+	for idx != next {
+		h, ok := header(idx)
+		if !ok {
+			notes = append(notes, fmt.Sprintf("invalid log_buf entry encountered at index %d", idx))
+			break
+		}
+		if le.Uint16(h[l.Len:]) == 0 { // the wrap marker
+			idx = 0
+			if idx == next {
+				break
+			}
+			if h, ok = header(0); !ok {
+				break
+			}
+		}
+		if seen[idx] {
+			notes = append(notes, fmt.Sprintf("duplicate log_buf message pointer at index %d", idx))
+			break
+		}
+		seen[idx] = true
+		n := int(le.Uint16(h[l.Len:]))
+		textLen, dictLen := int(le.Uint16(h[l.TextLen:])), int(le.Uint16(h[l.DictLen:]))
+		if n < l.Size || int(idx)+n > len(buf) || l.Size+textLen+dictLen > n {
+			notes = append(notes, fmt.Sprintf("invalid log_buf entry encountered at index %d (len %d, text_len %d, dict_len %d)", idx, n, textLen, dictLen))
+			break
+		}
+		body := buf[int(idx)+l.Size:]
+		r := LogRecord{
+			TsNsec: le.Uint64(h[l.TsNsec:]),
+			Text:   body[:textLen],
+			Dict:   body[textLen : textLen+dictLen],
+		}
+		if l.HasLevelField {
+			if l.LevelIsU16 {
+				r.Level = uint8(le.Uint16(h[l.LevelByte:]) & 7)
+			} else {
+				r.Level = h[l.LevelByte] >> l.LevelShift & (1<<l.LevelBits - 1)
+			}
+		}
+		if l.CallerID >= 0 {
+			r.CallerID, r.HasCaller = le.Uint32(h[l.CallerID:]), true
+		}
+		recs = append(recs, r)
+		idx += uint32(n)
+		if int(idx) >= len(buf) {
+			// Past the end: only legal when the buffer has wrapped.
+			if first > next {
+				idx = 0
+			} else {
+				notes = append(notes, fmt.Sprintf("invalid log_buf entry encountered: index %d is past log_buf_len %d", idx, len(buf)))
+				break
+			}
+		}
+	}
+	return recs, notes
+}
+
+// printkLogLayoutOf reads struct printk_log (or struct log) from DWARF,
+// else the four offsets VMCOREINFO gives for it.
+func (s *Session) printkLogLayoutOf() (*printkLogLayout, error) {
+	name := "printk_log"
+	t, terr := s.Types()
+	if terr == nil {
+		if _, err := t.Lookup("struct printk_log"); err != nil {
+			if _, err := t.Lookup("struct log"); err == nil {
+				name = "log" // before 3.11 (kernel commit 62e32ac3505a)
+			}
+		}
+	}
+	var err error
+	off := func(member string) int {
+		if err != nil {
+			return 0
+		}
+		var o int64
+		o, err = s.layoutOffset(name, member)
+		return int(o)
+	}
+	size, serr := s.layoutSize(name)
+	l := &printkLogLayout{Size: int(size), TsNsec: off("ts_nsec"), Len: off("len"), TextLen: off("text_len"), DictLen: off("dict_len"), CallerID: -1}
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log_buf record layout: %w", err)
+	}
+	// Without DWARF, the level sits where the 5.x layout puts it.
+	l.HasLevelField, l.LevelByte, l.LevelShift, l.LevelBits = true, l.DictLen+3, 5, 3
+	if terr == nil {
+		if m, err := t.Member(name, "level"); err == nil {
+			if m.BitSize == 0 && m.Type != nil && m.Type.Size() == 2 {
+				l.LevelByte, l.LevelIsU16 = int(m.Offset), true
+			} else {
+				l.LevelByte, l.LevelShift, l.LevelBits = bitField(m.Offset, m.BitOffset, m.BitSize, 3)
+			}
+		} else if m, err := t.Member(name, "flags_level"); err == nil {
+			l.LevelByte, l.LevelShift, l.LevelBits = int(m.Offset), 0, 3
+		}
+		if m, err := t.Member(name, "caller_id"); err == nil {
+			l.CallerID = int(m.Offset)
+		}
+	}
+	if l.LevelByte+1 > l.Size || l.CallerID+4 > l.Size || l.TsNsec+8 > l.Size || l.Len+2 > l.Size ||
+		l.TextLen+2 > l.Size || l.DictLen+2 > l.Size || (l.LevelIsU16 && l.LevelByte+2 > l.Size) {
+		return nil, fmt.Errorf("log_buf record layout: a field of struct %s lies outside its %d bytes", name, l.Size)
+	}
+	return l, nil
+}
+
+// logBuffer reads log_buf: the buffer's address and length.
+func (s *Session) logBuffer() (addr uint64, n uint64, err error) {
+	lenSym, hasLen := s.symbolAddr("log_buf_len")
+	bufSym, ok := s.symbolAddr("log_buf")
+	if !ok {
+		return 0, 0, errors.New("no log_buf symbol")
+	}
+	if hasLen {
+		// char *log_buf; int log_buf_len (u32 in later kernels).
+		l, err := s.readU32(lenSym)
+		if err != nil {
+			return 0, 0, fmt.Errorf("log_buf_len at %#x: %w", lenSym, err)
+		}
+		if addr, err = s.readU64(bufSym); err != nil {
+			return 0, 0, fmt.Errorf("log_buf at %#x: %w", bufSym, err)
+		}
+		n = uint64(l)
+	} else {
+		// Oldest kernels: char log_buf[LOG_BUF_LEN].
+		t, err := s.Types()
+		if err != nil {
+			return 0, 0, err
+		}
+		typ, err := t.VarType("log_buf")
+		if err != nil {
+			return 0, 0, fmt.Errorf("cannot determine the length of log_buf: %w", err)
+		}
+		addr, n = bufSym, uint64(typ.Size())
+	}
+	if n == 0 || n > maxLogBufLen {
+		return 0, 0, fmt.Errorf("log_buf at %#x: implausible log_buf_len %d", addr, n)
+	}
+	return addr, n, nil
+}
+
+func (s *Session) readPrintkLog() (*KernelLog, error) {
+	l, err := s.printkLogLayoutOf()
+	if err != nil {
+		return nil, err
+	}
+	addr, n, err := s.logBuffer()
+	if err != nil {
+		return nil, err
+	}
+	var idx [2]uint32
+	for i, name := range []string{"log_first_idx", "log_next_idx"} {
+		a, _ := s.symbolAddr(name)
+		if idx[i], err = s.readU32(a); err != nil {
+			return nil, fmt.Errorf("%s at %#x: %w", name, a, err)
+		}
+	}
+	buf, missing, _ := s.readHoles(addr, int(n))
+	out := &KernelLog{Format: LogStructured}
+	if missing > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%d page(s) of log_buf at %#x are missing from the dump", missing, addr))
+	}
+	recs, notes := walkPrintkLog(l, buf, idx[0], idx[1])
+	out.Records = recs
+	out.Notes = append(out.Notes, notes...)
+	return out, nil
+}
+
+// ---- the plain character buffer (before 3.5) ----
+
+func (s *Session) readPlainLog() (*KernelLog, error) {
+	addr, n, err := s.logBuffer()
+	if err != nil {
+		return nil, err
+	}
+	endSym, ok := s.symbolAddr("log_end")
+	if !ok {
+		return nil, errors.New("log_buf without log_end")
+	}
+	// log_end is an unsigned (2.6.25+) or unsigned long: read its size.
+	width := 4
+	if t, err := s.Types(); err == nil {
+		if typ, err := t.VarType("log_end"); err == nil && typ.Size() == 8 {
+			width = 8
+		}
+	}
+	var end uint64
+	if width == 8 {
+		end, err = s.readU64(endSym)
+	} else {
+		var v uint32
+		v, err = s.readU32(endSym)
+		end = uint64(v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log_end at %#x: %w", endSym, err)
+	}
+	buf, missing, _ := s.readHoles(addr, int(n))
+	out := &KernelLog{Format: LogPlain, Plain: buf, PlainEnd: end}
+	if missing > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%d page(s) of log_buf at %#x are missing from the dump", missing, addr))
+	}
+	return out, nil
+}
+
+// plainLog is crash's dump_log() for the old character buffer: oldest
+// character first (at log_end once the buffer has wrapped), NULs dropped,
+// non-ASCII bytes as '.', and the "<N>" level prefix at line starts
+// dropped unless showLevel; a missing final newline is added.
+func plainLog(buf []byte, logEnd uint64, showLevel bool) []byte {
+	n := uint64(len(buf))
+	if n == 0 {
+		return []byte("\n")
+	}
+	var start uint64
+	if logEnd >= n {
+		start = logEnd % n
+	}
+	// Before the first wrap, the buffer starts at a line start.
+	level := logEnd < n && start == 0 && buf[0] == '<'
+	out := make([]byte, 0, n+1)
+	var last byte
+	for k := uint64(0); k < n; k++ {
+		c := buf[(start+k)%n]
+		if level && !showLevel {
+			if c == '>' {
+				level = false
+				continue
+			}
+			if c == '<' || c >= '0' && c <= '7' {
+				continue
+			}
+			level = false
+		}
+		if c != 0 {
+			if c > 0x7f {
+				out = append(out, '.')
+			} else {
+				out = append(out, c)
+			}
+			level = c == '\n'
+			last = c
+		}
+	}
+	if last != '\n' {
+		out = append(out, '\n')
+	}
+	return out
 }
