@@ -197,6 +197,7 @@ CRASH_CMDS=(
 	"ps -k" "ps -u" "ps -G" "ps -p" "ps -c" "ps -t" "ps -a" "ps -g" "ps -r" "ps -s" "ps -S" "ps -A" "ps -l"
 	"ps 1" "ps kthreadd" "ps threads" "ps -G threads" "ps -c 2" "ps 99999"
 	"bt -f" "bt -l" "bt -e" "bt -s" "bt -sx" "bt 2" "bt -f 2" "bt -t 2" "bt 0" "bt 99999"
+	"runq -t" "runq -c 1" "runq -g" "runq -d" "runq -m" "runq -T"
 	# These change the context: last, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )
