@@ -401,6 +401,11 @@ func (tr *btTrace) start(active bool, cpu int) {
 		if regs, ok := cpuRegs(r.s.Dump, cpu); ok {
 			tr.regs = &regs
 			tr.st, tr.how = r.u.ActiveStart(tr.mem, regs, tr.stacks)
+			if tr.how == "registers" {
+				if st, ok := tr.panicStart(regs.BP); ok {
+					tr.st, tr.how = st, "panic"
+				}
+			}
 		} else {
 			active = false
 		}
@@ -414,6 +419,37 @@ func (tr *btTrace) start(active bool, cpu int) {
 		tr.st, tr.how = st, "sleeping"
 	}
 	tr.frames, tr.err = r.u.Unwind(tr.mem, tr.st, symbols.Options{Stacks: tr.stacks})
+}
+
+// panicStart is crash's start for the panic task of a dump no kdump
+// kernel wrote (QEMU dump-guest-memory: the vCPU stopped wherever panic()
+// was spinning, e.g. in mdelay()): x86_64_get_dumpfile_stack_frame()
+// scans the whole task stack upwards and starts at the first return
+// address into die(), else at the last one into panic(); the frames below
+// (the registers' own function) are not shown.
+func (tr *btTrace) panicStart(bp uint64) (symbols.Start, bool) {
+	if p, err := tr.r.s.PanicTask(); err != nil || p != tr.ti.Task {
+		return symbols.Start{}, false
+	}
+	var st symbols.Start
+	found := false
+	for slot := tr.taskStack.Low; slot+8 <= tr.taskStack.High; slot += 8 {
+		w, ok := tr.mem.word(slot)
+		if !ok {
+			break
+		}
+		name, _, ok := tr.r.img.Symbolize(w)
+		if !ok || name != "panic" && name != "die" {
+			continue
+		}
+		// RBP is still the frame pointer of the caller of the
+		// registers' function (panic keeps one: ORC may need it).
+		st, found = symbols.Start{PC: w, SP: slot + 8, BP: bp, Slot: slot}, true
+		if name == "die" {
+			break
+		}
+	}
+	return st, found
 }
 
 // cpuRegs are the registers cpu saved in its NT_PRSTATUS note.

@@ -121,6 +121,12 @@ func crashUptimeJiffies(j, hz uint64) uint64 {
 // with the caller id in an 8-wide column.
 func TestLogMatchesDumpDmesg(t *testing.T) {
 	for _, name := range dumpNames(t) {
+		if primaryFormat(t, name) == "qemu" {
+			// QEMU's dump-guest-memory is the scenario's only capture:
+			// makedumpfile never ran, so there is no dmesg.txt (crash's
+			// log goldens still cover that dump).
+			continue
+		}
 		d := testbed.Open(t, name, primaryFormat(t, name))
 		want, err := os.ReadFile(filepath.Join(d.Dir, "dmesg.txt"))
 		if err != nil {

@@ -78,12 +78,14 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Session, error) {
 	if s.Vmlinux, err = symbols.Open(vmlinuxPath); err != nil {
 		return nil, err
 	}
-	info := d.Info()
-	if info == nil {
-		return nil, fmt.Errorf("%s: the dump carries no VMCOREINFO note: cannot find the kernel's relocation (KASLR offset) and page tables", dumpPath)
+	var params vmcore.X86Params
+	if info := d.Info(); info != nil {
+		s.Vmlinux.SetKASLR(info.KernelOffset)
+		params, err = vmcore.ParamsFromInfo(info)
+	} else {
+		// QEMU dump-guest-memory without VMCOREINFO (session_qemu.go).
+		params, err = s.paramsWithoutInfo()
 	}
-	s.Vmlinux.SetKASLR(info.KernelOffset)
-	params, err := vmcore.ParamsFromInfo(info)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dumpPath, err)
 	}
