@@ -98,12 +98,16 @@ func (s *Session) NumCPUs() (int, error) {
 	n := o.Len()
 	load, hasLoad := s.Vmlinux.Lookup("__per_cpu_load")
 	cpus := 0
+	var stop error // why cpu 0 did not count: a damaged dump says where
 	for ; cpus < n; cpus++ {
 		off, err := s.PerCPUOffset(cpus)
 		if err != nil || (hasLoad && off == load) {
+			stop = err
 			break
 		}
-		if nr, err := s.cpuNumber(cpus); err != nil || nr != int64(cpus) {
+		nr, err := s.cpuNumber(cpus)
+		if err != nil || nr != int64(cpus) {
+			stop = err
 			break
 		}
 	}
@@ -113,6 +117,9 @@ func (s *Session) NumCPUs() (int, error) {
 		}
 	}
 	if cpus == 0 {
+		if stop != nil {
+			return 0, fmt.Errorf("cannot count cpus: cpu 0's per-cpu area: %w", stop)
+		}
 		return 0, fmt.Errorf("cannot count cpus: no per-cpu area is set up")
 	}
 	return cpus, nil

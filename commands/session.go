@@ -50,6 +50,8 @@ type Session struct {
 	pageOffsetOnce sync.Once
 	pageOff        uint64
 
+	bannerErr error // the dump's linux_banner could not be read at Open
+
 	ctxMu   sync.Mutex
 	ctxTask uint64 // task_struct of the current context; 0 = not chosen yet
 }
@@ -76,7 +78,7 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Session, error) {
 	}()
 	d.SetZeroExcluded(opt.ZeroExcluded)
 	if s.Vmlinux, err = symbols.Open(vmlinuxPath); err != nil {
-		return nil, err
+		return nil, vmlinuxOpenError(vmlinuxPath, dumpPath, err)
 	}
 	var params vmcore.X86Params
 	if info := d.Info(); info != nil {
@@ -87,7 +89,7 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Session, error) {
 		params, err = s.paramsWithoutInfo()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dumpPath, err)
+		return nil, withDumpWarnings(d, fmt.Errorf("%s: %w", dumpPath, err))
 	}
 	s.Mem = vmcore.NewKernelSpace(d, params)
 	if diff := s.checkMatch(); diff != "" {
@@ -97,6 +99,7 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Session, error) {
 		}
 		s.Warnings = append(s.Warnings, "WARNING: "+msg+"(going on: --force)")
 	}
+	s.Warnings = append(s.Warnings, s.openWarnings()...)
 	ok = true
 	return s, nil
 }
@@ -124,9 +127,11 @@ func (s *Session) checkMatch() string {
 	case ferr != nil:
 		fmt.Fprintf(&diff, "  vmlinux: cannot read linux_banner at %#x: %v\n", addr, ferr)
 	case derr != nil:
-		fmt.Fprintf(&diff, "  vmcore:  cannot read linux_banner at %#x: %v\n", addr, derr)
+		// A damaged dump, not evidence of another kernel: the release
+		// check below still runs; the caller warns.
+		s.bannerErr = fmt.Errorf("cannot read linux_banner at %#x to check that the vmlinux matches: %w", addr, derr)
 	case fileBanner != dumpBanner:
-		fmt.Fprintf(&diff, "  vmlinux: %s\n  vmcore:  %s\n", strings.TrimSpace(fileBanner), strings.TrimSpace(dumpBanner))
+		fmt.Fprintf(&diff, "  vmlinux: %s\n  vmcore:  %s\n", bannerText(strings.TrimSpace(fileBanner)), bannerText(strings.TrimSpace(dumpBanner)))
 	}
 	if info := s.Dump.Info(); info != nil && info.OSRelease != "" && ferr == nil {
 		if rel := bannerRelease(fileBanner); rel != "" && rel != info.OSRelease {

@@ -13,7 +13,7 @@ import (
 func init() {
 	register(Command{
 		Name:    "set",
-		Usage:   "set [pid | taskp | [-c cpu] | -p]",
+		Usage:   "set [pid | taskp | [-c cpu] | -p] | [zero_excluded [on | off]]",
 		Summary: "set a process context",
 		Help: `  This command either sets a new context, or gets the current context for
   display.  The context can be set by the use of:
@@ -26,8 +26,16 @@ func init() {
   If no argument is entered, the current context is displayed.  The context
   consists of the PID, the task pointer, the CPU, and task state.  The task
   state shows the bits found in both the task_struct state and exit_state
-  fields.  crash's internal variables (scroll, radix, ...) are not settings
-  of gocrash.
+  fields.
+
+  Of crash's internal variables gocrash has one:
+
+    zero_excluded  on | off     controls whether excluded pages, or pages that
+                                are missing from an incomplete dumpfile, should
+                                return zero-filled memory when read.
+
+  It starts off unless gocrash was started with --zero-excluded.  Others
+  (scroll, radix, ...) are not settings of gocrash.
 
 EXAMPLES
   Show the current context:
@@ -50,13 +58,21 @@ EXAMPLES
 
   Back to the panic task:
 
-    crash> set -p`,
+    crash> set -p
+
+  Read pages makedumpfile left out of the dump as zeroes:
+
+    crash> set zero_excluded on
+    zero_excluded: on`,
 		Options: []string{"-c", "-p"},
 		Run:     runSet,
 	})
 }
 
 func runSet(s *Session, args []string, w io.Writer) error {
+	if len(args) >= 1 && args[0] == "zero_excluded" {
+		return setZeroExcluded(s, args[1:], w)
+	}
 	tt, err := s.taskTable()
 	if err != nil {
 		return err
@@ -157,4 +173,27 @@ func (s *Session) contextBlock(tt *taskTable, states *taskStates, t *Task) strin
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// setZeroExcluded is crash's "set zero_excluded [on|off]": with no value it
+// shows the setting, like crash.
+func setZeroExcluded(s *Session, args []string, w io.Writer) error {
+	if s == nil || s.Dump == nil {
+		return fmt.Errorf("no dump open")
+	}
+	switch {
+	case len(args) == 0:
+	case len(args) == 1 && (args[0] == "on" || args[0] == "1"):
+		s.Dump.SetZeroExcluded(true)
+	case len(args) == 1 && (args[0] == "off" || args[0] == "0"):
+		s.Dump.SetZeroExcluded(false)
+	default:
+		return usageErr("set", "invalid zero_excluded setting: %s (on or off)", strings.Join(args, " "))
+	}
+	state := "off"
+	if s.Dump.ZeroExcluded() {
+		state = "on"
+	}
+	_, err := fmt.Fprintf(w, "zero_excluded: %s\n", state)
+	return err
 }

@@ -118,7 +118,12 @@ func reason(err error) string {
 	why := ae.Err.Error()
 	switch {
 	case errors.Is(err, vmcore.ErrExcluded):
-		why = "the page was filtered out by makedumpfile (dump level)"
+		// The detail names the pfn and dump level; say how to go on.
+		why = "excluded from the dump"
+		if ae.Detail != "" {
+			why = ae.Detail
+		}
+		return "  (" + why + "; \"set zero_excluded on\" or --zero-excluded reads excluded pages as zeroes)"
 	case errors.Is(err, vmcore.ErrNotInDump):
 		why = "the dump holds no memory there"
 	case errors.Is(err, vmcore.ErrTruncated):

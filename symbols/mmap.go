@@ -19,9 +19,12 @@ func mapFile(path string) (data []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a vmlinux", path)
+	}
 	size := fi.Size()
 	if size == 0 {
-		return nil, fmt.Errorf("%s: empty file", path)
+		return nil, fmt.Errorf("%s: empty file, not a vmlinux", path)
 	}
 	if int64(int(size)) != size {
 		return nil, fmt.Errorf("%s: file too large to map (%d bytes)", path, size)

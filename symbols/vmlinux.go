@@ -84,6 +84,10 @@ func openBytes(name string, data []byte) (*Vmlinux, error) {
 }
 
 func newVmlinux(path string, data []byte) (*Vmlinux, error) {
+	if len(data) < 4 || string(data[:4]) != elf.ELFMAG {
+		// debug/elf would say "bad magic number '[116 104 105 115]'".
+		return nil, fmt.Errorf("%s: not an ELF file (a vmlinux was expected): magic % x", path, data[:min(len(data), 4)])
+	}
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

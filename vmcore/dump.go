@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -41,6 +42,9 @@ type Range struct{ Start, End uint64 }
 // DefaultCachePages is the number of decompressed pages a kdump-compressed
 // dump keeps (LRU).
 const DefaultCachePages = 2048
+
+// maxCacheBytes bounds the default cache for dumps with large blocks.
+const maxCacheBytes = 64 << 20
 
 // Dump is an open crash dump. Its methods are safe for concurrent use.
 type Dump struct {
@@ -75,6 +79,10 @@ func Open(path string) (*Dump, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory, not a dump file", path)
 	}
 	src, unmap, err := mapFile(f)
 	if err != nil {
@@ -134,7 +142,8 @@ func newDump(raw source, path string) (*Dump, error) {
 		d.pageSize = int(d.kdump.blockSize)
 	}
 	if err != nil {
-		d.warnings = append(d.warnings, err.Error())
+		// One warning per problem (openKdump joins them).
+		d.warnings = append(d.warnings, strings.Split(err.Error(), "\n")...)
 	}
 	if vmci == "" && d.notes.hasVMCI {
 		vmci = d.notes.vmcoreinfo
@@ -153,7 +162,8 @@ func newDump(raw source, path string) (*Dump, error) {
 	}
 	if d.kdump != nil {
 		d.partial = d.kdump.hdr.DumpLevel > 0
-		d.cache = newPageCache(DefaultCachePages, d.pageSize)
+		// Bounded in bytes too: block_size comes from the file.
+		d.cache = newPageCache(min(DefaultCachePages, max(16, maxCacheBytes/d.pageSize)), d.pageSize)
 		d.scratch = make([]byte, d.pageSize)
 	} else {
 		d.partial = d.notes.partial
@@ -234,7 +244,7 @@ func (d *Dump) Partial() bool { return d.partial }
 // data ends before the headers say it should.
 func (d *Dump) Incomplete() bool {
 	switch {
-	case d.kdump != nil && d.kdump.hdr.Incomplete():
+	case d.kdump != nil && (d.kdump.hdr.Incomplete() || d.kdump.cut):
 		return true
 	case d.elf != nil && d.elf.cut:
 		return true
@@ -251,6 +261,9 @@ func (d *Dump) Warnings() []string { return d.warnings }
 // SetZeroExcluded makes excluded pages read as zeroes (crash's -z /
 // zero_excluded) instead of failing with ErrExcluded.
 func (d *Dump) SetZeroExcluded(on bool) { d.zeroExcluded.Store(on) }
+
+// ZeroExcluded reports whether excluded pages read as zeroes.
+func (d *Dump) ZeroExcluded() bool { return d.zeroExcluded.Load() }
 
 // SetCachePages bounds the cache of decompressed pages (kdump-compressed
 // dumps only; ELF pages are read straight from the mapping).

@@ -61,7 +61,16 @@ func openELF(src source) (*elfDump, []Note, error) {
 		return nil, nil, formatErr(5, "unknown ELF data encoding", eh[5])
 	}
 	if t := bo.Uint16(eh[16:]); t != etCore {
-		return nil, nil, formatErr(16, "ELF file is not a core dump: e_type", t)
+		what := ""
+		switch t {
+		case 2:
+			what = " (ET_EXEC: an executable such as a vmlinux)"
+		case 1:
+			what = " (ET_REL: an object file or kernel module)"
+		case 3:
+			what = " (ET_DYN)"
+		}
+		return nil, nil, formatErr(16, fmt.Sprintf("ELF file is not a core dump: expected e_type 4 (ET_CORE), found %d%s", t, what), nil)
 	}
 	e := &elfDump{bo: bo, machine: bo.Uint16(eh[18:])}
 	phoff := bo.Uint64(eh[32:])
@@ -132,6 +141,9 @@ func openELF(src source) (*elfDump, []Note, error) {
 				continue
 			}
 			n, err := parseNotes(buf, bo, int64(off))
+			if err == nil && len(n) == 0 {
+				err = formatErr(int64(off), fmt.Sprintf("PT_NOTE (%d bytes) holds no ELF note (zeroed?)", filesz), nil)
+			}
 			notes = append(notes, n...)
 			if err != nil && noteErr == nil {
 				noteErr = err

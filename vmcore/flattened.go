@@ -32,7 +32,8 @@ type flatSource struct {
 	raw      source
 	segs     []flatSeg // sorted by off, not overlapping
 	size     int64
-	complete bool // the end record was seen
+	data     int64 // bytes the records carry (size minus the holes)
+	complete bool  // the end record was seen
 	records  int
 }
 
@@ -96,6 +97,9 @@ func indexFlattened(raw source) (*flatSource, error) {
 		last := fs.segs[len(fs.segs)-1]
 		fs.size = last.off + last.n
 	}
+	for _, s := range fs.segs {
+		fs.data += s.n
+	}
 	return fs, nil
 }
 
@@ -126,6 +130,9 @@ func (fs *flatSource) insert(s flatSeg) {
 }
 
 func (fs *flatSource) Size() int64 { return fs.size }
+
+// dataSize bounds what readBytes allocates for a read of fs.
+func (fs *flatSource) dataSize() int64 { return fs.data }
 
 func (fs *flatSource) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {

@@ -2,6 +2,7 @@ package vmcore
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -89,6 +90,8 @@ type kdumpDump struct {
 	dataOff   int64  // the page_desc array
 	startPFN  uint64 // pfns this file holds: all of [0, max_mapnr) unless split
 	endPFN    uint64
+
+	cut bool // the last page's data lies past the end of the file
 
 	rankOnce sync.Once
 	rank     []uint64 // set bits of dumpable before pfn i*rankChunk
@@ -202,28 +205,46 @@ func openKdump(src source) (*kdumpDump, []Note, string, error) {
 		k.endPFN = min(k.endPFN, kh.EndPFN)
 	}
 
+	if err := k.checkTable(src); err != nil {
+		return nil, nil, "", err
+	}
+
 	// VMCOREINFO and the ELF notes sit in the sub-header blocks.
 	var notes []Note
 	var vmci string
 	var warn error
 	if v >= 3 && kh.OffsetVMCoreInfo > 0 && kh.SizeVMCoreInfo > 0 {
 		b, err := readBytes(src, kh.OffsetVMCoreInfo, int64(min(kh.SizeVMCoreInfo, maxNotesSize)), "kdump VMCOREINFO")
-		if err != nil {
-			warn = err
-		} else {
+		switch {
+		case err != nil:
+			warn = errors.Join(warn, err)
+		case !strings.Contains(cstr(b), "="):
+			// Zeroed or overwritten: say so, and let the VMCOREINFO
+			// note (if any) stand in.
+			warn = errors.Join(warn, formatErr(kh.OffsetVMCoreInfo, fmt.Sprintf("kdump VMCOREINFO (%d bytes) holds no KEY=VALUE line", len(b)), nil))
+		default:
 			vmci = string(b)
 		}
 	}
 	if v >= 4 && kh.OffsetNote > 0 && kh.SizeNote > 0 {
-		buf := make([]byte, min(kh.SizeNote, maxNotesSize))
-		if uint64(kh.OffsetNote) > uint64(src.Size()) || uint64(len(buf)) > uint64(src.Size())-uint64(kh.OffsetNote) {
-			warn = formatErr(kh.OffsetNote, fmt.Sprintf("kdump notes (%#x bytes) extend past end of file (size %#x)", kh.SizeNote, src.Size()), nil)
-		} else if err := readFull(src, buf, kh.OffsetNote, "kdump notes"); err != nil {
-			warn = err
+		// Bounds first: a hostile size_note must not cost an allocation.
+		n := min(kh.SizeNote, maxNotesSize)
+		buf, err := []byte(nil), error(nil)
+		if uint64(kh.OffsetNote) > uint64(src.Size()) || n > uint64(src.Size())-uint64(kh.OffsetNote) {
+			err = formatErr(kh.OffsetNote, fmt.Sprintf("kdump notes (%#x bytes) extend past end of file (size %#x)", kh.SizeNote, src.Size()), nil)
+		} else {
+			buf = make([]byte, n)
+			err = readFull(src, buf, kh.OffsetNote, "kdump notes")
+		}
+		if err != nil {
+			warn = errors.Join(warn, err)
 		} else {
 			notes, err = parseNotes(buf, le, kh.OffsetNote)
+			if err == nil && len(notes) == 0 {
+				err = formatErr(kh.OffsetNote, fmt.Sprintf("kdump notes (%d bytes) hold no ELF note (zeroed?)", len(buf)), nil)
+			}
 			if err != nil {
-				warn = err
+				warn = errors.Join(warn, err)
 			}
 		}
 	}
@@ -282,6 +303,62 @@ func (k *kdumpDump) rankOfBuilt(pfn uint64) uint64 {
 		n += uint64(bits.OnesCount64(word(k.dumpable, pfn/64, le) & (1<<r - 1)))
 	}
 	return n
+}
+
+// checkTable compares the dumpable bitmap with the page descriptor table
+// it indexes. makedumpfile writes one descriptor per dumpable page, then the
+// page data right after the table (write_kdump_pages_and_bitmap_cyclic:
+// offset_data = offset_desc + sizeof(page_desc_t) * num_dumpable, the shared
+// zero page first). A flipped bitmap bit shifts every later page onto its
+// neighbour's descriptor, which would read plausible but wrong memory; the
+// ends of the table catch that: the last descriptor the bitmap counts must
+// be one, and no descriptor may follow it. A file cut short or left
+// incomplete by makedumpfile (zero descriptors) is reported per page instead.
+func (k *kdumpDump) checkTable(src source) error {
+	k.rankOnce.Do(k.buildRank)
+	count := k.rankOfBuilt(k.endPFN) - k.rankBase
+	if k.endPFN <= k.startPFN || count == 0 {
+		return nil
+	}
+	size := uint64(src.Size())
+	tableEnd := uint64(k.dataOff) + count*pageDescSize
+	if tableEnd > size || tableEnd < uint64(k.dataOff) {
+		return nil
+	}
+	read := func(off uint64) (pageDesc, bool) {
+		var raw [pageDescSize]byte
+		if off+pageDescSize > size || readFull(src, raw[:], int64(off), "page descriptor") != nil {
+			return pageDesc{}, false
+		}
+		le := binary.LittleEndian
+		return pageDesc{offset: int64(le.Uint64(raw[0:])), size: le.Uint32(raw[8:]), flags: le.Uint32(raw[12:]), pageFlags: le.Uint64(raw[16:])}, true
+	}
+	// A descriptor whose data lies past the end of the file is still one
+	// (a file cut short, reported per page); bytes taken for one where
+	// page data should start must also point inside the file.
+	plausible := func(pd pageDesc) bool {
+		return pd.offset > 0 && uint64(pd.offset) >= tableEnd &&
+			pd.size > 0 && uint64(pd.size) <= k.blockSize && pd.flags&^(flagZlib|flagLZO|flagSnappy|flagZstd) == 0
+	}
+	inFile := func(pd pageDesc) bool { return uint64(pd.offset) < size && uint64(pd.size) <= size-uint64(pd.offset) }
+	if first, ok := read(uint64(k.dataOff)); ok && first.offset != 0 && uint64(first.offset) < tableEnd {
+		return formatErr(k.dataOff, fmt.Sprintf("kdump bitmap and page descriptor table disagree: the dumpable bitmap counts %d pages, whose descriptors end at %#x, but descriptor #0's data starts at %#x: a flipped bitmap bit or a corrupt table", count, tableEnd, first.offset), nil)
+	}
+	lastOff := tableEnd - pageDescSize
+	last, ok := read(lastOff)
+	if !ok || last.offset == 0 {
+		return nil
+	}
+	// makedumpfile writes page data in pfn order: when the last page's
+	// data is past the end, the file was cut short.
+	k.cut = !inFile(last)
+	if !plausible(last) {
+		return formatErr(int64(lastOff), fmt.Sprintf("kdump bitmap and page descriptor table disagree: the dumpable bitmap counts %d pages, but descriptor #%d is not a page descriptor (data offset %#x, size %d, flags %#x): a flipped bitmap bit or a corrupt table", count, count-1, last.offset, last.size, last.flags), nil)
+	}
+	if next, ok := read(tableEnd); ok && plausible(next) && inFile(next) {
+		return formatErr(int64(tableEnd), fmt.Sprintf("kdump bitmap and page descriptor table disagree: the dumpable bitmap counts %d pages, but another page descriptor (data offset %#x, size %d) follows descriptor #%d where page data should start: a flipped bitmap bit or a corrupt table", count, next.offset, next.size, count-1), nil)
+	}
+	return nil
 }
 
 // pageDesc is struct page_desc.

@@ -41,7 +41,10 @@ func parseNotes(buf []byte, bo binary.ByteOrder, base int64) ([]Note, error) {
 		descsz := uint64(bo.Uint32(buf[pos+4:]))
 		typ := bo.Uint32(buf[pos+8:])
 		if namesz == 0 && descsz == 0 && typ == 0 {
-			break // padding
+			// Padding, or a note zeroed in place: look on, four bytes
+			// at a time, for notes after it.
+			pos += 4
+			continue
 		}
 		nameOff := uint64(pos) + 12
 		descOff := nameOff + align4(namesz)

@@ -121,6 +121,11 @@ func readBytes(src source, off, n int64, what string) ([]byte, error) {
 	if off < 0 || n < 0 || off > src.Size() || n > src.Size()-off {
 		return nil, &FormatError{Off: off, Msg: fmt.Sprintf("%s (%d bytes) extends past end of file (size %#x)", what, n, src.Size())}
 	}
+	// A flattened stream's size is what its records claim, which costs
+	// a hostile stream nothing: allocate no more than it carries.
+	if ds, ok := src.(interface{ dataSize() int64 }); ok && n > ds.dataSize() {
+		return nil, &FormatError{Off: off, Msg: fmt.Sprintf("%s (%d bytes) is more than the flattened stream's records hold (%d bytes)", what, n, ds.dataSize())}
+	}
 	b := make([]byte, n)
 	if err := readFull(src, b, off, what); err != nil {
 		return nil, err

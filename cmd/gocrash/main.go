@@ -114,6 +114,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(out, "sys: %v\n", err)
 		}
 		fmt.Fprintln(out)
+	} else {
+		// -s keeps stdout for command output, but a damaged dump or a
+		// forced mismatch must still be said.
+		for _, w := range s.Warnings {
+			fmt.Fprintln(stderr, w)
+		}
 	}
 	out.Flush()
 
