@@ -221,10 +221,15 @@ func newBtRun(s *Session, opt btOptions, w io.Writer) (*btRun, error) {
 	if r.layout, err = symbols.TaskFrameLayoutFrom(r.types); err != nil {
 		r.layout = symbols.DefaultTaskFrameLayout
 	}
-	if _, err := r.types.SizeOf("fred_frame"); err == nil {
-		// arch/x86/include/asm/thread_info.h: TOP_OF_KERNEL_STACK_PADDING
-		// is 2*8 with CONFIG_X86_FRED (crash: VALID_SIZE(fred_frame)).
-		r.regsPad = 16
+	// The FRED entry code (arch/x86/entry/entry_64_fred.S, built only with
+	// CONFIG_X86_FRED) is asked for first: proving fred_frame absent from
+	// DWARF would mean indexing every compile unit.
+	if _, fred := s.Vmlinux.Lookup("asm_fred_entrypoint_user"); fred {
+		if _, err := r.types.SizeOf("fred_frame"); err == nil {
+			// arch/x86/include/asm/thread_info.h: TOP_OF_KERNEL_STACK_PADDING
+			// is 2*8 with CONFIG_X86_FRED (crash: VALID_SIZE(fred_frame)).
+			r.regsPad = 16
+		}
 	}
 	if r.tb, err = s.btTaskTable(); err != nil {
 		return nil, err

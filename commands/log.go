@@ -359,6 +359,13 @@ func appendSpaces(b []byte, n int) []byte {
 // nmi_print_seq and safe_print_seq, per cpu. Kernels without struct
 // printk_safe_seq_buf print nothing, as in crash.
 func (s *Session) writePrintkSafe(w *bufio.Writer, f logFlags) error {
+	// The buffers' symbols are asked for first: proving the struct absent
+	// from DWARF (every kernel since 5.15) would index every compile unit.
+	_, nmi := s.symbolAddr("nmi_print_seq")
+	_, safe := s.symbolAddr("safe_print_seq")
+	if !nmi && !safe {
+		return nil
+	}
 	t, err := s.Types()
 	if err != nil {
 		return nil

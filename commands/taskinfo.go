@@ -441,17 +441,31 @@ type taskStates struct {
 	parked, wakekill, waking, noload, new, swapping, exclusive int64
 }
 
-func (s *Session) taskStates() (*taskStates, error) {
-	st := &taskStates{running: -1, interruptible: -1, uninterruptible: -1, stopped: -1, traced: -1, dead: -1,
-		zombie: -1, parked: -1, wakekill: -1, waking: -1, noload: -1, new: -1, swapping: -1, exclusive: -1}
-	arr, err := s.Var("task_state_array")
-	if err != nil || arr.Len() <= 0 {
-		// crash's "old defaults" (2.4 kernels).
-		*st = taskStates{running: 0, interruptible: 1, uninterruptible: 2, zombie: 4, stopped: 8, swapping: 16, exclusive: 32,
-			traced: -1, dead: -1, parked: -1, wakekill: -1, waking: -1, noload: -1, new: -1}
-		return st, nil
+// taskStateNames reads fs/proc/array.c's task_state_array, an array of
+// string pointers. Its length comes from the ELF symbol's size when there is
+// one: the array is static and defined in one late compile unit, whose DWARF
+// the lazy type index would otherwise have to reach.
+func (s *Session) taskStateNames() ([]string, error) {
+	if sym, ok := s.Vmlinux.LookupSymbol("task_state_array"); ok && sym.Size > 0 && sym.Size%8 == 0 && sym.Size <= 64*8 {
+		names := make([]string, 0, sym.Size/8)
+		for i := uint64(0); i < sym.Size/8; i++ {
+			p, err := s.readPtr(sym.Addr + 8*i)
+			if err != nil {
+				return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
+			}
+			name, err := readCString(s, p, 64)
+			if err != nil {
+				return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
+			}
+			names = append(names, name)
+		}
+		return names, nil
 	}
-	var bit int64
+	arr, err := s.Var("task_state_array")
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, max(arr.Len(), 0))
 	for i := 0; i < arr.Len(); i++ {
 		el, err := arr.Index(i)
 		if err != nil {
@@ -461,6 +475,23 @@ func (s *Session) taskStates() (*taskStates, error) {
 		if err != nil {
 			return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
 		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+func (s *Session) taskStates() (*taskStates, error) {
+	st := &taskStates{running: -1, interruptible: -1, uninterruptible: -1, stopped: -1, traced: -1, dead: -1,
+		zombie: -1, parked: -1, wakekill: -1, waking: -1, noload: -1, new: -1, swapping: -1, exclusive: -1}
+	names, err := s.taskStateNames()
+	if err != nil || len(names) == 0 {
+		// crash's "old defaults" (2.4 kernels).
+		*st = taskStates{running: 0, interruptible: 1, uninterruptible: 2, zombie: 4, stopped: 8, swapping: 16, exclusive: 32,
+			traced: -1, dead: -1, parked: -1, wakekill: -1, waking: -1, noload: -1, new: -1}
+		return st, nil
+	}
+	var bit int64
+	for _, name := range names {
 		or := func(dst *int64) {
 			if *dst < 0 {
 				*dst = bit

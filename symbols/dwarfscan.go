@@ -23,6 +23,11 @@ import (
 
 type dwarfSections struct {
 	info, abbrev, str, lineStr, strOffsets []byte
+	// build makes a dwarf.Data over info or a prefix of it (types.go).
+	build func(info []byte) (*dwarf.Data, error)
+	// mapped: info is the file's mapping itself (not a decompressed copy),
+	// so its pages may be dropped from the resident set (dontNeed).
+	mapped bool
 }
 
 const (
@@ -266,10 +271,17 @@ type unitHeader struct {
 	abbrevOff  uint64
 }
 
-func parseUnits(info []byte) ([]unitHeader, error) {
+func parseUnits(info []byte) ([]unitHeader, error) { return parseUnitsNotify(info, nil) }
+
+// parseUnitsNotify is parseUnits calling done(off) now and then with the
+// offset of the bytes read so far (for lazyIndex, which lets them go).
+func parseUnitsNotify(info []byte, done func(off uint64)) ([]unitHeader, error) {
 	var units []unitHeader
 	le := binary.LittleEndian
 	for off := uint64(0); off < uint64(len(info)); {
+		if done != nil && len(units)%64 == 0 {
+			done(off)
+		}
 		rest := info[off:]
 		if len(rest) < 4 {
 			return nil, fmt.Errorf(".debug_info unit at %#x: truncated length", off)

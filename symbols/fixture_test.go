@@ -471,7 +471,7 @@ func TestFastIndexMatchesDebugDWARF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slow, err := buildIndex(ty.d)
+		slow, err := buildIndex(fullData(t, ty))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -266,7 +266,7 @@ func TestRealFastIndexMatchesDebugDWARF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slow, err := buildIndex(ty.d)
+	slow, err := buildIndex(fullData(t, ty))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,13 +15,30 @@ import (
 )
 
 // Types answers questions about the kernel's C types from DWARF. Nothing is
-// read when it is created; the first lookup builds a name index over all
-// compile units in parallel, and types are then decoded one at a time with
+// read when it is created; lookups build a name index over the compile units
+// (in parallel, and on a linked vmlinux only as far as the names asked for
+// need: lazyIndex), and types are then decoded one at a time with
 // godwarf.ReadType into a shared cache.
 type Types struct {
 	path string
 	d    *dwarf.Data
 	sec  *dwarfSections // raw sections for the fast index; nil for .o files
+
+	lazyOnce sync.Once
+	lazy     *lazyIndex
+	lazyErr  error
+
+	// d is built on first use on a linked vmlinux (debug/dwarf.New parses
+	// every unit's abbreviations: 80 MB of maps on a distribution kernel);
+	// types are read through prefix, a dwarf.Data over the first
+	// prefixUnits units of .debug_info, grown as later units are needed.
+	fullOnce    sync.Once
+	fullErr     error
+	prefix      *dwarf.Data
+	prefixEnd   uint64
+	prefixUnits int
+	// windows hold single units past the prefix (unitWindow), by index.
+	windows map[int]*dwarf.Data
 
 	indexOnce sync.Once
 	idx       *nameIndex
@@ -84,6 +102,13 @@ func newTypes(v *Vmlinux) (*Types, error) {
 	}
 	t := newTypesFromData(v.path, d)
 	t.sec = sec
+	if sec != nil {
+		// Check the unit headers now (as dwarf.New did): a vmlinux with
+		// broken DWARF fails here, not in the middle of a command.
+		if _, err := t.lazyIndex(); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -97,9 +122,12 @@ func newTypesFromData(path string, d *dwarf.Data) *Types {
 	}
 }
 
-// dwarfData builds a dwarf.Data over the mapped sections without copying
-// them. Compressed sections are decompressed once. Relocatable objects (.o)
-// need relocations applied, which debug/elf's File.DWARF does.
+// dwarfData finds the DWARF sections, mapped, without copying them, and
+// returns a builder of dwarf.Data over them (types.go builds one over a
+// prefix of .debug_info, and the full one only when something needs every
+// unit). Compressed sections are decompressed once. Relocatable objects (.o)
+// need relocations applied, which debug/elf's File.DWARF does: for them the
+// dwarf.Data itself is returned.
 func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 	if !v.HasDWARF() {
 		return nil, nil, fmt.Errorf("%s: %w", v.path, errNoDWARF)
@@ -126,21 +154,16 @@ func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 		}
 		sec[i] = b
 	}
-	d, err := dwarf.New(sec[0], sec[1], sec[2], sec[3], sec[4], sec[5], sec[6], sec[7])
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", v.path, err)
-	}
 	raw := &dwarfSections{abbrev: sec[0], info: sec[3], str: sec[7]}
-	for _, name := range []string{"addr", "line_str", "str_offsets", "rnglists"} {
+	raw.mapped = v.f.Section(".debug_info").Flags&elf.SHF_COMPRESSED == 0
+	var extra [4][]byte
+	extraNames := []string{"addr", "line_str", "str_offsets", "rnglists"}
+	for i, name := range extraNames {
 		b, err := get(name)
 		if err != nil {
 			return nil, nil, err
 		}
-		if b != nil {
-			if err := d.AddSection(".debug_"+name, b); err != nil {
-				return nil, nil, fmt.Errorf("%s: .debug_%s: %w", v.path, name, err)
-			}
-		}
+		extra[i] = b
 		switch name {
 		case "line_str":
 			raw.lineStr = b
@@ -148,7 +171,78 @@ func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 			raw.strOffsets = b
 		}
 	}
-	return d, raw, nil
+	// build makes a dwarf.Data over info, all of .debug_info or a prefix of
+	// it that ends at a unit boundary (offsets stay those of the file).
+	raw.build = func(info []byte) (*dwarf.Data, error) {
+		d, err := dwarf.New(sec[0], sec[1], sec[2], info, sec[4], sec[5], sec[6], sec[7])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.path, err)
+		}
+		for i, name := range extraNames {
+			if extra[i] != nil {
+				if err := d.AddSection(".debug_"+name, extra[i]); err != nil {
+					return nil, fmt.Errorf("%s: .debug_%s: %w", v.path, name, err)
+				}
+			}
+		}
+		return d, nil
+	}
+	return nil, raw, nil
+}
+
+// fullData is the dwarf.Data over all of .debug_info.
+func (t *Types) fullData() (*dwarf.Data, error) {
+	t.fullOnce.Do(func() {
+		if t.d == nil && t.sec != nil && t.sec.build != nil {
+			t.d, t.fullErr = t.sec.build(t.sec.info)
+		}
+	})
+	return t.d, t.fullErr
+}
+
+// dataFor returns a dwarf.Data whose .debug_info holds the unit of off: the
+// prefix, grown (at least doubled) when off lies past it, or the full data.
+// The caller holds t.mu.
+func (t *Types) dataFor(off dwarf.Offset) (*dwarf.Data, error) {
+	if t.prefix != nil && uint64(off) < t.prefixEnd {
+		return t.prefix, nil
+	}
+	if t.sec == nil || t.sec.build == nil || t.lazy == nil {
+		return t.fullData()
+	}
+	units := t.lazy.units
+	i := sort.Search(len(units), func(i int) bool { return units[i].end > uint64(off) })
+	if i < len(units) && i >= t.prefixUnits {
+		if d, ok := t.windows[i]; ok {
+			return d, nil
+		}
+		d, ok, err := unitWindow(*t.sec, units[i])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if t.windows == nil {
+				t.windows = map[int]*dwarf.Data{}
+			}
+			t.windows[i] = d
+			return d, nil
+		}
+	}
+	n := max(i+1, 2*t.prefixUnits, 64)
+	if i >= len(units) || n >= len(units) {
+		return t.fullData()
+	}
+	d, err := t.sec.build(t.sec.info[:units[n-1].end])
+	if err != nil {
+		return nil, err
+	}
+	// dwarf.New read every unit header of the prefix, faulting in the
+	// pages around each: let them go (lazyindex.go's dontNeed).
+	if t.sec.mapped {
+		dontNeed(t.sec.info[:units[n-1].end])
+	}
+	t.prefix, t.prefixEnd, t.prefixUnits = d, units[n-1].end, n
+	return d, nil
 }
 
 // IndexTime is how long building the name index took (0 before it is built).
@@ -176,6 +270,38 @@ func (t *Types) index() (*nameIndex, error) {
 		}
 	})
 	return t.idx, t.idxErr
+}
+
+// query answers a question from the lazy index, scanning only as many units
+// as it takes for answer to report that nothing later can change its answer
+// (answer runs under the index's lock and copies out what it needs). Without
+// raw sections (.o files) the full index answers.
+func (t *Types) query(what string, answer func(x *nameIndex) (final bool)) error {
+	if t.sec == nil {
+		x, err := t.index()
+		if err == nil {
+			answer(x)
+		}
+		return err
+	}
+	l, err := t.lazyIndex()
+	if err != nil {
+		return err
+	}
+	if _, err := l.find(what, answer); err != nil {
+		return fmt.Errorf("%s: indexing DWARF: %w", t.path, err)
+	}
+	return nil
+}
+
+func (t *Types) lazyIndex() (*lazyIndex, error) {
+	t.lazyOnce.Do(func() {
+		t.lazy, t.lazyErr = newLazyIndex(*t.sec)
+		if t.lazyErr != nil {
+			t.lazyErr = fmt.Errorf("%s: %w", t.path, t.lazyErr)
+		}
+	})
+	return t.lazy, t.lazyErr
 }
 
 func newNameIndex() *nameIndex {
@@ -379,7 +505,21 @@ func (t *Types) readType(off dwarf.Offset) (typ godwarf.Type, err error) {
 			t.visited = map[godwarf.Type]bool{}
 		}
 	}()
-	typ, err = godwarf.ReadType(t.d, 0, off, t.cache)
+	d, err := t.dataFor(off)
+	if err != nil {
+		return nil, err
+	}
+	typ, err = godwarf.ReadType(d, 0, off, t.cache)
+	if err != nil && d != t.d {
+		// A reference into a unit past the prefix (DW_FORM_ref_addr, as
+		// dwz writes): again over all of .debug_info, with a fresh cache
+		// (the failed read may have left half-built types in it).
+		if full, ferr := t.fullData(); ferr == nil {
+			t.cache = map[dwarf.Offset]godwarf.Type{}
+			t.visited = map[godwarf.Type]bool{}
+			typ, err = godwarf.ReadType(full, 0, off, t.cache)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading type at DWARF offset %#x: %w", t.path, off, err)
 	}
@@ -471,58 +611,109 @@ func (t *Types) lookup(name string) (godwarf.Type, error) {
 		}
 		return &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8}, Type: elem}, nil
 	}
-	x, err := t.index()
+	name = strings.Join(strings.Fields(name), " ")
+	kind, bare, _ := strings.Cut(name, " ")
+	var ref dieRef
+	found := false
+	err := t.query(name, func(x *nameIndex) bool {
+		var maps []map[string]dieRef
+		switch kind {
+		case "struct":
+			maps = []map[string]dieRef{x.structs}
+		case "union":
+			maps = []map[string]dieRef{x.unions}
+		case "enum":
+			maps = []map[string]dieRef{x.enums}
+		default:
+			bare = name
+			maps = []map[string]dieRef{x.structs, x.unions, x.typedefs, x.enums, x.bases}
+		}
+		for i, m := range maps {
+			if r, ok := m[bare]; ok {
+				ref, found = r, true
+				// A struct or union definition is final; so is a bare
+				// name's first typedef, enum or base type (C keeps tags
+				// apart: a later "struct NAME" is not what a bare NAME
+				// found as a typedef meant).
+				return final(r, ok) || (len(maps) > 1 && i >= 2)
+			}
+		}
+		return false
+	})
 	if err != nil {
 		return nil, err
 	}
-	name = strings.Join(strings.Fields(name), " ")
-	kind, bare, _ := strings.Cut(name, " ")
-	var maps []map[string]dieRef
-	switch kind {
-	case "struct":
-		maps = []map[string]dieRef{x.structs}
-	case "union":
-		maps = []map[string]dieRef{x.unions}
-	case "enum":
-		maps = []map[string]dieRef{x.enums}
-	default:
-		bare = name
-		maps = []map[string]dieRef{x.structs, x.unions, x.typedefs, x.enums, x.bases}
+	if !found {
+		return nil, fmt.Errorf("no type %q in the kernel's DWARF", name)
 	}
-	for _, m := range maps {
-		if r, ok := m[bare]; ok {
-			t.mu.Lock()
-			typ, err := t.readType(r.off)
-			t.mu.Unlock()
-			return typ, err
-		}
-	}
-	return nil, fmt.Errorf("no type %q in the kernel's DWARF", name)
+	t.mu.Lock()
+	typ, err := t.readType(ref.off)
+	t.mu.Unlock()
+	return typ, err
 }
 
 // VarType returns the declared type of a global variable.
 func (t *Types) VarType(name string) (godwarf.Type, error) {
-	x, err := t.index()
-	if err != nil {
-		return nil, err
+	var r dieRef
+	ok := false
+	strict := false
+	for {
+		err := t.query("variable "+name, func(x *nameIndex) bool {
+			r, ok = x.vars[name]
+			// The first declaration found will do: `extern T x;` in a
+			// header has the definition's type, and headers are in the
+			// first units while the definition may be in the last. Only
+			// an array of unknown size (extern char linux_banner[];) needs
+			// the sized definition, and so the strict rule of dieRef.
+			return final(r, ok) || (!strict && ok)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("no variable %q in the kernel's DWARF", name)
+		}
+		t.mu.Lock()
+		typ, err := t.readType(r.off)
+		t.mu.Unlock()
+		if err == nil && !final(r, ok) && !strict && unsizedArray(typ) {
+			strict = true
+			continue
+		}
+		return typ, err
 	}
-	r, ok := x.vars[name]
-	if !ok {
-		return nil, fmt.Errorf("no variable %q in the kernel's DWARF", name)
+}
+
+// unsizedArray reports whether typ, under qualifiers and typedefs, is an
+// array of unknown size (extern const char linux_banner[]).
+func unsizedArray(typ godwarf.Type) bool {
+	for range 16 {
+		switch tt := typ.(type) {
+		case *godwarf.QualType:
+			typ = tt.Type
+		case *godwarf.TypedefType:
+			typ = tt.Type
+		case *godwarf.ArrayType:
+			return tt.Count <= 0
+		default:
+			return false
+		}
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.readType(r.off)
+	return false
 }
 
 // Enumerator returns the value of an enumeration constant such as
 // NR_FREE_PAGES.
 func (t *Types) Enumerator(name string) (int64, error) {
-	x, err := t.index()
+	var v enumVal
+	ok := false
+	err := t.query("enumerator "+name, func(x *nameIndex) bool {
+		v, ok = x.enumerators[name]
+		return ok
+	})
 	if err != nil {
 		return 0, err
 	}
-	v, ok := x.enumerators[name]
 	if !ok {
 		return 0, fmt.Errorf("no enumerator %q in the kernel's DWARF", name)
 	}
@@ -557,15 +748,19 @@ func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
 		if st.StructName == "" {
 			return nil, fmt.Errorf("anonymous %s declaration has no definition", st.Kind)
 		}
-		x, err := t.index()
+		var r dieRef
+		ok := false
+		err := t.query(st.Kind+" "+st.StructName, func(x *nameIndex) bool {
+			m := x.structs
+			if st.Kind == "union" {
+				m = x.unions
+			}
+			r, ok = m[st.StructName]
+			return final(r, ok)
+		})
 		if err != nil {
 			return nil, err
 		}
-		m := x.structs
-		if st.Kind == "union" {
-			m = x.unions
-		}
-		r, ok := m[st.StructName]
 		if !ok || r.decl {
 			return nil, fmt.Errorf("%s %s is only declared in the kernel's DWARF, never defined", st.Kind, st.StructName)
 		}
@@ -601,7 +796,11 @@ func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
 //
 // The caller holds t.mu.
 func (t *Types) fixStruct(st *godwarf.StructType) error {
-	r := t.d.Reader()
+	d, err := t.dataFor(st.Offset)
+	if err != nil {
+		return err
+	}
+	r := d.Reader()
 	r.Seek(st.Offset)
 	e, err := r.Next()
 	if err != nil {
@@ -650,7 +849,11 @@ func (t *Types) fixStruct(st *godwarf.StructType) error {
 
 // restoreCount re-reads an array type's dimensions from its DIE.
 func (t *Types) restoreCount(at *godwarf.ArrayType) {
-	r := t.d.Reader()
+	d, err := t.dataFor(at.Offset)
+	if err != nil {
+		return
+	}
+	r := d.Reader()
 	r.Seek(at.Offset)
 	e, err := r.Next()
 	if err != nil || e == nil || e.Tag != dwarf.TagArrayType || !e.Children {

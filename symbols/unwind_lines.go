@@ -42,7 +42,11 @@ func NewLineTable(v *Vmlinux) (*LineTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	lt := &LineTable{v: v, d: t.d, files: map[dwarf.Offset][]string{}}
+	d, err := t.fullData()
+	if err != nil {
+		return nil, err
+	}
+	lt := &LineTable{v: v, d: d, files: map[dwarf.Offset][]string{}}
 	for _, s := range []struct {
 		name string
 		dst  *[]byte

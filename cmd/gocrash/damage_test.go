@@ -508,6 +508,17 @@ func damageCases(t *testing.T) []damageCase {
 		files: func(t *testing.T, dir string) []string {
 			return []string{"-s", "-f", otherBuild(t, dir), elfDump.Vmcore}
 		}})
+	// Another kernel's vmlinux: 6.12's once the test bed has it.
+	if entries, err := testbed.List(); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name, "6.12-") {
+				other := testbed.Open(t, e.Name, e.Format).Vmlinux
+				add(damageCase{name: "vmlinux-6.12", stdin: probe,
+					files: func(t *testing.T, dir string) []string { return []string{"-s", other, elfDump.Vmcore} }})
+				break
+			}
+		}
+	}
 	add(damageCase{name: "vmlinux-stripped", stdin: "sys\nps\nbt\n" + probe,
 		files: func(t *testing.T, dir string) []string {
 			out := filepath.Join(dir, "vmlinux-stripped")

@@ -64,6 +64,8 @@ func parseArgs(args []string, stderr io.Writer) (config, *flag.FlagSet, error) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	args, cpuProfile, memProfile := profileFlags(args)
+	defer startProfiles(cpuProfile, memProfile, stderr)()
 	c, fs, err := parseArgs(args, stderr)
 	if err == flag.ErrHelp {
 		usage(stdout, fs)

@@ -4,8 +4,19 @@
 #
 #   testdata/mkdump/mkdump.sh VERSION [SCENARIO...]
 #
-# VERSION is a Debian linux-source version (6.1, 6.12). SCENARIOs default to
-# all of: sysrq oops cpu1 qemu. RECORD_ONLY=1 re-records crash's answers on
+# VERSION is a Debian linux-source version (6.1, 6.12), built here. SCENARIOs
+# default to all of: sysrq oops cpu1 qemu.
+#
+# VERSION may instead name a prebuilt Debian kernel, debian-KVER (e.g.
+# debian-6.1.0-56-cloud-amd64): its linux-image-KVER-unsigned and
+# linux-image-KVER-dbg packages are downloaded and unpacked into
+# $WORK/debian-KVER (never installed), nothing is built, the guest boots the
+# package's vmlinuz and loads the virtio modules it needs from the package
+# (Debian's cloud kernels build virtio as modules and have no 9p: the dump goes
+# to an ext4 disk image that debugfs reads back). SCENARIOs then default to
+# sysrq; the results go to $WORK/distro/VERSION-SCENARIO/ (pack.sh never packs
+# them: the -dbg vmlinux alone is ~600 MB) with vmlinux a symbolic link, and
+# crash's answers are recorded only with RECORD=1. RECORD_ONLY=1 re-records crash's answers on
 # dumps made before, without booting anything. Work files live in $WORK (default
 # /var/cache/gocrash-mkdump), outside the tree; the results are written to
 # $WORK/out/VERSION-SCENARIO/ and then packed into testdata/dumps/ by pack.sh.
@@ -18,6 +29,19 @@ SCENARIOS=${*:-sysrq oops cpu1 qemu}
 WORK=${WORK:-/var/cache/gocrash-mkdump}
 KSRC=$WORK/linux-source-$VERSION
 OUT=$WORK/out
+BZIMAGE=$KSRC/arch/x86/boot/bzImage
+VMLINUX=$KSRC/vmlinux
+DEBKVER=
+case $VERSION in
+debian-*)
+	DEBKVER=${VERSION#debian-}
+	DEB=$WORK/$VERSION/root
+	BZIMAGE=$DEB/boot/vmlinuz-$DEBKVER
+	VMLINUX=$DEB/usr/lib/debug/boot/vmlinux-$DEBKVER
+	OUT=$WORK/distro
+	SCENARIOS=${*:-sysrq}
+	;;
+esac
 TX=$WORK/trixie          # crash 8.0.6 and makedumpfile 1.7.6, unpacked privately
 JOBS=${JOBS:-$(nproc)}
 MEM=${MEM:-384}
@@ -44,7 +68,7 @@ SRC
 	apt-get update -qq
 	apt-get install -y -qq -t bookworm qemu-system-x86 kexec-tools makedumpfile busybox-static crash \
 		build-essential flex bison bc libelf-dev libssl-dev dwarves dwz zstd cpio >/dev/null
-	if [ ! -f "/usr/src/linux-source-$VERSION.tar.xz" ]; then
+	if [ -z "$DEBKVER" ] && [ ! -f "/usr/src/linux-source-$VERSION.tar.xz" ]; then
 		apt-get install -y -qq "linux-source-$VERSION" >/dev/null
 	fi
 	if [ ! -x "$TX/usr/bin/crash" ]; then
@@ -57,6 +81,28 @@ SRC
 		rm -rf "$dl"
 	fi
 }
+
+# fetch_debian_kernel: the prebuilt image and its debug vmlinux, unpacked (not
+# installed) into $WORK/VERSION/root.
+fetch_debian_kernel() {
+	local d=$WORK/$VERSION
+	if [ -f "$VMLINUX" ] && [ -f "$BZIMAGE" ]; then
+		log "Debian kernel $DEBKVER already unpacked"
+		return
+	fi
+	log "downloading linux-image-$DEBKVER-unsigned and -dbg"
+	mkdir -p "$d/debs" "$d/root"
+	(cd "$d/debs" && apt-get download -qq "linux-image-$DEBKVER-unsigned" "linux-image-$DEBKVER-dbg")
+	for p in "$d"/debs/*.deb; do dpkg -x "$p" "$d/root"; done
+	[ -f "$VMLINUX" ] && [ -f "$BZIMAGE" ] || { log "no $VMLINUX or $BZIMAGE in the packages"; exit 1; }
+}
+
+# Modules the Debian kernel needs for the guest's disks, in load order
+# (modinfo's depends: virtio_pci needs virtio_ring, virtio, the modern and
+# legacy device helpers; virtio_blk needs virtio and virtio_ring). ext2 is
+# served by the built-in ext4 (CONFIG_EXT4_USE_FOR_EXT2).
+DEB_MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_modern_dev.ko
+drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko"
 
 # crash 8.0.6, run through its own loader so trixie's libc never touches the host.
 CRASH=("$TX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$TX/usr/lib/x86_64-linux-gnu" "$TX/usr/bin/crash")
@@ -124,29 +170,62 @@ build_initramfs() {
 	done
 	gcc -O2 -static -o "$ir/bin/synflood" "$here/synflood.c"
 	gcc -O2 -static -pthread -o "$ir/bin/threads" "$here/threads.c"
-	cp "$WORK/oopsmod-$VERSION/gocrash_oops.ko" "$ir/lib/modules/"
+	if [ -n "$DEBKVER" ]; then
+		# init insmods the files listed in /lib/modules/preload, in order.
+		local m
+		for m in $DEB_MODULES; do
+			cp "$DEB/lib/modules/$DEBKVER/kernel/$m" "$ir/lib/modules/"
+			echo "/lib/modules/${m##*/}" >> "$ir/lib/modules/preload"
+		done
+	else
+		cp "$WORK/oopsmod-$VERSION/gocrash_oops.ko" "$ir/lib/modules/"
+	fi
 	# The capture kernel's initramfs is this one without /boot.
 	(cd "$ir" && find . -path ./boot -prune -o -print | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/capture-$VERSION.cpio.gz"
 	cp "$WORK/capture-$VERSION.cpio.gz" "$ir/boot/capture.cpio.gz"
-	cp "$KSRC/arch/x86/boot/bzImage" "$ir/boot/bzImage"
+	cp "$BZIMAGE" "$ir/boot/bzImage"
 	(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$WORK/initramfs-$VERSION.cpio.gz"
 }
 
 # One boot: the guest runs the workload and panics; the capture kernel saves
 # the dump (or QEMU does, for the qemu scenario) into $OUT/VERSION-SCENARIO.
+# scenario_dir SCENARIO: where a scenario's results go. "many" (thousands of
+# tasks, a dump of hundreds of MB, for bench/) goes to $WORK/scale, which
+# pack.sh does not pack.
+scenario_dir() {
+	case $1 in
+	many) echo "$WORK/scale/$VERSION-$1" ;;
+	*) echo "$OUT/$VERSION-$1" ;;
+	esac
+}
+
 run_scenario() {
-	local sc=$1 dir=$OUT/$VERSION-$sc
+	local sc=$1 dir
+	dir=$(scenario_dir "$sc")
 	local formats=elf,zlib
 	case $sc in
 	sysrq) formats=elf,zlib,lzo,zstd,flat ;;
 	qemu) formats= ;;
 	esac
+	# The distro kernel's dumps are for the benchmark: ELF and zlib are enough.
+	[ -z "$DEBKVER" ] || [ "$sc" = qemu ] || formats=elf,zlib
 	rm -rf "$dir" && mkdir -p "$dir"
 	truncate -s 64M "$WORK/swap.img"
 	truncate -s 32M "$WORK/ext2.img"
 	# One kernel per CPU model: 6.1 gets 5-level paging (LA57), the others 4-level.
 	local cpu=max,la57=off
-	[ "$VERSION" = 6.1 ] && cpu=max
+	case $VERSION in 6.1 | debian-6.1.*) cpu=max ;; esac
+	# Where the capture kernel writes: the 9p share, or (no 9p in Debian's
+	# cloud kernels) a third virtio disk with ext4, read back with debugfs.
+	local share=(-virtfs "local,path=$dir,mount_tag=out,security_model=none,id=out") outarg=9p
+	local outimg=$WORK/out-$VERSION.img
+	if [ -n "$DEBKVER" ]; then
+		rm -f "$outimg"
+		truncate -s $((MEM * 3 + 256))M "$outimg"
+		mkfs.ext4 -q -F "$outimg"
+		share=(-drive "file=$outimg,if=virtio,format=raw")
+		outarg=blk
+	fi
 	local mon=$WORK/mon-$VERSION
 	rm -f "$mon.in" "$mon.out"; mkfifo "$mon.in" "$mon.out"
 	local accel="-accel tcg,thread=multi"
@@ -154,11 +233,11 @@ run_scenario() {
 	log "booting $VERSION scenario $sc (cpu $cpu, $accel)"
 	# shellcheck disable=SC2086
 	qemu-system-x86_64 $accel -machine pc -cpu "$cpu" -smp 2 -m "$MEM" \
-		-kernel "$KSRC/arch/x86/boot/bzImage" -initrd "$WORK/initramfs-$VERSION.cpio.gz" \
-		-append "console=ttyS0 crashkernel=128M panic=0 gocrash.scenario=$sc gocrash.formats=$formats" \
+		-kernel "$BZIMAGE" -initrd "$WORK/initramfs-$VERSION.cpio.gz" \
+		-append "console=ttyS0 crashkernel=${CRASHKERNEL:-128M} panic=0 gocrash.scenario=$sc gocrash.formats=$formats gocrash.out=$outarg${APPEND:+ $APPEND}" \
 		-display none -serial "file:$dir/serial.log" -monitor "pipe:$mon" -no-reboot \
 		-drive file="$WORK/swap.img",if=virtio,format=raw -drive file="$WORK/ext2.img",if=virtio,format=raw \
-		-virtfs local,path="$dir",mount_tag=out,security_model=none,id=out \
+		"${share[@]}" \
 		-device vmcoreinfo &
 	local qpid=$!
 	exec 7>"$mon.in" 8<"$mon.out"
@@ -184,7 +263,17 @@ run_scenario() {
 	exec 7>&- 8<&-
 	kill $catpid 2>/dev/null || true
 	rm -f "$mon.in" "$mon.out"
-	cp "$KSRC/vmlinux" "$dir/vmlinux"
+	if [ -n "$DEBKVER" ]; then
+		local f
+		for f in dmesg.txt vmcore.elf vmcore.zlib vmcore.lzo vmcore.zstd vmcore.flat; do
+			debugfs -R "dump /$f $dir/$f" "$outimg" 2>/dev/null || true
+			[ -s "$dir/$f" ] || rm -f "$dir/$f"
+		done
+		rm -f "$outimg"
+		ln -sf "$VMLINUX" "$dir/vmlinux"
+	else
+		cp "$KSRC/vmlinux" "$dir/vmlinux"
+	fi
 	grep -q 'gocrash-capture: all done' "$dir/serial.log" || [ "$sc" = qemu ] || { log "capture failed: see $dir/serial.log"; return 1; }
 }
 
@@ -241,14 +330,20 @@ record_crash() {
 install_deps
 if [ "${RECORD_ONLY:-0}" = 1 ]; then
 	# Only crash's answers again (after CRASH_CMDS grew), on the dumps made before.
-	for sc in $SCENARIOS; do record_crash "$OUT/$VERSION-$sc"; done
+	for sc in $SCENARIOS; do record_crash "$(scenario_dir "$sc")"; done
 	exit 0
 fi
-build_kernel
-build_module
+if [ -n "$DEBKVER" ]; then
+	fetch_debian_kernel
+else
+	build_kernel
+	build_module
+fi
 build_initramfs
 for sc in $SCENARIOS; do
 	run_scenario "$sc"
-	record_crash "$OUT/$VERSION-$sc"
+	if [ -z "$DEBKVER" ] || [ "${RECORD:-0}" = 1 ]; then
+		record_crash "$(scenario_dir "$sc")"
+	fi
 done
 log "done: $OUT"
