@@ -12,9 +12,11 @@ package commands
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"gocrash/internal/testbed"
 	"gocrash/symbols"
@@ -212,4 +214,32 @@ func FuzzRunqueueWalk(f *testing.F) {
 			mem.limitOK = readBudget
 		}
 	})
+}
+
+// TestEvalPowerBounded: crash's '#' (power) over the whole uint64 range of
+// exponents answers at once and as crash's repeated multiplication would.
+func TestEvalPowerBounded(t *testing.T) {
+	naive := func(a, b uint64) uint64 {
+		r := uint64(1)
+		for ; b > 0; b-- {
+			r *= a
+		}
+		return r
+	}
+	for _, a := range []uint64{0, 1, 2, 3, 7, 0xffffffffffffffff} {
+		for _, b := range []uint64{0, 1, 2, 5, 63, 64, 65, 1000} {
+			got, err := EvalAddress(fmt.Sprintf("(%d#%d)", a, b), nil)
+			if err != nil || got != naive(a, b) {
+				t.Errorf("(%d#%d) = %d, %v; want %d", a, b, got, err, naive(a, b))
+			}
+		}
+	}
+	// 3 is odd, so 3^n mod 2^64 never vanishes; the answer is quick.
+	start := time.Now()
+	if v, err := EvalAddress("(3#ffffffffffffffff)", nil); err != nil || v == 0 {
+		t.Errorf("(3#ffffffffffffffff) = %#x, %v", v, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("(3#ffffffffffffffff) took %v", d)
+	}
 }
