@@ -14,7 +14,19 @@ func init() {
 		Summary: "kernel memory",
 		Help:    kmemHelp,
 		Options: []string{"-i"},
-		Run:     runKmem,
+		Columns: []Column{
+			{"TOTAL MEM", "totalram_pages: RAM the kernel manages (less than installed: firmware, the crashkernel reservation, kernel image)"},
+			{"FREE", "NR_FREE_PAGES summed over the zones"},
+			{"USED", "TOTAL MEM - FREE"},
+			{"SHARED", "pages whose struct page has a reference count above 1 (a walk of mem_map)"},
+			{"BUFFERS", "page cache of block devices (their inodes' nrpages)"},
+			{"CACHED", "NR_FILE_PAGES - swap cache - BUFFERS: file data kept in memory"},
+			{"SLAB", "reclaimable + unreclaimable slab pages (NR_SLAB_*)"},
+			{"SWAP", "swap_info[] totals and nr_swap_pages"},
+			{"COMMIT LIMIT", "swap + RAM x overcommit_ratio / 100: what the kernel promises under strict overcommit"},
+			{"COMMITTED", "vm_committed_as: address space promised to processes"},
+		},
+		Run: runKmem,
 	})
 }
 

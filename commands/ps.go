@@ -20,7 +20,19 @@ func init() {
 		Summary: "display process status information",
 		Help:    psHelp,
 		Options: []string{"-k", "-u", "-G", "-y", "-s", "-p", "-c", "-t", "-l", "-m", "-C", "-a", "-g", "-r", "-S", "-A", "-H"},
-		Run:     runPs,
+		Columns: []Column{
+			{">", "the task was running on its CPU when the dump was taken (rq->curr, and the panic task)"},
+			{"PID", "task_struct.pid: a thread's own id (idle tasks are all 0, one per CPU)"},
+			{"PPID", "pid of task_struct.parent"},
+			{"CPU", "the CPU the task last ran on (thread_info.cpu)"},
+			{"TASK", "address of the task_struct: give it to bt, set or rd"},
+			{"ST", "state from __state/exit_state: RU running, IN interruptible, UN uninterruptible (D), ID idle kthread, ZO zombie, ST stopped, TR traced, DE dead"},
+			{"%MEM", "RSS as a share of all RAM (totalram_pages)"},
+			{"VSZ", "mm->total_vm in KiB: the address space mapped"},
+			{"RSS", "file + anon + shmem pages of mm->rss_stat in KiB: memory resident"},
+			{"COMM", "task_struct.comm; [brackets] mark kernel threads (PF_KTHREAD)"},
+		},
+		Run: runPs,
 	})
 }
 

@@ -2,6 +2,8 @@ package commands
 
 import (
 	"fmt"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"io"
 	"sort"
 	"strings"
@@ -18,8 +20,14 @@ type Command struct {
 	Summary string // one line, crash's NAME line
 	Help    string // description and examples, crash's DESCRIPTION section
 	Options []string
+	// Columns explains each column of the command's output, for people
+	// learning to read a dump; "help CMD" shows them as a table.
+	Columns []Column
 	Run     func(s *Session, args []string, w io.Writer) error
 }
+
+// Column is one output column and where its value comes from in the kernel.
+type Column struct{ Name, Meaning string }
 
 // The table. This file holds the core commands; other commands/*.go files
 // add theirs with register from an init function, so that every command
@@ -197,4 +205,23 @@ func WriteHelpList(w io.Writer) {
 func WriteHelp(w io.Writer, c *Command) {
 	fmt.Fprintf(w, "\nNAME\n  %s - %s\n\nSYNOPSIS\n  %s\n\nDESCRIPTION\n%s\n\n",
 		c.Name, c.Summary, c.Usage, strings.TrimRight(c.Help, "\n"))
+	if len(c.Columns) > 0 {
+		// crash's help has no such section: this one is gocrash's, so it
+		// can use an ordinary table rather than a crash byte layout.
+		io.WriteString(w, "COLUMNS\n")
+		// ASCII and at most 100 columns wide, with long meanings wrapped:
+		// help is read in terminals, logs and through pipes.
+		t := tablewriter.NewTable(w,
+			tablewriter.WithMaxWidth(100),
+			tablewriter.WithRowAutoWrap(tw.WrapNormal),
+			tablewriter.WithSymbols(tw.NewSymbols(tw.StyleASCII)))
+		t.Header("column", "what it shows")
+		for _, col := range c.Columns {
+			t.Append(col.Name, col.Meaning)
+		}
+		if err := t.Render(); err != nil {
+			fmt.Fprintf(w, "  (columns table: %v)\n", err)
+		}
+		io.WriteString(w, "\n")
+	}
 }

@@ -117,3 +117,29 @@ func TestFormatUptime(t *testing.T) {
 		}
 	}
 }
+
+// "help ps" teaches what each column means, as a table no wider than a
+// terminal, naming every column ps prints.
+func TestHelpColumns(t *testing.T) {
+	c, ok := Lookup("ps")
+	if !ok {
+		t.Fatal("no ps command")
+	}
+	var b strings.Builder
+	WriteHelp(&b, c)
+	out := b.String()
+	_, cols, ok := strings.Cut(out, "COLUMNS\n")
+	if !ok {
+		t.Fatalf("help ps has no COLUMNS section:\n%s", out)
+	}
+	for _, name := range strings.Fields("PID PPID CPU TASK ST %MEM VSZ RSS COMM") {
+		if !strings.Contains(cols, "| "+name+" ") {
+			t.Errorf("help ps does not explain column %s:\n%s", name, cols)
+		}
+	}
+	for _, line := range strings.Split(cols, "\n") {
+		if len(line) > 100 {
+			t.Errorf("line wider than 100 columns: %q", line)
+		}
+	}
+}
