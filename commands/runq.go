@@ -568,6 +568,26 @@ func (s *Session) groupLayout() (*groupLayout, error) {
 	return g, nil
 }
 
+// groupQueue says where one kind of group run queue (cfs_rq or rt_rq)
+// keeps what runq -g reads; an offset of -1 is a member the kernel lacks.
+type groupQueue struct {
+	kind           string // "cfs_rq" or "rt_rq"
+	tgArray        int64  // task_group.<kind>: the per-cpu pointer array
+	tg             int64  // <kind>.tg
+	nrRunning      int64
+	nrField        string
+	throttled      int64
+	throttledField string
+}
+
+func (g *groupLayout) cfs() groupQueue {
+	return groupQueue{"cfs_rq", g.tgCFSRq, g.cfsTG, g.cfsNrRunning, "cfs_rq.nr_running", g.cfsThrottled, "cfs_rq.throttled"}
+}
+
+func (g *groupLayout) rt() groupQueue {
+	return groupQueue{"rt_rq", g.tgRTRq, g.rtTG, g.rtNrRunning, "rt_rq.rt_nr_running", g.rtThrottled, "rt_rq.rt_throttled"}
+}
+
 // groupRunq is the state of one runq -g.
 type groupRunq struct {
 	s   *Session
@@ -650,15 +670,66 @@ func (r *groupRunq) collectGroups(root uint64) error {
 }
 
 // perCPUQueue is tg->cfs_rq[cpu] or tg->rt_rq[cpu].
-func (r *groupRunq) perCPUQueue(tg uint64, member int64, what string) (uint64, error) {
-	arr, err := r.w.ptr(tg+uint64(member), "task_group."+what)
+func (r *groupRunq) perCPUQueue(tg uint64, k groupQueue) (uint64, error) {
+	arr, err := r.w.ptr(tg+uint64(k.tgArray), "task_group."+k.kind)
 	if err != nil {
 		return 0, err
 	}
 	if arr == 0 {
-		return 0, fmt.Errorf("task_group %#x: NULL %s array", tg, what)
+		return 0, fmt.Errorf("task_group %#x: NULL %s array", tg, k.kind)
 	}
-	return r.w.ptr(arr+uint64(r.cpu)*8, fmt.Sprintf("task_group.%s[%d]", what, r.cpu))
+	return r.w.ptr(arr+uint64(r.cpu)*8, fmt.Sprintf("task_group.%s[%d]", k.kind, r.cpu))
+}
+
+// enterQueue bounds the nesting of groups and refuses a queue met twice
+// on this cpu.
+func (r *groupRunq) enterQueue(depth int, q uint64, k groupQueue) error {
+	if depth > maxGroupDepth {
+		return corruptf("%s %#x: task groups nested more than %d deep", k.kind, q, maxGroupDepth)
+	}
+	if r.st.queues[q] {
+		return corruptf("%s %#x reached twice (a cycle of task groups)", k.kind, q)
+	}
+	r.st.queues[q] = true
+	return nil
+}
+
+// ownerHeader prints, with header, the line of the group that owns q and
+// marks it printed.
+func (r *groupRunq) ownerHeader(q uint64, k groupQueue, header func(*taskGroup) error) error {
+	tg, err := r.w.ptr(q+uint64(k.tg), k.kind+".tg")
+	if err != nil {
+		return err
+	}
+	for _, g := range r.tgs {
+		if g.addr == tg {
+			if err := header(g); err != nil {
+				return err
+			}
+			g.use = false
+			break
+		}
+	}
+	return nil
+}
+
+// childQueue is g's queue on this cpu when g is a child of the group that
+// owns q (and its queue is not q), with that queue's count of runnable
+// entities; ok is false otherwise.
+func (r *groupRunq) childQueue(g *taskGroup, q uint64, k groupQueue) (child uint64, nr int32, ok bool, err error) {
+	tg, err := r.w.ptr(q+uint64(k.tg), k.kind+".tg")
+	if err != nil || tg != g.parent.addr {
+		return 0, 0, false, err
+	}
+	child, err = r.perCPUQueue(g.addr, k)
+	if err != nil || child == q {
+		return 0, 0, false, err
+	}
+	nr, err = r.w.i32(child+uint64(k.nrRunning), k.nrField)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	return child, nr, true, nil
 }
 
 func (r *groupRunq) indent(n int) {
@@ -680,14 +751,15 @@ func (r *groupRunq) runqEntry(t *Task, current bool) error {
 	return nil
 }
 
-func (r *groupRunq) fairHeader(depth int, cfsRq uint64, tg *taskGroup) error {
-	r.indent(2 + 3*depth)
-	fmt.Fprintf(r.out, "TASK_GROUP: %x  CFS_RQ: %x ", tg.addr, cfsRq)
+// groupHeader ends a TASK_GROUP line begun with head: the group's cgroup
+// name, and (THROTTLED) when its queue q is.
+func (r *groupRunq) groupHeader(head string, q uint64, tg *taskGroup, k groupQueue) error {
+	r.out.WriteString(head)
 	if tg.name != "" {
 		fmt.Fprintf(r.out, " <%s>", tg.name)
 	}
-	if r.g.cfsThrottled >= 0 {
-		th, err := r.w.i32(cfsRq+uint64(r.g.cfsThrottled), "cfs_rq.throttled")
+	if k.throttled >= 0 {
+		th, err := r.w.i32(q+uint64(k.throttled), k.throttledField)
 		if err != nil {
 			return err
 		}
@@ -697,6 +769,11 @@ func (r *groupRunq) fairHeader(depth int, cfsRq uint64, tg *taskGroup) error {
 	}
 	r.out.WriteString("\n")
 	return nil
+}
+
+func (r *groupRunq) fairHeader(depth int, cfsRq uint64, tg *taskGroup) error {
+	r.indent(2 + 3*depth)
+	return r.groupHeader(fmt.Sprintf("TASK_GROUP: %x  CFS_RQ: %x ", tg.addr, cfsRq), cfsRq, tg, r.g.cfs())
 }
 
 // fairParents prints the headers of tg's ancestors not printed yet, top
@@ -709,7 +786,7 @@ func (r *groupRunq) fairParents(tg *taskGroup) error {
 	if err := r.fairParents(p); err != nil {
 		return err
 	}
-	q, err := r.perCPUQueue(p.addr, r.g.tgCFSRq, "cfs_rq")
+	q, err := r.perCPUQueue(p.addr, r.g.cfs())
 	if err != nil {
 		return err
 	}
@@ -723,28 +800,16 @@ func (r *groupRunq) fairParents(tg *taskGroup) error {
 // fairQueue is crash's dump_tasks_in_task_group_cfs_rq; it returns the
 // number of entries it printed.
 func (r *groupRunq) fairQueue(depth int, cfsRq uint64, cur *Task) (int, error) {
-	if depth > maxGroupDepth {
-		return 0, corruptf("cfs_rq %#x: task groups nested more than %d deep", cfsRq, maxGroupDepth)
+	if err := r.enterQueue(depth, cfsRq, r.g.cfs()); err != nil {
+		return 0, err
 	}
-	if r.st.queues[cfsRq] {
-		return 0, corruptf("cfs_rq %#x reached twice (a cycle of task groups)", cfsRq)
-	}
-	r.st.queues[cfsRq] = true
 	l := r.w.l
 	total := 0
 	if depth > 0 && r.g.cfsTG >= 0 {
-		tg, err := r.w.ptr(cfsRq+uint64(r.g.cfsTG), "cfs_rq.tg")
-		if err != nil {
+		if err := r.ownerHeader(cfsRq, r.g.cfs(), func(g *taskGroup) error {
+			return r.fairHeader(depth, cfsRq, g)
+		}); err != nil {
 			return 0, err
-		}
-		for _, g := range r.tgs {
-			if g.addr == tg {
-				if err := r.fairHeader(depth, cfsRq, g); err != nil {
-					return 0, err
-				}
-				g.use = false
-				break
-			}
 		}
 	}
 	var curr, currMyQ uint64
@@ -832,23 +897,12 @@ func (r *groupRunq) fairDequeued(depth int, cfsRq uint64, cur *Task) (int, error
 		if !g.use || g.depth-depth != 1 {
 			continue
 		}
-		tg, err := r.w.ptr(cfsRq+uint64(r.g.cfsTG), "cfs_rq.tg")
+		q, nr, ok, err := r.childQueue(g, cfsRq, r.g.cfs())
 		if err != nil {
 			return 0, err
 		}
-		if tg != g.parent.addr {
+		if !ok {
 			continue
-		}
-		q, err := r.perCPUQueue(g.addr, r.g.tgCFSRq, "cfs_rq")
-		if err != nil {
-			return 0, err
-		}
-		if q == cfsRq {
-			continue
-		}
-		nr, err := r.w.i32(q+uint64(r.g.cfsNrRunning), "cfs_rq.nr_running")
-		if err != nil {
-			return 0, err
 		}
 		if nr == 0 {
 			n, err := r.fairDequeued(depth+1, q, cur)
@@ -871,21 +925,7 @@ func (r *groupRunq) fairDequeued(depth int, cfsRq uint64, cur *Task) (int, error
 }
 
 func (r *groupRunq) rtHeader(rtRq uint64, tg *taskGroup) error {
-	fmt.Fprintf(r.out, "TASK_GROUP: %x  RT_RQ: %x", tg.addr, rtRq)
-	if tg.name != "" {
-		fmt.Fprintf(r.out, " <%s>", tg.name)
-	}
-	if r.g.rtThrottled >= 0 {
-		th, err := r.w.i32(rtRq+uint64(r.g.rtThrottled), "rt_rq.rt_throttled")
-		if err != nil {
-			return err
-		}
-		if th != 0 {
-			r.out.WriteString(" (THROTTLED)")
-		}
-	}
-	r.out.WriteString("\n")
-	return nil
+	return r.groupHeader(fmt.Sprintf("TASK_GROUP: %x  RT_RQ: %x", tg.addr, rtRq), rtRq, tg, r.g.rt())
 }
 
 // rtParents is crash's print_parent_task_group_rt. crash 8.0.6 prints the
@@ -899,7 +939,7 @@ func (r *groupRunq) rtParents(tg *taskGroup) error {
 	if err := r.fairParents(p); err != nil {
 		return err
 	}
-	q, err := r.perCPUQueue(p.addr, r.g.tgRTRq, "rt_rq")
+	q, err := r.perCPUQueue(p.addr, r.g.rt())
 	if err != nil {
 		return err
 	}
@@ -918,27 +958,15 @@ func (r *groupRunq) rtParents(tg *taskGroup) error {
 
 // rtQueue is crash's dump_tasks_in_task_group_rt_rq.
 func (r *groupRunq) rtQueue(depth int, rtRq uint64) (int, error) {
-	if depth > maxGroupDepth {
-		return 0, corruptf("rt_rq %#x: task groups nested more than %d deep", rtRq, maxGroupDepth)
+	if err := r.enterQueue(depth, rtRq, r.g.rt()); err != nil {
+		return 0, err
 	}
-	if r.st.queues[rtRq] {
-		return 0, corruptf("rt_rq %#x reached twice (a cycle of task groups)", rtRq)
-	}
-	r.st.queues[rtRq] = true
 	l := r.w.l
 	if depth > 0 && r.g.rtTG >= 0 {
-		tg, err := r.w.ptr(rtRq+uint64(r.g.rtTG), "rt_rq.tg")
-		if err != nil {
+		if err := r.ownerHeader(rtRq, r.g.rt(), func(g *taskGroup) error {
+			return r.rtHeader(rtRq, g)
+		}); err != nil {
 			return 0, err
-		}
-		for _, g := range r.tgs {
-			if g.addr == tg {
-				if err := r.rtHeader(rtRq, g); err != nil {
-					return 0, err
-				}
-				g.use = false
-				break
-			}
 		}
 	}
 	array := rtRq + uint64(l.rtActive)
@@ -1022,23 +1050,12 @@ func (r *groupRunq) rtDequeued(depth int, rtRq uint64) (int, error) {
 		if !g.use || delta < 1 {
 			continue
 		}
-		tg, err := r.w.ptr(rtRq+uint64(r.g.rtTG), "rt_rq.tg")
+		q, nr, ok, err := r.childQueue(g, rtRq, r.g.rt())
 		if err != nil {
 			return 0, err
 		}
-		if tg != g.parent.addr {
+		if !ok {
 			continue
-		}
-		q, err := r.perCPUQueue(g.addr, r.g.tgRTRq, "rt_rq")
-		if err != nil {
-			return 0, err
-		}
-		if q == rtRq {
-			continue
-		}
-		nr, err := r.w.i32(q+uint64(r.g.rtNrRunning), "rt_rq.rt_nr_running")
-		if err != nil {
-			return 0, err
 		}
 		if nr == 0 {
 			n, err := r.rtDequeued(depth+1, q)
