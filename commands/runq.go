@@ -776,9 +776,10 @@ func (r *groupRunq) fairHeader(depth int, cfsRq uint64, tg *taskGroup) error {
 	return r.groupHeader(fmt.Sprintf("TASK_GROUP: %x  CFS_RQ: %x ", tg.addr, cfsRq), cfsRq, tg, r.g.cfs())
 }
 
-// fairParents prints the headers of tg's ancestors not printed yet, top
-// down (crash's print_parent_task_group_fair).
-func (r *groupRunq) fairParents(tg *taskGroup) error {
+// parentHeaders prints the headers of tg's ancestors not printed yet, top
+// down: the parent's, of kind k, with header; those above it always with
+// the CFS header, as crash 8.0.6 does.
+func (r *groupRunq) parentHeaders(tg *taskGroup, k groupQueue, header func(p *taskGroup, q uint64) error) error {
 	p := tg.parent
 	if p == nil || !p.use {
 		return nil
@@ -786,15 +787,22 @@ func (r *groupRunq) fairParents(tg *taskGroup) error {
 	if err := r.fairParents(p); err != nil {
 		return err
 	}
-	q, err := r.perCPUQueue(p.addr, r.g.cfs())
+	q, err := r.perCPUQueue(p.addr, k)
 	if err != nil {
 		return err
 	}
-	if err := r.fairHeader(p.depth, q, p); err != nil {
+	if err := header(p, q); err != nil {
 		return err
 	}
 	p.use = false
 	return nil
+}
+
+// fairParents is crash's print_parent_task_group_fair.
+func (r *groupRunq) fairParents(tg *taskGroup) error {
+	return r.parentHeaders(tg, r.g.cfs(), func(p *taskGroup, q uint64) error {
+		return r.fairHeader(p.depth, q, p)
+	})
 }
 
 // fairQueue is crash's dump_tasks_in_task_group_cfs_rq; it returns the
@@ -932,28 +940,15 @@ func (r *groupRunq) rtHeader(rtRq uint64, tg *taskGroup) error {
 // ancestors above the parent with the CFS header
 // (print_parent_task_group_fair), and so does this.
 func (r *groupRunq) rtParents(tg *taskGroup) error {
-	p := tg.parent
-	if p == nil || !p.use {
-		return nil
-	}
-	if err := r.fairParents(p); err != nil {
-		return err
-	}
-	q, err := r.perCPUQueue(p.addr, r.g.rt())
-	if err != nil {
-		return err
-	}
-	prio, err := r.w.i32(q+uint64(r.g.rtHighestPrio), "rt_rq.highest_prio")
-	if err != nil {
-		return err
-	}
-	r.indent(-1 + 6*p.depth)
-	fmt.Fprintf(r.out, "[%3d] ", prio)
-	if err := r.rtHeader(q, p); err != nil {
-		return err
-	}
-	p.use = false
-	return nil
+	return r.parentHeaders(tg, r.g.rt(), func(p *taskGroup, q uint64) error {
+		prio, err := r.w.i32(q+uint64(r.g.rtHighestPrio), "rt_rq.highest_prio")
+		if err != nil {
+			return err
+		}
+		r.indent(-1 + 6*p.depth)
+		fmt.Fprintf(r.out, "[%3d] ", prio)
+		return r.rtHeader(q, p)
+	})
 }
 
 // rtQueue is crash's dump_tasks_in_task_group_rt_rq.
