@@ -312,7 +312,7 @@ CRASH_CMDS=(
 	# These change the context: last, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )
-FORMAT_CMDS=("sys" "bt" "bt -a" "ps" "ps -a" "log" "runq" "kmem -i" "rd linux_banner 8" "rd -64 jiffies 4" "rd -p 1000 4")
+FORMAT_CMDS=("sys" "bt" "bt -a" "ps" "ps -a" "log" "runq" "kmem -i" "rd linux_banner 8" "rd -64 jiffies 4" "rd -p 0 4" "rd -p 1000 4" "rd -p fffffff000 2")
 record_crash() {
 	local dir=$1
 	mkdir -p "$dir/crash"

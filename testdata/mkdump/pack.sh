@@ -22,7 +22,8 @@ for dir in "$WORK"/out/*-*; do
 	[ -n "$(formats_for "$name")" ] || continue
 	mkdir -p "$DEST/$version" "$DEST/$name"
 	# Only what changed since the last pack is compressed again.
-	pack() { [ "$2" -nt "$1" ] || zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2"; }
+	# (zstd gives its output the input's mtime, hence "not older".)
+	pack() { { [ -f "$2" ] && ! [ "$2" -ot "$1" ]; } || zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2"; }
 	pack "$dir/vmlinux" "$DEST/$version/vmlinux.zst"
 	for z in "$DEST/$name"/vmcore.*.zst; do
 		[ -f "$z" ] || continue

@@ -1,0 +1,102 @@
+package testbed
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every committed dump must have crash's answers beside it, written by the
+// crash version the README names, and crash must have opened the dump (a
+// golden holding crash's fatal start-up errors instead of answers would make
+// every comparison against it meaningless).
+func TestEveryDumpHasCrashAnswers(t *testing.T) {
+	entries, err := List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if seen[e.Name] {
+			continue
+		}
+		seen[e.Name] = true
+		root, _ := Root()
+		dir := filepath.Join(root, e.Name)
+		d := Dump{Name: e.Name, Format: e.Format, Dir: dir}
+		if v := d.CrashVersion(); !strings.HasPrefix(v, "crash 8.0.6") {
+			t.Errorf("%s: goldens written by %q, want crash 8.0.6", e.Name, v)
+		}
+		sys, ok := d.Golden("sys")
+		if !ok {
+			t.Errorf("%s: no crash answer for sys", e.Name)
+			continue
+		}
+		for _, field := range []string{"KERNEL:", "DUMPFILE:", "RELEASE:", "PANIC:"} {
+			if !strings.Contains(sys, field) {
+				t.Errorf("%s: crash's sys answer has no %s line:\n%s", e.Name, field, sys)
+			}
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "crash*", "*.txt"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if strings.Contains(string(b), "crash: cannot") || strings.Contains(string(b), "crash: vmlinux and") {
+				t.Errorf("%s: crash did not open the dump:\n%s", f, b)
+			}
+		}
+	}
+}
+
+// Each dump's kernel has exactly one vmlinux, shared by its scenarios.
+func TestEveryDumpHasItsVmlinux(t *testing.T) {
+	entries, err := List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := Root()
+	for _, e := range entries {
+		v, _, _ := strings.Cut(e.Name, "-")
+		if _, err := os.Stat(filepath.Join(root, v, "vmlinux.zst")); err != nil {
+			t.Errorf("%s: %v", e.Name, err)
+		}
+	}
+}
+
+func TestLocateDecompressesOnce(t *testing.T) {
+	d := Open(t, DefaultName, DefaultFormat)
+	st1, err := os.Stat(d.Vmcore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2 := Open(t, DefaultName, DefaultFormat)
+	st2, err := os.Stat(d2.Vmcore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Vmcore != d2.Vmcore || !st1.ModTime().Equal(st2.ModTime()) {
+		t.Errorf("second Locate made a new copy: %s then %s", d.Vmcore, d2.Vmcore)
+	}
+	if st1.Mode().Perm()&0o222 != 0 {
+		t.Errorf("decompressed fixture %s is writable (%v): fixtures are evidence", d.Vmcore, st1.Mode())
+	}
+	b := make([]byte, 4)
+	f, err := os.Open(d.Vmcore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Read(b); err != nil || string(b) != "\x7fELF" {
+		t.Errorf("%s does not start with an ELF header: %q, %v", d.Vmcore, b, err)
+	}
+}
+
+func TestMissingFixtureIsAnError(t *testing.T) {
+	if _, err := Locate("0.0-nosuchdump", "elf"); err == nil {
+		t.Fatal("Locate of a dump that does not exist succeeded")
+	}
+}
