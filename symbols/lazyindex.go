@@ -80,7 +80,7 @@ func (l *lazyIndex) scanBatch() {
 	batch := l.units[l.next : l.next+n]
 	workers := min(maxIndexWorkers(), len(batch))
 	for len(l.scans) < workers {
-		l.scans = append(l.scans, &scanner{sec: l.sec, abbrevs: map[uint64]*abbrevTable{}})
+		l.scans = append(l.scans, &scanner{sec: l.sec, abbrevs: map[uint64]*abbrevTable{}, units: l.units})
 	}
 	parts := make([]*nameIndex, workers)
 	errs := make([]error, workers)

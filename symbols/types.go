@@ -376,7 +376,7 @@ func buildIndex(d *dwarf.Data) (*nameIndex, error) {
 				if i >= len(units) {
 					return
 				}
-				if err := x.scanUnit(r, units[i]); err != nil {
+				if err := x.scanUnit(d, r, units[i]); err != nil {
 					errs[w] = err
 					return
 				}
@@ -396,7 +396,7 @@ func buildIndex(d *dwarf.Data) (*nameIndex, error) {
 	return x, nil
 }
 
-func (x *nameIndex) scanUnit(r *dwarf.Reader, unit dwarf.Offset) error {
+func (x *nameIndex) scanUnit(d *dwarf.Data, r *dwarf.Reader, unit dwarf.Offset) error {
 	r.Seek(unit)
 	cu, err := r.Next()
 	if err != nil {
@@ -449,10 +449,15 @@ func (x *nameIndex) scanUnit(r *dwarf.Reader, unit dwarf.Offset) error {
 			inherited := false
 			if spec, ok := e.Val(dwarf.AttrSpecification).(dwarf.Offset); ok && name == "" {
 				// A definition whose name is on an earlier declaration.
-				if d, ok := unitVars[spec]; ok {
-					name = d.name
+				v, ok := unitVars[spec]
+				if !ok {
+					// In a dwz partial unit (dwarfscan.go's varIn).
+					v, ok = varAt(d, spec)
+				}
+				if ok {
+					name = v.name
 					if typ == nil {
-						typ, inherited = d.typ, true
+						typ, inherited = v.typ, true
 					}
 				}
 			}
@@ -464,6 +469,22 @@ func (x *nameIndex) scanUnit(r *dwarf.Reader, unit dwarf.Offset) error {
 			r.SkipChildren()
 		}
 	}
+}
+
+// varAt reads the named variable entry at off, in whatever unit holds it.
+func varAt(d *dwarf.Data, off dwarf.Offset) (v struct {
+	name string
+	typ  any
+}, ok bool) {
+	r := d.Reader()
+	r.Seek(off)
+	e, err := r.Next()
+	if err != nil || e == nil || e.Offset != off || e.Tag != dwarf.TagVariable {
+		return v, false
+	}
+	v.name, _ = e.Val(dwarf.AttrName).(string)
+	v.typ = e.Val(dwarf.AttrType)
+	return v, v.name != ""
 }
 
 func (x *nameIndex) scanEnumerators(r *dwarf.Reader) error {
