@@ -67,51 +67,17 @@ func (s *Session) btModule(addr uint64) (*btModule, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := o.Types()
 	m := &btModule{Addr: addr}
 	if f, err := o.Member("name"); err == nil {
 		m.Name, _ = f.CString()
 	}
-	u := func(path string) (uint64, error) {
-		f, err := o.Member(path)
-		if err != nil {
-			return 0, err
-		}
-		if p, err := f.Pointer(); err == nil {
-			return p, nil
-		}
-		return f.Uint()
-	}
-	fail := func(err error) (*btModule, error) {
+	text, err := symbols.ModuleText(o)
+	if err != nil {
 		return nil, fmt.Errorf("module %s at %#x: %w", m.Name, addr, err)
 	}
-	// Text: mem[MOD_TEXT] and mem[MOD_INIT_TEXT] since 6.4, the
-	// core_layout and init_layout before (include/linux/module.h).
-	if t.HasMember("module", "mem") {
-		for _, e := range []string{"MOD_TEXT", "MOD_INIT_TEXT"} {
-			i, err := t.Enumerator(e)
-			if err != nil {
-				return fail(err)
-			}
-			base, err1 := u(fmt.Sprintf("mem[%d].base", i))
-			size, err2 := u(fmt.Sprintf("mem[%d].size", i))
-			if err1 != nil || err2 != nil {
-				return fail(fmt.Errorf("mem[%s]: %v %v", e, err1, err2))
-			}
-			if base != 0 && size != 0 {
-				m.Text = append(m.Text, [2]uint64{base, base + size})
-			}
-		}
-	} else {
-		for _, l := range []string{"core_layout", "init_layout"} {
-			base, err1 := u(l + ".base")
-			size, err2 := u(l + ".text_size")
-			if err1 != nil || err2 != nil {
-				return fail(fmt.Errorf("%s: %v %v", l, err1, err2))
-			}
-			if base != 0 && size != 0 {
-				m.Text = append(m.Text, [2]uint64{base, base + size})
-			}
+	for _, r := range text {
+		if r[0] != 0 && r[1] != r[0] {
+			m.Text = append(m.Text, r)
 		}
 	}
 	// crash names module text from core_kallsyms, the symbols that

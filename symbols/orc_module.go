@@ -51,16 +51,7 @@ func ModuleORCFrom(t *Types, mem Memory, mod uint64, v ORCVersion) (name string,
 	fail := func(err error) (string, *ORCTable, error) {
 		return name, nil, fmt.Errorf("module %s at %#x: %w", name, mod, err)
 	}
-	u := func(path string) (uint64, error) {
-		f, err := o.Member(path)
-		if err != nil {
-			return 0, err
-		}
-		if p, err := f.Pointer(); err == nil {
-			return p, nil
-		}
-		return f.Uint()
-	}
+	u := o.moduleWord
 	n, err := u("arch.num_orcs")
 	if err != nil {
 		return fail(err)
@@ -76,29 +67,9 @@ func ModuleORCFrom(t *Types, mem Memory, mod uint64, v ORCVersion) (name string,
 	if err != nil {
 		return fail(err)
 	}
-	var text [][2]uint64
-	if t.HasMember("module", "mem") {
-		for _, e := range []string{"MOD_TEXT", "MOD_INIT_TEXT"} {
-			i, err := t.Enumerator(e)
-			if err != nil {
-				return fail(err)
-			}
-			base, err1 := u(fmt.Sprintf("mem[%d].base", i))
-			size, err2 := u(fmt.Sprintf("mem[%d].size", i))
-			if err1 != nil || err2 != nil {
-				return fail(fmt.Errorf("mem[%s]: %v %v", e, err1, err2))
-			}
-			text = append(text, [2]uint64{base, base + size})
-		}
-	} else {
-		for _, l := range []string{"core_layout", "init_layout"} {
-			base, err1 := u(l + ".base")
-			size, err2 := u(l + ".text_size")
-			if err1 != nil || err2 != nil {
-				return fail(fmt.Errorf("%s: %v %v", l, err1, err2))
-			}
-			text = append(text, [2]uint64{base, base + size})
-		}
+	text, err := ModuleText(o)
+	if err != nil {
+		return fail(err)
 	}
 	tab, err = ModuleORC(mem, ips, orcs, int(n), v, text)
 	if err != nil {
@@ -106,4 +77,50 @@ func ModuleORCFrom(t *Types, mem Memory, mod uint64, v ORCVersion) (name string,
 	}
 	tab.how = "module " + name
 	return name, tab, nil
+}
+
+// ModuleText is the text of the loaded module o (a struct module): core
+// text first, then init text, as [start, end) pairs, empty ones included.
+// They are mem[MOD_TEXT] and mem[MOD_INIT_TEXT] since 6.4, core_layout and
+// init_layout before (include/linux/module.h).
+func ModuleText(o Object) ([][2]uint64, error) {
+	t := o.Types()
+	var text [][2]uint64
+	if t.HasMember("module", "mem") {
+		for _, e := range []string{"MOD_TEXT", "MOD_INIT_TEXT"} {
+			i, err := t.Enumerator(e)
+			if err != nil {
+				return nil, err
+			}
+			base, err1 := o.moduleWord(fmt.Sprintf("mem[%d].base", i))
+			size, err2 := o.moduleWord(fmt.Sprintf("mem[%d].size", i))
+			if err1 != nil || err2 != nil {
+				return nil, fmt.Errorf("mem[%s]: %v %v", e, err1, err2)
+			}
+			text = append(text, [2]uint64{base, base + size})
+		}
+		return text, nil
+	}
+	for _, l := range []string{"core_layout", "init_layout"} {
+		base, err1 := o.moduleWord(l + ".base")
+		size, err2 := o.moduleWord(l + ".text_size")
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: %v %v", l, err1, err2)
+		}
+		text = append(text, [2]uint64{base, base + size})
+	}
+	return text, nil
+}
+
+// moduleWord reads the member at path as an address: struct module keeps
+// some as pointers and some as unsigned longs, depending on the kernel.
+func (o Object) moduleWord(path string) (uint64, error) {
+	f, err := o.Member(path)
+	if err != nil {
+		return 0, err
+	}
+	if p, err := f.Pointer(); err == nil {
+		return p, nil
+	}
+	return f.Uint()
 }
