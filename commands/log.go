@@ -529,20 +529,13 @@ func (s *Session) writeAudit(w *bufio.Writer) error {
 }
 
 func (s *Session) writeAuditQueue(w *bufio.Writer, head uint64) (int, error) {
-	var err error
-	off := func(typ, member string) uint64 {
-		if err != nil {
-			return 0
-		}
-		var o int64
-		o, err = s.layoutOffset(typ, member)
-		return uint64(o)
-	}
+	lr := &layoutReader{s: s}
+	off := func(typ, member string) uint64 { return uint64(lr.off(typ, member)) }
 	oQlen, oNext := off("sk_buff_head", "qlen"), off("sk_buff_head", "next")
 	oLen, oData, oSkbNext := off("sk_buff", "len"), off("sk_buff", "data"), off("sk_buff", "next")
 	oType := off("nlmsghdr", "nlmsg_type")
 	hdrLen, serr := s.layoutSize("nlmsghdr")
-	if err = errors.Join(err, serr); err != nil {
+	if err := errors.Join(lr.err, serr); err != nil {
 		return 0, err
 	}
 	qlen, err := s.readU32(head + oQlen)

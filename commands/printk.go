@@ -188,6 +188,32 @@ func (s *Session) layoutSize(typ string) (int64, error) {
 	return 0, fmt.Errorf("no size for struct %s in the kernel's DWARF or VMCOREINFO", typ)
 }
 
+// layoutReader looks up offsets and sizes with layoutOffset and
+// layoutSize, keeping the first error, so that a block of lookups is
+// checked once; after an error every lookup answers 0.
+type layoutReader struct {
+	s   *Session
+	err error
+}
+
+func (r *layoutReader) off(typ, member string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	var o int64
+	o, r.err = r.s.layoutOffset(typ, member)
+	return o
+}
+
+func (r *layoutReader) size(typ string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	var n int64
+	n, r.err = r.s.layoutSize(typ)
+	return n
+}
+
 // readU64 reads an 8-byte kernel value.
 func (s *Session) readU64(addr uint64) (uint64, error) {
 	var b [8]byte
@@ -416,23 +442,9 @@ func cstring(b []byte) string {
 
 // prbLayoutOf finds the layout of prb_desc and printk_info.
 func (s *Session) prbLayoutOf() (*prbLayout, error) {
-	var err error
-	off := func(typ, member string) int {
-		if err != nil {
-			return 0
-		}
-		var o int64
-		o, err = s.layoutOffset(typ, member)
-		return int(o)
-	}
-	size := func(typ string) int {
-		if err != nil {
-			return 0
-		}
-		var n int64
-		n, err = s.layoutSize(typ)
-		return int(n)
-	}
+	lr := &layoutReader{s: s}
+	off := func(typ, member string) int { return int(lr.off(typ, member)) }
+	size := func(typ string) int { return int(lr.size(typ)) }
 	l := &prbLayout{
 		DescSize:  size("prb_desc"),
 		InfoSize:  size("printk_info"),
@@ -444,8 +456,8 @@ func (s *Session) prbLayoutOf() (*prbLayout, error) {
 		TextLen:   off("printk_info", "text_len"),
 		CallerID:  off("printk_info", "caller_id"),
 	}
-	if err != nil {
-		return nil, err
+	if lr.err != nil {
+		return nil, lr.err
 	}
 	l.HasCallerIDs = true
 	// facility and the level bit field follow text_len (u8 facility;
@@ -518,21 +530,14 @@ func (s *Session) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", err)
 	}
-	var ferr error
-	off := func(typ, member string) uint64 {
-		if ferr != nil {
-			return 0
-		}
-		var o int64
-		o, ferr = s.layoutOffset(typ, member)
-		return uint64(o)
-	}
+	lr := &layoutReader{s: s}
+	off := func(typ, member string) uint64 { return uint64(lr.off(typ, member)) }
 	descRing, textRing := off("printk_ringbuffer", "desc_ring"), off("printk_ringbuffer", "text_data_ring")
 	oCount, oDescs, oInfos := off("prb_desc_ring", "count_bits"), off("prb_desc_ring", "descs"), off("prb_desc_ring", "infos")
 	oHead, oTail := off("prb_desc_ring", "head_id"), off("prb_desc_ring", "tail_id")
 	oSize, oData := off("prb_data_ring", "size_bits"), off("prb_data_ring", "data")
-	if ferr != nil {
-		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", ferr)
+	if lr.err != nil {
+		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", lr.err)
 	}
 	sym, _ := s.symbolAddr("prb")
 	rb, err := s.readU64(sym)
@@ -686,17 +691,11 @@ func (s *Session) printkLogLayoutOf() (*printkLogLayout, error) {
 			}
 		}
 	}
-	var err error
-	off := func(member string) int {
-		if err != nil {
-			return 0
-		}
-		var o int64
-		o, err = s.layoutOffset(name, member)
-		return int(o)
-	}
+	lr := &layoutReader{s: s}
+	off := func(member string) int { return int(lr.off(name, member)) }
 	size, serr := s.layoutSize(name)
 	l := &printkLogLayout{Size: int(size), TsNsec: off("ts_nsec"), Len: off("len"), TextLen: off("text_len"), DictLen: off("dict_len"), CallerID: -1}
+	err := lr.err
 	if err == nil {
 		err = serr
 	}
