@@ -386,8 +386,8 @@ func (s *Session) nodeData(n int) (symbols.Object, error) {
 }
 
 // formatMemorySize is crash's get_memory_size(): the total is rounded up
-// to the next GB when within 64 MB of it, then shown by pages_to_size():
-// "%.1f GB", "%.1f MB" or "%d KB" with a trailing ".0" dropped.
+// to the next GB when within 64 MB of it, then shown by pages_to_size()
+// (pagesToSize).
 func formatMemorySize(total, pageSize uint64) string {
 	const gb, mb = 1 << 30, 1 << 20
 	if next := (total + gb - 1) / gb * gb; next != 0 && next-total <= 64*mb {
@@ -396,21 +396,7 @@ func formatMemorySize(total, pageSize uint64) string {
 	if pageSize == 0 {
 		pageSize = 4096
 	}
-	pages := total / pageSize
-	if pages == 0 {
-		return "0"
-	}
-	t := float64(pages) * float64(pageSize)
-	var out string
-	switch {
-	case t >= gb:
-		out = fmt.Sprintf("%.1f GB", t/gb)
-	case t >= mb:
-		out = fmt.Sprintf("%.1f MB", t/mb)
-	default:
-		return fmt.Sprintf("%d KB", uint64(t/1024))
-	}
-	return strings.Replace(out, ".0 ", " ", 1)
+	return pagesToSize(total/pageSize, pageSize)
 }
 
 // panicPatterns are the log lines crash takes as the panic message, in
