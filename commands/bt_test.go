@@ -109,26 +109,9 @@ func btGoldenList(d testbed.Dump) []string {
 }
 
 func TestBtGoldens(t *testing.T) {
-	for _, d := range testbed.All(t) {
-		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
-			s := openTestbed(t, d)
-			defer s.Close()
-			for _, cmd := range btGoldenList(d) {
-				want, ok := d.Golden(cmd)
-				if !ok {
-					t.Errorf("%s: crash's output was not recorded", cmd)
-					continue
-				}
-				var b bytes.Buffer
-				if err := Run(s, cmd, &b); err != nil && !Printed(err) {
-					b.WriteString(err.Error() + "\n")
-				}
-				if got := crashStackFailures(want, btNormalize(b.String())); got != want {
-					t.Errorf("%s differs from crash:\n%s", cmd, lineDiff(want, got))
-				}
-			}
-		})
-	}
+	checkGoldens(t, btGoldenList, func(_ *testing.T, _ *Session, _, got, want string) (string, string) {
+		return crashStackFailures(want, btNormalize(got)), want
+	})
 }
 
 // TestBtFallbackNote checks the one deliberate addition: the panic task's

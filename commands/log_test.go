@@ -23,17 +23,6 @@ var (
 	logExtraGoldens = []string{"log -t", "log -d", "log -c", "log -a", "log -s"}
 )
 
-// runCmd runs one command line the way the golden harness does: a failed
-// command's message goes where its output goes, as crash prints it.
-func runCmd(t testing.TB, s *Session, line string) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := Run(s, line, &b); err != nil && !Printed(err) {
-		b.WriteString(err.Error() + "\n")
-	}
-	return b.String()
-}
-
 func TestLogGoldens(t *testing.T) {
 	for _, d := range testbed.All(t) {
 		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {

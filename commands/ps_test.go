@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -39,14 +38,6 @@ var psDefaultDump = func(t testing.TB) testbed.Dump {
 	return testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
 }
 
-func runGolden(s *Session, cmd string) string {
-	var b bytes.Buffer
-	if err := Run(s, cmd, &b); err != nil && !Printed(err) {
-		b.WriteString(err.Error() + "\n")
-	}
-	return b.String()
-}
-
 func checkPsGoldens(t *testing.T, d testbed.Dump) {
 	s := openTestbed(t, d)
 	defer s.Close()
@@ -58,7 +49,7 @@ func checkPsGoldens(t *testing.T, d testbed.Dump) {
 			t.Errorf("%s: crash's output was not recorded (testdata/mkdump/mkdump.sh CRASH_CMDS)", cmd)
 			continue
 		}
-		got := runGolden(s, cmd)
+		got := runCmd(t, s, cmd)
 		if wrongHZ && cmd == "ps -t" {
 			got = runTimeLine.ReplaceAllString(got, "    RUN TIME: (differs: crash assumed HZ=1000)")
 			want = runTimeLine.ReplaceAllString(want, "    RUN TIME: (differs: crash assumed HZ=1000)")
@@ -100,7 +91,7 @@ func TestPsByTaskAddress(t *testing.T) {
 		} else {
 			arg = hex16(task.Addr)
 		}
-		got := runGolden(s, "ps "+arg)
+		got := runCmd(t, s, "ps "+arg)
 		var line string
 		for _, l := range lines[1:] {
 			if strings.Contains(l, hex16(task.Addr)) {
@@ -267,7 +258,7 @@ func TestSetContext(t *testing.T) {
 	d := psDefaultDump(t)
 	s := openTestbed(t, d)
 	defer s.Close()
-	runGolden(s, "set 2")
+	runCmd(t, s, "set 2")
 	ctx, err := s.Context()
 	if err != nil {
 		t.Fatal(err)
@@ -279,10 +270,10 @@ func TestSetContext(t *testing.T) {
 	if task := tt.byPID(2); task == nil || task.Addr != ctx {
 		t.Fatalf("context %#x after set 2, want pid 2", ctx)
 	}
-	if got := runGolden(s, "set"); !strings.HasPrefix(got, "    PID: 2\n") {
+	if got := runCmd(t, s, "set"); !strings.HasPrefix(got, "    PID: 2\n") {
 		t.Errorf("set after set 2:\n%s", got)
 	}
-	runGolden(s, "set -p")
+	runCmd(t, s, "set -p")
 	if ctx, _ = s.Context(); ctx != tt.panic {
 		t.Errorf("context %#x after set -p, panic task %#x", ctx, tt.panic)
 	}

@@ -27,26 +27,7 @@ var runqGoldenCommands = []string{
 var runqAllowedDiffs = []struct{ cmd, reason string }{}
 
 func TestRunqGoldens(t *testing.T) {
-	for _, d := range testbed.All(t) {
-		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
-			s := openTestbed(t, d)
-			defer s.Close()
-			for _, cmd := range runqGoldenCommands {
-				want, ok := d.Golden(cmd)
-				if !ok {
-					t.Errorf("%s: crash's output was not recorded", cmd)
-					continue
-				}
-				var b bytes.Buffer
-				if err := Run(s, cmd, &b); err != nil && !Printed(err) {
-					b.WriteString(err.Error() + "\n")
-				}
-				if got := b.String(); got != want {
-					t.Errorf("%s differs from crash:\n%s", cmd, lineDiff(want, got))
-				}
-			}
-		})
-	}
+	checkGoldens(t, func(testbed.Dump) []string { return runqGoldenCommands }, nil)
 }
 
 // Usage errors print what crash prints.
