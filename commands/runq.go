@@ -271,6 +271,19 @@ func runqDefault(s *Session, out *bytes.Buffer, cpus map[int]bool, ncpu int) err
 	})
 }
 
+// runqClockWalker is the runqueue walker of option opt (-t, -T, -m),
+// which reads rq->clock: an error where struct rq has none.
+func (s *Session) runqClockWalker(opt byte) (*runqueueWalker, error) {
+	w, err := s.runqueueWalker()
+	if err != nil {
+		return nil, err
+	}
+	if !w.l.hasClock {
+		return nil, fmt.Errorf("-%c option not supported on this kernel: struct rq has no clock", opt)
+	}
+	return w, nil
+}
+
 // runqCurrent prints the "  CURRENT: " line: the task, or the bare
 // address when rq->curr is not a known task.
 func runqCurrent(tt *taskTable, out *bytes.Buffer, curr uint64) {
@@ -284,12 +297,9 @@ func runqCurrent(tt *taskTable, out *bytes.Buffer, curr uint64) {
 // runqTimestamps is runq -t: each cpu's rq->clock and, below it, its
 // current task's last-run timestamp zero-padded to the same width.
 func runqTimestamps(s *Session, out *bytes.Buffer, cpus map[int]bool, ncpu int) error {
-	w, err := s.runqueueWalker()
+	w, err := s.runqClockWalker('t')
 	if err != nil {
 		return err
-	}
-	if !w.l.hasClock {
-		return fmt.Errorf("-t option not supported on this kernel: struct rq has no clock")
 	}
 	tt, err := s.taskTable()
 	if err != nil {
@@ -330,12 +340,9 @@ func runqTimestamps(s *Session, out *bytes.Buffer, cpus map[int]bool, ncpu int) 
 // runqLag is runq -T: how far each cpu's rq->clock is behind the most
 // recent one, most recent first. crash ignores -c here.
 func runqLag(s *Session, out *bytes.Buffer, ncpu int) error {
-	w, err := s.runqueueWalker()
+	w, err := s.runqClockWalker('T')
 	if err != nil {
 		return err
-	}
-	if !w.l.hasClock {
-		return fmt.Errorf("-T option not supported on this kernel: struct rq has no clock")
 	}
 	type ts struct {
 		cpu int
@@ -376,12 +383,9 @@ func runqDaysHMS(ns uint64) string {
 // runqMillis is runq -m: how long each cpu's current task has run,
 // rq->clock minus the task's last-run timestamp.
 func runqMillis(s *Session, out *bytes.Buffer, cpus map[int]bool, ncpu int) error {
-	w, err := s.runqueueWalker()
+	w, err := s.runqClockWalker('m')
 	if err != nil {
 		return err
-	}
-	if !w.l.hasClock {
-		return fmt.Errorf("-m option not supported on this kernel: struct rq has no clock")
 	}
 	tt, err := s.taskTable()
 	if err != nil {
