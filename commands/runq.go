@@ -230,45 +230,44 @@ func runqDefault(s *Session, out *bytes.Buffer, cpus map[int]bool, ncpu int) err
 		fmt.Fprintf(out, "CPU %d RUNQUEUE: %x\n", c.cpu, c.rq.Addr)
 		runqCurrent(tt, out, c.rq.Curr)
 		fmt.Fprintf(out, "  RT PRIO_ARRAY: %x\n", c.rq.RTArray)
-		n := 0
-		err := w.RTTasks(c.rq.RTArray, func(q QueuedTask) error {
-			t := tt.byTask(q.Task)
-			if t == nil {
-				return nil
-			}
-			fmt.Fprintf(out, "     [%3d] %s\n", q.Prio, runqTaskLine(t))
-			n++
-			return nil
-		})
+		err := runqList(out, tt, func(fn func(QueuedTask) error) error {
+			return w.RTTasks(c.rq.RTArray, fn)
+		}, func(q QueuedTask) (int, error) { return q.Prio, nil })
 		if err != nil {
 			return err
-		}
-		if n == 0 {
-			out.WriteString("     [no tasks queued]\n")
 		}
 		fmt.Fprintf(out, "  CFS RB_ROOT: %x\n", c.rq.CFSRoot)
-		n = 0
-		err = w.CFSTasks(c.rq.CFSRq, func(q QueuedTask) error {
-			t := tt.byTask(q.Task)
-			if t == nil {
-				return nil
-			}
-			prio, err := w.taskPrio(q.Task)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "     [%3d] %s\n", prio, runqTaskLine(t))
-			n++
+		return runqList(out, tt, func(fn func(QueuedTask) error) error {
+			return w.CFSTasks(c.rq.CFSRq, fn)
+		}, func(q QueuedTask) (int, error) { return w.taskPrio(q.Task) })
+	})
+}
+
+// runqList prints the known tasks walk finds, "     [prio] PID: ..." each
+// with the priority prio gives, or "[no tasks queued]" when there are
+// none.
+func runqList(out *bytes.Buffer, tt *taskTable, walk func(func(QueuedTask) error) error, prio func(QueuedTask) (int, error)) error {
+	n := 0
+	err := walk(func(q QueuedTask) error {
+		t := tt.byTask(q.Task)
+		if t == nil {
 			return nil
-		})
+		}
+		p, err := prio(q)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			out.WriteString("     [no tasks queued]\n")
-		}
+		fmt.Fprintf(out, "     [%3d] %s\n", p, runqTaskLine(t))
+		n++
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		out.WriteString("     [no tasks queued]\n")
+	}
+	return nil
 }
 
 // runqClockWalker is the runqueue walker of option opt (-t, -T, -m),
