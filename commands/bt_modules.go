@@ -83,11 +83,18 @@ func (s *Session) btModule(addr uint64) (*btModule, error) {
 	// crash names module text from core_kallsyms, the symbols that
 	// outlive init (kernel/module/kallsyms.c), plus its own markers at
 	// the start of the core and init text: an address in a running init
-	// function reads "_MODULE_INIT_START_name" there, and so here.
+	// function reads "_MODULE_INIT_START_name" there, and so here. On
+	// 6.4+ kernels, whose struct module keeps its memory in mem[] by type
+	// (struct module_memory), crash names the markers after those types
+	// instead: "_MODULE_TEXT_START_name", "_MODULE_INIT_TEXT_START_name".
+	coreMarker, initMarker := "_MODULE_START_", "_MODULE_INIT_START_"
+	if _, err := o.Member("mem"); err == nil {
+		coreMarker, initMarker = "_MODULE_TEXT_START_", "_MODULE_INIT_TEXT_START_"
+	}
 	for i, r := range m.Text {
-		marker := "_MODULE_START_"
+		marker := coreMarker
 		if i > 0 {
-			marker = "_MODULE_INIT_START_"
+			marker = initMarker
 		}
 		m.syms = append(m.syms, btModSym{addr: r[0], name: marker + m.Name})
 	}
