@@ -289,9 +289,10 @@ func (r *btRun) task(task uint64) {
 		io.WriteString(r.w, "(no stack)\n")
 		return
 	}
-	mem := &btStackMem{mem: r.mem}
+	mem := &btStackMem{mem: r.mem, s: r.s}
 	// crash reads the whole stack first (fill_stackbuf) and gives up on
-	// the task when it cannot.
+	// the task when it cannot; on an ELF dump a stack page makedumpfile
+	// left out as all zeroes reads as zeroes there, so the trace goes on.
 	taskStack := symbols.TaskStack(ti.Stack, r.threadSize)
 	if err := mem.load(taskStack); err != nil {
 		r.fail(r.readError(err, taskStack.Low, "stack contents"))
@@ -337,6 +338,7 @@ func (r *btRun) readError(err error, addr uint64, what string) error {
 // else from kernel memory.
 type btStackMem struct {
 	mem    symbols.Memory
+	s      *Session // for crash's reading of excluded pages; nil reads plainly
 	stacks []symbols.Stack
 	data   [][]byte
 }
@@ -346,7 +348,11 @@ func (m *btStackMem) load(st symbols.Stack) error {
 		return fmt.Errorf("implausible stack [%#x, %#x)", st.Low, st.High)
 	}
 	b := make([]byte, st.High-st.Low)
-	if err := m.mem.ReadVirt(b, st.Low); err != nil {
+	read := m.mem.ReadVirt
+	if m.s != nil {
+		read = func(p []byte, va uint64) error { return m.s.readLikeCrash(m.mem.ReadVirt, p, va) }
+	}
+	if err := read(b, st.Low); err != nil {
 		return err
 	}
 	m.stacks = append(m.stacks, st)

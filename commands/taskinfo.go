@@ -843,13 +843,21 @@ func (s *Session) totalPages() (uint64, error) {
 // does: on an ELF dump the excluded tail of a PT_LOAD (p_memsz beyond
 // p_filesz) reads as zeroes (crash's netdump zero_fill).
 func (s *Session) readUserLikeCrash(pgd uint64, p []byte, va uint64) error {
-	err := s.Mem.ReadUser(pgd, p, va)
+	return s.readLikeCrash(func(p []byte, va uint64) error { return s.Mem.ReadUser(pgd, p, va) }, p, va)
+}
+
+// readLikeCrash reads through read, and on an ELF dump gives the pages
+// makedumpfile excluded (the zero-filled tail of a PT_LOAD) as zeroes, as
+// crash reads them; on other formats an excluded page stays an error, as
+// it is in crash. The vmcore layer itself always reports exclusion.
+func (s *Session) readLikeCrash(read func(p []byte, va uint64) error, p []byte, va uint64) error {
+	err := read(p, va)
 	if err == nil || !errors.Is(err, vmcore.ErrExcluded) || s.dumpFormat() != vmcore.FormatELF {
 		return err
 	}
 	for len(p) > 0 {
 		n := min(len(p), int(4096-va%4096))
-		if err := s.Mem.ReadUser(pgd, p[:n], va); err != nil {
+		if err := read(p[:n], va); err != nil {
 			if !errors.Is(err, vmcore.ErrExcluded) {
 				return err
 			}
