@@ -351,7 +351,7 @@ record_crash() {
 		# formats other than ELF keep only what differs from the ELF goldens.
 		if [ "$fmt" != "$primary" ]; then
 			for g in "$cdir"/*.txt; do
-				cmp -s "$g" "$dir/crash/$(basename "$g")" && rm -f "$g"
+				if cmp -s "$g" "$dir/crash/$(basename "$g")"; then rm -f "$g"; fi
 			done
 		fi
 	done
