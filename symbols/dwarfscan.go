@@ -5,10 +5,7 @@ import (
 	"debug/dwarf"
 	"encoding/binary"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 )
 
 // This file is a hand-written scanner for the top level of .debug_info,
@@ -339,45 +336,10 @@ func fastIndex(sec dwarfSections) (*nameIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(len(units), 1))
-	parts := make([]*nameIndex, workers)
-	errs := make([]error, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					errs[w] = fmt.Errorf("malformed DWARF: %v", r)
-				}
-			}()
-			s := scanner{sec: sec, x: newNameIndex(), abbrevs: map[uint64]*abbrevTable{}, units: units}
-			parts[w] = s.x
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(units) {
-					return
-				}
-				if err := s.unit(units[i]); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	x := parts[0]
-	for _, y := range parts[1:] {
-		x.merge(y)
-	}
-	return x, nil
+	return indexUnits(len(units), func() (*nameIndex, func(i int) error) {
+		s := scanner{sec: sec, x: newNameIndex(), abbrevs: map[uint64]*abbrevTable{}, units: units}
+		return s.x, func(i int) error { return s.unit(units[i]) }
+	})
 }
 
 type scanner struct {

@@ -354,7 +354,18 @@ func buildIndex(d *dwarf.Data) (*nameIndex, error) {
 		}
 		r.SkipChildren()
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(len(units), 1))
+	return indexUnits(len(units), func() (*nameIndex, func(i int) error) {
+		x, r := newNameIndex(), d.Reader()
+		return x, func(i int) error { return x.scanUnit(d, r, units[i]) }
+	})
+}
+
+// indexUnits indexes n units with one worker per core, each taking the next
+// unit from a shared counter (units differ wildly in size), and merges the
+// workers' indexes. newWorker gives a worker its own index and the function
+// that scans unit i into it; a panic on malformed DWARF becomes an error.
+func indexUnits(n int, newWorker func() (*nameIndex, func(i int) error)) (*nameIndex, error) {
+	workers := min(runtime.GOMAXPROCS(0), max(n, 1))
 	parts := make([]*nameIndex, workers)
 	errs := make([]error, workers)
 	var next atomic.Int64
@@ -368,15 +379,14 @@ func buildIndex(d *dwarf.Data) (*nameIndex, error) {
 					errs[w] = fmt.Errorf("malformed DWARF: %v", r)
 				}
 			}()
-			x := newNameIndex()
+			x, scan := newWorker()
 			parts[w] = x
-			r := d.Reader()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(units) {
+				if i >= n {
 					return
 				}
-				if err := x.scanUnit(d, r, units[i]); err != nil {
+				if err := scan(i); err != nil {
 					errs[w] = err
 					return
 				}
