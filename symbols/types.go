@@ -524,8 +524,10 @@ func (x *nameIndex) scanEnumerators(r *dwarf.Reader) error {
 }
 
 // readType decodes the type at off through the shared cache and fixes up
-// every struct it had not seen before. The caller must hold t.mu.
+// every struct it had not seen before, holding t.mu for both.
 func (t *Types) readType(off dwarf.Offset) (typ godwarf.Type, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	defer func() {
 		// godwarf indexes slices with values from the file; a corrupt
 		// vmlinux must give an error, not crash the session.
@@ -677,9 +679,7 @@ func (t *Types) lookup(name string) (godwarf.Type, error) {
 	if !found {
 		return nil, fmt.Errorf("no type %q in the kernel's DWARF", name)
 	}
-	t.mu.Lock()
 	typ, err := t.readType(ref.off)
-	t.mu.Unlock()
 	return typ, err
 }
 
@@ -704,9 +704,7 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 		if !ok {
 			return nil, fmt.Errorf("no variable %q in the kernel's DWARF", name)
 		}
-		t.mu.Lock()
 		typ, err := t.readType(r.off)
-		t.mu.Unlock()
 		if err == nil && !final(r, ok) && !strict && unsizedArray(typ) {
 			strict = true
 			continue
@@ -795,9 +793,7 @@ func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
 		if !ok || r.decl {
 			return nil, fmt.Errorf("%s %s is only declared in the kernel's DWARF, never defined", st.Kind, st.StructName)
 		}
-		t.mu.Lock()
 		typ, err := t.readType(r.off)
-		t.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
