@@ -629,43 +629,30 @@ func (st *taskStates) Long(state uint64) string {
 	if has(st.running) && state == uint64(st.running) {
 		return "TASK_RUNNING"
 	}
+	// st.dead holds both EXIT_DEAD and TASK_DEAD (see taskStates).
+	dead := "EXIT_DEAD"
+	if both := state & uint64(st.dead); both&(both-1) != 0 {
+		dead = "EXIT_DEAD|TASK_DEAD"
+	}
 	var parts []string
-	is := func(v int64) bool { return has(v) && state&uint64(v) != 0 }
-	if is(st.interruptible) {
-		parts = append(parts, "TASK_INTERRUPTIBLE")
-	}
-	if is(st.uninterruptible) {
-		parts = append(parts, "TASK_UNINTERRUPTIBLE")
-	}
-	if is(st.stopped) {
-		parts = append(parts, "TASK_STOPPED")
-	}
-	if is(st.traced) {
-		parts = append(parts, "TASK_TRACED")
-	}
-	if has(st.dead) {
-		if both := state & uint64(st.dead); both != 0 {
-			if both&(both-1) != 0 {
-				parts = append(parts, "EXIT_DEAD|TASK_DEAD")
-			} else {
-				parts = append(parts, "EXIT_DEAD")
-			}
+	for _, f := range []struct {
+		bit  int64
+		name string
+	}{
+		{st.interruptible, "TASK_INTERRUPTIBLE"},
+		{st.uninterruptible, "TASK_UNINTERRUPTIBLE"},
+		{st.stopped, "TASK_STOPPED"},
+		{st.traced, "TASK_TRACED"},
+		{st.dead, dead},
+		{st.zombie, "EXIT_ZOMBIE"},
+		{st.waking, "TASK_WAKING"},
+		{st.wakekill, "TASK_WAKEKILL"},
+		{st.noload, "TASK_NOLOAD"},
+		{st.new, "TASK_NEW"},
+	} {
+		if has(f.bit) && state&uint64(f.bit) != 0 {
+			parts = append(parts, f.name)
 		}
-	}
-	if is(st.zombie) {
-		parts = append(parts, "EXIT_ZOMBIE")
-	}
-	if is(st.waking) {
-		parts = append(parts, "TASK_WAKING")
-	}
-	if is(st.wakekill) {
-		parts = append(parts, "TASK_WAKEKILL")
-	}
-	if is(st.noload) {
-		parts = append(parts, "TASK_NOLOAD")
-	}
-	if is(st.new) {
-		parts = append(parts, "TASK_NEW")
 	}
 	if has(st.parked) && state == uint64(st.parked) {
 		return "TASK_PARKED"
