@@ -48,6 +48,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary gocrashBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // gocrashBinary builds the command once per test binary, into a directory
 // anyone may read (the unreadable-file case runs it as another user).
 func gocrashBinary(t *testing.T) string {
