@@ -23,7 +23,11 @@ for dir in "$WORK"/out/*-*; do
 	mkdir -p "$DEST/$version" "$DEST/$name"
 	# Only what changed since the last pack is compressed again.
 	# (zstd gives its output the input's mtime, hence "not older".)
-	pack() { { [ -f "$2" ] && ! [ "$2" -ot "$1" ]; } || zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2"; }
+	# Written beside and renamed over, so tests never read a half-written fixture.
+	pack() {
+		{ [ -f "$2" ] && ! [ "$2" -ot "$1" ]; } && return
+		zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2.part" && mv -f "$2.part" "$2"
+	}
 	pack "$dir/vmlinux" "$DEST/$version/vmlinux.zst"
 	for z in "$DEST/$name"/vmcore.*.zst; do
 		[ -f "$z" ] || continue
