@@ -611,32 +611,6 @@ func (s *Session) readZeroFill(p []byte, addr uint64) {
 
 // ---- buffers and the page cache ----
 
-// maxListNodes bounds a list walk against a corrupt or cyclic list.
-const maxListNodes = 1 << 22
-
-// forEachListNode calls fn with every node of the circular list at head.
-func (s *Session) forEachListNode(head uint64, what string, fn func(node uint64) error) error {
-	next, err := s.readU64(head)
-	if err != nil {
-		return fmt.Errorf("%s: list head at %#x: %w", what, head, err)
-	}
-	for n := 0; next != head; n++ {
-		if n >= maxListNodes {
-			return fmt.Errorf("%s: list at %#x does not return to its head after %d nodes", what, head, n)
-		}
-		if next == 0 {
-			return fmt.Errorf("%s: NULL next pointer in the list at %#x", what, head)
-		}
-		if err := fn(next); err != nil {
-			return err
-		}
-		if next, err = s.readU64(next); err != nil {
-			return fmt.Errorf("%s: list node: %w", what, err)
-		}
-	}
-	return nil
-}
-
 // bufferPages is crash's BUFFERS: buffermem_pages or buffermem (2.4), or,
 // for kernels with nr_blockdev_pages(), its sum of the page cache of every
 // block device inode.
@@ -683,7 +657,7 @@ func (s *Session) bufferPages() (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		err = s.forEachListNode(head, "all_bdevs", func(node uint64) error {
+		err = s.walkList(head, "all_bdevs", func(node uint64) error {
 			inode, err := s.readU64(node - uint64(bdList) + uint64(bdInode))
 			if err != nil {
 				return err
@@ -709,7 +683,7 @@ func (s *Session) bufferPages() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	err = s.forEachListNode(sb+uint64(sInodes), "blockdev_superblock->s_inodes", func(node uint64) error {
+	err = s.walkList(sb+uint64(sInodes), "blockdev_superblock->s_inodes", func(node uint64) error {
 		return addInode(node - uint64(iSbList))
 	})
 	return sum, err
