@@ -81,7 +81,14 @@ func (m fileMemory) ReadVirt(p []byte, addr uint64) error { return m.v.ReadFile(
 
 func openFixture(t *testing.T, extra ...string) (*Vmlinux, *Types) {
 	t.Helper()
-	v, err := Open(buildFixture(t, extra...))
+	return openWithTypes(t, buildFixture(t, extra...))
+}
+
+// openWithTypes opens the ELF file at path, closes it when the test ends,
+// and returns it with its DWARF types.
+func openWithTypes(t *testing.T, path string) (*Vmlinux, *Types) {
+	t.Helper()
+	v, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

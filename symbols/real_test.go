@@ -32,16 +32,7 @@ func fileExists(p string) bool {
 
 func openReal(t *testing.T) (*Vmlinux, *Types) {
 	t.Helper()
-	v, err := Open(realVmlinux(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	ty, err := v.Types()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v, ty
+	return openWithTypes(t, realVmlinux(t))
 }
 
 // Values recorded from the committed 6.1.176 vmlinux itself (the test bed's
