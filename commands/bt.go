@@ -136,10 +136,13 @@ func parseBt(args []string) (btOptions, error) {
 
 // btRun is one bt command: what every task's backtrace shares.
 type btRun struct {
-	s      *Session
-	w      io.Writer
-	opt    btOptions
-	mem    symbols.Memory // kernel memory (s.Mem; tests put faults in)
+	s   *Session
+	w   io.Writer
+	opt btOptions
+	mem symbols.Memory // kernel memory (s.Mem; tests put faults in)
+	// regs are the registers a CPU saved in its NT_PRSTATUS note
+	// (cpuRegs; tests take the notes away).
+	regs   func(cpu int) (symbols.PtRegs, bool)
 	types  *symbols.Types
 	img    *btImage
 	u      *symbols.Unwinder
@@ -165,6 +168,12 @@ func runBt(s *Session, args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return r.run()
+}
+
+// run prints the backtraces the options ask for.
+func (r *btRun) run() error {
+	s, opt, w := r.s, r.opt, r.w
 	var tasks []uint64
 	switch {
 	case opt.all:
@@ -211,6 +220,7 @@ func runBt(s *Session, args []string, w io.Writer) error {
 
 func newBtRun(s *Session, opt btOptions, w io.Writer) (*btRun, error) {
 	r := &btRun{s: s, w: w, opt: opt, mem: s.Mem}
+	r.regs = func(cpu int) (symbols.PtRegs, bool) { return cpuRegs(s.Dump, cpu) }
 	var err error
 	if r.types, err = s.Types(); err != nil {
 		return nil, err
@@ -408,20 +418,30 @@ type btTrace struct {
 // start finds where the backtrace begins and unwinds.
 func (tr *btTrace) start(active bool, cpu int) {
 	r := tr.r
-	if active {
-		if regs, ok := cpuRegs(r.s.Dump, cpu); ok {
-			tr.regs = &regs
-			tr.st, tr.how = r.u.ActiveStart(tr.mem, regs, tr.stacks)
-			if tr.how == "registers" {
-				if st, ok := tr.panicStart(regs.BP); ok {
-					tr.st, tr.how = st, "panic"
-				}
+	switch regs, hasRegs := r.regs(cpu); {
+	case active && hasRegs:
+		tr.regs = &regs
+		tr.st, tr.how = r.u.ActiveStart(tr.mem, regs, tr.stacks)
+		if tr.how == "registers" {
+			if st, ok := tr.panicStart(regs.BP); ok {
+				tr.st, tr.how = st, "panic"
 			}
-		} else {
-			active = false
 		}
-	}
-	if !active {
+	case active:
+		st, how, ok := r.u.ActiveStartNoRegs(tr.mem, tr.stacks)
+		if !ok {
+			st, ok = tr.panicStart(0)
+			how = "panic"
+		}
+		if !ok {
+			// thread.sp was saved at the task's last switch, long
+			// before the crash: unwinding from it would show a stale
+			// stack as if it were the crash's.
+			tr.err = fmt.Errorf("the dump has no NT_PRSTATUS note for CPU %d, and none of its stacks holds a return address into machine_kexec, crash_nmi_callback, die or panic: where PID %d was running is unknown", cpu, tr.ti.PID)
+			return
+		}
+		tr.st, tr.how = st, how
+	default:
 		st, err := r.u.SleepingStart(tr.mem, tr.ti.ThreadSP, r.layout)
 		if err != nil {
 			tr.err = err

@@ -310,3 +310,76 @@ func TestBtResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestBtWithoutNotes takes every CPU's NT_PRSTATUS note away (as when a
+// capture kernel's notes are zeroed or cut off) and checks that bt -a still
+// prints crash's backtraces: the active tasks' starts are found on their
+// stacks (machine_kexec, crash_nmi_callback), as crash finds them. QEMU
+// dumps are left out: no kdump kernel ran, so nothing of the kind is on
+// the stacks and crash's answer comes from QEMU's registers.
+func TestBtWithoutNotes(t *testing.T) {
+	for _, d := range testbed.All(t) {
+		if d.Format == "qemu" {
+			continue
+		}
+		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
+			s := openTestbed(t, d)
+			defer s.Close()
+			want, ok := d.Golden("bt -a")
+			if !ok {
+				t.Fatal("bt -a: crash's output was not recorded")
+			}
+			var b bytes.Buffer
+			r, err := newBtRun(s, btOptions{all: true}, &b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.regs = func(int) (symbols.PtRegs, bool) { return symbols.PtRegs{}, false }
+			if err := r.run(); err != nil && !Printed(err) {
+				t.Fatal(err)
+			}
+			if got := btNormalize(b.String()); got != want {
+				t.Errorf("bt -a without notes differs from crash's (with notes):\n%s", lineDiff(want, got))
+			}
+		})
+	}
+}
+
+// stackZeroMem reads every whole stack bt loads as zeroes.
+type stackZeroMem struct {
+	symbols.Memory
+	size uint64
+}
+
+func (m stackZeroMem) ReadVirt(p []byte, addr uint64) error {
+	if uint64(len(p)) >= m.size {
+		clear(p)
+		return nil
+	}
+	return m.Memory.ReadVirt(p, addr)
+}
+
+// TestBtWithoutNotesNothingFound: with no note and nothing recognisable
+// on the stacks, an active task's saved thread.sp is stale, so bt says
+// where the task ran is unknown instead of unwinding from it.
+func TestBtWithoutNotesNothingFound(t *testing.T) {
+	s := openTestbed(t, testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat))
+	defer s.Close()
+	var b bytes.Buffer
+	r, err := newBtRun(s, btOptions{}, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.regs = func(int) (symbols.PtRegs, bool) { return symbols.PtRegs{}, false }
+	r.mem = stackZeroMem{Memory: r.mem, size: r.irqSize}
+	err = r.run()
+	if err == nil || !Printed(err) {
+		t.Fatalf("bt without notes on zeroed stacks: err %v, want a printed failure", err)
+	}
+	const want = `PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+bt: the dump has no NT_PRSTATUS note for CPU 0, and none of its stacks holds a return address into machine_kexec, crash_nmi_callback, die or panic: where PID 1 was running is unknown
+`
+	if b.String() != want {
+		t.Errorf("got:\n%swant:\n%s", b.String(), want)
+	}
+}

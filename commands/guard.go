@@ -36,7 +36,7 @@ func (s *Session) openWarnings() []string {
 		out = append(out, fmt.Sprintf("WARNING: %s: the dump is incomplete: %s; pages missing from it are read errors (\"set zero_excluded on\" reads them as zeroes)", s.DumpPath, why))
 	}
 	if len(d.CPUs()) == 0 {
-		out = append(out, fmt.Sprintf("WARNING: %s: no CPU register notes (NT_PRSTATUS): the registers of the tasks active at the crash are unknown", s.DumpPath))
+		out = append(out, fmt.Sprintf("WARNING: %s: no CPU register notes (NT_PRSTATUS): the registers of the tasks active at the crash are unknown; bt starts their backtraces at return addresses into machine_kexec or crash_nmi_callback found on their stacks", s.DumpPath))
 	}
 	if s.Vmlinux != nil && !s.Vmlinux.HasDWARF() {
 		out = append(out, fmt.Sprintf("WARNING: %s: no DWARF debug information (stripped?): only commands that need no kernel types will work; use the vmlinux with debug info (the -dbg/-dbgsym package)", s.VmlinuxPath))

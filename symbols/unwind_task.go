@@ -96,9 +96,48 @@ func (u *Unwinder) ActiveStart(mem Memory, r PtRegs, stacks []Stack) (s Start, h
 			return s, "machine_kexec"
 		}
 	}
-	// An NMI from user mode runs on the task stack (entry_64.S copies its
-	// iret frame there), one from the kernel on the NMI stack: look on the
-	// NMI stacks first, then on the others.
+	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame) bool {
+		return f.Exception != nil && f.Exception.Regs.IP == r.IP && f.Exception.Regs.SP == r.SP
+	}); ok {
+		return s, "crash_nmi_callback"
+	}
+	return StartFromRegs(r), "registers"
+}
+
+// ActiveStartNoRegs is ActiveStart for a CPU whose NT_PRSTATUS note is
+// missing (zeroed, cut off, or a dump tool that wrote none): the same two
+// return addresses are looked for, on the given stacks only, and accepted
+// when the unwind from them goes on (machine_kexec: through at least two
+// more frames, as __crash_kexec and panic or crash_kexec follow) or
+// crosses the NMI's exception frame (crash_nmi_callback). crash finds the
+// same starts by scanning (x86_64_get_dumpfile_stack_frame), so a dump
+// without notes still gets crash's backtrace. ok is false when neither is
+// found: a task whose registers are unknown has no trustworthy start.
+func (u *Unwinder) ActiveStartNoRegs(mem Memory, stacks []Stack) (s Start, how string, ok bool) {
+	opt := Options{Stacks: stacks, MaxFrames: 64}
+	for _, st := range stacks {
+		if st.Kind != StackTask {
+			continue
+		}
+		seen := 0
+		if s, ok := u.scanFor(mem, st.Low, st.High, "machine_kexec", 0, opt, func(Frame) bool {
+			seen++
+			return seen >= 2
+		}); ok {
+			return s, "machine_kexec", true
+		}
+	}
+	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame) bool { return f.Exception != nil }); ok {
+		return s, "crash_nmi_callback", true
+	}
+	return Start{}, "", false
+}
+
+// scanNMI looks for crash_nmi_callback's return address. An NMI from user
+// mode runs on the task stack (entry_64.S copies its iret frame there), one
+// from the kernel on the NMI stack: look on the NMI stacks first, then on
+// the others.
+func (u *Unwinder) scanNMI(mem Memory, stacks []Stack, opt Options, want func(Frame) bool) (Start, bool) {
 	ordered := make([]Stack, 0, len(stacks))
 	for _, st := range stacks {
 		if st.Kind == StackNMI {
@@ -111,13 +150,11 @@ func (u *Unwinder) ActiveStart(mem Memory, r PtRegs, stacks []Stack) (s Start, h
 		}
 	}
 	for _, st := range ordered {
-		if s, ok := u.scanFor(mem, st.Low, st.High, "crash_nmi_callback", 0, opt, func(f Frame) bool {
-			return f.Exception != nil && f.Exception.Regs.IP == r.IP && f.Exception.Regs.SP == r.SP
-		}); ok {
-			return s, "crash_nmi_callback"
+		if s, ok := u.scanFor(mem, st.Low, st.High, "crash_nmi_callback", 0, opt, want); ok {
+			return s, true
 		}
 	}
-	return StartFromRegs(r), "registers"
+	return Start{}, false
 }
 
 // scanWindow bounds the machine_kexec search when the stacks are unknown.

@@ -414,7 +414,7 @@ func damageCases(t *testing.T) []damageCase {
 			clear(b[k.noteOff : k.noteOff+k.noteSize])
 			return b
 		})})
-	add(damageCase{name: "kdump-prstatus-zeroed", stdin: "bt\nsys\n" + probe,
+	add(damageCase{name: "kdump-prstatus-zeroed", stdin: "bt -a\nsys\n" + probe,
 		// The CPU register notes before VMCOREINFO are zeroed.
 		files: kdWith(func(t *testing.T, b []byte, k kdumpLayout) []byte {
 			at := noteStart(b[k.noteOff:k.noteOff+k.noteSize], "VMCOREINFO")
