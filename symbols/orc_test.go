@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"gocrash/internal/testbed"
 )
 
 func raw6(spOff, bpOff int16, flags uint16) []byte {
@@ -215,6 +217,9 @@ func TestParseORCAndFind(t *testing.T) {
 func FuzzParseORC(f *testing.F) {
 	ips, orcs := buildORC(0x1000, []orcRow{{0x100, v3(ORCRegSP, 8, 0, 0, ORCTypeCall, false)}, {0x80, raw6(0, 0, 0)}})
 	f.Add(ips, orcs, uint64(0x1000), uint8(3), uint64(0x100))
+	// Windows of the real tables: 6.1's layout v1 and 6.12's v3.
+	addORCSeeds(f, testbed.Open(f, "6.1-sysrq", "elf").Vmlinux)
+	addORCSeeds(f, testbed.Open(f, "6.12-sysrq", "zstd").Vmlinux)
 	f.Fuzz(func(t *testing.T, ips, orcs []byte, ipAddr uint64, v uint8, pc uint64) {
 		tab, err := ParseORC(ips, ipAddr, orcs, ORCVersion(v))
 		if err != nil {
@@ -232,4 +237,27 @@ func FuzzParseORC(f *testing.F) {
 			}
 		}
 	})
+}
+
+// addORCSeeds adds three 64-entry windows of vmlinux's ORC table (start,
+// middle, end) to f's corpus, each with a PC inside it.
+func addORCSeeds(f *testing.F, path string) {
+	v, err := Open(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer v.Close()
+	tab, err := LoadORC(v, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	ipData, ipSec, _ := v.Section(".orc_unwind_ip")
+	orcData, _, _ := v.Section(".orc_unwind")
+	const n = 64
+	total := len(ipData) / 4
+	for _, i := range []int{0, total / 2, total - n} {
+		pc, _ := tab.At(i + n/2)
+		f.Add(append([]byte(nil), ipData[i*4:(i+n)*4]...), append([]byte(nil), orcData[i*orcEntrySize:(i+n)*orcEntrySize]...),
+			ipSec+uint64(i*4), uint8(tab.Version()), pc+1)
+	}
 }

@@ -127,6 +127,11 @@ func FuzzNotes(f *testing.F) {
 
 func FuzzVMCOREINFO(f *testing.F) {
 	f.Add(testVMCI)
+	for _, b := range append(seeds(f, "kdump-"), seeds(f, "elf-")...) {
+		if d, err := newDump(&memSource{data: b}, "seed"); err == nil && d.Info() != nil {
+			f.Add(d.Info().Raw)
+		}
+	}
 	f.Add("SYMBOL(init_top_pgt)=ffffffff9a40a000\nNUMBER(phys_base)=-2147483648\nNUMBER(sme_mask)=140737488355328\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		v := ParseVMCoreInfo(s)
