@@ -18,7 +18,7 @@ import (
 // (testdata/mkdump/mkdump.sh); the rd variants after them were recorded
 // with the same crash on the same dumps.
 var goldenCommands = []string{
-	"sys",
+	"sys", "sys -c",
 	"rd linux_banner 8", "rd -a linux_banner", "rd -64 jiffies 4",
 	"rd -32 jiffies 8", "rd -16 linux_banner 16", "rd -8 linux_banner 32",
 	"rd -s init_task 8", "rd -d jiffies 4", "rd -x linux_banner 8",

@@ -16,11 +16,14 @@ import (
 // crash 8.0.6 reads it, except UPTIME's HZ (see uptime).
 
 func runSys(s *Session, args []string, w io.Writer) error {
-	if len(args) > 0 {
-		// crash's sys has sub-options (-c, -t, -i, config); none are here.
-		return usageErr("sys", "sys takes no arguments here: %s", strings.Join(args, " "))
+	if len(args) == 0 {
+		return WriteSys(s, w)
 	}
-	return WriteSys(s, w)
+	if args[0] == "-c" {
+		return writeSyscalls(s, args[1:], w)
+	}
+	// crash's sys also has -t (taints), -i (DMI) and config; not here.
+	return usageErr("sys", "sys takes no such argument here: %s (sys -c lists the system call table)", strings.Join(args, " "))
 }
 
 // SysInfo is the data of the sys block.

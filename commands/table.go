@@ -67,12 +67,19 @@ EXAMPLES
 	})
 	register(Command{
 		Name:    "sys",
-		Usage:   "sys",
+		Usage:   "sys [-c [name|number] ...]",
 		Summary: "system data",
 		Help: `  This command displays system-specific data: the vmlinux and dump file
   used, the number of cpus, the time of the crash, the uptime, the load
   average, the number of tasks, the kernel's utsname, the cpu speed, the
   amount of memory and the panic message.
+
+    -c  the system call table (sys_call_table): each slot's number, the
+        function it calls and the source line of that function, shown
+        from the kernel build directory ("../fs/read_write.c: 623").  A
+        name argument shows the calls whose function name contains it, a
+        number the call of that number.  A slot that points at no
+        function's start is shown as an invalid entry.
 
 EXAMPLES
   Display essential system information:
@@ -90,8 +97,17 @@ EXAMPLES
          VERSION: #1 SMP PREEMPT_DYNAMIC Debian 6.1.0
          MACHINE: x86_64  (2995 Mhz)
           MEMORY: 511.5 MB
-           PANIC: "Kernel panic - not syncing: sysrq triggered crash"`,
-		Run: runSys,
+           PANIC: "Kernel panic - not syncing: sysrq triggered crash"
+
+  Which functions system calls 0 and 1 run, and the calls about "open":
+
+    crash> sys -c 0 1
+    NUM  SYSTEM CALL                FILE AND LINE NUMBER
+      0  __x64_sys_read             ../fs/read_write.c: 623
+      1  __x64_sys_write            ../fs/read_write.c: 649
+    crash> sys -c open`,
+		Options: []string{"-c"},
+		Run:     runSys,
 	})
 	register(Command{
 		Name:    "eval",

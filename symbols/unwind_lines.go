@@ -107,49 +107,122 @@ func (lt *LineTable) Line(pc uint64) (file string, line int, err error) {
 }
 
 func (lt *LineTable) lineIn(unit dwarf.Offset, link uint64) (string, int, error) {
-	r := lt.d.Reader()
-	r.Seek(unit)
-	cu, err := r.Next()
-	if err != nil || cu == nil {
-		return "", 0, fmt.Errorf("compile unit at %#x: %v", unit, err)
-	}
-	lr, err := lt.d.LineReader(cu)
-	if err != nil || lr == nil {
-		return "", 0, fmt.Errorf("line table of unit at %#x: %v", unit, err)
-	}
-	// LineReader.SeekPC misses rows of some kernel sequences (it answers
-	// ErrUnknownPC for panic+0x121 in 6.1), so the rows are walked: the
-	// answer is the last row at the highest address <= pc, as gdb's
-	// find_pc_line() picks it.
-	var le, prev dwarf.LineEntry
-	found, havePrev := false, false
-	for {
-		if err := lr.Next(&le); err != nil {
-			break
+	var file string
+	var line int
+	found := false
+	err := lt.walkRows(unit, func(lo, hi uint64, name func() string, l int) bool {
+		if lo <= link && link < hi {
+			file, line, found = name(), l, true
+			return false
 		}
-		if havePrev && !prev.EndSequence && prev.Address <= link && link < le.Address {
-			found = true
-			break
-		}
-		prev, havePrev = le, true
+		return true
+	})
+	if err != nil {
+		return "", 0, err
 	}
 	if !found {
 		return "", 0, fmt.Errorf("no line table row for %#x", link)
 	}
-	le = prev
-	name := ""
-	if le.File != nil {
-		name = le.File.Name
+	return file, line, nil
+}
+
+// LineRange is a run of addresses, [Lo, Hi) relocated, that Line answers
+// with the same source line.
+type LineRange struct {
+	Lo, Hi uint64
+	File   string
+	Line   int
+}
+
+// Ranges returns the source lines of the relocated addresses [lo, hi) in
+// address order, clipped to [lo, hi): what Line answers for each address,
+// from one walk of the unit's line table instead of one walk an address.
+// lo must lie in a compile unit; an address of [lo, hi) without a row is
+// left out.
+func (lt *LineTable) Ranges(lo, hi uint64) ([]LineRange, error) {
+	linkLo, linkHi := lo-lt.v.kaslr, hi-lt.v.kaslr
+	i := sort.Search(len(lt.units), func(i int) bool { return lt.units[i].lo > linkLo }) - 1
+	for ; i >= 0; i-- {
+		u := lt.units[i]
+		if linkLo < u.lo || linkLo >= u.hi {
+			continue
+		}
+		var out []LineRange
+		err := lt.walkRows(u.off, func(a, b uint64, name func() string, l int) bool {
+			if b > linkLo && a < linkHi {
+				out = append(out, LineRange{Lo: max(a, linkLo) + lt.v.kaslr, Hi: min(b, linkHi) + lt.v.kaslr, File: name(), Line: l})
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Lo < out[j].Lo })
+		return out, nil
 	}
-	if raw := lt.rawFiles(cu); raw != nil {
-		for i, f := range lr.Files() {
-			if f == le.File && i < len(raw) && raw[i] != "" {
-				name = raw[i]
-				break
+	return nil, fmt.Errorf("no line information for %#x", lo)
+}
+
+// walkRows calls fn for each run of link-time addresses [lo, hi) of the
+// unit's line table and the row that answers them (its file name is
+// built only when asked for), until fn returns false. LineReader.SeekPC misses rows of some kernel sequences (it answers
+// ErrUnknownPC for panic+0x121 in 6.1), so the rows are walked: an address
+// belongs to the last row at the highest address <= it, as gdb's
+// find_pc_line() picks it.
+func (lt *LineTable) walkRows(unit dwarf.Offset, fn func(lo, hi uint64, file func() string, line int) bool) error {
+	r := lt.d.Reader()
+	r.Seek(unit)
+	cu, err := r.Next()
+	if err != nil || cu == nil {
+		return fmt.Errorf("compile unit at %#x: %v", unit, err)
+	}
+	lr, err := lt.d.LineReader(cu)
+	if err != nil || lr == nil {
+		return fmt.Errorf("line table of unit at %#x: %v", unit, err)
+	}
+	raw := lt.rawFiles(cu)
+	nameOf := func(f *dwarf.LineFile) string {
+		if f == nil {
+			return ""
+		}
+		if raw != nil {
+			for i, g := range lr.Files() {
+				if g == f && i < len(raw) && raw[i] != "" {
+					return raw[i]
+				}
 			}
 		}
+		return f.Name
 	}
-	return name, le.Line, nil
+	// stmt is the last is_stmt row at prev's address: gdb answers with
+	// it when the last row there is not a statement boundary (6.1's
+	// __x64_sys_open starts with rows for lines 1340..1344, all is_stmt,
+	// then a non-stmt 1343; gdb says 1344).
+	var le, prev, stmt dwarf.LineEntry
+	havePrev, haveStmt := false, false
+	for {
+		if err := lr.Next(&le); err != nil {
+			break
+		}
+		if havePrev && !prev.EndSequence && prev.Address < le.Address {
+			row := prev
+			if !row.IsStmt && haveStmt {
+				row = stmt
+			}
+			f := row.File
+			if !fn(prev.Address, le.Address, func() string { return nameOf(f) }, row.Line) {
+				return nil
+			}
+		}
+		if !havePrev || le.Address != prev.Address || prev.EndSequence {
+			haveStmt = false
+		}
+		if le.IsStmt {
+			stmt, haveStmt = le, true
+		}
+		prev, havePrev = le, true
+	}
+	return nil
 }
 
 // rawFiles returns the unit's file names joined as gdb joins them, by

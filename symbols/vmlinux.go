@@ -35,6 +35,7 @@ type symbol struct {
 	reloc  bool  // moves with KASLR (in an allocated section with a non-zero address)
 	inText bool  // a candidate for Symbolize
 	rank   uint8 // preference among symbols at one address; higher wins
+	order  int32 // index in .symtab
 }
 
 // A Vmlinux is an open kernel image.
@@ -190,6 +191,7 @@ func (v *Vmlinux) readSymtab() error {
 			s.inText = typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE
 		}
 		s.rank = symRank(typ, bind, size)
+		s.order = int32(len(v.syms))
 		v.syms = append(v.syms, s)
 	}
 	v.sortSymbols()
@@ -380,6 +382,51 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 		return Symbol{}, false
 	}
 	return v.export(v.syms[v.addrIdx[i-1]]), true
+}
+
+// SymbolStartingAt returns the symbol whose address is exactly addr
+// (relocated). Of several there, it is the first in .symtab (locals come
+// before globals: __do_sys_getpid before its alias __x64_sys_getpid), which
+// is the one crash's value_symbol() names; an assembler alias crash skips
+// (SyS_*, compat_SyS_*, .text.*, *_text_start) gives way to the next.
+// SymbolAt, which names the code at an address inside a function, prefers
+// the last instead, as crash does for an offset.
+func (v *Vmlinux) SymbolStartingAt(addr uint64) (Symbol, bool) {
+	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+		if v.reloc(v.syms[j]) < a {
+			return -1
+		}
+		return 1
+	})
+	var at []symbol
+	for ; i < len(v.addrIdx) && v.reloc(v.syms[v.addrIdx[i]]) == addr; i++ {
+		at = append(at, v.syms[v.addrIdx[i]])
+	}
+	if len(at) == 0 {
+		return Symbol{}, false
+	}
+	slices.SortFunc(at, func(a, b symbol) int { return int(a.order - b.order) })
+	best := at[0]
+	if len(at) > 1 && (strings.HasPrefix(best.name, "SyS_") || strings.HasPrefix(best.name, "compat_SyS_") ||
+		strings.HasPrefix(best.name, ".text.") || strings.HasSuffix(best.name, "_text_start")) {
+		best = at[1]
+	}
+	return v.export(best), true
+}
+
+// SymbolAfter returns the first symbol above addr (relocated): where the
+// function or object at addr ends at the latest.
+func (v *Vmlinux) SymbolAfter(addr uint64) (Symbol, bool) {
+	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+		if v.reloc(v.syms[j]) <= a {
+			return -1
+		}
+		return 1
+	})
+	if i == len(v.addrIdx) {
+		return Symbol{}, false
+	}
+	return v.export(v.syms[v.addrIdx[i]]), true
 }
 
 // Symbols returns every symbol, sorted by address.
