@@ -20,10 +20,10 @@ import (
 func init() {
 	register(Command{
 		Name:    "bt",
-		Usage:   "bt [-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-E|-f|-F|-o|-O|-v|-p] [-R ref] [-s [-x|d]] [-I ip] [-S sp] [pid | task]",
+		Usage:   "bt [-a|-c cpu(s)|-t|-T|-l|-e|-f] [-s [-x|d]] [pid | task]", // crash's -g -r -E -F -o -O -v -p -R -I -S -n are not here
 		Summary: "backtrace",
 		Help:    btHelp,
-		Options: []string{"-a", "-t", "-T", "-f", "-l", "-e", "-s", "-x", "-d"},
+		Options: []string{"-a", "-c", "-t", "-T", "-f", "-l", "-e", "-s", "-x", "-d"},
 		Run:     runBt,
 	})
 }
@@ -32,6 +32,8 @@ const btHelp = `  Display a kernel stack backtrace.  With no argument, the backt
   current context is shown: at start-up the task that panicked.
 
         -a  show the stack traces of the active task on each CPU.
+   -c cpus  show the stack traces of the active task on the CPUs listed:
+            "3", "1,8,9", "1-23" or "1,8,9-14" ("a" or "all": every CPU).
         -t  display all text symbols found from the last known stack location
             to the top of the stack.
         -T  display all text symbols found from just above the task_struct or
@@ -76,14 +78,15 @@ EXAMPLES
 
 // btOptions are bt's flags.
 type btOptions struct {
-	all      bool // -a
-	text     bool // -t
-	textAll  bool // -T
-	full     bool // -f
-	lines    bool // -l
-	eframes  bool // -e
-	offsets  bool // -s
-	radix    int  // -x 16, -d 10; 0 = crash's default (10)
+	all      bool   // -a
+	text     bool   // -t
+	textAll  bool   // -T
+	full     bool   // -f
+	lines    bool   // -l
+	eframes  bool   // -e
+	offsets  bool   // -s
+	radix    int    // -x 16, -d 10; 0 = crash's default (10)
+	cpus     string // -c: a cpu list, "" = none
 	taskArgs []string
 }
 
@@ -99,8 +102,18 @@ func parseBt(args []string) (btOptions, error) {
 		if len(a) < 2 || a[0] != '-' {
 			break
 		}
-		for _, c := range a[1:] {
+		for j, c := range a[1:] {
 			switch c {
+			case 'c':
+				// getopt's "c:": the rest of the word, else the next one.
+				if rest := a[2+j:]; rest != "" {
+					o.cpus = rest
+				} else if i+1 < len(args) {
+					i++
+					o.cpus = args[i]
+				} else {
+					return o, usageErr("bt", "option requires an argument -- 'c'")
+				}
 			case 'a':
 				o.all = true
 			case 't':
@@ -127,6 +140,9 @@ func parseBt(args []string) (btOptions, error) {
 				o.radix = 10
 			default:
 				return o, usageErr("bt", "invalid option -- '%c'", c)
+			}
+			if c == 'c' {
+				break
 			}
 		}
 	}
@@ -176,6 +192,27 @@ func (r *btRun) run() error {
 	s, opt, w := r.s, r.opt, r.w
 	var tasks []uint64
 	switch {
+	case opt.cpus != "":
+		// crash's bt -c: the active task of each cpu listed, in cpu
+		// order; task arguments are not looked at.
+		cpus, err := parseCPUList(opt.cpus, r.tb.cpus)
+		if err != nil {
+			return err
+		}
+		for cpu := 0; cpu < r.tb.cpus; cpu++ {
+			if !cpus[cpu] {
+				continue
+			}
+			t, err := s.ActiveTask(cpu)
+			if err != nil {
+				r.fail(fmt.Errorf("cannot determine active task on cpu %d: %w", cpu, err))
+				continue
+			}
+			if r.tb.byTask[t] {
+				tasks = append(tasks, t)
+			}
+		}
+		opt.taskArgs = nil
 	case opt.all:
 		for cpu := 0; cpu < r.tb.cpus; cpu++ {
 			t, err := s.ActiveTask(cpu)

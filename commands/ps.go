@@ -278,7 +278,7 @@ func ps(s *Session, args []string, out *strings.Builder) error {
 		if err != nil {
 			return err
 		}
-		if p.cpus, err = parseCPUSpec(cpuSpec, n); err != nil {
+		if p.cpus, err = parseCPUList(cpuSpec, n); err != nil {
 			return err
 		}
 	}
@@ -351,36 +351,6 @@ func parsePolicies(v string) (uint64, error) {
 		bits |= 1 << n
 	}
 	return bits, nil
-}
-
-// parseCPUSpec reads crash's cpu lists: "1,3,5-7", "all", "a".
-func parseCPUSpec(spec string, ncpus int) (map[int]bool, error) {
-	out := map[int]bool{}
-	if spec == "all" || spec == "a" {
-		for c := 0; c < ncpus; c++ {
-			out[c] = true
-		}
-		return out, nil
-	}
-	for _, part := range strings.Split(spec, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 0 || b < a {
-			return nil, fmt.Errorf("invalid cpu specification: %s", spec)
-		}
-		for c := a; c <= b; c++ {
-			if c >= ncpus {
-				return nil, fmt.Errorf("invalid cpu specification: %s", spec)
-			}
-			out[c] = true
-		}
-	}
-	return out, nil
 }
 
 // show is crash's show_ps().

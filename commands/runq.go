@@ -117,7 +117,7 @@ func runRunq(s *Session, args []string, w io.Writer) error {
 		return err
 	}
 	if haveCPU {
-		if f.cpus, err = runqCPUSpec(cpuArg, ncpu); err != nil {
+		if f.cpus, err = parseCPUList(cpuArg, ncpu); err != nil {
 			return err
 		}
 	}
@@ -140,41 +140,6 @@ func runRunq(s *Session, args []string, w io.Writer) error {
 	}
 	w.Write(b.Bytes())
 	return err
-}
-
-// runqCPUSpec reads crash's cpu list (tools.c make_cpumask): comma
-// separated cpus, ranges a-b, or "a"/"all".
-func runqCPUSpec(spec string, ncpu int) (map[int]bool, error) {
-	bad := fmt.Errorf("invalid cpu specification: %s", spec)
-	set := map[int]bool{}
-	if spec == "" {
-		return nil, bad
-	}
-	for _, part := range strings.Split(spec, ",") {
-		var lo, hi int
-		if part == "a" || part == "all" {
-			lo, hi = 0, ncpu-1
-		} else {
-			a, b, isRange := strings.Cut(part, "-")
-			var err error
-			if lo, err = strconv.Atoi(a); err != nil {
-				return nil, bad
-			}
-			hi = lo
-			if isRange {
-				if hi, err = strconv.Atoi(b); err != nil {
-					return nil, bad
-				}
-			}
-		}
-		if lo < 0 || lo >= ncpu || hi < 0 || hi >= ncpu {
-			return nil, bad
-		}
-		for c := lo; c <= hi; c++ {
-			set[c] = true
-		}
-	}
-	return set, nil
 }
 
 // Queue entries are looked up in the task table (crash's task_to_context):

@@ -291,6 +291,9 @@ CRASH_CMDS=(
 	"rd linux_banner 8" "rd -a linux_banner" "rd -64 jiffies 4"
 	"rd -32 jiffies 8" "rd -16 linux_banner 16" "rd -8 linux_banner 32" "rd -s init_task 8"
 	"rd -d jiffies 4" "rd -x linux_banner 8" "set" "sys -c"
+	# bt -c: the active tasks of a list of cpus, a cpu that is not there,
+	# a list that is not one
+	"bt -c 1" "bt -c 0,1" "bt -c 5" "bt -c x"
 	# the rest of commands/golden_test.go's goldenCommands
 	"rd -8 linux_banner 40" "rd -16 linux_banner 20" "rd -32 linux_banner 10"
 	"rd -64 linux_banner 5" "rd linux_banner 1" "rd linux_banner 3"
