@@ -192,29 +192,21 @@ func (r *btRun) run() error {
 	s, opt, w := r.s, r.opt, r.w
 	var tasks []uint64
 	switch {
-	case opt.cpus != "":
-		// crash's bt -c: the active task of each cpu listed, in cpu
-		// order; task arguments are not looked at.
-		cpus, err := parseCPUList(opt.cpus, r.tb.cpus)
-		if err != nil {
-			return err
+	case opt.all || opt.cpus != "":
+		var cpus map[int]bool // nil: every cpu (-a)
+		if opt.cpus != "" {
+			// crash's bt -c: the active task of each cpu listed, in
+			// cpu order; task arguments are not looked at.
+			var err error
+			if cpus, err = parseCPUList(opt.cpus, r.tb.cpus); err != nil {
+				return err
+			}
+			opt.taskArgs = nil
 		}
 		for cpu := 0; cpu < r.tb.cpus; cpu++ {
-			if !cpus[cpu] {
+			if cpus != nil && !cpus[cpu] {
 				continue
 			}
-			t, err := s.ActiveTask(cpu)
-			if err != nil {
-				r.fail(fmt.Errorf("cannot determine active task on cpu %d: %w", cpu, err))
-				continue
-			}
-			if r.tb.byTask[t] {
-				tasks = append(tasks, t)
-			}
-		}
-		opt.taskArgs = nil
-	case opt.all:
-		for cpu := 0; cpu < r.tb.cpus; cpu++ {
 			t, err := s.ActiveTask(cpu)
 			if err != nil {
 				r.fail(fmt.Errorf("cannot determine active task on cpu %d: %w", cpu, err))
