@@ -65,10 +65,9 @@ func cpuNumber(s string) (int, error) {
 		if c < '0' || c > '9' {
 			return 0, fmt.Errorf("%s: %q is not a digit 0 - 9", s, string(c))
 		}
-		if n > 1<<20 {
-			return 0, fmt.Errorf("invalid cpu specification: %s", s)
+		if n < 1<<20 { // beyond any cpu count: the range check refuses it
+			n = n*10 + int(c-'0')
 		}
-		n = n*10 + int(c-'0')
 	}
 	if s == "" {
 		return 0, fmt.Errorf("%s: %q is not a digit 0 - 9", s, "")

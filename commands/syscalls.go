@@ -32,19 +32,19 @@ type sysCall struct {
 // syscallCount is NR_syscalls: the length of sys_call_table's array type
 // in DWARF (confirmed), else the distance to the next symbol (crash's
 // guess for a kernel whose table has no sized type).
-func (s *Session) syscallCount(table uint64) (n int, confirmed bool, err error) {
+func (s *Session) syscallCount(table uint64) (n int, confirmed bool) {
 	if types, err := s.Types(); err == nil {
 		if typ, err := types.VarType("sys_call_table"); err == nil {
 			if at, ok := typ.(*godwarf.ArrayType); ok && at.Count > 0 {
-				return int(at.Count), true, nil
+				return int(at.Count), true
 			}
 		}
 	}
 	next, ok := s.nextSymbol(table)
 	if !ok {
-		return 256, false, nil // crash's default when nothing follows
+		return 256, false // crash's default when nothing follows
 	}
-	return int((next - table) / 8), false, nil
+	return int((next - table) / 8), false
 }
 
 // nextSymbol is the address of the first symbol above addr.
@@ -93,10 +93,7 @@ func (s *Session) syscalls() (calls []sysCall, confirmed bool, err error) {
 	if !ok {
 		return nil, false, fmt.Errorf("sys_call_table: no such symbol in %s", s.VmlinuxPath)
 	}
-	n, confirmed, err := s.syscallCount(table)
-	if err != nil {
-		return nil, false, err
-	}
+	n, confirmed := s.syscallCount(table)
 	if n <= 0 || n > 4096 {
 		return nil, false, corruptf("sys_call_table: implausible number of system calls %d", n)
 	}

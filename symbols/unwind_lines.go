@@ -164,11 +164,11 @@ func (lt *LineTable) Ranges(lo, hi uint64) ([]LineRange, error) {
 }
 
 // walkRows calls fn for each run of link-time addresses [lo, hi) of the
-// unit's line table and the row that answers them (its file name is
-// built only when asked for), until fn returns false. LineReader.SeekPC misses rows of some kernel sequences (it answers
-// ErrUnknownPC for panic+0x121 in 6.1), so the rows are walked: an address
-// belongs to the last row at the highest address <= it, as gdb's
-// find_pc_line() picks it.
+// unit's line table and the row that answers them (its file name is built
+// only when asked for), until fn returns false. LineReader.SeekPC misses
+// rows of some kernel sequences (it answers ErrUnknownPC for panic+0x121
+// in 6.1), so the rows are walked: an address belongs to the last row at
+// the highest address <= it, as gdb's find_pc_line() picks it.
 func (lt *LineTable) walkRows(unit dwarf.Offset, fn func(lo, hi uint64, file func() string, line int) bool) error {
 	r := lt.d.Reader()
 	r.Seek(unit)

@@ -90,13 +90,13 @@ func (u *Unwinder) ActiveStart(mem Memory, r PtRegs, stacks []Stack) (s Start, h
 		if st, ok := stackFor(stacks, r.SP); ok {
 			lo = st.Low
 		}
-		if s, ok := u.scanFor(mem, lo, hi, "machine_kexec", r.BP, opt, func(f Frame) bool {
+		if s, ok := u.scanFor(mem, lo, hi, "machine_kexec", r.BP, opt, func(f Frame, _ int) bool {
 			return f.SP == r.SP && u.sameFunc(f.PC, r.IP)
 		}); ok {
 			return s, "machine_kexec"
 		}
 	}
-	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame) bool {
+	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame, _ int) bool {
 		return f.Exception != nil && f.Exception.Regs.IP == r.IP && f.Exception.Regs.SP == r.SP
 	}); ok {
 		return s, "crash_nmi_callback"
@@ -119,15 +119,13 @@ func (u *Unwinder) ActiveStartNoRegs(mem Memory, stacks []Stack) (s Start, how s
 		if st.Kind != StackTask {
 			continue
 		}
-		seen := 0
-		if s, ok := u.scanFor(mem, st.Low, st.High, "machine_kexec", 0, opt, func(Frame) bool {
-			seen++
-			return seen >= 2
+		if s, ok := u.scanFor(mem, st.Low, st.High, "machine_kexec", 0, opt, func(_ Frame, depth int) bool {
+			return depth >= 2
 		}); ok {
 			return s, "machine_kexec", true
 		}
 	}
-	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame) bool { return f.Exception != nil }); ok {
+	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame, _ int) bool { return f.Exception != nil }); ok {
 		return s, "crash_nmi_callback", true
 	}
 	return Start{}, "", false
@@ -137,7 +135,7 @@ func (u *Unwinder) ActiveStartNoRegs(mem Memory, stacks []Stack) (s Start, how s
 // mode runs on the task stack (entry_64.S copies its iret frame there), one
 // from the kernel on the NMI stack: look on the NMI stacks first, then on
 // the others.
-func (u *Unwinder) scanNMI(mem Memory, stacks []Stack, opt Options, want func(Frame) bool) (Start, bool) {
+func (u *Unwinder) scanNMI(mem Memory, stacks []Stack, opt Options, want func(f Frame, depth int) bool) (Start, bool) {
 	ordered := make([]Stack, 0, len(stacks))
 	for _, st := range stacks {
 		if st.Kind == StackNMI {
@@ -182,8 +180,9 @@ func (u *Unwinder) sameFunc(a, b uint64) bool {
 }
 
 // scanFor looks in [lo, hi) for a return address into fn from which the
-// unwind reaches a frame accepted by want, highest slot first.
-func (u *Unwinder) scanFor(mem Memory, lo, hi uint64, fn string, bp uint64, opt Options, want func(Frame) bool) (Start, bool) {
+// unwind reaches a frame accepted by want, highest slot first; depth counts
+// the frames from the one after the start (1).
+func (u *Unwinder) scanFor(mem Memory, lo, hi uint64, fn string, bp uint64, opt Options, want func(f Frame, depth int) bool) (Start, bool) {
 	if lo >= hi || hi-lo > 1<<20 {
 		return Start{}, false
 	}
@@ -201,8 +200,8 @@ func (u *Unwinder) scanFor(mem Memory, lo, hi uint64, fn string, bp uint64, opt 
 		slot := lo + uint64(off)
 		s := Start{PC: w, SP: slot + 8, BP: bp, Slot: slot}
 		frames, _ := u.Unwind(mem, s, opt)
-		for _, f := range frames[1:] {
-			if want(f) {
+		for i, f := range frames[1:] {
+			if want(f, i+1) {
 				return s, true
 			}
 		}
