@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"gocrash/symbols"
+	"gocrash/vmcore"
 )
 
 // Task walkers, drgn style: one small function per kernel list. Tasks are
@@ -128,6 +129,11 @@ func walkList(mem symbols.Memory, head uint64, what string, fn func(node uint64)
 		// entry is named as such before fn reads anything else of it.
 		next, err := readPtr(mem, node)
 		if err != nil {
+			// A page the dump lacks (cut short, filtered) is the
+			// dump's damage, not the list's.
+			if errors.Is(err, vmcore.ErrTruncated) || errors.Is(err, vmcore.ErrExcluded) {
+				return fmt.Errorf("%s: list at %#x: entry %d at %#x is not in the dump: %w", what, head, n, node, err)
+			}
 			return fmt.Errorf("%s: corrupt list at %#x: entry %d at %#x cannot be read: %w", what, head, n, node, err)
 		}
 		if err := fn(node); err != nil {
