@@ -58,7 +58,7 @@ func FuzzCommandLine(f *testing.F) {
 	}
 	for _, l := range []string{
 		"bt -a", "bt -f 2", "bt -sx", "bt -t 1", "bt 0", "bt ffffffffdeadbeef",
-		"ps -G threads", "ps -c 2", "ps kthreadd", "ps -a 1", "ps 99999",
+		"ps -G threads", "ps -c 2", "ps kthreadd", "ps -a 1", "ps 99999", "ps '^k'", "ps '['",
 		"rd -64 jiffies 64 1", "rd -a init_uts_ns 400", "rd -p fffffff000 2",
 		"rd -s -32 sys_call_table 8", "rd -o 8 linux_banner 2", "rd -D -16 linux_banner 9",
 		"rd -u 7ffd87ac3fd2 4", "rd (jiffies+16) 2", "rd linux_banner-1 3",

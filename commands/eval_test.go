@@ -74,7 +74,8 @@ func TestParseNumber(t *testing.T) {
 func TestSplitArgs(t *testing.T) {
 	for in, want := range map[string][]string{
 		`rd -64 jiffies 4`:      {"rd", "-64", "jiffies", "4"},
-		`  sym   "a b"  'c|d' `: {"sym", "a b", "c|d"},
+		`  sym   "a b"  'c|d' `: {"sym", "a b", "'c|d'"},
+		`ps 'a b' x'y'z`:        {"ps", "'a b'", "x'y'z"},
 		`eval (1 + 2)`:          {"eval", "(1", "+", "2)"},
 		`x "a\"b" \ y`:          {"x", `a"b`, " y"},
 		``:                      nil,
@@ -83,6 +84,9 @@ func TestSplitArgs(t *testing.T) {
 		if err != nil || strings.Join(got, "\x00") != strings.Join(want, "\x00") {
 			t.Errorf("SplitArgs(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+	if got, err := SplitShellWords(`  "a b"  'c|d' `); err != nil || strings.Join(got, "\x00") != "a b\x00c|d" {
+		t.Errorf("SplitShellWords: %q, %v; want the quotes removed", got, err)
 	}
 	if _, err := SplitArgs(`echo "open`); err == nil {
 		t.Error("unterminated quote accepted")

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ const psHelp = `  This command displays process status for selected, or all, pro
       task  a hexadecimal task_struct pointer.
    command  a command name.  If a command name is made up of letters that
             are all numerical values, precede the name string with a "\".
+            If the command string is enclosed within "'" characters, it is
+            a regular expression matched against the task names
+            (ps 'kworker/1' lists CPU 1's workers).
 
   The process list may be further restricted by the following options:
 
@@ -143,10 +147,11 @@ const psExclusiveMsg = "-a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all 
 var schedPolicies = []string{"NORMAL", "FIFO", "RR", "BATCH", "ISO", "IDLE", "DEADLINE"}
 
 type psSelector struct {
-	kind string // "pid", "task", "comm"
+	kind string // "pid", "task", "comm", "regex"
 	pid  int64
 	task uint64
 	comm string
+	re   *regexp.Regexp
 }
 
 type psRun struct {
@@ -323,6 +328,17 @@ func ps(s *Session, args []string, out *strings.Builder) error {
 			}
 			continue
 		}
+		// crash: a command name within single quotes is a regular
+		// expression (POSIX extended there, RE2 here: the same for the
+		// usual patterns), matched anywhere in the name.
+		if len(a) >= 2 && a[0] == '\'' && a[len(a)-1] == '\'' {
+			re, err := regexp.Compile(a[1 : len(a)-1])
+			if err != nil {
+				return fmt.Errorf("invalid regular expression: %s", a[1:len(a)-1])
+			}
+			sel = append(sel, psSelector{kind: "regex", re: re})
+			continue
+		}
 		name := strings.TrimPrefix(a, `\`)
 		if len(name) > 15 { // strlcpy into char[TASK_COMM_LEN]
 			name = name[:15]
@@ -388,8 +404,12 @@ func (p *psRun) show(sel []psSelector) error {
 				match = t.PID == s.pid
 			case "task":
 				match = t.Addr == s.task
-			case "comm":
-				match = t.Comm == s.comm
+			case "comm", "regex":
+				if s.re != nil {
+					match = s.re.MatchString(t.Comm)
+				} else {
+					match = t.Comm == s.comm
+				}
 				if match && p.flag&(psTGIDList|psGroup) != 0 {
 					match = t.PID == t.TGID
 				}

@@ -25,6 +25,10 @@ var psGoldenCommands = []string{
 	"ps -l", // the 6.1 kernel has no sched_info.last_arrival: crash's refusal
 	"ps 1", "ps kthreadd", "ps threads", "ps -G threads", "ps -c 2",
 	"ps 99999", // no such pid: crash's message, then the empty table
+	// a name in single quotes is a regular expression; 'a b' is two
+	// names to crash (single quotes do not group there): nothing matches
+	// either way; a bad one is refused before the header
+	"ps '^k'", "ps 'sh$' init", "ps 'a b'", "ps '['", "ps -G ':1H$'",
 	"set 2", "set -p",
 	"set 99999",
 }

@@ -106,11 +106,18 @@ func firstFrame(stack []byte) string {
 	return ""
 }
 
-// SplitArgs splits a command line into words the way crash's parse_line
-// and a shell agree on: white space separates words; single or double
-// quotes group words and are removed; a backslash escapes the next
-// character outside single quotes.
-func SplitArgs(line string) ([]string, error) {
+// SplitArgs splits a command line into a command's words as crash's
+// parse_line() does where it matters: white space separates words, double
+// quotes group words and are removed, and single quotes stay in the word
+// (crash's ps takes 'regex' that way) while still grouping it; a backslash
+// escapes the next character outside single quotes.
+func SplitArgs(line string) ([]string, error) { return splitWords(line, true) }
+
+// SplitShellWords splits words as a shell does: both kinds of quotes group
+// and are removed (the file name after '>').
+func SplitShellWords(line string) ([]string, error) { return splitWords(line, false) }
+
+func splitWords(line string, keepSingle bool) ([]string, error) {
 	var (
 		args  []string
 		cur   strings.Builder
@@ -124,6 +131,9 @@ func SplitArgs(line string) ([]string, error) {
 		case quote != 0:
 			if r == quote {
 				quote = 0
+				if r == '\'' && keepSingle {
+					cur.WriteRune(r)
+				}
 			} else if r == '\\' && quote == '"' && i+1 < len(rs) && (rs[i+1] == '"' || rs[i+1] == '\\') {
 				i++
 				cur.WriteRune(rs[i])
@@ -133,6 +143,9 @@ func SplitArgs(line string) ([]string, error) {
 		case r == '\'' || r == '"':
 			quote = r
 			inArg = true
+			if r == '\'' && keepSingle {
+				cur.WriteRune(r)
+			}
 		case r == '\\' && i+1 < len(rs):
 			i++
 			cur.WriteRune(rs[i])

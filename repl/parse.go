@@ -73,7 +73,7 @@ func ParseLine(line string) (Line, error) {
 					l.Append = true
 					rest = rest[1:]
 				}
-				words, err := commands.SplitArgs(rest)
+				words, err := commands.SplitShellWords(rest)
 				if err != nil {
 					return Line{}, err
 				}

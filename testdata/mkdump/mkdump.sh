@@ -294,6 +294,8 @@ CRASH_CMDS=(
 	# bt -c: the active tasks of a list of cpus, a cpu that is not there,
 	# a list that is not one
 	"bt -c 1" "bt -c 0,1" "bt -c 5" "bt -c x"
+	# ps 'regex': task names by regular expression
+	"ps '^k'" "ps 'sh\$' init" "ps 'a b'" "ps '['" "ps -G ':1H\$'"
 	# the rest of commands/golden_test.go's goldenCommands
 	"rd -8 linux_banner 40" "rd -16 linux_banner 20" "rd -32 linux_banner 10"
 	"rd -64 linux_banner 5" "rd linux_banner 1" "rd linux_banner 3"
