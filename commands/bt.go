@@ -152,13 +152,11 @@ func parseBt(args []string) (btOptions, error) {
 
 // btRun is one bt command: what every task's backtrace shares.
 type btRun struct {
-	s   *Session
-	w   io.Writer
-	opt btOptions
-	mem symbols.Memory // kernel memory (s.Mem; tests put faults in)
-	// regs are the registers a CPU saved in its NT_PRSTATUS note
-	// (cpuRegs; tests take the notes away).
-	regs   func(cpu int) (symbols.PtRegs, bool)
+	s      *Session
+	w      io.Writer
+	opt    btOptions
+	mem    symbols.Memory                       // kernel memory (s.Mem; tests put faults in)
+	regs   func(cpu int) (symbols.PtRegs, bool) // a CPU's NT_PRSTATUS registers (cpuRegs; tests take them away)
 	types  *symbols.Types
 	img    *btImage
 	u      *symbols.Unwinder
