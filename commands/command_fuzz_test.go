@@ -48,6 +48,9 @@ func FuzzCommandLine(f *testing.F) {
 		f.Fatal(cmdFuzzErr)
 	}
 	s := cmdFuzzSession
+	// rd -r writes the file it is asked to: into a directory of the
+	// test's, not the package's.
+	f.Chdir(f.TempDir())
 	// Every command alone and with each of its options, then lines a
 	// crash user types (the commands crash's answers were recorded for).
 	for _, c := range Table() {

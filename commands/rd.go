@@ -615,6 +615,16 @@ func rdRawToFile(s *Session, req rdRequest, path string, read ReadFunc, format v
 	if req.count <= 0 {
 		return fmt.Errorf("invalid count request: %d", req.count)
 	}
+	// Opening with O_TRUNC would destroy the evidence before a byte is
+	// read: the dump and the vmlinux (by inode, so links and other spellings
+	// count) are never an output file.
+	if out, err := os.Stat(path); err == nil {
+		for _, kept := range []struct{ what, path string }{{"the dump", s.DumpPath}, {"the vmlinux", s.VmlinuxPath}} {
+			if in, err := os.Stat(kept.path); err == nil && os.SameFile(in, out) {
+				return fmt.Errorf("will not write to %s: it is %s of this session (gocrash never writes to its input files)", path, kept.what)
+			}
+		}
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot open output file: %s", path)
