@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,20 +25,13 @@ func patchedDump(t *testing.T, s *Session, path string, words map[uint64]uint64)
 		t.Fatal(err)
 	}
 	defer f.Close()
-	src, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	out := filepath.Join(t.TempDir(), "vmcore.patched")
-	dst, err := os.Create(out)
+	copyFile(t, path, out)
+	dst, err := os.OpenFile(out, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dst.Close()
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
 	for va, v := range words {
 		pa, err := s.Mem.VirtToPhys(va)
 		if err != nil {
