@@ -92,61 +92,48 @@ type btOptions struct {
 
 func parseBt(args []string) (btOptions, error) {
 	var o btOptions
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			i++
+	g := newGetopt("bt", args)
+	for {
+		c, ok := g.next()
+		if !ok {
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
-			break
-		}
-		for j, c := range a[1:] {
-			switch c {
-			case 'c':
-				// getopt's "c:": the rest of the word, else the next one.
-				if rest := a[2+j:]; rest != "" {
-					o.cpus = rest
-				} else if i+1 < len(args) {
-					i++
-					o.cpus = args[i]
-				} else {
-					return o, usageErr("bt", "option requires an argument -- 'c'")
-				}
-			case 'a':
-				o.all = true
-			case 't':
-				o.text = true
-			case 'T':
-				o.text, o.textAll = true, true
-			case 'f':
-				o.full = true
-			case 'l':
-				o.lines = true
-			case 'e':
-				o.eframes = true
-			case 's':
-				o.offsets = true
-			case 'x':
-				if o.radix == 10 {
-					return o, errors.New("-d and -x are mutually exclusive")
-				}
-				o.radix = 16
-			case 'd':
-				if o.radix == 16 {
-					return o, errors.New("-d and -x are mutually exclusive")
-				}
-				o.radix = 10
-			default:
-				return o, usageErr("bt", "invalid option -- '%c'", c)
+		switch c {
+		case 'c':
+			v, err := g.arg()
+			if err != nil {
+				return o, err
 			}
-			if c == 'c' {
-				break
+			o.cpus = v
+		case 'a':
+			o.all = true
+		case 't':
+			o.text = true
+		case 'T':
+			o.text, o.textAll = true, true
+		case 'f':
+			o.full = true
+		case 'l':
+			o.lines = true
+		case 'e':
+			o.eframes = true
+		case 's':
+			o.offsets = true
+		case 'x':
+			if o.radix == 10 {
+				return o, errors.New("-d and -x are mutually exclusive")
 			}
+			o.radix = 16
+		case 'd':
+			if o.radix == 16 {
+				return o, errors.New("-d and -x are mutually exclusive")
+			}
+			o.radix = 10
+		default:
+			return o, usageErr("bt", "invalid option -- '%c'", c)
 		}
 	}
-	o.taskArgs = args[i:]
+	o.taskArgs = g.rest()
 	return o, nil
 }
 

@@ -259,100 +259,78 @@ func parseRd(s *Session, args []string) (req rdRequest, reverse bool, endAddr ui
 	req.count = -1
 	var offset uint64
 	var showOffset bool
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			i++
+	g := newGetopt("rd", args)
+	for {
+		c, ok := g.next()
+		if !ok {
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
-			break
-		}
-		// Options may be grouped ("-8x"); an option taking an argument
-		// takes the rest of the word or the next word.
-		for j := 1; j < len(a); j++ {
-			c := a[j]
-			optArg := func() (string, error) {
-				if j+1 < len(a) {
-					v := a[j+1:]
-					j = len(a)
-					return v, nil
-				}
-				if i+1 < len(args) {
-					i++
-					j = len(a)
-					return args[i], nil
-				}
-				return "", usageErr("rd", "option requires an argument -- '%c'", c)
+		switch c {
+		case 'R':
+			reverse = true
+		case 'a':
+			req.mode = rdASCII
+		case '8':
+			req.mode = rd8
+		case '1', '3', '6':
+			v, e := g.arg()
+			if e != nil {
+				return req, false, 0, "", e
 			}
-			switch c {
-			case 'R':
-				reverse = true
-			case 'a':
-				req.mode = rdASCII
-			case '8':
-				req.mode = rd8
-			case '1', '3', '6':
-				v, e := optArg()
-				if e != nil {
-					return req, false, 0, "", e
-				}
-				want := map[byte]string{'1': "6", '3': "2", '6': "4"}[c]
-				if v != want {
-					return req, false, 0, "", usageErr("rd", "invalid option: %c%s", c, v)
-				}
-				req.mode = map[byte]rdMode{'1': rd16, '3': rd32, '6': rd64}[c]
-			case 'e':
-				v, e := optArg()
-				if e != nil {
-					return req, false, 0, "", e
-				}
-				if endAddr, err = parseHex(v); err != nil {
-					return req, false, 0, "", err
-				}
-			case 'r':
-				v, e := optArg()
-				if e != nil {
-					return req, false, 0, "", e
-				}
-				req.mode, rawFile = rdRaw, v
-			case 's':
-				if req.mode != rd64 {
-					return req, false, 0, "", usageErr("rd", "-%c option is only allowed with 64-bit display", c)
-				}
-				req.flag |= rdSymbolic
-			case 'o':
-				v, e := optArg()
-				if e != nil {
-					return req, false, 0, "", e
-				}
-				if offset, err = ParseNumber(v); err != nil {
-					return req, false, 0, "", err
-				}
-				showOffset = true
-			case 'p':
-				req.mem = physaddr
-			case 'u':
-				req.mem = uvaddr
-			case 'd':
-				req.flag &^= rdHex | rdDec
-				req.flag |= rdDec
-			case 'D':
-				req.flag &^= rdHex | rdUdec
-				req.flag |= rdUdec
-			case 'm':
-				return req, false, 0, "", errors.New("-m option only applies to xen architecture")
-			case 'x':
-				req.flag |= rdNoASCII
-			case 'N':
-				req.flag |= rdNetEndian
-			default:
-				return req, false, 0, "", usageErr("rd", "invalid option -- '%c'", c)
+			want := map[byte]string{'1': "6", '3': "2", '6': "4"}[c]
+			if v != want {
+				return req, false, 0, "", usageErr("rd", "invalid option: %c%s", c, v)
 			}
+			req.mode = map[byte]rdMode{'1': rd16, '3': rd32, '6': rd64}[c]
+		case 'e':
+			v, e := g.arg()
+			if e != nil {
+				return req, false, 0, "", e
+			}
+			if endAddr, err = parseHex(v); err != nil {
+				return req, false, 0, "", err
+			}
+		case 'r':
+			v, e := g.arg()
+			if e != nil {
+				return req, false, 0, "", e
+			}
+			req.mode, rawFile = rdRaw, v
+		case 's':
+			if req.mode != rd64 {
+				return req, false, 0, "", usageErr("rd", "-%c option is only allowed with 64-bit display", c)
+			}
+			req.flag |= rdSymbolic
+		case 'o':
+			v, e := g.arg()
+			if e != nil {
+				return req, false, 0, "", e
+			}
+			if offset, err = ParseNumber(v); err != nil {
+				return req, false, 0, "", err
+			}
+			showOffset = true
+		case 'p':
+			req.mem = physaddr
+		case 'u':
+			req.mem = uvaddr
+		case 'd':
+			req.flag &^= rdHex | rdDec
+			req.flag |= rdDec
+		case 'D':
+			req.flag &^= rdHex | rdUdec
+			req.flag |= rdUdec
+		case 'm':
+			return req, false, 0, "", errors.New("-m option only applies to xen architecture")
+		case 'x':
+			req.flag |= rdNoASCII
+		case 'N':
+			req.flag |= rdNetEndian
+		default:
+			return req, false, 0, "", usageErr("rd", "invalid option -- '%c'", c)
 		}
 	}
-	args = args[i:]
+	args = g.rest()
 	if len(args) == 0 {
 		return req, false, 0, "", &UsageError{Cmd: "rd"}
 	}
