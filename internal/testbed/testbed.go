@@ -245,3 +245,55 @@ func Decompressed(zstPath string) (string, error) {
 	}
 	return out, nil
 }
+
+// Resolve replaces each {name} placeholder in cmd by its value on this dump,
+// taken as testdata/mkdump/placeholders says (a field of a line of crash's
+// recorded answer to another command), so that a golden recorded as
+// "kmem {task1}" is compared with gocrash's answer to "kmem ffff…". A
+// placeholder with no recorded value is an error: the test bed is the oracle.
+func (d Dump) Resolve(cmd string) (string, error) {
+	if !strings.Contains(cmd, "{") {
+		return cmd, nil
+	}
+	b, err := os.ReadFile(filepath.Join(d.Dir, "..", "..", "mkdump", "placeholders"))
+	if err != nil {
+		return "", fmt.Errorf("placeholders: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || !strings.Contains(cmd, "{"+f[0]+"}") {
+			continue
+		}
+		var lineNo, field int
+		if _, err := fmt.Sscan(f[2], &lineNo); err != nil {
+			return "", fmt.Errorf("placeholders: %q: line %q: %v", f[0], f[2], err)
+		}
+		if _, err := fmt.Sscan(f[3], &field); err != nil {
+			return "", fmt.Errorf("placeholders: %q: field %q: %v", f[0], f[3], err)
+		}
+		out, ok := d.Golden(f[1])
+		if !ok {
+			return "", fmt.Errorf("{%s}: crash's answer to %q was not recorded on %s", f[0], f[1], d.Name)
+		}
+		lines := strings.Split(out, "\n")
+		if lineNo < 1 || lineNo > len(lines) {
+			return "", fmt.Errorf("{%s}: %q on %s has no line %d", f[0], f[1], d.Name, lineNo)
+		}
+		words := strings.Fields(lines[lineNo-1])
+		i := field - 1
+		if field < 0 {
+			i = len(words) + field
+		}
+		if i < 0 || i >= len(words) {
+			return "", fmt.Errorf("{%s}: line %d of %q on %s has no field %d", f[0], lineNo, f[1], d.Name, field)
+		}
+		cmd = strings.ReplaceAll(cmd, "{"+f[0]+"}", words[i])
+	}
+	if strings.Contains(cmd, "{") {
+		return "", fmt.Errorf("%q: a placeholder is not in testdata/mkdump/placeholders", cmd)
+	}
+	return cmd, nil
+}

@@ -100,3 +100,19 @@ func TestMissingFixtureIsAnError(t *testing.T) {
 		t.Fatal("Locate of a dump that does not exist succeeded")
 	}
 }
+
+func TestResolve(t *testing.T) {
+	d := Open(t, DefaultName, DefaultFormat)
+	got, err := d.Resolve("struct task_struct.pid {task1}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ps 1's TASK column on the sample dump, as crash recorded it.
+	want := "struct task_struct.pid ff2c138f00198000"
+	if got != want {
+		t.Errorf("Resolve = %q, want %q", got, want)
+	}
+	if _, err := d.Resolve("kmem {nosuch}"); err == nil {
+		t.Error("Resolve of an unknown placeholder: no error")
+	}
+}
