@@ -304,7 +304,7 @@ func (tr *btTrace) plausibleRegs(addr uint64, r *symbols.PtRegs) bool {
 	// 5-level (whose direct map, page_offset_base, lies below the 4-level
 	// kernel half; arch/x86/include/asm/page_64_types.h).
 	kernelLow, uTop := uint64(0xffff800000000000), uint64(userTop)
-	if tr.r.s.pageOffset() < kernelLow {
+	if tr.r.s.PageOffset() < kernelLow {
 		kernelLow, uTop = 0xff00000000000000, 0x0100000000000000
 	}
 	isKV := func(a uint64) bool { return a >= kernelLow }

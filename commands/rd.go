@@ -390,7 +390,7 @@ func runRd(s *Session, args []string, w io.Writer) error {
 	if req.flag&rdHex != 0 && req.flag&(rdSymbolic|rdNoASCII) == 0 && req.mode != rdASCII {
 		req.flag |= rdASCIIEndline
 	}
-	if req.mem == kvaddr && req.addr < s.pageOffset() {
+	if req.mem == kvaddr && req.addr < s.PageOffset() {
 		req.mem = uvaddr
 	}
 	if reverse {

@@ -5,7 +5,6 @@
 package commands
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,218 +12,37 @@ import (
 	"sync"
 	"time"
 
-	"gocrash/symbols"
+	"gocrash/kernel"
 	"gocrash/vmcore"
 )
 
 // Options tune Open.
-type Options struct {
-	Force        bool // go on when the vmlinux does not match the dump
-	ZeroExcluded bool // read pages filtered out of the dump as zeroes (crash's zero_excluded)
-}
+type Options = kernel.Options
 
 // ErrMismatch is wrapped by Open's error when the vmlinux is not the
 // kernel that wrote the dump.
-var ErrMismatch = errors.New("vmlinux and vmcore do not match")
+var ErrMismatch = kernel.ErrMismatch
 
-// A Session is one open dump with its kernel: what every command reads.
+// A Session is one open kernel with what the commands add to it: the
+// time zone dates are shown in and the task the user chose with set.
 type Session struct {
-	Dump        *vmcore.Dump
-	Mem         *vmcore.KernelSpace
-	Vmlinux     *symbols.Vmlinux
-	VmlinuxPath string
-	DumpPath    string
+	*kernel.Kernel
 
 	// Location is the time zone DATE is shown in; crash uses the local
 	// zone (localtime()), so this defaults to time.Local.
 	Location *time.Location
 
-	// Warnings are what Open let pass (a forced mismatch); the shell prints
-	// them before the first prompt.
-	Warnings []string
-
-	typesOnce sync.Once
-	types     *symbols.Types
-	typesErr  error
-
-	pageOffsetOnce sync.Once
-	pageOff        uint64
-
-	bannerErr error // the dump's linux_banner could not be read at Open
-
 	ctxMu   sync.Mutex
 	ctxTask uint64 // task_struct of the current context; 0 = not chosen yet
 }
 
-// Open opens a dump and its vmlinux. The two paths may come in either
-// order: the one vmcore recognises as a dump is the dump. A vmlinux that
-// is not the dump's kernel is refused (crash: "vmlinux and vmcore do not
-// match!") unless opt.Force is set.
+// Open opens a dump and its vmlinux (kernel.Open) for the commands.
 func Open(vmlinuxPath, dumpPath string, opt Options) (*Session, error) {
-	d, err := vmcore.Open(dumpPath)
+	k, err := kernel.Open(vmlinuxPath, dumpPath, opt)
 	if err != nil {
-		d2, err2 := vmcore.Open(vmlinuxPath)
-		if err2 != nil {
-			return nil, err
-		}
-		d, vmlinuxPath, dumpPath = d2, dumpPath, vmlinuxPath
+		return nil, err
 	}
-	s := &Session{Dump: d, VmlinuxPath: vmlinuxPath, DumpPath: dumpPath, Location: time.Local}
-	ok := false
-	defer func() {
-		if !ok {
-			s.Close()
-		}
-	}()
-	d.SetZeroExcluded(opt.ZeroExcluded)
-	if s.Vmlinux, err = symbols.Open(vmlinuxPath); err != nil {
-		return nil, vmlinuxOpenError(vmlinuxPath, dumpPath, err)
-	}
-	var params vmcore.X86Params
-	if info := d.Info(); info != nil {
-		s.Vmlinux.SetKASLR(info.KernelOffset)
-		params, err = vmcore.ParamsFromInfo(info)
-	} else {
-		// QEMU dump-guest-memory without VMCOREINFO (session_qemu.go).
-		params, err = s.paramsWithoutInfo()
-	}
-	if err != nil {
-		return nil, withDumpWarnings(d, fmt.Errorf("%s: %w", dumpPath, err))
-	}
-	s.Mem = vmcore.NewKernelSpace(d, params)
-	if diff := s.checkMatch(); diff != "" {
-		msg := fmt.Sprintf("%s and %s do not match!\n%s", vmlinuxPath, dumpPath, diff)
-		if !opt.Force {
-			return nil, &mismatchError{msg: msg}
-		}
-		s.Warnings = append(s.Warnings, "WARNING: "+msg+"(going on: --force)")
-	}
-	s.Warnings = append(s.Warnings, s.openWarnings()...)
-	ok = true
-	return s, nil
-}
-
-type mismatchError struct{ msg string }
-
-func (e *mismatchError) Error() string { return strings.TrimRight(e.msg, "\n") }
-func (e *mismatchError) Unwrap() error { return ErrMismatch }
-
-// bannerMax bounds linux_banner reads; the kernel's is well under 256.
-const bannerMax = 512
-
-// checkMatch compares the vmlinux's linux_banner with the dump's copy at
-// the relocated address, and the release in it with VMCOREINFO's
-// OSRELEASE. It returns what differs, one line each, or "".
-func (s *Session) checkMatch() string {
-	var diff strings.Builder
-	addr, ok := s.Vmlinux.Lookup("linux_banner")
-	if !ok {
-		return "  vmlinux: no linux_banner symbol\n"
-	}
-	fileBanner, ferr := readBanner(func(p []byte) error { return s.Vmlinux.ReadFile(addr, p) })
-	dumpBanner, derr := readBanner(func(p []byte) error { return s.Mem.ReadVirt(p, addr) })
-	switch {
-	case ferr != nil:
-		fmt.Fprintf(&diff, "  vmlinux: cannot read linux_banner at %#x: %v\n", addr, ferr)
-	case derr != nil:
-		// A damaged dump, not evidence of another kernel: the release
-		// check below still runs; the caller warns.
-		s.bannerErr = fmt.Errorf("cannot read linux_banner at %#x to check that the vmlinux matches: %w", addr, derr)
-	case fileBanner != dumpBanner:
-		fmt.Fprintf(&diff, "  vmlinux: %s\n  vmcore:  %s\n", bannerText(strings.TrimSpace(fileBanner)), bannerText(strings.TrimSpace(dumpBanner)))
-	}
-	if info := s.Dump.Info(); info != nil && info.OSRelease != "" && ferr == nil {
-		if rel := bannerRelease(fileBanner); rel != "" && rel != info.OSRelease {
-			fmt.Fprintf(&diff, "  vmlinux release: %s\n  vmcore OSRELEASE: %s\n", rel, info.OSRelease)
-		}
-	}
-	return diff.String()
-}
-
-// readBanner reads a NUL-terminated banner, shrinking the read when the
-// end of the readable area is near (the banner sits in .rodata, whose end
-// may be closer than bannerMax).
-func readBanner(read func(p []byte) error) (string, error) {
-	var err error
-	for n := bannerMax; n >= 64; n /= 2 {
-		buf := make([]byte, n)
-		if err = read(buf); err == nil {
-			if i := bytes.IndexByte(buf, 0); i >= 0 {
-				buf = buf[:i]
-			}
-			return string(buf), nil
-		}
-	}
-	return "", err
-}
-
-// bannerRelease is the release word of "Linux version RELEASE (...".
-func bannerRelease(banner string) string {
-	f := strings.Fields(banner)
-	if len(f) >= 3 && f[0] == "Linux" && f[1] == "version" {
-		return f[2]
-	}
-	return ""
-}
-
-// Types returns the vmlinux's DWARF types, indexed on first use.
-func (s *Session) Types() (*symbols.Types, error) {
-	s.typesOnce.Do(func() {
-		s.types, s.typesErr = s.Vmlinux.Types()
-	})
-	return s.types, s.typesErr
-}
-
-// Close releases the dump and the vmlinux.
-func (s *Session) Close() error {
-	var errs []error
-	if s.Vmlinux != nil {
-		errs = append(errs, s.Vmlinux.Close())
-		s.Vmlinux = nil
-	}
-	if s.Dump != nil {
-		errs = append(errs, s.Dump.Close())
-		s.Dump = nil
-	}
-	return errors.Join(errs...)
-}
-
-// Var is the typed global variable name.
-func (s *Session) Var(name string) (symbols.Object, error) {
-	t, err := s.Types()
-	if err != nil {
-		return symbols.Object{}, err
-	}
-	return t.Var(s.Mem, s.Vmlinux, name)
-}
-
-// Object is the object of type typeName at addr.
-func (s *Session) Object(addr uint64, typeName string) (symbols.Object, error) {
-	t, err := s.Types()
-	if err != nil {
-		return symbols.Object{}, err
-	}
-	return t.Object(s.Mem, addr, typeName)
-}
-
-// defaultPageOffset is x86_64's __PAGE_OFFSET_BASE_L4 without KASLR.
-const defaultPageOffset = 0xffff888000000000
-
-// pageOffset is the start of the direct map (page_offset_base, randomised
-// by KASLR): crash treats lower addresses given to rd as user addresses.
-func (s *Session) pageOffset() uint64 {
-	if s == nil || s.Mem == nil {
-		return defaultPageOffset
-	}
-	s.pageOffsetOnce.Do(func() {
-		s.pageOff = defaultPageOffset
-		if o, err := s.Var("page_offset_base"); err == nil {
-			if v, err := o.Uint(); err == nil && v != 0 {
-				s.pageOff = v
-			}
-		}
-	})
-	return s.pageOff
+	return &Session{Kernel: k, Location: time.Local}, nil
 }
 
 // userTop is x86_64's TASK_SIZE_MAX + 1 with 4-level paging

@@ -807,7 +807,7 @@ func (s *Session) totalPages() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	po := s.pageOffset()
+	po := s.PageOffset()
 	if hm < po {
 		return 0, fmt.Errorf("high_memory %#x lies below the direct map at %#x", hm, po)
 	}

@@ -1,12 +1,12 @@
 package commands
 
 import (
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 
+	"gocrash/kernel"
 	"gocrash/symbols"
-	"gocrash/vmcore"
 )
 
 // Task walkers, drgn style: one small function per kernel list. Tasks are
@@ -15,14 +15,8 @@ import (
 // every walk detects a cycle (Brent's algorithm, no memory per entry),
 // checks each next pointer is a kernel address, and stops after maxTasks.
 
-// maxTasks bounds every list walk; pid_max is at most 4M (PID_MAX_LIMIT).
-const maxTasks = 1 << 22
-
-// kernelSpaceStart is the lowest x86_64 kernel address with 5-level
-// paging (the canonical upper half of 57-bit addresses; with 4 levels it
-// starts higher, at 0xffff800000000000); a list pointer below it is
-// garbage.
-const kernelSpaceStart = 0xff00000000000000
+// maxTasks bounds every list walk (kernel.MaxListEntries).
+const maxTasks = kernel.MaxListEntries
 
 // taskLayout are the offsets the walkers need. Thread groups are linked
 // either through signal_struct.thread_head/task_struct.thread_node (3.14
@@ -84,64 +78,13 @@ func (s *Session) walker() (*taskWalker, error) {
 	return &taskWalker{mem: s.Mem, l: l, init: init}, nil
 }
 
-func readPtr(mem symbols.Memory, addr uint64) (uint64, error) {
-	var b [8]byte
-	if err := mem.ReadVirt(b[:], addr); err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(b[:]), nil
-}
+func readPtr(mem symbols.Memory, addr uint64) (uint64, error) { return kernel.ReadPointer(mem, addr) }
 
 func (s *Session) readPtr(addr uint64) (uint64, error) { return readPtr(s.Mem, addr) }
 
-// walkList calls fn with each entry of the circular list whose head is at
-// head, as the address of the list_head inside the entry.
+// walkList is kernel.WalkList, not cancellable yet.
 func walkList(mem symbols.Memory, head uint64, what string, fn func(node uint64) error) error {
-	node, err := readPtr(mem, head)
-	if err != nil {
-		return fmt.Errorf("%s: list head at %#x: %w", what, head, err)
-	}
-	// where names the entry whose next pointer is wrong.
-	where := func(n int, prev uint64) string {
-		if n == 0 {
-			return fmt.Sprintf("the head's next pointer")
-		}
-		return fmt.Sprintf("entry %d at %#x has next pointer", n-1, prev)
-	}
-	// Brent: the tortoise jumps to the hare at powers of two; meeting it
-	// again means the list loops without passing its head.
-	tortoise, power, lam := head, 1, 0
-	prev := head
-	for n := 0; node != head; n++ {
-		if n >= maxTasks {
-			return fmt.Errorf("%s: list at %#x does not return to its head after %d entries", what, head, n)
-		}
-		if node < kernelSpaceStart || node%8 != 0 {
-			return fmt.Errorf("%s: corrupt list at %#x: %s %#x, not a kernel address", what, head, where(n, prev), node)
-		}
-		if node == tortoise {
-			return fmt.Errorf("%s: corrupt list at %#x: %s %#x, which loops without returning to the head", what, head, where(n, prev), node)
-		}
-		if lam++; lam == power {
-			tortoise, power, lam = node, power*2, 0
-		}
-		// The entry's own next pointer is read first: an unreadable
-		// entry is named as such before fn reads anything else of it.
-		next, err := readPtr(mem, node)
-		if err != nil {
-			// A page the dump lacks (cut short, filtered) is the
-			// dump's damage, not the list's.
-			if errors.Is(err, vmcore.ErrTruncated) || errors.Is(err, vmcore.ErrExcluded) {
-				return fmt.Errorf("%s: list at %#x: entry %d at %#x is not in the dump: %w", what, head, n, node, err)
-			}
-			return fmt.Errorf("%s: corrupt list at %#x: entry %d at %#x cannot be read: %w", what, head, n, node, err)
-		}
-		if err := fn(node); err != nil {
-			return err
-		}
-		prev, node = node, next
-	}
-	return nil
+	return kernel.WalkList(context.Background(), mem, head, what, fn)
 }
 
 func (s *Session) walkList(head uint64, what string, fn func(node uint64) error) error {

@@ -109,7 +109,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// crash prints its copyright and gdb's banner here; one line is
 		// enough (a deliberate difference).
 		fmt.Fprintf(out, "gocrash: crash-style kernel dump analyser (\"help\" lists the commands)\n\n")
-		for _, w := range s.Warnings {
+		for _, w := range s.Diagnostics {
 			fmt.Fprintln(out, w)
 		}
 		if err := commands.WriteStartup(s, out); err != nil {
@@ -119,7 +119,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		// -s keeps stdout for command output, but a damaged dump or a
 		// forced mismatch must still be said.
-		for _, w := range s.Warnings {
+		for _, w := range s.Diagnostics {
 			fmt.Fprintln(stderr, w)
 		}
 	}

@@ -1,4 +1,4 @@
-package commands
+package kernel
 
 import (
 	"bufio"
@@ -29,7 +29,10 @@ func TestOpenQEMUWithoutVMCOREINFO(t *testing.T) {
 			continue
 		}
 		t.Run(d.Name, func(t *testing.T) {
-			s := openTestbed(t, d)
+			s, err := Open(d.Vmlinux, d.Vmcore, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer s.Close()
 			if s.Dump.Info() != nil {
 				t.Skip("this QEMU dump carries VMCOREINFO")
@@ -47,7 +50,7 @@ func TestOpenQEMUWithoutVMCOREINFO(t *testing.T) {
 			p := s.Mem.Params()
 			banner, _ := s.Vmlinux.Lookup("linux_banner")
 			fast, err := s.Mem.VirtToPhys(banner)
-			if err != nil || fast != banner-startKernelMap+p.PhysBase {
+			if err != nil || fast != banner-vmcore.StartKernelMap+p.PhysBase {
 				t.Fatalf("linux_banner %#x -> %#x, %v", banner, fast, err)
 			}
 			q := p
@@ -107,7 +110,7 @@ func newFakeQEMU(t *testing.T, v *symbols.Vmlinux, kaslr, physBase uint64) *fake
 		}
 		return a - v.KASLR()
 	}
-	idtPhys := sym("idt_table") + kaslr - startKernelMap + physBase
+	idtPhys := sym("idt_table") + kaslr - vmcore.StartKernelMap + physBase
 	// 4-level walk of the cpu_entry_area alias: PGD[0x1fc] -> PUD[0] ->
 	// PMD[0] -> PTE[0] -> the IDT page.
 	f.put64(fakeKernelPGD+0x1fc*8, 0x4000|1)
@@ -128,7 +131,7 @@ func newFakeQEMU(t *testing.T, v *symbols.Vmlinux, kaslr, physBase uint64) *fake
 	if err := v.ReadFile(banner+v.KASLR(), text); err != nil {
 		t.Fatal(err)
 	}
-	f.write(banner+kaslr-startKernelMap+physBase, text)
+	f.write(banner+kaslr-vmcore.StartKernelMap+physBase, text)
 	f.cpus = []fakeCPU{{cr3: fakeKernelPGD, idt: fakeCEA, rip: sym("default_idle") + kaslr}}
 	return f
 }
@@ -248,11 +251,11 @@ func TestOpenFakeQEMU(t *testing.T) {
 			`QEMU vCPU 0: IDTR base is 0`},
 		{"vector 0 elsewhere", func(f *fakeQEMU) {
 			idt, _ := v.Lookup("idt_table")
-			f.write(idt+kaslr-startKernelMap+physBase, make([]byte, 16))
+			f.write(idt+kaslr-vmcore.StartKernelMap+physBase, make([]byte, 16))
 		}, `IDT vector 0 handler 0x0 is not a relocated divide error handler`},
 		{"banner missing", func(f *fakeQEMU) {
 			b, _ := v.Lookup("linux_banner")
-			f.write(b+kaslr-startKernelMap+physBase, []byte("Linux versioN"))
+			f.write(b+kaslr-vmcore.StartKernelMap+physBase, []byte("Linux versioN"))
 		}, `linux_banner at 0x[0-9a-f]+ reads "Linux versioN"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

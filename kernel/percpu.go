@@ -1,4 +1,4 @@
-package commands
+package kernel
 
 import (
 	"encoding/binary"
@@ -13,8 +13,8 @@ import (
 // (include/asm-generic/percpu.h per_cpu_offset()).
 
 // PerCPUOffset is __per_cpu_offset[cpu].
-func (s *Session) PerCPUOffset(cpu int) (uint64, error) {
-	o, err := s.Var("__per_cpu_offset")
+func (k *Kernel) PerCPUOffset(cpu int) (uint64, error) {
+	o, err := k.Var("__per_cpu_offset")
 	if err != nil {
 		return 0, err
 	}
@@ -29,26 +29,26 @@ func (s *Session) PerCPUOffset(cpu int) (uint64, error) {
 }
 
 // PerCPU is cpu's copy of the per-cpu variable name, typed.
-func (s *Session) PerCPU(name string, cpu int) (symbols.Object, error) {
-	t, err := s.Types()
+func (k *Kernel) PerCPU(name string, cpu int) (symbols.Object, error) {
+	t, err := k.Types()
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	o, err := t.Var(s.Mem, s.Vmlinux, name)
+	o, err := t.Var(k.Mem, k.Vmlinux, name)
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	off, err := s.PerCPUOffset(cpu)
+	off, err := k.PerCPUOffset(cpu)
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	return t.ObjectOf(s.Mem, o.Addr+off, o.Type, fmt.Sprintf("per_cpu(%s, %d)", name, cpu)), nil
+	return t.ObjectOf(k.Mem, o.Addr+off, o.Type, fmt.Sprintf("per_cpu(%s, %d)", name, cpu)), nil
 }
 
 // CPUMask reads a struct cpumask variable ("__cpu_online_mask") as the
 // list of set cpu numbers.
-func (s *Session) CPUMask(name string) ([]int, error) {
-	o, err := s.Var(name)
+func (k *Kernel) CPUMask(name string) ([]int, error) {
+	o, err := k.Var(name)
 	if err != nil {
 		return nil, err
 	}
@@ -70,15 +70,15 @@ func (s *Session) CPUMask(name string) ([]int, error) {
 
 // cpuNumber reads the per-cpu cpu number of cpu's area: pcpu_hot.cpu_number
 // since 6.2, the cpu_number variable before.
-func (s *Session) cpuNumber(cpu int) (int64, error) {
-	if o, err := s.PerCPU("pcpu_hot", cpu); err == nil {
+func (k *Kernel) cpuNumber(cpu int) (int64, error) {
+	if o, err := k.PerCPU("pcpu_hot", cpu); err == nil {
 		m, err := o.Member("cpu_number")
 		if err != nil {
 			return 0, err
 		}
 		return m.Int()
 	}
-	o, err := s.PerCPU("cpu_number", cpu)
+	o, err := k.PerCPU("cpu_number", cpu)
 	if err != nil {
 		return 0, err
 	}
@@ -90,28 +90,28 @@ func (s *Session) cpuNumber(cpu int) (int64, error) {
 // __per_cpu_offset that no longer hold the boot value __per_cpu_load and
 // whose cpu number matches; reduced to the highest present cpu + 1 when
 // fewer cpus are present than areas exist.
-func (s *Session) NumCPUs() (int, error) {
-	o, err := s.Var("__per_cpu_offset")
+func (k *Kernel) NumCPUs() (int, error) {
+	o, err := k.Var("__per_cpu_offset")
 	if err != nil {
 		return 0, err
 	}
 	n := o.Len()
-	load, hasLoad := s.Vmlinux.Lookup("__per_cpu_load")
+	load, hasLoad := k.Vmlinux.Lookup("__per_cpu_load")
 	cpus := 0
 	var stop error // why cpu 0 did not count: a damaged dump says where
 	for ; cpus < n; cpus++ {
-		off, err := s.PerCPUOffset(cpus)
+		off, err := k.PerCPUOffset(cpus)
 		if err != nil || (hasLoad && off == load) {
 			stop = err
 			break
 		}
-		nr, err := s.cpuNumber(cpus)
+		nr, err := k.cpuNumber(cpus)
 		if err != nil || nr != int64(cpus) {
 			stop = err
 			break
 		}
 	}
-	if present, err := s.CPUMask("__cpu_present_mask"); err == nil && len(present) > 0 {
+	if present, err := k.CPUMask("__cpu_present_mask"); err == nil && len(present) > 0 {
 		if cpus == 0 || len(present) < cpus {
 			cpus = present[len(present)-1] + 1
 		}

@@ -1,0 +1,213 @@
+// Package kernel is gocrash's model of a crashed kernel: a dump opened
+// with its vmlinux, and small walkers over the kernel's structures that
+// return plain Go values. Commands print those values as crash does; a Go
+// program can use them directly:
+//
+//	k, err := kernel.Open("vmlinux", "vmcore", kernel.Options{})
+//	if err != nil { ... }
+//	defer k.Close()
+//	jiffies, err := k.Var("jiffies")
+//
+// Nothing in this package writes text: problems found on the way are
+// returned as errors or as Diagnostic values.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"gocrash/symbols"
+	"gocrash/vmcore"
+)
+
+// Options tune Open.
+type Options struct {
+	Force        bool // go on when the vmlinux does not match the dump
+	ZeroExcluded bool // read pages filtered out of the dump as zeroes (crash's zero_excluded)
+}
+
+// ErrMismatch is wrapped by Open's error when the vmlinux is not the
+// kernel that wrote the dump.
+var ErrMismatch = errors.New("vmlinux and vmcore do not match")
+
+// A Kernel is one dump opened with the vmlinux of the kernel that wrote
+// it. Its methods are safe for concurrent use.
+type Kernel struct {
+	Dump        *vmcore.Dump        // physical memory, CPU notes, VMCOREINFO
+	Mem         *vmcore.KernelSpace // kernel virtual memory
+	Vmlinux     *symbols.Vmlinux    // the ELF symbols, relocated by the KASLR offset
+	VmlinuxPath string
+	DumpPath    string
+
+	// Diagnostics are the problems Open found that did not stop it (a
+	// damaged dump, a forced mismatch, a vmlinux without DWARF), in the
+	// order found.
+	Diagnostics []Diagnostic
+
+	typesOnce sync.Once
+	types     *symbols.Types
+	typesErr  error
+
+	pageOffsetOnce sync.Once
+	pageOff        uint64
+}
+
+// Open opens a dump and its vmlinux. The two paths may come in either
+// order: the one vmcore recognises as a dump is the dump. A vmlinux that
+// is not the dump's kernel is refused (crash: "vmlinux and vmcore do not
+// match!") unless opt.Force is set.
+func Open(vmlinuxPath, dumpPath string, opt Options) (*Kernel, error) {
+	d, err := vmcore.Open(dumpPath)
+	if err != nil {
+		d2, err2 := vmcore.Open(vmlinuxPath)
+		if err2 != nil {
+			return nil, err
+		}
+		d, vmlinuxPath, dumpPath = d2, dumpPath, vmlinuxPath
+	}
+	k := &Kernel{Dump: d, VmlinuxPath: vmlinuxPath, DumpPath: dumpPath}
+	ok := false
+	defer func() {
+		if !ok {
+			k.Close()
+		}
+	}()
+	d.SetZeroExcluded(opt.ZeroExcluded)
+	if k.Vmlinux, err = symbols.Open(vmlinuxPath); err != nil {
+		return nil, vmlinuxOpenError(vmlinuxPath, dumpPath, err)
+	}
+	var params vmcore.X86Params
+	if info := d.Info(); info != nil {
+		k.Vmlinux.SetKASLR(info.KernelOffset)
+		params, err = vmcore.ParamsFromInfo(info)
+	} else {
+		// QEMU dump-guest-memory without VMCOREINFO.
+		params, err = k.paramsFromIDT()
+	}
+	if err != nil {
+		return nil, withDumpWarnings(d, fmt.Errorf("%s: %w", dumpPath, err))
+	}
+	k.Mem = vmcore.NewKernelSpace(d, params)
+	diff, bannerErr := k.checkMatch()
+	if diff != "" {
+		msg := fmt.Sprintf("%s and %s do not match!\n%s", vmlinuxPath, dumpPath, diff)
+		if !opt.Force {
+			return nil, &mismatchError{msg: msg}
+		}
+		k.Diagnostics = append(k.Diagnostics, Diagnostic{Severity: Warning, Text: msg + "(going on: --force)"})
+	}
+	k.Diagnostics = append(k.Diagnostics, k.openDiagnostics(bannerErr)...)
+	ok = true
+	return k, nil
+}
+
+// paramsFromIDT finds the translation parameters and the KASLR slide of a
+// dump that has no VMCOREINFO (vmcore.ParamsFromIDT), and relocates the
+// vmlinux's symbols by that slide.
+func (k *Kernel) paramsFromIDT() (vmcore.X86Params, error) {
+	v := k.Vmlinux
+	if len(k.Dump.QEMUCPUs()) == 0 {
+		return vmcore.ParamsFromIDT(k.Dump, vmcore.IDTSymbols{})
+	}
+	need := func(names ...string) (uint64, error) {
+		for _, n := range names {
+			if a, ok := v.LookupSymbol(n); ok {
+				return a.Addr - v.KASLR(), nil
+			}
+		}
+		return 0, fmt.Errorf("vmlinux has no %s symbol: cannot find the KASLR offset of a dump without VMCOREINFO", strings.Join(names, " or "))
+	}
+	var sym vmcore.IDTSymbols
+	var err error
+	if sym.DivideError, err = need("asm_exc_divide_error", "divide_error"); err != nil {
+		return vmcore.X86Params{}, err
+	}
+	if sym.IDTTable, err = need("idt_table"); err != nil {
+		return vmcore.X86Params{}, err
+	}
+	if sym.LinuxBanner, err = need("linux_banner"); err != nil {
+		return vmcore.X86Params{}, err
+	}
+	if sym.InitTopPgt, err = need("init_top_pgt", "init_level4_pgt"); err != nil {
+		return vmcore.X86Params{}, err
+	}
+	if sym.End, err = need("_end"); err != nil {
+		return vmcore.X86Params{}, err
+	}
+	_, pti := v.Lookup("pti_init")
+	_, kaiser := v.Lookup("kaiser_init")
+	sym.PTI = pti || kaiser
+	p, err := vmcore.ParamsFromIDT(k.Dump, sym)
+	if err != nil {
+		return p, err
+	}
+	v.SetKASLR(p.KernelOffset)
+	return p, nil
+}
+
+type mismatchError struct{ msg string }
+
+func (e *mismatchError) Error() string { return strings.TrimRight(e.msg, "\n") }
+func (e *mismatchError) Unwrap() error { return ErrMismatch }
+
+// Types returns the vmlinux's DWARF types, indexed on first use.
+func (k *Kernel) Types() (*symbols.Types, error) {
+	k.typesOnce.Do(func() {
+		k.types, k.typesErr = k.Vmlinux.Types()
+	})
+	return k.types, k.typesErr
+}
+
+// Close releases the dump and the vmlinux.
+func (k *Kernel) Close() error {
+	var errs []error
+	if k.Vmlinux != nil {
+		errs = append(errs, k.Vmlinux.Close())
+		k.Vmlinux = nil
+	}
+	if k.Dump != nil {
+		errs = append(errs, k.Dump.Close())
+		k.Dump = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Var is the typed global variable name.
+func (k *Kernel) Var(name string) (symbols.Object, error) {
+	t, err := k.Types()
+	if err != nil {
+		return symbols.Object{}, err
+	}
+	return t.Var(k.Mem, k.Vmlinux, name)
+}
+
+// Object is the object of type typeName at addr.
+func (k *Kernel) Object(addr uint64, typeName string) (symbols.Object, error) {
+	t, err := k.Types()
+	if err != nil {
+		return symbols.Object{}, err
+	}
+	return t.Object(k.Mem, addr, typeName)
+}
+
+// defaultPageOffset is x86_64's __PAGE_OFFSET_BASE_L4 without KASLR.
+const defaultPageOffset = 0xffff888000000000
+
+// PageOffset is the start of the direct map (page_offset_base, randomised
+// by KASLR); without the variable, x86_64's 4-level default.
+func (k *Kernel) PageOffset() uint64 {
+	if k == nil || k.Mem == nil {
+		return defaultPageOffset
+	}
+	k.pageOffsetOnce.Do(func() {
+		k.pageOff = defaultPageOffset
+		if o, err := k.Var("page_offset_base"); err == nil {
+			if v, err := o.Uint(); err == nil && v != 0 {
+				k.pageOff = v
+			}
+		}
+	})
+	return k.pageOff
+}
