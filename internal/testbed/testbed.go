@@ -5,6 +5,7 @@
 // Layout (written by testdata/mkdump/pack.sh):
 //
 //	testdata/dumps/VERSION/vmlinux.zst              the kernel with DWARF
+//	testdata/dumps/VERSION/gocrash_oops.ko.zst      the test module with DWARF
 //	testdata/dumps/VERSION-SCENARIO/vmcore.FMT.zst  one dump per format
 //	testdata/dumps/VERSION-SCENARIO/crash/CMD.txt   crash's answer (primary format)
 //	testdata/dumps/VERSION-SCENARIO/crash-FMT/      where another format's answer differs
@@ -65,6 +66,17 @@ func (d Dump) Golden(cmd string) (text string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// TestModule is the name of the test bed's module (testdata/mkdump/oopsmod),
+// loaded in every dump of a kernel built here.
+const TestModule = "gocrash_oops"
+
+// Module decompresses (once) and returns the path of the named module's
+// .ko, with its DWARF, as it was built for this dump's kernel (what crash's
+// "mod -s NAME FILE" reads). Only the test module is committed.
+func (d Dump) Module(name string) (string, error) {
+	return Decompressed(filepath.Join(d.Dir, "..", d.Version(), name+".ko.zst"))
 }
 
 // CrashVersion is the version line of the crash that wrote the goldens.

@@ -5,7 +5,7 @@
 #   testdata/mkdump/mkdump.sh VERSION [SCENARIO...]
 #
 # VERSION is a Debian linux-source version (6.1, 6.12), built here. SCENARIOs
-# default to all of: sysrq oops cpu1 qemu.
+# default to all of: sysrq oops cpu1 qemu softlockup hung oom.
 #
 # VERSION may instead name a prebuilt Debian kernel, debian-KVER (e.g.
 # debian-6.1.0-56-cloud-amd64): its linux-image-KVER-unsigned and
@@ -25,12 +25,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 VERSION=${1:?usage: mkdump.sh VERSION [SCENARIO...]}
 shift
-SCENARIOS=${*:-sysrq oops cpu1 qemu}
+SCENARIOS=${*:-sysrq oops cpu1 qemu softlockup hung oom}
 WORK=${WORK:-/var/cache/gocrash-mkdump}
 KSRC=$WORK/linux-source-$VERSION
 OUT=$WORK/out
 BZIMAGE=$KSRC/arch/x86/boot/bzImage
-VMLINUX=$KSRC/vmlinux
+VMLINUX=$KSRC/vmlinux.gocrash   # make's vmlinux, post-processed by build_kernel
 DEBKVER=
 case $VERSION in
 debian-*)
@@ -49,16 +49,43 @@ mkdir -p "$WORK" "$OUT"
 
 log() { printf '== %s\n' "$*" >&2; }
 
+# The host packages mkdump.sh needs (bookworm's; chrt is util-linux's).
+HOST_PKGS="qemu-system-x86 kexec-tools makedumpfile busybox-static crash build-essential flex bison bc
+libelf-dev libssl-dev dwarves dwz zstd cpio util-linux"
+
+# debian_mirror: the Debian mirror this machine's own apt sources name (deb822
+# debian.sources, else sources.list): no package host is written here.
+debian_mirror() {
+	local u=
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		u=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+	fi
+	if [ -z "$u" ] && [ -f /etc/apt/sources.list ]; then
+		u=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+	fi
+	[ -n "$u" ] || { log "no Debian mirror in this machine's apt sources"; exit 1; }
+	echo "$u"
+}
+
 install_deps() {
-	log "installing host packages"
 	export DEBIAN_FRONTEND=noninteractive
+	local missing=0 p
+	# shellcheck disable=SC2086
+	for p in $HOST_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing=1; done
+	[ -n "$DEBKVER" ] || [ -f "/usr/src/linux-source-$VERSION.tar.xz" ] || missing=1
+	[ -x "$TX/usr/bin/crash" ] || missing=1
+	if [ $missing = 0 ]; then
+		log "host packages present"
+		return
+	fi
+	log "installing host packages"
 	local src=/etc/apt/sources.list.d/gocrash-extra.sources
 	if [ ! -f "$src" ]; then
 		# trixie for crash 8.0.6 / makedumpfile 1.7.6 (unpacked privately, never
 		# installed), bookworm-backports for newer kernel sources.
-		cat > "$src" <<'SRC'
+		cat > "$src" <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $(debian_mirror)
 Suites: bookworm-backports trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -66,10 +93,11 @@ SRC
 		printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/gocrash-extra
 	fi
 	apt-get update -qq
-	apt-get install -y -qq -t bookworm qemu-system-x86 kexec-tools makedumpfile busybox-static crash \
-		build-essential flex bison bc libelf-dev libssl-dev dwarves dwz zstd cpio >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -qq -t bookworm $HOST_PKGS >/dev/null
 	if [ -z "$DEBKVER" ] && [ ! -f "/usr/src/linux-source-$VERSION.tar.xz" ]; then
-		apt-get install -y -qq "linux-source-$VERSION" >/dev/null
+		apt-get install -y -qq "linux-source-$VERSION" >/dev/null ||
+			apt-get install -y -qq -t bookworm-backports "linux-source-$VERSION" >/dev/null
 	fi
 	if [ ! -x "$TX/usr/bin/crash" ]; then
 		local dl; dl=$(mktemp -d)
@@ -104,11 +132,19 @@ fetch_debian_kernel() {
 DEB_MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_modern_dev.ko
 drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko"
 
-# crash 8.0.6, run through its own loader so trixie's libc never touches the host.
-CRASH=("$TX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$TX/usr/lib/x86_64-linux-gnu" "$TX/usr/bin/crash")
+# crash 8.0.6, run through its own loader so trixie's libc never touches the
+# host; crashrec.sh records its answers (record.sh uses the same code).
+. "$here/crashrec.sh"
+crash_setup "$TX"
 
 build_kernel() {
-	if [ -f "$KSRC/vmlinux" ] && [ -f "$KSRC/.gocrash-built" ]; then
+	# The marker is written last, after every step below succeeded, and
+	# names the kernel.config it was built from: a failed or interrupted
+	# build, or a changed kernel.config, is simply run again (make redoes
+	# only what changed; the post-processing reads make's vmlinux, never
+	# its own output, so a rerun never meets a half-processed file).
+	local want; want=$(sha256sum "$here/kernel.config" | cut -d' ' -f1)
+	if [ -f "$VMLINUX" ] && [ "$(cat "$KSRC/.gocrash-built" 2>/dev/null)" = "$want" ]; then
 		log "kernel $VERSION already built"
 		return
 	fi
@@ -116,9 +152,15 @@ build_kernel() {
 	[ -d "$KSRC" ] || tar -C "$WORK" -xf "/usr/src/linux-source-$VERSION.tar.xz"
 	(
 		cd "$KSRC"
-		make -s tinyconfig
-		scripts/kconfig/merge_config.sh -m .config "$here/kernel.config" >/dev/null 2>&1
-		make -s olddefconfig
+		rm -f .gocrash-built
+		# Configured again only when kernel.config changed: a rewritten
+		# .config would make kbuild look at every file again.
+		if [ "$(cat .gocrash-config 2>/dev/null)" != "$want" ]; then
+			make -s tinyconfig
+			scripts/kconfig/merge_config.sh -m .config "$here/kernel.config" >/dev/null 2>&1
+			make -s olddefconfig
+			echo "$want" > .gocrash-config
+		fi
 		# Options a newer kernel renamed or that tinyconfig cannot reach are
 		# reported, not fatal: the check below lists what did not stick.
 		for o in $(grep -oE '^CONFIG_[A-Z0-9_]+=y' "$here/kernel.config" | cut -d= -f1); do
@@ -134,10 +176,16 @@ build_kernel() {
 		# the DW_TAG_partial_unit / DW_FORM_ref_addr forms real debuginfo has.
 		# .debug_loclists (where each local variable lives at each pc) is
 		# read neither by gocrash nor by any crash command the test bed
-		# records (their answers are the same without it): dropped too.
-		objcopy --remove-relocations='*' --remove-section=.debug_loclists vmlinux vmlinux.small && mv vmlinux.small vmlinux
-		dwz -L none vmlinux
-		touch .gocrash-built
+		# records (their answers are the same without it): dropped, but only
+		# after dwz, which refuses a file whose DIEs point into a section
+		# that is gone. make's own vmlinux is left as it is (modules' BTF is
+		# made against it).
+		rm -f vmlinux.gocrash.tmp
+		objcopy --remove-relocations='*' vmlinux vmlinux.gocrash.tmp
+		dwz -L none vmlinux.gocrash.tmp
+		objcopy --remove-section=.debug_loclists vmlinux.gocrash.tmp
+		mv -f vmlinux.gocrash.tmp "$VMLINUX"
+		echo "$want" > .gocrash-built
 	)
 }
 
@@ -165,6 +213,8 @@ build_initramfs() {
 	ln -sf ../bin/busybox "$ir/sbin/init"
 	cp "$here/init" "$ir/init"
 	copy_bin /sbin/kexec "$ir"
+	# busybox has no chrt: util-linux's, for the workload's real-time task.
+	copy_bin /usr/bin/chrt "$ir"
 	# makedumpfile 1.7.6 (zstd support) with trixie's libraries and loader.
 	cp "$TX/usr/bin/makedumpfile" "$ir/opt/tx/"
 	cp -L "$TX"/usr/lib/x86_64-linux-gnu/{ld-linux-x86-64.so.2,libc.so.6,libdw.so.1,libelf.so.1,liblzo2.so.2,libzstd.so.1,libz.so.1,libbz2.so.1.0,liblzma.so.5,libm.so.6} "$ir/opt/tx/" 2>/dev/null || true
@@ -205,7 +255,12 @@ scenario_dir() {
 run_scenario() {
 	local sc=$1 dir
 	dir=$(scenario_dir "$sc")
-	local formats=elf,zlib
+	# ELF (crash's primary answers) and zlib for every scenario, every
+	# format for sysrq, and whatever committed.txt packs for this dump.
+	local formats=elf,zlib f
+	for f in $(awk -v n="$VERSION-$sc" '$1 == n { $1 = ""; print }' "$here/committed.txt"); do
+		case ,$formats, in *,$f,*) ;; *) [ "$f" = qemu ] || formats+=,$f ;; esac
+	done
 	case $sc in
 	sysrq) formats=elf,zlib,lzo,zstd,flat ;;
 	qemu) formats= ;;
@@ -220,9 +275,21 @@ run_scenario() {
 	rm -f "$disks/swap.img" "$disks/ext2.img"
 	truncate -s 64M "$disks/swap.img"
 	truncate -s 32M "$disks/ext2.img"
-	# One kernel per CPU model: 6.1 gets 5-level paging (LA57), the others 4-level.
-	local cpu=max,la57=off
-	case $VERSION in 6.1 | debian-6.1.*) cpu=max ;; esac
+	# KVM when /dev/kvm is writable (a boot takes seconds), else TCG; KVM=0
+	# forces TCG. 6.1's first scenarios run with 5-level paging (LA57), the
+	# rest with 4-level, so that one vmlinux meets both: KVM offers LA57 only
+	# where the host CPU has it, so those boots fall back to TCG elsewhere.
+	local accel="-accel tcg,thread=multi" cpu=max,la57=off
+	if [ -w /dev/kvm ] && [ "${KVM:-1}" = 1 ]; then accel="-accel kvm"; fi
+	case $VERSION:$sc in
+	6.1:sysrq | 6.1:oops | 6.1:cpu1 | 6.1:qemu | debian-6.1.*:*)
+		cpu=max
+		if [ "$accel" = "-accel kvm" ] && ! grep -qw la57 /proc/cpuinfo; then
+			log "no LA57 on this CPU: TCG for 5-level paging"
+			accel="-accel tcg,thread=multi"
+		fi
+		;;
+	esac
 	# Where the capture kernel writes: the 9p share, or (no 9p in Debian's
 	# cloud kernels) a third virtio disk with ext4, read back with debugfs.
 	local share=(-virtfs "local,path=$dir,mount_tag=out,security_model=none,id=out") outarg=9p
@@ -236,8 +303,6 @@ run_scenario() {
 	fi
 	local mon=$disks/mon
 	rm -f "$mon.in" "$mon.out"; mkfifo "$mon.in" "$mon.out"
-	local accel="-accel tcg,thread=multi"
-	if [ -w /dev/kvm ] && [ "${KVM:-0}" = 1 ]; then accel="-accel kvm"; fi
 	log "booting $VERSION scenario $sc (cpu $cpu, $accel)"
 	# shellcheck disable=SC2086
 	qemu-system-x86_64 $accel -machine pc -cpu "$cpu" -smp 2 -m "$MEM" \
@@ -280,23 +345,27 @@ run_scenario() {
 		rm -f "$outimg"
 		ln -sf "$VMLINUX" "$dir/vmlinux"
 	else
-		cp "$KSRC/vmlinux" "$dir/vmlinux"
+		cp "$VMLINUX" "$dir/vmlinux"
+		# The test module with its debuginfo (crash's mod -s reads it).
+		cp "$WORK/oopsmod-$VERSION/gocrash_oops.ko" "$dir/"
 	fi
 	grep -q 'gocrash-capture: all done' "$dir/serial.log" || [ "$sc" = qemu ] || { log "capture failed: see $dir/serial.log"; return 1; }
 }
 
-# crash 8.0.6's answer for each command, one file a command.
+# crash 8.0.6's answer for each command, one file a command (record_crash).
+# One block per area, each with a comment naming it: a helper adds its
+# commands to its own block (and records them on the committed dumps with
+# record.sh), so that every regeneration records them again. {name} is a
+# placeholder (testdata/mkdump/placeholders): a value of the dump that changes
+# with each regeneration. The commands that change crash's context come last.
 CRASH_CMDS=(
+	# --- test bed: the first commands (sys, bt, log, ps, runq, kmem -i, set)
 	"sys" "bt" "bt -a" "bt -t" "log" "log -T" "log -m" "log -t" "log -d" "log -c" "log -a" "log -s" "ps" "runq" "kmem -i"
+	"set" "sys -c"
+	# --- rd: every size, radix and mode, bad addresses
 	"rd linux_banner 8" "rd -a linux_banner" "rd -64 jiffies 4"
 	"rd -32 jiffies 8" "rd -16 linux_banner 16" "rd -8 linux_banner 32" "rd -s init_task 8"
-	"rd -d jiffies 4" "rd -x linux_banner 8" "set" "sys -c"
-	# bt -c: the active tasks of a list of cpus, a cpu that is not there,
-	# a list that is not one
-	"bt -c 1" "bt -c 0,1" "bt -c 5" "bt -c x"
-	# ps 'regex': task names by regular expression
-	"ps '^k'" "ps 'sh\$' init" "ps 'a b'" "ps '['" "ps -G ':1H\$'"
-	# the rest of commands/golden_test.go's goldenCommands
+	"rd -d jiffies 4" "rd -x linux_banner 8"
 	"rd -8 linux_banner 40" "rd -16 linux_banner 20" "rd -32 linux_banner 10"
 	"rd -64 linux_banner 5" "rd linux_banner 1" "rd linux_banner 3"
 	"rd -D jiffies 4" "rd -d -32 linux_banner 6" "rd -D -32 linux_banner 6"
@@ -310,51 +379,57 @@ CRASH_CMDS=(
 	"rd -p 0 4" "rd -p 1000 4" "rd -p fffffff000 2"
 	"rd -8 init_uts_ns 64" "rd -a init_uts_ns 400"
 	"rd jiffies" "rd -64 jiffies_64 1" "rd -d avenrun 3"
+	# --- ps: every option, names, regular expressions, bad arguments
 	"ps -k" "ps -u" "ps -G" "ps -p" "ps -c" "ps -t" "ps -a" "ps -g" "ps -r" "ps -s" "ps -S" "ps -A" "ps -l"
 	"ps 1" "ps kthreadd" "ps threads" "ps -G threads" "ps -c 2" "ps 99999"
+	"ps '^k'" "ps 'sh\$' init" "ps 'a b'" "ps '['" "ps -G ':1H\$'"
+	# --- bt: options, tasks by pid, the active tasks of a list of cpus, a
+	# cpu that is not there, a list that is not one
 	"bt -f" "bt -l" "bt -e" "bt -s" "bt -sx" "bt 2" "bt -f 2" "bt -t 2" "bt 0" "bt 99999"
+	"bt -c 1" "bt -c 0,1" "bt -c 5" "bt -c x"
+	# --- runq
 	"runq -t" "runq -c 1" "runq -g" "runq -d" "runq -m" "runq -T"
-	# These change the context: last, and "set -p" restores it.
+	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )
+# The commands whose answers could depend on the dump's format (headers,
+# notes, page reads), recorded on every other format of a dump.
 FORMAT_CMDS=("sys" "bt" "bt -a" "ps" "ps -a" "log" "runq" "kmem -i" "rd linux_banner 8" "rd -64 jiffies 4" "rd -p 0 4" "rd -p 1000 4" "rd -p fffffff000 2")
 record_crash() {
 	local dir=$1
 	mkdir -p "$dir/crash"
-	# tinyconfig selects SLUB_TINY on 6.2 and later (no per-cpu slabs), and
-	# crash 8.0.6 cannot initialise its kmem cache table on such a kernel
-	# ("invalid structure member offset: kmem_cache_s_num"): it is then run
-	# with --no_kmem_cache, which the commands recorded here do not need.
-	local opts=()
+	# crash 8.0.6 cannot initialise its kmem cache table on a SLUB_TINY
+	# kernel (no per-cpu slabs: "invalid structure member offset:
+	# kmem_cache_s_num"), which tinyconfig selects on 6.2 and later unless
+	# kernel.config says otherwise: it is then run with --no_kmem_cache.
+	CRASH_OPTS=()
 	if grep -q '^CONFIG_SLUB_TINY=y' "$KSRC/.config" 2>/dev/null; then
-		opts=(--no_kmem_cache)
+		CRASH_OPTS=(--no_kmem_cache)
 	fi
-	{ "${CRASH[@]}" --version | grep -m1 "^crash"; [ ${#opts[@]} = 0 ] || echo "options: ${opts[*]}"; } > "$dir/crash/VERSION"
+	{ "${CRASH[@]}" --version | grep -m1 "^crash"; [ ${#CRASH_OPTS[@]} = 0 ] || echo "options: ${CRASH_OPTS[*]}"; } > "$dir/crash/VERSION"
 	# The ELF dump's answers go to crash/ (the qemu scenario has only
 	# vmcore.qemu: its answers go there); other formats' to crash-FORMAT/.
 	local primary=elf
 	[ -f "$dir/vmcore.elf" ] || primary=qemu
+	local f
 	for f in "$dir/vmcore.$primary" $(ls "$dir"/vmcore.* | grep -v "vmcore.$primary\$"); do
 		local fmt=${f##*.}
 		local cdir=$dir/crash
 		[ "$fmt" = "$primary" ] || cdir=$dir/crash-$fmt
 		mkdir -p "$cdir"
-		# One crash session a dump (crash takes seconds to start): each
-		# command's output is redirected to its own file by crash itself.
-		# Memory reads do not depend on the format: the other formats get the
-		# commands whose answers could (headers, notes, page reads).
-		local cmds=("${CRASH_CMDS[@]}")
-		[ "$fmt" = "$primary" ] || cmds=("${FORMAT_CMDS[@]}")
-		local script=""
-		for c in "${cmds[@]}"; do
-			script+="$c > $cdir/${c// /_}.txt"$'\n'
-		done
-		printf '%sq\n' "$script" | timeout 900 "${CRASH[@]}" "${opts[@]}" -s "$dir/vmlinux" "$f" > "$cdir/session.log" 2>&1 || true
+		# Memory reads do not depend on the format: the other formats get
+		# FORMAT_CMDS only.
+		if [ "$fmt" = "$primary" ]; then
+			crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/session.log" "${CRASH_CMDS[@]}"
+		else
+			crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/session.log" "${FORMAT_CMDS[@]}"
+		fi
 		[ -s "$cdir/session.log" ] || rm -f "$cdir/session.log"
 		# crash's start-up block (what it prints before the first prompt).
-		echo q | timeout 300 "${CRASH[@]}" "${opts[@]}" "$dir/vmlinux" "$f" > "$cdir/startup.txt" 2>&1 || true
+		echo q | timeout 300 "${CRASH[@]}" "${CRASH_OPTS[@]}" "$dir/vmlinux" "$f" > "$cdir/startup.txt" 2>&1 || true
 		# formats other than ELF keep only what differs from the ELF goldens.
 		if [ "$fmt" != "$primary" ]; then
+			local g
 			for g in "$cdir"/*.txt; do
 				if cmp -s "$g" "$dir/crash/$(basename "$g")"; then rm -f "$g"; fi
 			done
@@ -373,6 +448,7 @@ if [ -n "$DEBKVER" ]; then
 else
 	build_kernel
 	build_module
+	[ "${BUILD_ONLY:-0}" = 1 ] && { log "built: $VMLINUX"; exit 0; }
 fi
 build_initramfs
 for sc in $SCENARIOS; do

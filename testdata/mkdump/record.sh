@@ -23,9 +23,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 WORK=${WORK:-/var/cache/gocrash-mkdump}
-TX=$WORK/trixie
-CRASH=("$TX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$TX/usr/lib/x86_64-linux-gnu" "$TX/usr/bin/crash")
-[ -x "$TX/usr/bin/crash" ] || { echo "record.sh: no crash 8.0.6 at $TX (run mkdump.sh's install step first)" >&2; exit 1; }
+. "$here/crashrec.sh"
+crash_setup "$WORK/trixie"
+[ -x "$WORK/trixie/usr/bin/crash" ] || { echo "record.sh: no crash 8.0.6 at $WORK/trixie (run mkdump.sh's install step first)" >&2; exit 1; }
 dumps=
 cmds=()
 while [ $# -gt 0 ]; do
@@ -49,28 +49,13 @@ for name in $dumps; do
 	done
 	[ -n "$fmt" ] || { echo "record.sh: no dump in $dir" >&2; continue; }
 	read -r vmlinux vmcore < <(cd "$top" && go run ./bench/locate "$name" "$fmt")
-	opts=()
-	grep -q -- '--no_kmem_cache' "$dir/crash/VERSION" 2>/dev/null && opts=(--no_kmem_cache)
-	# First the commands placeholders are taken from, then the rest with
-	# each {name} replaced by its value on this dump.
-	script=""
-	while IFS=$'\t' read -r pname pcmd pline pfield; do
-		[ -n "$pname" ] && [ "${pname#\#}" = "$pname" ] || continue
-		script+="$pcmd > $dir/crash/${pcmd// /_}.txt"$'\n'
-	done < "$here/placeholders"
-	printf '%sq\n' "$script" | (cd "$dir" && timeout 900 "${CRASH[@]}" "${opts[@]}" -s "$vmlinux" "$vmcore") > /dev/null 2>&1 || true
-	script=""
-	for c in "${cmds[@]}"; do
-		r=$c
-		while IFS=$'\t' read -r pname pcmd pline pfield; do
-			[ -n "$pname" ] && [ "${pname#\#}" = "$pname" ] || continue
-			case $r in *"{$pname}"*) ;; *) continue ;; esac
-			v=$(awk -v l="$pline" -v f="$pfield" 'NR==l{print (f < 0 ? $(NF+f+1) : $f)}' "$dir/crash/${pcmd// /_}.txt")
-			[ -n "$v" ] || { echo "record.sh: $name: no value for {$pname}" >&2; continue 2; }
-			r=${r//\{$pname\}/$v}
-		done < "$here/placeholders"
-		script+="$r > $dir/crash/${c// /_}.txt"$'\n'
-	done
+	CRASH_OPTS=()
+	grep -q -- '--no_kmem_cache' "$dir/crash/VERSION" 2>/dev/null && CRASH_OPTS=(--no_kmem_cache)
+	# crash runs where the test module is ./gocrash_oops.ko, as in mkdump.sh.
+	CRASH_CWD=$(mktemp -d)
+	ko=$top/testdata/dumps/${name%%-*}/gocrash_oops.ko.zst
+	[ -f "$ko" ] && zstd -q -d "$ko" -o "$CRASH_CWD/gocrash_oops.ko"
 	echo "== $name ($fmt): ${#cmds[@]} commands" >&2
-	printf '%sq\n' "$script" | (cd "$dir" && timeout 900 "${CRASH[@]}" "${opts[@]}" -s "$vmlinux" "$vmcore") > /tmp/record-$name.log 2>&1 || true
+	crash_record "$vmlinux" "$vmcore" "$dir/crash" "/tmp/record-$name.log" "${cmds[@]}"
+	rm -rf "$CRASH_CWD"
 done

@@ -1,0 +1,89 @@
+# Recording crash 8.0.6's answers: the one implementation that mkdump.sh
+# (a regenerated dump, every command of CRASH_CMDS) and record.sh (more
+# commands on the committed dumps) share. Sourced, not run:
+#
+#   . testdata/mkdump/crashrec.sh
+#   crash_setup "$WORK/trixie"            # CRASH=(loader ... crash)
+#   CRASH_OPTS=(--no_kmem_cache)          # or ()
+#   crash_record VMLINUX VMCORE CDIR LOG 'cmd 1' 'cmd {task1}' ...
+#
+# Each command's answer goes to CDIR/CMD.txt (spaces as '_', as
+# internal/testbed's Dump.Golden reads it). A command may name a value of the
+# dump that changes with each regeneration by a placeholder, {name}:
+# testdata/mkdump/placeholders says which recorded answer it is taken from
+# (command, line, field); internal/testbed's Dump.Resolve reads the same file
+# the same way. The commands placeholders come from are recorded first, in
+# a short session of their own; then every command in one session (crash
+# takes seconds to start), each command's output redirected by crash itself.
+
+crashrec_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# crash_setup TX: crash 8.0.6 run through trixie's own loader and libraries,
+# unpacked under TX, so that they never touch the host's.
+crash_setup() {
+	local tx=$1
+	CRASH=("$tx/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$tx/usr/lib/x86_64-linux-gnu" "$tx/usr/bin/crash")
+	CRASH_OPTS=()
+}
+
+# crash_golden CMD: the file name of CMD's answer.
+crash_golden() {
+	local c=$1
+	printf '%s.txt' "${c// /_}"
+}
+
+# crash_placeholders: NAME<TAB>COMMAND<TAB>LINE<TAB>FIELD lines, comments dropped.
+crash_placeholders() {
+	grep -v '^#' "$crashrec_here/placeholders" | grep -v '^$' || true
+}
+
+# crash_resolve CDIR CMD: CMD with every {name} replaced by its value in
+# CDIR's recorded answers; fails (and says which) when a value is missing.
+crash_resolve() {
+	local cdir=$1 r=$2 pname pcmd pline pfield v
+	while IFS=$'\t' read -r pname pcmd pline pfield; do
+		case $r in *"{$pname}"*) ;; *) continue ;; esac
+		v=$(awk -v l="$pline" -v f="$pfield" 'NR==l{print (f < 0 ? $(NF+f+1) : $f)}' "$cdir/$(crash_golden "$pcmd")" 2>/dev/null)
+		if [ -z "$v" ]; then
+			echo "crashrec: no value for {$pname} ($pcmd, line $pline, field $pfield) in $cdir" >&2
+			return 1
+		fi
+		r=${r//\{$pname\}/$v}
+	done < <(crash_placeholders)
+	case $r in *"{"[a-z]*"}"*) echo "crashrec: $2: a placeholder not in testdata/mkdump/placeholders" >&2; return 1 ;; esac
+	printf '%s' "$r"
+}
+
+# crash_session VMLINUX VMCORE DIR LOG: runs the script on stdin in one
+# crash session, in $CRASH_CWD if set, else DIR (the dump's directory: the
+# parent of its answers). Either way the test module is ./gocrash_oops.ko
+# there ("mod -s gocrash_oops gocrash_oops.ko").
+crash_session() {
+	local vmlinux=$1 vmcore=$2 dir=${CRASH_CWD:-$3} log=$4
+	(cd "$dir" && timeout 1800 "${CRASH[@]}" "${CRASH_OPTS[@]}" -s "$vmlinux" "$vmcore") > "$log" 2>&1 || true
+}
+
+# crash_record VMLINUX VMCORE CDIR LOG CMD...: every CMD's answer into CDIR.
+crash_record() {
+	local vmlinux=$1 vmcore=$2 cdir=$3 log=$4
+	shift 4
+	mkdir -p "$cdir"
+	local c script="" pname pcmd pline pfield need=0
+	for c in "$@"; do case $c in *"{"[a-z]*"}"*) need=1 ;; esac; done
+	if [ $need = 1 ]; then
+		while IFS=$'\t' read -r pname pcmd pline pfield; do
+			script+="$pcmd > $cdir/$(crash_golden "$pcmd")"$'\n'
+		done < <(crash_placeholders)
+		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log"
+		script=""
+	fi
+	local r n=0
+	for c in "$@"; do
+		r=$(crash_resolve "$cdir" "$c") || continue
+		mkdir -p "$(dirname "$cdir/$(crash_golden "$c")")"
+		script+="$r > $cdir/$(crash_golden "$c")"$'\n'
+		n=$((n + 1))
+	done
+	printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log"
+	echo "crashrec: $n of $# commands recorded into $cdir" >&2
+}
