@@ -143,7 +143,7 @@ build_kernel() {
 	# build, or a changed kernel.config, is simply run again (make redoes
 	# only what changed; the post-processing reads make's vmlinux, never
 	# its own output, so a rerun never meets a half-processed file).
-	local want; want=$(sha256sum "$here/kernel.config" | cut -d' ' -f1)
+	local want; want=$(grep -v '^#' "$here/kernel.config" | sha256sum | cut -d' ' -f1)
 	if [ -f "$VMLINUX" ] && [ "$(cat "$KSRC/.gocrash-built" 2>/dev/null)" = "$want" ]; then
 		log "kernel $VERSION already built"
 		return
@@ -412,8 +412,14 @@ record_crash() {
 	local primary=elf
 	[ -f "$dir/vmcore.elf" ] || primary=qemu
 	local f
+	# Only the formats pack.sh commits get their own answers (crash takes
+	# minutes a session here); RECORD_ALL=1 records every format made.
+	local packed; packed=" $(awk -v n="$(basename "$dir")" '$1 == n { $1 = ""; print }' "$here/committed.txt") "
 	for f in "$dir/vmcore.$primary" $(ls "$dir"/vmcore.* | grep -v "vmcore.$primary\$"); do
 		local fmt=${f##*.}
+		if [ "$fmt" != "$primary" ] && [ "${RECORD_ALL:-0}" != 1 ] && [[ $packed != *" $fmt "* ]]; then
+			continue
+		fi
 		local cdir=$dir/crash
 		[ "$fmt" = "$primary" ] || cdir=$dir/crash-$fmt
 		mkdir -p "$cdir"
