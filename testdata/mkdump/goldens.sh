@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# List the recorded answers under testdata/dumps/*/crash that no command of
+# mkdump.sh's CRASH_CMDS makes: a regeneration would lose them, and the test
+# reading them would fail. Run it before regenerating (it exits 1 when any
+# is missing), and add each command it names to CRASH_CMDS.
+#
+#   testdata/mkdump/goldens.sh            # what a regeneration would lose
+#   testdata/mkdump/goldens.sh -l         # the golden file names CRASH_CMDS makes
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# CRASH_CMDS as mkdump.sh declares it (the array only, nothing is run).
+eval "$(sed -n '/^CRASH_CMDS=(/,/^)/p' "$here/mkdump.sh")"
+. "$here/crashrec.sh"
+want=$(for c in "${CRASH_CMDS[@]}"; do crash_golden "$c"; echo; done | sort -u)
+if [ "${1:-}" = -l ]; then
+	echo "$want"
+	exit 0
+fi
+missing=0
+for d in "$here"/../dumps/*-*/crash; do
+	while IFS= read -r f; do
+		case $f in VERSION | startup.txt | session.log) continue ;; esac
+		if ! grep -qxF -- "$f" <<< "$want"; then
+			echo "$(basename "$(dirname "$d")"): $f"
+			missing=1
+		fi
+	done < <(cd "$d" && find . -type f | sed 's|^\./||')
+done
+exit $missing
