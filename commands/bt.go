@@ -20,43 +20,32 @@ import (
 func init() {
 	register(Command{
 		Name:    "bt",
-		Usage:   "bt [-a|-c cpu(s)|-t|-T|-l|-e|-f] [-s [-x|d]] [pid | task]", // crash's -g -r -E -F -o -O -v -p -R -I -S -n are not here
 		Summary: "backtrace",
-		Help:    btHelp,
-		Options: []string{"-a", "-c", "-t", "-T", "-f", "-l", "-e", "-s", "-x", "-d"},
-		Run:     runBt,
-	})
-}
-
-const btHelp = `  Display a kernel stack backtrace.  With no argument, the backtrace of the
-  current context is shown: at start-up the task that panicked.
-
-        -a  show the stack traces of the active task on each CPU.
-   -c cpus  show the stack traces of the active task on the CPUs listed:
-            "3", "1,8,9", "1-23" or "1,8,9-14" ("a" or "all": every CPU).
-        -t  display all text symbols found from the last known stack location
-            to the top of the stack.
-        -T  display all text symbols found from just above the task_struct or
-            thread_info to the top of the stack.
-        -f  display all stack data contained in a frame.
-        -l  show file and line number of each stack trace text location.
-        -e  search the stack for possible kernel and user mode exception
-            frames.
-        -s  display the symbol name plus its offset.
-        -x  when displaying a symbol offset with the -s option, override the
-            default output format with hexadecimal format.
-        -d  when displaying a symbol offset with the -s option, override the
-            default output format with decimal format.
-       pid  a process PID.
-      task  a hexadecimal task_struct pointer.
-
-  The frames are found with the kernel's ORC unwind tables, as the kernel's
+		// crash's -g -r -E -F -o -O -v -p -R -I -S -n are not here.
+		Synopsis: "[-a|-c cpu(s)|-t|-T|-l|-e|-f] [-s [-x|d]] [pid | task]",
+		Description: `  Display a kernel stack backtrace.  With no argument, the backtrace of the
+  current context is shown: at start-up the task that panicked.`,
+		Flags: []Flag{
+			{Name: "a", Help: "show the stack traces of the active task on each CPU."},
+			{Name: "c", Arg: "cpus", Help: `show the stack traces of the active task on the CPUs listed: "3", "1,8,9", "1-23" or "1,8,9-14" ("a" or "all": every CPU).`},
+			{Name: "t", Help: "display all text symbols found from the last known stack location to the top of the stack."},
+			{Name: "T", Help: "display all text symbols found from just above the task_struct or thread_info to the top of the stack."},
+			{Name: "f", Help: "display all stack data contained in a frame."},
+			{Name: "l", Help: "show file and line number of each stack trace text location."},
+			{Name: "e", Help: "search the stack for possible kernel and user mode exception frames."},
+			{Name: "s", Help: "display the symbol name plus its offset."},
+			{Name: "x", Help: "when displaying a symbol offset with the -s option, override the default output format with hexadecimal format."},
+			{Name: "d", Help: "when displaying a symbol offset with the -s option, override the default output format with decimal format."},
+		},
+		Operands: []Operand{
+			{"pid", "a process PID."},
+			{"task", "a hexadecimal task_struct pointer."},
+		},
+		Notes: `  The frames are found with the kernel's ORC unwind tables, as the kernel's
   own unwinder does; where ORC has no answer DWARF CFI (.debug_frame) and
   then the frame-pointer chain are used, and a note line after the backtrace
-  says which frames came from them.
-
-EXAMPLES
-  Display the stack trace of the task that panicked:
+  says which frames came from them.`,
+		Examples: `  Display the stack trace of the task that panicked:
 
     crash> bt
     PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
@@ -74,7 +63,10 @@ EXAMPLES
 
   Display the stack trace of PID 2, with every frame's stack words:
 
-    crash> bt -f 2`
+    crash> bt -f 2`,
+		Run: runBt,
+	})
+}
 
 // btOptions are bt's flags.
 type btOptions struct {
@@ -92,46 +84,39 @@ type btOptions struct {
 
 func parseBt(args []string) (btOptions, error) {
 	var o btOptions
-	g := newGetopt("bt", args)
-	for {
-		c, ok := g.next()
-		if !ok {
-			break
-		}
-		switch c {
-		case 'c':
-			v, err := g.arg()
-			if err != nil {
-				return o, err
-			}
-			o.cpus = v
-		case 'a':
+	g := parseFlags("bt", args)
+	for g.next() {
+		switch g.flag {
+		case "c":
+			o.cpus = g.val
+		case "a":
 			o.all = true
-		case 't':
+		case "t":
 			o.text = true
-		case 'T':
+		case "T":
 			o.text, o.textAll = true, true
-		case 'f':
+		case "f":
 			o.full = true
-		case 'l':
+		case "l":
 			o.lines = true
-		case 'e':
+		case "e":
 			o.eframes = true
-		case 's':
+		case "s":
 			o.offsets = true
-		case 'x':
+		case "x":
 			if o.radix == 10 {
 				return o, errors.New("-d and -x are mutually exclusive")
 			}
 			o.radix = 16
-		case 'd':
+		case "d":
 			if o.radix == 16 {
 				return o, errors.New("-d and -x are mutually exclusive")
 			}
 			o.radix = 10
-		default:
-			return o, usageErr("bt", "invalid option -- '%c'", c)
 		}
+	}
+	if g.err != nil {
+		return o, g.err
 	}
 	o.taskArgs = g.rest()
 	return o, nil

@@ -4,8 +4,12 @@ package commands
 // getopt(3): options may be grouped ("-8x"), an option that takes an
 // argument takes the rest of its word or else the next word ("-c1",
 // "-c 1"), and the options end at "--" or at the first word that is not
-// one.
+// one — or, with permute set, as glibc's getopt permutes by default:
+// the other words are set aside and the options after them still read.
 type getopt struct {
+	permute  bool
+	operands []string // the words permute set aside
+
 	cmd  string
 	args []string
 	i    int  // the word being read
@@ -27,6 +31,11 @@ func (g *getopt) next() (c byte, ok bool) {
 				break
 			}
 			if len(a) < 2 || a[0] != '-' {
+				if g.permute {
+					g.operands = append(g.operands, a)
+					g.i++
+					continue
+				}
 				break
 			}
 			g.j = 1
@@ -56,5 +65,11 @@ func (g *getopt) arg() (string, error) {
 	return "", usageErr(g.cmd, "option requires an argument -- '%c'", g.c)
 }
 
-// rest returns the words after the options (valid once next has said so).
-func (g *getopt) rest() []string { return g.args[g.i:] }
+// rest returns the words after the options (valid once next has said
+// so), after those permute set aside.
+func (g *getopt) rest() []string {
+	if g.permute {
+		return append(append([]string(nil), g.operands...), g.args[g.i:]...)
+	}
+	return g.args[g.i:]
+}

@@ -13,46 +13,24 @@ import (
 func init() {
 	register(Command{
 		Name:    "log",
-		Usage:   "log [-Ttdmasc]",
 		Summary: "dump system message buffer",
-		Help:    logHelp,
-		Options: []string{"-T", "-t", "-d", "-m", "-a", "-s", "-c"},
-		Run:     runLog,
-	})
-}
-
-const logHelp = `  This command dumps the kernel log_buf contents in chronological order.  The
+		Description: `  This command dumps the kernel log_buf contents in chronological order.  The
   command supports the older log_buf formats, which may or may not contain a
   timestamp inserted prior to each message, as well as the newer variable-length
-  record format, where the timestamp is contained in each log entry's header.
-
-    -T  Display the message text with human readable timestamp: the boot time
-        (the dump's date minus the uptime) plus the record's timestamp.
-        (Be aware that the timestamp could be inaccurate!  The timestamp is
-         from local_clock(), which is different from the elapsed wall time.)
-    -t  Display the message text without the timestamp; only applicable to the
-        variable-length record format.
-    -d  Display the dictionary of key/value pair properties that are optionally
-        appended to a message by the kernel's dev_printk() function; only
-        applicable to the variable-length record format.
-    -m  Display the message log level in brackets preceding each message.  For
-        the variable-length record format, the level will be displayed in
-        hexadecimal.
-    -a  Dump the audit logs remaining in kernel audit buffers that have not
-        been copied out to the user-space audit daemon.
-    -s  Dump the printk logs remaining in kernel safe per-CPU buffers that
-        have not been flushed out to log_buf.
-    -c  Display the caller id field that identifies either the thread id or
-        the CPU id (if in CPU context) that called printk(), if available.
-        Generally available on Linux 5.1 to 5.9 kernels configured with
-        CONFIG_PRINTK_CALLER or Linux 5.10 and later kernels.
-
-  Records that are damaged (a text block that is not a legal block of the
+  record format, where the timestamp is contained in each log entry's header.`,
+		Flags: []Flag{
+			{Name: "T", Help: "Display the message text with human readable timestamp: the boot time (the dump's date minus the uptime) plus the record's timestamp. (Be aware that the timestamp could be inaccurate!  The timestamp is from local_clock(), which is different from the elapsed wall time.)"},
+			{Name: "t", Help: "Display the message text without the timestamp; only applicable to the variable-length record format."},
+			{Name: "d", Help: "Display the dictionary of key/value pair properties that are optionally appended to a message by the kernel's dev_printk() function; only applicable to the variable-length record format."},
+			{Name: "m", Help: "Display the message log level in brackets preceding each message.  For the variable-length record format, the level will be displayed in hexadecimal."},
+			{Name: "a", Help: "Dump the audit logs remaining in kernel audit buffers that have not been copied out to the user-space audit daemon."},
+			{Name: "s", Help: "Dump the printk logs remaining in kernel safe per-CPU buffers that have not been flushed out to log_buf."},
+			{Name: "c", Help: "Display the caller id field that identifies either the thread id or the CPU id (if in CPU context) that called printk(), if available. Generally available on Linux 5.1 to 5.9 kernels configured with CONFIG_PRINTK_CALLER or Linux 5.10 and later kernels."},
+		},
+		Notes: `  Records that are damaged (a text block that is not a legal block of the
   ring, a block owned by another record, a page missing from the dump) are
-  skipped and named, one line each, after the log.
-
-EXAMPLES
-  Dump the kernel message buffer:
+  skipped and named, one line each, after the log.`,
+		Examples: `  Dump the kernel message buffer:
 
     crash> log
     [    0.000000] Linux version 6.1.176 (root@vm) (gcc (Debian 12.2.0-14+deb12u1) ...
@@ -80,7 +58,10 @@ EXAMPLES
 
   Find the OOM killer's report:
 
-    crash> log | grep -i "out of memory"`
+    crash> log | grep -i "out of memory"`,
+		Run: runLog,
+	})
+}
 
 // logFlags are crash's SHOW_LOG_* bits.
 type logFlags struct {
@@ -89,35 +70,27 @@ type logFlags struct {
 
 func parseLogFlags(args []string) (logFlags, error) {
 	var f logFlags
-	for _, a := range args {
-		if len(a) < 2 || a[0] != '-' {
-			continue // crash's cmd_log ignores operands
-		}
-		if a == "--" {
-			break
-		}
-		for _, c := range a[1:] {
-			switch c {
-			case 'T':
-				f.ctime = true
-			case 't':
-				f.text = true
-			case 'd':
-				f.dict = true
-			case 'm':
-				f.level = true
-			case 'a':
-				f.audit = true
-			case 's':
-				f.safe = true
-			case 'c':
-				f.caller = true
-			default:
-				return f, usageErr("log", "invalid option -- '%c'", c)
-			}
+	// crash's cmd_log ignores operands; options may follow them.
+	g := parseFlagsPermuted("log", args)
+	for g.next() {
+		switch g.flag {
+		case "T":
+			f.ctime = true
+		case "t":
+			f.text = true
+		case "d":
+			f.dict = true
+		case "m":
+			f.level = true
+		case "a":
+			f.audit = true
+		case "s":
+			f.safe = true
+		case "c":
+			f.caller = true
 		}
 	}
-	return f, nil
+	return f, g.err
 }
 
 func runLog(s *Session, args []string, w io.Writer) error {

@@ -12,15 +12,52 @@ import (
 // ps: crash's process status (task.c cmd_ps() and the show_* functions it
 // calls), with crash 8.0.6's options and layouts.
 
-const psUsage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-[l|m][-C cpu]|-a|-g|-r|-S|-A|-H]\n     [pid | task | command] ..."
-
 func init() {
 	register(Command{
-		Name:    "ps",
-		Usage:   psUsage,
-		Summary: "display process status information",
-		Help:    psHelp,
-		Options: []string{"-k", "-u", "-G", "-y", "-s", "-p", "-c", "-t", "-l", "-m", "-C", "-a", "-g", "-r", "-S", "-A", "-H"},
+		Name:     "ps",
+		Summary:  "display process status information",
+		Synopsis: "[-k|-u|-G|-y policy] [-s] [-p|-c|-t|-[l|m][-C cpu]|-a|-g|-r|-S|-A|-H]\n     [pid | task | command] ...",
+		Description: `  This command displays process status for selected, or all, processes
+  in the system.  If no arguments are entered, the process data is
+  displayed for all processes.
+
+  For each task, the following items are displayed: the PID, the parent's
+  PID, the CPU the task ran on last, the task_struct address (or with -s
+  the kernel stack pointer), the task state (RU, IN, UN, ZO, ST, TR, DE,
+  SW, WA, PA, ID, NE), the percentage of physical memory the task uses,
+  its virtual size and resident set size in kilobytes, and the command
+  name; kernel threads are shown in brackets.  The active task of each
+  CPU is marked with ">".
+
+  The process list may be restricted with -k, -u, -G and -y; instead of
+  the process status, -p, -c, -t, -l, -m, -a, -g, -r, -S and -A show
+  parent-child relationships, per-task time usage data, argument and
+  environment data, thread groups, resource limits or the active tasks.`,
+		Flags: []Flag{
+			{Name: "k", Help: "restrict the output to only kernel threads."},
+			{Name: "u", Help: "restrict the output to only user tasks."},
+			{Name: "G", Help: "display only the thread group leader in a thread group."},
+			{Name: "y", Arg: "policy", Help: "restrict the output to tasks having a specified scheduling policy expressed by its integer value or by its (case-insensitive) name; multiple policies may be entered in a comma-separated list: 0 or NORMAL, 1 or FIFO, 2 or RR, 3 or BATCH, 4 or ISO, 5 or IDLE, 6 or DEADLINE."},
+			{Name: "s", Help: "replace the TASK column with the KSTACKP column."},
+			{Name: "p", Help: "display the parental hierarchy of selected, or all, tasks."},
+			{Name: "c", Help: "display the children of selected, or all, tasks."},
+			{Name: "t", Help: "display the task run time, start time, and cumulative user and system times."},
+			{Name: "l", Help: "display the task's last-run timestamp (sched_info.last_arrival), most recently run first, followed by the task's state."},
+			{Name: "m", Help: "similar to -l, but the timestamp is translated into days, hours, minutes, seconds and milliseconds since the task last ran."},
+			{Name: "C", Arg: "cpus", Help: `with -l or -m only: per-cpu blocks for the cpus "1,3,5", "1-3", "all" or "a".`},
+			{Name: "a", Help: "display the command line arguments and environment strings of selected, or all, user-mode tasks."},
+			{Name: "g", Help: "display tasks by thread group, of selected, or all, tasks."},
+			{Name: "r", Help: "display resource limits (rlimits) of selected, or all, tasks."},
+			{Name: "S", Help: "display a summary consisting of the number of tasks in a task state."},
+			{Name: "A", Help: "display only the active task on each cpu."},
+			{Name: "H", Help: "display no header line."},
+		},
+		Operands: []Operand{
+			{"pid", "a process PID."},
+			{"task", "a hexadecimal task_struct pointer."},
+			{"command", `a command name.  If a command name is made up of letters that are all numerical values, precede the name string with a "\". If the command string is enclosed within "'" characters, it is a regular expression matched against the task names (ps 'kworker/1' lists CPU 1's workers).`},
+		},
+		Examples: psExamples,
 		Columns: []Column{
 			{">", "the task was running on its CPU when the dump was taken (rq->curr, and the panic task)"},
 			{"PID", "task_struct.pid: a thread's own id (idle tasks are all 0, one per CPU)"},
@@ -37,64 +74,7 @@ func init() {
 	})
 }
 
-const psHelp = `  This command displays process status for selected, or all, processes
-  in the system.  If no arguments are entered, the process data is
-  displayed for all processes.  Specific processes may be selected
-  by using the following identifier formats:
-
-       pid  a process PID.
-      task  a hexadecimal task_struct pointer.
-   command  a command name.  If a command name is made up of letters that
-            are all numerical values, precede the name string with a "\".
-            If the command string is enclosed within "'" characters, it is
-            a regular expression matched against the task names
-            (ps 'kworker/1' lists CPU 1's workers).
-
-  The process list may be further restricted by the following options:
-
-        -k  restrict the output to only kernel threads.
-        -u  restrict the output to only user tasks.
-        -G  display only the thread group leader in a thread group.
- -y policy  restrict the output to tasks having a specified scheduling policy
-            expressed by its integer value or by its (case-insensitive) name;
-            multiple policies may be entered in a comma-separated list:
-              0 or NORMAL, 1 or FIFO, 2 or RR, 3 or BATCH, 4 or ISO,
-              5 or IDLE, 6 or DEADLINE
-
-  For each task, the following items are displayed: the PID, the parent's
-  PID, the CPU the task ran on last, the task_struct address (or with -s
-  the kernel stack pointer), the task state (RU, IN, UN, ZO, ST, TR, DE,
-  SW, WA, PA, ID, NE), the percentage of physical memory the task uses,
-  its virtual size and resident set size in kilobytes, and the command
-  name; kernel threads are shown in brackets.  The active task of each
-  CPU is marked with ">".
-
-        -s  replace the TASK column with the KSTACKP column.
-
-  Alternatively, information regarding parent-child relationships,
-  per-task time usage data, argument/environment data, thread groups,
-  or resource limits may be displayed:
-
-       -p  display the parental hierarchy of selected, or all, tasks.
-       -c  display the children of selected, or all, tasks.
-       -t  display the task run time, start time, and cumulative user
-           and system times.
-       -l  display the task's last-run timestamp (sched_info.last_arrival),
-           most recently run first, followed by the task's state.
-       -m  similar to -l, but the timestamp is translated into days,
-           hours, minutes, seconds and milliseconds since the task last ran.
-  -C cpus  with -l or -m only: per-cpu blocks for the cpus "1,3,5", "1-3",
-           "all" or "a".
-       -a  display the command line arguments and environment strings of
-           selected, or all, user-mode tasks.
-       -g  display tasks by thread group, of selected, or all, tasks.
-       -r  display resource limits (rlimits) of selected, or all, tasks.
-       -S  display a summary consisting of the number of tasks in a task state.
-       -A  display only the active task on each cpu.
-       -H  display no header line.
-
-EXAMPLES
-  Show the process status of all current tasks:
+const psExamples = `  Show the process status of all current tasks:
 
     crash> ps
           PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM
@@ -176,7 +156,6 @@ func runPs(s *Session, args []string, w io.Writer) error {
 func ps(s *Session, args []string, out *strings.Builder) error {
 	p := &psRun{s: s, w: out, shown: map[uint64]bool{}}
 	var cpuSpec string
-	var rest []string
 	exclusive := func(this int) error {
 		if p.flag&(psExclusive&^this) != 0 {
 			return fmt.Errorf("%s", psExclusiveMsg)
@@ -194,86 +173,66 @@ func ps(s *Session, args []string, out *strings.Builder) error {
 		}
 		return nil
 	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' || rest != nil {
-			rest = append(rest, a)
-			continue
-		}
-		if a == "--" {
-			rest = append(rest, args[i+1:]...)
-			break
-		}
-		for j := 1; j < len(a); j++ {
-			c := a[j]
-			var err error
-			switch c {
-			case 'k':
-				if p.flag&psUser != 0 {
-					return fmt.Errorf("-u and -k are mutually exclusive")
-				}
-				p.flag |= psKernel
-			case 'u':
-				if p.flag&psKernel != 0 {
-					return fmt.Errorf("-u and -k are mutually exclusive")
-				}
-				p.flag |= psUser
-			case 'G':
-				p.flag |= psGroup
-			case 'g':
-				err = exclusive(psTGIDList)
-			case 'a':
-				err = exclusive(psArgvEnvp)
-			case 't':
-				err = exclusive(psTimes)
-			case 'c':
-				err = exclusive(psChildList)
-			case 'p':
-				err = exclusive(psPPIDList)
-			case 'l', 'm':
-				if err = lastRunOK(); err == nil {
-					if c == 'l' {
-						err = exclusive(psLastRun)
-					} else {
-						err = exclusive(psMsecs)
-					}
-				}
-			case 's':
-				p.flag |= psKstackp
-			case 'r':
-				err = exclusive(psRlimit)
-			case 'S':
-				err = exclusive(psSummary)
-			case 'A':
-				err = exclusive(psActive)
-			case 'H':
-				p.flag |= psNoHeader
-			case 'C', 'y':
-				v := a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return usageErr("ps", "option requires an argument -- '%c'", c)
-					}
-					i++
-					v = args[i]
-				}
-				j = len(a)
-				if c == 'C' {
-					cpuSpec = v
-				} else {
-					p.flag |= psPolicy
-					if p.policy, err = parsePolicies(v); err != nil {
-						return err
-					}
-				}
-			default:
-				return usageErr("ps", "invalid option -- '%c'", c)
+	g := parseFlags("ps", args)
+	for g.next() {
+		var err error
+		switch g.flag {
+		case "k":
+			if p.flag&psUser != 0 {
+				return fmt.Errorf("-u and -k are mutually exclusive")
 			}
-			if err != nil {
+			p.flag |= psKernel
+		case "u":
+			if p.flag&psKernel != 0 {
+				return fmt.Errorf("-u and -k are mutually exclusive")
+			}
+			p.flag |= psUser
+		case "G":
+			p.flag |= psGroup
+		case "g":
+			err = exclusive(psTGIDList)
+		case "a":
+			err = exclusive(psArgvEnvp)
+		case "t":
+			err = exclusive(psTimes)
+		case "c":
+			err = exclusive(psChildList)
+		case "p":
+			err = exclusive(psPPIDList)
+		case "l", "m":
+			if err = lastRunOK(); err == nil {
+				if g.flag == "l" {
+					err = exclusive(psLastRun)
+				} else {
+					err = exclusive(psMsecs)
+				}
+			}
+		case "s":
+			p.flag |= psKstackp
+		case "r":
+			err = exclusive(psRlimit)
+		case "S":
+			err = exclusive(psSummary)
+		case "A":
+			err = exclusive(psActive)
+		case "H":
+			p.flag |= psNoHeader
+		case "C":
+			cpuSpec = g.val
+		case "y":
+			p.flag |= psPolicy
+			if p.policy, err = parsePolicies(g.val); err != nil {
 				return err
 			}
 		}
+		if err != nil {
+			return err
+		}
 	}
+	if g.err != nil {
+		return g.err
+	}
+	rest := g.rest()
 	if cpuSpec != "" {
 		if p.flag&(psLastRun|psMsecs) == 0 {
 			fmt.Fprintf(out, "ps: -C option is only applicable with -l and -m\n")

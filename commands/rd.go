@@ -33,47 +33,40 @@ import (
 //   - memory is read one item at a time, and the first unreadable item ends
 //     the command with crash's readmem() message, after what was printed.
 
-const rdHelp = `  This command displays the contents of memory, with the output formatted
+var rdCommand = Command{
+	Name:     "rd",
+	Summary:  "read memory",
+	Synopsis: "[-adDsupxmNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n     [count]",
+	Description: `  This command displays the contents of memory, with the output formatted
   in several different manners.  The starting address may be entered either
   symbolically or by address.  The default output size is the size of a long
   data type, and the default output format is hexadecimal.  When hexadecimal
-  output is used, the output will be accompanied by an ASCII translation.
-
-       -p  address argument is a physical address.
-       -u  address argument is a user virtual address (of the current
-           context, the panic task by default).
-       -d  display output in signed decimal format (default is hexadecimal).
-       -D  display output in unsigned decimal format (default is hexadecimal).
-       -s  displays output symbolically when appropriate.
-       -x  do not display ASCII translation at end of each line.
-       -8  display output in 8-bit values.
-      -16  display output in 16-bit values.
-      -32  display output in 32-bit values.
-      -64  display output in 64-bit values (the default).
-       -a  display output in ASCII characters if the memory contains printable
-           ASCII characters; if no count argument is entered, stop at the first
-           non-printable character.
-       -N  display output in network byte order (only valid for 16- and 32-bit
-           values)
-       -R  display memory in reverse order; memory will be displayed up to and
-           including the address argument, requiring the count argument to be
-           greater than 1 in order to display memory before the specified
-           address.
-  -o offs  offset the starting address by offs.
-  -e addr  display memory until reaching specified ending hexadecimal address.
-  -r file  dumps raw data to the specified output file; the number of bytes that
-           are copied to the file must be specified either by a count argument
-           or by the -e option.
-  address  starting hexadecimal address (a bare number is hexadecimal), or
-           "(expression)", or symbol+offset.
-   symbol  symbol of starting address to read.
-    count  number of memory locations to display; if entered, it must be the
-           last argument on the command line; if not entered, the count defaults
-           to 1, or unlimited for -a; when used with the -r option, it is the
-           number of bytes to be written to the file.
-
-EXAMPLES
-  Display the kernel's version string:
+  output is used, the output will be accompanied by an ASCII translation.`,
+	Flags: []Flag{
+		{Name: "p", Help: "address argument is a physical address."},
+		{Name: "u", Help: "address argument is a user virtual address (of the current context, the panic task by default)."},
+		{Name: "m", Help: "address argument is a xen host machine address (refused: this is not a Xen dump)."},
+		{Name: "d", Help: "display output in signed decimal format (default is hexadecimal)."},
+		{Name: "D", Help: "display output in unsigned decimal format (default is hexadecimal)."},
+		{Name: "s", Help: "displays output symbolically when appropriate."},
+		{Name: "x", Help: "do not display ASCII translation at end of each line."},
+		{Name: "8", Help: "display output in 8-bit values."},
+		{Name: "16", Help: "display output in 16-bit values."},
+		{Name: "32", Help: "display output in 32-bit values."},
+		{Name: "64", Help: "display output in 64-bit values (the default)."},
+		{Name: "a", Help: "display output in ASCII characters if the memory contains printable ASCII characters; if no count argument is entered, stop at the first non-printable character."},
+		{Name: "N", Help: "display output in network byte order (only valid for 16- and 32-bit values)"},
+		{Name: "R", Help: "display memory in reverse order; memory will be displayed up to and including the address argument, requiring the count argument to be greater than 1 in order to display memory before the specified address."},
+		{Name: "o", Arg: "offs", Help: "offset the starting address by offs."},
+		{Name: "e", Arg: "addr", Help: "display memory until reaching specified ending hexadecimal address."},
+		{Name: "r", Arg: "file", Help: "dumps raw data to the specified output file; the number of bytes that are copied to the file must be specified either by a count argument or by the -e option."},
+	},
+	Operands: []Operand{
+		{"address", `starting hexadecimal address (a bare number is hexadecimal), or "(expression)", or symbol+offset.`},
+		{"symbol", "symbol of starting address to read."},
+		{"count", "number of memory locations to display; if entered, it must be the last argument on the command line; if not entered, the count defaults to 1, or unlimited for -a; when used with the -r option, it is the number of bytes to be written to the file."},
+	},
+	Examples: `  Display the kernel's version string:
 
     crash> rd -a linux_banner
 
@@ -88,7 +81,9 @@ EXAMPLES
 
   Find what is at a physical address:
 
-    crash> rd -p 1000 8`
+    crash> rd -p 1000 8`,
+	Run: runRd,
+}
 
 // The display flags, named after crash's so the option interplay (the
 // order of -s and -32 matters, -d and -D combine) follows the same rules.
@@ -259,76 +254,57 @@ func parseRd(s *Session, args []string) (req rdRequest, reverse bool, endAddr ui
 	req.count = -1
 	var offset uint64
 	var showOffset bool
-	g := newGetopt("rd", args)
-	for {
-		c, ok := g.next()
-		if !ok {
-			break
-		}
-		switch c {
-		case 'R':
+	g := parseFlags("rd", args)
+	for g.next() {
+		switch g.flag {
+		case "R":
 			reverse = true
-		case 'a':
+		case "a":
 			req.mode = rdASCII
-		case '8':
+		case "8":
 			req.mode = rd8
-		case '1', '3', '6':
-			v, e := g.arg()
-			if e != nil {
-				return req, false, 0, "", e
-			}
-			want := map[byte]string{'1': "6", '3': "2", '6': "4"}[c]
-			if v != want {
-				return req, false, 0, "", usageErr("rd", "invalid option: %c%s", c, v)
-			}
-			req.mode = map[byte]rdMode{'1': rd16, '3': rd32, '6': rd64}[c]
-		case 'e':
-			v, e := g.arg()
-			if e != nil {
-				return req, false, 0, "", e
-			}
-			if endAddr, err = parseHex(v); err != nil {
+		case "16":
+			req.mode = rd16
+		case "32":
+			req.mode = rd32
+		case "64":
+			req.mode = rd64
+		case "e":
+			if endAddr, err = parseHex(g.val); err != nil {
 				return req, false, 0, "", err
 			}
-		case 'r':
-			v, e := g.arg()
-			if e != nil {
-				return req, false, 0, "", e
-			}
-			req.mode, rawFile = rdRaw, v
-		case 's':
+		case "r":
+			req.mode, rawFile = rdRaw, g.val
+		case "s":
 			if req.mode != rd64 {
-				return req, false, 0, "", usageErr("rd", "-%c option is only allowed with 64-bit display", c)
+				return req, false, 0, "", usageErr("rd", "-s option is only allowed with 64-bit display")
 			}
 			req.flag |= rdSymbolic
-		case 'o':
-			v, e := g.arg()
-			if e != nil {
-				return req, false, 0, "", e
-			}
-			if offset, err = ParseNumber(v); err != nil {
+		case "o":
+			if offset, err = ParseNumber(g.val); err != nil {
 				return req, false, 0, "", err
 			}
 			showOffset = true
-		case 'p':
+		case "p":
 			req.mem = physaddr
-		case 'u':
+		case "u":
 			req.mem = uvaddr
-		case 'd':
+		case "d":
 			req.flag &^= rdHex | rdDec
 			req.flag |= rdDec
-		case 'D':
+		case "D":
 			req.flag &^= rdHex | rdUdec
 			req.flag |= rdUdec
-		case 'm':
+		case "m":
 			return req, false, 0, "", errors.New("-m option only applies to xen architecture")
-		case 'x':
+		case "x":
 			req.flag |= rdNoASCII
-		case 'N':
+		case "N":
 			req.flag |= rdNetEndian
-		default:
-			return req, false, 0, "", usageErr("rd", "invalid option -- '%c'", c)
 		}
+	}
+	if g.err != nil {
+		return req, false, 0, "", g.err
 	}
 	args = g.rest()
 	if len(args) == 0 {

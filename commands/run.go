@@ -70,7 +70,7 @@ func Run(s *Session, line string, w io.Writer) (err error) {
 			if ue.Reason != "" && ue.Reason != "usage" {
 				fmt.Fprintf(w, "%s: %s\n", c.Name, ue.Reason)
 			}
-			fmt.Fprintf(w, "Usage:\n  %s\nEnter \"help %s\" for details.\n", c.Usage, c.Name)
+			fmt.Fprintf(w, "Usage:\n  %s\nEnter \"help %s\" for details.\n", c.UsageLine(), c.Name)
 			return &CommandError{Cmd: c.Name, Err: err}
 		}
 		var ce *CommandError

@@ -16,29 +16,27 @@ import (
 // 8.0.6's cmd_runq (task.c dump_CFS_runqueues, dump_on_rq_timestamp,
 // dump_on_rq_lag, dump_on_rq_milliseconds).
 
-const runqUsage = "runq [-t] [-T] [-m] [-g] [-c cpu(s)]"
-
-const runqHelp = `  With no argument, this command displays the tasks on the run queues of
+func init() {
+	register(Command{
+		Name:     "runq",
+		Summary:  "run queue",
+		Synopsis: "[-t] [-T] [-m] [-g] [-c cpu(s)]",
+		Description: `  With no argument, this command displays the tasks on the run queues of
   each cpu: the task running on the cpu, then the real-time tasks of the
   rt_prio_array by priority and the CFS tasks in the order of the
   red-black tree, each with its priority.  Tasks of task groups are shown
-  in the place of their group's entity.
-
-    -t  display the timestamp of each cpu's runqueue (rq->clock) and the
-        last-run timestamp of its current task, in nanoseconds.
-    -T  display the time lag of each cpu relative to the most recent
-        runqueue timestamp.
-    -m  display the time the active task of each cpu has been running,
-        in days hh:mm:ss.ms.
-    -g  display the tasks hierarchically by task group: each group's
-        TASK_GROUP and CFS_RQ/RT_RQ with its cgroup name, its tasks
-        indented below it, the running task marked [CURRENT].
-    -d  display every task whose on_rq is set, by the cpu of the task
-        (a check of the queues against the tasks' own view).
-    -c cpu(s)  restrict the output to these cpus: "1", "0,3", "1-2", "all".
-
-EXAMPLES
-  Display the run queues:
+  in the place of their group's entity.`,
+		Flags: []Flag{
+			{Name: "t", Help: "display the timestamp of each cpu's runqueue (rq->clock) and the last-run timestamp of its current task, in nanoseconds."},
+			{Name: "T", Help: "display the time lag of each cpu relative to the most recent runqueue timestamp."},
+			{Name: "m", Help: "display the time the active task of each cpu has been running, in days hh:mm:ss.ms."},
+			{Name: "g", Help: "display the tasks hierarchically by task group: each group's TASK_GROUP and CFS_RQ/RT_RQ with its cgroup name, its tasks indented below it, the running task marked [CURRENT]."},
+			// crash 8.0.6 has -d but leaves it out of its synopsis
+			// (help.c help_runq), which it prints on a usage error.
+			{Name: "d", Hidden: true, Help: "display every task whose on_rq is set, by the cpu of the task (a check of the queues against the tasks' own view)."},
+			{Name: "c", Arg: "cpu(s)", Help: `restrict the output to these cpus: "1", "0,3", "1-2", "all".`},
+		},
+		Examples: `  Display the run queues:
 
     crash> runq
     CPU 0 RUNQUEUE: ff2c138f0e820840
@@ -54,16 +52,8 @@ EXAMPLES
 
   Runqueue and task timestamps:
 
-    crash> runq -t`
-
-func init() {
-	register(Command{
-		Name:    "runq",
-		Usage:   runqUsage,
-		Summary: "run queue",
-		Help:    runqHelp,
-		Options: []string{"-t", "-T", "-m", "-d", "-g", "-c"},
-		Run:     runRunq,
+    crash> runq -t`,
+		Run: runRunq,
 	})
 }
 
@@ -76,41 +66,31 @@ func runRunq(s *Session, args []string, w io.Writer) error {
 	var f runqFlags
 	var cpuArg string
 	haveCPU := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			return &UsageError{Cmd: "runq"}
-		}
-		for j := 1; j < len(a); j++ {
-			switch a[j] {
-			case 't':
-				f.timestamps = true
-			case 'T':
-				f.lag = true
-			case 'm':
-				f.millis = true
-			case 'g':
-				f.groups = true
-			case 'd':
-				f.onRQ = true
-			case 'c':
-				if haveCPU {
-					return usageErr("runq", "only one -c option allowed")
-				}
-				haveCPU = true
-				if j+1 < len(a) {
-					cpuArg = a[j+1:]
-				} else if i+1 < len(args) {
-					i++
-					cpuArg = args[i]
-				} else {
-					return usageErr("runq", "option requires an argument -- 'c'")
-				}
-				j = len(a)
-			default:
-				return usageErr("runq", "invalid option -- '%c'", a[j])
+	g := parseFlags("runq", args)
+	for g.next() {
+		switch g.flag {
+		case "t":
+			f.timestamps = true
+		case "T":
+			f.lag = true
+		case "m":
+			f.millis = true
+		case "g":
+			f.groups = true
+		case "d":
+			f.onRQ = true
+		case "c":
+			if haveCPU {
+				return usageErr("runq", "only one -c option allowed")
 			}
+			haveCPU, cpuArg = true, g.val
 		}
+	}
+	if g.err != nil {
+		return g.err
+	}
+	if len(g.rest()) > 0 {
+		return &UsageError{Cmd: "runq"}
 	}
 	ncpu, err := s.NumCPUs()
 	if err != nil {

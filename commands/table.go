@@ -16,14 +16,33 @@ import (
 type Command struct {
 	Name    string
 	Aliases []string
-	Usage   string // synopsis, starting with the name, as in crash's "help CMD"
 	Summary string // one line, crash's NAME line
-	Help    string // description and examples, crash's DESCRIPTION section
-	Options []string
+
+	// The options, declared once (options.go): the usage line, the help
+	// page's option list, completion and parsing (parseFlags) come from
+	// them.
+	Flags    []Flag
+	Operands []Operand
+	// Synopsis is what follows the name in the usage line, in crash's
+	// words (crash prints it on a usage error); "" generates it from
+	// Flags and Operands. A test checks it names exactly the Flags.
+	Synopsis string
+
+	Description string // the help before the option list
+	Notes       string // the help after the option list (optional)
+	Examples    string // the EXAMPLES section, from the sample dump
+
 	// Columns explains each column of the command's output, for people
 	// learning to read a dump; "help CMD" shows them as a table.
 	Columns []Column
 	Run     func(s *Session, args []string, w io.Writer) error
+
+	// Usage, Help and Options are the former declaration (the whole
+	// synopsis, the whole description, the option words), still honoured
+	// for commands not yet converted to Flags.
+	Usage   string
+	Help    string
+	Options []string
 }
 
 // Column is one output column and where its value comes from in the kernel.
@@ -57,14 +76,7 @@ EXAMPLES
     crash> help rd`,
 		Run: runHelp,
 	})
-	register(Command{
-		Name:    "rd",
-		Usage:   "rd [-adDsSupxN][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol] [count]",
-		Summary: "read memory",
-		Help:    rdHelp,
-		Options: []string{"-a", "-d", "-D", "-s", "-S", "-u", "-p", "-x", "-N", "-R", "-8", "-16", "-32", "-64", "-o", "-e", "-r"},
-		Run:     runRd,
-	})
+	register(rdCommand)
 	register(Command{
 		Name:    "sys",
 		Usage:   "sys [-c [name|number] ...]",
@@ -220,7 +232,7 @@ func WriteHelpList(w io.Writer) {
 // layout.
 func WriteHelp(w io.Writer, c *Command) {
 	fmt.Fprintf(w, "\nNAME\n  %s - %s\n\nSYNOPSIS\n  %s\n\nDESCRIPTION\n%s\n\n",
-		c.Name, c.Summary, c.Usage, strings.TrimRight(c.Help, "\n"))
+		c.Name, c.Summary, c.UsageLine(), strings.TrimRight(c.HelpText(), "\n"))
 	if len(c.Columns) > 0 {
 		// crash's help has no such section: this one is gocrash's, so it
 		// can use an ordinary table rather than a crash byte layout.

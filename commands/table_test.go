@@ -18,10 +18,10 @@ func TestTableEntries(t *testing.T) {
 			}
 			seen[n] = true
 		}
-		if c.Run == nil || c.Summary == "" || c.Help == "" || !strings.HasPrefix(c.Usage, c.Name) {
-			t.Errorf("%s: incomplete entry (Run set: %v, summary %q, usage %q)", c.Name, c.Run != nil, c.Summary, c.Usage)
+		if c.Run == nil || c.Summary == "" || c.HelpText() == "" || !strings.HasPrefix(c.UsageLine(), c.Name) {
+			t.Errorf("%s: incomplete entry (Run set: %v, summary %q, usage %q)", c.Name, c.Run != nil, c.Summary, c.UsageLine())
 		}
-		if !strings.Contains(c.Help, "EXAMPLES") {
+		if !strings.Contains(c.HelpText(), "EXAMPLES") {
 			t.Errorf("%s: help has no EXAMPLES section", c.Name)
 		}
 	}

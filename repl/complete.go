@@ -69,7 +69,7 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 			cands = c.commandNames(word)
 		case strings.HasPrefix(word, "-"):
 			if cm, ok := commands.Lookup(cmd); ok {
-				for _, o := range cm.Options {
+				for _, o := range cm.OptionWords() {
 					if strings.HasPrefix(o, word) {
 						cands = append(cands, o)
 					}
