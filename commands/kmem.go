@@ -4,16 +4,17 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
 func init() {
 	register(Command{
 		Name:    "kmem",
-		Usage:   "kmem -i",
+		Usage:   "kmem [-f|-F|-c|-C|-i|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]",
 		Summary: "kernel memory",
 		Help:    kmemHelp,
-		Options: []string{"-i"},
+		Options: []string{"-i", "-s", "-S"},
 		Columns: []Column{
 			{"TOTAL MEM", "totalram_pages: RAM the kernel manages (less than installed: firmware, the crashkernel reservation, kernel image)"},
 			{"FREE", "NR_FREE_PAGES summed over the zones"},
@@ -38,6 +39,27 @@ const kmemHelp = `  This command displays information about the use of kernel me
             less the swap cache and the buffers), slab, huge pages, swap and
             the overcommit limit, each with its size and its share of the
             total, from the same kernel counters crash reads.
+        -s  displays basic information about each slab cache (SLUB): the
+            kmem_cache address, object size, objects allocated and in total,
+            slabs, slab size and name. With a cache name, that cache only;
+            "kmem -s list" lists the caches' addresses and names. With an
+            address, the cache and slab that hold it and whether the object
+            there is free or [allocated].
+        -S  the same with every slab of each cache: each cpu's kmem_cache_cpu,
+            its active slab with every object, free or [ALLOCATED] ("cpu N
+            cache": on that cpu's lockless freelist), its partial slabs, then
+            each node's kmem_cache_node counters and partial list.
+  -S=cpus  as -S, for the listed cpus only (-S=1, -S=0-2,5).
+   address  with no option: what the address is. For memory in a slab, the
+            cache, the slab and the object holding it, then the struct page
+            of its page (PAGE, PHYSICAL, MAPPING, INDEX, CNT, FLAGS). For a
+            slab's struct page, the whole slab.
+
+  Freelist pointers are decoded as the kernel stores them: with
+  CONFIG_SLAB_FREELIST_HARDENED each is ptr ^ kmem_cache.random ^
+  swab(its own address). A freelist that loops, or a pointer that cannot be
+  read, ends that slab's listing with one line naming the cache, the slab
+  and the object; the listing goes on with the next slab or cache.
 
 EXAMPLES
   Display general memory usage information:
@@ -60,31 +82,158 @@ EXAMPLES
         SWAP FREE    14821      57.9 MB   90% of TOTAL SWAP
 
      COMMIT LIMIT    46573     181.9 MB         ----
-        COMMITTED     8109      31.7 MB   17% of TOTAL LIMIT`
+        COMMITTED     8109      31.7 MB   17% of TOTAL LIMIT
+
+  The kmalloc-64 cache:
+
+    crash> kmem -s kmalloc-64
+    CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME
+    ff2c138f00134500       64        330       512      8     4k  kmalloc-64
+
+  What an address in a slab is:
+
+    crash> kmem ff2c138f178b7404
+    CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME
+    ff2c138f00134500       64        330       512      8     4k  kmalloc-64
+      SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE
+      ffb424d4005e2dc0  ff2c138f178b7000     0     64         20    44
+      FREE / [ALLOCATED]
+       ff2c138f178b7400  (cpu 0 cache)
+
+          PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
+    ffb424d4005e2dc0 178b7000 ff2c138f00134500 ff2c138f178b7980  1 200 slab
+
+  The caches' addresses and names:
+
+    crash> kmem -s list
+    ff2c138f00159d00 p9_req_t
+    ff2c138f00159c00 bio-96
+    ...`
+
+// kmemOptions is crash 8.0.6's getopt string for kmem
+// ("gI:sS::rFfm:pvczCinl:L:PVoh"): which letters take an argument.
+var kmemArgOpts = map[byte]bool{'I': true, 'm': true, 'l': true, 'L': true}
+
+// kmemFlags are the options that select what kmem shows; crash allows one.
+const kmemFlags = "sSpfFVovCcilLghr"
 
 func runKmem(s *Session, args []string, w io.Writer) error {
-	info := false
-	for _, a := range args {
-		if len(a) < 2 || a[0] != '-' {
-			return usageErr("kmem", "")
+	set := map[byte]bool{}
+	var spec kmemSlabOpts
+	g := newGetopt("kmem", args)
+	for {
+		c, ok := g.next()
+		if !ok {
+			break
 		}
-		for _, c := range a[1:] {
-			if c != 'i' {
-				return usageErr("kmem", "invalid option -- '%c'", c)
+		switch {
+		case c == 'S':
+			// -S=cpus: getopt's optional argument, the rest of the word.
+			if a := g.args[g.i]; g.j < len(a) {
+				v := a[g.j:]
+				g.i, g.j = g.i+1, 0
+				if v[0] != '=' {
+					return fmt.Errorf("CPU-specific slab data to be displayed must be written as expected only e.g. -S=1,45.")
+				}
+				ncpu, err := s.NumCPUs()
+				if err != nil {
+					return err
+				}
+				cpus, err := parseCPUList(v[1:], ncpu)
+				if err != nil {
+					return err
+				}
+				spec.cpus = cpus
 			}
-			info = true
+			set['S'], set['s'] = true, false
+		case c == 's':
+			set['s'], set['S'] = true, false
+		case c == 'f':
+			set['f'], set['F'] = true, false
+		case c == 'F':
+			set['F'], set['f'] = true, false
+		case c == 'c':
+			set['c'], set['C'] = true, false
+		case c == 'C':
+			set['C'], set['c'] = true, false
+		case kmemArgOpts[c]:
+			if _, err := g.arg(); err != nil {
+				return err
+			}
+			set[c] = true
+		case strings.IndexByte("gIsrFfmpvczCinlLPVoh", c) >= 0:
+			set[c] = true
+		default:
+			return usageErr("kmem", "invalid option -- '%c'", c)
 		}
 	}
-	if !info {
+	n := 0
+	for i := 0; i < len(kmemFlags); i++ {
+		if set[kmemFlags[i]] {
+			n++
+		}
+	}
+	if set['z'] {
+		n++
+	}
+	if set['n'] {
+		n++
+	}
+	if n > 1 {
+		io.WriteString(w, "kmem: only one flag allowed!\n")
 		return usageErr("kmem", "")
 	}
-	m, err := s.ReadMemInfo()
-	if err != nil {
-		return err
+	for _, c := range "gIrmplLvcCPFfVoh" {
+		if set[byte(c)] {
+			return fmt.Errorf("option -%c is not available in gocrash yet", c)
+		}
+	}
+	slab := set['s'] || set['S']
+	spec.verbose = set['S']
+	for _, a := range g.rest() {
+		if v, ok := parseHexArg(a); ok {
+			spec.addrs = append(spec.addrs, v)
+			continue
+		}
+		if spec.reqname != "" {
+			return fmt.Errorf("only one kmem_cache reference is allowed")
+		}
+		spec.reqname = strings.TrimPrefix(a, "\\")
+		if !slab {
+			return usageErr("kmem", "")
+		}
+	}
+	if len(spec.addrs) > 0 && (set['z'] || set['n'] || set['i']) {
+		io.WriteString(w, "kmem: no address arguments allowed with this option\n")
+		return usageErr("kmem", "")
 	}
 	bw := bufio.NewWriter(w)
-	writeKmemInfo(bw, m)
-	return bw.Flush()
+	defer bw.Flush()
+	switch {
+	case slab:
+		return runKmemSlab(s, spec, bw)
+	case len(spec.addrs) > 0:
+		return runKmemSearch(s, spec.addrs, bw)
+	case set['i']:
+		m, err := s.ReadMemInfo()
+		if err != nil {
+			return err
+		}
+		writeKmemInfo(bw, m)
+		return nil
+	}
+	return usageErr("kmem", "")
+}
+
+// parseHexArg is crash's hexadecimal() test and htoll(): a word of hex
+// digits, with or without 0x.
+func parseHexArg(a string) (uint64, bool) {
+	h := strings.TrimPrefix(strings.TrimPrefix(a, "0x"), "0X")
+	if h == "" || len(h) > 16 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(h, 16, 64)
+	return v, err == nil
 }
 
 // writeKmemInfo prints crash's dump_kmeminfo() table.
