@@ -135,7 +135,7 @@ func (s *Session) memMapLine(w *bufio.Writer, sl *kernel.Slab, addr uint64) erro
 			return nil
 		}
 		phys = p &^ 0xfff
-		pg, ok := sl.PageOf(s.pageOffset() + phys)
+		pg, ok := sl.PageOf(s.PageOffset() + phys)
 		if !ok {
 			fmt.Fprintf(w, "%x: kernel virtual address not found in mem map\n", addr)
 			return nil

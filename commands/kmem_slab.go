@@ -34,16 +34,18 @@ type slabOnce struct {
 func (s *Session) Slab() (*kernel.Slab, error) {
 	v, _ := sessionSlabs.LoadOrStore(s, &slabOnce{})
 	so := v.(*slabOnce)
-	so.once.Do(func() { so.slab, so.err = s.newSlab() })
+	so.once.Do(func() { so.slab, so.err = s.newSlab(s.Mem) })
 	return so.slab, so.err
 }
 
-func (s *Session) newSlab() (*kernel.Slab, error) {
+// newSlab builds a slab walker reading through mem (the dump's memory, or
+// in tests a hostile view of it).
+func (s *Session) newSlab(mem symbols.Memory) (*kernel.Slab, error) {
 	t, err := s.Types()
 	if err != nil {
 		return nil, err
 	}
-	env := kernel.SlabEnv{Mem: s.Mem, Types: t, Syms: s.Vmlinux, PageOffset: s.pageOffset()}
+	env := kernel.SlabEnv{Mem: mem, Types: t, Syms: s.Vmlinux, PageOffset: s.PageOffset()}
 	env.PageShift = uint(bits.TrailingZeros(uint(s.Dump.PageSize())))
 	ncpu, err := s.NumCPUs()
 	if err != nil {
@@ -470,7 +472,7 @@ func (s *Session) pageOfVirt(sl *kernel.Slab, addr uint64) (uint64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return sl.PageOf(s.pageOffset() + phys)
+	return sl.PageOf(s.PageOffset() + phys)
 }
 
 // pageFlags is what kmem needs of one struct page.
@@ -562,4 +564,23 @@ func (p *slabPrinter) search(caches []uint64, addr uint64) error {
 		return fmt.Errorf("%x: gocrash can tell only slab objects and slab pages yet", addr)
 	}
 	return p.s.memMapLine(p.w, p.sl, addr)
+}
+
+// SlabCacheOf is the name of the slab cache whose slab holds the kernel
+// address addr (crash's vaddr_to_kmem_cache, as bt -F names stack words):
+// ok is false when addr is not in a slab page of a cache on slab_caches.
+func (s *Session) SlabCacheOf(addr uint64) (name string, ok bool) {
+	sl, err := s.Slab()
+	if err != nil {
+		return "", false
+	}
+	h, ok := s.slabPageOf(sl, addr, true)
+	if !ok {
+		return "", false
+	}
+	c, err := sl.Cache(h.cache)
+	if err != nil {
+		return "", false
+	}
+	return c.Name, true
 }

@@ -389,6 +389,13 @@ CRASH_CMDS=(
 	"bt -c 1" "bt -c 0,1" "bt -c 5" "bt -c x"
 	# --- runq
 	"runq -t" "runq -c 1" "runq -g" "runq -d" "runq -m" "runq -T"
+	# --- system (kmem -s/-S/ADDRESS, ...): slab caches, a cache by name, a
+	# cache that does not exist, a slab object and a slab page by
+	# placeholder, two flags at once
+	"kmem -s" "kmem -s kmalloc-64" "kmem -S kmalloc-64" "kmem -s kmem_cache"
+	"kmem -S kmem_cache" "kmem -S=1 kmalloc-64" "kmem -s list" "kmem -s bogus"
+	"kmem -S bogus" "kmem -s {slabobj}" "kmem -S {slabobj}" "kmem {slabobj}"
+	"kmem {slabpage}" "kmem -s {slabpage}" "kmem -s -i"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )
