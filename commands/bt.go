@@ -193,10 +193,17 @@ func (r *btRun) run() error {
 		}
 		tasks = append(tasks, t)
 	}
+	ctx := s.Ctx()
 	for _, t := range tasks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		r.task(t)
 	}
 	for _, a := range opt.taskArgs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		ts := r.tb.resolve(a)
 		if ts == nil {
 			// crash: error(INFO, "%sinvalid task or pid value: %s\n", subsequent++ ? "\n" : "", ...)

@@ -147,7 +147,13 @@ func (s *Session) WriteLog(w *bufio.Writer, f logFlags) error {
 	if f.caller && l.Format == LogLockless {
 		o.pidChars = s.pidChars()
 	}
+	ctx := s.Ctx()
 	for i := range l.Records {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		o.record(w, &l.Records[i])
 	}
 	writeLogNotes(w, l.Notes)

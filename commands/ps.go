@@ -346,7 +346,11 @@ func (p *psRun) show(sel []psSelector) error {
 		case p.cpus != nil:
 			return p.showLastRunCPUs()
 		}
+		ctx := p.s.Ctx()
 		for i := range p.tt.tasks {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := p.showData(&p.tt.tasks[i]); err != nil {
 				return err
 			}

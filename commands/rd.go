@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -389,14 +390,14 @@ func runRd(s *Session, args []string, w io.Writer) error {
 	if req.flag&rdSymbolic != 0 {
 		sym = s.symbolizer()
 	}
-	return displayMemory(w, req, read, sym, format)
+	return displayMemory(s.Ctx(), w, req, read, sym, format)
 }
 
 // Symbolizer names a value for rd -s: "symbol" or "symbol+off", or "".
 type Symbolizer func(v uint64) string
 
 // displayMemory is display_memory() for the item modes and -a.
-func displayMemory(w io.Writer, req rdRequest, read ReadFunc, sym Symbolizer, format vmcore.Format) error {
+func displayMemory(ctx context.Context, w io.Writer, req rdRequest, read ReadFunc, sym Symbolizer, format vmcore.Format) error {
 	if req.count <= 0 {
 		return fmt.Errorf("invalid count request: %d", req.count)
 	}
@@ -419,7 +420,16 @@ func displayMemory(w io.Writer, req rdRequest, read ReadFunc, sym Symbolizer, fo
 		io.WriteString(w, out.String())
 		out.Reset()
 	}
+	cancelled := ctx.Done()
 	for i := int64(0); i < req.count; i++ {
+		if i%int64(perLine) == 0 {
+			select {
+			case <-cancelled:
+				flush()
+				return ctx.Err()
+			default:
+			}
+		}
 		p := buf[:size]
 		if err := readItem(read, p, addr); err != nil {
 			flush()
@@ -585,7 +595,11 @@ func rdRawToFile(s *Session, req rdRequest, path string, read ReadFunc, format v
 	}
 	defer f.Close()
 	buf := make([]byte, 4096)
+	ctx := s.Ctx()
 	for done := int64(0); done < req.count; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := int64(len(buf))
 		if room := int64(4096 - (req.addr+uint64(done))&4095); n > room {
 			n = room

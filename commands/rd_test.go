@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,7 +33,7 @@ func TestRdASCIIColumn(t *testing.T) {
 		for count := int64(1); count <= 40; count++ {
 			req := rdRequest{mode: mode, flag: rdHex | rdASCIIEndline, addr: base, count: count}
 			var b bytes.Buffer
-			if err := displayMemory(&b, req, mem, nil, vmcore.FormatELF); err != nil {
+			if err := displayMemory(context.Background(), &b, req, mem, nil, vmcore.FormatELF); err != nil {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -67,7 +68,7 @@ func TestRdReadErrors(t *testing.T) {
 	} {
 		var b bytes.Buffer
 		req := rdRequest{mode: rd64, flag: rdHex | rdASCIIEndline, addr: start, count: 4}
-		err := displayMemory(&b, req, patternMem(start, start+16, c.err), nil, c.format)
+		err := displayMemory(context.Background(), &b, req, patternMem(start, start+16, c.err), nil, c.format)
 		var me *MemReadError
 		if !errors.As(err, &me) || err.Error() != c.want || !errors.Is(err, c.err) {
 			t.Errorf("%v/%v: error %v, want %s", c.format, c.err, err, c.want)
@@ -91,7 +92,7 @@ func TestRdASCIIMode(t *testing.T) {
 	}
 	var b bytes.Buffer
 	// Without a count, -a stops at the first unprintable byte.
-	if err := displayMemory(&b, rdRequest{mode: rdASCII, flag: rdHex, addr: at, count: asciiUnlimited}, mem, nil, vmcore.FormatELF); err != nil {
+	if err := displayMemory(context.Background(), &b, rdRequest{mode: rdASCII, flag: rdHex, addr: at, count: asciiUnlimited}, mem, nil, vmcore.FormatELF); err != nil {
 		t.Fatal(err)
 	}
 	if b.String() != "            1000:  Linux version 6.1" {
@@ -99,7 +100,7 @@ func TestRdASCIIMode(t *testing.T) {
 	}
 	// With a count, each unprintable byte ends the line.
 	b.Reset()
-	if err := displayMemory(&b, rdRequest{mode: rdASCII, flag: rdHex, addr: at, count: int64(len(text))}, mem, nil, vmcore.FormatELF); err != nil {
+	if err := displayMemory(context.Background(), &b, rdRequest{mode: rdASCII, flag: rdHex, addr: at, count: int64(len(text))}, mem, nil, vmcore.FormatELF); err != nil {
 		t.Fatal(err)
 	}
 	want := "            1000:  Linux version 6.1\n            1012:  second\n            1019:  rest\n"

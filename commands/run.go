@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,13 @@ func (e *CommandError) Unwrap() error { return e.Err }
 // prints it and also returned; a panic inside the command is recovered and
 // returned as one line, so that one bad command never ends the session.
 func Run(s *Session, line string, w io.Writer) (err error) {
+	return RunContext(context.Background(), s, line, w)
+}
+
+// RunContext is Run with a context: when ctx is cancelled (the shell does
+// on ^C) the command stops at its next check, with its output so far,
+// and returns an error wrapping ctx.Err().
+func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err error) {
 	args, err := SplitArgs(line)
 	if err != nil {
 		return err
@@ -64,6 +72,7 @@ func Run(s *Session, line string, w io.Writer) (err error) {
 			err = &CommandError{Cmd: c.Name, Err: fmt.Errorf("internal error: %v%s", r, where)}
 		}
 	}()
+	defer s.withCtx(ctx)()
 	if err := c.Run(s, args[1:], w); err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {

@@ -138,7 +138,11 @@ type runqCPU struct {
 
 // eachRunqueue calls fn with each selected cpu's runqueue.
 func (s *Session) eachRunqueue(w *runqueueWalker, cpus map[int]bool, ncpu int, fn func(runqCPU) error) error {
+	ctx := s.Ctx()
 	for cpu := 0; cpu < ncpu; cpu++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if cpus != nil && !cpus[cpu] {
 			continue
 		}

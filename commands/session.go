@@ -5,6 +5,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,42 @@ type Session struct {
 
 	ctxMu   sync.Mutex
 	ctxTask uint64 // task_struct of the current context; 0 = not chosen yet
+
+	cmdMu  sync.Mutex
+	cmdCtx context.Context // the running command's (RunContext)
+}
+
+// Ctx is the context of the command being run: cancelled when the user
+// presses ^C (RunContext), so walkers and read loops stop promptly. It
+// lives in the Session, not in each command's signature, so that every
+// command keeps the one Run signature of the table.
+func (s *Session) Ctx() context.Context {
+	if s == nil {
+		return context.Background()
+	}
+	s.cmdMu.Lock()
+	defer s.cmdMu.Unlock()
+	if s.cmdCtx == nil {
+		return context.Background()
+	}
+	return s.cmdCtx
+}
+
+// withCtx makes ctx the running command's context until restore is
+// called (a command run inside another, as foreach does, gets its own).
+func (s *Session) withCtx(ctx context.Context) (restore func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.cmdMu.Lock()
+	prev := s.cmdCtx
+	s.cmdCtx = ctx
+	s.cmdMu.Unlock()
+	return func() {
+		s.cmdMu.Lock()
+		s.cmdCtx = prev
+		s.cmdMu.Unlock()
+	}
 }
 
 // Open opens a dump and its vmlinux (kernel.Open) for the commands.

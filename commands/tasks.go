@@ -61,6 +61,7 @@ func (s *Session) taskLayout() (taskLayout, error) {
 // taskWalker walks the kernel's task lists through one memory view (the
 // dump's, or in tests a view with a corrupted list).
 type taskWalker struct {
+	ctx  context.Context
 	mem  symbols.Memory
 	l    taskLayout
 	init uint64 // init_task
@@ -75,20 +76,20 @@ func (s *Session) walker() (*taskWalker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &taskWalker{mem: s.Mem, l: l, init: init}, nil
+	return &taskWalker{ctx: s.Ctx(), mem: s.Mem, l: l, init: init}, nil
 }
 
 func readPtr(mem symbols.Memory, addr uint64) (uint64, error) { return kernel.ReadPointer(mem, addr) }
 
 func (s *Session) readPtr(addr uint64) (uint64, error) { return readPtr(s.Mem, addr) }
 
-// walkList is kernel.WalkList, not cancellable yet.
-func walkList(mem symbols.Memory, head uint64, what string, fn func(node uint64) error) error {
-	return kernel.WalkList(context.Background(), mem, head, what, fn)
+// walkList is kernel.WalkList.
+func walkList(ctx context.Context, mem symbols.Memory, head uint64, what string, fn func(node uint64) error) error {
+	return kernel.WalkList(ctx, mem, head, what, fn)
 }
 
 func (s *Session) walkList(head uint64, what string, fn func(node uint64) error) error {
-	return walkList(s.Mem, head, what, fn)
+	return walkList(s.Ctx(), s.Mem, head, what, fn)
 }
 
 // errStop ends a walk early without an error.
@@ -104,7 +105,7 @@ func (s *Session) InitTask() (uint64, error) {
 }
 
 func (w *taskWalker) forEachProcess(fn func(task uint64) error) error {
-	err := walkList(w.mem, w.init+uint64(w.l.tasks), "init_task.tasks", func(node uint64) error {
+	err := walkList(w.ctx, w.mem, w.init+uint64(w.l.tasks), "init_task.tasks", func(node uint64) error {
 		return fn(node - uint64(w.l.tasks))
 	})
 	if err == errStop {
@@ -119,7 +120,7 @@ func (w *taskWalker) forEachThread(leader uint64, fn func(task uint64) error) er
 		if err := fn(leader); err != nil {
 			return err
 		}
-		return walkList(w.mem, leader+uint64(w.l.threadGroup), "task_struct.thread_group", func(node uint64) error {
+		return walkList(w.ctx, w.mem, leader+uint64(w.l.threadGroup), "task_struct.thread_group", func(node uint64) error {
 			return fn(node - uint64(w.l.threadGroup))
 		})
 	}
@@ -130,7 +131,7 @@ func (w *taskWalker) forEachThread(leader uint64, fn func(task uint64) error) er
 	if sig == 0 {
 		return fn(leader)
 	}
-	return walkList(w.mem, sig+uint64(w.l.threadHead), "signal_struct.thread_head", func(node uint64) error {
+	return walkList(w.ctx, w.mem, sig+uint64(w.l.threadHead), "signal_struct.thread_head", func(node uint64) error {
 		return fn(node - uint64(w.l.threadNode))
 	})
 }

@@ -73,7 +73,7 @@ func (sh *Shell) Interactive() error {
 		go func() {
 			select {
 			case <-sigs:
-				sh.interrupted.Store(true)
+				sh.Interrupt()
 			case <-done:
 			}
 		}()

@@ -4,12 +4,14 @@ package repl
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -33,6 +35,38 @@ type Shell struct {
 
 	failed      int
 	interrupted atomic.Bool
+
+	cancelMu sync.Mutex
+	cancel   context.CancelFunc // the running command's (Interrupt)
+}
+
+// Interrupt is ^C during a command: its output stops at the next write
+// and its context is cancelled, so its walkers and read loops stop too.
+func (sh *Shell) Interrupt() {
+	sh.interrupted.Store(true)
+	sh.cancelMu.Lock()
+	if sh.cancel != nil {
+		sh.cancel()
+	}
+	sh.cancelMu.Unlock()
+}
+
+// commandContext is the context of a command about to run: Interrupt
+// cancels it.
+func (sh *Shell) commandContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sh.cancelMu.Lock()
+	sh.cancel = cancel
+	sh.cancelMu.Unlock()
+	if sh.interrupted.Load() {
+		cancel()
+	}
+	return ctx, func() {
+		sh.cancelMu.Lock()
+		sh.cancel = nil
+		sh.cancelMu.Unlock()
+		cancel()
+	}
 }
 
 // New returns a shell writing to stdout.
@@ -79,11 +113,13 @@ const progName = "gocrash"
 // to a file, also to also (crash shows them on the terminal as well).
 func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) {
 	ow := &outWriter{w: w, sh: sh}
-	err := commands.Run(sh.Session, line, ow)
+	ctx, cancel := sh.commandContext()
+	err := commands.RunContext(ctx, sh.Session, line, ow)
+	cancel()
 	if err == nil {
 		return
 	}
-	if errors.Is(err, errInterrupted) {
+	if errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled) {
 		sh.failed++
 		io.WriteString(w, "\n")
 		return
