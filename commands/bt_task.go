@@ -21,9 +21,6 @@ type btTask struct {
 	Kthread  bool   // PF_KTHREAD, or no mm: crash's is_kernel_thread()
 }
 
-// pfKthread is PF_KTHREAD (include/linux/sched.h, the same in 6.1 and 6.12).
-const pfKthread = 0x00200000
-
 // btTaskInfo reads what bt shows of the task_struct at task.
 func (s *Session) btTaskInfo(task uint64) (btTask, error) {
 	bt := btTask{Task: task}
@@ -82,7 +79,7 @@ func (s *Session) btTaskInfo(task uint64) (btTask, error) {
 	if err != nil {
 		return bt, err
 	}
-	bt.Kthread = flags&pfKthread != 0 || mm == 0
+	bt.Kthread = flags&pfKThread != 0 || mm == 0
 	return bt, nil
 }
 

@@ -10,6 +10,7 @@ package commands
 // entries than it could have met.
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -82,14 +83,8 @@ func openWalkFuzzBed(f *testing.F) *walkFuzzBed {
 		}
 		rec := &fuzzMemory{base: s.Mem, record: map[uint64]bool{}, limitOK: 1 << 30}
 		b := &walkFuzzBed{s: s}
-		tw, err := s.walker()
-		if err != nil {
-			walkBedErr = err
-			return
-		}
-		tw.mem = rec
 		var tasks []uint64
-		if err := tw.forEachTask(func(t uint64) error { tasks = append(tasks, t); return nil }); err != nil {
+		if err := s.WithMemory(rec).ForEachTask(context.Background(), func(t uint64) error { tasks = append(tasks, t); return nil }); err != nil {
 			walkBedErr = err
 			return
 		}
@@ -170,14 +165,9 @@ func FuzzTaskWalk(f *testing.F) {
 	b := openWalkFuzzBed(f)
 	walkSeeds(f, b)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tw, err := b.s.walker()
-		if err != nil {
-			t.Fatal(err)
-		}
 		mem := &fuzzMemory{base: b.s.Mem, patch: b.patches(data), limitOK: readBudget}
-		tw.mem = mem
 		n := 0
-		err = tw.forEachTask(func(uint64) error { n++; return nil })
+		err := b.s.WithMemory(mem).ForEachTask(context.Background(), func(uint64) error { n++; return nil })
 		if errors.Is(err, errReadBudget) {
 			t.Fatalf("task walk did not end within %d reads (%d tasks so far)", readBudget, n)
 		}

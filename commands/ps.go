@@ -555,7 +555,7 @@ func (p *psRun) memUsage(t *Task) (TaskMem, error) {
 	if p.tt.groupRSS == nil {
 		p.tt.groupRSS = map[int64]int64{}
 		for i := range p.tt.tasks {
-			p.tt.groupRSS[p.tt.tasks[i].TGID] += p.tt.tasks[i].splitRSS
+			p.tt.groupRSS[p.tt.tasks[i].TGID] += p.tt.tasks[i].SplitRSS
 		}
 		var err error
 		if p.tt.totalPages, err = p.s.totalPages(); err != nil {

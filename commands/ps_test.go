@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -81,10 +82,11 @@ func TestPsByTaskAddress(t *testing.T) {
 		t.Fatal("ps: crash's output was not recorded")
 	}
 	lines := strings.Split(strings.TrimRight(want, "\n"), "\n")
-	tasks, err := s.Tasks()
+	tt, err := s.Tasks(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	tasks := tt.All()
 	if len(tasks) != len(lines)-1 {
 		t.Fatalf("%d tasks, crash lists %d", len(tasks), len(lines)-1)
 	}
@@ -148,7 +150,19 @@ func TestCorruptTaskList(t *testing.T) {
 	d := psDefaultDump(t)
 	s := openTestbed(t, d)
 	defer s.Close()
-	l, err := s.taskLayout()
+	types, err := s.Types()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasksOff, err := types.Offset("task_struct.tasks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	threadNodeOff, err := types.Offset("task_struct.thread_node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	initTask, err := s.InitTask()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +173,8 @@ func TestCorruptTaskList(t *testing.T) {
 	if len(procs) < 10 {
 		t.Fatalf("only %d processes", len(procs))
 	}
-	next := func(task uint64) uint64 { return task + uint64(l.tasks) } // tasks.next
-	var leader uint64                                                  // a process with threads
+	next := func(task uint64) uint64 { return task + uint64(tasksOff) } // tasks.next
+	var leader uint64                                                   // a process with threads
 	for _, p := range procs {
 		n := 0
 		s.ForEachThread(p, func(uint64) error { n++; return nil })
@@ -173,10 +187,6 @@ func TestCorruptTaskList(t *testing.T) {
 	}
 	var threads []uint64
 	s.ForEachThread(leader, func(th uint64) error { threads = append(threads, th); return nil })
-	w, err := s.walker()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name  string
 		words map[uint64]uint64
@@ -186,15 +196,14 @@ func TestCorruptTaskList(t *testing.T) {
 		{"self loop", map[uint64]uint64{next(procs[5]): next(procs[5])}, `entry \d+ at (0x[0-9a-f]+) has next pointer (0x[0-9a-f]+), which loops`},
 		{"garbage pointer", map[uint64]uint64{next(procs[4]): 0x1234}, `^init_task.tasks: corrupt list at 0x[0-9a-f]+: entry 4 at 0x[0-9a-f]+ has next pointer 0x1234, not a kernel address$`},
 		{"NULL", map[uint64]uint64{next(procs[2]): 0}, `: entry 2 at 0x[0-9a-f]+ has next pointer 0x0, not a kernel address$`},
-		{"NULL head", map[uint64]uint64{w.init + uint64(l.tasks): 0}, `^init_task.tasks: corrupt list at 0x[0-9a-f]+: the head's next pointer 0x0, not a kernel address$`},
+		{"NULL head", map[uint64]uint64{initTask + uint64(tasksOff): 0}, `^init_task.tasks: corrupt list at 0x[0-9a-f]+: the head's next pointer 0x0, not a kernel address$`},
 		{"unmapped", map[uint64]uint64{next(procs[2]): 0xffffc90000000000}, `^init_task.tasks: corrupt list at 0x[0-9a-f]+: entry 3 at 0xffffc90000000000 cannot be read: `},
-		{"thread cycle", map[uint64]uint64{threads[len(threads)-1] + uint64(l.threadNode): threads[1] + uint64(l.threadNode)}, `^signal_struct.thread_head: corrupt list at 0x[0-9a-f]+: entry \d+ at 0x[0-9a-f]+ has next pointer 0x[0-9a-f]+, which loops`},
+		{"thread cycle", map[uint64]uint64{threads[len(threads)-1] + uint64(threadNodeOff): threads[1] + uint64(threadNodeOff)}, `^signal_struct.thread_head: corrupt list at 0x[0-9a-f]+: entry \d+ at 0x[0-9a-f]+ has next pointer 0x[0-9a-f]+, which loops`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			pw := *w
-			pw.mem = &patchedMemory{mem: s.Mem, words: c.words}
-			err := pw.forEachTask(func(uint64) error { return nil })
+			pk := s.WithMemory(&patchedMemory{mem: s.Mem, words: c.words})
+			err := pk.ForEachTask(context.Background(), func(uint64) error { return nil })
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -203,7 +212,7 @@ func TestCorruptTaskList(t *testing.T) {
 			}
 			t.Log(err)
 			// The whole table (ps's path) ends with one line too.
-			_, err = s.tasksFrom(pw.mem)
+			_, err = pk.Tasks(context.Background())
 			if err == nil || strings.Contains(err.Error(), "\n") {
 				t.Errorf("task table: %v", err)
 			}

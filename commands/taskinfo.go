@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"gocrash/kernel"
 	"gocrash/symbols"
 	"gocrash/vmcore"
 )
@@ -17,55 +18,23 @@ import (
 // derives from them (task_state_string(), get_task_mem_usage() in
 // memory.c). Every offset and size comes from DWARF.
 
-// A Task is one entry of the task table.
-type Task struct {
-	Addr   uint64 // task_struct
-	PID    int64
-	TGID   int64
-	Comm   string
-	CPU    int    // thread_info.cpu or task_struct.cpu
-	Parent uint64 // task_struct.parent (crash's PPID: the ptrace parent, normally real_parent)
-	MM     uint64
-	State  uint64 // __state (state before 5.14) | exit_state
-	Flags  uint64 // PF_*
-	Idle   bool   // an idle task (swapper/N): pid 0, on no task list
+// A Task is one entry of the task table (kernel.Task).
+type Task = kernel.Task
 
-	splitRSS int64 // task_struct.rss_stat counts not yet folded into the mm (SPLIT_RSS_COUNTING)
-}
-
-// PF_* of include/linux/sched.h; these values have not changed since
-// PF_KTHREAD appeared in 2.6.27.
+// PF_* (kernel's).
 const (
-	pfExiting = 0x00000004
-	pfKThread = 0x00200000
+	pfExiting = kernel.PFExiting
+	pfKThread = kernel.PFKThread
 )
 
-// KernelThread is crash's is_kernel_thread(): PF_KTHREAD.
-func (t *Task) KernelThread() bool { return t.Flags&pfKThread != 0 }
-
-// taskFields are the task_struct offsets a Task is read from. The fields
-// lie in the first few kilobytes of task_struct: one read of that span
-// per task.
-type taskFields struct {
-	pid, tgid, comm, state, exitState, flags, parent, mm, cpu int64
-	stateSize, exitStateSize, flagsSize, cpuSize, commLen     int64
-	rssCount                                                  int64 // task_struct.rss_stat.count, -1 when absent
-	rssCountSize                                              int64
-	span                                                      int64
-}
-
-// rssCounters are the mm counters crash adds up for RSS (MM_FILEPAGES,
-// MM_ANONPAGES, MM_SHMEMPAGES), from the enum.
-type rssCounters struct{ file, anon, shmem int64 }
-
-// taskReader reads tasks through one memory view.
+// taskReader reads what ps shows of a task's address space.
 type taskReader struct {
-	s      *Session
-	mem    symbols.Memory
-	t      *symbols.Types
-	f      taskFields
-	rss    rssCounters
-	states *taskStates
+	s        *Session
+	mem      symbols.Memory
+	t        *symbols.Types
+	rss      kernel.MMCounters
+	splitRSS bool // tasks cache RSS counts of their own (kernel.HasSplitRSS)
+	states   *taskStates
 }
 
 func (s *Session) newTaskReader(mem symbols.Memory) (*taskReader, error) {
@@ -73,207 +42,14 @@ func (s *Session) newTaskReader(mem symbols.Memory) (*taskReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &taskReader{s: s, mem: mem, t: t}
-	f := &r.f
-	type field struct {
-		dst, size *int64
-		paths     []string
+	rss, err := s.RSSCounters()
+	if err != nil {
+		return nil, err
 	}
-	stateName := "task_struct.__state" // renamed from state in 5.14
-	if !t.HasMember("task_struct", "__state") {
-		stateName = "task_struct.state"
-	}
-	cpuName := "task_struct.thread_info.cpu" // 5.16 moved it back into thread_info
-	if t.HasMember("task_struct", "cpu") {
-		cpuName = "task_struct.cpu"
-	}
-	var dummy int64
-	for _, x := range []field{
-		{&f.pid, &dummy, []string{"task_struct.pid"}},
-		{&f.tgid, &dummy, []string{"task_struct.tgid"}},
-		{&f.comm, &f.commLen, []string{"task_struct.comm"}},
-		{&f.state, &f.stateSize, []string{stateName}},
-		{&f.exitState, &f.exitStateSize, []string{"task_struct.exit_state"}},
-		{&f.flags, &f.flagsSize, []string{"task_struct.flags"}},
-		{&f.parent, &dummy, []string{"task_struct.parent", "task_struct.real_parent"}},
-		{&f.mm, &dummy, []string{"task_struct.mm"}},
-		{&f.cpu, &f.cpuSize, []string{cpuName}},
-	} {
-		var lastErr error
-		ok := false
-		for _, p := range x.paths {
-			typ, path, _ := strings.Cut(p, ".")
-			m, err := t.Member(typ, path)
-			if err != nil {
-				lastErr = err
-				continue
-			}
-			sz, err := t.Size(m.Type)
-			if err != nil {
-				return nil, err
-			}
-			*x.dst, *x.size, ok = m.Offset, sz, true
-			break
-		}
-		if !ok {
-			return nil, lastErr
-		}
-	}
-	f.rssCount = -1
-	if m, err := t.Member("task_struct", "rss_stat.count"); err == nil {
-		f.rssCount = m.Offset
-		f.rssCountSize, _ = t.Size(m.Type)
-	}
-	for _, e := range []struct {
-		off, size int64
-	}{{f.pid, 4}, {f.tgid, 4}, {f.comm, f.commLen}, {f.state, f.stateSize}, {f.exitState, f.exitStateSize},
-		{f.flags, f.flagsSize}, {f.parent, 8}, {f.mm, 8}, {f.cpu, f.cpuSize}, {f.rssCount, f.rssCountSize}} {
-		f.span = max(f.span, e.off+e.size)
-	}
-	r.rss = rssCounters{file: 0, anon: 1, shmem: 3} // include/linux/mm_types_task.h
-	for _, c := range []struct {
-		dst  *int64
-		name string
-	}{{&r.rss.file, "MM_FILEPAGES"}, {&r.rss.anon, "MM_ANONPAGES"}, {&r.rss.shmem, "MM_SHMEMPAGES"}} {
-		if v, err := t.Enumerator(c.name); err == nil {
-			*c.dst = v
-		} else if c.name == "MM_SHMEMPAGES" {
-			*c.dst = -1 // before 4.5
-		}
-	}
-	return r, nil
-}
-
-func leUint(b []byte) uint64 {
-	switch len(b) {
-	case 1:
-		return uint64(b[0])
-	case 2:
-		return uint64(binary.LittleEndian.Uint16(b))
-	case 4:
-		return uint64(binary.LittleEndian.Uint32(b))
-	case 8:
-		return binary.LittleEndian.Uint64(b)
-	}
-	return 0
-}
-
-func leInt(b []byte) int64 {
-	switch len(b) {
-	case 1:
-		return int64(int8(b[0]))
-	case 2:
-		return int64(int16(binary.LittleEndian.Uint16(b)))
-	case 4:
-		return int64(int32(binary.LittleEndian.Uint32(b)))
-	}
-	return int64(leUint(b))
-}
-
-// read reads one task.
-func (r *taskReader) read(addr uint64) (Task, error) {
-	f := &r.f
-	b := make([]byte, f.span)
-	if err := r.mem.ReadVirt(b, addr); err != nil {
-		return Task{}, fmt.Errorf("task_struct at %#x: %w", addr, err)
-	}
-	at := func(off, size int64) []byte { return b[off : off+size] }
-	t := Task{
-		Addr:   addr,
-		PID:    leInt(at(f.pid, 4)),
-		TGID:   leInt(at(f.tgid, 4)),
-		Comm:   cString(at(f.comm, f.commLen)),
-		CPU:    int(leUint(at(f.cpu, f.cpuSize))),
-		Parent: leUint(at(f.parent, 8)),
-		MM:     leUint(at(f.mm, 8)),
-		State:  leUint(at(f.state, f.stateSize)) | uint64(uint32(leInt(at(f.exitState, f.exitStateSize)))),
-		Flags:  leUint(at(f.flags, f.flagsSize)),
-	}
-	if f.rssCount >= 0 {
-		// crash's get_task_mem_usage(): the thread's cached counts for
-		// file, anon and shmem pages, each only when positive.
-		for _, c := range []int64{r.rss.file, r.rss.anon, r.rss.shmem} {
-			if c < 0 || (c+1)*4 > f.rssCountSize {
-				continue
-			}
-			if v := leInt(at(f.rssCount+c*4, 4)); v > 0 {
-				t.splitRSS += v
-			}
-		}
-	}
-	return t, nil
+	return &taskReader{s: s, mem: mem, t: t, rss: rss, splitRSS: s.HasSplitRSS()}, nil
 }
 
 func timeSeconds(n uint64) time.Duration { return time.Duration(n) * time.Second }
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
-}
-
-// Tasks returns crash's task table: the idle task of every cpu and every
-// thread of every process, sorted as crash sorts it (by pid; the pid 0
-// idle tasks by cpu).
-func (s *Session) Tasks() ([]Task, error) {
-	return s.tasksFrom(s.Mem)
-}
-
-func (s *Session) tasksFrom(mem symbols.Memory) ([]Task, error) {
-	r, err := s.newTaskReader(mem)
-	if err != nil {
-		return nil, err
-	}
-	w, err := s.walker()
-	if err != nil {
-		return nil, err
-	}
-	w.mem = mem
-	idle, err := s.IdleTasks()
-	if err != nil {
-		return nil, err
-	}
-	var tasks []Task
-	seen := make(map[uint64]bool)
-	for _, a := range idle {
-		if a == 0 || seen[a] {
-			continue
-		}
-		seen[a] = true
-		t, err := r.read(a)
-		if err != nil {
-			return nil, err
-		}
-		t.Idle = true
-		tasks = append(tasks, t)
-	}
-	err = w.forEachTask(func(a uint64) error {
-		if seen[a] {
-			return fmt.Errorf("corrupt task list: task %#x is reached twice (init_task.tasks or a thread list loops back into itself)", a)
-		}
-		seen[a] = true
-		t, err := r.read(a)
-		if err != nil {
-			return err
-		}
-		tasks = append(tasks, t)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.SliceStable(tasks, func(i, j int) bool {
-		a, b := &tasks[i], &tasks[j]
-		if a.PID == 0 && b.PID == 0 {
-			return a.CPU < b.CPU
-		}
-		return a.PID < b.PID
-	})
-	return tasks, nil
-}
 
 // taskTable is the task table with the lookups commands need.
 type taskTable struct {
@@ -289,35 +65,18 @@ type taskTable struct {
 	totalPages uint64
 }
 
+// taskTable is the command's view of the kernel's task table (built once
+// per session, kernel.Tasks): a copy of the task slice, which ps -l may
+// re-sort, and the lookups.
 func (s *Session) taskTable() (*taskTable, error) {
-	tasks, err := s.Tasks()
+	kt, err := s.Kernel.Tasks(s.Ctx())
 	if err != nil {
 		return nil, err
 	}
-	return s.newTaskTable(tasks)
-}
-
-func (s *Session) newTaskTable(tasks []Task) (*taskTable, error) {
-	tt := &taskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: map[uint64]bool{}, sortedByPID: true}
+	tasks := append([]Task(nil), kt.All()...)
+	tt := &taskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: kt.ActiveTasks(), panic: kt.Panic(), sortedByPID: true}
 	for i := range tasks {
 		tt.byAddr[tasks[i].Addr] = i
-	}
-	n, err := s.NumCPUs()
-	if err != nil {
-		return nil, err
-	}
-	for cpu := 0; cpu < n; cpu++ {
-		a, err := s.ActiveTask(cpu)
-		if err != nil {
-			return nil, err
-		}
-		if a != 0 {
-			tt.active[a] = true
-		}
-	}
-	if p, err := s.PanicTask(); err == nil {
-		tt.panic = p
-		tt.active[p] = true
 	}
 	return tt, nil
 }
@@ -703,7 +462,7 @@ func (r *taskReader) memUsage(t *Task, groupRSS int64, totalPages uint64) (TaskM
 	}
 	if c, err := rs.Member("count"); err == nil {
 		// struct mm_rss_stat { atomic_long_t count[NR_MM_COUNTERS]; }
-		for _, i := range []int64{r.rss.file, r.rss.anon, r.rss.shmem} {
+		for _, i := range []int64{r.rss.File, r.rss.Anon, r.rss.Shmem} {
 			if i < 0 {
 				continue
 			}
@@ -724,7 +483,7 @@ func (r *taskReader) memUsage(t *Task, groupRSS int64, totalPages uint64) (TaskM
 		}
 	} else {
 		// 6.2: struct percpu_counter rss_stat[NR_MM_COUNTERS].
-		for _, i := range []int64{r.rss.file, r.rss.anon, r.rss.shmem} {
+		for _, i := range []int64{r.rss.File, r.rss.Anon, r.rss.Shmem} {
 			if i < 0 {
 				continue
 			}
@@ -739,7 +498,7 @@ func (r *taskReader) memUsage(t *Task, groupRSS int64, totalPages uint64) (TaskM
 			rss += v
 		}
 	}
-	if r.f.rssCount >= 0 {
+	if r.splitRSS {
 		rss += groupRSS
 	}
 	tv, err := mm.Member("total_vm")

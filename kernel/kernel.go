@@ -52,6 +52,33 @@ type Kernel struct {
 
 	pageOffsetOnce sync.Once
 	pageOff        uint64
+
+	tasksMu sync.Mutex
+	tasks   *TaskTable // built once by Tasks
+
+	// A view (WithMemory) reads through view and shares base's types.
+	view symbols.Memory
+	base *Kernel
+}
+
+// WithMemory is a view of the same kernel whose walkers read through m
+// instead of the dump: a patched or recording memory, for tests and
+// fuzzing of the walkers over hostile memory. Closing it closes nothing.
+func (k *Kernel) WithMemory(m symbols.Memory) *Kernel {
+	b := k
+	if k.base != nil {
+		b = k.base
+	}
+	return &Kernel{Dump: k.Dump, Mem: k.Mem, Vmlinux: k.Vmlinux, VmlinuxPath: k.VmlinuxPath,
+		DumpPath: k.DumpPath, Diagnostics: k.Diagnostics, view: m, base: b}
+}
+
+// memory is what the walkers read: the dump's kernel memory, or a view's.
+func (k *Kernel) memory() symbols.Memory {
+	if k.view != nil {
+		return k.view
+	}
+	return k.Mem
 }
 
 // Open opens a dump and its vmlinux. The two paths may come in either
@@ -154,6 +181,9 @@ func (e *mismatchError) Unwrap() error { return ErrMismatch }
 
 // Types returns the vmlinux's DWARF types, indexed on first use.
 func (k *Kernel) Types() (*symbols.Types, error) {
+	if k.base != nil {
+		return k.base.Types()
+	}
 	k.typesOnce.Do(func() {
 		k.types, k.typesErr = k.Vmlinux.Types()
 	})
@@ -162,6 +192,9 @@ func (k *Kernel) Types() (*symbols.Types, error) {
 
 // Close releases the dump and the vmlinux.
 func (k *Kernel) Close() error {
+	if k.base != nil {
+		return nil
+	}
 	var errs []error
 	if k.Vmlinux != nil {
 		errs = append(errs, k.Vmlinux.Close())
@@ -180,7 +213,7 @@ func (k *Kernel) Var(name string) (symbols.Object, error) {
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	return t.Var(k.Mem, k.Vmlinux, name)
+	return t.Var(k.memory(), k.Vmlinux, name)
 }
 
 // Object is the object of type typeName at addr.
@@ -189,7 +222,7 @@ func (k *Kernel) Object(addr uint64, typeName string) (symbols.Object, error) {
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	return t.Object(k.Mem, addr, typeName)
+	return t.Object(k.memory(), addr, typeName)
 }
 
 // defaultPageOffset is x86_64's __PAGE_OFFSET_BASE_L4 without KASLR.

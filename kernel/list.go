@@ -57,7 +57,7 @@ func WalkList(ctx context.Context, mem symbols.Memory, head uint64, what string,
 		if n >= MaxListEntries {
 			return fmt.Errorf("%s: list at %#x does not return to its head after %d entries", what, head, n)
 		}
-		if n%256 == 255 {
+		if n%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -92,5 +92,5 @@ func WalkList(ctx context.Context, mem symbols.Memory, head uint64, what string,
 
 // WalkList is WalkList over the kernel's memory.
 func (k *Kernel) WalkList(ctx context.Context, head uint64, what string, fn func(node uint64) error) error {
-	return WalkList(ctx, k.Mem, head, what, fn)
+	return WalkList(ctx, k.memory(), head, what, fn)
 }

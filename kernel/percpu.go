@@ -34,7 +34,7 @@ func (k *Kernel) PerCPU(name string, cpu int) (symbols.Object, error) {
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	o, err := t.Var(k.Mem, k.Vmlinux, name)
+	o, err := t.Var(k.memory(), k.Vmlinux, name)
 	if err != nil {
 		return symbols.Object{}, err
 	}
@@ -42,7 +42,7 @@ func (k *Kernel) PerCPU(name string, cpu int) (symbols.Object, error) {
 	if err != nil {
 		return symbols.Object{}, err
 	}
-	return t.ObjectOf(k.Mem, o.Addr+off, o.Type, fmt.Sprintf("per_cpu(%s, %d)", name, cpu)), nil
+	return t.ObjectOf(k.memory(), o.Addr+off, o.Type, fmt.Sprintf("per_cpu(%s, %d)", name, cpu)), nil
 }
 
 // CPUMask reads a struct cpumask variable ("__cpu_online_mask") as the
