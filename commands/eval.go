@@ -258,33 +258,58 @@ func (s *Session) lookupFunc() SymbolLookup {
 	return s.Vmlinux.Lookup
 }
 
-// runEval is crash's eval: the words are joined into one "(...)"
-// expression (numbers all digits are decimal there) and the value is shown
-// in crash's print_number layout.
+// runEval is crash's cmd_eval: -b and -l (in crash's fixed places, not
+// getopt, so that "-1" stays a number), then either the first word that
+// is a parenthesized expression, alone, or all the words joined with
+// spaces inside "(...)" (numbers all digits are decimal there); the value
+// is shown in crash's print_number layout.
 func runEval(s *Session, args []string, w io.Writer) error {
-	for len(args) > 0 && (args[0] == "-l" || args[0] == "-b" || args[0] == "-lb" || args[0] == "-bl") {
-		if args[0] != "-l" {
-			return usageErr("eval", "option %s is not supported", args[0])
+	bits := false
+	switch {
+	case len(args) > 0 && (args[0] == "-lb" || args[0] == "-bl"):
+		bits, args = true, args[1:]
+	case len(args) > 0 && args[0] == "-l":
+		args = args[1:]
+		if len(args) > 1 && args[0] == "-b" {
+			bits, args = true, args[1:]
 		}
-		args = args[1:] // 64-bit values already
+	case len(args) > 1 && args[0] == "-b":
+		if args[1] == "-l" {
+			if len(args) < 3 {
+				return &UsageError{Cmd: "eval"}
+			}
+			args = args[2:]
+		} else {
+			args = args[1:]
+		}
+		bits = true
 	}
 	if len(args) == 0 {
 		return &UsageError{Cmd: "eval"}
 	}
-	expr := args[0]
-	if !strings.HasPrefix(expr, "(") {
-		expr = "(" + strings.Join(args, " ") + ")"
+	var words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "(") {
+			v, err := evalParen(a, s.lookupFunc())
+			if err != nil {
+				return fmt.Errorf("invalid expression: %s", a)
+			}
+			writeNumber(w, v, bits)
+			return nil
+		}
+		words = append(words, a)
 	}
+	expr := "(" + strings.TrimSpace(strings.Join(words, " ")) + ")"
 	v, err := evalParen(expr, s.lookupFunc())
 	if err != nil {
-		return err
+		return fmt.Errorf("invalid expression: %s", expr)
 	}
-	writeNumber(w, v)
+	writeNumber(w, v, bits)
 	return nil
 }
 
 // writeNumber is crash's print_number() for a 64-bit value.
-func writeNumber(w io.Writer, v uint64) {
+func writeNumber(w io.Writer, v uint64, bits bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hexadecimal: %x  ", v)
 	if v >= 1<<10 {
@@ -302,5 +327,22 @@ func writeNumber(w io.Writer, v uint64) {
 		fmt.Fprintf(&b, "(%d)", int64(v))
 	}
 	fmt.Fprintf(&b, "\n      octal: %o\n     binary: %064b\n", v, v)
+	if bits {
+		// crash wraps the list before column 77, indenting under it.
+		const hdr = "   bits set: "
+		b.WriteString(hdr)
+		col := len(hdr)
+		for i := 63; i >= 0; i-- {
+			if v&(1<<uint(i)) == 0 {
+				continue
+			}
+			n, _ := fmt.Fprintf(&b, "%d ", i)
+			if col += n; col >= 77 {
+				b.WriteString("\n" + strings.Repeat(" ", len(hdr)))
+				col = len(hdr)
+			}
+		}
+		b.WriteString("\n")
+	}
 	io.WriteString(w, b.String())
 }

@@ -76,7 +76,10 @@ func TestSplitArgs(t *testing.T) {
 		`rd -64 jiffies 4`:      {"rd", "-64", "jiffies", "4"},
 		`  sym   "a b"  'c|d' `: {"sym", "a b", "'c|d'"},
 		`ps 'a b' x'y'z`:        {"ps", "'a b'", "x'y'z"},
-		`eval (1 + 2)`:          {"eval", "(1", "+", "2)"},
+		`eval (1 + 2)`:          {"eval", "(1 + 2)"},
+		`eval ((a) b)c d`:       {"eval", "((a) b)c", "d"},
+		`eval (1 + `:            {"eval", "(1 + "},
+		`(a b)`:                 {"(a", "b)"},
 		`x "a\"b" \ y`:          {"x", `a"b`, " y"},
 		``:                      nil,
 	} {

@@ -119,7 +119,8 @@ func firstFrame(stack []byte) string {
 // parse_line() does where it matters: white space separates words, double
 // quotes group words and are removed, and single quotes stay in the word
 // (crash's ps takes 'regex' that way) while still grouping it; a backslash
-// escapes the next character outside single quotes.
+// escapes the next character outside single quotes; a word after the first
+// that starts with '(' runs to its matching ')', spaces included.
 func SplitArgs(line string) ([]string, error) { return splitWords(line, true) }
 
 // SplitShellWords splits words as a shell does: both kinds of quotes group
@@ -149,6 +150,27 @@ func splitWords(line string, keepSingle bool) ([]string, error) {
 			} else {
 				cur.WriteRune(r)
 			}
+		case r == '(' && keepSingle && !inArg && len(args) > 0:
+			// crash's parse_line keeps a parenthesized expression,
+			// spaces and nested parentheses included, as one word
+			// ("eval (jiffies - 8)"); unbalanced, the rest of the
+			// line is the word.
+			depth, j := 0, i
+			for ; j < len(rs); j++ {
+				if rs[j] == '(' {
+					depth++
+				} else if rs[j] == ')' {
+					if depth--; depth == 0 {
+						break
+					}
+				}
+			}
+			if j == len(rs) {
+				j--
+			}
+			cur.WriteString(string(rs[i : j+1]))
+			inArg = true
+			i = j
 		case r == '\'' || r == '"':
 			quote = r
 			inArg = true

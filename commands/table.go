@@ -123,24 +123,44 @@ EXAMPLES
 	})
 	register(Command{
 		Name:    "eval",
-		Usage:   "eval [-l] (expression) | value",
+		Usage:   "eval [-b][-l] (expression) | value",
 		Summary: "evaluate",
 		Help: `  This command evaluates an expression or a value and shows the result in
-  hexadecimal, decimal, octal and binary.  The expression is one operation,
-  a OP b, with OP one of + - & | ^ * / % << >> or # (power); an operand is
-  a symbol or a number.  Inside an expression a number made only of digits
-  is decimal and any other number is hexadecimal; k, m or g multiply it by
-  1K, 1M or 1G.  (Address arguments of the other commands, such as rd's,
-  are hexadecimal when they are bare numbers, as in crash.)
+  hexadecimal, decimal, octal and binary, with a KB, MB or GB short-hand
+  when the value is a whole number of them, and the signed value when the
+  top bit is set.  The expression is one operation, x OP y, with OP one of
+  + - & | ^ * / % << >> or # (power); an operand is a symbol or a number.
+  The parentheses may be left out, and the words are then joined with
+  spaces.  Inside an expression a number made only of digits is decimal
+  and any other number is hexadecimal; k, m or g multiply it by 1K, 1M or
+  1G, and ~ takes its one's complement.
+
+    -b  also list the bit positions that are set.
+    -l  64-bit operands and result (always so on x86_64).
 
 EXAMPLES
   Where is the 16th byte after jiffies:
 
-    crash> eval jiffies+0x10
+    crash> eval (jiffies + 16)
+    hexadecimal: ffffffff8fe079d0
+        decimal: 18446744071828437456  (-1881114160)
+          octal: 1777777777761770074720
+         binary: 1111111111111111111111111111111110001111111000000111100111010000
 
-  Crash's form, with a decimal operand:
+  128 megabytes, and the bits of a flags word:
 
-    crash> eval (jiffies+16)`,
+    crash> eval 128 * 1m
+    hexadecimal: 8000000  (128MB)
+        decimal: 134217728
+          octal: 1000000000
+         binary: 0000000000000000000000000000000000001000000000000000000000000000
+    crash> eval -b 41dc065
+    hexadecimal: 41dc065
+        decimal: 69058661
+          octal: 407340145
+         binary: 0000000000000000000000000000000000000100000111011100000001100101
+       bits set: 26 20 19 18 16 15 14 6 5 2 0`,
+		Options: []string{"-b", "-l"},
 		Run: runEval,
 	})
 }

@@ -59,6 +59,10 @@ type Vmlinux struct {
 	typesOnce sync.Once
 	types     *Types
 	typesErr  error
+
+	crashMu    sync.Mutex
+	crashSyms  []Symbol // crash's symbol table (crashsyms.go)
+	crashKASLR uint64   // the offset crashSyms was relocated by
 }
 
 type span struct{ start, end uint64 }

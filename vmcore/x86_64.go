@@ -255,3 +255,92 @@ func (k *KernelSpace) read(p []byte, va uint64, space string, xlate func(uint64)
 	}
 	return nil
 }
+
+// PTStep is one page-table entry a walk read.
+type PTStep struct {
+	Level string // PGD, P4D, PUD, PMD or PTE
+	Addr  uint64 // physical address of the entry
+	Entry uint64 // its value, the memory-encryption bit cleared
+}
+
+// PTWalk is the page-table walk of one virtual address, as vtop shows it.
+type PTWalk struct {
+	Root     uint64   // physical address of the top-level table
+	Steps    []PTStep // the entries read, top level first
+	Mapped   bool     // the last entry maps a page
+	Phys     uint64   // the physical address, when Mapped
+	PageSize uint64   // 4 KiB, 2 MiB (PMD) or 1 GiB (PUD), when Mapped
+}
+
+// Facts for the walk: arch/x86/include/asm/pgtable_types.h.
+const (
+	ptePROTNONE = 1 << 8 // _PAGE_PROTNONE (= _PAGE_GLOBAL), meaningful without _PAGE_PRESENT
+)
+
+// FiveLevel reports whether the dump's kernel uses 5-level paging (LA57).
+func (k *KernelSpace) FiveLevel() bool { return k.p.L5 }
+
+// KernelRoot is the physical address of the kernel's top-level page table
+// (__pa(init_top_pgt), or the CR3 of a dump without VMCOREINFO).
+func (k *KernelSpace) KernelRoot() uint64 { return k.pgdPhys }
+
+// WalkKernel walks the kernel page tables for va, recording each entry.
+// A page the walk cannot read is an error; a missing mapping is not
+// (Mapped is false, the last step the entry that is not present).
+func (k *KernelSpace) WalkKernel(va uint64) (PTWalk, error) {
+	return k.walkSteps(k.pgdPhys, va, false)
+}
+
+// WalkUser walks the page tables of an mm (pgd is mm->pgd, a kernel
+// virtual address) for the user address va. A user walk accepts a PMD or
+// PTE that is PROTNONE (mprotect(PROT_NONE)) as crash's uvtop does.
+func (k *KernelSpace) WalkUser(pgd, va uint64) (PTWalk, error) {
+	root, err := k.VirtToPhys(pgd)
+	if err != nil {
+		return PTWalk{}, &AddrError{Addr: va, Space: "user virtual", Err: errorKind(err), Detail: fmt.Sprintf("pgd %#x: %s", pgd, detail(err))}
+	}
+	return k.walkSteps(root&pteAddrMask, va, true)
+}
+
+func (k *KernelSpace) walkSteps(root, va uint64, user bool) (PTWalk, error) {
+	w := PTWalk{Root: root}
+	names := levelNames5[1:]
+	shift := uint(39)
+	if k.p.L5 {
+		names = levelNames5
+		shift = 48
+	}
+	if !k.p.L5 {
+		names = []string{"PGD", "PUD", "PMD", "PTE"}
+	}
+	table := root
+	var buf [8]byte
+	for _, name := range names {
+		at := table + ((va>>shift)&511)*8
+		if err := k.d.ReadPhys(buf[:], at); err != nil {
+			return w, &AddrError{Addr: va, Space: "virtual", Err: errorKind(err), Detail: fmt.Sprintf("reading %s entry at physical %#x: %s", name, at, detail(err))}
+		}
+		entry := binary.LittleEndian.Uint64(buf[:]) &^ k.p.SMEMask
+		w.Steps = append(w.Steps, PTStep{Level: name, Addr: at, Entry: entry})
+		present := uint64(ptePresent)
+		if user && (shift == 21 || shift == 12) {
+			present |= ptePROTNONE
+		}
+		if entry&present == 0 {
+			return w, nil
+		}
+		addr := entry & pteAddrMask
+		switch {
+		case shift == 12:
+			w.Mapped, w.Phys, w.PageSize = true, addr|va&(x86PageSize-1), x86PageSize
+			return w, nil
+		case entry&ptePSE != 0 && (shift == 30 || shift == 21):
+			mask := uint64(1)<<shift - 1
+			w.Mapped, w.Phys, w.PageSize = true, addr&^mask|va&mask, mask+1
+			return w, nil
+		}
+		table = addr
+		shift -= 9
+	}
+	return w, nil
+}
