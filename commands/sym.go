@@ -15,27 +15,29 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "sym",
-		Usage:   "sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]",
-		Summary: "translate a symbol to its virtual address, or vice-versa",
-		Help: `  This command translates a symbol to its virtual address, or a static
+		Name:     "sym",
+		Summary:  "translate a symbol to its virtual address, or vice-versa",
+		Synopsis: "[-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]",
+		Description: `  This command translates a symbol to its virtual address, or a static
   kernel virtual address to its symbol, or to a symbol-plus-offset value
   (the offset in decimal).  The symbol's class is shown in parentheses,
   nm's letter, and for an address in kernel text the source file and line
-  number follow.
-
-              -l  dumps all symbols and their values.
-              -p  display the target symbol and the previous symbol.
-              -n  display the target symbol and the next symbol.
-       -q string  searches for all symbols containing "string".
-          symbol  a kernel text or data symbol.
-           vaddr  a kernel virtual address.
-
-  Module symbols (crash's -m, -M and "[module]" names) are not read yet:
-  sym answers for the kernel's own symbol table.
-
-EXAMPLES
-  Translate a symbol to its address, and an address inside a function:
+  number follow.  The table is crash's: every symbol from _text on, and
+  the per-cpu symbols before it, sorted by value and then by name.`,
+		Flags: []Flag{
+			{Name: "l", Help: "dumps all symbols and their values."},
+			// crash's module symbol dumps; gocrash does not read module
+			// symbol tables yet (Notes), so they are refused.
+			{Name: "M", Hidden: true, Help: "dumps the current set of module symbols (not available yet: see below)."},
+			{Name: "m", Arg: "module", Hidden: true, Help: "dumps the current set of symbols for a specified module (not available yet: see below)."},
+			{Name: "p", Help: "display the target symbol and the previous symbol."},
+			{Name: "n", Help: "display the target symbol and the next symbol."},
+			{Name: "q", Arg: "string", Help: `searches for all symbols containing "string".`},
+		},
+		Operands: []Operand{{"symbol", "a kernel text or data symbol."}, {"vaddr", "a kernel virtual address."}},
+		Notes: `  Module symbols (crash's -m, -M, and "[module]" after a module's symbol)
+  are not read yet: sym answers from the kernel's own symbol table.`,
+		Examples: `  Translate a symbol to its address, and an address inside a function:
 
     crash> sym jiffies
     ffffffff8fe079c0 (D) jiffies
@@ -53,8 +55,7 @@ EXAMPLES
 
     crash> sym -q sched_tick
     ffffffff8f494e18 (t) tick_nohz_restart_sched_tick`,
-		Options: []string{"-l", "-p", "-n", "-q"},
-		Run:     runSym,
+		Run: runSym,
 	})
 }
 
@@ -180,10 +181,22 @@ func runSym(s *Session, args []string, w io.Writer) error {
 	if s == nil || s.Vmlinux == nil {
 		return fmt.Errorf("no vmlinux")
 	}
-	opts, rest, err := gnuGetopt("sym", args, "lLQ:q:np")
-	if err != nil {
-		return err
+	type opt struct {
+		c   byte
+		arg string
 	}
+	var opts []opt
+	g := parseFlagsPermuted("sym", args)
+	for g.next() {
+		if g.flag == "m" || g.flag == "M" {
+			return fmt.Errorf("module symbol tables are not read yet: -%s", g.flag)
+		}
+		opts = append(opts, opt{g.flag[0], g.val})
+	}
+	if g.err != nil {
+		return g.err
+	}
+	rest := g.rest()
 	t := s.symTable()
 	var b strings.Builder
 	flush := func() {
@@ -198,27 +211,19 @@ func runSym(s *Session, args []string, w io.Writer) error {
 			next = true
 		case 'p':
 			prev = true
-		case 'q', 'Q':
-			n, last := 0, -1
+		case 'q':
+			n := 0
 			for i, sy := range t.syms {
 				if strings.Contains(sy.Name, o.arg) {
-					if o.c == 'q' {
-						t.show(&b, i, 0, false)
-					}
-					n, last = n+1, i
+					t.show(&b, i, 0, false)
+					n = n + 1
 				}
 			}
-			if o.c == 'Q' {
-				fmt.Fprintf(&b, "%d found ", n)
-				if last >= 0 {
-					fmt.Fprintf(&b, "(%s)", t.syms[last].Name)
-				}
-				b.WriteByte('\n')
-			} else if n == 0 {
+			if n == 0 {
 				b.WriteString("(none found)\n")
 			}
 			others = true
-		case 'l', 'L':
+		case 'l':
 			for i := range t.syms {
 				t.show(&b, i, 0, false)
 				if b.Len() > 1<<16 {

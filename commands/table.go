@@ -122,10 +122,10 @@ EXAMPLES
 		Run:     runSys,
 	})
 	register(Command{
-		Name:    "eval",
-		Usage:   "eval [-b][-l] (expression) | value",
-		Summary: "evaluate",
-		Help: `  This command evaluates an expression or a value and shows the result in
+		Name:     "eval",
+		Summary:  "evaluate",
+		Synopsis: "[-b][-l] (expression) | value",
+		Description: `  This command evaluates an expression or a value and shows the result in
   hexadecimal, decimal, octal and binary, with a KB, MB or GB short-hand
   when the value is a whole number of them, and the signed value when the
   top bit is set.  The expression is one operation, x OP y, with OP one of
@@ -133,13 +133,12 @@ EXAMPLES
   The parentheses may be left out, and the words are then joined with
   spaces.  Inside an expression a number made only of digits is decimal
   and any other number is hexadecimal; k, m or g multiply it by 1K, 1M or
-  1G, and ~ takes its one's complement.
-
-    -b  also list the bit positions that are set.
-    -l  64-bit operands and result (always so on x86_64).
-
-EXAMPLES
-  Where is the 16th byte after jiffies:
+  1G, and ~ takes its one's complement.  The options must come first.`,
+		Flags: []Flag{
+			{Name: "b", Help: "also list the bit positions that are set."},
+			{Name: "l", Help: "64-bit operands and result (always so on x86_64)."},
+		},
+		Examples: `  Where is the 16th byte after jiffies:
 
     crash> eval (jiffies + 16)
     hexadecimal: ffffffff8fe079d0
@@ -160,7 +159,6 @@ EXAMPLES
           octal: 407340145
          binary: 0000000000000000000000000000000000000100000111011100000001100101
        bits set: 26 20 19 18 16 15 14 6 5 2 0`,
-		Options: []string{"-b", "-l"},
 		Run: runEval,
 	})
 }

@@ -398,6 +398,7 @@ CRASH_CMDS=(
 	"kmem {slabpage}" "kmem -s {slabpage}" "kmem -s -i"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
+	"vm 1" "eval schedule+16"
 	"sym schedule" "sym jiffies" "sym init_task" "sym {jiffiesaddr}" "sym {sched16}" "sym -l"
 	"sym -q sched_tick" "sym -q xyzzy" "sym foo_bar" "sym ffffffffdeadbeef" "sym 0" "sym -n jiffies"
 	"sym -p jiffies" "sym -np schedule" "sym -M" "sym -m gocrash_oops" "sym {modsym}"
