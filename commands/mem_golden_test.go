@@ -69,3 +69,15 @@ func checkMemGoldens(t *testing.T, cmds []string) {
 		})
 	}
 }
+
+// The vtop, ptov, btop and ptob answers (mem_golden_test.go's list).
+var vtopCommands = []string{
+	"vtop {task1}", "vtop {jiffiesaddr}", "vtop -c 1 {jiffiesaddr}", "vtop -k {task1}",
+	"vtop ffffffffdeadbeef", "vtop 1000", "vtop -k 1000", "vtop -u {task1}", "vtop -u -k 1000",
+	"vtop", "vtop -c 99999 1000", "vtop zz", "vtop {sched16}", "vtop {task1} {jiffiesaddr}",
+	"ptov 1000", "ptov 0", "ptov 1000:0", "ptov 1000:a", "ptov zz", "ptov", "ptov 198000 3407000",
+	"btop 1000", "btop 12345678 fff", "btop zz", "ptob 10", "ptob 100 zz", "ptob 0",
+	"ascii 62696c2f7273752f", "ascii", "ascii 41 4142", "ascii 0", "ascii zz",
+}
+
+func TestVtopGoldens(t *testing.T) { checkMemGoldens(t, vtopCommands) }

@@ -27,9 +27,9 @@ func init() {
 		Flags: []Flag{
 			{Name: "l", Help: "dumps all symbols and their values."},
 			// crash's module symbol dumps; gocrash does not read module
-			// symbol tables yet (Notes), so they are refused.
-			{Name: "M", Hidden: true, Help: "dumps the current set of module symbols (not available yet: see below)."},
-			{Name: "m", Arg: "module", Hidden: true, Help: "dumps the current set of symbols for a specified module (not available yet: see below)."},
+			// symbol tables yet (Notes): they answer with that.
+			{Name: "M", Help: "dumps the current set of module symbols (not available yet: see below)."},
+			{Name: "m", Arg: "module", Help: "dumps the current set of symbols for a specified module (not available yet: see below)."},
 			{Name: "p", Help: "display the target symbol and the previous symbol."},
 			{Name: "n", Help: "display the target symbol and the next symbol."},
 			{Name: "q", Arg: "string", Help: `searches for all symbols containing "string".`},
