@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -170,11 +171,11 @@ func (m *MemMap) Page(addr, phys uint64) (Page, error) {
 		if off+8 > uint64(len(buf)) {
 			return 0
 		}
-		return le64(buf[off:])
+		return binary.LittleEndian.Uint64(buf[off:])
 	}
 	p := Page{Addr: addr, Phys: phys &^ (1<<pageShift - 1), Flags: u64(m.offFlags), Mapping: u64(m.offMapping), Index: u64(m.offIndex)}
 	if m.offCount+4 <= uint64(len(buf)) {
-		p.Count = int32(uint32(buf[m.offCount]) | uint32(buf[m.offCount+1])<<8 | uint32(buf[m.offCount+2])<<16 | uint32(buf[m.offCount+3])<<24)
+		p.Count = int32(binary.LittleEndian.Uint32(buf[m.offCount:]))
 	}
 	return p, nil
 }
@@ -222,9 +223,4 @@ func (k *Kernel) PageFlags() ([]PageFlag, error) {
 		out = append(out, PageFlag{Mask: mask, Name: s})
 	}
 	return out, nil
-}
-
-func le64(b []byte) uint64 {
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
