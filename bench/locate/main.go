@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"gocrash/internal/testbed"
+	"gocrash/internal/sample"
 )
 
 func main() {
@@ -18,7 +18,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: locate NAME FORMAT   (e.g. 6.1-sysrq elf)")
 		os.Exit(2)
 	}
-	d, err := testbed.Locate(os.Args[1], os.Args[2])
+	d, err := sample.Locate(os.Args[1], os.Args[2])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "locate: %v\n", err)
 		os.Exit(1)

@@ -2,6 +2,7 @@
 // shell:
 //
 //	gocrash [-s] [-i file] [-f|--force] [--zero-excluded] vmlinux vmcore
+//	gocrash --version
 //
 // The two files may come in either order. With no files it opens the
 // sample dump of the test bed (testdata/dumps).
@@ -17,7 +18,7 @@ import (
 	"github.com/chzyer/readline"
 
 	"gocrash/commands"
-	"gocrash/internal/testbed"
+	"gocrash/internal/sample"
 	"gocrash/repl"
 )
 
@@ -64,6 +65,10 @@ func parseArgs(args []string, stderr io.Writer) (config, *flag.FlagSet, error) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if wantsVersion(args) {
+		writeVersion(stdout)
+		return 0
+	}
 	args, cpuProfile, memProfile := profileFlags(args)
 	defer startProfiles(cpuProfile, memProfile, stderr)()
 	c, fs, err := parseArgs(args, stderr)
@@ -79,7 +84,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var vmlinux, vmcore string
 	switch len(c.files) {
 	case 0:
-		if vmlinux, vmcore, err = testbed.Default(); err != nil {
+		if vmlinux, vmcore, err = sample.Default(); err != nil {
 			fmt.Fprintf(stderr, "gocrash: no files given and the sample dump is not available: %v\n", err)
 			usage(stderr, fs)
 			return 2

@@ -1,166 +1,37 @@
-// Package testbed finds the real kernel dumps committed under testdata/dumps
-// and serves them, decompressed once into a cache outside the tree, to tests,
-// benchmarks and to `go run ./cmd/gocrash` with no arguments.
-//
-// Layout (written by testdata/mkdump/pack.sh):
-//
-//	testdata/dumps/VERSION/vmlinux.zst              the kernel with DWARF
-//	testdata/dumps/VERSION/gocrash_oops.ko.zst      the test module with DWARF
-//	testdata/dumps/VERSION-SCENARIO/vmcore.FMT.zst  one dump per format
-//	testdata/dumps/VERSION-SCENARIO/crash/CMD.txt   crash's answer (primary format)
-//	testdata/dumps/VERSION-SCENARIO/crash-FMT/      where another format's answer differs
-//
-// A missing fixture is a failure, never a skip: the test bed is the oracle.
+// Package testbed serves the real kernel dumps committed under
+// testdata/dumps to tests (internal/sample finds and decompresses them);
+// a missing fixture is a failure, never a skip: the test bed is the oracle.
 package testbed
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	"gocrash/internal/sample"
 )
 
 // DefaultName and DefaultFormat name the sample dump gocrash opens when it
 // is started with no arguments.
 const (
-	DefaultName   = "6.1-sysrq"
-	DefaultFormat = "elf"
+	DefaultName   = sample.DefaultName
+	DefaultFormat = sample.DefaultFormat
+	TestModule    = sample.TestModule
 )
 
 // Dump is one committed dump in one format, ready to open.
-type Dump struct {
-	Name    string // VERSION-SCENARIO, e.g. "6.1-sysrq"
-	Format  string // elf, zlib, lzo, zstd, flat, qemu
-	Vmlinux string // decompressed path
-	Vmcore  string // decompressed path
-	Dir     string // testdata/dumps/NAME
-}
-
-// Version is the kernel version part of the name ("6.1" of "6.1-sysrq").
-func (d Dump) Version() string {
-	v, _, _ := strings.Cut(d.Name, "-")
-	return v
-}
-
-// Golden returns crash's recorded output for cmd ("rd -64 jiffies 4"): the
-// format's own file where it differs from the primary format's, else the
-// primary one. ok is false when crash's answer for cmd was not recorded.
-func (d Dump) Golden(cmd string) (text string, ok bool) {
-	name := strings.ReplaceAll(cmd, " ", "_") + ".txt"
-	for _, p := range []string{
-		filepath.Join(d.Dir, "crash-"+d.Format, name),
-		filepath.Join(d.Dir, "crash", name),
-	} {
-		if b, err := os.ReadFile(p); err == nil {
-			return string(b), true
-		}
-	}
-	return "", false
-}
-
-// TestModule is the name of the test bed's module (testdata/mkdump/oopsmod),
-// loaded in every dump of a kernel built here.
-const TestModule = "gocrash_oops"
-
-// Module decompresses (once) and returns the path of the named module's
-// .ko, with its DWARF, as it was built for this dump's kernel (what crash's
-// "mod -s NAME FILE" reads). Only the test module is committed.
-func (d Dump) Module(name string) (string, error) {
-	return Decompressed(filepath.Join(d.Dir, "..", d.Version(), name+".ko.zst"))
-}
-
-// CrashVersion is the version line of the crash that wrote the goldens.
-func (d Dump) CrashVersion() string {
-	b, _ := os.ReadFile(filepath.Join(d.Dir, "crash", "VERSION"))
-	return strings.TrimSpace(string(b))
-}
-
-// Root is the repository's testdata/dumps directory.
-func Root() (string, error) {
-	var tried []string
-	if _, file, _, ok := runtime.Caller(0); ok {
-		tried = append(tried, filepath.Join(filepath.Dir(file), "..", "..", "testdata", "dumps"))
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			tried = append(tried, filepath.Join(dir, "testdata", "dumps"))
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	for _, p := range tried {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return filepath.Clean(p), nil
-		}
-	}
-	return "", errors.New("testbed: no testdata/dumps directory found (run from the gocrash repository)")
-}
+type Dump = sample.Dump
 
 // Entry names one committed dump and format.
-type Entry struct{ Name, Format string }
+type Entry = sample.Entry
 
-// List returns every committed dump and format, sorted.
-func List() ([]Entry, error) {
-	root, err := Root()
-	if err != nil {
-		return nil, err
-	}
-	files, err := filepath.Glob(filepath.Join(root, "*-*", "vmcore.*.zst"))
-	if err != nil {
-		return nil, err
-	}
-	var out []Entry
-	for _, f := range files {
-		base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "vmcore."), ".zst")
-		out = append(out, Entry{Name: filepath.Base(filepath.Dir(f)), Format: base})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
-		}
-		return out[i].Format < out[j].Format
-	})
-	if len(out) == 0 {
-		return nil, fmt.Errorf("testbed: no dumps under %s", root)
-	}
-	return out, nil
-}
-
-// Locate decompresses (once) and returns the paths of a dump and its vmlinux.
-func Locate(name, format string) (Dump, error) {
-	root, err := Root()
-	if err != nil {
-		return Dump{}, err
-	}
-	dir := filepath.Join(root, name)
-	version, _, _ := strings.Cut(name, "-")
-	vmlinux, err := Decompressed(filepath.Join(root, version, "vmlinux.zst"))
-	if err != nil {
-		return Dump{}, err
-	}
-	vmcore, err := Decompressed(filepath.Join(dir, "vmcore."+format+".zst"))
-	if err != nil {
-		return Dump{}, err
-	}
-	return Dump{Name: name, Format: format, Vmlinux: vmlinux, Vmcore: vmcore, Dir: dir}, nil
-}
-
-// Default is the sample dump `go run ./cmd/gocrash` opens.
-func Default() (vmlinux, vmcore string, err error) {
-	d, err := Locate(DefaultName, DefaultFormat)
-	return d.Vmlinux, d.Vmcore, err
-}
+// Root, List, Locate, Default, CacheDir and Decompressed are internal/sample's.
+var (
+	Root         = sample.Root
+	List         = sample.List
+	Locate       = sample.Locate
+	Default      = sample.Default
+	CacheDir     = sample.CacheDir
+	Decompressed = sample.Decompressed
+)
 
 // Open is Locate for tests: a missing or broken fixture fails the test.
 func Open(t testing.TB, name, format string) Dump {
@@ -184,128 +55,4 @@ func All(t testing.TB) []Dump {
 		out = append(out, Open(t, e.Name, e.Format))
 	}
 	return out
-}
-
-var mu sync.Mutex
-
-// CacheDir is where decompressed fixtures live: $GOCRASH_TESTDATA_CACHE, or
-// gocrash-testdata under the user's cache directory (outside the tree, so
-// the repository never holds a multi-hundred-megabyte file).
-func CacheDir() (string, error) {
-	if d := os.Getenv("GOCRASH_TESTDATA_CACHE"); d != "" {
-		return d, nil
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	return filepath.Join(base, "gocrash-testdata"), nil
-}
-
-// Decompressed returns the path of the decompressed copy of a .zst file,
-// making it on first use. The cache key is the compressed file's hash, so a
-// regenerated fixture never reads a stale copy.
-func Decompressed(zstPath string) (string, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	f, err := os.Open(zstPath)
-	if err != nil {
-		return "", fmt.Errorf("test bed fixture missing: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading %s: %w", zstPath, err)
-	}
-	cache, err := CacheDir()
-	if err != nil {
-		return "", err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))[:16]
-	out := filepath.Join(cache, sum, strings.TrimSuffix(filepath.Base(zstPath), ".zst"))
-	if st, err := os.Stat(out); err == nil && st.Mode().IsRegular() {
-		return out, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return "", err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	dec, err := zstd.NewReader(f, zstd.WithDecoderMaxWindow(1<<31))
-	if err != nil {
-		return "", err
-	}
-	defer dec.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".part-*")
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(tmp, dec); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("decompressing %s: %w", zstPath, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	// Fixtures are evidence: read-only, like a dump should be.
-	os.Chmod(tmp.Name(), 0o444)
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", err
-	}
-	return out, nil
-}
-
-// Resolve replaces each {name} placeholder in cmd by its value on this dump,
-// taken as testdata/mkdump/placeholders says (a field of a line of crash's
-// recorded answer to another command), so that a golden recorded as
-// "kmem {task1}" is compared with gocrash's answer to "kmem ffff…". A
-// placeholder with no recorded value is an error: the test bed is the oracle.
-func (d Dump) Resolve(cmd string) (string, error) {
-	if !strings.Contains(cmd, "{") {
-		return cmd, nil
-	}
-	b, err := os.ReadFile(filepath.Join(d.Dir, "..", "..", "mkdump", "placeholders"))
-	if err != nil {
-		return "", fmt.Errorf("placeholders: %w", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		if len(f) != 4 || !strings.Contains(cmd, "{"+f[0]+"}") {
-			continue
-		}
-		var lineNo, field int
-		if _, err := fmt.Sscan(f[2], &lineNo); err != nil {
-			return "", fmt.Errorf("placeholders: %q: line %q: %v", f[0], f[2], err)
-		}
-		if _, err := fmt.Sscan(f[3], &field); err != nil {
-			return "", fmt.Errorf("placeholders: %q: field %q: %v", f[0], f[3], err)
-		}
-		out, ok := d.Golden(f[1])
-		if !ok {
-			return "", fmt.Errorf("{%s}: crash's answer to %q was not recorded on %s", f[0], f[1], d.Name)
-		}
-		lines := strings.Split(out, "\n")
-		if lineNo < 1 || lineNo > len(lines) {
-			return "", fmt.Errorf("{%s}: %q on %s has no line %d", f[0], f[1], d.Name, lineNo)
-		}
-		words := strings.Fields(lines[lineNo-1])
-		i := field - 1
-		if field < 0 {
-			i = len(words) + field
-		}
-		if i < 0 || i >= len(words) {
-			return "", fmt.Errorf("{%s}: line %d of %q on %s has no field %d", f[0], lineNo, f[1], d.Name, field)
-		}
-		cmd = strings.ReplaceAll(cmd, "{"+f[0]+"}", words[i])
-	}
-	if strings.Contains(cmd, "{") {
-		return "", fmt.Errorf("%q: a placeholder is not in testdata/mkdump/placeholders", cmd)
-	}
-	return cmd, nil
 }
