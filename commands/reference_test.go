@@ -1,0 +1,83 @@
+package commands
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gocrash/internal/testbed"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/commands.md from the command table")
+
+// TestCommandReference: docs/commands.md is what WriteReference makes of
+// the command table; after a change to a command's declaration or help,
+// run go test ./commands -run TestCommandReference -update.
+func TestCommandReference(t *testing.T) {
+	path := filepath.Join("..", "docs", "commands.md")
+	var b strings.Builder
+	WriteReference(&b)
+	if *update {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./commands -run TestCommandReference -update writes it)", err)
+	}
+	if string(got) != b.String() {
+		t.Errorf("docs/commands.md is stale: run go test ./commands -run TestCommandReference -update\n%s", lineDiff(b.String(), string(got)))
+	}
+}
+
+// gocrashOnly are the registered commands crash 8.0.6 does not have, so
+// that no crash answer can be recorded for them; each says why it exists.
+var gocrashOnly = map[string]string{
+	"free":   "procps's free(1) over the dump's memory counters (shell helper)",
+	"uptime": "uptime(1) from the dump's jiffies (shell helper)",
+	"dmesg":  "the log as dmesg(1) prints it (shell helper)",
+}
+
+// crashWithoutDumpAnswer are crash commands whose answer does not come
+// from the dump, so that no recorded answer can check them.
+var crashWithoutDumpAnswer = map[string]string{
+	"help": "gocrash's own help pages (crash's text is its own manual, GPL); checked by TestCommandReference",
+}
+
+// TestEveryCommandRecorded: every registered command has crash's answer
+// recorded on at least one committed dump (testdata/dumps/*/crash*/CMD*.txt),
+// unless it is listed above with the reason.
+func TestEveryCommandRecorded(t *testing.T) {
+	root, err := testbed.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "*", "crash*", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".txt")
+		name, _, _ = strings.Cut(name, "_")
+		recorded[name] = true
+	}
+	for _, c := range Table() {
+		if why, ok := gocrashOnly[c.Name]; ok {
+			if recorded[c.Name] {
+				t.Errorf("%s is listed as gocrash-only (%s), but crash's answer is recorded", c.Name, why)
+			}
+			continue
+		}
+		if _, ok := crashWithoutDumpAnswer[c.Name]; ok {
+			continue
+		}
+		if !recorded[c.Name] {
+			t.Errorf("%s: no crash answer recorded on any committed dump (testdata/mkdump/record.sh '%s ...', and add it to CRASH_CMDS)", c.Name, c.Name)
+		}
+	}
+}
