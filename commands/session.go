@@ -38,6 +38,8 @@ type Session struct {
 
 	cmdMu  sync.Mutex
 	cmdCtx context.Context // the running command's (RunContext)
+
+	mods moduleCache // mod, dis: the modules list, read once
 }
 
 // Ctx is the context of the command being run: cancelled when the user

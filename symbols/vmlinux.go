@@ -591,3 +591,19 @@ func (v *Vmlinux) HasDWARF() bool {
 }
 
 var errNoDWARF = errors.New("no DWARF debug information (.debug_info)")
+
+// SymbolsAt returns every text or data symbol whose (relocated) address is
+// exactly addr, in symbol-table order.
+func (v *Vmlinux) SymbolsAt(addr uint64) []Symbol {
+	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+		if v.reloc(v.syms[j]) < a {
+			return -1
+		}
+		return 1
+	})
+	var out []Symbol
+	for ; i < len(v.addrIdx) && v.reloc(v.syms[v.addrIdx[i]]) == addr; i++ {
+		out = append(out, v.export(v.syms[v.addrIdx[i]]))
+	}
+	return out
+}

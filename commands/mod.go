@@ -1,0 +1,326 @@
+package commands
+
+// mod: the loaded modules (crash's kernel.c cmd_mod, do_module_cmd,
+// show_module_taint_4_10).
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"gocrash/kernel"
+)
+
+func init() {
+	register(Command{
+		Name:    "mod",
+		Usage:   "mod -s module [objfile] | -d module | -S [directory] [-D|-t|-r|-R|-o|-g]",
+		Summary: "module information and loading of symbols and debugging data",
+		Help:    modHelp,
+		Options: []string{"-s", "-d", "-S", "-D", "-t", "-r", "-R", "-o", "-g"},
+		Columns: []Column{
+			{"MODULE", "the module's struct module (the modules list, kernel/module/main.c)"},
+			{"NAME", "module.name"},
+			{"BASE", "where its core memory starts: core_layout.base before 6.4; mem[MOD_TEXT].base since (then the column is TEXT_BASE)"},
+			{"SIZE", "its core memory in bytes: core_layout.size, or the sum of the core mem[] sizes"},
+			{"OBJECT FILE", "the object file mod -s loaded its symbols from, else (not loaded); [CONFIG_KALLSYMS] when the module carries its own symbol table"},
+		},
+		Run: runMod,
+	})
+}
+
+const modHelp = `  With no arguments, this command displays basic information of the currently
+  installed modules, consisting of the module address, name, base address,
+  size, the object file name (if known), and whether the module was compiled
+  with CONFIG_KALLSYMS.
+
+                   -t  Display the contents of the module's "taints" bitmask
+                       if it is non-zero, translated to the letters of the
+                       taint flags (kernel/panic.c taint_flags) that apply
+                       to modules.
+                   -o  Load module symbols with old mechanism (accepted, as
+                       crash does, and changes nothing here).
+
+  Loading a module's object file (-s, -S) and deleting what was loaded
+  (-d, -D) report crash's messages when the object file cannot be found
+  or is not an ELF file.
+
+EXAMPLES
+  Display the currently-installed modules (the sample dump's test module,
+  loaded when it oopsed):
+
+    crash> mod
+         MODULE       NAME                BASE         SIZE  OBJECT FILE
+    ffffffffc00c8040  gocrash_oops  ffffffffc00c6000  16384  (not loaded)  [CONFIG_KALLSYMS]
+
+  Display the taint flags of the tainted modules (O: out-of-tree):
+
+    crash> mod -t
+    NAME          TAINTS
+    gocrash_oops  O`
+
+// modules returns the loaded modules, read once per session.
+func (s *Session) modules() ([]*kernel.Module, error) {
+	s.mods.once.Do(func() {
+		s.mods.list, s.mods.err = s.Kernel.Modules(context.Background())
+	})
+	return s.mods.list, s.mods.err
+}
+
+// moduleCache holds the modules list of a session.
+type moduleCache struct {
+	once sync.Once
+	list []*kernel.Module
+	err  error
+}
+
+func runMod(s *Session, args []string, w io.Writer) error {
+	mods, err := s.modules()
+	if err != nil {
+		return err
+	}
+	if len(mods) == 0 {
+		fmt.Fprintln(w, "no modules installed")
+		return nil
+	}
+	// crash takes -g and -r out of any option word first.
+	var rest []string
+	for _, a := range args {
+		if a == "-g" || a == "-r" {
+			continue
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			a = "-" + strings.NewReplacer("g", "", "r", "").Replace(a[1:])
+			if a == "-" {
+				continue
+			}
+		}
+		rest = append(rest, a)
+	}
+	const (
+		list = iota
+		loadOne
+		loadAll
+		deleteOne
+		deleteAll
+		taints
+		reinit
+	)
+	flag := list
+	var modName string
+	g := newGetopt("mod", rest)
+	set := func(f int) error {
+		if flag != list {
+			return &UsageError{Cmd: "mod"}
+		}
+		flag = f
+		return nil
+	}
+	for {
+		c, ok := g.next()
+		if !ok {
+			break
+		}
+		switch c {
+		case 'R':
+			if err := set(reinit); err != nil {
+				return err
+			}
+		case 'D':
+			if err := set(deleteAll); err != nil {
+				return err
+			}
+		case 'o':
+			if flag != list {
+				return &UsageError{Cmd: "mod"}
+			}
+			return nil
+		case 'S':
+			if err := set(loadAll); err != nil {
+				return err
+			}
+		case 't':
+			if err := set(taints); err != nil {
+				return err
+			}
+		case 's', 'd':
+			f := loadOne
+			if c == 'd' {
+				f = deleteOne
+			}
+			if err := set(f); err != nil {
+				return err
+			}
+			a, err := g.arg()
+			if err != nil {
+				return &UsageError{Cmd: "mod", Reason: err.Error()}
+			}
+			m := findModule(mods, a)
+			if m == nil {
+				return &UsageError{Cmd: "mod"}
+			}
+			modName = m.Name
+		default:
+			return &UsageError{Cmd: "mod", Reason: fmt.Sprintf("invalid option -- '%c'", c)}
+		}
+	}
+	operands := g.rest()
+	switch flag {
+	case list:
+		writeModules(w, mods)
+		return nil
+	case taints:
+		return writeModuleTaints(s, w, mods)
+	case reinit:
+		// crash: reinitializing makes sense on a live system only.
+		writeModules(w, mods)
+		return nil
+	case deleteOne, deleteAll:
+		writeModules(w, mods)
+		return nil
+	case loadOne:
+		switch len(operands) {
+		case 0:
+			return fmt.Errorf("cannot find or load object file for %s module", modName)
+		case 1:
+			if !fileExists(operands[0]) {
+				return fmt.Errorf("%s: cannot find or load object file: %s", modName, operands[0])
+			}
+			if !isELFFile(operands[0]) {
+				return &UsageError{Cmd: "mod", Reason: operands[0] + ": not an ELF format object file"}
+			}
+			return fmt.Errorf("cannot load symbols from: %s", operands[0])
+		default:
+			return &UsageError{Cmd: "mod"}
+		}
+	case loadAll:
+		if len(operands) > 1 {
+			return &UsageError{Cmd: "mod"}
+		}
+		if len(operands) == 1 && !isDirectory(operands[0]) {
+			return &UsageError{Cmd: "mod", Reason: operands[0] + " is not a directory"}
+		}
+		var b strings.Builder
+		for _, m := range mods {
+			fmt.Fprintf(&b, "mod: cannot find or load object file for %s module\n", m.Name)
+		}
+		io.WriteString(w, b.String())
+		return nil
+	}
+	return nil
+}
+
+// findModule is crash's module argument: a name, or a module address
+// written in full (16 hex digits).
+func findModule(mods []*kernel.Module, arg string) *kernel.Module {
+	if len(arg) == 16 && isHexWord(arg) {
+		v, err := parseHex(arg)
+		if err != nil {
+			return nil
+		}
+		for _, m := range mods {
+			if v >= m.Core[0] && v < m.Core[1] || v >= m.Init[0] && v < m.Init[1] || v == m.Addr {
+				return m
+			}
+		}
+		return nil
+	}
+	for _, m := range mods {
+		if m.Name == arg {
+			return m
+		}
+	}
+	return nil
+}
+
+// writeModules prints crash's module list: the columns are as wide as the
+// longest name and size.
+func writeModules(w io.Writer, mods []*kernel.Module) {
+	nameW, sizeW := 0, 0
+	memLayout := false
+	for _, m := range mods {
+		nameW = max(nameW, len(m.Name))
+		sizeW = max(sizeW, len(fmt.Sprint(m.Size)))
+		memLayout = memLayout || m.MemoryLayout
+	}
+	base := "BASE"
+	if memLayout {
+		base = "TEXT_BASE"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %-*s  %s  %*s  OBJECT FILE\n", center("MODULE", 16, false), nameW, "NAME", center(base, 16, false), sizeW, "SIZE")
+	for _, m := range mods {
+		fmt.Fprintf(&b, "%016x  %-*s  %016x  %*d  (not loaded)", m.Addr, nameW, m.Name, m.Base, sizeW, m.Size)
+		if len(m.Symbols) > 0 {
+			b.WriteString("  [CONFIG_KALLSYMS]")
+		}
+		b.WriteString("\n")
+	}
+	io.WriteString(w, b.String())
+}
+
+// writeModuleTaints is mod -t: each tainted module's taint letters, from
+// the kernel's taint_flags table (the entries whose .module is set).
+func writeModuleTaints(s *Session, w io.Writer, mods []*kernel.Module) error {
+	nameW, found := 0, 0
+	for _, m := range mods {
+		if m.Taints != 0 {
+			found++
+			nameW = max(nameW, len(m.Name))
+		}
+	}
+	if found == 0 {
+		fmt.Fprintln(w, "no tainted modules")
+		return nil
+	}
+	flags, err := s.Var("taint_flags")
+	if err != nil {
+		return err
+	}
+	type flag struct {
+		c      byte
+		module bool
+	}
+	var table []flag
+	for i := 0; i < flags.Len() && i < 64; i++ {
+		e, err := flags.Index(i)
+		if err != nil {
+			return err
+		}
+		var f flag
+		c, err := e.Member("c_true")
+		if err != nil {
+			c, err = e.Member("true")
+		}
+		if err != nil {
+			return err
+		}
+		v, err := c.Uint()
+		if err != nil {
+			return err
+		}
+		f.c = byte(v)
+		if mf, err := e.Member("module"); err == nil {
+			f.module, _ = mf.Bool()
+		}
+		table = append(table, f)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-*s  %s\n", nameW, "NAME", "TAINTS")
+	for _, m := range mods {
+		if m.Taints == 0 {
+			continue
+		}
+		var letters []byte
+		for j, f := range table {
+			if f.module && m.Taints&(1<<uint(j)) != 0 {
+				letters = append(letters, f.c)
+			}
+		}
+		fmt.Fprintf(&b, "%-*s  %s\n", nameW, m.Name, letters)
+	}
+	io.WriteString(w, b.String())
+	return nil
+}

@@ -1,0 +1,213 @@
+package kernel
+
+// Loaded modules: the modules list (kernel/module/main.c), each struct
+// module's name, where its memory is, its taint flags and its kallsyms
+// symbols (the core_kallsyms copy that outlives init,
+// kernel/module/kallsyms.c). Layouts: 6.4+ keep the memory in mem[] by
+// type (struct module_memory, enum mod_mem_type); older kernels in
+// core_layout and init_layout (struct module_layout).
+
+import (
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"gocrash/symbols"
+)
+
+// A Module is one loaded module.
+type Module struct {
+	Addr uint64 // struct module
+	Name string
+	// Base and Size are what crash's mod shows: core_layout.base and
+	// core_layout.size before 6.4; mem[MOD_TEXT].base and the sum of the
+	// mem[] sizes since (crash's TEXT_BASE column).
+	Base, Size uint64
+	// Core is the module's core memory, [start, end); Init its init
+	// memory (zero once init has finished and freed it).
+	Core, Init [2]uint64
+	// Text are the core and init text ranges, [start, end), empty ones
+	// left out.
+	Text [][2]uint64
+	// MemoryLayout is true on 6.4+ kernels (struct module_memory).
+	MemoryLayout bool
+	Taints       uint64
+	// Symbols are the module's kallsyms symbols, sorted by address.
+	Symbols []ModuleSymbol
+}
+
+// A ModuleSymbol is one kallsyms entry of a module.
+type ModuleSymbol struct {
+	Name string
+	Addr uint64
+	Size uint64
+	Func bool // STT_FUNC
+}
+
+// maxModules and maxModSyms bound walks over a corrupt module list.
+const (
+	maxModules = 1 << 14
+	maxModSyms = 1 << 20
+)
+
+// Modules reads the modules list. A kernel built without modules has no
+// such list: no modules, no error.
+func (k *Kernel) Modules(ctx context.Context) ([]*Module, error) {
+	head, ok := k.Vmlinux.Lookup("modules")
+	if !ok {
+		return nil, nil
+	}
+	t, err := k.Types()
+	if err != nil {
+		return nil, err
+	}
+	listOff, err := t.Offset("module.list")
+	if err != nil {
+		return nil, err
+	}
+	var mods []*Module
+	err = k.WalkList(ctx, head, "modules", func(node uint64) error {
+		if len(mods) >= maxModules {
+			return fmt.Errorf("modules: more than %d entries", maxModules)
+		}
+		m, err := k.module(node - uint64(listOff))
+		if err != nil {
+			return err
+		}
+		mods = append(mods, m)
+		return nil
+	})
+	// crash lists them by base address (symbols.c compare_mods).
+	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Base < mods[j].Base })
+	return mods, err
+}
+
+// word reads the member at path as an address: struct module keeps some
+// as pointers and some as unsigned longs, depending on the kernel.
+func word(o symbols.Object, path string) (uint64, error) {
+	f, err := o.Member(path)
+	if err != nil {
+		return 0, err
+	}
+	if p, err := f.Pointer(); err == nil {
+		return p, nil
+	}
+	return f.Uint()
+}
+
+func (k *Kernel) module(addr uint64) (*Module, error) {
+	o, err := k.Object(addr, "module")
+	if err != nil {
+		return nil, err
+	}
+	m := &Module{Addr: addr}
+	if f, err := o.Member("name"); err == nil {
+		m.Name, _ = f.CString()
+	}
+	fail := func(err error) (*Module, error) {
+		return nil, fmt.Errorf("module %s at %#x: %w", m.Name, addr, err)
+	}
+	t := o.Types()
+	if t.HasMember("module", "mem") {
+		m.MemoryLayout = true
+		// enum mod_mem_type: MOD_TEXT, MOD_DATA, MOD_RODATA,
+		// MOD_RO_AFTER_INIT, MOD_INIT_TEXT, MOD_INIT_DATA,
+		// MOD_INIT_RODATA (include/linux/module.h).
+		mem, err := o.Member("mem")
+		if err != nil {
+			return fail(err)
+		}
+		initText, err := t.Enumerator("MOD_INIT_TEXT")
+		if err != nil {
+			return fail(err)
+		}
+		for i := 0; i < mem.Len(); i++ {
+			base, err1 := word(o, fmt.Sprintf("mem[%d].base", i))
+			size, err2 := word(o, fmt.Sprintf("mem[%d].size", i))
+			if err1 != nil || err2 != nil {
+				return fail(fmt.Errorf("mem[%d]: %v %v", i, err1, err2))
+			}
+			if int64(i) < int64(initText) {
+				m.Size += size // crash: the core size, init not included
+			}
+			if i == 0 {
+				m.Base = base
+			}
+		}
+		for _, e := range []string{"MOD_TEXT", "MOD_INIT_TEXT"} {
+			i, err := t.Enumerator(e)
+			if err != nil {
+				return fail(err)
+			}
+			base, _ := word(o, fmt.Sprintf("mem[%d].base", i))
+			size, _ := word(o, fmt.Sprintf("mem[%d].size", i))
+			if base != 0 && size != 0 {
+				m.Text = append(m.Text, [2]uint64{base, base + size})
+			}
+			if e == "MOD_TEXT" {
+				m.Core = [2]uint64{base, base + size}
+			} else {
+				m.Init = [2]uint64{base, base + size}
+			}
+		}
+	} else {
+		for i, l := range []string{"core_layout", "init_layout"} {
+			base, err1 := word(o, l+".base")
+			size, err2 := word(o, l+".size")
+			text, err3 := word(o, l+".text_size")
+			if err1 != nil || err2 != nil || err3 != nil {
+				return fail(fmt.Errorf("%s: %v %v %v", l, err1, err2, err3))
+			}
+			if i == 0 {
+				m.Base, m.Size = base, size
+				m.Core = [2]uint64{base, base + size}
+			} else if base != 0 && size != 0 {
+				m.Init = [2]uint64{base, base + size}
+			}
+			if base != 0 && text != 0 {
+				m.Text = append(m.Text, [2]uint64{base, base + text})
+			}
+		}
+	}
+	if f, err := o.Member("taints"); err == nil {
+		m.Taints, _ = f.Uint()
+	}
+	m.Symbols = k.moduleSymbols(o)
+	return m, nil
+}
+
+// moduleSymbols reads core_kallsyms: symtab, num_symtab, strtab. A page
+// the dump lacks leaves the module without names, not without its entry.
+func (k *Kernel) moduleSymbols(o symbols.Object) []ModuleSymbol {
+	symtab, err1 := word(o, "core_kallsyms.symtab")
+	n, err2 := word(o, "core_kallsyms.num_symtab")
+	strtab, err3 := word(o, "core_kallsyms.strtab")
+	if err1 != nil || err2 != nil || err3 != nil || symtab == 0 || strtab == 0 || n == 0 || n > maxModSyms {
+		return nil
+	}
+	const symSize = 24 // sizeof(Elf64_Sym)
+	buf := make([]byte, n*symSize)
+	if err := k.Mem.ReadVirt(buf, symtab); err != nil {
+		return nil
+	}
+	var out []ModuleSymbol
+	for i := uint64(1); i < n; i++ {
+		b := buf[i*symSize:]
+		info := b[4]
+		shndx := binary.LittleEndian.Uint16(b[6:])
+		value := binary.LittleEndian.Uint64(b[8:])
+		size := binary.LittleEndian.Uint64(b[16:])
+		if value == 0 || elf.SectionIndex(shndx) == elf.SHN_UNDEF {
+			continue
+		}
+		name, err := symbols.ReadCString(k.Mem, strtab+uint64(binary.LittleEndian.Uint32(b[0:])), 512)
+		if err != nil || name == "" {
+			continue
+		}
+		out = append(out, ModuleSymbol{Name: name, Addr: value, Size: size, Func: elf.ST_TYPE(info) == elf.STT_FUNC})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
+	return out
+}
