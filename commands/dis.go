@@ -105,6 +105,12 @@ type disOpts struct {
 var errDisUsage = &UsageError{Cmd: "dis"}
 
 func runDis(s *Session, args []string, w io.Writer) error {
+	if len(args) == 1 && args[0] == "-b" {
+		// x86_64 kernels since 2.6.20 put nothing after ud2 (kernel.c
+		// BUG_x86_64).
+		fmt.Fprintln(w, "encoded bytes being skipped after ud2a: 0")
+		return nil
+	}
 	var o disOpts
 	var operands []string
 	// crash's getopt permutes: options may follow the address and count.
@@ -172,15 +178,9 @@ func runDis(s *Session, args []string, w io.Writer) error {
 				}
 				o.bugBytes = true
 			default:
-				return &UsageError{Cmd: "dis", Reason: fmt.Sprintf("invalid option -- '%c'", c)}
+				return errDisUsage // getopt's complaint goes to stderr
 			}
 		}
-	}
-	if len(args) == 1 && args[0] == "-b" {
-		// x86_64 kernels since 2.6.20 put nothing after ud2 (kernel.c
-		// BUG_x86_64).
-		fmt.Fprintln(w, "encoded bytes being skipped after ud2a: 0")
-		return nil
 	}
 	if len(operands) == 0 {
 		if o.bugBytes {

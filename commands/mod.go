@@ -163,7 +163,7 @@ func runMod(s *Session, args []string, w io.Writer) error {
 			}
 			modName = m.Name
 		default:
-			return &UsageError{Cmd: "mod", Reason: fmt.Sprintf("invalid option -- '%c'", c)}
+			return &UsageError{Cmd: "mod"} // getopt's complaint goes to stderr
 		}
 	}
 	operands := g.rest()

@@ -19,6 +19,7 @@ var renames = map[string]string{
 	"pushfq": "pushf",
 	"popfq":  "popf",
 	"leaveq": "leave",
+	"ljmpq":  "ljmp",
 	"lidtl":  "lidt",
 	"lgdtl":  "lgdt",
 	"sidtl":  "sidt",
@@ -71,11 +72,24 @@ func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, str
 	if r, ok := renames[op]; ok {
 		op = r
 	}
-	// mov with a 64-bit immediate (REX.W B8+r) is movabs.
-	if inst.Op == x86asm.MOV && inst.Len >= 10 {
-		if p, ok := modrm(raw); ok && p >= 2 && raw[p-1]&0xf8 == 0xb8 {
+	// mov with a 64-bit immediate (REX.W B8+r) or a 64-bit absolute
+	// address (a0-a3) is movabs.
+	if inst.Op == x86asm.MOV {
+		if p, ok := modrm(raw); ok && p >= 1 && (raw[p-1]&0xf8 == 0xb8 && inst.Len >= 10 || isMoffs(raw) && inst.AddrSize == 64) {
 			op = "movabs"
 		}
+	}
+	// monitor's address is %rax in 64-bit mode.
+	if inst.Op == x86asm.MONITOR && inst.AddrSize == 64 {
+		operands = strings.Replace(operands, "%eax", "%rax", 1)
+	}
+	// mwait's operands are %eax,%ecx (x86asm: %rax,%rcx).
+	if inst.Op == x86asm.MWAIT {
+		operands = "%eax,%ecx"
+	}
+	// 0f 07 without REX.W returns to 32-bit code.
+	if len(raw) == 2 && raw[0] == 0x0f && raw[1] == 0x07 {
+		return "sysretl", ""
 	}
 	// A lone 90 is "nop", which libopcodes prints unpadded.
 	if len(raw) == 1 && raw[0] == 0x90 {
@@ -98,4 +112,78 @@ func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, str
 		}
 	}
 	return strings.Join(words, " "), operands
+}
+
+var gpr64 = [16]string{"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+var gpr32 = [16]string{"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"}
+var gpr16 = [16]string{"ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w"}
+
+// decodeExtra decodes the register forms x86asm lacks or prints without
+// their operand: rdrand and rdseed (0f c7 /6, /7), and WAITPKG's tpause,
+// umwait and umonitor (66, f2, f3 0f ae /6).
+func decodeExtra(code []byte) (string, int, bool) {
+	i := 0
+	var p66, pf2, pf3 bool
+	for i < len(code) {
+		switch code[i] {
+		case 0x66:
+			p66 = true
+		case 0xf2:
+			pf2 = true
+		case 0xf3:
+			pf3 = true
+		default:
+			goto prefixesDone
+		}
+		i++
+	}
+prefixesDone:
+	rex := byte(0)
+	if i < len(code) && code[i]&0xf0 == 0x40 {
+		rex = code[i]
+		i++
+	}
+	if i+2 >= len(code) || code[i] != 0x0f {
+		return "", 0, false
+	}
+	op, m := code[i+1], code[i+2]
+	if m>>6 != 3 {
+		return "", 0, false
+	}
+	reg, rm := (m>>3)&7, int(m&7)
+	if rex&1 != 0 {
+		rm += 8
+	}
+	n := i + 3
+	switch {
+	case op == 0xc7 && (reg == 6 || reg == 7) && !pf2 && !pf3:
+		name := "rdrand"
+		if reg == 7 {
+			name = "rdseed"
+		}
+		r := gpr32[rm]
+		if rex&8 != 0 {
+			r = gpr64[rm]
+		} else if p66 {
+			r = gpr16[rm]
+		}
+		return pad(name, "%"+r), n, true
+	case op >= 0x19 && op <= 0x1e && !pf2 && !pf3:
+		// The reserved-nop space with a register operand (what is
+		// left of endbr64 when dis starts one byte in).
+		r := gpr32[rm]
+		if rex&8 != 0 {
+			r = gpr64[rm]
+		} else if p66 {
+			r = gpr16[rm]
+		}
+		return pad("nop", "%"+r), n, true
+	case op == 0xae && reg == 6 && p66 && !pf2 && !pf3:
+		return pad("tpause", "%"+gpr32[rm]), n, true
+	case op == 0xae && reg == 6 && pf2 && !p66:
+		return pad("umwait", "%"+gpr32[rm]), n, true
+	case op == 0xae && reg == 6 && pf3 && !p66:
+		return pad("umonitor", "%"+gpr64[rm]), n, true
+	}
+	return "", 0, false
 }

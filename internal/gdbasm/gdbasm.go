@@ -70,9 +70,17 @@ func Decode(code []byte, pc uint64) Inst {
 			return Inst{PC: pc, Len: len(enc), Text: pad(name, "")}
 		}
 	}
+	if text, n, ok := decodeExtra(code); ok {
+		return Inst{PC: pc, Len: n, Text: text}
+	}
 	inst, err := x86asm.Decode(code, 64)
-	if err != nil || inst.Len == 0 {
+	if err != nil || inst.Len == 0 || inst.Op == 0 && !isPrefixByte(code[0]) {
 		return Inst{PC: pc, Len: 1, Text: pad("(bad)", "")}
+	}
+	if inst.Op == 0 {
+		// A prefix with no instruction after it: its name alone,
+		// unpadded ("rex.RXB").
+		return Inst{PC: pc, Len: 1, Text: prefixName(code[0])}
 	}
 	return format(inst, code[:inst.Len], pc)
 }
@@ -109,6 +117,12 @@ func format(inst x86asm.Inst, raw []byte, pc uint64) Inst {
 				if strings.HasPrefix(toks[i], "*") {
 					star = "*"
 					seg = segPrefix(toks[i][1:])
+				}
+				if isMoffs(raw) {
+					// mov between %al..%rax and a 64-bit absolute
+					// address (a0-a3): no ModRM.
+					toks[i] = seg + fmt.Sprintf("0x%x", uint64(a.Disp))
+					break
 				}
 				m, s, ok := memOperand(inst, raw, a)
 				if !ok {
@@ -154,7 +168,7 @@ func isOperandStart(w string) bool {
 		return false
 	}
 	switch w[0] {
-	case '$', '%', '(', '*', '-', '.', '{':
+	case '$', '%', '(', '*', '-', '.', '{', ',':
 		return true
 	}
 	return w[0] >= '0' && w[0] <= '9'
@@ -218,4 +232,39 @@ func segPrefix(tok string) string {
 		return tok[:4]
 	}
 	return ""
+}
+
+// isPrefixByte reports whether b is a legacy or REX prefix, which gdb
+// prints alone ("rex.RXB", "ss") when no instruction follows it.
+func isPrefixByte(b byte) bool {
+	switch b {
+	case 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3:
+		return true
+	}
+	return b&0xf0 == 0x40
+}
+
+// prefixName is libopcodes' name of a prefix byte standing alone.
+func prefixName(b byte) string {
+	if b&0xf0 == 0x40 {
+		n := "rex"
+		if b&0xf != 0 {
+			n += "."
+			for i, c := range "WRXB" {
+				if b&(8>>uint(i)) != 0 {
+					n += string(c)
+				}
+			}
+		}
+		return n
+	}
+	return map[byte]string{0x26: "es", 0x2e: "cs", 0x36: "ss", 0x3e: "ds", 0x64: "fs", 0x65: "gs",
+		0x66: "data16", 0x67: "addr32", 0xf0: "lock", 0xf2: "repnz", 0xf3: "repz"}[b]
+}
+
+// isMoffs reports whether the opcode is a0-a3, mov with a full-width
+// absolute address.
+func isMoffs(raw []byte) bool {
+	p, ok := modrm(raw)
+	return ok && p >= 1 && raw[p-1] >= 0xa0 && raw[p-1] <= 0xa3
 }

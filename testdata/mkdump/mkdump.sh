@@ -430,6 +430,19 @@ CRASH_CMDS=(
 	"tree -t radix irq_desc_tree" "tree -t radix -p irq_desc_tree" "tree -t xarray irq_desc_tree"
 	"tree -t maple sparse_irqs" "tree -t maple -p sparse_irqs" "tree -t foo vmap_area_root" "tree"
 	"tree -t rbtree ffffffffdeadbeef"
+	# --- dis/mod (code): whole functions, counts, -l -r -f -x -d, bad
+	# arguments, the oops module's faulting function (symbol not found on
+	# the dumps without it), mod and mod -t, mod's bad arguments
+	"dis schedule" "dis -l schedule 10" "dis panic 12" "dis -l panic 5"
+	"dis -r panic+20 3" "dis -r panic+20" "dis -x panic 3" "dis -d panic+20 2"
+	"dis panic+1 2" "dis -f panic+3000" "dis sysrq_handle_crash"
+	"dis -l sysrq_handle_crash" "dis -f sysrq_handle_crash+4" "dis __schedule"
+	"dis dev_ethtool" "dis jiffies" "dis nosuchfunc" "dis -b" "dis"
+	"dis -r -f panic" "dis panic 0"
+	"dis -r gocrash_write_null.constprop.0" "dis -l gocrash_write_null.constprop.0 3"
+	"dis gocrash_write_null.constprop.0 4" "dis -f gocrash_write_null.constprop.0 2"
+	"mod" "mod -t" "mod -s nosuch" "mod -s gocrash_oops /etc/passwd"
+	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -q"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )
