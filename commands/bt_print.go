@@ -156,10 +156,10 @@ func (tr *btTrace) endsOnTaskStack() bool {
 }
 
 // note says which frames a fallback unwinder found. crash has no such
-// line: it is printed only when ORC could not answer (a deliberate
-// difference from crash, listed in bt_test.go).
+// line, so it is printed only with "set unwind_notes on", and only when
+// ORC could not answer.
 func (tr *btTrace) note(fallback map[symbols.Method][]int) {
-	if len(fallback) == 0 {
+	if len(fallback) == 0 || !tr.r.s.Settings().On(UnwindNotes) {
 		return
 	}
 	var parts []string

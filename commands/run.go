@@ -62,6 +62,9 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 	name := args[0]
 	c, ok := Lookup(name)
 	if !ok {
+		if IsCrashCommand(name) {
+			return &NotYetError{Name: name}
+		}
 		return fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
 	defer func() {
@@ -76,6 +79,7 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 	if err := c.Run(s, args[1:], w); err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
+			notYetOption(c.Name, ue)
 			if ue.Reason != "" && ue.Reason != "usage" {
 				fmt.Fprintf(w, "%s: %s\n", c.Name, ue.Reason)
 			}

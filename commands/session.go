@@ -40,6 +40,8 @@ type Session struct {
 	cmdCtx context.Context // the running command's (RunContext)
 
 	mods moduleCache // mod, dis: the modules list, read once
+	settingsOnce sync.Once
+	settings     *Settings // "set NAME VALUE" (settings.go)
 }
 
 // Ctx is the context of the command being run: cancelled when the user

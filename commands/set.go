@@ -13,8 +13,8 @@ import (
 func init() {
 	register(Command{
 		Name:    "set",
-		Usage:   "set [pid | taskp | [-c cpu] | -p] | [zero_excluded [on | off]]",
-		Summary: "set a process context",
+		Usage:   "set [pid | taskp | [-c cpu] | -p] | [variable [setting]] | -v",
+		Summary: "set a process context or internal variable",
 		Help: `  This command either sets a new context, or gets the current context for
   display.  The context can be set by the use of:
 
@@ -28,14 +28,33 @@ func init() {
   state shows the bits found in both the task_struct state and exit_state
   fields.
 
-  Of crash's internal variables gocrash has one:
+  This command also shows and changes gocrash's internal variables: with a
+  variable's name and no value it shows the value; "set -v" shows them all,
+  in crash's layout.  These are the variables, what they take and what
+  they do:
 
+           scroll  on | off     controls output paging on a terminal: long
+                                output goes through $CRASHPAGER, else
+                                "/usr/bin/less -E -X", else /bin/more.
+           scroll  less | more | CRASHPAGER
+                                chooses the pager.
+           silent  on | off     no "crash> LINE" echo of batch commands.
     zero_excluded  on | off     controls whether excluded pages, or pages that
                                 are missing from an incomplete dumpfile, should
-                                return zero-filled memory when read.
+                                return zero-filled memory when read (off unless
+                                gocrash was started with --zero-excluded).
+     unwind_notes  on | off     gocrash's own, off by default: bt ends a
+                                backtrace with a line naming the frames DWARF
+                                CFI or the frame-pointer chain found where the
+                                kernel's ORC data could not unwind.  crash
+                                prints no such line.
+         namelist  (shown only) the vmlinux of this session.
+         dumpfile  (shown only) the dump of this session.
 
-  It starts off unless gocrash was started with --zero-excluded.  Others
-  (scroll, radix, ...) are not settings of gocrash.
+  Other crash variables (radix, refresh, print_max, ...) are not gocrash
+  settings yet.  Variables may also be set in $HOME/.crashrc,
+  $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc, read in that order at
+  start.
 
 EXAMPLES
   Show the current context:
@@ -63,15 +82,32 @@ EXAMPLES
   Read pages makedumpfile left out of the dump as zeroes:
 
     crash> set zero_excluded on
-    zero_excluded: on`,
-		Options: []string{"-c", "-p"},
+    zero_excluded: on
+
+  Turn off the pager, and list the settings:
+
+    crash> set scroll off
+    scroll: off (/usr/bin/less)
+    crash> set -v`,
+		Options: []string{"-c", "-p", "-v"},
 		Run:     runSet,
 	})
 }
 
 func runSet(s *Session, args []string, w io.Writer) error {
-	if len(args) >= 1 && args[0] == "zero_excluded" {
-		return setZeroExcluded(s, args[1:], w)
+	if len(args) == 1 && args[0] == "-v" {
+		_, err := io.WriteString(w, writeSettings(s.Settings()))
+		return err
+	}
+	if len(args) >= 1 && !strings.HasPrefix(args[0], "-") && !isNumber(args[0]) {
+		st, ok := s.Settings().Lookup(args[0])
+		if !ok {
+			return fmt.Errorf("gocrash has no %q setting (\"set -v\" lists them)", args[0])
+		}
+		return runSetVariable(s, st, args[1:], func(t string) error {
+			_, err := io.WriteString(w, t)
+			return err
+		})
 	}
 	tt, err := s.taskTable()
 	if err != nil {
@@ -116,9 +152,6 @@ func runSet(s *Session, args []string, w io.Writer) error {
 			return fmt.Errorf("active task %#x of cpu %d is not in the task table", a, cpu)
 		}
 	case len(args) == 1 && !strings.HasPrefix(args[0], "-"):
-		if !isNumber(args[0]) {
-			return fmt.Errorf("invalid argument: %s (crash's internal variables are not gocrash settings)", args[0])
-		}
 		if task, err = tt.lookup(args[0]); err != nil {
 			return fmt.Errorf("invalid task or pid value: %s", args[0])
 		}
@@ -173,27 +206,4 @@ func (s *Session) contextBlock(tt *taskTable, states *taskStates, t *Task) strin
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-// setZeroExcluded is crash's "set zero_excluded [on|off]": with no value it
-// shows the setting, like crash.
-func setZeroExcluded(s *Session, args []string, w io.Writer) error {
-	if s == nil || s.Dump == nil {
-		return fmt.Errorf("no dump open")
-	}
-	switch {
-	case len(args) == 0:
-	case len(args) == 1 && (args[0] == "on" || args[0] == "1"):
-		s.Dump.SetZeroExcluded(true)
-	case len(args) == 1 && (args[0] == "off" || args[0] == "0"):
-		s.Dump.SetZeroExcluded(false)
-	default:
-		return usageErr("set", "invalid zero_excluded setting: %s (on or off)", strings.Join(args, " "))
-	}
-	state := "off"
-	if s.Dump.ZeroExcluded() {
-		state = "on"
-	}
-	_, err := fmt.Fprintf(w, "zero_excluded: %s\n", state)
-	return err
 }

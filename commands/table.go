@@ -58,24 +58,6 @@ var (
 )
 
 func init() {
-	register(Command{
-		Name:    "help",
-		Usage:   "help [command ...]",
-		Summary: "get help",
-		Help: `  When entered with no argument, a list of all currently available commands
-  is displayed.  If one or more commands are entered as arguments, the help
-  page of each is displayed.
-
-EXAMPLES
-  List the commands:
-
-    crash> help
-
-  Show how to use rd:
-
-    crash> help rd`,
-		Run: runHelp,
-	})
 	register(rdCommand)
 	register(Command{
 		Name:    "sys",
@@ -199,51 +181,6 @@ func Lookup(name string) (*Command, bool) {
 	}
 	c := table[i]
 	return &c, true
-}
-
-// helpColumns is crash's HELP_COLUMNS: the command list is printed in
-// columns of 15 characters, filled top to bottom.
-const helpColumns = 5
-
-func runHelp(s *Session, args []string, w io.Writer) error {
-	if len(args) == 0 {
-		WriteHelpList(w)
-		return nil
-	}
-	for _, name := range args {
-		c, ok := Lookup(name)
-		if !ok {
-			fmt.Fprintf(w, "No help data for \"%s\" is available.\n", name)
-			continue
-		}
-		WriteHelp(w, c)
-	}
-	return nil
-}
-
-// WriteHelpList prints the command names in crash's "help" layout.
-func WriteHelpList(w io.Writer) {
-	cmds := Table()
-	names := make([]string, 0, len(cmds)+4)
-	for _, c := range cmds {
-		names = append(names, c.Name)
-	}
-	// The shell's own words, so the list shows everything one can type.
-	names = append(names, "q", "exit")
-	sort.Strings(names)
-	rows := (len(names) + helpColumns - 1) / helpColumns
-	var b strings.Builder
-	b.WriteString("\n")
-	for r := 0; r < rows; r++ {
-		for i := r; i < len(names); i += rows {
-			fmt.Fprintf(&b, "%-15s", names[i])
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString("\nFor help on any command above, enter \"help <command>\".\n")
-	b.WriteString("Output may be piped (cmd | shell command) or redirected (cmd > file, cmd >> file);\n")
-	b.WriteString("\"!command\" runs a shell command.\n\n")
-	io.WriteString(w, b.String())
 }
 
 // WriteHelp prints one command's page in crash's NAME/SYNOPSIS/DESCRIPTION

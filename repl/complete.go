@@ -17,6 +17,7 @@ const maxCandidates = 400
 // elsewhere. It satisfies readline.AutoCompleter.
 type Completer struct {
 	Session *commands.Session
+	Shell   *Shell // for its aliases; may be nil
 
 	once    sync.Once
 	symbols []string // sorted, unique
@@ -63,10 +64,25 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 	case first:
 		cands = c.commandNames(word)
 	default:
-		cmd := strings.Fields(before)[0]
+		fields := strings.Fields(before)
+		cmd := fields[0]
+		nth := len(fields) // the word being completed is argument nth
+		if word != "" {
+			nth--
+		}
 		switch {
 		case cmd == "help":
 			cands = c.commandNames(word)
+			for _, n := range crashOnly() {
+				if strings.HasPrefix(n, word) {
+					cands = append(cands, n)
+				}
+			}
+			sort.Strings(cands)
+		case cmd == "set" && nth == 1 && !strings.HasPrefix(word, "-"):
+			cands = c.settingNames(word)
+		case cmd == "set" && nth == 2:
+			cands = settingValues(fields[1], word)
 		case strings.HasPrefix(word, "-"):
 			if cm, ok := commands.Lookup(cmd); ok {
 				for _, o := range cm.OptionWords() {
@@ -108,7 +124,53 @@ func (c *Completer) commandNames(prefix string) []string {
 	for _, n := range []string{"q", "quit", "exit"} {
 		add(n)
 	}
+	if c.Shell != nil {
+		c.Shell.initAliases()
+		for _, a := range c.Shell.aliases {
+			add(a.name)
+		}
+	}
 	sort.Strings(out)
+	return out
+}
+
+// crashOnly are crash's commands gocrash does not have ("help struct"
+// says so).
+func crashOnly() []string {
+	var out []string
+	for _, n := range commands.CrashCommandNames() {
+		if _, ok := commands.Lookup(n); !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *Completer) settingNames(prefix string) []string {
+	var out []string
+	for _, n := range c.Session.Settings().Names() {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// settingValues are the words a setting takes.
+func settingValues(setting, prefix string) []string {
+	var vals []string
+	switch setting {
+	case "scroll":
+		vals = []string{"on", "off", "less", "more", "CRASHPAGER"}
+	case "zero_excluded", "silent", commands.UnwindNotes:
+		vals = []string{"on", "off"}
+	}
+	var out []string
+	for _, v := range vals {
+		if strings.HasPrefix(v, prefix) {
+			out = append(out, v)
+		}
+	}
 	return out
 }
 

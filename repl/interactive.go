@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/chzyer/readline"
 )
@@ -29,18 +30,20 @@ func HistoryPath() string {
 // historyLimit is how many lines the history file keeps.
 const historyLimit = 5000
 
-// Interactive reads commands from the terminal until q, quit, exit or
-// end of input. ^C at the prompt clears the line; during a command it
-// stops the command at its next output.
+// Interactive reads commands from the terminal until q, quit or exit.
+// ^C at the prompt clears the line; during a command it stops the command
+// at its next output. ^D on an empty line does not end the session, as in
+// crash (a new prompt is drawn): q does. Commands typed here go through
+// the pager (sh.Pager) unless piped or redirected.
 func (sh *Shell) Interactive() error {
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            Prompt,
 		HistoryFile:       HistoryPath(),
 		HistoryLimit:      historyLimit,
 		HistorySearchFold: true,
-		AutoComplete:      &Completer{Session: sh.Session},
+		AutoComplete:      &Completer{Session: sh.Session, Shell: sh},
 		InterruptPrompt:   "^C",
-		EOFPrompt:         "",
+		EOFPrompt:         "\n", // crash draws a new prompt, no "^D"
 		Stdout:            sh.Out,
 		Stderr:            sh.Err,
 	})
@@ -51,14 +54,37 @@ func (sh *Shell) Interactive() error {
 
 	sigs := make(chan os.Signal, 1)
 	defer signal.Stop(sigs)
+	var eofs []time.Time
 	for {
+		// Output that did not end its last line keeps it: the prompt is
+		// drawn after it, as crash's is ("...UTC 2026crash> ").
+		// One too wide for the screen is ended by a newline instead.
+		switch width := readline.GetScreenWidth(); {
+		case sh.partial == "":
+			rl.SetPrompt(Prompt)
+		case width > 0 && len([]rune(sh.partial))+len(Prompt) < width && !strings.ContainsAny(sh.partial, "\r\t\x1b"):
+			rl.SetPrompt(sh.partial + Prompt)
+		default:
+			fmt.Fprintln(sh.Out)
+			rl.SetPrompt(Prompt)
+		}
+		sh.partial = ""
 		line, err := rl.Readline()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			continue
 		case errors.Is(err, io.EOF):
-			fmt.Fprintln(sh.Out)
-			return nil
+			// crash ignores ^D. A terminal that went away gives end of
+			// input without end: many in a moment end the session.
+			now := time.Now()
+			eofs = append(eofs, now)
+			if len(eofs) > 20 {
+				eofs = eofs[1:]
+				if now.Sub(eofs[0]) < time.Second {
+					return nil
+				}
+			}
+			continue
 		case err != nil:
 			return err
 		}
@@ -77,7 +103,9 @@ func (sh *Shell) Interactive() error {
 			case <-done:
 			}
 		}()
+		sh.atPrompt = true
 		quit := sh.Exec(line)
+		sh.atPrompt = false
 		close(done)
 		signal.Stop(sigs)
 		if quit {

@@ -4,6 +4,7 @@ package repl
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,8 +34,14 @@ type Shell struct {
 	// does for -i files and piped input unless -s is given.
 	Echo bool
 
+	// Pager pages the output of commands typed at a terminal.
+	Pager Pager
+
 	failed      int
 	interrupted atomic.Bool
+	aliases     []alias
+	atPrompt    bool   // the line being run was typed at the terminal
+	partial     string // the last output's text after its last newline
 
 	cancelMu sync.Mutex
 	cancel   context.CancelFunc // the running command's (Interrupt)
@@ -71,7 +78,10 @@ func (sh *Shell) commandContext() (context.Context, context.CancelFunc) {
 
 // New returns a shell writing to stdout.
 func New(s *commands.Session) *Shell {
-	return &Shell{Session: s, Out: os.Stdout, Err: os.Stderr, Stdin: os.Stdin}
+	sh := &Shell{Session: s, Out: os.Stdout, Err: os.Stderr, Stdin: os.Stdin}
+	sh.initAliases()
+	sh.defineSettings()
+	return sh
 }
 
 // Failed is the number of command lines that failed so far.
@@ -79,6 +89,7 @@ func (sh *Shell) Failed() int { return sh.failed }
 
 // Exec runs one input line. quit is true for q, quit and exit.
 func (sh *Shell) Exec(input string) (quit bool) {
+	input = pointerShorthand(sh.expandAlias(strings.TrimSpace(input)))
 	l, err := ParseLine(input)
 	if err != nil {
 		sh.fail(sh.Out, fmt.Sprintf("%s: %v", progName, err))
@@ -93,40 +104,120 @@ func (sh *Shell) Exec(input string) (quit bool) {
 		sh.runShell(l.Shell)
 		return false
 	}
+	body := func(w, also io.Writer) { sh.runLine(l.Command, w, also) }
 	switch {
 	case l.Pipe != "":
-		sh.runPiped(l)
+		sh.runPiped(l, body)
 	case l.File != "":
-		sh.runRedirected(l)
+		sh.runRedirected(l, body)
+	case sh.paged(l):
+		sh.runPaged(func(w io.Writer) { body(w, nil) })
 	default:
-		w := bufio.NewWriterSize(sh.Out, 64<<10)
-		sh.runCommand(l.Command, w, nil)
+		tw := &tailWriter{w: sh.Out}
+		w := bufio.NewWriterSize(tw, 64<<10)
+		body(w, nil)
 		w.Flush()
+		sh.partial = tw.tail()
+	}
+	// Each command's answer is seen before the next line is read (a
+	// script reading gocrash's output through a pipe waits for it).
+	if f, ok := sh.Out.(interface{ Flush() error }); ok {
+		f.Flush()
 	}
 	return false
 }
+
+// pointerShorthand is crash's check_special_handling(): "*page" is
+// "* page", the pointer-to shorthand touching its struct name.
+func pointerShorthand(line string) string {
+	if len(line) > 1 && line[0] == '*' && line[1] != ' ' && line[1] != '\t' {
+		return "* " + line[1:]
+	}
+	return line
+}
+
+// runLine runs one command: the shell's own (alias, repeat) here, the
+// rest through the command table.
+func (sh *Shell) runLine(line string, w, also io.Writer) (ok bool) {
+	words, err := commands.SplitArgs(line)
+	if err != nil || len(words) == 0 {
+		return sh.runCommand(line, w, also)
+	}
+	switch words[0] {
+	case "alias":
+		if err := sh.runAlias(words[1:], w); err != nil {
+			sh.report(w, also, "alias: "+err.Error())
+			return false
+		}
+		return true
+	case "repeat":
+		return sh.runRepeat(line, words[1:], w, also)
+	case "*":
+		// The pointer-to shorthand is struct's (and union's): crash's
+		// cmd_pointer() takes the same arguments.
+		if _, ok := commands.Lookup("struct"); ok {
+			line = "struct" + strings.TrimPrefix(strings.TrimSpace(line), "*")
+		}
+	}
+	return sh.runCommand(line, w, also)
+}
+
+// report prints a failed command's message where its output goes and,
+// for a file, on the terminal too.
+func (sh *Shell) report(w, also io.Writer, msg string) {
+	sh.fail(w, msg)
+	if also != nil {
+		io.WriteString(also, strings.TrimRight(msg, "\n")+"\n")
+	}
+}
+
+// tailWriter remembers the text after the last newline written, so that
+// the prompt can be drawn after it instead of over it (crash leaves
+// "...UTC 2026crash> " on the screen after rd -a linux_banner).
+type tailWriter struct {
+	w    io.Writer
+	last []byte
+}
+
+func (t *tailWriter) Write(b []byte) (int, error) {
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		t.last = append(t.last[:0], b[i+1:]...)
+	} else {
+		t.last = append(t.last, b...)
+	}
+	if len(t.last) > 4096 {
+		t.last = t.last[len(t.last)-4096:]
+	}
+	return t.w.Write(b)
+}
+
+func (t *tailWriter) tail() string { return string(t.last) }
 
 const progName = "gocrash"
 
 // runCommand runs a command writing to w; its error message goes to w
 // too (crash prints errors where the output goes) and, when redirected
 // to a file, also to also (crash shows them on the terminal as well).
-func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) {
+// ok is false when the command failed, was interrupted or lost its reader.
+func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) (ok bool) {
 	ow := &outWriter{w: w, sh: sh}
 	ctx, cancel := sh.commandContext()
 	err := commands.RunContext(ctx, sh.Session, line, ow)
 	cancel()
 	if err == nil {
-		return
+		return true
 	}
 	if errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled) {
 		sh.failed++
 		io.WriteString(w, "\n")
-		return
+		return false
+	}
+	if errors.Is(err, errOutputGone) {
+		return false
 	}
 	if commands.Printed(err) {
 		sh.failed++
-		return
+		return false
 	}
 	var msg string
 	if errors.Is(err, commands.ErrNotFound) {
@@ -138,10 +229,8 @@ func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) {
 			msg += "\n" + why
 		}
 	}
-	sh.fail(w, msg)
-	if also != nil {
-		io.WriteString(also, msg+"\n")
-	}
+	sh.report(w, also, msg)
+	return false
 }
 
 // reason is the second line of a memory error: why the dump could not
@@ -180,7 +269,7 @@ func (sh *Shell) fail(w io.Writer, msg string) {
 
 // runPiped runs "cmd | pipeline": /bin/sh -c pipeline with the command's
 // output (and error message) on its stdin.
-func (sh *Shell) runPiped(l Line) {
+func (sh *Shell) runPiped(l Line, body func(w, also io.Writer)) {
 	c := exec.Command("/bin/sh", "-c", l.Pipe)
 	c.Stdout = sh.Out
 	c.Stderr = sh.Err
@@ -193,7 +282,7 @@ func (sh *Shell) runPiped(l Line) {
 		return
 	}
 	w := bufio.NewWriterSize(in, 64<<10)
-	sh.runCommand(l.Command, &pipeWriter{w: w}, nil)
+	body(&pipeWriter{w: w}, nil)
 	w.Flush()
 	in.Close()
 	// The pipeline's own exit status (grep finding nothing) is not the
@@ -201,8 +290,9 @@ func (sh *Shell) runPiped(l Line) {
 	c.Wait()
 }
 
-// pipeWriter swallows EPIPE: "cmd | head" closes the pipe early and the
-// command's remaining output has nowhere to go, which is no error.
+// pipeWriter turns EPIPE into errOutputGone: "cmd | head" or the pager's
+// q closes the pipe early, the command's remaining output has nowhere to
+// go, and the command stops there, which is no failure.
 type pipeWriter struct {
 	w    *bufio.Writer
 	gone bool
@@ -210,20 +300,32 @@ type pipeWriter struct {
 
 func (p *pipeWriter) Write(b []byte) (int, error) {
 	if p.gone {
-		return len(b), nil
+		return 0, errOutputGone
 	}
 	if _, err := p.w.Write(b); err != nil {
 		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
 			p.gone = true
-			return len(b), nil
+			return 0, errOutputGone
 		}
 		return 0, err
 	}
 	return len(b), nil
 }
 
+// Flush sends what is buffered (repeat shows each round at once).
+func (p *pipeWriter) Flush() error {
+	if p.gone {
+		return errOutputGone
+	}
+	if err := p.w.Flush(); err != nil {
+		p.gone = true
+		return errOutputGone
+	}
+	return nil
+}
+
 // runRedirected runs "cmd > file" or "cmd >> file".
-func (sh *Shell) runRedirected(l Line) {
+func (sh *Shell) runRedirected(l Line, body func(w, also io.Writer)) {
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if l.Append {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
@@ -234,7 +336,7 @@ func (sh *Shell) runRedirected(l Line) {
 		return
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	sh.runCommand(l.Command, w, sh.Out)
+	body(w, sh.Out)
 	if err := w.Flush(); err != nil {
 		sh.fail(sh.Out, fmt.Sprintf("%s: writing %s: %v", progName, l.File, err))
 	}

@@ -149,10 +149,11 @@ func TestComplete(t *testing.T) {
 	if n != 2 || len(cands) != 1 || string(cands[0]) != "4 " {
 		t.Errorf("complete %q = %q, %d", "rd -6", cands, n)
 	}
-	// The command table has rd and runq: two candidates, no space yet.
+	// The command table has rd, repeat and runq: three candidates, no
+	// space yet.
 	cands, _ = c.Do([]rune("help r"), 6)
-	if len(cands) != 2 || string(cands[0]) != "d" || string(cands[1]) != "unq" {
-		t.Errorf("complete %q = %q, want rd and runq", "help r", cands)
+	if len(cands) != 3 || string(cands[0]) != "d" || string(cands[1]) != "epeat" || string(cands[2]) != "unq" {
+		t.Errorf("complete %q = %q, want rd, repeat and runq", "help r", cands)
 	}
 	cands, _ = c.Do([]rune("help ru"), 7)
 	if len(cands) != 1 || string(cands[0]) != "nq " {

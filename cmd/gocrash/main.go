@@ -1,11 +1,12 @@
 // Command gocrash analyses a Linux kernel crash dump with a crash-like
 // shell:
 //
-//	gocrash [-s] [-i file] [-f|--force] [--zero-excluded] vmlinux vmcore
+//	gocrash [-s] [-i FILE] [-f] [--zero-excluded] [--sample NAME] [VMLINUX VMCORE]
 //	gocrash --version
 //
 // The two files may come in either order. With no files it opens the
-// sample dump of the test bed (testdata/dumps).
+// sample dump of the test bed (testdata/dumps). "gocrash --help" says the
+// rest.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/chzyer/readline"
 
@@ -31,28 +33,105 @@ type config struct {
 	inputFile    string
 	force        bool
 	zeroExcluded bool
+	noCrashrc    bool
+	noScroll     bool
+	pager        repl.PagerKind // --less, --more, --CRASHPAGER
+	extensions   bool           // -x
+	sample       string
 	files        []string
 }
 
-func usage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: gocrash [-s] [-i file] [-f|--force] [--zero-excluded] vmlinux vmcore\n")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+// usage is the --help text, in the GNU layout.
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: gocrash [OPTION]... [VMLINUX VMCORE]
+Analyse a Linux kernel crash dump with the commands of crash 8.0.6 (sys, bt,
+log, ps, runq, kmem -i, rd, ...), printing what crash prints.
+
+VMLINUX is the kernel with its debug information, VMCORE the dump (kdump ELF,
+kdump-compressed, flattened or QEMU); they may come in either order.  With no
+files, gocrash opens the bundled sample dump (`+sample.DefaultName+`; see --sample).
+
+  -i, --input=FILE       run the commands in FILE first (echoed after the
+                           prompt unless -s), then read commands from the
+                           terminal or standard input, unless FILE ends with q
+  -s, --silent           no banner, no system summary, no echo of batch
+                           commands, no pager
+  -f, --force            go on when VMLINUX does not match VMCORE
+      --zero-excluded    read pages excluded from the dump as zeroes
+                           (also --zero_excluded, crash's spelling)
+      --no-crashrc       do not read the start-up files (--no_crashrc)
+      --no-scroll        no pager (--no_scroll)
+      --less, --more, --CRASHPAGER
+                         page with /usr/bin/less, /bin/more or $CRASHPAGER
+      --sample=NAME      open a bundled dump; --sample=list lists them
+  -x                     crash's "preload extensions": gocrash has no
+                           extension modules, so it only says so
+  -h, --help             show this help and exit
+      --version          show gocrash's version and exit
+
+At a terminal, long output goes through a pager ($CRASHPAGER, else
+"less -E -X", else more; "set scroll off" turns it off), and the history is
+kept in ~/.gocrash_history ($GOCRASH_HISTORY).  At start gocrash runs the
+lines of $HOME/.crashrc, $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc
+(aliases, set lines, any command); .gocrashrc is for lines crash would not
+understand.
+
+Exit status: 0 when the session ended normally (an interactive q always
+exits 0); 1 when a command of a batch run (-i FILE, or commands on standard
+input) failed, or the files could not be opened; 2 for bad arguments.
+`)
+}
+
+// flagNames maps each spelling gocrash accepts to its canonical name:
+// GNU --long options, crash's own --long_underscore spellings and the
+// single-dash forms (Go's flag package takes -x and --x alike).
+var flagAliases = map[string]string{
+	"zero_excluded": "zero-excluded",
+	"no_crashrc":    "no-crashrc",
+	"no_scroll":     "no-scroll",
 }
 
 // parseArgs accepts flags before, between and after the two file names.
-func parseArgs(args []string, stderr io.Writer) (config, *flag.FlagSet, error) {
+func parseArgs(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("gocrash", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.BoolVar(&c.silent, "s", false, "silent: no banner and no system summary at start, no echo of batch commands")
-	fs.StringVar(&c.inputFile, "i", "", "run the commands of `file` first, then go on interactively unless it ends with q")
-	fs.BoolVar(&c.force, "f", false, "go on even when vmlinux does not match the dump")
-	fs.BoolVar(&c.force, "force", false, "same as -f")
-	fs.BoolVar(&c.zeroExcluded, "zero-excluded", false, "read pages excluded from the dump as zeroes")
+	fs.Usage = func() {}
+	fs.BoolVar(&c.silent, "s", false, "")
+	fs.BoolVar(&c.silent, "silent", false, "")
+	fs.StringVar(&c.inputFile, "i", "", "")
+	fs.StringVar(&c.inputFile, "input", "", "")
+	fs.BoolVar(&c.force, "f", false, "")
+	fs.BoolVar(&c.force, "force", false, "")
+	fs.BoolVar(&c.zeroExcluded, "zero-excluded", false, "")
+	fs.BoolVar(&c.noCrashrc, "no-crashrc", false, "")
+	fs.BoolVar(&c.noScroll, "no-scroll", false, "")
+	fs.BoolVar(&c.extensions, "x", false, "")
+	fs.StringVar(&c.sample, "sample", "", "")
+	pager := func(k repl.PagerKind) func(string) error {
+		return func(string) error { c.pager = k; return nil }
+	}
+	fs.BoolFunc("less", "", pager(repl.PagerLess))
+	fs.BoolFunc("more", "", pager(repl.PagerMore))
+	fs.BoolFunc("CRASHPAGER", "", pager(repl.PagerCrashpager))
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if canon, ok := flagAliases[name]; ok {
+			args[i] = "--" + canon
+			if hasVal {
+				args[i] += "=" + val
+			}
+		}
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
-			return c, fs, err
+			return c, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -61,7 +140,7 @@ func parseArgs(args []string, stderr io.Writer) (config, *flag.FlagSet, error) {
 		c.files = append(c.files, args[0])
 		args = args[1:]
 	}
-	return c, fs, nil
+	return c, nil
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -71,30 +150,55 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	args, cpuProfile, memProfile := profileFlags(args)
 	defer startProfiles(cpuProfile, memProfile, stderr)()
-	c, fs, err := parseArgs(args, stderr)
+	c, err := parseArgs(args)
 	if err == flag.ErrHelp {
-		usage(stdout, fs)
+		usage(stdout)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "gocrash: %v\n", err)
-		usage(stderr, fs)
+		fmt.Fprintf(stderr, "gocrash: %v\nTry 'gocrash --help' for more information.\n", strings.TrimPrefix(err.Error(), "flag "))
 		return 2
 	}
+	if c.extensions {
+		fmt.Fprintln(stderr, "gocrash: -x: gocrash has no extension modules to preload; going on without")
+	}
 	var vmlinux, vmcore string
-	switch len(c.files) {
-	case 0:
-		if vmlinux, vmcore, err = sample.Default(); err != nil {
-			fmt.Fprintf(stderr, "gocrash: no files given and the sample dump is not available: %v\n", err)
-			usage(stderr, fs)
+	switch {
+	case c.sample != "" && len(c.files) > 0:
+		fmt.Fprintf(stderr, "gocrash: --sample opens a bundled dump: give it or two files, not both\n")
+		return 2
+	case c.sample == "list":
+		writeSamples(stdout)
+		return 0
+	case c.sample != "":
+		if vmlinux, vmcore, err = locateSample(c.sample); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			writeSamples(stderr)
 			return 2
 		}
-	case 2:
+	case len(c.files) == 0:
+		if vmlinux, vmcore, err = sample.Default(); err != nil {
+			fmt.Fprintf(stderr, "gocrash: no files given and the sample dump is not available: %v\n", err)
+			fmt.Fprintf(stderr, "Try 'gocrash --help' for more information.\n")
+			return 2
+		}
+	case len(c.files) == 2:
 		vmlinux, vmcore = c.files[0], c.files[1]
 	default:
 		fmt.Fprintf(stderr, "gocrash: two files expected (vmlinux and vmcore), got %d\n", len(c.files))
-		usage(stderr, fs)
+		fmt.Fprintf(stderr, "Try 'gocrash --help' for more information.\n")
 		return 2
+	}
+
+	// The input file is opened first: a mistyped name is said before the
+	// dump is opened and the banner printed.
+	var input *os.File
+	if c.inputFile != "" {
+		if input, err = os.Open(c.inputFile); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			return 1
+		}
+		defer input.Close()
 	}
 
 	s, err := commands.Open(vmlinux, vmcore, commands.Options{Force: c.force, ZeroExcluded: c.zeroExcluded})
@@ -109,6 +213,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sh := repl.New(s)
 	sh.Out, sh.Err, sh.Stdin = out, stderr, stdin
 	sh.Echo = !c.silent
+
+	// crash pages only when its output is a terminal, and -s turns it off.
+	if f, ok := stdout.(*os.File); ok && readline.IsTerminal(int(f.Fd())) {
+		p, warn := repl.DefaultPager()
+		if warn != "" {
+			fmt.Fprintln(stderr, warn)
+		}
+		if c.pager != repl.PagerNone {
+			if err := p.Choose(c.pager); err != nil {
+				fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			}
+		}
+		p.On = p.On && !c.silent && !c.noScroll
+		sh.Pager = p
+	}
 
 	if !c.silent {
 		// crash prints its copyright and gdb's banner here; one line is
@@ -130,14 +249,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	out.Flush()
 
-	if c.inputFile != "" {
-		f, err := os.Open(c.inputFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "gocrash: %v\n", err)
-			return 1
+	if !c.noCrashrc {
+		home, _ := os.UserHomeDir()
+		if sh.RunStartupFiles(repl.StartupFiles(home)) {
+			return status(sh)
 		}
-		quit := sh.RunBatch(f)
-		f.Close()
+		out.Flush()
+	}
+
+	if input != nil {
+		quit := sh.RunBatch(input)
 		out.Flush()
 		if quit {
 			return status(sh)
@@ -150,7 +271,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 			return 1
 		}
-		return status(sh)
+		// A session typed at the terminal ends well with q, whatever
+		// failed on the way (crash exits 0 too).
+		return 0
 	}
 	sh.RunBatch(stdin)
 	out.Flush()

@@ -11,6 +11,8 @@ import (
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	// No start-up file of the developer's may run in a test.
+	tempHome(t, t.TempDir())
 	var out, errb bytes.Buffer
 	code = run(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
@@ -97,6 +99,20 @@ func TestBadArgs(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "/nonexistent/vmlinux", "/nonexistent/vmcore"); code != 1 || !strings.HasPrefix(errs, "gocrash: ") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("missing files: status %d, stderr %q", code, errs)
 	}
+}
+
+// tempHome sets HOME for a test, keeping the test-bed cache where it was
+// (it is found through HOME otherwise).
+func tempHome(t *testing.T, home string) {
+	t.Helper()
+	if os.Getenv("GOCRASH_TESTDATA_CACHE") == "" {
+		dir, err := testbed.CacheDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("GOCRASH_TESTDATA_CACHE", dir)
+	}
+	t.Setenv("HOME", home)
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }

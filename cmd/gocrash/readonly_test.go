@@ -183,14 +183,15 @@ func TestReadOnly(t *testing.T) {
 }
 
 // TestNoHiddenShell: the only places that start a process are the shell's
-// pipe and "!" handlers (repl/shell.go runPiped and runShell); the
-// profiling hooks and everything else start none.
+// pipe and "!" handlers (repl/shell.go runPiped and runShell) and the
+// pager at a terminal (repl/pager.go runPaged); the profiling hooks and
+// everything else start none.
 func TestNoHiddenShell(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed := map[string]bool{"repl/shell.go:runPiped": true, "repl/shell.go:runShell": true}
+	allowed := map[string]bool{"repl/shell.go:runPiped": true, "repl/shell.go:runShell": true, "repl/pager.go:runPaged": true}
 	starters := map[string]bool{
 		"exec.Command": true, "exec.CommandContext": true, "os.StartProcess": true,
 		"syscall.Exec": true, "syscall.ForkExec": true, "syscall.StartProcess": true,
@@ -226,7 +227,7 @@ func TestNoHiddenShell(t *testing.T) {
 					where := filepath.ToSlash(rel) + ":" + fn.Name.Name
 					found[where] = true
 					if !allowed[where] {
-						t.Errorf("%s starts a process (%s.%s) outside the shell's pipe and ! handlers", fset.Position(sel.Pos()), x.Name, sel.Sel.Name)
+						t.Errorf("%s starts a process (%s.%s) outside the shell's pipe, ! and pager handlers", fset.Position(sel.Pos()), x.Name, sel.Sel.Name)
 					}
 				}
 				return true

@@ -443,6 +443,12 @@ CRASH_CMDS=(
 	"dis gocrash_write_null.constprop.0 4" "dis -f gocrash_write_null.constprop.0 2"
 	"mod" "mod -t" "mod -s nosuch" "mod -s gocrash_oops /etc/passwd"
 	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -q"
+	# --- shell (#18): crash's aliases and alias errors, repeat's usage, the
+	# scroll and other settings, the help list (in this order: "alias"
+	# lists the kp made just before it)
+	"alias kp kmem -p" "alias" "alias sys foo" "alias xx nosuchcmd" "repeat"
+	"set scroll" "set scroll off" "set scroll on" "set scroll less" "set zero_excluded"
+	"set -v" "help"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gocrash/commands"
+	"gocrash/internal/testbed"
+)
+
+// shellGoldens are crash 8.0.6's answers for the shell's own commands,
+// recorded in one batch session in this order, so "alias" after "alias kp
+// kmem -p" lists the new alias too.
+var shellGoldens = []string{
+	"alias kp kmem -p",
+	"alias",
+	"alias sys foo",
+	"alias xx nosuchcmd",
+	"repeat",
+	"set scroll",
+	"set scroll off",
+	"set scroll on",
+	"set scroll less",
+	"set zero_excluded",
+}
+
+func TestShellGoldens(t *testing.T) {
+	for _, d := range testbed.All(t) {
+		n := 0
+		for _, cmd := range shellGoldens {
+			want, ok := d.Golden(cmd)
+			if !ok {
+				continue
+			}
+			n++
+			batch := cmd + "\n"
+			if cmd == "alias" {
+				batch = "alias kp kmem -p > /dev/null\n" + batch
+			}
+			_, out, _ := runCLI(t, batch, "-s", d.Vmlinux, d.Vmcore)
+			if out != want {
+				t.Errorf("%s %s: %q\n--- got\n%s--- crash\n%s", d.Name, d.Format, cmd, out, want)
+			}
+		}
+		// dmesg is crash's built-in alias of log.
+		if want, ok := d.Golden("log -T"); ok {
+			if _, out, _ := runCLI(t, "dmesg -T\n", "-s", d.Vmlinux, d.Vmcore); out != want {
+				t.Errorf("%s %s: dmesg -T is not crash's log -T:\n%s", d.Name, d.Format, out)
+			}
+		}
+		if d.Name == testbed.DefaultName && n != len(shellGoldens) {
+			t.Errorf("%s: %d of the %d shell goldens recorded", d.Name, n, len(shellGoldens))
+		}
+	}
+}
+
+// TestSetVariables: "set -v" prints crash's line for every variable
+// gocrash shares with crash, in crash's order, and only gocrash's own
+// besides.
+func TestSetVariables(t *testing.T) {
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	want, ok := d.Golden("set -v")
+	if !ok {
+		t.Fatal("no golden for set -v")
+	}
+	crashLines := map[string]string{}
+	var crashNames []string
+	for _, l := range strings.Split(strings.TrimSuffix(want, "\n"), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), ":")
+		crashLines[name] = l
+		crashNames = append(crashNames, name)
+	}
+	_, out, _ := runCLI(t, "set -v\n", "-s", d.Vmlinux, d.Vmcore)
+	ours := map[string]bool{commands.UnwindNotes: true}
+	var shared []string
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), ":")
+		if c, ok := crashLines[name]; ok {
+			shared = append(shared, name)
+			// crash shows the paths it was given; so does gocrash.
+			if l != c {
+				t.Errorf("set -v: %q, crash %q", l, c)
+			}
+		} else if !ours[name] {
+			t.Errorf("set -v: %q is neither crash's nor a gocrash setting", l)
+		}
+	}
+	for _, n := range []string{"scroll", "silent", "namelist", "dumpfile", "zero_excluded"} {
+		if !contains(shared, n) {
+			t.Errorf("set -v lacks %s", n)
+		}
+	}
+	var order []string
+	for _, n := range crashNames {
+		if contains(shared, n) {
+			order = append(order, n)
+		}
+	}
+	if strings.Join(order, " ") != strings.Join(shared, " ") {
+		t.Errorf("set -v order %q, crash's %q", shared, order)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHelpListsCrashCommands: "help" names every command of crash 8.0.6's
+// own help list (recorded), marked "(name)" where gocrash lacks it, and
+// gocrash's own commands marked "name+".
+func TestHelpListsCrashCommands(t *testing.T) {
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	want, ok := d.Golden("help")
+	if !ok {
+		t.Fatal("no golden for help")
+	}
+	grid := func(s string) []string {
+		var names []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, "For help") || strings.HasPrefix(l, "crash version") || strings.HasPrefix(l, "(name)") || strings.HasPrefix(l, "name+") {
+				break
+			}
+			names = append(names, strings.Fields(l)...)
+		}
+		return names
+	}
+	crashNames := grid(want)
+	if len(crashNames) < 50 {
+		t.Fatalf("crash's help list has %d names:\n%s", len(crashNames), want)
+	}
+	_, out, _ := runCLI(t, "help\n", "-s", d.Vmlinux, d.Vmcore)
+	got := map[string]string{}
+	for _, n := range grid(out) {
+		got[strings.Trim(n, "()+")] = n
+	}
+	for _, n := range crashNames {
+		mark, ok := got[n]
+		if !ok {
+			t.Errorf("help does not list crash's %q", n)
+			continue
+		}
+		lookup := n
+		if n == "*" {
+			lookup = "struct"
+		}
+		_, has := commands.Lookup(lookup)
+		if has != (mark == n) {
+			t.Errorf("help marks %q as %q; gocrash has it: %v", n, mark, has)
+		}
+		delete(got, n)
+	}
+	for n, mark := range got {
+		if mark != n+"+" {
+			t.Errorf("help lists %q, which crash lacks, as %q (want %q)", n, mark, n+"+")
+		}
+	}
+	// An unknown word and a crash command gocrash lacks read differently.
+	_, out, _ = runCLI(t, "nosuchcommand\nbpf\n", "-s", d.Vmlinux, d.Vmcore)
+	if !strings.Contains(out, "gocrash: command not found: nosuchcommand\n") ||
+		!strings.Contains(out, "bpf: crash 8.0.6 has this command; gocrash does not have it yet") {
+		t.Errorf("unknown and not-yet commands:\n%s", out)
+	}
+}
+
+// TestStartupFiles runs with a temporary HOME and working directory:
+// $HOME/.crashrc, $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc run in
+// that order before the first command, their aliases work, their failures
+// do not set the exit status, an untrusted file is refused, and
+// --no-crashrc skips them all.
+func TestStartupFiles(t *testing.T) {
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	home, work := t.TempDir(), t.TempDir()
+	write := func(dir, name, text string, mode os.FileMode) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(home, ".crashrc", "# crash's own\nalias jj rd -64 jiffies 4\nset radix 16\n", 0o644)
+	write(home, ".gocrashrc", "set unwind_notes on\n", 0o644)
+	write(work, ".crashrc", "alias bb bt\n", 0o644)
+	write(work, ".gocrashrc", "alias pp ps -p 1\n", 0o666)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(work); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+
+	run := func(stdin string, args ...string) (int, string) {
+		var out, errb strings.Builder
+		tempHome(t, home)
+		code := run(append(args, d.Vmlinux, d.Vmcore), strings.NewReader(stdin), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	code, out := run("jj\nbb\nalias\nset unwind_notes\n", "-s")
+	if code != 0 {
+		t.Errorf("exit status %d after a failed start-up line and good commands:\n%s", code, out)
+	}
+	jiffies, _ := d.Golden("rd -64 jiffies 4")
+	for _, want := range []string{
+		"set: gocrash has no \"radix\" setting",             // the failing line of ~/.crashrc is said
+		"WARNING: not using untrusted file: \".gocrashrc\"", // others may write ./.gocrashrc
+		jiffies, // jj from ~/.crashrc
+		"    (ORC could not unwind: #2 found with DWARF CFI (.debug_frame))", // bb from ./.crashrc, with ~/.gocrashrc's setting
+		"runtime  jj       rd -64 jiffies 4 \nruntime  bb       bt \n",
+		"unwind_notes: on\n",
+	} {
+		if want == "" || !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "runtime  pp") {
+		t.Errorf("the untrusted file ran:\n%s", out)
+	}
+	if i, j := strings.Index(out, "radix"), strings.Index(out, "untrusted"); i < 0 || j < 0 || i > j {
+		t.Errorf("start-up files out of order:\n%s", out)
+	}
+	// Without -s each start-up line is echoed after the prompt, as crash
+	// echoes input-file lines.
+	_, out = run("q\n")
+	if !strings.Contains(out, "crash> alias jj rd -64 jiffies 4\n") {
+		t.Errorf("start-up lines not echoed:\n%s", out)
+	}
+	_, out = run("alias jj\n", "-s", "--no-crashrc")
+	if out != "ORIGIN   ALIAS    COMMAND\nalias does not exist: jj\n" {
+		t.Errorf("--no-crashrc: %q", out)
+	}
+}
+
+// TestFlags: GNU --long options, crash's --long_underscore spellings and
+// the single-dash forms; --help says what no arguments do; a missing -i
+// file is said before the dump is opened.
+func TestFlags(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--help")
+	if code != 0 || !strings.HasPrefix(out, "Usage: gocrash [OPTION]... [VMLINUX VMCORE]\n") ||
+		!strings.Contains(out, "With no\nfiles, gocrash opens the bundled sample dump") || !strings.Contains(out, "  -i, --input=FILE") {
+		t.Errorf("--help: status %d\n%s", code, out)
+	}
+	if code, out2, _ := runCLI(t, "", "-h"); code != 0 || out2 != out {
+		t.Errorf("-h differs from --help (status %d)", code)
+	}
+	code, _, errs := runCLI(t, "", "--bogus")
+	if code != 2 || errs != "gocrash: provided but not defined: -bogus\nTry 'gocrash --help' for more information.\n" {
+		t.Errorf("--bogus: status %d, stderr %q", code, errs)
+	}
+	code, out, errs = runCLI(t, "", "-i", "/nonexistent/cmds.txt")
+	if code != 1 || out != "" || errs != "gocrash: open /nonexistent/cmds.txt: no such file or directory\n" {
+		t.Errorf("-i missing file: status %d, stdout %q, stderr %q", code, out, errs)
+	}
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	for _, args := range [][]string{
+		{"-s", "--zero-excluded"}, {"--silent", "--zero_excluded"}, {"-silent", "-zero-excluded", "--no_crashrc", "--no-scroll"},
+	} {
+		code, out, errs := runCLI(t, "set zero_excluded\n", append(args, d.Vmlinux, d.Vmcore)...)
+		if code != 0 || out != "zero_excluded: on\n" || errs != "" {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	code, samples, _ := runCLI(t, "", "--sample=list")
+	if code != 0 || !regexp.MustCompile(`(?m)^  6\.1-oops +insmod of a module`).MatchString(samples) {
+		t.Errorf("--sample=list: status %d\n%s", code, samples)
+	}
+	code, out, _ = runCLI(t, "sys\n", "-s", "--sample", "6.1-oops")
+	if code != 0 || !strings.Contains(out, `PANIC: "Oops: 0002 [#1] SMP" (check log for details)`) {
+		t.Errorf("--sample 6.1-oops: status %d\n%s", code, out)
+	}
+	if code, _, errs := runCLI(t, "", "--sample", "nosuch"); code != 2 || !strings.HasPrefix(errs, "gocrash: no bundled dump named \"nosuch\"\nBundled dumps") {
+		t.Errorf("--sample nosuch: status %d, stderr %q", code, errs)
+	}
+	list, err := testbed.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if !strings.Contains(samples, "\n  "+e.Name+" ") {
+			t.Errorf("--sample=list lacks %s:\n%s", e.Name, samples)
+		}
+	}
+}
