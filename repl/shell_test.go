@@ -141,9 +141,9 @@ func TestBatch(t *testing.T) {
 
 func TestComplete(t *testing.T) {
 	c := &Completer{}
-	cands, n := c.Do([]rune("sy"), 2)
-	if n != 2 || len(cands) != 1 || string(cands[0]) != "s " {
-		t.Errorf("complete %q = %q, %d", "sy", cands, n)
+	cands, n := c.Do([]rune("ru"), 2)
+	if n != 2 || len(cands) != 1 || string(cands[0]) != "nq " {
+		t.Errorf("complete %q = %q, %d", "ru", cands, n)
 	}
 	cands, n = c.Do([]rune("rd -6"), 5)
 	if n != 2 || len(cands) != 1 || string(cands[0]) != "4 " {
