@@ -46,6 +46,8 @@ var gocrashOnly = map[string]string{
 // from the dump, so that no recorded answer can check them.
 var crashWithoutDumpAnswer = map[string]string{
 	"help": "gocrash's own help pages (crash's text is its own manual, GPL); checked by TestCommandReference",
+	"q":    "ends the session: there is no answer to record (cmd/gocrash tests its exit status)",
+	"exit": "ends the session: there is no answer to record (cmd/gocrash tests its exit status)",
 }
 
 // TestEveryCommandRecorded: every registered command has crash's answer
