@@ -39,7 +39,7 @@ type Session struct {
 	cmdMu  sync.Mutex
 	cmdCtx context.Context // the running command's (RunContext)
 
-	mods moduleCache // mod, dis: the modules list, read once
+	mods         moduleCache // mod, dis: the modules list, read once
 	settingsOnce sync.Once
 	settings     *Settings // "set NAME VALUE" (settings.go)
 }
