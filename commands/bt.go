@@ -211,7 +211,7 @@ func (r *btRun) run() error {
 				io.WriteString(w, "\n")
 			}
 			r.printed++
-			r.fail(fmt.Errorf("%w: %s", errNoTask, a))
+			r.fail(fmt.Errorf("%w: %s", ErrNoTask, a))
 			continue
 		}
 		for _, t := range ts {

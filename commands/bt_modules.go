@@ -6,7 +6,6 @@ package commands
 
 import (
 	"debug/elf"
-	"encoding/binary"
 	"fmt"
 	"sort"
 
@@ -120,53 +119,26 @@ func (s *Session) btModule(addr uint64) (*btModule, error) {
 	if symtab == 0 || strtab == 0 || n == 0 || n > maxModSyms {
 		return m, nil
 	}
-	const symSize = 24 // sizeof(Elf64_Sym)
-	buf := make([]byte, n*symSize)
+	buf := make([]byte, n*elf.Sym64Size)
 	if err := s.Mem.ReadVirt(buf, symtab); err != nil {
 		return m, nil // the symbols' page was filtered out: frames stay unnamed
 	}
 	for i := uint64(1); i < n; i++ {
-		b := buf[i*symSize:]
-		info := b[4]
-		value := binary.LittleEndian.Uint64(b[8:])
-		size := binary.LittleEndian.Uint64(b[16:])
-		if elf.ST_TYPE(info) != elf.STT_FUNC || value == 0 {
+		sym := symbols.DecodeSym64(buf[i*elf.Sym64Size:])
+		if elf.ST_TYPE(sym.Info) != elf.STT_FUNC || sym.Value == 0 {
 			continue
 		}
-		name, err := s.btCString(strtab + uint64(binary.LittleEndian.Uint32(b[0:])))
+		name, err := symbols.ReadCString(s.Mem, strtab+uint64(sym.Name), ksymNameLen)
 		if err != nil || name == "" {
 			continue
 		}
-		m.syms = append(m.syms, btModSym{addr: value, size: size, name: name})
+		m.syms = append(m.syms, btModSym{addr: sym.Value, size: sym.Size, name: name})
 	}
 	return m, nil
 }
 
-// btCString reads a NUL-terminated kernel string of at most 512 bytes
-// (KSYM_NAME_LEN is 512 since 6.1).
-func (s *Session) btCString(addr uint64) (string, error) {
-	var out []byte
-	var chunk [64]byte
-	for len(out) < 512 {
-		// Stay within the page so a string ending just before an
-		// unreadable page still reads.
-		n := len(chunk)
-		if rem := 4096 - int(addr%4096); rem < n {
-			n = rem
-		}
-		if err := s.Mem.ReadVirt(chunk[:n], addr); err != nil {
-			return "", err
-		}
-		for i := 0; i < n; i++ {
-			if chunk[i] == 0 {
-				return string(append(out, chunk[:i]...)), nil
-			}
-		}
-		out = append(out, chunk[:n]...)
-		addr += uint64(n)
-	}
-	return string(out), nil
-}
+// ksymNameLen bounds a module symbol's name: KSYM_NAME_LEN, 512 since 6.1.
+const ksymNameLen = 512
 
 // inText reports whether addr is in one of the module's text ranges.
 func (m *btModule) inText(addr uint64) bool {

@@ -5,7 +5,6 @@ package commands
 // resolves "bt PID" and "bt TASK" arguments against.
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 )
@@ -202,6 +201,3 @@ func (tb *btTable) resolve(arg string) []uint64 {
 	}
 	return nil
 }
-
-// errNoTask is a bt argument naming no task.
-var errNoTask = errors.New("invalid task or pid value")

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"gocrash/kernel"
+	"gocrash/symbols"
 )
 
 // One struct page the way crash's dump_mem_map() prints it for an
@@ -46,7 +47,7 @@ func (s *Session) pageFlagNames() []pageFlagName {
 			if err != nil || np == 0 {
 				break
 			}
-			name, err := readCString(s, np, 64)
+			name, err := symbols.ReadCString(s.Mem, np, 64)
 			if err != nil {
 				break
 			}

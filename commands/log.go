@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"gocrash/symbols"
 )
 
 func init() {
@@ -554,7 +556,7 @@ func (s *Session) writeAuditQueue(w *bufio.Writer, head uint64) (int, error) {
 			if err := s.Mem.ReadVirt(msg, data+payload); err != nil {
 				return n, err
 			}
-			fmt.Fprintf(w, "type=%d %s\n", binary.LittleEndian.Uint16(tb[:]), cstring(msg))
+			fmt.Fprintf(w, "type=%d %s\n", binary.LittleEndian.Uint16(tb[:]), symbols.CString(msg))
 		}
 		if p, err = s.readU64(p + oSkbNext); err != nil {
 			return n, err

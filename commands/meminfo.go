@@ -7,6 +7,8 @@ import (
 	"math/bits"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+
+	"gocrash/symbols"
 )
 
 // Memory counters: what crash's dump_kmeminfo() ("kmem -i") reads, one
@@ -317,7 +319,7 @@ func (s *Session) zoneFreePages(name string) (uint64, error) {
 				if err != nil {
 					return 0, fmt.Errorf("zone %d of node %d: name at %#x: %w", z, n, zone+uint64(nameOff), err)
 				}
-				if zn, _ := readCString(s, p, 32); zn != name {
+				if zn, _ := symbols.ReadCString(s.Mem, p, 32); zn != name {
 					continue
 				}
 			}
@@ -329,14 +331,6 @@ func (s *Session) zoneFreePages(name string) (uint64, error) {
 		}
 	}
 	return sum, nil
-}
-
-func readCString(s *Session, addr uint64, max int) (string, error) {
-	b := make([]byte, max)
-	if err := s.Mem.ReadVirt(b, addr); err != nil {
-		return "", err
-	}
-	return cstring(b), nil
 }
 
 // ---- the mem_map walk ----

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"gocrash/symbols"
 )
 
 // The kernel log comes in three formats, and a kernel is read in the one
@@ -360,8 +362,8 @@ func walkPRB(l *prbLayout, r *prbRing) (recs []LogRecord, notes []string) {
 				rec.CallerID = le.Uint32(in[l.CallerID:])
 			}
 			if l.HasDevInfo {
-				rec.Subsystem = cstring(in[l.Subsystem : l.Subsystem+l.SubsystemLen])
-				rec.Device = cstring(in[l.Device : l.Device+l.DeviceLen])
+				rec.Subsystem = symbols.CString(in[l.Subsystem : l.Subsystem+l.SubsystemLen])
+				rec.Device = symbols.CString(in[l.Device : l.Device+l.DeviceLen])
 			}
 			begin, next := le.Uint64(d[l.TextBegin:]), le.Uint64(d[l.TextNext:])
 			if begin&1 != 0 && next&1 != 0 {
@@ -428,16 +430,6 @@ func (l *prbLayout) fits() bool {
 		ok = ok && in(l.Subsystem, l.SubsystemLen, l.InfoSize) && in(l.Device, l.DeviceLen, l.InfoSize)
 	}
 	return ok
-}
-
-// cstring is a NUL-terminated string in a fixed array.
-func cstring(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }
 
 // prbLayoutOf finds the layout of prb_desc and printk_info.

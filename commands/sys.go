@@ -479,92 +479,10 @@ func writeContext(s *Session, w io.Writer, indent int) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.Object(task, "task_struct")
+	c, err := s.contextOf(task)
 	if err != nil {
 		return err
 	}
-	if o, err = o.Load(); err != nil {
-		return err
-	}
-	get := func(path string) (uint64, error) {
-		m, err := o.Member(path)
-		if err != nil {
-			return 0, err
-		}
-		return m.Uint()
-	}
-	pid, err := get("pid")
-	if err != nil {
-		return err
-	}
-	commObj, err := o.Member("comm")
-	if err != nil {
-		return err
-	}
-	comm, err := commObj.CString()
-	if err != nil {
-		return err
-	}
-	cpu, err := get("cpu") // task_struct.cpu with THREAD_INFO_IN_TASK
-	if err != nil {
-		if cpu, err = get("thread_info.cpu"); err != nil {
-			return err
-		}
-	}
-	state, err := get("__state")
-	if err != nil {
-		if state, err = get("state"); err != nil {
-			return err
-		}
-	}
-	pad := strings.Repeat(" ", indent)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s    PID: %d\n", pad, pid)
-	fmt.Fprintf(&b, "%sCOMMAND: \"%s\"\n", pad, comm)
-	fmt.Fprintf(&b, "%s   TASK: %x  ", pad, task)
-	if pid == 0 {
-		if idle, err := s.IdleTasks(); err == nil && len(idle) > 1 {
-			fmt.Fprintf(&b, "(1 of %d)  ", len(idle))
-		}
-	}
-	// THREAD_INFO_IN_TASK: thread_info is the first member of task_struct.
-	fmt.Fprintf(&b, "[THREAD_INFO: %x]\n", task)
-	fmt.Fprintf(&b, "%s    CPU: %d\n", pad, cpu)
-	fmt.Fprintf(&b, "%s  STATE: %s ", pad, taskStateName(state))
-	if active, err := s.ActiveTask(int(cpu)); err == nil && active == task {
-		if panicTask, err := s.PanicTask(); err == nil && panicTask == task {
-			b.WriteString("(PANIC)")
-		} else {
-			b.WriteString("(ACTIVE)")
-		}
-	}
-	b.WriteString("\n")
-	_, err = io.WriteString(w, b.String())
+	_, err = io.WriteString(w, formatContext(c, indent))
 	return err
-}
-
-// taskStateName names a task's __state as crash's task_state_string()
-// does for the common states (include/linux/sched.h values).
-func taskStateName(state uint64) string {
-	switch {
-	case state == 0:
-		return "TASK_RUNNING"
-	case state&0x402 == 0x402:
-		return "TASK_IDLE"
-	case state&1 != 0:
-		return "TASK_INTERRUPTIBLE"
-	case state&2 != 0:
-		return "TASK_UNINTERRUPTIBLE"
-	case state&4 != 0:
-		return "TASK_STOPPED"
-	case state&8 != 0:
-		return "TASK_TRACED"
-	case state&0x20 != 0:
-		return "EXIT_ZOMBIE"
-	case state&0x10 != 0:
-		return "EXIT_DEAD"
-	case state&0x80 != 0:
-		return "TASK_DEAD"
-	}
-	return fmt.Sprintf("(%#x)", state)
 }

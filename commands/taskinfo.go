@@ -123,8 +123,8 @@ func (tt *taskTable) ppid(t *Task) int64 {
 }
 
 // ErrNoTask is wrapped by lookups of a pid or task address that is not in
-// the task table.
-var ErrNoTask = errors.New("no such task")
+// the task table; its text is crash's.
+var ErrNoTask = errors.New("invalid task or pid value")
 
 // lookup is crash's str_to_context(): a decimal pid, or a task address
 // (hexadecimal, with or without 0x). A decimal word that is both a pid and
@@ -146,7 +146,7 @@ func (tt *taskTable) lookup(arg string) (*Task, error) {
 			return t, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: invalid task or pid value: %s", ErrNoTask, arg)
+	return nil, fmt.Errorf("%w: %s", ErrNoTask, arg)
 }
 
 func parseDec(s string) (int64, bool) {
@@ -212,7 +212,7 @@ func (s *Session) taskStateNames() ([]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
 			}
-			name, err := readCString(s, p, 64)
+			name, err := symbols.ReadCString(s.Mem, p, 64)
 			if err != nil {
 				return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
 			}

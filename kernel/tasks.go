@@ -201,6 +201,16 @@ func (k *Kernel) readTasks(ctx context.Context) (*TaskTable, error) {
 	return tt, nil
 }
 
+// ReadTask reads the one task whose task_struct is at addr, without the
+// task table (Idle is left false).
+func (k *Kernel) ReadTask(addr uint64) (Task, error) {
+	r, err := k.newTaskReader()
+	if err != nil {
+		return Task{}, err
+	}
+	return r.read(addr)
+}
+
 // taskLayout are the offsets the list walkers need. Thread groups are
 // linked either through signal_struct.thread_head/task_struct.thread_node
 // (3.14 and later) or only through the headless task_struct.thread_group
@@ -610,7 +620,7 @@ func (r *taskReader) read(addr uint64) (Task, error) {
 		Addr:   addr,
 		PID:    leInt(at(f.pid, 4)),
 		TGID:   leInt(at(f.tgid, 4)),
-		Comm:   CString(at(f.comm, f.commLen)),
+		Comm:   symbols.CString(at(f.comm, f.commLen)),
 		CPU:    int(leUint(at(f.cpu, f.cpuSize))),
 		Parent: leUint(at(f.parent, 8)),
 		MM:     leUint(at(f.mm, 8)),
@@ -630,14 +640,4 @@ func (r *taskReader) read(addr uint64) (Task, error) {
 		}
 	}
 	return t, nil
-}
-
-// CString is the text of b up to its first NUL (all of b without one).
-func CString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }

@@ -450,6 +450,15 @@ func (o Object) CString() (string, error) {
 	return "", o.errorf("not a char array or char pointer")
 }
 
+// CString is the text of a fixed char array: b up to its first NUL (all
+// of b without one).
+func CString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
 // ReadCString reads a NUL-terminated string of at most max bytes at addr.
 // It reads in small aligned pieces and, when a piece cannot be read (the
 // string ends just before an unreadable page or region), falls back to
