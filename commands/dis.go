@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gocrash/internal/gdbasm"
@@ -202,7 +203,7 @@ type disRun struct {
 	mods []*kernel.Module
 	lt   *symbols.LineTable
 
-	allSyms []symbols.Symbol // vmlinux's, for names crash strips
+	atCache map[uint64][]symbols.Symbol // vmlinuxSearch: the symbols at an address, crash's order
 }
 
 // sym is one symbol of crash's table: vmlinux's or a module's.
@@ -384,14 +385,8 @@ func (d *disRun) symbolsNamed(name string) []disSym {
 	if s, ok := d.s.Vmlinux.LookupSymbol(name); ok {
 		out = append(out, disSym{name: s.Name, addr: s.Addr, size: s.Size, text: isTextKind(s.Kind)})
 	}
-	if d.allSyms == nil {
-		d.allSyms = d.s.Vmlinux.Symbols()
-	}
-	for _, s := range d.allSyms {
-		if stripSymbolEnd(s.Name) != name || (len(out) > 0 && s.Addr == out[0].addr && s.Name == out[0].name) {
-			continue
-		}
-		if s.Kind == 'A' || s.Kind == 'N' {
+	for _, s := range d.s.strippedSymbols()[name] {
+		if len(out) > 0 && s.Addr == out[0].addr && s.Name == out[0].name {
 			continue
 		}
 		out = append(out, disSym{name: name, addr: s.Addr, size: s.Size, text: isTextKind(s.Kind)})
@@ -451,10 +446,7 @@ func (d *disRun) symbolNotFound(name string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "symbol not found: %s\npossible alternatives:\n", name)
 	n := 0
-	if d.allSyms == nil {
-		d.allSyms = d.s.Vmlinux.Symbols()
-	}
-	for _, sym := range d.allSyms {
+	for _, sym := range d.s.Vmlinux.Symbols() {
 		if sym.Kind == 'N' {
 			continue
 		}
@@ -547,14 +539,21 @@ func (d *disRun) vmlinuxSearch(addr uint64) (disSym, uint64, bool) {
 	if !ok {
 		return disSym{}, 0, false
 	}
-	at := d.s.Vmlinux.SymbolsAt(s.Addr)
-	if len(at) == 0 {
-		at = []symbols.Symbol{s}
+	at, ok := d.atCache[s.Addr]
+	if !ok {
+		at = d.s.Vmlinux.SymbolsAt(s.Addr)
+		if len(at) == 0 {
+			at = []symbols.Symbol{s}
+		}
+		for i := range at {
+			at[i].Name = stripSymbolEnd(at[i].Name)
+		}
+		sort.SliceStable(at, func(i, j int) bool { return at[i].Name < at[j].Name })
+		if d.atCache == nil {
+			d.atCache = map[uint64][]symbols.Symbol{}
+		}
+		d.atCache[s.Addr] = at
 	}
-	for i := range at {
-		at[i].Name = stripSymbolEnd(at[i].Name)
-	}
-	sort.SliceStable(at, func(i, j int) bool { return at[i].Name < at[j].Name })
 	pick := at[len(at)-1]
 	if s.Addr == addr {
 		pick = at[0]
@@ -592,9 +591,9 @@ func (d *disRun) symstr(addr uint64) string {
 		return name
 	}
 	if d.o.radix == 16 {
-		return fmt.Sprintf("%s+0x%x", name, off)
+		return name + "+0x" + strconv.FormatUint(off, 16)
 	}
-	return fmt.Sprintf("%s+%d", name, off)
+	return name + "+" + strconv.FormatUint(off, 10)
 }
 
 // functionEnd is where dis stops without a count: the end of the
@@ -657,7 +656,13 @@ func (d *disRun) gdbKnows(addr uint64) bool {
 // line is one disassembled instruction as crash prints it.
 func (d *disRun) line(in gdbasm.Inst) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "0x%x <%s>:\t%s", in.PC, d.symstr(in.PC), in.Text)
+	b.Grow(96)
+	b.WriteString("0x")
+	b.WriteString(strconv.FormatUint(in.PC, 16))
+	b.WriteString(" <")
+	b.WriteString(d.symstr(in.PC))
+	b.WriteString(">:\t")
+	b.WriteString(in.Text)
 	switch in.RefKind {
 	case gdbasm.BranchRef, gdbasm.RIPRef:
 		// gdb names what it knows; crash re-names it (x86_64_dis_filter)
@@ -754,6 +759,16 @@ func (d *disRun) print(start, target, end, count uint64, countEntered bool) erro
 	insts := make([]gdbasm.Inst, 0, min(n, 1<<16))
 	pc := start
 	for i := uint64(0); i < n; i++ {
+		if !d.o.reverse && !countEntered && pc >= end {
+			// What gdb decodes past the end is not printed; it only
+			// matters whether gdb could read it: each of the n-i
+			// instructions left takes at least a byte (an unreadable
+			// byte further on, within 15 per instruction, is missed).
+			if err := readable(d.s.Mem.ReadVirt, pc, n-i); err != nil {
+				return fmt.Errorf("gdb unable to disassemble kernel virtual address %x", start)
+			}
+			break
+		}
 		code, err := cr.at(pc)
 		if err != nil || len(code) == 0 {
 			return fmt.Errorf("gdb unable to disassemble kernel virtual address %x", start)
@@ -761,9 +776,6 @@ func (d *disRun) print(start, target, end, count uint64, countEntered bool) erro
 		in := gdbasm.Decode(code, pc)
 		insts = append(insts, in)
 		pc += uint64(in.Len)
-		if !d.o.reverse && !d.o.forward && !countEntered && pc >= end && pc-start > 4*(end-start)+64 {
-			break
-		}
 	}
 	if d.o.reverse && countEntered {
 		// The last count instructions up to the target
@@ -810,6 +822,20 @@ func (d *disRun) print(start, target, end, count uint64, countEntered bool) erro
 	}
 	_, err := io.WriteString(d.w, b.String())
 	return err
+}
+
+// readable checks that n bytes from addr can be read, a page at a time.
+func readable(read func([]byte, uint64) error, addr, n uint64) error {
+	var b [1]byte
+	for a := addr; a < addr+n; a = (a | 0xfff) + 1 {
+		if err := read(b[:], a); err != nil {
+			return err
+		}
+		if a+1 < a {
+			break
+		}
+	}
+	return nil
 }
 
 // sourceLine is crash's get_line_number: "file: line" of kernel text,

@@ -85,3 +85,17 @@ func TestDisFaultingInstruction(t *testing.T) {
 	}
 	t.Logf("faulting instruction: %s (RAX=%#x)", last, regs["rax"])
 }
+
+// BenchmarkDisFunction is dis of a ~2,000-instruction function
+// (dev_ethtool, 1,973 lines on the 6.1 dumps) on the sample dump; bench
+// beside crash: see the closing note of issue #13.
+func BenchmarkDisFunction(b *testing.B) {
+	d := testbed.Open(b, "6.1-sysrq", "elf")
+	s := openTestbed(b, d)
+	defer s.Close()
+	runCmd(b, s, "dis dev_ethtool") // symbols and modules read once
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runCmd(b, s, "dis dev_ethtool")
+	}
+}

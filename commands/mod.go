@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"gocrash/kernel"
+	"gocrash/symbols"
 )
 
 func init() {
@@ -69,11 +70,34 @@ func (s *Session) modules() ([]*kernel.Module, error) {
 	return s.mods.list, s.mods.err
 }
 
-// moduleCache holds the modules list of a session.
+// moduleCache holds what dis and mod read once per session: the modules
+// list, and vmlinux's symbols by the names crash gives them.
 type moduleCache struct {
 	once sync.Once
 	list []*kernel.Module
 	err  error
+
+	namesOnce sync.Once
+	byName    map[string][]symbols.Symbol
+}
+
+// strippedSymbols are vmlinux's symbols by their names as crash keeps
+// them (clone suffixes stripped: "foo.isra.0" is "foo"), the ones
+// LookupSymbol does not find by that name: several functions may share
+// one (crash's "duplicate text symbols").
+func (s *Session) strippedSymbols() map[string][]symbols.Symbol {
+	s.mods.namesOnce.Do(func() {
+		m := map[string][]symbols.Symbol{}
+		for _, sym := range s.Vmlinux.Symbols() {
+			if sym.Kind == 'A' || sym.Kind == 'N' {
+				continue
+			}
+			n := stripSymbolEnd(sym.Name)
+			m[n] = append(m[n], sym)
+		}
+		s.mods.byName = m
+	})
+	return s.mods.byName
 }
 
 func runMod(s *Session, args []string, w io.Writer) error {

@@ -65,9 +65,11 @@ func Decode(code []byte, pc uint64) Inst {
 	if len(code) > 15 {
 		code = code[:15]
 	}
-	for enc, name := range extra {
-		if len(code) >= len(enc) && string(code[:len(enc)]) == enc {
-			return Inst{PC: pc, Len: len(enc), Text: pad(name, "")}
+	if len(code) >= 3 && (code[0] == 0x0f || code[0] == 0xf3) && code[1] <= 0x1e {
+		for enc, name := range extra {
+			if len(code) >= len(enc) && string(code[:len(enc)]) == enc {
+				return Inst{PC: pc, Len: len(enc), Text: pad(name, "")}
+			}
 		}
 	}
 	if text, n, ok := decodeExtra(code); ok {
