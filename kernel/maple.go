@@ -136,7 +136,10 @@ func (w *mapleWalk) node(entry, min, max uint64, path []int) error {
 				}
 			}
 		} else if slot != 0 {
-			if !isXANode(slot) {
+			// A child is an encoded node (mt_mk_node(): the node with
+			// its type in bits 3-6), not an xarray-internal entry: only
+			// the root pointer carries xa_mk_node's 2 (mte_mk_root).
+			if slot < KernelSpaceStart {
 				return fmt.Errorf("maple tree: node %#x slot %d holds %#x, not a node", addr, i, slot)
 			}
 			if err := w.node(slot, prev, hi, p); err != nil {

@@ -28,22 +28,22 @@ func (k *Kernel) VMAs(ctx context.Context, mm uint64, fn func(VMA) error) error 
 		return err
 	}
 	vma := func(addr uint64) error {
-		s, err := ReadPointer(k.Mem, addr+uint64(start))
+		s, err := ReadPointer(k.memory(), addr+uint64(start))
 		if err != nil {
 			return fmt.Errorf("vm_area_struct %#x: %w", addr, err)
 		}
-		e, err := ReadPointer(k.Mem, addr+uint64(end))
+		e, err := ReadPointer(k.memory(), addr+uint64(end))
 		if err != nil {
 			return fmt.Errorf("vm_area_struct %#x: %w", addr, err)
 		}
 		return fn(VMA{Addr: addr, Start: s, End: e})
 	}
 	if off, err := t.Offset("mm_struct.mm_mt.ma_root"); err == nil {
-		root, err := ReadPointer(k.Mem, mm+uint64(off))
+		root, err := ReadPointer(k.memory(), mm+uint64(off))
 		if err != nil {
 			return fmt.Errorf("mm_struct %#x: mm_mt: %w", mm, err)
 		}
-		return WalkMaple(ctx, k.Mem, root, func(e MapleEntry) error { return vma(e.Entry) })
+		return WalkMaple(ctx, k.memory(), root, func(e MapleEntry) error { return vma(e.Entry) })
 	}
 	mmap, err := t.Offset("mm_struct.mmap")
 	if err != nil {
@@ -53,9 +53,9 @@ func (k *Kernel) VMAs(ctx context.Context, mm uint64, fn func(VMA) error) error 
 	if err != nil {
 		return err
 	}
-	p, err := ReadPointer(k.Mem, mm+uint64(mmap))
+	p, err := ReadPointer(k.memory(), mm+uint64(mmap))
 	seen := map[uint64]bool{}
-	for ; err == nil && p != 0; p, err = ReadPointer(k.Mem, p+uint64(next)) {
+	for ; err == nil && p != 0; p, err = ReadPointer(k.memory(), p+uint64(next)) {
 		if seen[p] || len(seen) > MaxListEntries {
 			return fmt.Errorf("mm_struct %#x: the mmap list loops at %#x", mm, p)
 		}

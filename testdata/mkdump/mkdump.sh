@@ -449,6 +449,20 @@ CRASH_CMDS=(
 	"alias kp kmem -p" "alias" "alias sys foo" "alias xx nosuchcmd" "repeat"
 	"set scroll" "set scroll off" "set scroll on" "set scroll less" "set zero_excluded"
 	"set -v" "help"
+	# --- tasks: foreach (selectors, keywords, flags, bad arguments), files,
+	# vm (commands/foreach_test.go's tasksGoldens)
+	"foreach bt" "foreach RU bt" "foreach active bt" "foreach UN bt"
+	"foreach kernel ps" "foreach user ps" "foreach gleader ps" "foreach init ps"
+	"foreach 'k.*' ps" "foreach 1 2 ps" "foreach ID ps" "foreach IN ps"
+	"foreach ps -G" "foreach sh ps -p" "foreach 1 ps -t"
+	"foreach sh bt -s" "foreach 2 bt -t" "foreach 1 2 bt -l" "foreach 1 set"
+	"foreach" "foreach xyz" "foreach bt -g" "foreach user kernel ps" "foreach RU IN ps"
+	"foreach 99999 ps" "foreach 'k[' ps" "foreach bt 1"
+	"foreach files" "foreach files -c" "foreach files -R TCP" "foreach files -R console"
+	"files" "files 1" "files -c 1" "files -R console 1" "files 99999" "files 1 2"
+	"files {task1}" "files -d {dentry1}"
+	"vm" "vm 1" "vm 2" "vm -f 100073" "vm -f 4044411" "vm {task1}" "vm 99999" "vm 1 2"
+	"foreach vm" "foreach vm -R busybox" "foreach sh vm -R {task1}" "vm -R {vmastruct1} 1"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
 )

@@ -1,0 +1,146 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"gocrash/symbols"
+)
+
+// reader is what the files, vm, signal and socket walkers read through:
+// kernel memory and the DWARF layouts, with each member offset looked up
+// once per walk. The walkers take it rather than the Kernel so that fuzz
+// tests can hand them hostile memory.
+type reader struct {
+	mem  symbols.Memory
+	t    *symbols.Types
+	offs map[string]int64
+	size map[string]int64
+}
+
+func newReader(mem symbols.Memory, t *symbols.Types) *reader {
+	return &reader{mem: mem, t: t, offs: map[string]int64{}, size: map[string]int64{}}
+}
+
+// off is the offset of "type.member.path"; a kernel without the member is
+// an error naming it.
+func (k *reader) off(path string) (uint64, error) {
+	if o, ok := k.offs[path]; ok {
+		if o < 0 {
+			return 0, fmt.Errorf("no member %s in this kernel", path)
+		}
+		return uint64(o), nil
+	}
+	o, err := k.t.Offset(path)
+	if err != nil {
+		k.offs[path] = -1
+		return 0, fmt.Errorf("no member %s in this kernel: %w", path, err)
+	}
+	k.offs[path] = o
+	return uint64(o), nil
+}
+
+// has says whether the kernel's type has the member.
+func (k *reader) has(path string) bool {
+	_, err := k.off(path)
+	return err == nil
+}
+
+// sizeOf is sizeof(type) or of "type.member".
+func (k *reader) sizeOf(name string) (int64, error) {
+	if s, ok := k.size[name]; ok {
+		if s < 0 {
+			return 0, fmt.Errorf("no type %s in this kernel", name)
+		}
+		return s, nil
+	}
+	s, err := k.t.SizeOf(name)
+	if err != nil {
+		k.size[name] = -1
+		return 0, err
+	}
+	k.size[name] = s
+	return s, nil
+}
+
+func (k *reader) read(addr uint64, n int, what string) ([]byte, error) {
+	b := make([]byte, n)
+	if err := k.mem.ReadVirt(b, addr); err != nil {
+		return nil, fmt.Errorf("%s at %x: %w", what, addr, err)
+	}
+	return b, nil
+}
+
+// word reads the 8-byte value at addr.
+func (k *reader) word(addr uint64, what string) (uint64, error) {
+	var b [8]byte
+	if err := k.mem.ReadVirt(b[:], addr); err != nil {
+		return 0, fmt.Errorf("%s at %x: %w", what, addr, err)
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// member reads the size-byte unsigned member path of the object at base.
+func (k *reader) member(base uint64, path string, size int) (uint64, error) {
+	o, err := k.off(path)
+	if err != nil {
+		return 0, err
+	}
+	b := make([]byte, size)
+	if err := k.mem.ReadVirt(b, base+o); err != nil {
+		return 0, fmt.Errorf("%s at %x: %w", path, base+o, err)
+	}
+	return leUint(b), nil
+}
+
+// ptr reads the pointer member path of the object at base.
+func (k *reader) ptr(base uint64, path string) (uint64, error) { return k.member(base, path, 8) }
+
+// sized reads member path of the object at base with the member's own
+// size (1, 2, 4 or 8 bytes).
+func (k *reader) sized(base uint64, path string) (uint64, error) {
+	n, err := k.sizeOf(path)
+	if err != nil {
+		return 0, err
+	}
+	if n != 1 && n != 2 && n != 4 && n != 8 {
+		return 0, fmt.Errorf("%s: unexpected size %d", path, n)
+	}
+	return k.member(base, path, int(n))
+}
+
+// cstring reads a NUL-terminated string of at most max bytes at addr (the
+// bytes before a failed page are kept, as crash's read_string does).
+func (k *reader) cstring(addr uint64, max int) (string, error) {
+	var out []byte
+	for len(out) < max {
+		n := 256 - int(addr%256)
+		if n > max-len(out) {
+			n = max - len(out)
+		}
+		b := make([]byte, n)
+		if err := k.mem.ReadVirt(b, addr); err != nil {
+			if len(out) == 0 {
+				return "", fmt.Errorf("string at %x: %w", addr, err)
+			}
+			return string(out), nil
+		}
+		for i, c := range b {
+			if c == 0 {
+				return string(append(out, b[:i]...)), nil
+			}
+		}
+		out = append(out, b...)
+		addr += uint64(n)
+	}
+	return string(out), nil
+}
+
+// reader returns a reader over the dump's kernel memory.
+func (k *Kernel) reader() (*reader, error) {
+	t, err := k.Types()
+	if err != nil {
+		return nil, err
+	}
+	return newReader(k.memory(), t), nil
+}
