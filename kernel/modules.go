@@ -10,7 +10,6 @@ package kernel
 import (
 	"context"
 	"debug/elf"
-	"encoding/binary"
 	"fmt"
 	"sort"
 
@@ -187,26 +186,22 @@ func (k *Kernel) moduleSymbols(o symbols.Object) []ModuleSymbol {
 	if err1 != nil || err2 != nil || err3 != nil || symtab == 0 || strtab == 0 || n == 0 || n > maxModSyms {
 		return nil
 	}
-	const symSize = 24 // sizeof(Elf64_Sym)
-	buf := make([]byte, n*symSize)
-	if err := k.Mem.ReadVirt(buf, symtab); err != nil {
+	buf := make([]byte, n*elf.Sym64Size)
+	if err := k.memory().ReadVirt(buf, symtab); err != nil {
 		return nil
 	}
 	var out []ModuleSymbol
 	for i := uint64(1); i < n; i++ {
-		b := buf[i*symSize:]
-		info := b[4]
-		shndx := binary.LittleEndian.Uint16(b[6:])
-		value := binary.LittleEndian.Uint64(b[8:])
-		size := binary.LittleEndian.Uint64(b[16:])
-		if value == 0 || elf.SectionIndex(shndx) == elf.SHN_UNDEF {
+		sym := symbols.DecodeSym64(buf[i*elf.Sym64Size:])
+		if sym.Value == 0 || elf.SectionIndex(sym.Shndx) == elf.SHN_UNDEF {
 			continue
 		}
-		name, err := symbols.ReadCString(k.Mem, strtab+uint64(binary.LittleEndian.Uint32(b[0:])), 512)
+		// KSYM_NAME_LEN is 512 since 6.1.
+		name, err := symbols.ReadCString(k.memory(), strtab+uint64(sym.Name), 512)
 		if err != nil || name == "" {
 			continue
 		}
-		out = append(out, ModuleSymbol{Name: name, Addr: value, Size: size, Func: elf.ST_TYPE(info) == elf.STT_FUNC})
+		out = append(out, ModuleSymbol{Name: name, Addr: sym.Value, Size: sym.Size, Func: elf.ST_TYPE(sym.Info) == elf.STT_FUNC})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out
