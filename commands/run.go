@@ -62,6 +62,14 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 	name := args[0]
 	c, ok := Lookup(name)
 	if !ok {
+		// crash's last try before "command not found": a symbol or a
+		// data type name as the command word (datatype.go).
+		if a, ok2 := s.datatypeCommand(args); ok2 {
+			args = a
+			c, ok = Lookup(args[0])
+		}
+	}
+	if !ok {
 		if IsCrashCommand(name) {
 			return &NotYetError{Name: name}
 		}
