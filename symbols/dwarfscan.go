@@ -561,6 +561,9 @@ func (s *scanner) record(tag dwarf.Tag, off dwarf.Offset, d *dieAttrs) {
 		m = x.vars
 		ref.off = d.typ
 		ref.inherited = d.inherited
+		if !d.decl {
+			putFirstDef(x.varDefs, string(d.name), off, ref)
+		}
 	case dwarf.TagEnumerator:
 		if d.hasConst {
 			if old, ok := x.enumerators[string(d.name)]; !ok || off < old.off {

@@ -1,8 +1,10 @@
 package symbols
 
 import (
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ type gdbSection struct {
 type gdbSym struct {
 	addr, size uint64 // link-time
 	name       string
+	order      int // index in .symtab
 }
 
 var gdbSymOnce sync.Map // *Vmlinux -> *gdbSymtab (built once per image)
@@ -78,7 +81,7 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 				if name == "" {
 					continue
 				}
-				g.secs[j].syms = append(g.secs[j].syms, gdbSym{addr: le.Uint64(b[8:]), size: le.Uint64(b[16:]), name: name})
+				g.secs[j].syms = append(g.secs[j].syms, gdbSym{addr: le.Uint64(b[8:]), size: le.Uint64(b[16:]), name: name, order: i})
 			}
 		}
 	}
@@ -146,5 +149,216 @@ func (v *Vmlinux) GDBSymbol(addr uint64) (name string, off uint64, ok bool) {
 	if s.size == 0 && !sec.text {
 		return "", 0, false
 	}
+	if sec.text {
+		// In text gdb names the DWARF function (find_pc_sect_function)
+		// before the minimal symbol: of aliases at one address
+		// (__do_sys_getpid and its __x64_sys_getpid), the static
+		// function the compiler described, first in .symtab.
+		for i := hi - 1; i >= 0 && syms[i].addr == s.addr; i-- {
+			if syms[i].order < s.order && syms[i].size == s.size {
+				s = syms[i]
+			}
+		}
+		for i := hi + 1; i < len(syms) && syms[i].addr == s.addr; i++ {
+			if syms[i].order < s.order && syms[i].size == s.size {
+				s = syms[i]
+			}
+		}
+	}
 	return s.name, link - s.addr, true
+}
+
+// TypeAt decodes the type whose DIE is at off (a DW_AT_type reference).
+func (t *Types) TypeAt(off dwarf.Offset) (godwarf.Type, error) { return t.readType(off) }
+
+// FuncType is the C type of the function named name that starts at pc
+// (relocated by KASLR: kaslr is subtracted to find its DWARF): its return
+// type and its parameters' types, read from the function's
+// DW_TAG_subprogram in the unit that holds pc.
+func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, error) {
+	d, err := t.fullData()
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("no DWARF for %s", name)
+	}
+	r := d.Reader()
+	cu, err := r.SeekPC(pc - kaslr)
+	if err != nil || cu == nil {
+		return nil, fmt.Errorf("no debug information for function %s", name)
+	}
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil || e.Tag == 0 {
+			break
+		}
+		if e.Tag != dwarf.TagSubprogram {
+			if e.Children {
+				r.SkipChildren()
+			}
+			continue
+		}
+		n, _ := e.Val(dwarf.AttrName).(string)
+		spec := e
+		if n == "" {
+			// A definition completing an earlier declaration.
+			for _, a := range []dwarf.Attr{dwarf.AttrSpecification, dwarf.AttrAbstractOrigin} {
+				if off, ok := e.Val(a).(dwarf.Offset); ok {
+					sr := d.Reader()
+					sr.Seek(off)
+					if se, err := sr.Next(); err == nil && se != nil {
+						n, _ = se.Val(dwarf.AttrName).(string)
+						spec = se
+					}
+					break
+				}
+			}
+		}
+		low, _ := e.Val(dwarf.AttrLowpc).(uint64)
+		if n != name || (low != 0 && low != pc-kaslr) {
+			if e.Children {
+				r.SkipChildren()
+			}
+			continue
+		}
+		ft := &godwarf.FuncType{}
+		ft.ByteSize = 1
+		if off, ok := spec.Val(dwarf.AttrType).(dwarf.Offset); ok {
+			if ft.ReturnType, err = t.readType(off); err != nil {
+				return nil, err
+			}
+		} else {
+			ft.ReturnType = &godwarf.VoidType{}
+		}
+		// Parameters are the children of the entry that has them.
+		pr := r
+		if spec != e {
+			pr = d.Reader()
+			pr.Seek(spec.Offset)
+			if _, err := pr.Next(); err != nil {
+				return nil, err
+			}
+			if !spec.Children {
+				return ft, nil
+			}
+		} else if !e.Children {
+			return ft, nil
+		}
+		for {
+			k, err := pr.Next()
+			if err != nil {
+				return nil, err
+			}
+			if k == nil || k.Tag == 0 {
+				break
+			}
+			switch k.Tag {
+			case dwarf.TagFormalParameter:
+				off, ok := k.Val(dwarf.AttrType).(dwarf.Offset)
+				if !ok {
+					break
+				}
+				pt, err := t.readType(off)
+				if err != nil {
+					return nil, err
+				}
+				ft.ParamType = append(ft.ParamType, pt)
+			case dwarf.TagUnspecifiedParameters:
+				ft.ParamType = append(ft.ParamType, &godwarf.DotDotDotType{})
+			}
+			if k.Children {
+				pr.SkipChildren()
+			}
+		}
+		return ft, nil
+	}
+	return nil, fmt.Errorf("no debug information for function %s", name)
+}
+
+// EnumOf returns the enumeration type that declares the enumerator name.
+func (t *Types) EnumOf(name string) (*godwarf.EnumType, error) {
+	var v enumVal
+	ok := false
+	err := t.query("enumerator "+name, func(x *nameIndex) bool {
+		v, ok = x.enumerators[name]
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("no enumerator %q in the kernel's DWARF", name)
+	}
+	// The enumerator's DIE is a child of its enumeration type: find the
+	// parent by reading the unit's entries up to it.
+	d, err := t.fullData()
+	if err != nil || d == nil {
+		return nil, fmt.Errorf("no DWARF for enumerator %s", name)
+	}
+	r := d.Reader()
+	var parent dwarf.Offset
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			return nil, fmt.Errorf("enumerator %s: its type not found", name)
+		}
+		if e.Tag == dwarf.TagEnumerationType {
+			parent = e.Offset
+		}
+		if e.Offset == v.off {
+			break
+		}
+		if e.Offset > v.off {
+			return nil, fmt.Errorf("enumerator %s: its type not found", name)
+		}
+		if e.Tag != dwarf.TagEnumerationType && e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit && e.Children {
+			r.SkipChildren()
+		}
+	}
+	typ, err := t.readType(parent)
+	if err != nil {
+		return nil, err
+	}
+	et, ok := typ.(*godwarf.EnumType)
+	if !ok {
+		return nil, fmt.Errorf("enumerator %s: parent is a %T", name, typ)
+	}
+	return et, nil
+}
+
+// DeclaredVarType is the type gdb gives a global variable: that of its
+// first definition, even one that takes an array of unknown size from its
+// declaration (`const char linux_banner[] __weak;` before the sized one in
+// a later unit); a variable only declared has its declaration's type.
+func (t *Types) DeclaredVarType(name string) (godwarf.Type, error) {
+	var d firstDef
+	ok := false
+	if err := t.query("variable "+name, func(x *nameIndex) bool {
+		// Batches of units merge in order: the first definition found
+		// is the first of all.
+		d, ok = x.varDefs[name]
+		return ok
+	}); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return t.VarType(name)
+	}
+	return t.readType(d.ref.off)
+}
+
+// firstDef is a variable's definition: its DIE's offset, and its type.
+type firstDef struct {
+	die dwarf.Offset
+	ref dieRef
+}
+
+func putFirstDef(m map[string]firstDef, name string, die dwarf.Offset, r dieRef) {
+	if old, ok := m[name]; !ok || die < old.die {
+		m[name] = firstDef{die, r}
+	}
 }

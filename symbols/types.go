@@ -56,6 +56,10 @@ type Types struct {
 type nameIndex struct {
 	structs, unions, enums, typedefs, bases map[string]dieRef
 	vars                                    map[string]dieRef // offset of the variable's type DIE
+	// varDefs holds each variable's first definition (lowest DIE offset),
+	// typed or taking its type from its declaration: gdb's choice
+	// (DeclaredVarType).
+	varDefs map[string]firstDef
 	// Enumerators are not unique across compile units (every file system's
 	// mount option enum has an Opt_err); the first unit's value is kept.
 	enumerators map[string]enumVal
@@ -312,6 +316,7 @@ func newNameIndex() *nameIndex {
 		typedefs:    map[string]dieRef{},
 		bases:       map[string]dieRef{},
 		vars:        map[string]dieRef{},
+		varDefs:     map[string]firstDef{},
 		enumerators: map[string]enumVal{},
 	}
 }
@@ -331,6 +336,9 @@ func (x *nameIndex) merge(y *nameIndex) {
 	}
 	for k, val := range y.enumerators {
 		putEnum(x.enumerators, k, val)
+	}
+	for k, d := range y.varDefs {
+		putFirstDef(x.varDefs, k, d.die, d.ref)
 	}
 }
 
@@ -473,6 +481,9 @@ func (x *nameIndex) scanUnit(d *dwarf.Data, r *dwarf.Reader, unit dwarf.Offset) 
 			}
 			if toff, ok := typ.(dwarf.Offset); ok && name != "" {
 				put(x.vars, name, dieRef{off: toff, decl: decl, inherited: inherited})
+				if !decl {
+					putFirstDef(x.varDefs, name, e.Offset, dieRef{off: toff, inherited: inherited})
+				}
 			}
 		}
 		if e.Children {

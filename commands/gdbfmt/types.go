@@ -342,3 +342,18 @@ func Body(st *godwarf.StructType) string {
 	writeBase(&b, st, 1, 0)
 	return b.String()
 }
+
+// Expand is gdb's ptype text of typ: typedefs followed at the top, a struct,
+// union or enum body expanded one level.
+func Expand(typ godwarf.Type) string {
+	for range 64 {
+		td, ok := typ.(*godwarf.TypedefType)
+		if !ok {
+			break
+		}
+		typ = td.Type
+	}
+	var b strings.Builder
+	writeDecl(&b, typ, "", 1, 0)
+	return b.String()
+}

@@ -1,0 +1,417 @@
+package commands
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+
+	"gocrash/commands/gdbfmt"
+)
+
+func init() {
+	register(Command{
+		Name:    "p",
+		Aliases: []string{"print"},
+		Usage:   "p [-x|-d][-u] [expression | symbol[:cpuspec]]",
+		Summary: "print the value of an expression",
+		Help:    printHelp,
+		Options: []string{"-x", "-d", "-u"},
+		Run:     runPrint,
+	})
+	register(Command{
+		Name:    "whatis",
+		Usage:   "whatis [[-o] [struct | union | typedef | symbol]] | \n         [[-r [size|range]] [-m member]]",
+		Summary: "search symbol table for data or type information",
+		Help:    whatisHelp,
+		Options: []string{"-o"},
+		Run:     runWhatis,
+	})
+	register(Command{
+		Name:    "ptype",
+		Usage:   "ptype [expression | type]",
+		Summary: "print the definition of a type (gdb's ptype)",
+		Help:    ptypeHelp,
+		Run:     runPtype,
+	})
+}
+
+const printHelp = `  This command passes its arguments on to gdb "print" command for evaluation.
+
+    expression  a C expression over kernel variables: members (. and ->),
+                indexes, & and *, casts such as (struct task_struct *)ADDR,
+                sizeof, arithmetic; $, $N and $$N name earlier results.
+        symbol  a kernel variable; its name leads the output.
+      :cpuspec  for a per-cpu variable: the cpus whose copies to print (a
+                list such as 0,1, or a for all); without it, the variable's
+                type and the address of each cpu's copy.
+            -x  integers in hexadecimal.
+            -d  integers in decimal.
+            -u  the address is a user virtual address of the current context.
+
+  The results are numbered $1, $2, ... in the order they were printed.
+
+EXAMPLES
+  A variable, in hexadecimal, and a member of the init task:
+
+    crash> p jiffies
+    jiffies = $1 = 4294918552
+    crash> p -x jiffies
+    jiffies = $2 = 0xffff4198
+    crash> p init_task.comm
+    $3 = "swapper/0\000\000\000\000\000\000"
+
+  An address, and a pointer followed:
+
+    crash> p &init_task.tasks
+    $4 = (struct list_head *) 0xffffffff962118f0 <init_task+752>
+    crash> p init_task.real_parent->pid
+    $5 = 0
+
+  Each cpu's runqueue length:
+
+    crash> p runqueues:a
+    per_cpu(runqueues, 0) = $6 = {
+      __lock = {
+    ...`
+
+const whatisHelp = `  This command displays the definition of structures, unions, typedefs or
+  text/data symbols.
+
+    struct  a structure name; the structure definition is displayed.
+     union  a union name; the union definition is displayed.
+   typedef  a typedef name; the typedef definition is displayed.
+    symbol  a kernel symbol; its declaration is displayed.
+        -o  show the offsets of structure and union members.
+
+EXAMPLES
+  A variable, a function and a structure:
+
+    crash> whatis jiffies
+    volatile unsigned long jiffies;
+    crash> whatis schedule
+    void schedule(void);
+    crash> whatis -o list_head
+    struct list_head {
+       [0] struct list_head *next;
+       [8] struct list_head *prev;
+    }
+    SIZE: 16`
+
+const ptypeHelp = `  This command prints the type of an expression or the definition of a type
+  the way gdb's ptype does: structures and unions with their members.
+
+EXAMPLES
+    crash> ptype struct list_head
+    type = struct list_head {
+        struct list_head *next;
+        struct list_head *prev;
+    }`
+
+// printState is a session's gdb value history.
+type printState struct {
+	history []cval
+}
+
+var printStates = map[*Session]*printState{}
+
+func (s *Session) printState() *printState {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	ps, ok := printStates[s]
+	if !ok {
+		ps = &printState{}
+		printStates[s] = ps
+	}
+	return ps
+}
+
+// SetHistoryLen makes the next value printed by p get number n+1 (crash's
+// and gdb's value history is per session; tests replaying one command out
+// of a recorded session align it).
+func (s *Session) SetHistoryLen(n int) {
+	ps := s.printState()
+	for len(ps.history) < n {
+		ps.history = append(ps.history, cval{typ: &godwarf.VoidType{}})
+	}
+	ps.history = ps.history[:n]
+}
+
+func (s *Session) exprEnv() (*exprEnv, error) {
+	t, err := s.Types()
+	if err != nil {
+		return nil, err
+	}
+	return &exprEnv{t: t, vm: s.Vmlinux, mem: s.Mem, history: s.printState().history}, nil
+}
+
+func runPrint(s *Session, args []string, w io.Writer) error {
+	opts, rest, err := permute("p", args, "dhxu", "")
+	if err != nil {
+		if ue, ok := err.(*UsageError); ok {
+			ue.Reason = ""
+		}
+		return err
+	}
+	radix, user := 0, false
+	for _, o := range opts {
+		switch o.c {
+		case 'd':
+			if radix == 16 {
+				return fmt.Errorf("-d and -x are mutually exclusive")
+			}
+			radix = 10
+		case 'x', 'h':
+			if radix == 10 {
+				return fmt.Errorf("-d and -x are mutually exclusive")
+			}
+			radix = 16
+		case 'u':
+			user = true
+		}
+	}
+	if len(rest) == 0 {
+		return &UsageError{Cmd: "p"}
+	}
+	first := rest[0]
+	cpuspec, hasCPU := "", false
+	if i := strings.LastIndexByte(first, ':'); i >= 0 {
+		first, cpuspec, hasCPU = first[:i], first[i+1:], true
+	}
+	symAddr, isSym := s.Vmlinux.Lookup(first)
+	if isSym && len(rest) == 1 && s.isPerCPUSymbol(symAddr) {
+		return s.printPerCPU(w, first, symAddr, radix, cpuspec, hasCPU)
+	}
+	if hasCPU && isSym {
+		fmt.Fprintf(w, "p: WARNING: %s is not percpu; cpuspec ignored.\n", first)
+		rest = append([]string{first}, rest[1:]...)
+	}
+	// crash hands gdb its command line without the words that start with
+	// '-' (concat_args): "p 3 - 5" asks gdb for "p 3 5".
+	var words []string
+	for _, a := range rest {
+		if !strings.HasPrefix(a, "-") {
+			words = append(words, a)
+		}
+	}
+	expr := strings.Join(words, " ")
+	leader := ""
+	if isSym {
+		leader = first
+	}
+	return s.printExpr(w, expr, radix, leader, user)
+}
+
+// printExpr evaluates expr and prints it as gdb's print does, numbered in
+// the value history, with crash's "NAME = " leader when the expression
+// starts with a symbol.
+func (s *Session) printExpr(w io.Writer, expr string, radix int, leader string, user bool) error {
+	env, err := s.exprEnv()
+	if err != nil {
+		return err
+	}
+	env.noRead = user && false
+	v, err := env.eval(expr)
+	var text string
+	if err == nil && user {
+		// crash reads user memory for -u: the expression's kernel
+		// variables are not there.
+		err = errorf("Cannot access memory")
+	}
+	if err == nil {
+		text, err = s.formatTop(env, v, radix)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "%v\n", err)
+		return fmt.Errorf("gdb request failed: p %s", expr)
+	}
+	ps := s.printState()
+	if v.lval {
+		if b, err := env.bytes(v); err == nil {
+			v.data = b
+		}
+	}
+	ps.history = append(ps.history, v)
+	out := fmt.Sprintf("$%d = %s\n", len(ps.history), text)
+	if leader != "" {
+		out = leaderSplit(leader, out)
+	}
+	_, err = io.WriteString(w, out)
+	return err
+}
+
+// leaderSplit is crash's process_gdb_output with a leader: "NAME = " in
+// front, and when the first line holds a '{' that does not end it, the
+// line is broken before the brace: "avenrun = $40 = \n {1747, 400, 132}".
+func leaderSplit(leader, out string) string {
+	line, rest, _ := strings.Cut(out, "\n")
+	line += "\n"
+	if i := strings.IndexByte(line, '{'); i >= 0 && line[i:] != "{\n" {
+		return leader + " = " + line[:i] + "\n {" + line[i+1:] + rest
+	}
+	return leader + " = " + line + rest
+}
+
+// formatTop prints a value as gdb's print does at the top level: a pointer
+// with its type in front (but a plain char pointer), a function as
+// {TYPE} ADDR <name>, anything else as inside a structure.
+func (s *Session) formatTop(env *exprEnv, v cval, radix int) (string, error) {
+	pr := s.gdbPrinter(radix)
+	var b bytes.Buffer
+	rt := env.resolve(v.typ)
+	switch tt := rt.(type) {
+	case *godwarf.VoidType, nil:
+		return "<void>", nil
+	case *godwarf.FuncType:
+		b.WriteByte('{')
+		b.WriteString(gdbfmt.TypeName(v.typ))
+		b.WriteString("} ")
+		pr.Value(&b, &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8}, Type: &godwarf.VoidType{}}, le64(v.addr), 0, 0)
+		return b.String(), nil
+	case *godwarf.PtrType:
+		x, _, err := env.scalar(v)
+		if err != nil {
+			return "", err
+		}
+		if !plainCharPointer(v.typ) {
+			b.WriteString("(" + gdbfmt.TypeName(v.typ) + ") ")
+		}
+		pr.Pointer(&b, tt, x)
+		return b.String(), nil
+	}
+	if v.bitSize > 0 {
+		x, _, err := env.scalar(v)
+		if err != nil {
+			return "", err
+		}
+		pr.Scalar(&b, v.typ, x, int(v.bitSize))
+		return b.String(), nil
+	}
+	data, err := env.bytes(v)
+	if err != nil {
+		return "", err
+	}
+	pr.Value(&b, v.typ, data, v.addr, 0)
+	return b.String(), nil
+}
+
+func le64(v uint64) []byte {
+	b := make([]byte, 8)
+	for i := range 8 {
+		b[i] = byte(v >> (8 * i))
+	}
+	return b
+}
+
+// plainCharPointer is gdb's exception to printing a pointer's type: an
+// unnamed pointer whose target is named "char" (qualifiers aside).
+func plainCharPointer(typ godwarf.Type) bool {
+	pt, ok := typ.(*godwarf.PtrType)
+	if !ok || pt.Name != "" {
+		return false
+	}
+	t := pt.Type
+	for {
+		q, ok := t.(*godwarf.QualType)
+		if !ok {
+			break
+		}
+		t = q.Type
+	}
+	ct, ok := t.(*godwarf.CharType)
+	return ok && ct.Name == "char"
+}
+
+// printPerCPU is crash's display_per_cpu_info: without a cpu list the
+// variable's type and each cpu's address, with one each cpu's value.
+func (s *Session) printPerCPU(w io.Writer, name string, addr uint64, radix int, cpuspec string, hasCPU bool) error {
+	n, err := s.NumCPUs()
+	if err != nil {
+		return err
+	}
+	var cpus map[int]bool
+	if hasCPU {
+		if cpuspec == "" {
+			cpus = map[int]bool{s.currentCPU(): true}
+		} else if cpus, err = parseCPUList(cpuspec, n); err != nil {
+			return err
+		}
+	}
+	if !hasCPU {
+		decl, err := s.whatisVariable(name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "PER-CPU DATA TYPE:\n  %sPER-CPU ADDRESSES:\n", decl)
+	}
+	for c := range n {
+		if hasCPU && !cpus[c] {
+			continue
+		}
+		off, err := s.PerCPUOffset(c)
+		if err != nil {
+			return err
+		}
+		if !hasCPU {
+			fmt.Fprintf(w, "  [%d]: %x\n", c, addr+off)
+			continue
+		}
+		env, err := s.exprEnv()
+		if err != nil {
+			return err
+		}
+		typ, err := env.t.VarType(name)
+		if err != nil {
+			return err
+		}
+		if err := s.printValue(w, env, cval{typ: typ, lval: true, addr: addr + off}, radix, fmt.Sprintf("per_cpu(%s, %d)", name, c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) printValue(w io.Writer, env *exprEnv, v cval, radix int, leader string) error {
+	text, err := s.formatTop(env, v, radix)
+	if err != nil {
+		fmt.Fprintf(w, "%v\n", err)
+		return fmt.Errorf("gdb request failed: p *(%s*) 0x%x", gdbfmt.TypeName(v.typ), v.addr)
+	}
+	ps := s.printState()
+	if b, err := env.bytes(v); err == nil {
+		v.data = b
+	}
+	ps.history = append(ps.history, v)
+	_, err = io.WriteString(w, leaderSplit(leader, fmt.Sprintf("$%d = %s\n", len(ps.history), text)))
+	return err
+}
+
+// whatisVariable is crash's whatis_variable: gdb's type name of the
+// variable with the name put where C declares it.
+func (s *Session) whatisVariable(name string) (string, error) {
+	env, err := s.exprEnv()
+	if err != nil {
+		return "", err
+	}
+	v, err := env.variable(name)
+	if err != nil {
+		return "", fmt.Errorf("gdb request failed: whatis %s", name)
+	}
+	tn := gdbfmt.TypeName(v.typ)
+	switch {
+	case strings.Contains(tn, "["):
+		i := strings.Index(tn, "[")
+		return tn[:i] + name + tn[i:] + ";\n", nil
+	case strings.Contains(tn, "("):
+		i := strings.Index(tn, "(")
+		if strings.Count(tn, "(") > 1 {
+			i = strings.Index(tn, ")")
+		}
+		return tn[:i] + name + tn[i:] + ";\n", nil
+	case strings.HasSuffix(tn, "*"):
+		return tn + name + ";\n", nil
+	}
+	return tn + " " + name + ";\n", nil
+}

@@ -1,0 +1,175 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+
+	"gocrash/commands/gdbfmt"
+)
+
+// runWhatis is crash's cmd_whatis: a symbol's declaration, a type's
+// definition (struct, union, typedef, enum), or gdb's type of an
+// expression.
+func runWhatis(s *Session, args []string, w io.Writer) error {
+	opts, rest, err := permute("whatis", args, "om:r:", "mr")
+	if err != nil {
+		if ue, ok := err.(*UsageError); ok {
+			ue.Reason = ""
+		}
+		return err
+	}
+	offsets := false
+	for _, o := range opts {
+		switch o.c {
+		case 'o':
+			offsets = true
+		case 'm', 'r':
+			return fmt.Errorf("option -%c (searching types by size or member) is not supported by gocrash", o.c)
+		}
+	}
+	if len(rest) == 0 {
+		return &UsageError{Cmd: "whatis"}
+	}
+	kw := ""
+	switch rest[0] {
+	case "struct", "union", "enum":
+		kw = rest[0]
+		rest = rest[1:]
+	default:
+		if _, ok := s.Vmlinux.Lookup(rest[0]); ok {
+			decl, err := s.whatisVariable(rest[0])
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(w, decl)
+			return err
+		}
+	}
+	if len(rest) == 0 {
+		return &UsageError{Cmd: "whatis"}
+	}
+	all := strings.Join(args[len(args)-len(rest)-b2i(kw != ""):], " ")
+	if kw != "" {
+		all = kw + " " + strings.Join(rest, " ")
+	}
+	t, err := s.Types()
+	if err != nil {
+		return err
+	}
+	failure := func() error {
+		fmt.Fprintf(w, "whatis: cannot resolve: %s\n", all)
+		return &UsageError{Cmd: "whatis"}
+	}
+	name := rest[0]
+	if !strings.Contains(name, ".") {
+		// a data type by name (crash's arg_to_datatype)
+		if dt, err := lookupDatatype(t, name); err == nil && (kw == "" || kw == dt.kind) && (kw != "" || !dt.typedef || true) {
+			writeDeclaration(w, t, dt, "", 0, offsets, 10)
+			return nil
+		}
+		if typ, err := t.Lookup(name); err == nil && kw != "struct" && kw != "union" {
+			if et, ok := resolveEnum(s, typ); ok && (kw == "" || kw == "enum") {
+				fmt.Fprintf(w, "enum %s {\n", et.EnumName)
+				for _, v := range et.Val {
+					fmt.Fprintf(w, "  %s = %d\n", v.Name, v.Val)
+				}
+				io.WriteString(w, "};\n")
+				return nil
+			}
+			if td, ok := typ.(*godwarf.TypedefType); ok && kw == "" {
+				size, _ := t.Size(td)
+				fmt.Fprintf(w, "typedef %s %s;\nSIZE: %d\n", gdbfmt.Expand(td), name, size)
+				return nil
+			}
+		}
+		if kw == "" {
+			if v, err := t.Enumerator(name); err == nil {
+				if et := s.enumOf(name); et != nil {
+					fmt.Fprintf(w, "enum %s = %d\n", et.EnumName, v)
+					return nil
+				}
+			}
+		}
+		if kw != "" {
+			return failure()
+		}
+	}
+	if kw != "" {
+		return failure()
+	}
+	env, err := s.exprEnv()
+	if err != nil {
+		return err
+	}
+	v, err := env.eval(strings.Join(rest, " "))
+	if err != nil {
+		var ee *exprError
+		if errors.As(err, &ee) {
+			return failure()
+		}
+		return err
+	}
+	_, err = io.WriteString(w, gdbfmt.TypeName(v.typ)+"\n")
+	return err
+}
+
+func resolveEnum(s *Session, typ godwarf.Type) (*godwarf.EnumType, bool) {
+	t, err := s.Types()
+	if err != nil {
+		return nil, false
+	}
+	rt, err := t.Resolve(typ)
+	if err != nil {
+		return nil, false
+	}
+	et, ok := rt.(*godwarf.EnumType)
+	return et, ok
+}
+
+// enumOf finds the enumeration type an enumerator belongs to, by reading
+// the enumerator's type through an expression.
+func (s *Session) enumOf(name string) *godwarf.EnumType {
+	t, err := s.Types()
+	if err != nil {
+		return nil
+	}
+	et, err := t.EnumOf(name)
+	if err != nil {
+		return nil
+	}
+	return et
+}
+
+// runPtype is gdb's ptype: "type = " and the type of an expression or the
+// named type, structures and unions expanded one level.
+func runPtype(s *Session, args []string, w io.Writer) error {
+	if len(args) == 0 {
+		return &UsageError{Cmd: "ptype"}
+	}
+	t, err := s.Types()
+	if err != nil {
+		return err
+	}
+	expr := strings.Join(args, " ")
+	var typ godwarf.Type
+	if tt, err := t.Lookup(expr); err == nil {
+		typ = tt
+	} else {
+		env, err := s.exprEnv()
+		if err != nil {
+			return err
+		}
+		v, err := env.eval(expr)
+		if err != nil {
+			fmt.Fprintf(w, "%v\n", err)
+			return fmt.Errorf("gdb request failed: ptype %s", expr)
+		}
+		typ = v.typ
+	}
+	_, err = io.WriteString(w, "type = "+gdbfmt.Expand(typ)+"\n")
+	return err
+}
