@@ -12,7 +12,7 @@ import (
 // function type is whatis; an integer type alone is whatis, with a symbol
 // after it p SYMBOL, with anything else rd of its width.
 func (s *Session) datatypeCommand(args []string) ([]string, bool) {
-	if len(args) == 0 {
+	if len(args) == 0 || s == nil || s.Kernel == nil || s.Vmlinux == nil {
 		return nil, false
 	}
 	word := args[0]
