@@ -81,3 +81,29 @@ var vtopCommands = []string{
 }
 
 func TestVtopGoldens(t *testing.T) { checkMemGoldens(t, vtopCommands) }
+
+var listCommands = []string{
+	"list -H super_blocks", "list super_block.s_list -H super_blocks", "list -o super_block.s_list -H super_blocks",
+	"list -r -H super_blocks", "list task_struct.tasks -h {task1}",
+	"list -h {task1} task_struct.tasks -S task_struct.pid,prio",
+	"list -H super_blocks -l super_block.s_list -S super_block.s_blocksize",
+	"list -H modules", "list -H ffffffffdeadbeef", "list foo_bar", "list",
+	"list -H super_blocks -S super_block.s_blocksize,s_flags -x",
+	"list -H super_blocks -S super_block.s_blocksize -d",
+	"list task_struct.tasks -h {task1} -S task_struct.comm",
+}
+
+func TestListGoldens(t *testing.T) { checkMemGoldens(t, listCommands) }
+
+var treeCommands = []string{
+	"tree -t rbtree -o vmap_area.rb_node vmap_area_root", "tree -t rbtree -o vmap_area.rb_node -p vmap_area_root",
+	"tree -t rbtree -o vmap_area.rb_node -l vmap_area_root",
+	"tree -t rbtree -o vmap_area.rb_node vmap_area_root -S vmap_area.va_start,va_end",
+	"tree -t maple -r mm_struct.mm_mt {mm1}", "tree -t maple -r mm_struct.mm_mt -p {mm1}",
+	"tree -t maple -r mm_struct.mm_mt {mm1} -S vm_area_struct.vm_start,vm_end",
+	"tree -t radix irq_desc_tree", "tree -t radix -p irq_desc_tree", "tree -t xarray irq_desc_tree",
+	"tree -t maple sparse_irqs", "tree -t maple -p sparse_irqs", "tree -t foo vmap_area_root", "tree",
+	"tree -t rbtree ffffffffdeadbeef",
+}
+
+func TestTreeGoldens(t *testing.T) { checkMemGoldens(t, treeCommands) }

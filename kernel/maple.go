@@ -21,6 +21,8 @@ import (
 const (
 	mapleNodeSize    = 256
 	mapleNodeMask    = 255
+	mapleDense       = 0
+	mapleDenseSlots  = 31
 	mapleLeaf64      = 1
 	mapleRange64     = 2
 	mapleArange64    = 3
@@ -33,29 +35,40 @@ const (
 )
 
 // MapleEntry is one entry of a maple tree: the range it covers, its value
-// and where it sits (the slot taken at each level from the root).
+// and where it sits (the slot taken at each level from the root; the
+// last is the entry's own slot).
 type MapleEntry struct {
 	First, Last uint64
 	Entry       uint64
 	Path        []int
+	Root        bool // the tree's root entry itself, not in a node
 }
 
-// WalkMaple calls fn for each entry of the maple tree whose ma_root
-// pointer is at root (the address of struct maple_tree's ma_root, or of
-// the maple_tree when ma_root is its last word: pass the member's
-// address), in index order. A node entry that is not a node of a known
-// type, a tree deeper than the kernel allows, or a node met twice ends
-// the walk with an error.
+// WalkMaple calls fn for each non-NULL entry of the maple tree whose
+// ma_root is rootEntry, in index order, the way crash's tree -t maple
+// walks it (maple_tree.c do_mt_node): each node's slots up to the first
+// zero pivot after slot 0, or the pivot that reaches the node's maximum.
+// Reserved entries (XA_ZERO_ENTRY) are passed on: see IsXAInternal. A
+// node entry of an unknown type, a tree deeper than the kernel allows, or
+// a node met twice ends the walk with an error; so does ctx.
 func WalkMaple(ctx context.Context, mem symbols.Memory, rootEntry uint64, fn func(MapleEntry) error) error {
 	if !isXANode(rootEntry) {
 		if rootEntry != 0 {
-			return fn(MapleEntry{First: 0, Last: 0, Entry: rootEntry})
+			return fn(MapleEntry{Entry: rootEntry, Path: []int{0}, Root: true})
 		}
 		return nil
 	}
 	w := mapleWalk{ctx: ctx, mem: mem, fn: fn, seen: map[uint64]bool{}}
-	return w.node(rootEntry, 0, ^uint64(0), nil)
+	max := ^uint64(0)
+	if (rootEntry>>3)&0xf == mapleDense {
+		max = mapleDenseSlots
+	}
+	return w.node(rootEntry, 0, max, nil)
 }
+
+// IsXAInternal tells an XArray/maple internal entry (a node, a retry or
+// a zero entry: low bits 10) from a pointer the tree holds.
+func IsXAInternal(e uint64) bool { return e&3 == 2 }
 
 type mapleWalk struct {
 	ctx  context.Context
@@ -66,6 +79,16 @@ type mapleWalk struct {
 }
 
 func isXANode(e uint64) bool { return e&3 == 2 && e > 4096 }
+
+func (w *mapleWalk) emit(e MapleEntry) error {
+	if e.Entry == 0 {
+		return nil
+	}
+	if w.n++; w.n > MaxTreeEntries {
+		return fmt.Errorf("maple tree: more than %d entries", MaxTreeEntries)
+	}
+	return w.fn(e)
+}
 
 func (w *mapleWalk) node(entry, min, max uint64, path []int) error {
 	if err := w.ctx.Err(); err != nil {
@@ -85,71 +108,55 @@ func (w *mapleWalk) node(entry, min, max uint64, path []int) error {
 		return fmt.Errorf("maple tree: node %#x: %w", addr, err)
 	}
 	le := binary.LittleEndian
-	var pivots, slots []uint64
-	var end int
+	sub := func(i int) []int { return append(path[:len(path):len(path)], i) }
+	var nslots, pivotsAt, slotsAt int
 	switch typ {
-	case mapleLeaf64, mapleRange64:
-		for i := 0; i < mapleRangeSlots-1; i++ {
-			pivots = append(pivots, le.Uint64(buf[8+8*i:]))
-		}
-		for i := 0; i < mapleRangeSlots; i++ {
-			slots = append(slots, le.Uint64(buf[8+8*15+8*i:]))
-		}
-		switch last := pivots[len(pivots)-1]; {
-		case last == 0:
-			end = int(buf[mapleNodeSize-8]) // meta.end, in the last slot
-		case last == max:
-			end = len(pivots) - 1
-		default:
-			end = len(pivots)
-		}
-	case mapleArange64:
-		for i := 0; i < mapleArangeSlots-1; i++ {
-			pivots = append(pivots, le.Uint64(buf[8+8*i:]))
-		}
-		for i := 0; i < mapleArangeSlots; i++ {
-			slots = append(slots, le.Uint64(buf[8+8*9+8*i:]))
-		}
-		end = int(buf[8+8*9+8*10+8*10]) // meta.end after the gaps
-	default:
-		return fmt.Errorf("maple tree: node entry %#x has type %d, not a known maple_type", entry, typ)
-	}
-	if end >= len(slots) {
-		return fmt.Errorf("maple tree: node %#x: end %d beyond its %d slots", addr, end, len(slots))
-	}
-	leaf := typ < mapleRange64
-	prev := min
-	for i := 0; i <= end; i++ {
-		hi := max
-		if i < end {
-			hi = pivots[i]
-		}
-		slot := slots[i]
-		p := append(path[:len(path):len(path)], i)
-		if leaf {
-			if slot != 0 && slot != xaZeroEntry {
-				if w.n++; w.n > MaxTreeEntries {
-					return fmt.Errorf("maple tree: more than %d entries", MaxTreeEntries)
-				}
-				if err := w.fn(MapleEntry{First: prev, Last: hi, Entry: slot, Path: p}); err != nil {
-					return err
-				}
-			}
-		} else if slot != 0 {
-			// A child is an encoded node (mt_mk_node(): the node with
-			// its type in bits 3-6), not an xarray-internal entry: only
-			// the root pointer carries xa_mk_node's 2 (mte_mk_root).
-			if slot < KernelSpaceStart {
-				return fmt.Errorf("maple tree: node %#x slot %d holds %#x, not a node", addr, i, slot)
-			}
-			if err := w.node(slot, prev, hi, p); err != nil {
+	case mapleDense:
+		for i := 0; i < mapleDenseSlots; i++ {
+			if err := w.emit(MapleEntry{First: min + uint64(i), Last: min + uint64(i), Entry: le.Uint64(buf[8+8*i:]), Path: sub(i)}); err != nil {
 				return err
 			}
 		}
-		if hi == max && i < end {
+		return nil
+	case mapleLeaf64, mapleRange64:
+		nslots, pivotsAt, slotsAt = mapleRangeSlots, 8, 8+8*(mapleRangeSlots-1)
+	case mapleArange64:
+		nslots, pivotsAt, slotsAt = mapleArangeSlots, 8, 8+8*(mapleArangeSlots-1)
+	default:
+		return fmt.Errorf("maple tree: node entry %#x has type %d, not a known maple_type", entry, typ)
+	}
+	leaf := typ < mapleRange64
+	first := min
+	for i := 0; i < nslots; i++ {
+		slot := le.Uint64(buf[slotsAt+8*i:])
+		last := max
+		if i < nslots-1 {
+			last = le.Uint64(buf[pivotsAt+8*i:])
+		} else if slot == 0 && (typ == mapleArange64 || max != ^uint64(0)) {
 			break
 		}
-		prev = hi + 1
+		if last == 0 && i > 0 {
+			break
+		}
+		if leaf {
+			if err := w.emit(MapleEntry{First: first, Last: last, Entry: slot, Path: sub(i)}); err != nil {
+				return err
+			}
+		} else if slot != 0 {
+			// A child is an encoded node (mt_mk_node: the node, its
+			// type << 3, MAPLE_ENODE_NULL); only the root also has the
+			// internal bit (MAPLE_ROOT_NODE).
+			if slot < KernelSpaceStart {
+				return fmt.Errorf("maple tree: node %#x slot %d holds %#x, not a node", addr, i, slot)
+			}
+			if err := w.node(slot, first, last, sub(i)); err != nil {
+				return err
+			}
+		}
+		if last >= max {
+			break
+		}
+		first = last + 1
 	}
 	return nil
 }

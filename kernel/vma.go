@@ -43,7 +43,12 @@ func (k *Kernel) VMAs(ctx context.Context, mm uint64, fn func(VMA) error) error 
 		if err != nil {
 			return fmt.Errorf("mm_struct %#x: mm_mt: %w", mm, err)
 		}
-		return WalkMaple(ctx, k.memory(), root, func(e MapleEntry) error { return vma(e.Entry) })
+		return WalkMaple(ctx, k.memory(), root, func(e MapleEntry) error {
+			if IsXAInternal(e.Entry) {
+				return nil // XA_ZERO_ENTRY: a reserved range, no VMA
+			}
+			return vma(e.Entry)
+		})
 	}
 	mmap, err := t.Offset("mm_struct.mmap")
 	if err != nil {
