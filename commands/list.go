@@ -69,14 +69,14 @@ func init() {
 // listArgs is one parsed list command.
 type listArgs struct {
 	offset, headOffset, structOffset int64
-	offsetSet, headOffsetSet        bool
-	start, end                      uint64
-	startSet                        bool
-	structs                         []string
-	read                            bool // -S
-	radix                           int
-	headFormat, headPointer         bool
-	reverse, brent                  bool
+	offsetSet, headOffsetSet         bool
+	start, end                       uint64
+	startSet                         bool
+	structs                          []string
+	read                             bool // -S
+	radix                            int
+	headFormat, headPointer          bool
+	reverse, brent                   bool
 }
 
 func runList(s *Session, args []string, w io.Writer) error {

@@ -36,7 +36,9 @@ type RBWalk struct {
 // DuplicateTreeEntryError is a node met twice.
 type DuplicateTreeEntryError struct{ Node uint64 }
 
-func (e *DuplicateTreeEntryError) Error() string { return fmt.Sprintf("duplicate tree entry: %x", e.Node) }
+func (e *DuplicateTreeEntryError) Error() string {
+	return fmt.Sprintf("duplicate tree entry: %x", e.Node)
+}
 
 // WalkRBTree walks the tree whose top node is root (0: an empty tree).
 func WalkRBTree(ctx context.Context, mem symbols.Memory, root uint64, wk RBWalk) error {

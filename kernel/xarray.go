@@ -79,7 +79,9 @@ func WalkXArray(ctx context.Context, mem symbols.Memory, l XALayout, head uint64
 // node").
 type DuplicateTreeNodeError struct{ Node uint64 }
 
-func (e *DuplicateTreeNodeError) Error() string { return fmt.Sprintf("duplicate tree node: %x", e.Node) }
+func (e *DuplicateTreeNodeError) Error() string {
+	return fmt.Sprintf("duplicate tree node: %x", e.Node)
+}
 
 type xaWalk struct {
 	ctx  context.Context
