@@ -329,11 +329,10 @@ func plainChar(typ godwarf.Type) bool {
 }
 
 // write is dump_struct_members_fast / print_value for the entry at addr.
-func (r *structReader) write(s *Session, b *strings.Builder, addr uint64, radix int) {
+func (r *structReader) write(s *Session, t *symTable, b *strings.Builder, addr uint64, radix int) {
 	if radix == 0 {
 		radix = 10
 	}
-	t := s.symTable()
 	for _, m := range r.members {
 		at := addr + m.offset
 		var v uint64
@@ -364,8 +363,10 @@ func (r *structReader) write(s *Session, b *strings.Builder, addr uint64, radix 
 			str, _ := symbols.ReadCString(s.Mem, at, int(m.width))
 			fmt.Fprintf(b, "  %s = \"%s\"", m.name, str)
 		case m.width == 8:
-			if i, _, ok := t.search(v); ok && (t.syms[i].Kind == 't' || t.syms[i].Kind == 'T') {
-				fmt.Fprintf(b, " <%s>", t.syms[i].Name)
+			if r, _, ok := t.search(v); ok {
+				if name, _, kind := t.sym(r); kind == 't' || kind == 'T' {
+					fmt.Fprintf(b, " <%s>", name)
+				}
 			}
 		}
 		b.WriteByte('\n')
@@ -423,6 +424,7 @@ func (la *listArgs) run(s *Session, t *symbols.Types, w io.Writer) error {
 		}
 	}
 	structOff := headOffset + uint64(la.structOffset)
+	st := s.symTable()
 	var b strings.Builder
 	flush := func() {
 		io.WriteString(w, b.String())
@@ -433,7 +435,7 @@ func (la *listArgs) run(s *Session, t *symbols.Types, w io.Writer) error {
 	err := kernel.FollowList(s.Ctx(), s.Mem, spec, func(link uint64) error {
 		fmt.Fprintf(&b, "%x\n", link-headOffset)
 		for _, r := range readers {
-			r.write(s, &b, link-structOff, la.radix)
+			r.write(s, st, &b, link-structOff, la.radix)
 		}
 		if b.Len() > 1<<16 {
 			flush()

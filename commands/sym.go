@@ -6,6 +6,7 @@ package commands
 
 import (
 	"fmt"
+	"gocrash/kernel"
 	"io"
 	"sort"
 	"strings"
@@ -26,17 +27,15 @@ func init() {
   the per-cpu symbols before it, sorted by value and then by name.`,
 		Flags: []Flag{
 			{Name: "l", Help: "dumps all symbols and their values."},
-			// crash's module symbol dumps; gocrash does not read module
-			// symbol tables yet (Notes): they answer with that.
-			{Name: "M", Help: "dumps the current set of module symbols (not available yet: see below)."},
-			{Name: "m", Arg: "module", Help: "dumps the current set of symbols for a specified module (not available yet: see below)."},
+			{Name: "M", Help: "dumps the current set of module symbols."},
+			{Name: "m", Arg: "module", Help: "dumps the current set of symbols for a specified module."},
 			{Name: "p", Help: "display the target symbol and the previous symbol."},
 			{Name: "n", Help: "display the target symbol and the next symbol."},
 			{Name: "q", Arg: "string", Help: `searches for all symbols containing "string".`},
 		},
 		Operands: []Operand{{"symbol", "a kernel text or data symbol."}, {"vaddr", "a kernel virtual address."}},
-		Notes: `  Module symbols (crash's -m, -M, and "[module]" after a module's symbol)
-  are not read yet: sym answers from the kernel's own symbol table.`,
+		Notes: `  A module's symbols are its exported and kallsyms symbols, as crash has
+  them before "mod -s" loads the module's object file: no source lines.`,
 		Examples: `  Translate a symbol to its address, and an address inside a function:
 
     crash> sym jiffies
@@ -59,25 +58,69 @@ func init() {
 	})
 }
 
-// symTable is crash's symbol table with what sym asks of it.
+// symTable is crash's symbol table with what sym asks of it: the
+// kernel's (syms, by index) and the modules' (mods, read on first use).
 type symTable struct {
 	s    *Session
 	syms []symbols.Symbol
 	text [][2]uint64 // executable sections, relocated
 	lt   *symbols.LineTable
 	ltOK bool
+
+	modsRead bool
+	mods     []kernel.ModuleSymbols
+	modsErr  error
 }
+
+// symRef names one symbol of the table: the kernel's syms[i] (mod < 0)
+// or mods[mod].Syms[i].
+type symRef struct{ mod, i int }
 
 func (s *Session) symTable() *symTable {
-	t := &symTable{s: s, syms: s.Vmlinux.CrashSymbols()}
-	t.text = s.Vmlinux.TextRanges()
-	return t
+	return &symTable{s: s, syms: s.Vmlinux.CrashSymbols(), text: s.Vmlinux.TextRanges()}
 }
 
-// inRange is crash's in_ksymbol_range for the kernel's own symbols:
-// from _text (per-cpu offsets below it are not addresses) to the last
-// symbol.
+// modules returns the module tables (nil and the error when they cannot
+// be read).
+func (t *symTable) modules() ([]kernel.ModuleSymbols, error) {
+	if !t.modsRead {
+		t.modsRead = true
+		t.mods, t.modsErr = t.s.ModuleSymbolTables(t.s.Ctx())
+	}
+	return t.mods, t.modsErr
+}
+
+func (t *symTable) sym(r symRef) (name string, addr uint64, kind byte) {
+	if r.mod < 0 {
+		sy := t.syms[r.i]
+		return sy.Name, sy.Addr, sy.Kind
+	}
+	sy := t.mods[r.mod].Syms[r.i]
+	return sy.Name, sy.Addr, sy.Kind
+}
+
+// moduleOf is crash's module_symbol(): the module whose core (or init)
+// memory holds v.
+func (t *symTable) moduleOf(v uint64) int {
+	mods, _ := t.modules()
+	for i, m := range mods {
+		if v >= m.Base && v < m.Base+m.Size || m.InitSize > 0 && v >= m.InitBase && v < m.InitBase+m.InitSize {
+			return i
+		}
+	}
+	return -1
+}
+
+// inRange is crash's in_ksymbol_range: from _text (per-cpu offsets below
+// it are not addresses) to the last kernel symbol, or in a module.
 func (t *symTable) inRange(v uint64) bool {
+	if t.inKernelRange(v) {
+		return true
+	}
+	return t.moduleOf(v) >= 0
+}
+
+func (t *symTable) inKernelRange(v uint64) bool {
 	if len(t.syms) == 0 {
 		return false
 	}
@@ -90,11 +133,21 @@ func (t *symTable) inRange(v uint64) bool {
 
 // search is crash's value_search: the symbol at v (the first of those
 // there, skipping .text.*, SyS_* and *_text_start aliases) or the last one
-// below it, and the offset.
-func (t *symTable) search(v uint64) (int, uint64, bool) {
-	if !t.inRange(v) {
-		return 0, 0, false
+// below it, and the offset; in a module, value_search_module's answer.
+func (t *symTable) search(v uint64) (symRef, uint64, bool) {
+	if t.inKernelRange(v) {
+		i, off, ok := t.searchKernel(v)
+		return symRef{-1, i}, off, ok
 	}
+	m := t.moduleOf(v)
+	if m < 0 {
+		return symRef{}, 0, false
+	}
+	i, off, ok := searchModule(t.mods[m], v)
+	return symRef{m, i}, off, ok
+}
+
+func (t *symTable) searchKernel(v uint64) (int, uint64, bool) {
 	i := sort.Search(len(t.syms), func(i int) bool { return t.syms[i].Addr >= v })
 	if i < len(t.syms) && t.syms[i].Addr == v {
 		next := func() bool { return i+1 < len(t.syms) && t.syms[i+1].Addr == v }
@@ -104,7 +157,7 @@ func (t *symTable) search(v uint64) (int, uint64, bool) {
 		if (strings.HasPrefix(t.syms[i].Name, "SyS_") || strings.HasPrefix(t.syms[i].Name, "compat_SyS_")) && next() {
 			i++
 		}
-		if strings.Contains(t.syms[i].Name, "_text_start") && strings.HasSuffix(t.syms[i].Name, "_text_start") && next() {
+		if strings.HasSuffix(t.syms[i].Name, "_text_start") && next() {
 			i++
 		}
 		return i, 0, true
@@ -115,26 +168,82 @@ func (t *symTable) search(v uint64) (int, uint64, bool) {
 	return i - 1, v - t.syms[i-1].Addr, true
 }
 
-// isText is crash's is_kernel_text: in an executable section, or named by
-// a text symbol.
+// searchModule is crash's value_search_module for one module: the core
+// symbols from _MODULE_START_ to _MODULE_END_, then the init ones.
+func searchModule(m kernel.ModuleSymbols, v uint64) (int, uint64, bool) {
+	for _, init := range []bool{false, true} {
+		lo, hi := -1, -1
+		for i, sy := range m.Syms {
+			start, end := "_MODULE_START_", "_MODULE_END_"
+			if init {
+				start, end = "_MODULE_INIT_START_", "_MODULE_INIT_END_"
+			}
+			if sy.Pseudo && sy.Name == start+m.Name {
+				lo = i
+			}
+			if sy.Pseudo && sy.Name == end+m.Name {
+				hi = i
+			}
+		}
+		if lo < 0 || hi < lo || m.Syms[lo].Addr > v || m.Syms[hi].Addr < v {
+			continue
+		}
+		last := -1
+		for i := lo; i <= hi; i++ {
+			sy := m.Syms[i]
+			if sy.Addr == v {
+				if i == hi {
+					break
+				}
+				if sy.Pseudo && i+1 <= hi && !m.Syms[i+1].Pseudo && m.Syms[i+1].Addr == v {
+					i++
+				}
+				if m.Syms[i].Name[0] == '.' && i+1 <= hi && m.Syms[i+1].Addr == v {
+					i++
+				}
+				return i, 0, true
+			}
+			if sy.Addr > v {
+				if last < 0 {
+					last = i - 1
+				}
+				return last, v - m.Syms[last].Addr, true
+			}
+			if !sy.Pseudo {
+				last = i
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// isText is crash's is_kernel_text: in an executable section or a
+// module's text, or named by a text symbol.
 func (t *symTable) isText(v uint64) bool {
 	for _, r := range t.text {
 		if v >= r[0] && v < r[1] {
 			return true
 		}
 	}
-	if i, _, ok := t.search(v); ok {
-		switch t.syms[i].Kind {
-		case 'T', 't', 'W', 'w':
+	if r, _, ok := t.search(v); ok {
+		if _, _, k := t.sym(r); k == 'T' || k == 't' || k == 'W' || k == 'w' {
 			return true
 		}
+	}
+	if m := t.moduleOf(v); m >= 0 {
+		mm := t.mods[m]
+		return v >= mm.Base && v < mm.Base+mm.TextSize || mm.InitSize > 0 && v >= mm.InitBase && v < mm.InitBase+mm.InitTextSize
 	}
 	return false
 }
 
 // line is get_line_number's answer for a text address: "file: line", or
-// "" where DWARF has none.
+// "" where DWARF has none (module text: gocrash reads no module
+// debuginfo here, as crash without "mod -s").
 func (t *symTable) line(v uint64) string {
+	if t.moduleOf(v) >= 0 {
+		return ""
+	}
 	if !t.ltOK {
 		t.ltOK = true
 		t.lt, _ = symbols.NewLineTable(t.s.Vmlinux)
@@ -149,32 +258,153 @@ func (t *symTable) line(v uint64) string {
 	return lineString(file, line)
 }
 
-// show is crash's show_symbol: "addr (K) name[+off]", and for text with
-// withLine the source line.
-func (t *symTable) show(b *strings.Builder, i int, off uint64, withLine bool) {
-	sy := t.syms[i]
-	if off != 0 {
-		fmt.Fprintf(b, "%x (%c) %s+%d", sy.Addr+off, sy.Kind, sy.Name, off)
-	} else {
-		fmt.Fprintf(b, "%x (%c) %s", sy.Addr, sy.Kind, sy.Name)
+// show is crash's show_symbol: "addr (K) name[+off]", " [module]" for a
+// module's symbol with withModule, and for text with withLine the source
+// line.
+func (t *symTable) show(b *strings.Builder, r symRef, off uint64, withLine, withModule bool) {
+	name, addr, kind := t.sym(r)
+	if r.mod >= 0 && strings.HasPrefix(name, "_MODULE_START_") {
+		fmt.Fprintf(b, "%x (%c) (%s module)", addr, kind, strings.TrimPrefix(name, "_MODULE_START_"))
+		if off != 0 {
+			fmt.Fprintf(b, "+0x%x", off)
+		}
+		b.WriteByte('\n')
+		return
 	}
-	if withLine && t.isText(sy.Addr+off) {
-		b.WriteString(" " + t.line(sy.Addr+off))
+	if off != 0 {
+		fmt.Fprintf(b, "%x (%c) %s+%d", addr+off, kind, name, off)
+	} else {
+		fmt.Fprintf(b, "%x (%c) %s", addr, kind, name)
+	}
+	if withModule && r.mod >= 0 {
+		fmt.Fprintf(b, " [%s]", t.mods[r.mod].Name)
+	}
+	if withLine && t.isText(addr+off) {
+		b.WriteString(" " + t.line(addr+off))
 	}
 	b.WriteByte('\n')
 }
 
 // prev and next are crash's prev_symbol and next_symbol: the entry before
-// i in the table, and the first after it with a higher value.
-func (t *symTable) prev(i int) (int, bool) { return i - 1, i > 0 }
+// r in its table, and the first after it with a higher value.
+func (t *symTable) prev(r symRef) (symRef, bool) {
+	return symRef{r.mod, r.i - 1}, r.i > 0
+}
 
-func (t *symTable) next(i int) (int, bool) {
-	for j := i + 1; j < len(t.syms); j++ {
-		if t.syms[j].Addr > t.syms[i].Addr {
-			return j, true
+func (t *symTable) next(r symRef) (symRef, bool) {
+	_, addr, _ := t.sym(r)
+	n := len(t.syms)
+	if r.mod >= 0 {
+		n = len(t.mods[r.mod].Syms)
+	}
+	for j := r.i + 1; j < n; j++ {
+		if _, a, _ := t.sym(symRef{r.mod, j}); a > addr {
+			if r.mod >= 0 && t.mods[r.mod].Syms[j].Pseudo {
+				continue
+			}
+			return symRef{r.mod, j}, true
 		}
 	}
-	return 0, false
+	return symRef{}, false
+}
+
+// dumpModules is symbol_dump's module part: each module's core symbols
+// between its MODULE START and END lines, then its init ones.
+func (t *symTable) dumpModules(b *strings.Builder, only string) error {
+	mods, err := t.modules()
+	if err != nil {
+		return err
+	}
+	for mi, m := range mods {
+		if only != "" && m.Name != only {
+			continue
+		}
+		for _, init := range []bool{false, true} {
+			start, end, startText, endText := "_MODULE_START_", "_MODULE_END_", "MODULE START", "MODULE END"
+			if init {
+				start, end, startText, endText = "_MODULE_INIT_START_", "_MODULE_INIT_END_", "MODULE INIT START", "MODULE INIT END"
+			}
+			in := false
+			for i, sy := range m.Syms {
+				switch {
+				case sy.Pseudo && sy.Name == start+m.Name:
+					in = true
+					fmt.Fprintf(b, "%x %s: %s\n", sy.Addr, startText, m.Name)
+				case sy.Pseudo && sy.Name == end+m.Name:
+					if in {
+						fmt.Fprintf(b, "%x %s: %s\n", sy.Addr, endText, m.Name)
+					}
+					in = false
+				case in && sy.Pseudo:
+					fmt.Fprintf(b, "%x %s: %s\n", sy.Addr, map[bool]string{true: "MODULE INIT START", false: "MODULE START"}[strings.HasPrefix(sy.Name, "_MODULE_INIT_")], m.Name)
+				case in:
+					t.show(b, symRef{mi, i}, 0, false, false)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// query is symbol_query: every kernel symbol whose name holds s, then the
+// modules' (with their module's name), their start markers left out.
+func (t *symTable) query(b *strings.Builder, s, pad string) (int, error) {
+	n := 0
+	for i, sy := range t.syms {
+		if strings.Contains(sy.Name, s) {
+			b.WriteString(pad)
+			t.show(b, symRef{-1, i}, 0, false, false)
+			n++
+		}
+	}
+	mods, err := t.modules()
+	for _, init := range []bool{false, true} {
+		for mi, m := range mods {
+			start, end := "_MODULE_START_", "_MODULE_END_"
+			if init {
+				start, end = "_MODULE_INIT_START_", "_MODULE_INIT_END_"
+			}
+			in := false
+			for i, sy := range m.Syms {
+				if sy.Pseudo && sy.Name == start+m.Name {
+					in = true
+				}
+				if sy.Pseudo && sy.Name == end+m.Name {
+					in = false
+				}
+				if !in || strings.HasPrefix(sy.Name, "_MODULE_START_") || !strings.Contains(sy.Name, s) {
+					continue
+				}
+				b.WriteString(pad)
+				t.show(b, symRef{mi, i}, 0, false, true)
+				n++
+			}
+		}
+	}
+	return n, err
+}
+
+// byName is symbol_search and its multiples: the kernel's symbols of that
+// name, else the first module symbol of it.
+func (t *symTable) byName(name string) []symRef {
+	var out []symRef
+	for i, sy := range t.syms {
+		if sy.Name == name {
+			out = append(out, symRef{-1, i})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	mods, _ := t.modules()
+	for mi, m := range mods {
+		for i, sy := range m.Syms {
+			if sy.Name == name {
+				return append(out, symRef{mi, i})
+			}
+		}
+	}
+	return nil
 }
 
 func runSym(s *Session, args []string, w io.Writer) error {
@@ -188,9 +418,6 @@ func runSym(s *Session, args []string, w io.Writer) error {
 	var opts []opt
 	g := parseFlagsPermuted("sym", args)
 	for g.next() {
-		if g.flag == "m" || g.flag == "M" {
-			return fmt.Errorf("module symbol tables are not read yet: -%s", g.flag)
-		}
 		opts = append(opts, opt{g.flag[0], g.val})
 	}
 	if g.err != nil {
@@ -212,23 +439,28 @@ func runSym(s *Session, args []string, w io.Writer) error {
 		case 'p':
 			prev = true
 		case 'q':
-			n := 0
-			for i, sy := range t.syms {
-				if strings.Contains(sy.Name, o.arg) {
-					t.show(&b, i, 0, false)
-					n = n + 1
-				}
+			n, err := t.query(&b, o.arg, "")
+			if err != nil {
+				return err
 			}
 			if n == 0 {
 				b.WriteString("(none found)\n")
 			}
 			others = true
+		case 'm', 'M':
+			if err := t.dumpModules(&b, o.arg); err != nil {
+				return err
+			}
+			others = true
 		case 'l':
 			for i := range t.syms {
-				t.show(&b, i, 0, false)
+				t.show(&b, symRef{-1, i}, 0, false, false)
 				if b.Len() > 1<<16 {
 					flush()
 				}
+			}
+			if err := t.dumpModules(&b, ""); err != nil {
+				return err
 			}
 			others = true
 		}
@@ -239,51 +471,40 @@ func runSym(s *Session, args []string, w io.Writer) error {
 		}
 		return nil
 	}
+	around := func(r symRef, off uint64) {
+		if p, ok := t.prev(r); ok && prev {
+			t.show(&b, p, 0, true, true)
+		}
+		t.show(&b, r, off, true, true)
+		if n, ok := t.next(r); ok && next {
+			t.show(&b, n, 0, true, true)
+		}
+	}
 	for _, arg := range rest {
-		if _, isSym := s.Vmlinux.Lookup(arg); !isSym && isHexWord(arg) {
+		if refs := t.byName(arg); len(refs) == 0 && isHexWord(arg) {
 			v, err := parseHex(arg)
 			if err != nil || !t.inRange(v) {
 				flush()
 				fmt.Fprintf(w, "sym: invalid address: %s\n", arg)
 				continue
 			}
-			i, off, ok := t.search(v)
+			r, off, ok := t.search(v)
 			if !ok {
 				fmt.Fprintf(&b, "symbol not found: %s\n", arg)
 				continue
 			}
-			if p, ok := t.prev(i); ok && prev {
-				t.show(&b, p, 0, true)
-			}
-			t.show(&b, i, off, true)
-			if n, ok := t.next(i); ok && next {
-				t.show(&b, n, 0, true)
-			}
+			around(r, off)
 			continue
 		}
-		found := false
-		for i, sy := range t.syms {
-			if sy.Name != arg {
-				continue
-			}
-			found = true
-			if p, ok := t.prev(i); ok && prev {
-				t.show(&b, p, 0, true)
-			}
-			t.show(&b, i, 0, true)
-			if n, ok := t.next(i); ok && next {
-				t.show(&b, n, 0, true)
-			}
+		refs := t.byName(arg)
+		for _, r := range refs {
+			around(r, 0)
 		}
-		if !found {
+		if len(refs) == 0 {
 			fmt.Fprintf(&b, "symbol not found: %s\npossible alternatives:\n", arg)
-			n := 0
-			for i, sy := range t.syms {
-				if strings.Contains(sy.Name, arg) {
-					b.WriteString("  ")
-					t.show(&b, i, 0, false)
-					n++
-				}
+			n, err := t.query(&b, arg, "  ")
+			if err != nil {
+				return err
 			}
 			if n == 0 {
 				b.WriteString("  (none found)\n")

@@ -222,9 +222,10 @@ func runTree(s *Session, args []string, w io.Writer) error {
 		b.Reset()
 	}
 	defer flush()
+	st := s.symTable()
 	entry := func(addr uint64) {
 		for _, r := range readers {
-			r.write(s, &b, addr, ta.radix)
+			r.write(s, st, &b, addr, ta.radix)
 		}
 		if b.Len() > 1<<16 {
 			flush()

@@ -1,0 +1,221 @@
+package kernel
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gocrash/symbols"
+)
+
+// Module symbol tables as crash 8.0.6 builds them for kernels before 6.4
+// (symbols.c store_module_symbols_v2, store_module_kallsyms_v2): for each
+// module on the modules list, a _MODULE_START_name marker at
+// core_layout.base, _MODULE_INIT_START_name at init_layout.base when the
+// init part is still there, the exported symbols (syms, gpl_syms; struct
+// kernel_symbol with 32-bit place-relative offsets on x86_64), the
+// core_kallsyms symbols inside the module (their class from st_info as
+// crash's Elf64_Sym_to_common reads it: 0x02 't', 0x12 'T', a printable
+// byte as is, else '?'), then _MODULE_END_name and _MODULE_INIT_END_name,
+// sorted by address (crash's compare_syms: a start marker before the
+// symbols at its address, otherwise in that order).
+
+// ModuleSymbol is one entry of a module's table; Pseudo marks crash's
+// _MODULE_*_ markers.
+type ModuleSymbol struct {
+	Name   string
+	Addr   uint64
+	Kind   byte
+	Pseudo bool
+}
+
+// ModuleSymbols is one module's table.
+type ModuleSymbols struct {
+	Name               string
+	Base, Size         uint64 // core_layout
+	TextSize           uint64 // core_layout.text_size
+	InitBase, InitSize uint64 // init_layout (0 size once init is freed)
+	InitTextSize       uint64
+	Syms               []ModuleSymbol
+}
+
+// ErrModuleMemory says the kernel keeps module memory by type (6.4+,
+// struct module_memory), whose tables crash builds differently.
+var ErrModuleMemory = errors.New("module symbol tables of 6.4+ kernels (struct module_memory) are not read yet")
+
+const maxModuleSyms = 1 << 20
+
+// ModuleSymbolTables reads every loaded module's symbol table. A kernel
+// without modules has none.
+func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymbols, error) {
+	head, ok := k.Vmlinux.Lookup("modules")
+	if !ok {
+		return nil, nil
+	}
+	t, err := k.Types()
+	if err != nil {
+		return nil, err
+	}
+	if t.HasMember("module", "mem") {
+		var n int
+		k.WalkList(ctx, head, "modules", func(uint64) error { n++; return nil })
+		if n == 0 {
+			return nil, nil
+		}
+		return nil, ErrModuleMemory
+	}
+	listOff, err := t.Offset("module.list")
+	if err != nil {
+		return nil, err
+	}
+	var out []ModuleSymbols
+	err = k.WalkList(ctx, head, "modules", func(node uint64) error {
+		m, err := k.moduleSymbols(node - uint64(listOff))
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Base < out[j].Base })
+	return out, err
+}
+
+func (k *Kernel) moduleSymbols(addr uint64) (ModuleSymbols, error) {
+	o, err := k.Object(addr, "module")
+	if err != nil {
+		return ModuleSymbols{}, err
+	}
+	get := func(path string) uint64 {
+		f, err := o.Member(path)
+		if err != nil {
+			return 0
+		}
+		if p, err := f.Pointer(); err == nil {
+			return p
+		}
+		v, _ := f.Uint()
+		return v
+	}
+	m := ModuleSymbols{Base: get("core_layout.base"), Size: get("core_layout.size"), TextSize: get("core_layout.text_size"),
+		InitBase: get("init_layout.base"), InitSize: get("init_layout.size"), InitTextSize: get("init_layout.text_size")}
+	if f, err := o.Member("name"); err == nil {
+		m.Name, _ = f.CString()
+	}
+	in := func(v uint64) bool {
+		return v >= m.Base && v < m.Base+m.Size || m.InitSize > 0 && v >= m.InitBase && v < m.InitBase+m.InitSize
+	}
+	var syms []ModuleSymbol
+	syms = append(syms, ModuleSymbol{Name: "_MODULE_START_" + m.Name, Addr: m.Base, Kind: 'm', Pseudo: true})
+	if m.InitSize > 0 {
+		syms = append(syms, ModuleSymbol{Name: "_MODULE_INIT_START_" + m.Name, Addr: m.InitBase, Kind: 'm', Pseudo: true})
+	}
+	var exported []ModuleSymbol
+	for _, tab := range [][2]string{{"syms", "num_syms"}, {"gpl_syms", "num_gpl_syms"}} {
+		base, n := get(tab[0]), get(tab[1])
+		if base == 0 || n == 0 || n > maxModuleSyms || !in(base) {
+			continue
+		}
+		const ksymSize = 12 // struct kernel_symbol: value_offset, name_offset, namespace_offset
+		buf := make([]byte, n*ksymSize)
+		if err := k.Mem.ReadVirt(buf, base); err != nil {
+			return m, fmt.Errorf("module %s: %s: %w", m.Name, tab[0], err)
+		}
+		for i := uint64(0); i < n; i++ {
+			at := base + i*ksymSize
+			value := at + uint64(int64(int32(binary.LittleEndian.Uint32(buf[i*ksymSize:]))))
+			nameAt := at + 4 + uint64(int64(int32(binary.LittleEndian.Uint32(buf[i*ksymSize+4:]))))
+			name, err := symbols.ReadCString(k.Mem, nameAt, 512)
+			if err != nil || name == "" {
+				continue
+			}
+			exported = append(exported, ModuleSymbol{Name: stripModuleSymbolEnd(name), Addr: value, Kind: '?'})
+		}
+	}
+	syms = append(syms, exported...)
+	symtab, n, strtab := get("core_kallsyms.symtab"), get("core_kallsyms.num_symtab"), get("core_kallsyms.strtab")
+	if symtab != 0 && n > 0 && n <= maxModuleSyms && in(symtab) && in(strtab) {
+		const symSize = 24 // sizeof(Elf64_Sym)
+		buf := make([]byte, n*symSize)
+		if err := k.Mem.ReadVirt(buf, symtab); err != nil {
+			return m, fmt.Errorf("module %s: core_kallsyms.symtab: %w", m.Name, err)
+		}
+	next:
+		for i := uint64(1); i < n; i++ {
+			b := buf[i*symSize:]
+			info := b[4]
+			shndx := binary.LittleEndian.Uint16(b[6:])
+			value := binary.LittleEndian.Uint64(b[8:])
+			nameOff := uint64(binary.LittleEndian.Uint32(b[0:]))
+			if !in(value) || shndx == 0 || !in(strtab+nameOff) {
+				continue
+			}
+			name, err := symbols.ReadCString(k.Mem, strtab+nameOff, 512)
+			if err != nil || name == "" {
+				continue
+			}
+			name = stripSymbolEnd(name)
+			kind := byte('?')
+			switch {
+			case info >= ' ' && info < 0x7f:
+				kind = info
+			case info == 0x02:
+				kind = 't'
+			case info == 0x12:
+				kind = 'T'
+			}
+			for j := range exported {
+				if e := &syms[len(syms)-len(exported)+j]; e.Addr == value && e.Name == name && !e.Pseudo {
+					if e.Kind == '?' {
+						e.Kind = kind
+					}
+					continue next
+				}
+			}
+			syms = append(syms, ModuleSymbol{Name: name, Addr: value, Kind: kind})
+		}
+	}
+	syms = append(syms, ModuleSymbol{Name: "_MODULE_END_" + m.Name, Addr: m.Base + m.Size, Kind: 'm', Pseudo: true})
+	if m.InitSize > 0 {
+		syms = append(syms, ModuleSymbol{Name: "_MODULE_INIT_END_" + m.Name, Addr: m.InitBase + m.InitSize, Kind: 'm', Pseudo: true})
+	}
+	sort.SliceStable(syms, func(i, j int) bool {
+		if syms[i].Addr != syms[j].Addr {
+			return syms[i].Addr < syms[j].Addr
+		}
+		return strings.HasPrefix(syms[i].Name, "_MODULE_START_") && !strings.HasPrefix(syms[j].Name, "_MODULE_START_")
+	})
+	m.Syms = syms
+	return m, nil
+}
+
+// stripSymbolEnd is crash's strip_symbol_end: the name up to the first of
+// ".isra.", ".part." or ".llvm.".
+func stripSymbolEnd(name string) string {
+	for _, cut := range []string{".isra.", ".part.", ".llvm."} {
+		if i := strings.Index(name, cut); i >= 0 {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+// stripModuleSymbolEnd is crash's strip_module_symbol_end: an exported
+// name's "_R<hex>" version suffix (or "_Rsmp_...") goes.
+func stripModuleSymbolEnd(name string) string {
+	r := strings.LastIndexByte(name, 'R')
+	if r < 1 || name[r-1] != '_' {
+		return name
+	}
+	if strings.HasPrefix(name[r-1:], "_Rsmp_") {
+		return name[:r-1]
+	}
+	rest := name[r+1:]
+	if rest == "" || strings.Trim(rest, "0123456789abcdefABCDEFxX") != "" {
+		return name
+	}
+	return name[:r-1]
+}
