@@ -68,7 +68,7 @@ type symTable struct {
 	ltOK bool
 
 	modsRead bool
-	mods     []kernel.ModuleSymbols
+	mods     []kernel.ModuleSymTable
 	modsErr  error
 }
 
@@ -82,7 +82,7 @@ func (s *Session) symTable() *symTable {
 
 // modules returns the module tables (nil and the error when they cannot
 // be read).
-func (t *symTable) modules() ([]kernel.ModuleSymbols, error) {
+func (t *symTable) modules() ([]kernel.ModuleSymTable, error) {
 	if !t.modsRead {
 		t.modsRead = true
 		t.mods, t.modsErr = t.s.ModuleSymbolTables(t.s.Ctx())
@@ -170,7 +170,7 @@ func (t *symTable) searchKernel(v uint64) (int, uint64, bool) {
 
 // searchModule is crash's value_search_module for one module: the core
 // symbols from _MODULE_START_ to _MODULE_END_, then the init ones.
-func searchModule(m kernel.ModuleSymbols, v uint64) (int, uint64, bool) {
+func searchModule(m kernel.ModuleSymTable, v uint64) (int, uint64, bool) {
 	for _, init := range []bool{false, true} {
 		lo, hi := -1, -1
 		for i, sy := range m.Syms {

@@ -23,34 +23,34 @@ import (
 // sorted by address (crash's compare_syms: a start marker before the
 // symbols at its address, otherwise in that order).
 
-// ModuleSymbol is one entry of a module's table; Pseudo marks crash's
+// ModuleSym is one entry of a module's table; Pseudo marks crash's
 // _MODULE_*_ markers.
-type ModuleSymbol struct {
+type ModuleSym struct {
 	Name   string
 	Addr   uint64
 	Kind   byte
 	Pseudo bool
 }
 
-// ModuleSymbols is one module's table.
-type ModuleSymbols struct {
+// ModuleSymTable is one module's table.
+type ModuleSymTable struct {
 	Name               string
 	Base, Size         uint64 // core_layout
 	TextSize           uint64 // core_layout.text_size
 	InitBase, InitSize uint64 // init_layout (0 size once init is freed)
 	InitTextSize       uint64
-	Syms               []ModuleSymbol
+	Syms               []ModuleSym
 }
 
 // ErrModuleMemory says the kernel keeps module memory by type (6.4+,
 // struct module_memory), whose tables crash builds differently.
 var ErrModuleMemory = errors.New("module symbol tables of 6.4+ kernels (struct module_memory) are not read yet")
 
-const maxModuleSyms = 1 << 20
+const maxModuleSymTab = 1 << 20
 
 // ModuleSymbolTables reads every loaded module's symbol table. A kernel
 // without modules has none.
-func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymbols, error) {
+func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymTable, error) {
 	head, ok := k.Vmlinux.Lookup("modules")
 	if !ok {
 		return nil, nil
@@ -71,9 +71,9 @@ func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymbols, error
 	if err != nil {
 		return nil, err
 	}
-	var out []ModuleSymbols
+	var out []ModuleSymTable
 	err = k.WalkList(ctx, head, "modules", func(node uint64) error {
-		m, err := k.moduleSymbols(node - uint64(listOff))
+		m, err := k.moduleSymTable(node - uint64(listOff))
 		if err != nil {
 			return err
 		}
@@ -84,10 +84,10 @@ func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymbols, error
 	return out, err
 }
 
-func (k *Kernel) moduleSymbols(addr uint64) (ModuleSymbols, error) {
+func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 	o, err := k.Object(addr, "module")
 	if err != nil {
-		return ModuleSymbols{}, err
+		return ModuleSymTable{}, err
 	}
 	get := func(path string) uint64 {
 		f, err := o.Member(path)
@@ -100,7 +100,7 @@ func (k *Kernel) moduleSymbols(addr uint64) (ModuleSymbols, error) {
 		v, _ := f.Uint()
 		return v
 	}
-	m := ModuleSymbols{Base: get("core_layout.base"), Size: get("core_layout.size"), TextSize: get("core_layout.text_size"),
+	m := ModuleSymTable{Base: get("core_layout.base"), Size: get("core_layout.size"), TextSize: get("core_layout.text_size"),
 		InitBase: get("init_layout.base"), InitSize: get("init_layout.size"), InitTextSize: get("init_layout.text_size")}
 	if f, err := o.Member("name"); err == nil {
 		m.Name, _ = f.CString()
@@ -108,15 +108,15 @@ func (k *Kernel) moduleSymbols(addr uint64) (ModuleSymbols, error) {
 	in := func(v uint64) bool {
 		return v >= m.Base && v < m.Base+m.Size || m.InitSize > 0 && v >= m.InitBase && v < m.InitBase+m.InitSize
 	}
-	var syms []ModuleSymbol
-	syms = append(syms, ModuleSymbol{Name: "_MODULE_START_" + m.Name, Addr: m.Base, Kind: 'm', Pseudo: true})
+	var syms []ModuleSym
+	syms = append(syms, ModuleSym{Name: "_MODULE_START_" + m.Name, Addr: m.Base, Kind: 'm', Pseudo: true})
 	if m.InitSize > 0 {
-		syms = append(syms, ModuleSymbol{Name: "_MODULE_INIT_START_" + m.Name, Addr: m.InitBase, Kind: 'm', Pseudo: true})
+		syms = append(syms, ModuleSym{Name: "_MODULE_INIT_START_" + m.Name, Addr: m.InitBase, Kind: 'm', Pseudo: true})
 	}
-	var exported []ModuleSymbol
+	var exported []ModuleSym
 	for _, tab := range [][2]string{{"syms", "num_syms"}, {"gpl_syms", "num_gpl_syms"}} {
 		base, n := get(tab[0]), get(tab[1])
-		if base == 0 || n == 0 || n > maxModuleSyms || !in(base) {
+		if base == 0 || n == 0 || n > maxModuleSymTab || !in(base) {
 			continue
 		}
 		const ksymSize = 12 // struct kernel_symbol: value_offset, name_offset, namespace_offset
@@ -132,12 +132,12 @@ func (k *Kernel) moduleSymbols(addr uint64) (ModuleSymbols, error) {
 			if err != nil || name == "" {
 				continue
 			}
-			exported = append(exported, ModuleSymbol{Name: stripModuleSymbolEnd(name), Addr: value, Kind: '?'})
+			exported = append(exported, ModuleSym{Name: stripModuleSymbolEnd(name), Addr: value, Kind: '?'})
 		}
 	}
 	syms = append(syms, exported...)
 	symtab, n, strtab := get("core_kallsyms.symtab"), get("core_kallsyms.num_symtab"), get("core_kallsyms.strtab")
-	if symtab != 0 && n > 0 && n <= maxModuleSyms && in(symtab) && in(strtab) {
+	if symtab != 0 && n > 0 && n <= maxModuleSymTab && in(symtab) && in(strtab) {
 		const symSize = 24 // sizeof(Elf64_Sym)
 		buf := make([]byte, n*symSize)
 		if err := k.Mem.ReadVirt(buf, symtab); err != nil {
@@ -175,12 +175,12 @@ func (k *Kernel) moduleSymbols(addr uint64) (ModuleSymbols, error) {
 					continue next
 				}
 			}
-			syms = append(syms, ModuleSymbol{Name: name, Addr: value, Kind: kind})
+			syms = append(syms, ModuleSym{Name: name, Addr: value, Kind: kind})
 		}
 	}
-	syms = append(syms, ModuleSymbol{Name: "_MODULE_END_" + m.Name, Addr: m.Base + m.Size, Kind: 'm', Pseudo: true})
+	syms = append(syms, ModuleSym{Name: "_MODULE_END_" + m.Name, Addr: m.Base + m.Size, Kind: 'm', Pseudo: true})
 	if m.InitSize > 0 {
-		syms = append(syms, ModuleSymbol{Name: "_MODULE_INIT_END_" + m.Name, Addr: m.InitBase + m.InitSize, Kind: 'm', Pseudo: true})
+		syms = append(syms, ModuleSym{Name: "_MODULE_INIT_END_" + m.Name, Addr: m.InitBase + m.InitSize, Kind: 'm', Pseudo: true})
 	}
 	sort.SliceStable(syms, func(i, j int) bool {
 		if syms[i].Addr != syms[j].Addr {
