@@ -7,7 +7,6 @@ package commands
 // kernel.MemMap.
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -541,7 +540,7 @@ func (s *Session) inTaskVMA(task, va uint64) (bool, error) {
 		return false, err
 	}
 	in := false
-	err = s.VMAs(context.Background(), mm, func(v kernel.VMA) error {
+	err = s.VMAs(s.Ctx(), mm, func(v kernel.VMA) error {
 		if va >= v.Start && va < v.End {
 			in = true
 			return errStop
