@@ -449,6 +449,8 @@ CRASH_CMDS=(
 	"alias kp kmem -p" "alias" "alias sys foo" "alias xx nosuchcmd" "repeat"
 	"set scroll" "set scroll off" "set scroll on" "set scroll less" "set zero_excluded"
 	"set -v" "help"
+	# free's inputs: the vm_stat counters, the zones' watermarks, the reserve
+	"kmem -V" "kmem -z" "p totalreserve_pages"
 	# --- tasks: foreach (selectors, keywords, flags, bad arguments), files,
 	# vm (commands/foreach_test.go's tasksGoldens)
 	"foreach bt" "foreach RU bt" "foreach active bt" "foreach UN bt"
