@@ -21,6 +21,41 @@ type Completer struct {
 
 	once    sync.Once
 	symbols []string // sorted, unique
+
+	typesOnce sync.Once
+	types     map[string][]string // struct, union and "" (both) names, sorted
+}
+
+// typesWithPrefix completes the names of struct and union types (kind
+// "struct", "union" or "" for both), as "struct task_<TAB>" does; a member
+// path after a '.' is not completed.
+func (c *Completer) typesWithPrefix(kind, prefix string) []string {
+	if strings.Contains(prefix, ".") {
+		return nil
+	}
+	c.typesOnce.Do(func() {
+		c.types = map[string][]string{}
+		if c.Session == nil || c.Session.Vmlinux == nil {
+			return
+		}
+		t, err := c.Session.Types()
+		if err != nil {
+			return
+		}
+		for _, k := range []string{"struct", "union", ""} {
+			c.types[k], _ = t.TypeNames(k)
+		}
+	})
+	names := c.types[kind]
+	i := sort.SearchStrings(names, prefix)
+	var out []string
+	for ; i < len(names) && strings.HasPrefix(names[i], prefix); i++ {
+		if len(out) == maxCandidates {
+			break
+		}
+		out = append(out, names[i])
+	}
+	return out
 }
 
 func (c *Completer) symbolNames() []string {
@@ -61,6 +96,11 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 	}
 	var cands []string
 	switch {
+	case first && strings.HasPrefix(word, "*") && len(word) > 1:
+		// crash's "*page": the pointer-to shorthand touching its type.
+		for _, n := range c.typesWithPrefix("", word[1:]) {
+			cands = append(cands, "*"+n)
+		}
 	case first:
 		cands = c.commandNames(word)
 	default:
@@ -79,6 +119,12 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 				}
 			}
 			sort.Strings(cands)
+		case (cmd == "struct" || cmd == "union" || cmd == "*" || cmd == "size") && nth == 1 && !strings.HasPrefix(word, "-"):
+			kind := cmd
+			if cmd == "*" || cmd == "size" {
+				kind = ""
+			}
+			cands = c.typesWithPrefix(kind, word)
 		case cmd == "set" && nth == 1 && !strings.HasPrefix(word, "-"):
 			cands = c.settingNames(word)
 		case cmd == "set" && nth == 2:

@@ -232,6 +232,14 @@ func TestTerminal(t *testing.T) {
 		return strings.HasSuffix(s, "\nzero_excluded: off\ncrash>")
 	})
 
+	// ... and struct names after struct and the "*" shorthand.
+	tm.clear()
+	tm.send("struct task_stru", "Tab")
+	tm.waitFor("struct task_stru<TAB>", 20*time.Second, func(s string) bool { return s == "crash> struct task_struct" })
+	tm.send("C-u", "*vm_area_stru", "Tab")
+	tm.waitFor("*vm_area_stru<TAB>", 20*time.Second, func(s string) bool { return s == "crash> *vm_area_struct" })
+	tm.send("C-u")
+
 	// q after a failed command ends the session with status 0.
 	tm.clear()
 	tm.command("nosuchcommand")

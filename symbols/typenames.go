@@ -1,0 +1,32 @@
+package symbols
+
+import "sort"
+
+// TypeNames are the names of the kernel's struct or union types (kind
+// "struct" or "union"; any other kind: both), sorted and unique: the
+// shell completes them after struct, union and "*".
+func (t *Types) TypeNames(kind string) ([]string, error) {
+	idx, err := t.index()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if kind != "union" {
+		for n := range idx.structs {
+			out = append(out, n)
+		}
+	}
+	if kind != "struct" {
+		for n := range idx.unions {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	uniq := out[:0]
+	for i, n := range out {
+		if n != "" && (i == 0 || n != out[i-1]) {
+			uniq = append(uniq, n)
+		}
+	}
+	return uniq, nil
+}
