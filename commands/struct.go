@@ -495,7 +495,13 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 		addr -= uint64(dt.size) * uint64(n)
 		addr += uint64(dt.size)
 	}
+	ctx := s.Ctx()
 	for c := int64(0); c < n; c++ {
+		// A count of 10^9 over readable memory is what was asked for:
+		// ^C stops it, and the first unreadable object ends it.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if c > 0 {
 			io.WriteString(w, "\n")
 		}
