@@ -320,8 +320,15 @@ func plainCharPointer(typ godwarf.Type) bool {
 		}
 		t = q.Type
 	}
-	ct, ok := t.(*godwarf.CharType)
-	return ok && ct.Name == "char"
+	switch ct := t.(type) {
+	case *godwarf.CharType:
+		return ct.Name == "char"
+	case *godwarf.UcharType:
+		// -funsigned-char (the kernel's since 6.2): plain char is
+		// DW_ATE_unsigned_char, still named "char".
+		return ct.Name == "char"
+	}
+	return false
 }
 
 // printPerCPU is crash's display_per_cpu_info: without a cpu list the
