@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,49 +23,37 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "dis",
-		Usage:   "dis [-rfludxs][-b [num]] [address | symbol | (expression)] [count]",
-		Summary: "disassemble",
-		Help:    disHelp,
-		Options: []string{"-r", "-f", "-l", "-u", "-d", "-x", "-s", "-b"},
-		Run:     runDis,
+		Name:     "dis",
+		Synopsis: "[-rfludxs][-b [num]] [address | symbol | (expression)] [count]",
+		Summary:  "disassemble",
+		Description: `  This command disassembles source code instructions starting (or ending) at
+  a text address that may be expressed by value, symbol or expression.  The
+  instructions are printed in gdb's AT&T syntax, as crash prints them: every
+  address is followed by crash's name for it, call and jump targets and
+  RIP-relative operands by theirs, and a 5-byte nop at the start of a
+  function is marked [FTRACE NOP].`,
+		Flags: []Flag{
+			{Name: "r", Help: "(reverse) displays all instructions from the start of the routine up to and including the designated address."},
+			{Name: "f", Help: "(forward) displays all instructions from the given address to the end of the routine."},
+			{Name: "l", Help: "displays source code line number data in addition to the disassembly output."},
+			{Name: "u", Help: "address is a user virtual address in the current context; otherwise the address is assumed to be a kernel virtual address. If this option is used, then -r and -l are ignored."},
+			{Name: "d", Help: "override default output format with decimal format."},
+			{Name: "x", Help: "override default output format with hexadecimal format."},
+			{Name: "s", Help: "displays the filename and line number of the source code that is associated with the specified text location, followed by a source code listing if it is available on the host machine."},
+			{Name: "b", Arg: "[num]", Help: "modify the pre-calculated number of encoded bytes to skip after a kernel BUG (\"ud2a\") instruction; with no argument, displays the current number of bytes being skipped (0 on x86_64 kernels since 2.6.20)."},
+		},
+		Operands: []Operand{
+			{"address", "starting hexadecimal text address."},
+			{"symbol", "symbol of starting text address."},
+			{"(expression)", "expression evaluating to a starting text address."},
+			{"count", "the number of instructions to be disassembled (default is 1). If no count argument is entered, and the starting address is entered as a text symbol, then the whole routine will be disassembled. The count argument is supported when used with the -r and -f options."},
+		},
+		Examples: disExamples,
+		Run:      runDis,
 	})
 }
 
-const disHelp = `  This command disassembles source code instructions starting (or ending) at
-  a text address that may be expressed by value, symbol or expression:
-
-            -r  (reverse) displays all instructions from the start of the
-                routine up to and including the designated address.
-            -f  (forward) displays all instructions from the given address
-                to the end of the routine.
-            -l  displays source code line number data in addition to the
-                disassembly output.
-            -u  address is a user virtual address in the current context;
-                otherwise the address is assumed to be a kernel virtual address.
-                If this option is used, then -r and -l are ignored.
-            -x  override default output format with hexadecimal format.
-            -d  override default output format with decimal format.
-      -b [num]  modify the pre-calculated number of encoded bytes to skip after
-                a kernel BUG ("ud2a") instruction; with no argument, displays
-                the current number of bytes being skipped (0 on x86_64 kernels
-                since 2.6.20).
-       address  starting hexadecimal text address.
-        symbol  symbol of starting text address.
-  (expression)  expression evaluating to a starting text address.
-         count  the number of instructions to be disassembled (default is 1).
-                If no count argument is entered, and the starting address
-                is entered as a text symbol, then the whole routine will be
-                disassembled.  The count argument is supported when used with
-                the -r and -f options.
-
-  The instructions are printed in gdb's AT&T syntax, as crash prints them:
-  every address is followed by crash's name for it, call and jump targets
-  and RIP-relative operands by theirs, and a 5-byte nop at the start of a
-  function is marked [FTRACE NOP].
-
-EXAMPLES
-  Disassemble the first instructions of panic() on the sample dump:
+const disExamples = `  Disassemble the first instructions of panic() on the sample dump:
 
     crash> dis panic 5
     0xffffffff9c71b60a <panic>:	push   %rbp
@@ -82,15 +71,15 @@ EXAMPLES
     /var/cache/gocrash-mkdump/linux-source-6.1/kernel/panic.c: 276
     0xffffffff9c71b60d <panic+3>:	mov    %rsp,%rbp
 
-  The instructions of panic() up to and including panic+20:
+  The last three instructions of panic() up to and including panic+20:
 
     crash> dis -r panic+20 3
     0xffffffff9c71b617 <panic+13>:	mov    %rdi,%rbx
     0xffffffff9c71b61a <panic+16>:	sub    $0x48,%rsp
     0xffffffff9c71b61e <panic+20>:	cmpl   $0x0,0x7b35ef(%rip)        # 0xffffffff9cecec14 <panic_on_warn>
 
-  The faulting instruction of the oops dump's module, at its exception RIP
-  (bt shows it):
+  The faulting instruction of the oops dump's module, at the exception RIP
+  bt shows (a store to address 0):
 
     crash> dis -r ffffffffc00c6001
     0xffffffffc00c6001 <gocrash_write_null.constprop.0>:	movl   $0x6b6b6b6b,0x0`
@@ -189,7 +178,7 @@ func runDis(s *Session, args []string, w io.Writer) error {
 		}
 		return errDisUsage
 	}
-	d := &disRun{s: s, w: w, o: o}
+	d := &disRun{s: s, w: w, o: o, arg: operands[0]}
 	if mods, err := s.modules(); err == nil {
 		d.mods = mods
 	}
@@ -197,6 +186,7 @@ func runDis(s *Session, args []string, w io.Writer) error {
 }
 
 type disRun struct {
+	arg  string // the address argument as typed
 	s    *Session
 	w    io.Writer
 	o    disOpts
@@ -875,9 +865,24 @@ func (d *disRun) raw(addr, count uint64) error {
 	for i := uint64(0); i < count; i++ {
 		code, err := cr.at(pc)
 		if err != nil {
+			// gdb prints the address, then fails reading its 64-byte
+			// cache line and the address itself; crash reports each
+			// failed read of a kernel (or, with -u, user) address.
 			fmt.Fprintf(&b, "   0x%x:\t", pc)
+			if d.o.user || pc >= kernel.KernelSpaceStart {
+				t := kvaddr
+				if d.o.user {
+					t = uvaddr
+				}
+				for _, a := range []uint64{pc &^ 0x3f, pc} {
+					var one [1]byte
+					if err := read(one[:], a); err != nil {
+						fmt.Fprintf(&b, "dis: %s\n", classifyReadError(err, t, a, "gdb_readmem_callback", d.s.dumpFormat()))
+					}
+				}
+			}
 			io.WriteString(d.w, b.String())
-			return fmt.Errorf("%v", err)
+			return &printedError{err: err}
 		}
 		in := gdbasm.Decode(code, pc)
 		fmt.Fprintf(&b, "   0x%x:\t%s\n", pc, in.Text)
@@ -887,14 +892,86 @@ func (d *disRun) raw(addr, count uint64) error {
 	return err
 }
 
-// listSource is dis -s: the source file and line of addr and the lines
-// around it, when the source tree is on this machine.
+// listSource is dis -s (kernel.c list_source_code over gdb's "list
+// *ADDR" and "list"): the file and line of addr, then the source from
+// five lines before it to the end of the function (the first line "}"
+// after it) or to count lines after it, when the source tree is here.
 func (d *disRun) listSource(addr uint64, countEntered bool, count uint64) error {
-	line := d.sourceLine(addr)
-	if line == "" {
+	sp, _, ok := d.valueSearch(addr)
+	if !ok || !sp.text {
+		return fmt.Errorf("%x: not a kernel text address", addr)
+	}
+	if m := d.module(addr); m != nil {
+		return fmt.Errorf("%s: module source code is not available", m.Name)
+	}
+	d.sourceLine(addr) // loads the line table
+	if d.lt == nil {
 		return errors.New("line numbers are not available")
 	}
-	i := strings.LastIndex(line, ": ")
-	file, num := line[:i], line[i+2:]
-	return fmt.Errorf("%s: source file not found (line %s)", file, num)
+	full, line, err := d.lt.Line(addr)
+	var b strings.Builder
+	if err != nil {
+		b.WriteString("FILE: (unknown)\nLINE: (unknown)\n\n")
+		io.WriteString(d.w, b.String())
+		return fmt.Errorf("%s: source code is not available\n", d.arg)
+	}
+	file := full
+	if dir, err := d.lt.CompDir(addr); err == nil && dir != "" {
+		file = strings.TrimPrefix(full, strings.TrimSuffix(dir, "/")+"/")
+	}
+	fmt.Fprintf(&b, "FILE: %s\nLINE: %d\n\n", file, line)
+	src, err := os.ReadFile(full)
+	if err != nil {
+		io.WriteString(d.w, b.String())
+		return fmt.Errorf("%s: source code is not available\n", d.arg)
+	}
+	lines := strings.Split(string(src), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	text := func(n int) string { return lines[n-1] }
+	first := max(1, line-5)
+	firstEnd := min(first+9, len(lines))
+	remaining := count
+	last := 0
+	done := false
+	// gdb's first "list *ADDR": ten lines around the line.
+	for n := first; n <= firstEnd; n++ {
+		if countEntered && last >= line {
+			if remaining == 0 {
+				done = true
+				break
+			}
+			remaining--
+		}
+		last = n
+		mark := "  "
+		if n == line {
+			mark = "* "
+		}
+		fmt.Fprintf(&b, "%s%d\t%s\n", mark, n, text(n))
+		if !countEntered && last > line && text(n) == "}" {
+			done = true
+			break
+		}
+	}
+	if countEntered && remaining == 0 {
+		done = true
+	}
+	// Then "list" again, ten lines a time, until done or the file ends.
+	for n := last + 1; !done && n <= len(lines); n++ {
+		if countEntered {
+			if remaining == 0 {
+				break
+			}
+			remaining--
+		}
+		fmt.Fprintf(&b, "  %d\t%s\n", n, text(n))
+		if !countEntered && text(n) == "}" {
+			break
+		}
+	}
+	b.WriteString("\n")
+	_, err = io.WriteString(d.w, b.String())
+	return err
 }

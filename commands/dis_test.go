@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +26,42 @@ var disGoldens = []string{
 	"dis gocrash_write_null.constprop.0 4", "dis -f gocrash_write_null.constprop.0 2",
 	"mod", "mod -t", "mod -s nosuch", "mod -s gocrash_oops /etc/passwd",
 	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko", "mod -q",
+	"dis -s jiffies", "dis -s gocrash_write_null.constprop.0", "dis -s -r panic",
+	"dis 0", "dis ffffffffdeadbeef", "dis -l mbox_request_channel", "dis __parse_nl_addr.isra.0",
+	"dis -f schedule+100 4", "dis -r schedule+100 2", "dis -x -l panic 4",
+	"mod -d gocrash_oops", "mod -D", "mod -o", "mod -r", "mod -s gocrash_oops /etc/passwd extra",
+	"mod -S /nonexistent",
+}
+
+// disSourceGoldens list source code (dis -s) from the kernel tree the
+// test bed built from, which is on the machine that made the dumps
+// (/var/cache/gocrash-mkdump/linux-source-VERSION): where it is not, gocrash
+// says, as crash would, that the source is not available, and these are
+// not compared.
+var disSourceGoldens = []string{"dis -s panic", "dis -s schedule 3", "dis -s sysrq_handle_crash"}
+
+func TestDisSourceGoldens(t *testing.T) {
+	checkGoldens(t, func(d testbed.Dump) []string {
+		var out []string
+		for _, c := range disSourceGoldens {
+			want, ok := d.Golden(c)
+			if !ok {
+				out = append(out, c) // fails: not recorded
+				continue
+			}
+			// The golden's first listed line is in a file of the tree.
+			if !strings.HasPrefix(want, "FILE: ") {
+				out = append(out, c)
+				continue
+			}
+			if _, err := os.Stat("/var/cache/gocrash-mkdump/linux-source-" + d.Version()); err != nil {
+				t.Logf("%s: the kernel source tree is not on this machine: not compared", c)
+				continue
+			}
+			out = append(out, c)
+		}
+		return out
+	}, nil)
 }
 
 func TestDisGoldens(t *testing.T) {

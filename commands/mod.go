@@ -16,11 +16,24 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "mod",
-		Usage:   "mod -s module [objfile] | -d module | -S [directory] [-D|-t|-r|-R|-o|-g]",
-		Summary: "module information and loading of symbols and debugging data",
-		Help:    modHelp,
-		Options: []string{"-s", "-d", "-S", "-D", "-t", "-r", "-R", "-o", "-g"},
+		Name:     "mod",
+		Synopsis: "-s module [objfile] | -d module | -S [directory] [-D|-t|-r|-R|-o|-g]",
+		Summary:  "module information and loading of symbols and debugging data",
+		Description: `  With no arguments, this command displays basic information of the currently
+  installed modules, consisting of the module address, name, base address,
+  size, the object file name (if known), and whether the module was compiled
+  with CONFIG_KALLSYMS.`,
+		Flags: []Flag{
+			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified; crash's messages when the object file cannot be found or is not an ELF file."},
+			{Name: "d", Arg: "module", Help: "deletes the symbolic and debugging data of the module specified."},
+			{Name: "S", Arg: "[directory]", Help: "loads symbolic and debugging data from the object file of every loaded module."},
+			{Name: "D", Help: "deletes the symbolic and debugging data of all modules."},
+			{Name: "t", Help: "displays the contents of each module's \"taints\" bitmask if it is non-zero, translated to the letters of the taint flags (kernel/panic.c taint_flags) that apply to modules."},
+			{Name: "r", Help: "passes the -readnow flag to gdb (accepted; changes nothing here)."},
+			{Name: "R", Help: "reinitializes module data (a live system only; lists the modules here)."},
+			{Name: "o", Help: "loads module symbols with the old mechanism (accepted, as crash does, and changes nothing)."},
+			{Name: "g", Help: "with -s or -S, adds a module object's section start and end addresses to its symbol list."},
+		},
 		Columns: []Column{
 			{"MODULE", "the module's struct module (the modules list, kernel/module/main.c)"},
 			{"NAME", "module.name"},
@@ -28,28 +41,7 @@ func init() {
 			{"SIZE", "its core memory in bytes: core_layout.size, or the sum of the core mem[] sizes"},
 			{"OBJECT FILE", "the object file mod -s loaded its symbols from, else (not loaded); [CONFIG_KALLSYMS] when the module carries its own symbol table"},
 		},
-		Run: runMod,
-	})
-}
-
-const modHelp = `  With no arguments, this command displays basic information of the currently
-  installed modules, consisting of the module address, name, base address,
-  size, the object file name (if known), and whether the module was compiled
-  with CONFIG_KALLSYMS.
-
-                   -t  Display the contents of the module's "taints" bitmask
-                       if it is non-zero, translated to the letters of the
-                       taint flags (kernel/panic.c taint_flags) that apply
-                       to modules.
-                   -o  Load module symbols with old mechanism (accepted, as
-                       crash does, and changes nothing here).
-
-  Loading a module's object file (-s, -S) and deleting what was loaded
-  (-d, -D) report crash's messages when the object file cannot be found
-  or is not an ELF file.
-
-EXAMPLES
-  Display the currently-installed modules (the sample dump's test module,
+		Examples: `  Display the currently-installed modules (the oops dump's test module,
   loaded when it oopsed):
 
     crash> mod
@@ -60,7 +52,10 @@ EXAMPLES
 
     crash> mod -t
     NAME          TAINTS
-    gocrash_oops  O`
+    gocrash_oops  O`,
+		Run: runMod,
+	})
+}
 
 // modules returns the loaded modules, read once per session.
 func (s *Session) modules() ([]*kernel.Module, error) {
@@ -202,7 +197,8 @@ func runMod(s *Session, args []string, w io.Writer) error {
 		writeModules(w, mods)
 		return nil
 	case deleteOne, deleteAll:
-		writeModules(w, mods)
+		// Nothing was loaded, so nothing is deleted, and crash says
+		// nothing.
 		return nil
 	case loadOne:
 		switch len(operands) {

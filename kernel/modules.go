@@ -33,6 +33,13 @@ type Module struct {
 	// MemoryLayout is true on 6.4+ kernels (struct module_memory).
 	MemoryLayout bool
 	Taints       uint64
+	// SrcVersion is module.srcversion (CONFIG_MODULE_SRCVERSION_ALL or a
+	// module with MODULE_VERSION), empty otherwise.
+	SrcVersion string
+	// Sections are the addresses its ELF sections were loaded at, by
+	// name (module->sect_attrs, the /sys/module/NAME/sections files);
+	// empty where the kernel keeps none.
+	Sections map[string]uint64
 	// Symbols are the module's kallsyms symbols, sorted by address.
 	Symbols []ModuleSymbol
 }
@@ -173,8 +180,66 @@ func (k *Kernel) module(addr uint64) (*Module, error) {
 	if f, err := o.Member("taints"); err == nil {
 		m.Taints, _ = f.Uint()
 	}
+	if f, err := o.Member("srcversion"); err == nil {
+		if p, err := f.Pointer(); err == nil && p != 0 {
+			m.SrcVersion, _ = symbols.ReadCString(k.Mem, p, 64)
+		}
+	}
+	m.Sections = k.moduleSections(o)
 	m.Symbols = k.moduleSymbols(o)
 	return m, nil
+}
+
+// maxModSections bounds sect_attrs.nsections on a corrupt module.
+const maxModSections = 1 << 12
+
+// moduleSections reads module->sect_attrs (kernel/module/sysfs.c:
+// struct module_sect_attrs { grp; nsections; attrs[] }, each attr a
+// bin_attribute whose attr.name is the section's name, and its address).
+func (k *Kernel) moduleSections(o symbols.Object) map[string]uint64 {
+	p, err := word(o, "sect_attrs")
+	if err != nil || p == 0 {
+		return nil
+	}
+	t := o.Types()
+	sa, err := t.Object(k.Mem, p, "module_sect_attrs")
+	if err != nil {
+		return nil
+	}
+	nf, err := sa.Member("nsections")
+	if err != nil {
+		return nil
+	}
+	n, err := nf.Uint()
+	if err != nil || n == 0 || n > maxModSections {
+		return nil
+	}
+	attrsOff, err := t.Offset("module_sect_attrs.attrs")
+	if err != nil {
+		return nil
+	}
+	size, err := t.SizeOf("module_sect_attr")
+	if err != nil || size <= 0 {
+		return nil
+	}
+	out := map[string]uint64{}
+	for i := uint64(0); i < n; i++ {
+		a, err := t.Object(k.Mem, p+uint64(attrsOff)+i*uint64(size), "module_sect_attr")
+		if err != nil {
+			break
+		}
+		addr, err1 := word(a, "address")
+		namep, err2 := word(a, "battr.attr.name")
+		if err1 != nil || err2 != nil || namep == 0 {
+			continue
+		}
+		name, err := symbols.ReadCString(k.Mem, namep, 256)
+		if err != nil || name == "" {
+			continue
+		}
+		out[name] = addr
+	}
+	return out
 }
 
 // moduleSymbols reads core_kallsyms: symtab, num_symtab, strtab. A page

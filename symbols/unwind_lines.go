@@ -46,19 +46,25 @@ func NewLineTable(v *Vmlinux) (*LineTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	lt := &LineTable{v: v, d: d, files: map[dwarf.Offset][]string{}}
-	for _, s := range []struct {
-		name string
-		dst  *[]byte
-	}{{".debug_line", &lt.line}, {".debug_line_str", &lt.lineStr}, {".debug_str", &lt.str}} {
-		if sec := v.f.Section(s.name); sec != nil {
+	secs := map[string][]byte{}
+	for _, name := range []string{".debug_line", ".debug_line_str", ".debug_str"} {
+		if sec := v.f.Section(name); sec != nil {
 			b, err := v.sectionData(sec)
 			if err != nil {
 				return nil, err
 			}
-			*s.dst = b
+			secs[name] = b
 		}
 	}
+	return newLineTable(v, d, secs)
+}
+
+// newLineTable indexes the units of d, whose raw .debug_line,
+// .debug_line_str and .debug_str are in secs; v gives the name and the
+// relocation (KASLR) offset.
+func newLineTable(v *Vmlinux, d *dwarf.Data, secs map[string][]byte) (*LineTable, error) {
+	lt := &LineTable{v: v, d: d, files: map[dwarf.Offset][]string{},
+		line: secs[".debug_line"], lineStr: secs[".debug_line_str"], str: secs[".debug_str"]}
 	if lt.line == nil {
 		return nil, fmt.Errorf("%s: no .debug_line section", v.path)
 	}
@@ -481,4 +487,27 @@ func (lt *LineTable) parseFileTable(data []byte, compDir string) ([]string, erro
 		files[i] = join(dir, f[0])
 	}
 	return files, nil
+}
+
+// CompDir returns the compilation directory (DW_AT_comp_dir) of the unit
+// holding the relocated address pc: gdb names a unit's source files
+// relative to it ("kernel/panic.c").
+func (lt *LineTable) CompDir(pc uint64) (string, error) {
+	link := pc - lt.v.kaslr
+	i := sort.Search(len(lt.units), func(i int) bool { return lt.units[i].lo > link }) - 1
+	for ; i >= 0; i-- {
+		u := lt.units[i]
+		if link < u.lo || link >= u.hi {
+			continue
+		}
+		r := lt.d.Reader()
+		r.Seek(u.off)
+		e, err := r.Next()
+		if err != nil || e == nil {
+			return "", fmt.Errorf("compile unit at %#x: %v", u.off, err)
+		}
+		dir, _ := e.Val(dwarf.AttrCompDir).(string)
+		return dir, nil
+	}
+	return "", fmt.Errorf("no compile unit holds %#x", pc)
 }

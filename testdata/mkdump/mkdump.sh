@@ -443,6 +443,13 @@ CRASH_CMDS=(
 	"dis gocrash_write_null.constprop.0 4" "dis -f gocrash_write_null.constprop.0 2"
 	"mod" "mod -t" "mod -s nosuch" "mod -s gocrash_oops /etc/passwd"
 	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -q"
+	"dis -s jiffies" "dis -s gocrash_write_null.constprop.0" "dis -s -r panic"
+	"dis 0" "dis ffffffffdeadbeef" "dis -l mbox_request_channel" "dis __parse_nl_addr.isra.0"
+	"dis -f schedule+100 4" "dis -r schedule+100 2" "dis -x -l panic 4"
+	"mod -d gocrash_oops" "mod -D" "mod -o" "mod -r" "mod -s gocrash_oops /etc/passwd extra"
+	"mod -S /nonexistent"
+	# dis -s lists the source from the tree the kernel was built from
+	"dis -s panic" "dis -s schedule 3" "dis -s sysrq_handle_crash"
 	# --- shell (#18): crash's aliases and alias errors, repeat's usage, the
 	# scroll and other settings, the help list (in this order: "alias"
 	# lists the kp made just before it)
