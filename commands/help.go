@@ -240,6 +240,7 @@ func WriteHelpList(w io.Writer) {
 	b.WriteString("name+   gocrash's own command: crash has no such command.\n\n")
 	b.WriteString("For help on any command above, enter \"help <command>\".\n")
 	b.WriteString("Output may be piped (cmd | shell command) or redirected (cmd > file, cmd >> file);\n")
-	b.WriteString("\"!command\" runs a shell command; \"alias\" lists the command aliases (dmesg, ...).\n\n")
+	b.WriteString("\"!command\" runs a shell command, \"< file\" the commands in a file; \"alias\" lists the\n")
+	b.WriteString("command aliases (dmesg, ...).\n\n")
 	io.WriteString(w, b.String())
 }

@@ -41,6 +41,7 @@ type Shell struct {
 	interrupted atomic.Bool
 	aliases     []alias
 	atPrompt    bool   // the line being run was typed at the terminal
+	inInputFile bool   // running "< FILE"
 	partial     string // the last output's text after its last newline
 
 	cancelMu sync.Mutex
@@ -90,6 +91,9 @@ func (sh *Shell) Failed() int { return sh.failed }
 // Exec runs one input line. quit is true for q, quit and exit.
 func (sh *Shell) Exec(input string) (quit bool) {
 	input = pointerShorthand(sh.expandAlias(strings.TrimSpace(input)))
+	if strings.HasPrefix(input, "<") {
+		return sh.runInputFile(strings.TrimSpace(input[1:]))
+	}
 	l, err := ParseLine(input)
 	if err != nil {
 		sh.fail(sh.Out, fmt.Sprintf("%s: %v", progName, err))
@@ -127,11 +131,42 @@ func (sh *Shell) Exec(input string) (quit bool) {
 	return false
 }
 
+// runInputFile is crash's "< FILE" (cmdline.c exec_input_file()): the
+// file's lines run as a batch, echoed after the prompt unless silent. An
+// input file may not read another.
+func (sh *Shell) runInputFile(path string) (quit bool) {
+	switch {
+	case sh.inInputFile:
+		sh.fail(sh.Out, "embedded input files not allowed!")
+		return false
+	case path == "":
+		sh.fail(sh.Out, "no input file entered!")
+		return false
+	}
+	words, err := commands.SplitShellWords(path)
+	if err != nil || len(words) != 1 {
+		sh.fail(sh.Out, fmt.Sprintf("%s: one file name expected after '<': %s", progName, path))
+		return false
+	}
+	f, err := os.Open(words[0])
+	if err != nil {
+		sh.fail(sh.Out, fmt.Sprintf("%s: %v", progName, err))
+		return false
+	}
+	defer f.Close()
+	// Its commands are not paged, as crash does not page an input file.
+	prompt := sh.atPrompt
+	sh.inInputFile, sh.atPrompt = true, false
+	defer func() { sh.inInputFile, sh.atPrompt = false, prompt }()
+	return sh.RunBatch(f)
+}
+
 // pointerShorthand is crash's check_special_handling(): "*page" is
-// "* page", the pointer-to shorthand touching its struct name.
+// "* page", the pointer-to shorthand touching its struct name, and
+// "<file" is "< file".
 func pointerShorthand(line string) string {
-	if len(line) > 1 && line[0] == '*' && line[1] != ' ' && line[1] != '\t' {
-		return "* " + line[1:]
+	if len(line) > 1 && (line[0] == '*' || line[0] == '<') && line[1] != ' ' && line[1] != '\t' {
+		return line[:1] + " " + line[1:]
 	}
 	return line
 }

@@ -172,3 +172,69 @@ func FuzzParseLine(f *testing.F) {
 		}
 	})
 }
+
+// TestInputFile is crash's "< FILE": the file's lines run, echoed after
+// the prompt; a missing file, no file, and an input file reading another
+// are refused with crash's messages.
+func TestInputFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "cmds")
+	if err := os.WriteFile(f, []byte("# comment\nhelp rd | head -2\n<"+f+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh, out := newTestShell()
+	sh.Echo = true
+	sh.Exec("<" + f)
+	want := "crash> help rd | head -2\n\nNAME\ncrash> <" + f + "\nembedded input files not allowed!\n"
+	if out.String() != want {
+		t.Errorf("< file:\n%q\nwant\n%q", out.String(), want)
+	}
+	out.Reset()
+	sh.Exec("< " + filepath.Join(dir, "nosuch"))
+	sh.Exec("<")
+	if want := "gocrash: open " + filepath.Join(dir, "nosuch") + ": no such file or directory\nno input file entered!\n"; out.String() != want {
+		t.Errorf("bad < lines: %q, want %q", out.String(), want)
+	}
+}
+
+// TestAliases: crash's built-in aliases, a new one with a pipe in it, its
+// use with more words, and its deletion.
+func TestAliases(t *testing.T) {
+	sh, out := newTestShell()
+	sh.Exec(`alias hr "help rd | head -3"`)
+	if want := "ORIGIN   ALIAS    COMMAND\nruntime  hr       help rd | head -3 \n"; out.String() != want {
+		t.Errorf("alias hr: %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	sh.Exec("hr")
+	if out.String() != "\nNAME\n  rd - read memory\n" {
+		t.Errorf("hr: %q", out.String())
+	}
+	out.Reset()
+	sh.Exec("man rd | grep -c SYNOPSIS") // man is crash's alias of help
+	if out.String() != "1\n" {
+		t.Errorf("man rd: %q", out.String())
+	}
+	out.Reset()
+	sh.Exec(`alias hr ""`)
+	sh.Exec("alias hr")
+	if want := "alias deleted: hr\nORIGIN   ALIAS    COMMAND\nalias does not exist: hr\n"; out.String() != want {
+		t.Errorf("alias deletion: %q, want %q", out.String(), want)
+	}
+}
+
+// FuzzShellLine types hostile lines at a shell without a dump: aliases,
+// repeat, "<", "*" and the parser must never panic or hang.
+func FuzzShellLine(f *testing.F) {
+	for _, s := range []string{`alias a "help | head -1"`, "a", "repeat -1 help", "repeat", "<", "< /nonexistent", "*page 0", "alias", `alias b ""`, "dmesg -T", "quit"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsAny(s, "|!>") || strings.Contains(s, "<") && strings.TrimSpace(s) != "<" {
+			return // no shell commands, and no files read or written, from the fuzzer
+		}
+		sh, _ := newTestShell()
+		sh.Exec(s)
+		sh.Exec("a")
+	})
+}
