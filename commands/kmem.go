@@ -183,7 +183,17 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		io.WriteString(w, "kmem: only one flag allowed!\n")
 		return usageErr("kmem", "")
 	}
-	for _, c := range "gIrmplLvcCPFfVoh" {
+	if set['c'] || set['C'] {
+		if _, ok := s.Vmlinux.Lookup("page_hash_table"); !ok {
+			c := 'c'
+			if set['C'] {
+				c = 'C'
+			}
+			return fmt.Errorf("-%c option not supported or applicable on this architecture or kernel", c)
+		}
+	}
+	pflag := set['p'] || set['P']
+	for _, c := range "IrmlLvcCFf" {
 		if set[byte(c)] {
 			return fmt.Errorf("option -%c is not available in gocrash yet", c)
 		}
@@ -203,17 +213,47 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			return usageErr("kmem", "")
 		}
 	}
-	if len(spec.addrs) > 0 && (set['z'] || set['n'] || set['i']) {
+	if pflag && len(spec.addrs) == 0 && set['P'] {
+		return usageErr("kmem", "")
+	}
+	if pflag && len(spec.addrs) == 0 {
+		return fmt.Errorf("kmem -p without an address (every struct page) is not in gocrash yet")
+	}
+	if len(spec.addrs) > 0 && (set['z'] || set['n'] || set['i'] || set['V'] || set['o'] || set['h'] || set['F'] || set['C']) {
 		io.WriteString(w, "kmem: no address arguments allowed with this option\n")
 		return usageErr("kmem", "")
 	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	switch {
+	case set['g']:
+		var flags uint64
+		if len(spec.addrs) > 0 {
+			for i, f := range spec.addrs {
+				if i > 0 {
+					bw.WriteString("\n")
+				}
+				if err := s.writePageFlagTable(bw, f); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return s.writePageFlagTable(bw, flags)
+	case pflag && len(spec.addrs) > 0:
+		return runKmemPage(s, spec.addrs, set['P'], bw)
 	case slab:
 		return runKmemSlab(s, spec, bw)
 	case len(spec.addrs) > 0:
 		return runKmemSearch(s, spec.addrs, bw)
+	case set['V']:
+		return runKmemVMStat(s, bw)
+	case set['z']:
+		return runKmemZones(s, bw)
+	case set['h']:
+		return runKmemHStates(s, bw)
+	case set['o']:
+		return runKmemOffsets(s, bw)
 	case set['i']:
 		m, err := s.ReadMemInfo()
 		if err != nil {

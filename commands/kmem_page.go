@@ -2,13 +2,12 @@ package commands
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"strings"
-	"sync"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 
 	"gocrash/kernel"
-	"gocrash/symbols"
 )
 
 // One struct page the way crash's dump_mem_map() prints it for an
@@ -16,63 +15,21 @@ import (
 
 const memMapHdr = "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n"
 
-// pageFlagName is one entry of the kernel's pageflag_names[] (mm/debug.c,
-// struct trace_print_flags {mask, name}): crash's translate_page_flags
-// table.
-type pageFlagName struct {
-	mask uint64
-	name string
-}
-
-var sessionPageFlags sync.Map // *Session -> []pageFlagName
-
-// pageFlagNames reads pageflag_names[] up to its {0, NULL} end.
-func (s *Session) pageFlagNames() []pageFlagName {
-	if v, ok := sessionPageFlags.Load(s); ok {
-		return v.([]pageFlagName)
-	}
-	var out []pageFlagName
-	if o, err := s.Var("pageflag_names"); err == nil {
-		for i := 0; i < o.Len(); i++ {
-			el, err := o.Index(i)
-			if err != nil {
-				break
-			}
-			mask, err1 := memberUint(el, "mask")
-			nm, err2 := el.Member("name")
-			if err1 != nil || err2 != nil {
-				break
-			}
-			np, err := nm.Pointer()
-			if err != nil || np == 0 {
-				break
-			}
-			name, err := symbols.ReadCString(s.Mem, np, 64)
-			if err != nil {
-				break
-			}
-			out = append(out, pageFlagName{mask: mask, name: name})
-		}
-	}
-	sessionPageFlags.Store(s, out)
-	return out
-}
-
 // pageFlagsText is translate_page_flags: the flags in hex, then the name
-// of each flag set.
-func (s *Session) pageFlagsText(flags uint64) string {
+// of each flag set in the kernel's pageflag_names.
+func (s *Session) pageFlagsText(flags uint64, names []kernel.PageFlag) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%x", flags)
 	if flags != 0 {
 		n := 0
-		for _, f := range s.pageFlagNames() {
-			if flags&f.mask != 0 {
+		for _, f := range names {
+			if flags&f.Mask != 0 {
 				if n == 0 {
 					b.WriteByte(' ')
 				} else {
 					b.WriteByte(',')
 				}
-				b.WriteString(f.name)
+				b.WriteString(f.Name)
 				n++
 			}
 		}
@@ -80,46 +37,20 @@ func (s *Session) pageFlagsText(flags uint64) string {
 	return b.String()
 }
 
-// PageLine is the fields crash prints for one struct page.
-type pageLine struct {
-	page, phys, mapping, index uint64
-	count                      int32
-	flags                      uint64
-}
-
-func (s *Session) readPageLine(page, phys uint64) (pageLine, error) {
-	pl := pageLine{page: page, phys: phys}
-	ps, err := s.layoutSize("page")
+// writePage prints one struct page as dump_mem_map does.
+func (s *Session) writePage(w *bufio.Writer, page, phys uint64) error {
+	mm, err := s.MemMap()
 	if err != nil {
-		return pl, err
+		return err
 	}
-	var r layoutReader
-	r.s = s
-	fo, mo, io_ := r.off("page", "flags"), r.off("page", "mapping"), r.off("page", "index")
-	co, cerr := s.layoutOffset("page", "_refcount")
-	if cerr != nil {
-		co, cerr = s.layoutOffset("page", "_count")
+	p, err := mm.Page(page, phys)
+	if err != nil {
+		return err
 	}
-	if r.err != nil {
-		return pl, r.err
-	}
-	if cerr != nil {
-		return pl, cerr
-	}
-	b := make([]byte, ps)
-	if err := s.Mem.ReadVirt(b, page); err != nil {
-		return pl, err
-	}
-	le := binary.LittleEndian
-	pl.flags = le.Uint64(b[fo:])
-	pl.mapping = le.Uint64(b[mo:])
-	pl.index = le.Uint64(b[io_:])
-	pl.count = int32(le.Uint32(b[co:]))
-	return pl, nil
-}
-
-func (s *Session) writePageLine(w *bufio.Writer, pl pageLine) {
-	fmt.Fprintf(w, "%-16x %8x %16x %8x %2d %s\n", pl.page, pl.phys, pl.mapping, pl.index, pl.count, s.pageFlagsText(pl.flags))
+	names, _ := s.PageFlags()
+	w.WriteString(memMapHdr)
+	fmt.Fprintf(w, "%-16x %8x %16x %8x %2d %s\n", p.Addr, p.Phys, p.Mapping, p.Index, p.Count, s.pageFlagsText(p.Flags, names))
+	return nil
 }
 
 // memMapLine prints the header and the struct page of addr: addr itself
@@ -143,11 +74,93 @@ func (s *Session) memMapLine(w *bufio.Writer, sl *kernel.Slab, addr uint64) erro
 		}
 		page = pg
 	}
-	pl, err := s.readPageLine(page, phys)
+	return s.writePage(w, page, phys)
+}
+
+// memMapPhys prints the header and the struct page of the physical
+// address phys (crash: nothing when no present section holds it).
+func (s *Session) memMapPhys(w *bufio.Writer, sl *kernel.Slab, phys uint64) error {
+	base := phys &^ 0xfff
+	page, ok := sl.PageOf(s.PageOffset() + base)
+	if !ok {
+		return nil
+	}
+	return s.writePage(w, page, base)
+}
+
+// runKmemPage is kmem -p / -P ADDRESS: one struct page. A kernel address
+// is a struct page itself or memory in the page shown; any other value
+// (and every value with -P) is a physical address.
+func runKmemPage(s *Session, addrs []uint64, physical bool, w *bufio.Writer) error {
+	sl, err := s.pages()
 	if err != nil {
 		return err
 	}
-	w.WriteString(memMapHdr)
-	s.writePageLine(w, pl)
+	for _, a := range addrs {
+		if !physical && a >= 0xff00000000000000 {
+			if _, ok := sl.PagePFN(a); ok {
+				if err := s.memMapLine(w, sl, a); err != nil {
+					return err
+				}
+				continue
+			}
+			p, err := s.Mem.VirtToPhys(a)
+			if err != nil {
+				continue
+			}
+			a = p
+		}
+		if err := s.memMapPhys(w, sl, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePageFlagTable is crash's dump_page_flags: enum pageflags' PG_
+// names, bits and values; with flags, the ones set in it.
+func (s *Session) writePageFlagTable(w *bufio.Writer, flags uint64) error {
+	t, err := s.Types()
+	if err != nil {
+		return err
+	}
+	typ, err := t.Lookup("enum pageflags")
+	if err != nil {
+		return fmt.Errorf("enum pageflags does not exist in this kernel")
+	}
+	et, ok := typ.(*godwarf.EnumType)
+	if !ok {
+		return fmt.Errorf("enum pageflags does not exist in this kernel")
+	}
+	longest, largest := 0, int64(0)
+	for _, v := range et.Val {
+		longest = max(longest, len(v.Name))
+		if strings.Contains(v.Name, "PG_") && v.Val > largest {
+			largest = v.Val
+		}
+	}
+	digits := int((largest+1)/4 + 1)
+	indent := ""
+	if flags != 0 {
+		fmt.Fprintf(w, "FLAGS: %x\n", flags)
+		indent = "  "
+	}
+	fmt.Fprintf(w, "%s%-*s BIT  VALUE\n", indent, longest, "PAGE-FLAG")
+	found := 0
+	for _, v := range et.Val {
+		if !strings.Contains(v.Name, "PG_") || v.Val < 0 || v.Val > 63 {
+			continue
+		}
+		bit := uint64(1) << uint(v.Val)
+		if flags == 0 || flags&bit != 0 {
+			fmt.Fprintf(w, "%s%-*s  %2d  %0*x\n", indent, longest, v.Name, v.Val, digits, bit)
+			if flags&bit != 0 {
+				found++
+			}
+		}
+	}
+	if flags != 0 && found == 0 {
+		w.WriteString("  (none found)\n")
+	}
 	return nil
 }

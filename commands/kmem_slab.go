@@ -35,7 +35,23 @@ func (s *Session) Slab() (*kernel.Slab, error) {
 	v, _ := sessionSlabs.LoadOrStore(s, &slabOnce{})
 	so := v.(*slabOnce)
 	so.once.Do(func() { so.slab, so.err = s.newSlab(s.Mem) })
-	return so.slab, so.err
+	if so.err != nil {
+		return nil, so.err
+	}
+	return so.slab, nil
+}
+
+// pages is the page model (struct page <-> pfn <-> direct map) of the
+// session, which the slab walker carries; it answers also where the slab
+// allocator is not one the walker knows (SLUB_TINY).
+func (s *Session) pages() (*kernel.Slab, error) {
+	v, _ := sessionSlabs.LoadOrStore(s, &slabOnce{})
+	so := v.(*slabOnce)
+	so.once.Do(func() { so.slab, so.err = s.newSlab(s.Mem) })
+	if so.slab != nil {
+		return so.slab, nil
+	}
+	return nil, so.err
 }
 
 // newSlab builds a slab walker reading through mem (the dump's memory, or
@@ -148,7 +164,7 @@ func runKmemSlab(s *Session, o kmemSlabOpts, bw *bufio.Writer) error {
 		fmt.Fprintf(bw, "kmem: option requires kmem_cache_node.nr_slabs member!\n(the kernel must be built with CONFIG_SLUB_DEBUG)\n")
 		return nil
 	}
-	p := &slabPrinter{ctx: context.TODO(), s: s, sl: sl, w: bw, cpus: o.cpus}
+	p := &slabPrinter{ctx: s.Ctx(), s: s, sl: sl, w: bw, cpus: o.cpus}
 	addrs, err := sl.CacheAddrs(p.ctx)
 	if err != nil {
 		return err
@@ -530,7 +546,7 @@ func runKmemSearch(s *Session, addrs []uint64, bw *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := &slabPrinter{ctx: context.TODO(), s: s, sl: sl, w: bw}
+	p := &slabPrinter{ctx: s.Ctx(), s: s, sl: sl, w: bw}
 	caches, err := sl.CacheAddrs(p.ctx)
 	if err != nil {
 		return err

@@ -22,7 +22,13 @@ func runSys(s *Session, args []string, w io.Writer) error {
 	if args[0] == "-c" {
 		return writeSyscalls(s, args[1:], w)
 	}
-	// crash's sys also has -t (taints), -i (DMI) and config; not here.
+	if args[0] == "-i" {
+		return writeDMI(s, w)
+	}
+	if args[0] == "config" && len(args) == 1 {
+		return writeConfig(s, w)
+	}
+	// crash's sys also has -t (taints); not here.
 	return usageErr("sys", "sys takes no such argument here: %s (sys -c lists the system call table)", strings.Join(args, " "))
 }
 

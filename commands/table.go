@@ -61,7 +61,7 @@ func init() {
 	register(rdCommand)
 	register(Command{
 		Name:    "sys",
-		Usage:   "sys [-c [name|number] ...]",
+		Usage:   "sys [-c [name|number] ...] [-i] [config]",
 		Summary: "system data",
 		Help: `  This command displays system-specific data: the vmlinux and dump file
   used, the number of cpus, the time of the crash, the uptime, the load
@@ -74,8 +74,21 @@ func init() {
         name argument shows the calls whose function name contains it, a
         number the call of that number.  A slot that points at no
         function's start is shown as an invalid entry.
+    -i  the DMI strings the firmware gave the kernel (dmi_ident[]: BIOS,
+        system, board and chassis vendor, name, version, serial), each
+        under its enum dmi_field name.
+config  the kernel's own configuration, when it was built with
+        CONFIG_IKCONFIG (the gzipped .config at kernel_config_data);
+        otherwise "kernel_config_data does not exist in this kernel".
 
 EXAMPLES
+  The sample dump's kernel keeps neither its config nor DMI strings:
+
+    crash> sys config
+    sys: kernel_config_data does not exist in this kernel
+    crash> sys -i
+    sys: dmi_ident does not exist in this kernel
+
   Display essential system information:
 
     crash> sys

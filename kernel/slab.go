@@ -91,8 +91,18 @@ func NewSlab(env SlabEnv) (*Slab, error) {
 		return o
 	}
 	var l slabLayout
+	if env.PageShift == 0 {
+		env.PageShift = 12
+	}
 	if !t.HasMember("kmem_cache", "cpu_slab") || !t.HasMember("kmem_cache_node", "partial") {
-		return nil, ErrNoSlab
+		// SLUB_TINY, SLAB, SLOB: the page model (IsPagePtr, PageOf)
+		// still answers.
+		ps, err := t.SizeOf("page")
+		if err != nil || ps <= 0 || ps > 4096 {
+			return nil, ErrNoSlab
+		}
+		l.pageSize = uint64(ps)
+		return &Slab{env: env, l: l}, ErrNoSlab
 	}
 	n, err := t.SizeOf("kmem_cache")
 	if err != nil {
@@ -150,9 +160,6 @@ func NewSlab(env SlabEnv) (*Slab, error) {
 	}
 	if l.pageSize == 0 || l.pageSize > 4096 || l.cacheSize <= 0 || l.cacheSize > 1<<16 {
 		return nil, fmt.Errorf("slab: implausible sizes (struct page %d, struct kmem_cache %d)", l.pageSize, l.cacheSize)
-	}
-	if env.PageShift == 0 {
-		env.PageShift = 12
 	}
 	return &Slab{env: env, l: l}, nil
 }

@@ -396,6 +396,16 @@ CRASH_CMDS=(
 	"kmem -S kmem_cache" "kmem -S=1 kmalloc-64" "kmem -s list" "kmem -s bogus"
 	"kmem -S bogus" "kmem -s {slabobj}" "kmem -S {slabobj}" "kmem {slabobj}"
 	"kmem {slabpage}" "kmem -s {slabpage}" "kmem -s -i"
+	# --- system (continued): mounts, swap, memory counters, zones, nodes, free lists,
+	# vmalloc, page flags, per-cpu offsets, kernel config and DMI, irqs,
+	# devices, timers, wait queues, with crash's messages for what the
+	# kernel lacks
+	"mount" "mount -f" "mount -i" "mount -n 1" "mount -n 99999" "mount -x"
+	"swap" "swap -x" "kmem -V" "kmem -z" "kmem -h" "kmem -o" "kmem -o 1000"
+	"kmem -n" "kmem -f" "kmem -v" "kmem -g 200" "kmem -g" "kmem -c" "kmem -C"
+	"kmem -P 1000" "kmem -p 1000" "kmem -p {slabpage}" "sys config" "sys -i"
+	"irq" "irq -s" "irq -a" "irq -b" "irq -d" "irq 4" "dev" "dev -d" "dev -i" "dev -p"
+	"timer" "timer -r" "waitq" "waitq log_wait"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"

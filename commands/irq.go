@@ -1,0 +1,304 @@
+package commands
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"gocrash/kernel"
+)
+
+func init() {
+	register(Command{
+		Name:     "irq",
+		Summary:  "IRQ data",
+		Synopsis: "[[[index ...] | -u ] | -d | -b | -a | -s [-c cpu]]",
+		Description: `  This command displays the interrupt descriptors: for each IRQ number below
+  nr_irqs, its struct irq_desc (found in the kernel's sparse irq tree:
+  irq_desc_tree before 6.5, the sparse_irqs maple tree since, else the
+  irq_desc[] array), its first struct irqaction and the name of each
+  handler on its chain.`,
+		Flags: []Flag{
+			{Name: "u", Help: "only the IRQs that are in use."},
+			{Name: "b", Help: "the softirq vector: each softirq's action function."},
+			{Name: "a", Help: "the cpu affinity of each IRQ in use."},
+			{Name: "s", Help: "the per-cpu interrupt counts of each IRQ in use, like /proc/interrupts."},
+			{Name: "c", Arg: "cpu", Help: `with -s, these cpus only: "1", "0,3", "1-2", "all".`},
+			{Name: "d", Help: "the interrupt descriptor table (not in gocrash yet)."},
+		},
+		Operands: []Operand{{"index", "an IRQ number: that IRQ only."}},
+		Examples: `  The IRQs of the sample dump:
+
+    crash> irq
+     IRQ   IRQ_DESC/_DATA      IRQACTION      NAME
+      0   ff2c138f00147200  ff2c138f00144100  "timer"
+      1   ff2c138f00147400      (unused)      
+    ...
+      4   ff2c138f00147a00  ff2c138f00ad2e80  "ttyS0"
+
+  Interrupt counts per cpu:
+
+    crash> irq -s
+               CPU0       CPU1
+      0:         43          0   IO-APIC-edge     timer`,
+		Run: runIRQ,
+	})
+}
+
+func runIRQ(s *Session, args []string, w io.Writer) error {
+	var inUse, bh, aff, stats, idt bool
+	var cpuArg string
+	g := parseFlags("irq", args)
+	for g.next() {
+		switch g.flag {
+		case "u":
+			inUse = true
+		case "b":
+			bh = true
+		case "a":
+			aff = true
+		case "s":
+			stats = true
+		case "c":
+			cpuArg = g.val
+		case "d":
+			idt = true
+		}
+	}
+	if g.err != nil {
+		return g.err
+	}
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	switch {
+	case idt:
+		return fmt.Errorf("irq -d: the interrupt descriptor table is not in gocrash yet")
+	case bh:
+		return writeSoftirqVec(s, bw)
+	}
+	tab, err := s.IRQTable(s.Ctx())
+	if err != nil {
+		return err
+	}
+	if tab.NrIRQs == 0 {
+		return fmt.Errorf("cannot determine number of IRQs")
+	}
+	ncpu, err := s.NumCPUs()
+	if err != nil {
+		return err
+	}
+	if aff {
+		bw.WriteString("IRQ NAME                 AFFINITY\n")
+		for i := 0; i < tab.NrIRQs; i++ {
+			if err := s.Ctx().Err(); err != nil {
+				return err
+			}
+			d, ok := tab.Descs[i]
+			if !ok {
+				continue
+			}
+			acts, err := s.IRQActions(d)
+			if err != nil || len(acts) == 0 {
+				continue
+			}
+			mask, err := s.IRQAffinity(d, (ncpu+63)/64*8)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(bw, "%3d %-20s %s\n", i, actionNames(acts), cpuRanges(mask, ncpu))
+		}
+		return nil
+	}
+	if stats {
+		cpus := map[int]bool{}
+		if cpuArg != "" {
+			if cpus, err = parseCPUList(cpuArg, ncpu); err != nil {
+				return err
+			}
+		} else {
+			for i := 0; i < ncpu; i++ {
+				cpus[i] = true
+			}
+		}
+		var offs []uint64
+		var shown []int
+		bw.WriteString("     ")
+		for i := 0; i < ncpu; i++ {
+			off, err := s.PerCPUOffset(i)
+			if err != nil {
+				return err
+			}
+			offs = append(offs, off)
+			if cpus[i] {
+				fmt.Fprintf(bw, "%10s ", fmt.Sprintf("CPU%d", i))
+				shown = append(shown, i)
+			}
+		}
+		bw.WriteString("\n")
+		for i := 0; i < tab.NrIRQs; i++ {
+			if err := s.Ctx().Err(); err != nil {
+				return err
+			}
+			d, ok := tab.Descs[i]
+			if !ok {
+				continue
+			}
+			acts, err := s.IRQActions(d)
+			if err != nil || len(acts) == 0 {
+				continue
+			}
+			counts, err := s.IRQCounts(d, offs)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(bw, "%3d: ", i)
+			for _, c := range shown {
+				fmt.Fprintf(bw, "%10d ", counts[c])
+			}
+			chip, chipOK, name, nameOK := s.IRQChip(d)
+			if chipOK {
+				fmt.Fprintf(bw, "%8s", chip)
+			}
+			if nameOK {
+				fmt.Fprintf(bw, "-%-8s", name)
+			}
+			fmt.Fprintf(bw, " %s\n", actionNames(acts))
+		}
+		return nil
+	}
+	var which []int
+	if rest := g.rest(); len(rest) > 0 {
+		for _, a := range rest {
+			n, err := strconv.Atoi(a)
+			if err != nil {
+				return fmt.Errorf("invalid decimal argument: %s", a)
+			}
+			if n >= tab.NrIRQs {
+				return fmt.Errorf("invalid IRQ value: %d  (%d max)", n, tab.NrIRQs-1)
+			}
+			which = append(which, n)
+		}
+		inUse = false
+	} else {
+		for i := 0; i < tab.NrIRQs; i++ {
+			which = append(which, i)
+		}
+	}
+	bw.WriteString(" IRQ   IRQ_DESC/_DATA      IRQACTION      NAME\n")
+	for _, i := range which {
+		if err := s.Ctx().Err(); err != nil {
+			return err
+		}
+		d, ok := tab.Descs[i]
+		var acts []IRQAction
+		if ok {
+			if acts, err = s.IRQActions(d); err != nil && len(acts) == 0 {
+				return err
+			}
+		}
+		if inUse && len(acts) == 0 {
+			continue
+		}
+		desc := center("(unused)", 16, false)
+		if ok {
+			desc = fmt.Sprintf("%-16x", d)
+		}
+		fmt.Fprintf(bw, "%s  %s  ", center(strconv.Itoa(i), 4, true), desc)
+		if len(acts) == 0 {
+			fmt.Fprintf(bw, "%s  \n", center("(unused)", 16, false))
+			continue
+		}
+		for j, a := range acts {
+			if j > 0 {
+				bw.WriteString("\n" + strings.Repeat(" ", 4+2+16+2))
+			}
+			fmt.Fprintf(bw, "%-16x  ", a.Addr)
+			if a.NameOK {
+				fmt.Fprintf(bw, "\"%s\"", a.Name)
+			}
+		}
+		bw.WriteString("\n")
+	}
+	return nil
+}
+
+// IRQAction is the kernel's irqaction as the irq command shows it.
+type IRQAction = kernel.IRQAction
+
+func actionNames(acts []IRQAction) string {
+	var names []string
+	for _, a := range acts {
+		if a.NameOK {
+			names = append(names, a.Name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// cpuRanges is crash's display_cpu_affinity: "0-3,6".
+func cpuRanges(mask []byte, ncpu int) string {
+	var b strings.Builder
+	set := func(c int) bool { return c/8 < len(mask) && mask[c/8]>>(c%8)&1 != 0 }
+	for c := 0; c < ncpu; {
+		if !set(c) {
+			c++
+			continue
+		}
+		start := c
+		for c < ncpu && set(c) {
+			c++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		if start == c-1 {
+			fmt.Fprintf(&b, "%d", start)
+		} else {
+			fmt.Fprintf(&b, "%d-%d", start, c-1)
+		}
+	}
+	return b.String()
+}
+
+// writeSoftirqVec is crash's display_bh_4: softirq_vec[] actions.
+func writeSoftirqVec(s *Session, w *bufio.Writer) error {
+	o, err := s.Var("softirq_vec")
+	if err != nil {
+		return fmt.Errorf("bottom-half option not supported")
+	}
+	n := o.Len()
+	if n == 0 {
+		return fmt.Errorf("cannot determine softirq_vec array length")
+	}
+	fmt.Fprintf(w, "SOFTIRQ_VEC %s\n", center("ACTION", 16, true))
+	for i := 0; i < n; i++ {
+		el, err := o.Index(i)
+		if err != nil {
+			return err
+		}
+		m, err := el.Member("action")
+		if err != nil {
+			return err
+		}
+		p, err := m.Pointer()
+		if err != nil {
+			return err
+		}
+		if p == 0 {
+			continue
+		}
+		pad := "   "
+		if i < 10 {
+			pad = "    "
+		}
+		name, off, ok := s.Vmlinux.Symbolize(p)
+		sym := ""
+		if ok && off == 0 {
+			sym = name
+		}
+		fmt.Fprintf(w, "    [%d]%s %s  <%s>\n", i, pad, center(fmt.Sprintf("%x", p), 16, true), sym)
+	}
+	return nil
+}

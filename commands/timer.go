@@ -1,0 +1,133 @@
+package commands
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+)
+
+func init() {
+	register(Command{
+		Name:     "timer",
+		Summary:  "timer queue data",
+		Synopsis: "[-r][-C cpu]",
+		Description: `  This command displays the pending timers of each cpu's timer wheel
+  (timer_bases[]): for each, when it expires (in jiffies), the time to
+  expiry (TTE, negative once past), the struct timer_list and the function
+  it will call, in order of expiry.`,
+		Flags: []Flag{
+			{Name: "r", Help: "the high-resolution timers of each cpu's hrtimer_cpu_base (not in gocrash yet)."},
+			{Name: "C", Arg: "cpu", Help: `these cpus only: "1", "0,3", "1-2", "all".`},
+		},
+		Examples: `  The timers of the sample dump's cpus:
+
+    crash> timer
+    JIFFIES   
+    4294918552
+
+    TIMER_BASES[0][BASE_STD]: ff18cf441681b380
+      EXPIRES        TTE        TIMER_LIST     FUNCTION
+      4294919482     930  ff18cf4400a180f8  ffffffff95984896  <blk_rq_timed_out_timer>`,
+		Run: runTimer,
+	})
+}
+
+func runTimer(s *Session, args []string, w io.Writer) error {
+	var hr bool
+	var cpuArg string
+	g := parseFlags("timer", args)
+	for g.next() {
+		switch g.flag {
+		case "r":
+			hr = true
+		case "C":
+			cpuArg = g.val
+		}
+	}
+	if g.err != nil {
+		return g.err
+	}
+	if len(g.rest()) > 0 {
+		return usageErr("timer", "")
+	}
+	if hr {
+		return fmt.Errorf("timer -r: hrtimers are not in gocrash yet")
+	}
+	ncpu, err := s.NumCPUs()
+	if err != nil {
+		return err
+	}
+	var cpus map[int]bool
+	if cpuArg != "" {
+		if cpus, err = parseCPUList(cpuArg, ncpu); err != nil {
+			return err
+		}
+	}
+	jo, err := s.Var("jiffies")
+	if err != nil {
+		return err
+	}
+	jiffies, err := jo.Uint()
+	if err != nil {
+		return err
+	}
+	// crash 8.0.6 looks at two bases (BASE_STD, BASE_DEF) when the kernel
+	// has timer migration (NO_HZ_COMMON), else one.
+	nbases := 1
+	if _, ok := s.Vmlinux.Lookup("sysctl_timer_migration"); ok {
+		nbases = 2
+	}
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	js := strconv.FormatUint(jiffies, 10)
+	flen := max(len(js), len("JIFFIES"))
+	fmt.Fprintf(bw, "%-*s\n%*s\n\n", flen, "JIFFIES", flen, js)
+	sym := s.symbolizer()
+	n := 0
+	for cpu := 0; cpu < ncpu; cpu++ {
+		if cpus != nil && !cpus[cpu] {
+			continue
+		}
+		bases, err := s.TimerBases(s.Ctx(), cpu, nbases)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			bw.WriteString("\n")
+		}
+		n++
+		for _, b := range bases {
+			label := "BASE_STD"
+			if b.Index == 1 {
+				label = "BASE_DEF"
+			}
+			fmt.Fprintf(bw, "TIMER_BASES[%d][%s]: %x\n", cpu, label, b.Addr)
+			ts := b.Timers
+			sort.SliceStable(ts, func(i, j int) bool { return ts[i].Expires < ts[j].Expires })
+			var highest int64
+			for _, t := range ts {
+				tte := int64(t.Expires - jiffies)
+				if tte < 0 {
+					tte = -tte
+				}
+				highest = max(highest, tte)
+			}
+			tlen := max(len(strconv.FormatInt(highest, 10))+1, len("TTE"))
+			fmt.Fprintf(bw, "  %-*s     %-*s     TIMER_LIST     FUNCTION\n", flen, "EXPIRES", tlen, "TTE")
+			for _, t := range ts {
+				name := ""
+				if sym != nil {
+					name = sym(t.Function)
+				}
+				fmt.Fprintf(bw, "  %*d  %*d  %s  %16x  <%s>\n", flen, t.Expires, tlen, int64(t.Expires-jiffies),
+					center(fmt.Sprintf("%16x", t.Addr), 16, false), t.Function, name)
+			}
+			if len(ts) == 0 {
+				bw.WriteString("  (none)\n")
+			}
+		}
+	}
+	return nil
+}
