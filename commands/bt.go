@@ -7,14 +7,13 @@ package commands
 // x86_64_exception_frame).
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	"gocrash/kernel"
 	"gocrash/symbols"
-	"gocrash/vmcore"
 )
 
 func init() {
@@ -124,16 +123,14 @@ func parseBt(args []string) (btOptions, error) {
 
 // btRun is one bt command: what every task's backtrace shares.
 type btRun struct {
-	s      *Session
-	w      io.Writer
-	opt    btOptions
-	mem    symbols.Memory                       // kernel memory (s.Mem; tests put faults in)
-	regs   func(cpu int) (symbols.PtRegs, bool) // a CPU's NT_PRSTATUS registers (cpuRegs; tests take them away)
-	types  *symbols.Types
-	img    *btImage
-	u      *symbols.Unwinder
-	tb     *btTable
-	layout symbols.TaskFrameLayout
+	s    *Session
+	w    io.Writer
+	opt  btOptions
+	mem  symbols.Memory                       // kernel memory (s.Mem; tests put faults in)
+	regs func(cpu int) (symbols.PtRegs, bool) // a CPU's NT_PRSTATUS registers (kernel.CPURegs; tests take them away)
+	bk   *kernel.Backtracer
+	img  *kernel.Image
+	tb   *btTable
 
 	threadSize, irqSize uint64
 	regsPad             uint64 // TOP_OF_KERNEL_STACK_PADDING: 16 with FRED (struct fred_frame), else 0
@@ -226,48 +223,20 @@ func (r *btRun) run() error {
 
 func newBtRun(s *Session, opt btOptions, w io.Writer) (*btRun, error) {
 	r := &btRun{s: s, w: w, opt: opt, mem: s.Mem}
-	r.regs = func(cpu int) (symbols.PtRegs, bool) { return cpuRegs(s.Dump, cpu) }
+	r.regs = func(cpu int) (symbols.PtRegs, bool) { return kernel.CPURegs(s.Dump, cpu) }
 	var err error
-	if r.types, err = s.Types(); err != nil {
+	if r.bk, err = s.NewBacktracer(s.Ctx()); err != nil {
 		return nil, err
 	}
-	if r.threadSize, r.irqSize, err = symbols.StackSizes(r.types); err != nil {
-		return nil, err
-	}
-	if r.layout, err = symbols.TaskFrameLayoutFrom(r.types); err != nil {
-		r.layout = symbols.DefaultTaskFrameLayout
-	}
-	// The FRED entry code (arch/x86/entry/entry_64_fred.S, built only with
-	// CONFIG_X86_FRED) is asked for first: proving fred_frame absent from
-	// DWARF would mean indexing every compile unit.
-	if _, fred := s.Vmlinux.Lookup("asm_fred_entrypoint_user"); fred {
-		if _, err := r.types.SizeOf("fred_frame"); err == nil {
-			// arch/x86/include/asm/thread_info.h: TOP_OF_KERNEL_STACK_PADDING
-			// is 2*8 with CONFIG_X86_FRED (crash: VALID_SIZE(fred_frame)).
-			r.regsPad = 16
-		}
-	}
+	r.img = r.bk.Image()
+	r.threadSize, r.irqSize, r.regsPad = r.bk.ThreadSize(), r.bk.IRQStackSize(), r.bk.RegsPad()
 	if r.tb, err = s.btTaskTable(); err != nil {
 		return nil, err
 	}
-	mods, err := s.btModules()
-	if err != nil {
+	if err := r.bk.ModulesError(); err != nil {
 		// Without modules the vmlinux frames still unwind; a module
 		// frame then stops the unwind with its own message.
 		fmt.Fprintf(w, "bt: WARNING: %v\n", err)
-	}
-	r.img = &btImage{Vmlinux: s.Vmlinux, mods: mods}
-	release := ""
-	if info := s.Dump.Info(); info != nil {
-		release = info.OSRelease
-	}
-	r.u = symbols.NewUnwinder(r.img, release)
-	if orc, err := r.u.ORC(); err == nil {
-		for _, m := range mods {
-			if _, tab, err := symbols.ModuleORCFrom(r.types, s.Mem, m.Addr, orc.Version()); err == nil && tab != nil {
-				r.u.AddModuleORC(tab)
-			}
-		}
 	}
 	return r, nil
 }
@@ -286,13 +255,18 @@ func (r *btRun) header(t btTask) {
 		nl = "\n"
 	}
 	r.printed++
-	fmt.Fprintf(r.w, "%sPID: %-7d  TASK: %-16x  CPU: %-3d  COMMAND: \"%s\"\n", nl, t.PID, t.Task, t.CPU, t.Comm)
+	fmt.Fprintf(r.w, "%sPID: %-7d  TASK: %-16x  CPU: %-3d  COMMAND: \"%s\"\n", nl, t.PID, t.Addr, t.CPU, t.Comm)
 }
 
 // task prints one task's backtrace.
 func (r *btRun) task(task uint64) {
-	ti, err := r.s.btTaskInfo(task)
-	if err != nil {
+	bk := r.bk
+	if r.mem != r.s.Mem {
+		bk = bk.WithMemory(r.mem)
+	}
+	opt := kernel.BacktraceOptions{Registers: r.regs, StacksOnly: r.opt.eframes}
+	bt, err := bk.Backtrace(r.s.Ctx(), task, opt)
+	if bt == nil {
 		if r.printed > 0 {
 			io.WriteString(r.w, "\n")
 		}
@@ -300,44 +274,30 @@ func (r *btRun) task(task uint64) {
 		r.fail(fmt.Errorf("task %x: %w", task, err))
 		return
 	}
-	r.header(ti)
-	if ti.Stack == 0 {
+	r.header(bt.Task)
+	var re *kernel.StackReadError
+	switch {
+	case errors.Is(err, kernel.ErrNoStack):
 		io.WriteString(r.w, "(no stack)\n")
 		return
-	}
-	mem := &btStackMem{mem: r.mem, s: r.s}
-	// crash reads the whole stack first (fill_stackbuf) and gives up on
-	// the task when it cannot; on an ELF dump a stack page makedumpfile
-	// left out as all zeroes reads as zeroes there, so the trace goes on.
-	taskStack := symbols.TaskStack(ti.Stack, r.threadSize)
-	if err := mem.load(taskStack); err != nil {
-		r.fail(r.readError(err, taskStack.Low, "stack contents"))
-		r.failed = fmt.Errorf("read of stack at %x failed", taskStack.Low)
+	case errors.As(err, &re):
+		r.fail(r.readError(re.Err, re.Stack.Low, "stack contents"))
+		r.failed = fmt.Errorf("read of stack at %x failed", re.Stack.Low)
 		fmt.Fprintf(r.w, "bt: %v\n", r.failed)
 		return
+	case err != nil:
+		r.fail(err)
+		return
 	}
-	stacks := []symbols.Stack{taskStack}
-	cpu, active := r.tb.active[task]
-	if active {
-		off, err := r.s.PerCPUOffset(cpu)
-		if err == nil {
-			cs, err := symbols.CPUStacks(r.img, r.types, r.mem, off, r.irqSize)
-			if err != nil {
-				fmt.Fprintf(r.w, "bt: WARNING: cpu %d: %v\n", cpu, err)
-			}
-			for _, st := range cs {
-				if mem.load(st) == nil {
-					stacks = append(stacks, st)
-				}
-			}
-		}
+	for _, d := range bt.Diagnostics {
+		fmt.Fprintf(r.w, "bt: WARNING: %s\n", d.Text)
 	}
-	tr := &btTrace{r: r, ti: ti, mem: mem, stacks: stacks, taskStack: taskStack}
+	tr := &btTrace{r: r, ti: bt.Task, mem: bt.Mem, stacks: bt.Stacks, taskStack: bt.TaskStack,
+		st: bt.Start, how: bt.How, regs: bt.Regs, frames: bt.Frames, err: bt.Err}
 	if r.opt.eframes {
 		tr.eframeSearch()
 		return
 	}
-	tr.start(active, cpu)
 	if r.opt.text {
 		tr.printText()
 		return
@@ -350,67 +310,11 @@ func (r *btRun) readError(err error, addr uint64, what string) error {
 	return classifyReadError(err, kvaddr, addr, what, r.s.dumpFormat())
 }
 
-// btStackMem serves the stacks bt has read in one piece, and everything
-// else from kernel memory.
-type btStackMem struct {
-	mem    symbols.Memory
-	s      *Session // for crash's reading of excluded pages; nil reads plainly
-	stacks []symbols.Stack
-	data   [][]byte
-}
-
-func (m *btStackMem) load(st symbols.Stack) error {
-	if st.High <= st.Low || st.High-st.Low > 1<<20 {
-		return fmt.Errorf("implausible stack [%#x, %#x)", st.Low, st.High)
-	}
-	b := make([]byte, st.High-st.Low)
-	read := m.mem.ReadVirt
-	if m.s != nil {
-		read = func(p []byte, va uint64) error { return m.s.readLikeCrash(m.mem.ReadVirt, p, va) }
-	}
-	if err := read(b, st.Low); err != nil {
-		return err
-	}
-	m.stacks = append(m.stacks, st)
-	m.data = append(m.data, b)
-	return nil
-}
-
-func (m *btStackMem) ReadVirt(p []byte, addr uint64) error {
-	for i, st := range m.stacks {
-		if addr >= st.Low && addr < st.High && uint64(len(p)) <= st.High-addr {
-			copy(p, m.data[i][addr-st.Low:])
-			return nil
-		}
-	}
-	return m.mem.ReadVirt(p, addr)
-}
-
-// word reads one stack word; ok is false outside the loaded stacks.
-func (m *btStackMem) word(addr uint64) (uint64, bool) {
-	for i, st := range m.stacks {
-		if addr >= st.Low && addr+8 <= st.High {
-			return binary.LittleEndian.Uint64(m.data[i][addr-st.Low:]), true
-		}
-	}
-	return 0, false
-}
-
-// stackOf returns the loaded stack holding addr.
-func (m *btStackMem) stackOf(addr uint64) (symbols.Stack, bool) {
-	for _, st := range m.stacks {
-		if addr >= st.Low && addr < st.High {
-			return st, true
-		}
-	}
-	return symbols.Stack{}, false
-}
-
 // btTrace is one task's backtrace being printed.
 type btTrace struct {
 	r         *btRun
 	ti        btTask
-	mem       *btStackMem
+	mem       *kernel.StackMemory
 	stacks    []symbols.Stack
 	taskStack symbols.Stack
 
@@ -419,87 +323,6 @@ type btTrace struct {
 	regs   *symbols.PtRegs
 	frames []symbols.Frame
 	err    error
-}
-
-// start finds where the backtrace begins and unwinds.
-func (tr *btTrace) start(active bool, cpu int) {
-	r := tr.r
-	switch regs, hasRegs := r.regs(cpu); {
-	case active && hasRegs:
-		tr.regs = &regs
-		tr.st, tr.how = r.u.ActiveStart(tr.mem, regs, tr.stacks)
-		if tr.how == "registers" {
-			if st, ok := tr.panicStart(regs.BP); ok {
-				tr.st, tr.how = st, "panic"
-			}
-		}
-	case active:
-		st, how, ok := r.u.ActiveStartNoRegs(tr.mem, tr.stacks)
-		if !ok {
-			st, ok = tr.panicStart(0)
-			how = "panic"
-		}
-		if !ok {
-			// thread.sp was saved at the task's last switch, long
-			// before the crash: unwinding from it would show a stale
-			// stack as if it were the crash's.
-			tr.err = fmt.Errorf("the dump has no NT_PRSTATUS note for CPU %d, and none of its stacks holds a return address into machine_kexec, crash_nmi_callback, die or panic: where PID %d was running is unknown", cpu, tr.ti.PID)
-			return
-		}
-		tr.st, tr.how = st, how
-	default:
-		st, err := r.u.SleepingStart(tr.mem, tr.ti.ThreadSP, r.layout)
-		if err != nil {
-			tr.err = err
-			return
-		}
-		tr.st, tr.how = st, "sleeping"
-	}
-	tr.frames, tr.err = r.u.Unwind(tr.mem, tr.st, symbols.Options{Stacks: tr.stacks})
-}
-
-// panicStart is crash's start for the panic task of a dump no kdump
-// kernel wrote (QEMU dump-guest-memory: the vCPU stopped wherever panic()
-// was spinning, e.g. in mdelay()): x86_64_get_dumpfile_stack_frame()
-// scans the whole task stack upwards and starts at the first return
-// address into die(), else at the last one into panic(); the frames below
-// (the registers' own function) are not shown.
-func (tr *btTrace) panicStart(bp uint64) (symbols.Start, bool) {
-	if p, err := tr.r.s.PanicTask(); err != nil || p != tr.ti.Task {
-		return symbols.Start{}, false
-	}
-	var st symbols.Start
-	found := false
-	for slot := tr.taskStack.Low; slot+8 <= tr.taskStack.High; slot += 8 {
-		w, ok := tr.mem.word(slot)
-		if !ok {
-			break
-		}
-		name, _, ok := tr.r.img.Symbolize(w)
-		if !ok || name != "panic" && name != "die" {
-			continue
-		}
-		// RBP is still the frame pointer of the caller of the
-		// registers' function (panic keeps one: ORC may need it).
-		st, found = symbols.Start{PC: w, SP: slot + 8, BP: bp, Slot: slot}, true
-		if name == "die" {
-			break
-		}
-	}
-	return st, found
-}
-
-// cpuRegs are the registers cpu saved in its NT_PRSTATUS note.
-func cpuRegs(d *vmcore.Dump, cpu int) (symbols.PtRegs, bool) {
-	for _, c := range d.CPUs() {
-		if c.CPU == cpu {
-			r := c.Regs
-			return symbols.PtRegs{R15: r.R15, R14: r.R14, R13: r.R13, R12: r.R12, BP: r.RBP, BX: r.RBX,
-				R11: r.R11, R10: r.R10, R9: r.R9, R8: r.R8, AX: r.RAX, CX: r.RCX, DX: r.RDX, SI: r.RSI,
-				DI: r.RDI, OrigAX: r.OrigRAX, IP: r.RIP, CS: r.CS, Flags: r.EFLAGS, SP: r.RSP, SS: r.SS}, true
-		}
-	}
-	return symbols.PtRegs{}, false
 }
 
 // symbol names a frame's PC as crash does: the function containing PC-1
@@ -533,28 +356,14 @@ func (tr *btTrace) symbol(pc uint64, signal bool) (string, bool) {
 
 // modTag is " [module]" for an address in a module's text.
 func (tr *btTrace) modTag(pc uint64) string {
-	if m := tr.r.img.module(pc); m != nil {
+	if m := tr.r.img.Module(pc); m != nil {
 		return " [" + m.Name + "]"
 	}
 	return ""
 }
 
-// isText is crash's is_kernel_text(): an address in vmlinux's code or in
-// a text symbol, or in a module's text.
-func (r *btRun) isText(addr uint64) bool {
-	if r.img.module(addr) != nil {
-		return true
-	}
-	sym, ok := r.s.Vmlinux.SymbolAt(addr)
-	if !ok {
-		return false
-	}
-	switch sym.Kind {
-	case 'T', 't', 'W', 'w':
-		return true
-	}
-	return false
-}
+// isText is crash's is_kernel_text() (kernel.Image.IsText).
+func (r *btRun) isText(addr uint64) bool { return r.img.IsText(addr) }
 
 // exceptionRIP is crash's "[exception RIP: name+off]" (decimal offset).
 func (tr *btTrace) exceptionRIP(ip uint64) string {
@@ -604,7 +413,7 @@ func (tr *btTrace) userRegsAddr() uint64 {
 func (tr *btTrace) readRegs(addr uint64) (*symbols.PtRegs, bool) {
 	var w [21]uint64
 	for i := range w {
-		v, ok := tr.mem.word(addr + uint64(8*i))
+		v, ok := tr.mem.Word(addr + uint64(8*i))
 		if !ok {
 			return nil, false
 		}
@@ -640,7 +449,7 @@ func (r *btRun) lineOf(pc uint64) (string, int, bool) {
 			fmt.Fprintf(r.w, "bt: line numbers are not available: %v\n", r.linesErr)
 		}
 	}
-	if r.lines == nil || r.img.module(pc) != nil {
+	if r.lines == nil || r.img.Module(pc) != nil {
 		return "", 0, false
 	}
 	file, line, err := r.lines.Line(pc)

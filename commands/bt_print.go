@@ -35,7 +35,7 @@ func (tr *btTrace) fullFrame(from, to uint64) {
 	if from == 0 || to < from {
 		return
 	}
-	st, ok := tr.mem.stackOf(from)
+	st, ok := tr.mem.StackOf(from)
 	if !ok || to >= st.High {
 		return
 	}
@@ -47,7 +47,7 @@ func (tr *btTrace) fullFrame(from, to uint64) {
 			}
 			fmt.Fprintf(&b, "    %x: ", addr)
 		}
-		v, _ := tr.mem.word(addr)
+		v, _ := tr.mem.Word(addr)
 		fmt.Fprintf(&b, "%016x ", v)
 	}
 	b.WriteString("\n")
@@ -211,7 +211,7 @@ func (tr *btTrace) printText() {
 		order = append(order, f.Stack)
 	}
 	if len(order) == 0 {
-		if st, ok := tr.mem.stackOf(startSP); ok {
+		if st, ok := tr.mem.StackOf(startSP); ok {
 			order = append(order, st)
 		}
 	}
@@ -229,7 +229,7 @@ func (tr *btTrace) printText() {
 			top -= symbols.PtRegsSize
 		}
 		for addr := from &^ 7; addr < top; addr += 8 {
-			v, ok := tr.mem.word(addr)
+			v, ok := tr.mem.Word(addr)
 			if !ok || !r.isText(v) {
 				continue
 			}

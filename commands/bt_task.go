@@ -7,85 +7,18 @@ package commands
 import (
 	"strconv"
 	"strings"
+
+	"gocrash/kernel"
 )
 
 // btTask is one task as bt's header shows it.
-type btTask struct {
-	Task     uint64
-	PID      int64
-	Comm     string
-	CPU      int
-	Stack    uint64 // task_struct.stack
-	ThreadSP uint64 // task_struct.thread.sp: the inactive_task_frame of a switched-out task
-	Kthread  bool   // PF_KTHREAD, or no mm: crash's is_kernel_thread()
-}
+type btTask = kernel.BacktraceTask
 
-// btTaskInfo reads what bt shows of the task_struct at task.
-func (s *Session) btTaskInfo(task uint64) (btTask, error) {
-	bt := btTask{Task: task}
-	o, err := s.Object(task, "task_struct")
-	if err != nil {
-		return bt, err
-	}
-	// Members are read one by one, not the whole task_struct: its tail
-	// may lie on a page makedumpfile left out.
-	get := func(path string) (uint64, error) {
-		m, err := o.Member(path)
-		if err != nil {
-			return 0, err
-		}
-		if p, err := m.Pointer(); err == nil {
-			return p, nil
-		}
-		return m.Uint()
-	}
-	pid, err := o.Member("pid")
-	if err != nil {
-		return bt, err
-	}
-	if bt.PID, err = pid.Int(); err != nil {
-		return bt, err
-	}
-	comm, err := o.Member("comm")
-	if err != nil {
-		return bt, err
-	}
-	if bt.Comm, err = comm.CString(); err != nil {
-		return bt, err
-	}
-	// The cpu moved from thread_info into task_struct and back over the
-	// years (include/linux/sched.h; arch/x86/include/asm/thread_info.h).
-	cpuPath := "cpu"
-	if t, err := s.Types(); err == nil && !t.HasMember("task_struct", "cpu") {
-		cpuPath = "thread_info.cpu"
-	}
-	cpu, err := get(cpuPath)
-	if err != nil {
-		return bt, err
-	}
-	bt.CPU = int(cpu)
-	if bt.Stack, err = get("stack"); err != nil {
-		return bt, err
-	}
-	if bt.ThreadSP, err = get("thread.sp"); err != nil {
-		return bt, err
-	}
-	flags, err := get("flags")
-	if err != nil {
-		return bt, err
-	}
-	mm, err := get("mm")
-	if err != nil {
-		return bt, err
-	}
-	bt.Kthread = flags&pfKThread != 0 || mm == 0
-	return bt, nil
-}
-
-// btTable is the task table of one bt command: every thread and the idle
-// task of every cpu, as crash's task table holds them.
+// btTable is bt's view of the task table (kernel.Tasks): every thread
+// and the idle task of every cpu, by pid, and the cpu each active task
+// was running on.
 type btTable struct {
-	tasks  []uint64 // idle tasks first, in cpu order, then the others
+	tasks  []uint64 // in the task table's order
 	byTask map[uint64]bool
 	pids   map[int64][]uint64
 	// active maps a task running on a cpu at the time of the dump to that
@@ -95,40 +28,18 @@ type btTable struct {
 }
 
 func (s *Session) btTaskTable() (*btTable, error) {
-	tb := &btTable{byTask: map[uint64]bool{}, pids: map[int64][]uint64{}, active: map[uint64]int{}}
-	idle, err := s.IdleTasks()
+	tt, err := s.Tasks(s.Ctx())
 	if err != nil {
 		return nil, err
 	}
-	tb.cpus = len(idle)
-	add := func(task uint64) error {
-		if task == 0 || tb.byTask[task] {
-			return nil
-		}
-		o, err := s.Object(task, "task_struct")
-		if err != nil {
-			return err
-		}
-		m, err := o.Member("pid")
-		if err != nil {
-			return err
-		}
-		pid, err := m.Int()
-		if err != nil {
-			return err
-		}
-		tb.byTask[task] = true
-		tb.tasks = append(tb.tasks, task)
-		tb.pids[pid] = append(tb.pids[pid], task)
-		return nil
-	}
-	for _, t := range idle {
-		if err := add(t); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.ForEachTask(add); err != nil {
+	tb := &btTable{byTask: map[uint64]bool{}, pids: map[int64][]uint64{}, active: map[uint64]int{}}
+	if tb.cpus, err = s.NumCPUs(); err != nil {
 		return nil, err
+	}
+	for _, t := range tt.All() {
+		tb.byTask[t.Addr] = true
+		tb.tasks = append(tb.tasks, t.Addr)
+		tb.pids[t.PID] = append(tb.pids[t.PID], t.Addr)
 	}
 	for cpu := 0; cpu < tb.cpus; cpu++ {
 		if t, err := s.ActiveTask(cpu); err == nil && t != 0 {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"io"
 	"math/rand"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"gocrash/internal/testbed"
+	"gocrash/kernel"
 	"gocrash/symbols"
 	"gocrash/vmcore"
 )
@@ -203,11 +205,11 @@ func btWithMem(t *testing.T, s *Session, opt btOptions, task uint64, wrap func(s
 	if err != nil {
 		t.Fatal(err)
 	}
-	ti, err := s.btTaskInfo(task)
-	if err != nil {
+	bt, err := s.Backtrace(context.Background(), task, kernel.BacktraceOptions{StacksOnly: true})
+	if bt == nil {
 		t.Fatal(err)
 	}
-	r.mem = wrap(symbols.TaskStack(ti.Stack, r.threadSize))
+	r.mem = wrap(symbols.TaskStack(bt.Task.Stack, r.threadSize))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

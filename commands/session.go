@@ -168,14 +168,11 @@ func Printed(err error) bool {
 	return errors.As(err, &p) || errors.As(err, &u)
 }
 
-// dumpFormat is the format that decides crash's error wording: a
-// flattened dump reads like the format inside it.
+// dumpFormat is the format that decides crash's error wording
+// (kernel's DumpFormat).
 func (s *Session) dumpFormat() vmcore.Format {
-	if s == nil || s.Dump == nil {
+	if s == nil {
 		return vmcore.FormatUnknown
 	}
-	if f := s.Dump.Format(); f != vmcore.FormatFlattened {
-		return f
-	}
-	return s.Dump.InnerFormat()
+	return s.DumpFormat()
 }

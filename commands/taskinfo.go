@@ -10,7 +10,6 @@ import (
 
 	"gocrash/kernel"
 	"gocrash/symbols"
-	"gocrash/vmcore"
 )
 
 // Per-task facts as crash's task table keeps them (struct task_context in
@@ -592,24 +591,7 @@ func (s *Session) readUserLikeCrash(pgd uint64, p []byte, va uint64) error {
 	return s.readLikeCrash(func(p []byte, va uint64) error { return s.Mem.ReadUser(pgd, p, va) }, p, va)
 }
 
-// readLikeCrash reads through read, and on an ELF dump gives the pages
-// makedumpfile excluded (the zero-filled tail of a PT_LOAD) as zeroes, as
-// crash reads them; on other formats an excluded page stays an error, as
-// it is in crash. The vmcore layer itself always reports exclusion.
+// readLikeCrash is kernel's ReadAsCrash.
 func (s *Session) readLikeCrash(read func(p []byte, va uint64) error, p []byte, va uint64) error {
-	err := read(p, va)
-	if err == nil || !errors.Is(err, vmcore.ErrExcluded) || s.dumpFormat() != vmcore.FormatELF {
-		return err
-	}
-	for len(p) > 0 {
-		n := min(len(p), int(4096-va%4096))
-		if err := read(p[:n], va); err != nil {
-			if !errors.Is(err, vmcore.ErrExcluded) {
-				return err
-			}
-			clear(p[:n])
-		}
-		p, va = p[n:], va+uint64(n)
-	}
-	return nil
+	return s.ReadAsCrash(read, p, va)
 }

@@ -244,3 +244,38 @@ func (k *Kernel) PageOffset() uint64 {
 	})
 	return k.pageOff
 }
+
+// DumpFormat is the dump's format as crash's messages name it: a
+// flattened dump reads like the format inside it.
+func (k *Kernel) DumpFormat() vmcore.Format {
+	if k == nil || k.Dump == nil {
+		return vmcore.FormatUnknown
+	}
+	if f := k.Dump.Format(); f != vmcore.FormatFlattened {
+		return f
+	}
+	return k.Dump.InnerFormat()
+}
+
+// ReadAsCrash reads through read, and on an ELF dump gives the pages
+// makedumpfile excluded (the zero-filled tail of a PT_LOAD, p_memsz
+// beyond p_filesz) as zeroes, as crash reads them (netdump's zero_fill);
+// on other formats an excluded page stays an error, as it is in crash.
+// The vmcore layer itself always reports exclusion.
+func (k *Kernel) ReadAsCrash(read func(p []byte, va uint64) error, p []byte, va uint64) error {
+	err := read(p, va)
+	if err == nil || !errors.Is(err, vmcore.ErrExcluded) || k.DumpFormat() != vmcore.FormatELF {
+		return err
+	}
+	for len(p) > 0 {
+		n := min(len(p), int(4096-va%4096))
+		if err := read(p[:n], va); err != nil {
+			if !errors.Is(err, vmcore.ErrExcluded) {
+				return err
+			}
+			clear(p[:n])
+		}
+		p, va = p[n:], va+uint64(n)
+	}
+	return nil
+}
