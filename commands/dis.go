@@ -467,15 +467,23 @@ func (d *disRun) module(addr uint64) *kernel.Module {
 // modSyms is crash's table of a module: its kallsyms symbols between the
 // pseudo-symbols crash adds at the start and end of its core and init
 // memory (symbols.c store_module_symbols_v2).
-func modSyms(m *kernel.Module) []disSym {
+func (d *disRun) modSyms(m *kernel.Module) []disSym {
 	var out []disSym
 	startMarker, initMarker := "_MODULE_START_", "_MODULE_INIT_START_"
 	if m.MemoryLayout {
 		startMarker, initMarker = "_MODULE_TEXT_START_", "_MODULE_INIT_TEXT_START_"
 	}
 	out = append(out, disSym{name: startMarker + m.Name, addr: m.Core[0], mod: m})
-	for _, s := range m.Symbols {
-		out = append(out, disSym{name: s.Name, addr: s.Addr, size: s.Size, text: s.Func, mod: m})
+	if o := d.s.moduleObject(m.Name); o != nil {
+		// mod -s replaced the module's kallsyms with the object's
+		// symbols (symbols.c store_load_module_symbols).
+		for _, s := range o.Symbols {
+			out = append(out, disSym{name: stripSymbolEnd(s.Name), addr: s.Addr, size: s.Size, text: isTextKind(s.Kind), mod: m})
+		}
+	} else {
+		for _, s := range m.Symbols {
+			out = append(out, disSym{name: s.Name, addr: s.Addr, size: s.Size, text: s.Func, mod: m})
+		}
 	}
 	if m.Init[1] > m.Init[0] {
 		out = append(out, disSym{name: initMarker + m.Name, addr: m.Init[0], mod: m})
@@ -493,7 +501,7 @@ func isPseudo(s disSym) bool { return strings.HasPrefix(s.name, "_MODULE_") }
 // valueSearch is crash's value_search: the symbol at or before addr.
 func (d *disRun) valueSearch(addr uint64) (disSym, uint64, bool) {
 	if m := d.module(addr); m != nil {
-		syms := modSyms(m)
+		syms := d.modSyms(m)
 		var last *disSym
 		for i := range syms {
 			s := syms[i]
@@ -617,7 +625,7 @@ func (d *disRun) functionEnd(addr uint64) (uint64, bool) {
 		}
 	}
 	if s.mod != nil {
-		syms := modSyms(s.mod)
+		syms := d.modSyms(s.mod)
 		for _, n := range syms {
 			if n.addr > s.addr {
 				return n.addr, true
@@ -831,8 +839,17 @@ func readable(read func([]byte, uint64) error, addr, n uint64) error {
 // sourceLine is crash's get_line_number: "file: line" of kernel text,
 // empty for module text whose object file was not loaded.
 func (d *disRun) sourceLine(pc uint64) string {
-	if d.module(pc) != nil {
-		return ""
+	if m := d.module(pc); m != nil {
+		// The object file mod -s loaded knows the module's lines.
+		o := d.s.moduleObject(m.Name)
+		if o == nil {
+			return ""
+		}
+		file, line, err := o.Line(pc)
+		if err != nil {
+			return ""
+		}
+		return fmt.Sprintf("%s: %d", file, line)
 	}
 	if d.lt == nil {
 		lt, err := symbols.NewLineTable(d.s.Vmlinux)
@@ -901,14 +918,25 @@ func (d *disRun) listSource(addr uint64, countEntered bool, count uint64) error 
 	if !ok || !sp.text {
 		return fmt.Errorf("%x: not a kernel text address", addr)
 	}
+	var full string
+	var line int
+	var err error
+	var compDir func(uint64) (string, error)
 	if m := d.module(addr); m != nil {
-		return fmt.Errorf("%s: module source code is not available", m.Name)
+		o := d.s.moduleObject(m.Name)
+		if o == nil || !o.HasLines() {
+			return fmt.Errorf("%s: module source code is not available", m.Name)
+		}
+		full, line, err = o.Line(addr)
+		compDir = o.CompDir
+	} else {
+		d.sourceLine(addr) // loads the line table
+		if d.lt == nil {
+			return errors.New("line numbers are not available")
+		}
+		full, line, err = d.lt.Line(addr)
+		compDir = d.lt.CompDir
 	}
-	d.sourceLine(addr) // loads the line table
-	if d.lt == nil {
-		return errors.New("line numbers are not available")
-	}
-	full, line, err := d.lt.Line(addr)
 	var b strings.Builder
 	if err != nil {
 		b.WriteString("FILE: (unknown)\nLINE: (unknown)\n\n")
@@ -916,7 +944,7 @@ func (d *disRun) listSource(addr uint64, countEntered bool, count uint64) error 
 		return fmt.Errorf("%s: source code is not available\n", d.arg)
 	}
 	file := full
-	if dir, err := d.lt.CompDir(addr); err == nil && dir != "" {
+	if dir, err := compDir(addr); err == nil && dir != "" {
 		file = strings.TrimPrefix(full, strings.TrimSuffix(dir, "/")+"/")
 	}
 	fmt.Fprintf(&b, "FILE: %s\nLINE: %d\n\n", file, line)

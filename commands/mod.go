@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -74,6 +76,29 @@ type moduleCache struct {
 
 	namesOnce sync.Once
 	byName    map[string][]symbols.Symbol
+
+	objMu   sync.Mutex
+	objects map[string]*symbols.ModuleObject // mod -s: by module name
+}
+
+// moduleObject is the object file mod -s loaded for the module, or nil.
+func (s *Session) moduleObject(name string) *symbols.ModuleObject {
+	s.mods.objMu.Lock()
+	defer s.mods.objMu.Unlock()
+	return s.mods.objects[name]
+}
+
+func (s *Session) setModuleObject(name string, o *symbols.ModuleObject) {
+	s.mods.objMu.Lock()
+	defer s.mods.objMu.Unlock()
+	if o == nil {
+		delete(s.mods.objects, name)
+		return
+	}
+	if s.mods.objects == nil {
+		s.mods.objects = map[string]*symbols.ModuleObject{}
+	}
+	s.mods.objects[name] = o
 }
 
 // strippedSymbols are vmlinux's symbols by their names as crash keeps
@@ -129,6 +154,7 @@ func runMod(s *Session, args []string, w io.Writer) error {
 	)
 	flag := list
 	var modName string
+	var mod *kernel.Module
 	g := newGetopt("mod", rest)
 	set := func(f int) error {
 		if flag != list {
@@ -180,7 +206,7 @@ func runMod(s *Session, args []string, w io.Writer) error {
 			if m == nil {
 				return &UsageError{Cmd: "mod"}
 			}
-			modName = m.Name
+			modName, mod = m.Name, m
 		default:
 			return &UsageError{Cmd: "mod"} // getopt's complaint goes to stderr
 		}
@@ -188,48 +214,178 @@ func runMod(s *Session, args []string, w io.Writer) error {
 	operands := g.rest()
 	switch flag {
 	case list:
-		writeModules(w, mods)
+		writeModules(s, w, mods, nil)
 		return nil
 	case taints:
 		return writeModuleTaints(s, w, mods)
 	case reinit:
 		// crash: reinitializing makes sense on a live system only.
-		writeModules(w, mods)
+		writeModules(s, w, mods, nil)
 		return nil
-	case deleteOne, deleteAll:
-		// Nothing was loaded, so nothing is deleted, and crash says
-		// nothing.
+	case deleteOne:
+		s.setModuleObject(modName, nil)
+		return nil
+	case deleteAll:
+		for _, m := range mods {
+			s.setModuleObject(m.Name, nil)
+		}
 		return nil
 	case loadOne:
+		var file string
 		switch len(operands) {
 		case 0:
-			return fmt.Errorf("cannot find or load object file for %s module", modName)
+			if file = findModuleObject(s, modName, ""); file == "" {
+				return fmt.Errorf("cannot find or load object file for %s module", modName)
+			}
 		case 1:
-			if !fileExists(operands[0]) {
-				return fmt.Errorf("%s: cannot find or load object file: %s", modName, operands[0])
+			file = operands[0]
+			if !fileExists(file) {
+				if file = findModuleObject(s, modName, ""); file == "" {
+					return fmt.Errorf("%s: cannot find or load object file: %s", modName, operands[0])
+				}
 			}
-			if !isELFFile(operands[0]) {
-				return &UsageError{Cmd: "mod", Reason: operands[0] + ": not an ELF format object file"}
-			}
-			return fmt.Errorf("cannot load symbols from: %s", operands[0])
 		default:
 			return &UsageError{Cmd: "mod"}
 		}
+		if !isELFFile(file) {
+			return &UsageError{Cmd: "mod", Reason: file + ": not an ELF format object file"}
+		}
+		if s.moduleObject(modName) == nil {
+			o, err := loadModuleObject(s, mod, file)
+			if err != nil {
+				return err
+			}
+			s.setModuleObject(modName, o)
+		}
+		writeModules(s, w, mods, mod)
+		return nil
 	case loadAll:
 		if len(operands) > 1 {
 			return &UsageError{Cmd: "mod"}
 		}
-		if len(operands) == 1 && !isDirectory(operands[0]) {
-			return &UsageError{Cmd: "mod", Reason: operands[0] + " is not a directory"}
+		dir := ""
+		if len(operands) == 1 {
+			if !isDirectory(operands[0]) {
+				return &UsageError{Cmd: "mod", Reason: operands[0] + " is not a directory"}
+			}
+			dir = operands[0]
 		}
 		var b strings.Builder
+		listed := false
 		for _, m := range mods {
-			fmt.Fprintf(&b, "mod: cannot find or load object file for %s module\n", m.Name)
+			loaded := s.moduleObject(m.Name) != nil
+			if !loaded {
+				file := findModuleObject(s, m.Name, dir)
+				if file == "" {
+					fmt.Fprintf(&b, "mod: cannot find or load object file for %s module\n", m.Name)
+					continue
+				}
+				if !isELFFile(file) {
+					fmt.Fprintf(&b, "mod: %s: not an ELF format object file\n", file)
+					continue
+				}
+				o, err := loadModuleObject(s, m, file)
+				if err != nil {
+					fmt.Fprintf(&b, "mod: %v\n", err)
+					continue
+				}
+				s.setModuleObject(m.Name, o)
+			}
+			var one strings.Builder
+			writeModules(s, &one, mods, m)
+			text := one.String()
+			if listed {
+				text = text[strings.IndexByte(text, '\n')+1:] // the header once
+			}
+			listed = true
+			b.WriteString(text)
 		}
 		io.WriteString(w, b.String())
 		return nil
 	}
 	return nil
+}
+
+// loadModuleObject reads a module's object file relocated where the
+// module was loaded, refusing one that is not that module's: another
+// module's file, or a build whose GNU build ID differs from the one the
+// loaded module carries in its .note.gnu.build-id section. (crash loads
+// such a file and then answers with its symbols and lines, which are
+// wrong for the dump: a deliberate difference.)
+func loadModuleObject(s *Session, m *kernel.Module, file string) (*symbols.ModuleObject, error) {
+	o, err := symbols.OpenModuleObject(file, m.Sections)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load symbols from: %s (%v)", file, err)
+	}
+	if o.Name != "" && o.Name != m.Name {
+		return nil, fmt.Errorf("%s: the object file of module %s, not of %s", file, o.Name, m.Name)
+	}
+	if id := loadedBuildID(s, m); id != "" && o.BuildID != "" && id != o.BuildID {
+		return nil, fmt.Errorf("%s: build ID %s does not match the loaded %s module's %s", file, o.BuildID, m.Name, id)
+	}
+	if id := loadedBuildID(s, m); id == "" && m.SrcVersion != "" && o.SrcVersion != "" && m.SrcVersion != o.SrcVersion {
+		return nil, fmt.Errorf("%s: srcversion %s does not match the loaded %s module's %s", file, o.SrcVersion, m.Name, m.SrcVersion)
+	}
+	return o, nil
+}
+
+// loadedBuildID is the build ID note the module was loaded with, as hex.
+func loadedBuildID(s *Session, m *kernel.Module) string {
+	addr, ok := m.Sections[".note.gnu.build-id"]
+	if !ok || addr == 0 {
+		return ""
+	}
+	b := make([]byte, 64)
+	if err := s.Mem.ReadVirt(b, addr); err != nil {
+		return ""
+	}
+	id, ok := symbols.FindBuildID(b)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%x", id)
+}
+
+// findModuleObject is crash's find_module_objfile: NAME.ko (or its
+// separate debuginfo NAME.ko.debug; '-' and '_' taken as one) searched
+// in dir if given, else in /lib/modules/RELEASE and then in the
+// directory holding the vmlinux.
+func findModuleObject(s *Session, name, dir string) string {
+	for _, ext := range []string{".ko", ".o"} {
+		if dir == "" && fileExists(name+ext) {
+			return name + ext // crash's MODULES_IN_CWD
+		}
+	}
+	var roots []string
+	if dir != "" {
+		roots = []string{dir}
+	} else {
+		if info := s.Dump.Info(); info != nil && info.OSRelease != "" {
+			roots = append(roots, "/usr/lib/debug/lib/modules/"+info.OSRelease, "/lib/modules/"+info.OSRelease)
+		}
+		roots = append(roots, filepath.Dir(s.VmlinuxPath))
+	}
+	want := map[string]bool{}
+	for _, n := range []string{name, strings.ReplaceAll(name, "_", "-")} {
+		want[n+".ko"], want[n+".ko.debug"] = true, true
+	}
+	for _, root := range roots {
+		found := ""
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || found != "" {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && want[d.Name()] {
+				found = path
+				return filepath.SkipAll
+			}
+			return nil
+		})
+		if found != "" {
+			return found
+		}
+	}
+	return ""
 }
 
 // findModule is crash's module argument: a name, or a module address
@@ -257,7 +413,7 @@ func findModule(mods []*kernel.Module, arg string) *kernel.Module {
 
 // writeModules prints crash's module list: the columns are as wide as the
 // longest name and size.
-func writeModules(w io.Writer, mods []*kernel.Module) {
+func writeModules(s *Session, w io.Writer, mods []*kernel.Module, only *kernel.Module) {
 	nameW, sizeW := 0, 0
 	memLayout := false
 	for _, m := range mods {
@@ -272,9 +428,18 @@ func writeModules(w io.Writer, mods []*kernel.Module) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %-*s  %s  %*s  OBJECT FILE\n", center("MODULE", 16, false), nameW, "NAME", center(base, 16, false), sizeW, "SIZE")
 	for _, m := range mods {
-		fmt.Fprintf(&b, "%016x  %-*s  %016x  %*d  (not loaded)", m.Addr, nameW, m.Name, m.Base, sizeW, m.Size)
-		if len(m.Symbols) > 0 {
-			b.WriteString("  [CONFIG_KALLSYMS]")
+		if only != nil && m != only {
+			continue
+		}
+		fmt.Fprintf(&b, "%016x  %-*s  %016x  %*d  ", m.Addr, nameW, m.Name, m.Base, sizeW, m.Size)
+		if o := s.moduleObject(m.Name); o != nil {
+			// crash: "%s %s", the file and " (temporary)" or nothing.
+			b.WriteString(o.Path + " ")
+		} else {
+			b.WriteString("(not loaded)")
+			if len(m.Symbols) > 0 {
+				b.WriteString("  [CONFIG_KALLSYMS]")
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -246,3 +246,15 @@ func (o *ModuleObject) Line(pc uint64) (string, int, error) {
 
 // HasLines reports whether the object has a line table.
 func (o *ModuleObject) HasLines() bool { return o.lines != nil }
+
+// FindBuildID returns the descriptor of the first NT_GNU_BUILD_ID note in
+// b (the bytes of a .note.gnu.build-id section, in a file or in memory).
+func FindBuildID(b []byte) ([]byte, bool) { return findBuildID(b) }
+
+// CompDir is the compilation directory of the unit holding pc.
+func (o *ModuleObject) CompDir(pc uint64) (string, error) {
+	if o.lines == nil {
+		return "", fmt.Errorf("%s: no line numbers", o.Path)
+	}
+	return o.lines.CompDir(pc)
+}
