@@ -449,7 +449,15 @@ func (r *btRun) lineOf(pc uint64) (string, int, bool) {
 			fmt.Fprintf(r.w, "bt: line numbers are not available: %v\n", r.linesErr)
 		}
 	}
-	if r.lines == nil || r.img.Module(pc) != nil {
+	if m := r.img.Module(pc); m != nil {
+		// A module's lines come from the object file mod -s loaded.
+		if o := r.s.moduleObject(m.Name); o != nil {
+			file, line, err := o.Line(pc)
+			return file, line, err == nil
+		}
+		return "", 0, false
+	}
+	if r.lines == nil {
 		return "", 0, false
 	}
 	file, line, err := r.lines.Line(pc)

@@ -26,7 +26,7 @@ func init() {
   size, the object file name (if known), and whether the module was compiled
   with CONFIG_KALLSYMS.`,
 		Flags: []Flag{
-			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified; crash's messages when the object file cannot be found or is not an ELF file."},
+			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified (NAME.ko searched in the current directory, /lib/modules/RELEASE and the vmlinux's directory when no objfile is given), relocated to where the module's sections were loaded: dis and dis -l, dis -s and bt -l then name the module's functions and lines from it. A file of another module, or of another build (its GNU build ID or srcversion is not the loaded module's), is refused."},
 			{Name: "d", Arg: "module", Help: "deletes the symbolic and debugging data of the module specified."},
 			{Name: "S", Arg: "[directory]", Help: "loads symbolic and debugging data from the object file of every loaded module."},
 			{Name: "D", Help: "deletes the symbolic and debugging data of all modules."},
@@ -54,7 +54,13 @@ func init() {
 
     crash> mod -t
     NAME          TAINTS
-    gocrash_oops  O`,
+    gocrash_oops  O
+
+  Load the module's object file with its debuginfo, then disassemble the
+  faulting function with source lines:
+
+    crash> mod -s gocrash_oops gocrash_oops.ko
+    crash> dis -l gocrash_write_null.constprop.0`,
 		Run: runMod,
 	})
 }
