@@ -128,18 +128,16 @@ func notYetOption(cmd string, ue *UsageError) {
 
 func init() {
 	register(Command{
-		Name:    "help",
-		Usage:   "help [command ...]",
-		Summary: "get help",
-		Help: `  When entered with no argument, crash 8.0.6's commands are listed, each
+		Name:     "help",
+		Summary:  "get help",
+		Synopsis: "[command ...]",
+		Description: `  When entered with no argument, crash 8.0.6's commands are listed, each
   marked with what gocrash does with it: a plain name is a command gocrash
   has (its page says which options), "(name)" is a crash command gocrash
   does not have yet, and "name+" is gocrash's own (crash has no such
   command).  If one or more commands are entered as arguments, the help page
-  of each is displayed.
-
-EXAMPLES
-  List the commands:
+  of each is displayed.`,
+		Examples: `  List the commands:
 
     crash> help
 
@@ -148,28 +146,19 @@ EXAMPLES
     crash> help rd`,
 		Run: runHelp,
 	})
-	quitHelp := `  Bail out of the current gocrash session.  Typed at the terminal it
+	quitDescription := `  Bail out of the current gocrash session.  Typed at the terminal it
   always exits with status 0; at the end of a batch run (-i FILE, or commands
   on standard input) the exit status is 1 if any command failed.  Ctrl-D on
-  an empty line does not exit (as in crash): type q.
-
-NOTE
-  This command is equivalent to the "%s" command.
-
-EXAMPLES
-  Leave gocrash:
-
-    crash> %s`
-	register(Command{
-		Name: "q", Usage: "q", Summary: "exit this session",
-		Help: fmt.Sprintf(quitHelp, "exit", "q"),
-		Run:  func(*Session, []string, io.Writer) error { return ErrQuit },
-	})
-	register(Command{
-		Name: "exit", Usage: "exit", Summary: "exit this session",
-		Help: fmt.Sprintf(quitHelp, "q", "exit"),
-		Run:  func(*Session, []string, io.Writer) error { return ErrQuit },
-	})
+  an empty line does not exit (as in crash): type q.`
+	for _, c := range [][2]string{{"q", "exit"}, {"exit", "q"}} {
+		register(Command{
+			Name: c[0], Summary: "exit this session",
+			Description: quitDescription,
+			Notes:       "NOTE\n  This command is equivalent to the \"" + c[1] + "\" command.",
+			Examples:    "  Leave gocrash:\n\n    crash> " + c[0],
+			Run:         func(*Session, []string, io.Writer) error { return ErrQuit },
+		})
+	}
 }
 
 // ErrQuit is what q and exit return when Run is asked to run them: the

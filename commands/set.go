@@ -12,21 +12,14 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "set",
-		Usage:   "set [pid | taskp | [-c cpu] | -p] | [variable [setting]] | -v",
-		Summary: "set a process context or internal variable",
-		Help: `  This command either sets a new context, or gets the current context for
-  display.  The context can be set by the use of:
-
-      pid  a process PID.
-    taskp  a hexadecimal task_struct pointer.
-   -c cpu  sets the context to the active task on a cpu.
-       -p  sets the context to the panic task.
-
-  If no argument is entered, the current context is displayed.  The context
-  consists of the PID, the task pointer, the CPU, and task state.  The task
-  state shows the bits found in both the task_struct state and exit_state
-  fields.
+		Name:     "set",
+		Summary:  "set a process context or internal variable",
+		Synopsis: "[pid | taskp | [-c cpu] | -p] | [variable [setting]] | -v",
+		Description: `  This command either sets a new context, or gets the current context for
+  display.  If no argument is entered, the current context is displayed.
+  The context consists of the PID, the task pointer, the CPU, and task
+  state.  The task state shows the bits found in both the task_struct state
+  and exit_state fields.
 
   This command also shows and changes gocrash's internal variables: with a
   variable's name and no value it shows the value; "set -v" shows them all,
@@ -54,10 +47,17 @@ func init() {
   Other crash variables (radix, refresh, print_max, ...) are not gocrash
   settings yet.  Variables may also be set in $HOME/.crashrc,
   $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc, read in that order at
-  start.
-
-EXAMPLES
-  Show the current context:
+  start.`,
+		Flags: []Flag{
+			{Name: "c", Arg: "cpu", Help: "sets the context to the active task on a cpu."},
+			{Name: "p", Help: "sets the context to the panic task."},
+			{Name: "v", Help: "display the current state of the internal variables."},
+		},
+		Operands: []Operand{
+			{"pid", "a process PID."},
+			{"taskp", "a hexadecimal task_struct pointer."},
+		},
+		Examples: `  Show the current context:
 
     crash> set
         PID: 1
@@ -89,8 +89,7 @@ EXAMPLES
     crash> set scroll off
     scroll: off (/usr/bin/less)
     crash> set -v`,
-		Options: []string{"-c", "-p", "-v"},
-		Run:     runSet,
+		Run: runSet,
 	})
 }
 
@@ -155,6 +154,9 @@ func runSet(s *Session, args []string, w io.Writer) error {
 		if task, err = tt.lookup(args[0]); err != nil {
 			return fmt.Errorf("invalid task or pid value: %s", args[0])
 		}
+	case strings.HasPrefix(args[0], "-") && len(args[0]) > 1 && !strings.ContainsAny(args[0][1:2], "cpv"):
+		// getopt's words, as crash prints them.
+		return usageErr("set", "invalid option -- '%c'", args[0][1])
 	default:
 		return &UsageError{Cmd: "set"}
 	}

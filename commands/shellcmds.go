@@ -17,10 +17,10 @@ func shellOnly(*Session, []string, io.Writer) error { return ErrShellCommand }
 
 func init() {
 	register(Command{
-		Name:    "alias",
-		Usage:   "alias [alias] [command string]",
-		Summary: "command aliases",
-		Help: `  With no argument, lists the aliases; with one, shows what that alias
+		Name:     "alias",
+		Synopsis: "[alias] [command string]",
+		Summary:  "command aliases",
+		Description: `  With no argument, lists the aliases; with one, shows what that alias
   stands for; with more, makes the first word an alias for the rest.  When
   a line starts with an alias, the alias is replaced by its command string
   and the rest of the line follows it.  A command string holding '|' or
@@ -31,10 +31,8 @@ func init() {
   "log -T"; quit is q; sf and sn turn the pager off and on).  Aliases
   may also be made in $HOME/.crashrc, $HOME/.gocrashrc, ./.crashrc and
   ./.gocrashrc, read in that order at start; as in crash, they are listed
-  with the ORIGIN "runtime".
-
-EXAMPLES
-  List the aliases:
+  with the ORIGIN "runtime".`,
+		Examples: `  List the aliases:
 
     crash> alias
     ORIGIN   ALIAS    COMMAND
@@ -59,21 +57,19 @@ EXAMPLES
 		Run: shellOnly,
 	})
 	register(Command{
-		Name:    "repeat",
-		Usage:   "repeat [-seconds] command",
-		Summary: "repeat a command",
-		Help: `  Runs a command again and again, waiting the given number of seconds
+		Name:     "repeat",
+		Synopsis: "[-seconds] command",
+		Summary:  "repeat a command",
+		Description: `  Runs a command again and again, waiting the given number of seconds
   between runs, until Ctrl-C, the pager's q, or the command fails.  On a
   dump every run prints the same; it is meant for watching a live system.
   gocrash runs it only at the terminal prompt (crash would repeat forever
-  in a batch run, where nothing can stop it).
-
-EXAMPLES
-  Show jiffies every second until Ctrl-C:
+  in a batch run, where nothing can stop it).`,
+		Examples: `  Show jiffies every second until Ctrl-C:
 
     crash> repeat -1 rd -d jiffies
-    ffffffff90205980:        4294933104
-    ffffffff90205980:        4294933104
+    ffffffff8fe079c0:       4294899771 
+    ffffffff8fe079c0:       4294899771 
     ^C`,
 		Run: shellOnly,
 	})
