@@ -240,13 +240,13 @@ func runMod(s *Session, args []string, w io.Writer) error {
 		var file string
 		switch len(operands) {
 		case 0:
-			if file = findModuleObject(s, modName, ""); file == "" {
+			if file = findModuleObject(s, modName, "", false); file == "" {
 				return fmt.Errorf("cannot find or load object file for %s module", modName)
 			}
 		case 1:
 			file = operands[0]
 			if !fileExists(file) {
-				if file = findModuleObject(s, modName, ""); file == "" {
+				if file = findModuleObject(s, modName, "", true); file == "" {
 					return fmt.Errorf("%s: cannot find or load object file: %s", modName, operands[0])
 				}
 			}
@@ -281,7 +281,7 @@ func runMod(s *Session, args []string, w io.Writer) error {
 		for _, m := range mods {
 			loaded := s.moduleObject(m.Name) != nil
 			if !loaded {
-				file := findModuleObject(s, m.Name, dir)
+				file := findModuleObject(s, m.Name, dir, false)
 				if file == "" {
 					fmt.Fprintf(&b, "mod: cannot find or load object file for %s module\n", m.Name)
 					continue
@@ -352,27 +352,30 @@ func loadedBuildID(s *Session, m *kernel.Module) string {
 	return fmt.Sprintf("%x", id)
 }
 
-// findModuleObject is crash's find_module_objfile: NAME.ko (or its
-// separate debuginfo NAME.ko.debug; '-' and '_' taken as one) searched
-// in dir if given, else in /lib/modules/RELEASE and then in the
-// directory holding the vmlinux.
-func findModuleObject(s *Session, name, dir string) string {
-	for _, ext := range []string{".ko", ".o"} {
-		if dir == "" && fileExists(name+ext) {
-			return name + ext // crash's MODULES_IN_CWD
+// findModuleObject is crash's find_module_objfile (kernel.c
+// module_objfile_search): without a file name, NAME.ko or NAME.o in the
+// current directory; then NAME.ko (or its separate debuginfo
+// NAME.ko.debug) under dir if given, else under
+// /usr/lib/debug/lib/modules/RELEASE, /lib/modules/RELEASE/updates and
+// /lib/modules/RELEASE; '_' in the name may be '-' in the file's.
+func findModuleObject(s *Session, name, dir string, named bool) string {
+	variants := []string{name, strings.ReplaceAll(name, "_", "-")}
+	if !named && dir == "" {
+		for _, ext := range []string{".ko", ".o"} {
+			if fileExists(name + ext) {
+				return name + ext
+			}
 		}
 	}
 	var roots []string
 	if dir != "" {
 		roots = []string{dir}
-	} else {
-		if info := s.Dump.Info(); info != nil && info.OSRelease != "" {
-			roots = append(roots, "/usr/lib/debug/lib/modules/"+info.OSRelease, "/lib/modules/"+info.OSRelease)
-		}
-		roots = append(roots, filepath.Dir(s.VmlinuxPath))
+	} else if info := s.Dump.Info(); info != nil && info.OSRelease != "" {
+		rel := info.OSRelease
+		roots = []string{"/usr/lib/debug/lib/modules/" + rel, "/lib/modules/" + rel + "/updates", "/lib/modules/" + rel}
 	}
 	want := map[string]bool{}
-	for _, n := range []string{name, strings.ReplaceAll(name, "_", "-")} {
+	for _, n := range variants {
 		want[n+".ko"], want[n+".ko.debug"] = true, true
 	}
 	for _, root := range roots {

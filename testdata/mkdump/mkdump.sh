@@ -551,6 +551,12 @@ CRASH_CMDS=(
 	"whatis -o struct page"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
+	# --- code, last too: mod -s loads the test module's object file (from
+	# the current directory, where crash runs with ./gocrash_oops.ko), which
+	# changes what follows; mod -d takes it away again ("mod -gr" is the list:
+	# a golden name of its own)
+	"mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.0"
+	"dis -l gocrash_write_null.constprop.0" "mod -d gocrash_oops" "mod"
 )
 # The commands whose answers could depend on the dump's format (headers,
 # notes, page reads), recorded on every other format of a dump.
