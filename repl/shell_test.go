@@ -238,3 +238,38 @@ func FuzzShellLine(f *testing.F) {
 		sh.Exec("a")
 	})
 }
+
+// TestCrashpager: $CRASHPAGER as crash's CRASHPAGER_valid() takes it.
+func TestCrashpager(t *testing.T) {
+	for _, c := range []struct{ env, warn string }{
+		{"/bin/sh -c cat", ""},
+		{"less | cat", `CRASHPAGER ignored: contains invalid character: "less | cat"`},
+		{"/nonexistent/pager", `CRASHPAGER ignored: "/nonexistent/pager"`},
+	} {
+		t.Setenv("CRASHPAGER", c.env)
+		argv, warn := crashpager()
+		if warn != c.warn || (warn == "") != (len(argv) > 0) {
+			t.Errorf("CRASHPAGER=%q: %q, %q; want warning %q", c.env, argv, warn, c.warn)
+		}
+	}
+	t.Setenv("CRASHPAGER", "/bin/sh -c cat")
+	p, _ := DefaultPager()
+	if p.Kind != PagerCrashpager || !p.On || p.String() != "on (CRASHPAGER: /bin/sh -c cat)" {
+		t.Errorf("DefaultPager with CRASHPAGER: %+v %q", p, p.String())
+	}
+	// set scroll: crash's words; with no pager (not a terminal) nothing
+	// changes, as crash shows "scroll: off (none)".
+	if err := p.set("off"); err != nil || p.String() != "off (CRASHPAGER: /bin/sh -c cat)" {
+		t.Errorf("set scroll off: %v %q", err, p.String())
+	}
+	if err := p.set("1"); err != nil || !p.On {
+		t.Errorf("set scroll 1: %v %v", err, p.On)
+	}
+	if err := p.set("sideways"); err == nil {
+		t.Error("set scroll sideways accepted")
+	}
+	var none Pager
+	if err := none.set("on"); err != nil || none.String() != "off (none)" {
+		t.Errorf("no pager, set scroll on: %v %q", err, none.String())
+	}
+}

@@ -269,6 +269,11 @@ func TestFlags(t *testing.T) {
 			t.Errorf("%q: status %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
+	// crash's -x preloads extension modules; gocrash has none and says so.
+	code, out, errs = runCLI(t, "set zero_excluded\n", "-x", "-s", d.Vmlinux, d.Vmcore)
+	if code != 0 || out != "zero_excluded: off\n" || errs != "gocrash: -x: gocrash has no extension modules to preload; going on without\n" {
+		t.Errorf("-x: status %d, stdout %q, stderr %q", code, out, errs)
+	}
 	code, samples, _ := runCLI(t, "", "--sample=list")
 	if code != 0 || !regexp.MustCompile(`(?m)^  6\.1-oops +insmod of a module`).MatchString(samples) {
 		t.Errorf("--sample=list: status %d\n%s", code, samples)
