@@ -14,7 +14,7 @@ func init() {
 		Usage:   "kmem [-f|-F|-c|-C|-i|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]",
 		Summary: "kernel memory",
 		Help:    kmemHelp,
-		Options: []string{"-i", "-s", "-S"},
+		Options: []string{"-i", "-s", "-S", "-V", "-z", "-n", "-v", "-h", "-o", "-g", "-p", "-P", "-c", "-C"},
 		Columns: []Column{
 			{"TOTAL MEM", "totalram_pages: RAM the kernel manages (less than installed: firmware, the crashkernel reservation, kernel image)"},
 			{"FREE", "NR_FREE_PAGES summed over the zones"},
@@ -50,6 +50,26 @@ const kmemHelp = `  This command displays information about the use of kernel me
             cache": on that cpu's lockless freelist), its partial slabs, then
             each node's kmem_cache_node counters and partial list.
   -S=cpus  as -S, for the listed cpus only (-S=1, -S=0-2,5).
+        -V  the vm_zone_stat and vm_node_stat counters (and vm_numa_stat,
+            and the vm_event_states summed over the cpus where the kernel
+            counts events), each by its enum name.
+        -z  each zone of each node: size, present pages, the min/low/high
+            watermarks and the zone's vm_stat counters.
+        -n  each memory node (pglist_data, its zones, mem_map and start),
+            the zones' sizes and starts, then every present memory section
+            (mem_section: its coded mem_map, mem_map, state, first pfn).
+        -v  each vmalloc area that has a vm_struct (vmap_area_list, or each
+            vmap_node's busy list since 6.9): vmap_area, vm_struct, range,
+            size. With an address, the area holding it.
+        -h  each huge page size (hstates[]): size, free and total pages.
+        -o  each cpu's per-cpu offset (__per_cpu_offset[]).
+  -g [flags]  the page flags of enum pageflags (bit and value); with a
+            value, the flags set in it.
+  -p address  the struct page of an address: a struct page itself, a kernel
+            virtual address or a physical address (-P: always physical),
+            as PAGE, PHYSICAL, MAPPING, INDEX, CNT (_refcount), FLAGS.
+     -c -C  the page hash table of 2.4 kernels: crash's "option not
+            supported" on later kernels.
    address  with no option: what the address is. For memory in a slab, the
             cache, the slab and the object holding it, then the struct page
             of its page (PAGE, PHYSICAL, MAPPING, INDEX, CNT, FLAGS). For a
@@ -193,7 +213,7 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		}
 	}
 	pflag := set['p'] || set['P']
-	for _, c := range "IrmlLvcCFf" {
+	for _, c := range "IrmlLFf" {
 		if set[byte(c)] {
 			return fmt.Errorf("option -%c is not available in gocrash yet", c)
 		}
@@ -246,6 +266,10 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		return runKmemSlab(s, spec, bw)
 	case len(spec.addrs) > 0:
 		return runKmemSearch(s, spec.addrs, bw)
+	case set['v']:
+		return runKmemVmalloc(s, spec.addrs, bw)
+	case set['n']:
+		return runKmemNodes(s, bw)
 	case set['V']:
 		return runKmemVMStat(s, bw)
 	case set['z']:

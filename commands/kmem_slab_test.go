@@ -65,3 +65,30 @@ func TestKmemSlabGoldens(t *testing.T) {
 		return append(append([]string{}, kmemSlabCommands...), kmemCommonCommands...)
 	})
 }
+
+// BenchmarkKmemSlab is kmem -s and then kmem ADDRESS of every allocated
+// object of the sample dump's kmalloc-64 cpu slabs (crash's own answer to
+// the same batch of 1,000 objects: see the system issue's closing note).
+func BenchmarkKmemSlab(b *testing.B) {
+	d := testbed.Open(b, testbed.DefaultName, testbed.DefaultFormat)
+	s := openTestbed(b, d)
+	defer s.Close()
+	out := runCmd(b, s, "kmem -S kmalloc-64")
+	var objs []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "  [") && strings.HasSuffix(l, "]") {
+			objs = append(objs, strings.Trim(l, " []"))
+		}
+	}
+	if len(objs) == 0 {
+		b.Fatal("no allocated kmalloc-64 objects in kmem -S")
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runCmd(b, s, "kmem -s")
+		for _, o := range objs {
+			runCmd(b, s, "kmem "+o)
+		}
+	}
+	b.ReportMetric(float64(len(objs)), "objects/op")
+}

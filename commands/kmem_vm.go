@@ -118,3 +118,157 @@ func runKmemOffsets(s *Session, w *bufio.Writer) error {
 	}
 	return nil
 }
+
+const vmapHdr = "   VMAP_AREA         VM_STRUCT                 ADDRESS RANGE                SIZE\n"
+
+// runKmemVmalloc is kmem -v [ADDRESS]: crash's dump_vmap_area.
+func runKmemVmalloc(s *Session, addrs []uint64, w *bufio.Writer) error {
+	areas, err := s.VmapAreas(s.Ctx())
+	if err != nil && len(areas) == 0 {
+		return err
+	}
+	line := func(a kernel.VmapArea) {
+		fmt.Fprintf(w, "%-16x  %-16x  %16x - %-16x  %7d\n", a.Addr, a.VM, a.Start, a.End, a.End-a.Start)
+	}
+	if len(addrs) == 0 {
+		if len(areas) > 0 {
+			w.WriteString(vmapHdr)
+		}
+		for _, a := range areas {
+			line(a)
+		}
+		return err
+	}
+	hdr := false
+	for _, v := range addrs {
+		for _, a := range areas {
+			if v >= a.Start && v < a.End {
+				if !hdr {
+					w.WriteString(vmapHdr)
+					hdr = true
+				}
+				line(a)
+			}
+		}
+	}
+	return err
+}
+
+// runKmemNodes is kmem -n: crash's dump_memory_nodes (each node, its
+// zones) and dump_mem_sections (each present memory section).
+func runKmemNodes(s *Session, w *bufio.Writer) error {
+	pg, err := s.pages()
+	if err != nil {
+		return err
+	}
+	pageAt := func(pfn uint64) uint64 {
+		p, ok := pg.PageOf(s.PageOffset() + pfn<<12)
+		if !ok {
+			return 0
+		}
+		return p
+	}
+	for n, id := range s.onlineNodes() {
+		if err := s.Ctx().Err(); err != nil {
+			return err
+		}
+		pgdat, err := s.pgdat(id)
+		if err != nil {
+			return err
+		}
+		o, err := s.Object(pgdat, "pglist_data")
+		if err != nil {
+			return err
+		}
+		nid, _ := memberUint(o, "node_id")
+		start, err := memberUint(o, "node_start_pfn")
+		if err != nil {
+			return err
+		}
+		size, err := memberUint(o, "node_spanned_pages")
+		if err != nil {
+			return err
+		}
+		zones, zerr := s.Zones(n, pgdat)
+		if n > 0 {
+			w.WriteString("\n" + strings.Repeat("-", len(nodeZoneHdr)) + "\n\n")
+		}
+		fmt.Fprintf(w, "NODE  %s  %s  %s  %s\n", center("SIZE", 8, false), center("PGLIST_DATA", 16, false),
+			center("BOOTMEM_DATA", 16, false), center("NODE_ZONES", 16, false))
+		nodeZones := pgdat
+		if len(zones) > 0 {
+			nodeZones = zones[0].Addr
+		}
+		fmt.Fprintf(w, " %2d   %s  %-16x  %s  %-16x\n", int(nid), center(fmt.Sprint(size), 8, false), pgdat, center("----", 16, false), nodeZones)
+		for _, z := range zones[min(1, len(zones)):] {
+			fmt.Fprintf(w, "%s%x\n", strings.Repeat(" ", 52), z.Addr)
+		}
+		fmt.Fprintf(w, "%s     START_PADDR    START_MAPNR\n", center("MEM_MAP", 16, false))
+		fmt.Fprintf(w, "%16x  %s  %s\n", pageAt(start), center(fmt.Sprintf("%x", start<<12), 16, true), center(fmt.Sprint(start), 11, true))
+		fmt.Fprintf(w, "\n%s\n", nodeZoneHdr)
+		for _, z := range zones {
+			var mm, mapnr uint64
+			if z.Spanned != 0 {
+				mm, mapnr = pageAt(z.ZoneStartPFN), z.ZoneStartPFN
+			}
+			name := "(unknown) "
+			if z.NameOK {
+				name = z.Name
+			}
+			fmt.Fprintf(w, " %2d   %-9s %7d  %16x  %11x  %11d\n", z.Index, name, z.Spanned, mm, z.ZoneStartPFN<<12, mapnr)
+		}
+		if zerr != nil {
+			return zerr
+		}
+	}
+	sm, err := s.sparseMemOf()
+	if err != nil {
+		return err
+	}
+	w.WriteString("\n" + strings.Repeat("-", 67) + "\n\n")
+	fmt.Fprintf(w, "NR  %s  %s  %s  %s PFN\n", center("SECTION", 16, false), center("CODED_MEM_MAP", 16, false), center("MEM_MAP", 16, false), "STATE")
+	ps, err := s.layoutSize("page")
+	if err != nil {
+		return err
+	}
+	total := sm.nrRoots * sm.sectionsPerRoot
+	for nr := uint64(0); nr < total; nr++ {
+		if sm.roots != nil && sm.roots[nr/sm.sectionsPerRoot] == 0 {
+			nr += sm.sectionsPerRoot - 1 - nr%sm.sectionsPerRoot
+			continue
+		}
+		addr := sm.sectionAddr(nr)
+		if addr == 0 {
+			continue
+		}
+		v, err := s.readU64(addr + sm.mapOffset)
+		if err != nil || v&sectionMarkedPresent == 0 {
+			continue
+		}
+		coded := v & sm.mapMask
+		pfn := nr * sm.pagesPerSection
+		state := ""
+		for i, c := range "PMOED" {
+			if v&(1<<i) != 0 {
+				state += string(c)
+			}
+		}
+		fmt.Fprintf(w, "%2d  %16x  %16x  %16x  %s %-16d\n", nr, addr, coded, coded+pfn*uint64(ps), center(state, 5, false), pfn)
+	}
+	if _, ok := s.Vmlinux.Lookup("memory_subsys"); ok && s.hasType("memory_block") {
+		w.WriteString("kmem: the memory blocks of memory_subsys (MEM_BLOCK ...) are not in gocrash yet\n")
+	}
+	return nil
+}
+
+// nodeZoneHdr is crash's zone table header under each node.
+const nodeZoneHdr = "ZONE  NAME         SIZE       MEM_MAP      START_PADDR  START_MAPNR"
+
+func (s *Session) hasType(name string) bool {
+	t, err := s.Types()
+	if err != nil {
+		return false
+	}
+	_, err = t.SizeOf(name)
+	return err == nil
+}

@@ -12,7 +12,7 @@ import (
 var systemCommands = []string{
 	"mount", "mount -f", "mount -i", "mount -n 1", "mount -n 99999", "mount -x",
 	"swap", "swap -x",
-	"kmem -V", "kmem -z", "kmem -h", "kmem -o", "kmem -o 1000",
+	"kmem -V", "kmem -z", "kmem -h", "kmem -o", "kmem -o 1000", "kmem -v", "kmem -n",
 	"kmem -g 200", "kmem -g", "kmem -c", "kmem -C", "kmem -P 1000", "kmem -p 1000",
 	"sys config", "sys -i",
 	"irq", "irq -s", "irq -a", "irq -b", "irq 4",
