@@ -1,14 +1,12 @@
 package commands
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
-	"gocrash/symbols"
+	"gocrash/kernel"
 )
 
 // sys prints crash's system summary (kernel.c display_sys_stats()); the
@@ -61,16 +59,16 @@ func WriteSys(s *Session, w io.Writer) error {
 		return "(unknown: " + err.Error() + ")"
 	}
 	var b strings.Builder
-	kernel := s.VmlinuxPath
+	kernelLine := s.VmlinuxPath
 	if tainted, livepatch, err := s.taints(); err == nil {
 		if livepatch {
-			kernel += "  [LIVEPATCH]"
+			kernelLine += "  [LIVEPATCH]"
 		}
 		if tainted {
-			kernel += "  [TAINTED]"
+			kernelLine += "  [TAINTED]"
 		}
 	}
-	fmt.Fprintf(&b, "      KERNEL: %s\n", kernel)
+	fmt.Fprintf(&b, "      KERNEL: %s\n", kernelLine)
 	fmt.Fprintf(&b, "    DUMPFILE: %s%s\n", s.DumpPath, s.dumpFlags())
 
 	if n, err := s.NumCPUs(); err != nil {
@@ -114,12 +112,12 @@ func WriteSys(s *Session, w io.Writer) error {
 	uts, err := s.Utsname()
 	if err != nil {
 		u := note("utsname", err)
-		uts = map[string]string{"nodename": u, "release": u, "version": u, "machine": u}
+		uts = kernel.Utsname{Nodename: u, Release: u, Version: u, Machine: u}
 	}
-	fmt.Fprintf(&b, "    NODENAME: %s\n", uts["nodename"])
-	fmt.Fprintf(&b, "     RELEASE: %s\n", uts["release"])
-	fmt.Fprintf(&b, "     VERSION: %s\n", uts["version"])
-	fmt.Fprintf(&b, "     MACHINE: %s  ", uts["machine"])
+	fmt.Fprintf(&b, "    NODENAME: %s\n", uts.Nodename)
+	fmt.Fprintf(&b, "     RELEASE: %s\n", uts.Release)
+	fmt.Fprintf(&b, "     VERSION: %s\n", uts.Version)
+	fmt.Fprintf(&b, "     MACHINE: %s  ", uts.Machine)
 	if mhz, err := s.CPUMHz(); err == nil && mhz != 0 {
 		fmt.Fprintf(&b, "(%d Mhz)\n", mhz)
 	} else {
@@ -159,126 +157,6 @@ func (s *Session) dumpFlags() string {
 	return ""
 }
 
-// taints is crash's is_kernel_tainted() and the livepatch taint (K, bit
-// TAINT_LIVEPATCH = 15) of is_livepatch().
-func (s *Session) taints() (tainted, livepatch bool, err error) {
-	o, err := s.Var("tainted_mask")
-	if err != nil {
-		return false, false, err
-	}
-	v, err := o.Uint()
-	if err != nil {
-		return false, false, err
-	}
-	return v != 0, v&(1<<15) != 0, nil
-}
-
-// Utsname reads init_uts_ns.name (struct new_utsname) as field → string.
-func (s *Session) Utsname() (map[string]string, error) {
-	o, err := s.Var("init_uts_ns")
-	if err != nil {
-		return nil, err
-	}
-	name, err := o.Member("name")
-	if err != nil {
-		return nil, err
-	}
-	if name, err = name.Load(); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, f := range []string{"sysname", "nodename", "release", "version", "machine", "domainname"} {
-		m, err := name.Member(f)
-		if err != nil {
-			return nil, err
-		}
-		if out[f], err = m.CString(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// DumpTime is crash's DATE: the xtime seconds of the timekeeper
-// (get_xtime(): "timekeeper", else "shadow_timekeeper", which is what
-// modern kernels have as a symbol; tk_core.timekeeper is the live copy),
-// falling back to the dump's crash time.
-func (s *Session) DumpTime() (time.Time, error) {
-	var firstErr error
-	for _, v := range []struct{ sym, path string }{
-		{"timekeeper", "xtime_sec"},
-		{"shadow_timekeeper", "xtime_sec"},
-		{"tk_core", "timekeeper.xtime_sec"},
-	} {
-		o, err := s.Var(v.sym)
-		if err == nil {
-			o, err = o.Member(v.path)
-		}
-		if err == nil {
-			var sec int64
-			if sec, err = o.Int(); err == nil && sec > 0 {
-				return time.Unix(sec, 0), nil
-			}
-		}
-		if firstErr == nil && err != nil {
-			firstErr = err
-		}
-	}
-	if info := s.Dump.Info(); info != nil && info.CrashTime != 0 {
-		return time.Unix(info.CrashTime, 0), nil
-	}
-	if firstErr == nil {
-		firstErr = errors.New("no timekeeper time and no CRASHTIME")
-	}
-	return time.Time{}, firstErr
-}
-
-// HZ is the kernel's tick rate. It is not a symbol; it is derived from
-// tick_nsec (kernel/time/ntp.c: NSEC_PER_SEC/HZ, nudged by at most a few
-// hundred ppm by NTP), rounded to the nearest integer rate.
-//
-// crash instead reads mq-deadline's write_expire (5*HZ) through gdb and
-// falls back to 1000 when that fails, which it does on 6.12 kernels: its
-// UPTIME is then off by 1000/HZ there. This is a deliberate difference.
-func (s *Session) HZ() (uint64, error) {
-	o, err := s.Var("tick_nsec")
-	if err != nil {
-		return 0, err
-	}
-	ns, err := o.Uint()
-	if err != nil {
-		return 0, err
-	}
-	if ns == 0 {
-		return 0, errors.New("tick_nsec is 0")
-	}
-	hz := uint64(math.Round(1e9 / float64(ns)))
-	if hz < 24 || hz > 10000 {
-		return 0, fmt.Errorf("tick_nsec %d gives an implausible HZ %d", ns, hz)
-	}
-	return hz, nil
-}
-
-// Uptime is jiffies_64 - INITIAL_JIFFIES in seconds (crash's get_uptime();
-// INITIAL_JIFFIES is (unsigned int)(-300*HZ), include/linux/jiffies.h).
-func (s *Session) Uptime() (time.Duration, error) {
-	hz, err := s.HZ()
-	if err != nil {
-		return 0, err
-	}
-	o, err := s.Var("jiffies_64")
-	if err != nil {
-		return 0, err
-	}
-	j, err := o.Uint()
-	if err != nil {
-		return 0, err
-	}
-	initial := uint64(uint32(-300 * int64(hz)))
-	ticks := j - initial
-	return time.Duration(ticks/hz) * time.Second, nil
-}
-
 // formatUptime is crash's convert_time(): "N days, HH:MM:SS".
 func formatUptime(d time.Duration) string {
 	total := uint64(d / time.Second)
@@ -291,107 +169,28 @@ func formatUptime(d time.Duration) string {
 	return out + fmt.Sprintf("%02d:%02d:%02d", total/3600, total%3600/60, total%60)
 }
 
-// LoadAverage is avenrun[] in crash's format: fixed point with FSHIFT 11
-// bits, rounded at the second decimal (kernel/sched/loadavg.c LOAD_INT /
-// LOAD_FRAC plus FIXED_1/200).
+// taints is crash's is_kernel_tainted() and the livepatch taint (K, bit
+// TAINT_LIVEPATCH = 15) of is_livepatch().
+func (s *Session) taints() (tainted, livepatch bool, err error) {
+	v, err := s.TaintedMask()
+	return v != 0, v&(1<<15) != 0, err
+}
+
+// LoadAverage is avenrun[] (kernel's LoadAverage) in crash's format:
+// fixed point with FSHIFT 11 bits, rounded at the second decimal
+// (kernel/sched/loadavg.c LOAD_INT / LOAD_FRAC plus FIXED_1/200).
 func (s *Session) LoadAverage() (string, error) {
-	o, err := s.Var("avenrun")
+	avg, err := s.Kernel.LoadAverage()
 	if err != nil {
 		return "", err
 	}
-	const fshift = 11
-	const fixed1 = 1 << fshift
+	const fixed1 = 1 << kernel.FShift
 	parts := make([]string, 3)
-	for i := range parts {
-		el, err := o.Index(i)
-		if err != nil {
-			return "", err
-		}
-		v, err := el.Uint()
-		if err != nil {
-			return "", err
-		}
+	for i, v := range avg {
 		a := v + fixed1/200
-		parts[i] = fmt.Sprintf("%d.%02d", a>>fshift, ((a&(fixed1-1))*100)>>fshift)
+		parts[i] = fmt.Sprintf("%d.%02d", a>>kernel.FShift, ((a&(fixed1-1))*100)>>kernel.FShift)
 	}
 	return strings.Join(parts, ", "), nil
-}
-
-// CPUMHz is crash's x86_64_processor_speed(): cpu_khz / 1000.
-func (s *Session) CPUMHz() (uint64, error) {
-	for _, name := range []string{"cpu_khz", "tsc_khz"} {
-		o, err := s.Var(name)
-		if err != nil {
-			continue
-		}
-		if v, err := o.Uint(); err == nil && v != 0 {
-			return v / 1000, nil
-		}
-	}
-	return 0, errors.New("cpu_khz and tsc_khz are unknown")
-}
-
-// MemorySize is crash's total_node_memory(): the present pages of every
-// online node (node_states[N_ONLINE]; node_data[n], or contig_page_data),
-// spanned pages where present is 0, in bytes.
-func (s *Session) MemorySize() (uint64, error) {
-	nodes := []int{0}
-	if ns, err := s.Var("node_states"); err == nil {
-		t, _ := s.Types()
-		if nOnline, err := t.Enumerator("N_ONLINE"); err == nil {
-			if m, err := ns.Index(int(nOnline)); err == nil {
-				if b, err := m.Bytes(); err == nil {
-					nodes = nodes[:0]
-					for i, c := range b {
-						for bit := 0; bit < 8; bit++ {
-							if c&(1<<bit) != 0 {
-								nodes = append(nodes, i*8+bit)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	var total uint64
-	for _, n := range nodes {
-		pgdat, err := s.nodeData(n)
-		if err != nil {
-			return 0, err
-		}
-		var pages uint64
-		for _, f := range []string{"node_present_pages", "node_spanned_pages"} {
-			m, err := pgdat.Member(f)
-			if err != nil {
-				return 0, err
-			}
-			if pages, err = m.Uint(); err != nil {
-				return 0, err
-			}
-			if pages != 0 {
-				break
-			}
-		}
-		total += pages * uint64(s.Dump.PageSize())
-	}
-	return total, nil
-}
-
-// nodeData is node n's pglist_data: node_data[n] where node_data exists
-// (NUMA), contig_page_data for node 0 otherwise (crash's
-// next_online_pgdat()).
-func (s *Session) nodeData(n int) (symbols.Object, error) {
-	if nd, err := s.Var("node_data"); err == nil {
-		el, err := nd.Index(n)
-		if err != nil {
-			return symbols.Object{}, err
-		}
-		return el.Deref()
-	}
-	if n != 0 {
-		return symbols.Object{}, fmt.Errorf("node %d is online but there is no node_data array", n)
-	}
-	return s.Var("contig_page_data")
 }
 
 // formatMemorySize is crash's get_memory_size(): the total is rounded up
