@@ -232,7 +232,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !c.silent {
 		// crash prints its copyright and gdb's banner here; one line is
 		// enough (a deliberate difference).
-		fmt.Fprintf(out, "gocrash: crash-style kernel dump analyser (\"help\" lists the commands)\n\n")
+		fmt.Fprintf(out, "gocrash: crash-style kernel dump analyser (\"help\" lists the commands)\n")
+		switch {
+		case c.sample != "":
+			fmt.Fprintf(out, "Bundled sample dump %s (\"gocrash --sample list\" says what each one shows).\n", c.sample)
+		case len(c.files) == 0:
+			fmt.Fprintf(out, "No files given: the bundled sample dump %s (\"gocrash --sample list\" shows the others).\n", sample.DefaultName)
+		}
+		fmt.Fprintln(out)
 		for _, w := range s.Diagnostics {
 			fmt.Fprintln(out, w)
 		}
