@@ -182,7 +182,7 @@ func (k *Kernel) module(addr uint64) (*Module, error) {
 	}
 	if f, err := o.Member("srcversion"); err == nil {
 		if p, err := f.Pointer(); err == nil && p != 0 {
-			m.SrcVersion, _ = symbols.ReadCString(k.Mem, p, 64)
+			m.SrcVersion, _ = symbols.ReadCString(k.memory(), p, 64)
 		}
 	}
 	m.Sections = k.moduleSections(o)
@@ -202,7 +202,7 @@ func (k *Kernel) moduleSections(o symbols.Object) map[string]uint64 {
 		return nil
 	}
 	t := o.Types()
-	sa, err := t.Object(k.Mem, p, "module_sect_attrs")
+	sa, err := t.Object(k.memory(), p, "module_sect_attrs")
 	if err != nil {
 		return nil
 	}
@@ -224,7 +224,7 @@ func (k *Kernel) moduleSections(o symbols.Object) map[string]uint64 {
 	}
 	out := map[string]uint64{}
 	for i := uint64(0); i < n; i++ {
-		a, err := t.Object(k.Mem, p+uint64(attrsOff)+i*uint64(size), "module_sect_attr")
+		a, err := t.Object(k.memory(), p+uint64(attrsOff)+i*uint64(size), "module_sect_attr")
 		if err != nil {
 			break
 		}
@@ -233,7 +233,7 @@ func (k *Kernel) moduleSections(o symbols.Object) map[string]uint64 {
 		if err1 != nil || err2 != nil || namep == 0 {
 			continue
 		}
-		name, err := symbols.ReadCString(k.Mem, namep, 256)
+		name, err := symbols.ReadCString(k.memory(), namep, 256)
 		if err != nil || name == "" {
 			continue
 		}
