@@ -2,6 +2,7 @@ package commands
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"gocrash/internal/testbed"
@@ -104,5 +105,26 @@ func checkTypeGoldens(t *testing.T, cmds []string) {
 				}
 			}
 		})
+	}
+}
+
+func TestCompleteDatatype(t *testing.T) {
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	s := openTestbed(t, d)
+	defer s.Close()
+	// task_struct's members, from the kernel's DWARF (crash's struct -o
+	// task_struct lists pid and pid_links, and rcu_users inside an
+	// anonymous union).
+	got := s.CompleteDatatype("task_struct.pid")
+	if strings.Join(got, " ") != "task_struct.pid task_struct.pid_links" {
+		t.Errorf("CompleteDatatype(task_struct.pid) = %q", got)
+	}
+	got = s.CompleteDatatype("task_struct.pid,rcu_u")
+	if strings.Join(got, " ") != "task_struct.pid,rcu_users" {
+		t.Errorf("CompleteDatatype(task_struct.pid,rcu_u) = %q", got)
+	}
+	got = s.CompleteDatatype("list_he")
+	if len(got) == 0 || got[0] != "list_head" {
+		t.Errorf("CompleteDatatype(list_he) = %q", got)
 	}
 }

@@ -28,10 +28,13 @@ type Completer struct {
 
 // typesWithPrefix completes the names of struct and union types (kind
 // "struct", "union" or "" for both), as "struct task_<TAB>" does; a member
-// path after a '.' is not completed.
+// path after a '.' completes the members (Session.CompleteDatatype).
 func (c *Completer) typesWithPrefix(kind, prefix string) []string {
 	if strings.Contains(prefix, ".") {
-		return nil
+		if c.Session == nil || c.Session.Vmlinux == nil {
+			return nil
+		}
+		return c.Session.CompleteDatatype(prefix)
 	}
 	c.typesOnce.Do(func() {
 		c.types = map[string][]string{}
