@@ -185,7 +185,7 @@ func runPrint(s *Session, args []string, w io.Writer) error {
 		return s.printPerCPU(w, first, symAddr, radix, cpuspec, hasCPU)
 	}
 	if hasCPU && isSym {
-		fmt.Fprintf(w, "p: WARNING: %s is not percpu; cpuspec ignored.\n", first)
+		fmt.Fprintf(w, "WARNING: %s is not percpu; cpuspec ignored.\n", first)
 		rest = append([]string{first}, rest[1:]...)
 	}
 	// crash hands gdb its command line without the words that start with

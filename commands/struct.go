@@ -230,7 +230,7 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 		}
 		if v, ok := s.Vmlinux.Lookup(a); ok {
 			if hasCPU && !s.isPerCPUSymbol(v) {
-				fmt.Fprintf(w, "%s: WARNING: %s is not percpu; cpuspec ignored.\n", kind, a)
+				fmt.Fprintf(w, "WARNING: %s is not percpu; cpuspec ignored.\n", a)
 				hasCPU = false
 			}
 			addr, hasAddr = v, true
@@ -536,6 +536,16 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 				}
 			default:
 				text, err := s.datatypeText(pr, dt, at)
+				if err != nil && m == "" {
+					// crash's print_struct writes "struct NAME " before gdb
+					// fails, and gdb's read callback says why.
+					fmt.Fprintf(w, "%s %s %s: %v\n", dt.kind, dt.name, dt.kind,
+						classifyReadError(errors.Unwrap(err), kvaddr, at, "gdb_readmem_callback", s.dumpFormat()))
+					if dt.kind == "struct" {
+						io.WriteString(w, "\n") // print_struct's own newline after gdb's output
+					}
+					return &printedError{err}
+				}
 				if err != nil {
 					return err
 				}
@@ -564,7 +574,7 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 func (s *Session) datatypeText(pr *gdbfmt.Printer, dt *datatype, addr uint64) (string, error) {
 	data := make([]byte, dt.size)
 	if err := s.Mem.ReadVirt(data, addr); err != nil {
-		return "", memReadError(err, addr, dt.kind+" "+dt.name)
+		return "", &readErr{memReadError(err, addr, dt.kind+" "+dt.name), err}
 	}
 	var b bytes.Buffer
 	b.WriteString(dt.kind + " " + dt.name + " ")
@@ -574,6 +584,14 @@ func (s *Session) datatypeText(pr *gdbfmt.Printer, dt *datatype, addr uint64) (s
 	}
 	return b.String(), nil
 }
+
+type readErr struct {
+	msg error
+	err error
+}
+
+func (e *readErr) Error() string { return e.msg.Error() }
+func (e *readErr) Unwrap() error { return e.err }
 
 // memReadError says which read failed.
 func memReadError(err error, addr uint64, what string) error {

@@ -65,6 +65,15 @@ func runWhatis(s *Session, args []string, w io.Writer) error {
 		return &UsageError{Cmd: "whatis"}
 	}
 	name := rest[0]
+	if tn, member, ok := strings.Cut(name, "."); ok && kw == "" && member != "" && !strings.ContainsAny(member, ".[") {
+		// TYPE.member: the member's line of the definition, with its offset
+		if dt, err := lookupDatatype(t, tn); err == nil {
+			if _, err := t.Member(dt.lookupName, member); err == nil {
+				writeDeclaration(w, t, dt, member, 0, true, 10)
+				return nil
+			}
+		}
+	}
 	if !strings.Contains(name, ".") {
 		// a data type by name (crash's arg_to_datatype)
 		if dt, err := lookupDatatype(t, name); err == nil && (kw == "" || kw == dt.kind) && (kw != "" || !dt.typedef || true) {

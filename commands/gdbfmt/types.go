@@ -229,9 +229,15 @@ func writeBody(b *strings.Builder, st *godwarf.StructType, show, level int) {
 	}
 	for _, f := range st.Field {
 		b.WriteString(strings.Repeat(" ", level+4))
-		// Members of named types print by name; anonymous ones are
-		// expanded at every depth (as crash's ptype shows struct page).
-		writeDecl(b, f.Type, f.Name, max(show-1, 0), level+4)
+		// A member one level down (show-1): of a named type by name, of an
+		// anonymous type expanded at show 0, "{...}" below; an unnamed
+		// member (an anonymous struct or union inside) stays at this
+		// level, so those expand at every depth (struct page).
+		newshow := show - 1
+		if f.Name == "" {
+			newshow = show
+		}
+		writeDecl(b, f.Type, f.Name, newshow, level+4)
 		if f.BitSize > 0 {
 			fmt.Fprintf(b, " : %d", f.BitSize)
 		}
