@@ -67,7 +67,10 @@ var extra = map[string]string{
 
 // fixup rewrites mnemonic and operands where gdb differs from GNUSyntax.
 func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, string) {
-	words := strings.Split(mnemonic, " ")
+	words := strings.Fields(mnemonic)
+	if len(words) == 0 {
+		return mnemonic, operands
+	}
 	op := words[len(words)-1]
 	if r, ok := renames[op]; ok {
 		op = r

@@ -15,7 +15,7 @@
 package gdbasm
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -111,7 +111,7 @@ func format(inst x86asm.Inst, raw []byte, pc uint64) Inst {
 				toks[i] = "$" + hexImm(inst, a, i, args)
 			case x86asm.Rel:
 				target := pc + uint64(inst.Len) + uint64(int64(a))
-				toks[i] = fmt.Sprintf("0x%x", target)
+				toks[i] = hex0x(target)
 				out.Ref, out.RefKind = target, BranchRef
 			case x86asm.Mem:
 				seg := segPrefix(toks[i])
@@ -123,7 +123,7 @@ func format(inst x86asm.Inst, raw []byte, pc uint64) Inst {
 				if isMoffs(raw) {
 					// mov between %al..%rax and a 64-bit absolute
 					// address (a0-a3): no ModRM.
-					toks[i] = seg + fmt.Sprintf("0x%x", uint64(a.Disp))
+					toks[i] = seg + hex0x(uint64(a.Disp))
 					break
 				}
 				m, s, ok := memOperand(inst, raw, a)
@@ -135,7 +135,7 @@ func format(inst x86asm.Inst, raw []byte, pc uint64) Inst {
 				toks[i] = star + seg + s
 				if a.Base == x86asm.RIP {
 					target := pc + uint64(inst.Len) + uint64(a.Disp)
-					comment = fmt.Sprintf("        # 0x%x", target)
+					comment = "        # " + hex0x(target)
 					out.Ref, out.RefKind = target, RIPRef
 				}
 			}
@@ -155,11 +155,9 @@ func format(inst x86asm.Inst, raw []byte, pc uint64) Inst {
 // splitGNU splits GNUSyntax's text into its mnemonic with prefixes and its
 // operands (which hold no spaces, but for AVX-512 masks: " {%k1}").
 func splitGNU(s string) (string, string) {
-	words := strings.Split(s, " ")
-	n := len(words)
-	for i := 1; i < n; i++ {
-		if isOperandStart(words[i]) {
-			return strings.Join(words[:i], " "), strings.Join(words[i:], " ")
+	for i := 1; i < len(s); i++ {
+		if s[i-1] == ' ' && isOperandStart(s[i:]) {
+			return s[:i-1], s[i:]
 		}
 	}
 	return s, ""
@@ -267,6 +265,15 @@ func prefixName(b byte) string {
 // isMoffs reports whether the opcode is a0-a3, mov with a full-width
 // absolute address.
 func isMoffs(raw []byte) bool {
-	p, ok := modrm(raw)
-	return ok && p >= 1 && raw[p-1] >= 0xa0 && raw[p-1] <= 0xa3
+	i := 0
+	for i < len(raw) && (isPrefixByte(raw[i])) {
+		i++
+	}
+	return i < len(raw) && raw[i] >= 0xa0 && raw[i] <= 0xa3
+}
+
+// hex0x is "0x" and v in lower-case hex.
+func hex0x(v uint64) string {
+	var b [18]byte
+	return string(strconv.AppendUint(append(b[:0], "0x"...), v, 16))
 }

@@ -37,7 +37,7 @@ func hexImm(inst x86asm.Inst, imm x86asm.Imm, tok int, args []x86asm.Arg) string
 	if bits > 0 && bits < 64 {
 		v &= 1<<uint(bits) - 1
 	}
-	return fmt.Sprintf("0x%x", v)
+	return hex0x(v)
 }
 
 // regBits is the width of a general-purpose register, 0 for others.
@@ -131,9 +131,9 @@ func memOperand(inst x86asm.Inst, raw []byte, m x86asm.Mem) (Mem, string, bool) 
 	}
 	disp := func() string {
 		if m.Disp < 0 {
-			return fmt.Sprintf("-0x%x", uint64(-m.Disp))
+			return "-" + hex0x(uint64(-m.Disp))
 		}
-		return fmt.Sprintf("0x%x", uint64(m.Disp))
+		return hex0x(uint64(m.Disp))
 	}
 	if m.Base == x86asm.RIP || m.Base == x86asm.EIP {
 		return out, disp() + "(%" + out.Base + ")", true
