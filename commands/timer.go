@@ -18,7 +18,7 @@ func init() {
   expiry (TTE, negative once past), the struct timer_list and the function
   it will call, in order of expiry.`,
 		Flags: []Flag{
-			{Name: "r", Help: "the high-resolution timers of each cpu's hrtimer_cpu_base (not in gocrash yet)."},
+			{Name: "r", Help: "the high-resolution timers of each clock base of each cpu's hrtimer_cpu_base: soft and hard expiry and time to expiry in nanoseconds (CURRENT: the clock now, from the uptime in jiffies and the kernel's HZ), the struct hrtimer and its function."},
 			{Name: "C", Arg: "cpu", Help: `these cpus only: "1", "0,3", "1-2", "all".`},
 		},
 		Examples: `  The timers of the sample dump's cpus:
@@ -52,9 +52,6 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 	if len(g.rest()) > 0 {
 		return usageErr("timer", "")
 	}
-	if hr {
-		return fmt.Errorf("timer -r: hrtimers are not in gocrash yet")
-	}
 	ncpu, err := s.NumCPUs()
 	if err != nil {
 		return err
@@ -64,6 +61,11 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 		if cpus, err = parseCPUList(cpuArg, ncpu); err != nil {
 			return err
 		}
+	}
+	if hr {
+		bw := bufio.NewWriter(w)
+		defer bw.Flush()
+		return runHRTimers(s, cpus, ncpu, bw)
 	}
 	jo, err := s.Var("jiffies")
 	if err != nil {
@@ -126,6 +128,93 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 			}
 			if len(ts) == 0 {
 				bw.WriteString("  (none)\n")
+			}
+		}
+	}
+	return nil
+}
+
+// uptimeJiffies is crash's get_uptime(): jiffies_64 counted from
+// INITIAL_JIFFIES (-300 seconds' worth, include/linux/jiffies.h), with
+// the kernel's HZ.
+func (s *Session) uptimeJiffies() (uint64, uint64, error) {
+	hz, err := s.HZ()
+	if err != nil {
+		return 0, 0, err
+	}
+	o, err := s.Var("jiffies_64")
+	if err != nil {
+		return 0, 0, err
+	}
+	j, err := o.Uint()
+	if err != nil {
+		return 0, 0, err
+	}
+	if wrapped := j & 0xffffffff00000000; wrapped != 0 {
+		wrapped -= 0x100000000
+		j = j&0xffffffff | wrapped
+		j += 300 * hz
+	} else {
+		j -= uint64(uint32(-300 * int64(hz)))
+	}
+	return j, hz, nil
+}
+
+// runHRTimers is timer -r: crash's dump_hrtimer_data.
+func runHRTimers(s *Session, cpus map[int]bool, ncpu int, w *bufio.Writer) error {
+	up, hz, err := s.uptimeJiffies()
+	if err != nil {
+		return err
+	}
+	sym := s.symbolizer()
+	name := func(v uint64) string {
+		if sym == nil {
+			return ""
+		}
+		return sym(v)
+	}
+	n := 0
+	for cpu := 0; cpu < ncpu; cpu++ {
+		if cpus != nil && !cpus[cpu] {
+			continue
+		}
+		if err := s.Ctx().Err(); err != nil {
+			return err
+		}
+		if n > 0 {
+			w.WriteString("\n")
+		}
+		n++
+		base, cbs, err := s.HRTimerBases(s.Ctx(), cpu)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "CPU: %d  HRTIMER_CPU_BASE: %x\n", cpu, base)
+		for j, c := range cbs {
+			if j > 0 {
+				w.WriteString("\n")
+			}
+			fmt.Fprintf(w, "  CLOCK: %d  HRTIMER_CLOCK_BASE: %x  [%s]\n", c.Index, c.Addr, name(c.GetTime))
+			if len(c.Timers) == 0 {
+				w.WriteString("  (empty)\n")
+				continue
+			}
+			now := int64(up*(1000000000/hz)) + c.Offset
+			last := c.Timers[len(c.Timers)-1]
+			explen := max(len(strconv.FormatInt(last.Expires, 10)), 7)
+			softlen := max(len(strconv.FormatInt(last.SoftExpires, 10)), 11)
+			ttelen := len(strconv.FormatInt(last.Expires-now, 10))
+			fmt.Fprintf(w, "  %s\n", center("CURRENT", softlen, true))
+			fmt.Fprintf(w, "  %s\n", center(strconv.FormatInt(now, 10), softlen, true))
+			fmt.Fprintf(w, "  %s  %s  %s  %s  %s\n", center("SOFTEXPIRES", softlen, true), center("EXPIRES", explen, true),
+				center("TTE", ttelen, true), center("HRTIMER", 16, false), center("FUNCTION", 16, false))
+			for _, t := range c.Timers {
+				fmt.Fprintf(w, "  %s  %s  %*d  %x  ", center(strconv.FormatInt(t.SoftExpires, 10), softlen, true),
+					center(strconv.FormatInt(t.Expires, 10), explen, true), ttelen, t.Expires-now, t.Addr)
+				if t.FunctionOK {
+					fmt.Fprintf(w, "%x  <%s>", t.Function, name(t.Function))
+				}
+				w.WriteString("\n")
 			}
 		}
 	}

@@ -110,3 +110,93 @@ func (k *Kernel) TimerBases(ctx context.Context, cpu, n int) ([]TimerBase, error
 	}
 	return out, nil
 }
+
+// HRTimer is one queued struct hrtimer.
+type HRTimer struct {
+	Addr                 uint64
+	SoftExpires, Expires int64
+	Function             uint64
+	FunctionOK           bool
+}
+
+// HRClockBase is one hrtimer_clock_base of a cpu's hrtimer_cpu_base.
+type HRClockBase struct {
+	Index   int
+	Addr    uint64
+	GetTime uint64 // the clock's get_time function
+	Offset  int64  // ktime offset to the monotonic clock
+	Timers  []HRTimer
+}
+
+// HRTimerBases are cpu's hrtimer_bases (the per-cpu hrtimer_cpu_base):
+// its address and each clock base with its timers in expiry order (the
+// timerqueue's rbtree in order).
+func (k *Kernel) HRTimerBases(ctx context.Context, cpu int) (uint64, []HRClockBase, error) {
+	t, err := k.Types()
+	if err != nil {
+		return 0, nil, err
+	}
+	sym, ok := k.Vmlinux.Lookup("hrtimer_bases")
+	if !ok {
+		return 0, nil, fmt.Errorf("no hrtimer_bases")
+	}
+	off, err := k.PerCPUOffset(cpu)
+	if err != nil {
+		return 0, nil, err
+	}
+	base := sym + off
+	var r tOffsets
+	r.t = t
+	cbOff, getTime, offOff, active := r.o("hrtimer_cpu_base.clock_base"), r.o("hrtimer_clock_base.get_time"), r.o("hrtimer_clock_base.offset"), r.o("hrtimer_clock_base.active")
+	rootOff := r.o("timerqueue_head.rb_root")
+	nodeOff, expOff, softOff, fnOff := r.o("hrtimer.node"), r.o("hrtimer.node.expires"), r.o("hrtimer._softexpires"), r.o("hrtimer.function")
+	if r.err != nil {
+		return 0, nil, r.err
+	}
+	cbm, err := t.Member("hrtimer_cpu_base", "clock_base")
+	if err != nil {
+		return 0, nil, err
+	}
+	total, err := t.Size(cbm.Type)
+	if err != nil {
+		return 0, nil, err
+	}
+	size, err := t.SizeOf("hrtimer_clock_base")
+	if err != nil || size <= 0 {
+		return 0, nil, fmt.Errorf("struct hrtimer_clock_base: %v", err)
+	}
+	var out []HRClockBase
+	for i := 0; i < int(total/size); i++ {
+		cb := base + cbOff + uint64(i)*uint64(size)
+		c := HRClockBase{Index: i, Addr: cb}
+		c.GetTime, _ = ReadPointer(k.Mem, cb+getTime)
+		o, _ := ReadPointer(k.Mem, cb+offOff)
+		c.Offset = int64(o)
+		// rb_root_cached: rb_root then rb_leftmost.
+		top, err := ReadPointer(k.Mem, cb+active+rootOff)
+		if err != nil {
+			return base, out, fmt.Errorf("hrtimer_clock_base %#x: %w", cb, err)
+		}
+		err = WalkRBTree(ctx, k.Mem, top, RBWalk{Linear: true, Visit: func(node uint64, _ []byte) error {
+			h := node - nodeOff
+			ht := HRTimer{Addr: h}
+			e, err := ReadPointer(k.Mem, h+expOff)
+			if err != nil {
+				return nil
+			}
+			ht.Expires = int64(e)
+			s, _ := ReadPointer(k.Mem, h+softOff)
+			ht.SoftExpires = int64(s)
+			if fn, err := ReadPointer(k.Mem, h+fnOff); err == nil {
+				ht.Function, ht.FunctionOK = fn, true
+			}
+			c.Timers = append(c.Timers, ht)
+			return nil
+		}})
+		if err != nil {
+			return base, out, err
+		}
+		out = append(out, c)
+	}
+	return base, out, nil
+}
