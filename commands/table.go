@@ -60,29 +60,21 @@ var (
 func init() {
 	register(rdCommand)
 	register(Command{
-		Name:    "sys",
-		Usage:   "sys [-c [name|number] ...] [-i] [config]",
-		Summary: "system data",
-		Help: `  This command displays system-specific data: the vmlinux and dump file
+		Name:     "sys",
+		Summary:  "system data",
+		Synopsis: "[-c [name|number] ...] [-i] [config]",
+		Description: `  This command displays system-specific data: the vmlinux and dump file
   used, the number of cpus, the time of the crash, the uptime, the load
   average, the number of tasks, the kernel's utsname, the cpu speed, the
-  amount of memory and the panic message.
-
-    -c  the system call table (sys_call_table): each slot's number, the
-        function it calls and the source line of that function, shown
-        from the kernel build directory ("../fs/read_write.c: 623").  A
-        name argument shows the calls whose function name contains it, a
-        number the call of that number.  A slot that points at no
-        function's start is shown as an invalid entry.
-    -i  the DMI strings the firmware gave the kernel (dmi_ident[]: BIOS,
-        system, board and chassis vendor, name, version, serial), each
-        under its enum dmi_field name.
-config  the kernel's own configuration, when it was built with
-        CONFIG_IKCONFIG (the gzipped .config at kernel_config_data);
-        otherwise "kernel_config_data does not exist in this kernel".
-
-EXAMPLES
-  The sample dump's kernel keeps neither its config nor DMI strings:
+  amount of memory and the panic message.`,
+		Flags: []Flag{
+			{Name: "c", Help: `the system call table (sys_call_table): each slot's number, the function it calls and the source line of that function, shown from the kernel build directory ("../fs/read_write.c: 623").  A name argument shows the calls whose function name contains it, a number the call of that number.  A slot that points at no function's start is shown as an invalid entry.`},
+			{Name: "i", Help: "the DMI strings the firmware gave the kernel (dmi_ident[]: BIOS, system, board and chassis vendor, name, version, serial), each under its enum dmi_field name."},
+		},
+		Operands: []Operand{
+			{"config", `the kernel's own configuration, when it was built with CONFIG_IKCONFIG (the gzipped .config at kernel_config_data); otherwise "kernel_config_data does not exist in this kernel".`},
+		},
+		Examples: `  The sample dump's kernel keeps neither its config nor DMI strings:
 
     crash> sys config
     sys: kernel_config_data does not exist in this kernel
@@ -113,8 +105,7 @@ EXAMPLES
       0  __x64_sys_read             ../fs/read_write.c: 623
       1  __x64_sys_write            ../fs/read_write.c: 649
     crash> sys -c open`,
-		Options: []string{"-c"},
-		Run:     runSys,
+		Run: runSys,
 	})
 	register(Command{
 		Name:     "eval",
