@@ -99,3 +99,14 @@ var treeCommands = []string{
 }
 
 func TestTreeGoldens(t *testing.T) { checkMemGoldens(t, treeCommands) }
+
+var searchCommands = []string{
+	"search -k {task1}", "search -p {task1}", "search {task1}", "search -K {task1}", "search -V {task1}",
+	`search -c "sysrq triggered"`, `search -p -c "Linux version"`, "search -s {task1} -l 4096 {task1}",
+	"search -s {task1} -l 8192 -m ffff {task1}", "search -w -s {task1} -l 4096 1", "search -h -s {task1} -l 4096 78",
+	"search -x 2 -s {task1} -l 4096 {task1}", "search -s init_task -e jiffies init_task",
+	"search -s linux_banner -l 512 -c Linux", "search", "search -z 1", "search -p -k 1", "search -w 123456789 ",
+	`search -s {task1} -l 64 -c ""`,
+}
+
+func TestSearchGoldens(t *testing.T) { checkMemGoldens(t, searchCommands) }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"gocrash/symbols"
 )
@@ -39,6 +40,9 @@ type MemMap struct {
 	msMapOffset uint64 // offsetof(struct mem_section, section_mem_map)
 
 	offFlags, offMapping, offIndex, offCount uint64
+
+	mu       sync.Mutex
+	sections map[uint64]bool // section number → it has a mem_map
 }
 
 // Page is what crash's mem_map line shows of one page.
@@ -130,22 +134,45 @@ func (k *Kernel) MemMap() (*MemMap, error) {
 func (m *MemMap) PageOf(phys uint64) (uint64, bool, error) {
 	pfn := phys >> pageShift
 	nr := pfn >> (sectionSizeBits - pageShift)
+	m.mu.Lock()
+	valid, known := m.sections[nr]
+	m.mu.Unlock()
+	if !known {
+		var err error
+		if valid, err = m.sectionValid(nr); err != nil {
+			return 0, false, err
+		}
+		m.mu.Lock()
+		if m.sections == nil {
+			m.sections = map[uint64]bool{}
+		}
+		m.sections[nr] = valid
+		m.mu.Unlock()
+	}
+	if !valid {
+		return 0, false, nil
+	}
+	return m.vmemmap + pfn*m.pageSize, true, nil
+}
+
+// sectionValid reads mem_section nr: present, with a mem_map.
+func (m *MemMap) sectionValid(nr uint64) (bool, error) {
 	root, idx := nr/m.perRoot, nr%m.perRoot
 	if root >= m.rootCount {
-		return 0, false, nil
+		return false, nil
 	}
 	var base uint64
 	if m.extreme {
 		roots, err := ReadPointer(m.k.Mem, m.memSection)
 		if err != nil || roots == 0 {
-			return 0, false, err
+			return false, err
 		}
 		p, err := ReadPointer(m.k.Mem, roots+root*8)
 		if err != nil {
-			return 0, false, fmt.Errorf("mem_section[%d]: %w", root, err)
+			return false, fmt.Errorf("mem_section[%d]: %w", root, err)
 		}
 		if p == 0 {
-			return 0, false, nil
+			return false, nil
 		}
 		base = p
 	} else {
@@ -153,12 +180,9 @@ func (m *MemMap) PageOf(phys uint64) (uint64, bool, error) {
 	}
 	coded, err := ReadPointer(m.k.Mem, base+idx*m.msSize+m.msMapOffset)
 	if err != nil {
-		return 0, false, fmt.Errorf("mem_section %d: %w", nr, err)
+		return false, fmt.Errorf("mem_section %d: %w", nr, err)
 	}
-	if coded&sectionPresent == 0 || coded&sectionHasMemMap == 0 {
-		return 0, false, nil
-	}
-	return m.vmemmap + pfn*m.pageSize, true, nil
+	return coded&sectionPresent != 0 && coded&sectionHasMemMap != 0, nil
 }
 
 // Page reads the struct page at addr, which describes the page at phys.

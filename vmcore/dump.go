@@ -358,3 +358,19 @@ func withAddr(err error, paddr uint64) error {
 	}
 	return err
 }
+
+// MayHold reports whether a read at paddr can succeed, cheaply and without
+// building an error: false for an ELF dump's address outside every
+// PT_LOAD's file data (unless excluded pages read as zeroes). For other
+// formats it is true; ReadPhys decides. Scans over all of memory (search)
+// use it to pass over what the dump lacks.
+func (d *Dump) MayHold(paddr uint64) bool {
+	if d.elf == nil {
+		return true
+	}
+	s, ok := d.elf.find(paddr)
+	if !ok {
+		return false
+	}
+	return paddr-s.paddr < s.filesz || d.zeroExcluded.Load()
+}

@@ -440,6 +440,14 @@ CRASH_CMDS=(
 	"tree -t radix irq_desc_tree" "tree -t radix -p irq_desc_tree" "tree -t xarray irq_desc_tree"
 	"tree -t maple sparse_irqs" "tree -t maple -p sparse_irqs" "tree -t foo vmap_area_root" "tree"
 	"tree -t rbtree ffffffffdeadbeef"
+	# search: kernel virtual, physical, widths, masks, strings, context, bad arguments
+	"search -k {task1}" "search -p {task1}" "search {task1}" "search -K {task1}" "search -V {task1}"
+	"search -c \"sysrq triggered\"" "search -p -c \"Linux version\""
+	"search -s {task1} -l 4096 {task1}" "search -s {task1} -l 8192 -m ffff {task1}"
+	"search -w -s {task1} -l 4096 1" "search -h -s {task1} -l 4096 78"
+	"search -x 2 -s {task1} -l 4096 {task1}" "search -s init_task -e jiffies init_task"
+	"search -s linux_banner -l 512 -c Linux" "search" "search -z 1" "search -p -k 1"
+	"search -w 123456789 " "search -s {task1} -l 64 -c \"\""
 	# --- dis/mod (code): whole functions, counts, -l -r -f -x -d, bad
 	# arguments, the oops module's faulting function (symbol not found on
 	# the dumps without it), mod and mod -t, mod's bad arguments

@@ -1,0 +1,492 @@
+package commands
+
+// search: crash's memory.c cmd_search over kernel.SearchRanges,
+// SearchVirt and SearchPhys, which read each page once, several at a
+// time, handing them over in address order; matches print as they are
+// found.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gocrash/kernel"
+)
+
+func init() {
+	register(Command{
+		Name:     "search",
+		Summary:  "search memory",
+		Synopsis: "[-s start] [ -[kKV] | -u | -p | -t | -T ] [-e end | -l length] [-m mask]\n         [-x count] -[cwh] [value | (expression) | symbol | string] ...",
+		Description: `  This command searches a range of memory for values: 64-bit words by
+  default, 32-bit with -w, 16-bit with -h, or strings with -c.  Each match
+  is shown as "address: value", with the value's symbol or expression in
+  parentheses when it was given as one; a string match shows the string
+  and what follows it, up to 56 characters or the end of its page.  By
+  default the kernel's virtual memory is searched: the direct map, the
+  vmalloc areas, the vmemmap and the kernel image mapping, in that order
+  of addresses, each page that the dump holds.`,
+		Flags: []Flag{
+			{Name: "s", Arg: "start", Help: "where to start: a symbol or a hexadecimal address (the start of the memory type otherwise)."},
+			{Name: "e", Arg: "end", Help: "where to stop: a symbol or a hexadecimal address."},
+			{Name: "l", Arg: "length", Help: "how many bytes to search from the start."},
+			{Name: "m", Arg: "mask", Help: "bits to ignore: a word matches when it equals the value with the mask's bits set in both."},
+			{Name: "x", Arg: "count", Help: "also show count words before and after each match, as rd shows memory."},
+			{Name: "k", Help: "search kernel virtual memory (the default)."},
+			{Name: "K", Help: "search kernel virtual memory, the direct map and the kernel image only."},
+			{Name: "V", Help: "search kernel virtual memory, the vmalloc areas and the vmemmap only."},
+			{Name: "u", Help: "search the user virtual memory of the current context (not available yet)."},
+			{Name: "p", Help: "search physical memory."},
+			{Name: "t", Help: "search the kernel stacks of all tasks (not available yet)."},
+			{Name: "T", Help: "search the kernel stacks of the active tasks (not available yet)."},
+			{Name: "w", Help: "search for 32-bit values."},
+			{Name: "h", Help: "search for 16-bit values."},
+			{Name: "c", Help: "search for strings."},
+		},
+		Operands: []Operand{{"value", "a hexadecimal value, a symbol or an expression (a string with -c)."}},
+		Examples: `  Where is the task_struct of init referred to:
+
+    crash> search -s ff2c138f00198000 -l 4096 ff2c138f00198000
+    ff2c138f00198e30: ff2c138f00198000
+
+  The panic message in memory:
+
+    crash> search -c "sysrq triggered"`,
+		Run: runSearch,
+	})
+}
+
+const searchCharsContext = 56 // crash's CHARS_CTX
+
+type searchRun struct {
+	s      *Session
+	b      *strings.Builder
+	flush  func()
+	width  int // 8, 4, 2; 0 for strings
+	mask   uint64
+	values []uint64
+	opt    []string // the argument as crash shows it, "" for a plain number
+	strs   []string
+	phys    bool
+	context int // -x: words shown around a match
+	// The string search's pending matches that run into the next page.
+	cross     []searchCross
+	crossNext uint64
+}
+
+type searchCross struct {
+	addr uint64
+	hit  []bool
+}
+
+func runSearch(s *Session, args []string, w io.Writer) error {
+	var (
+		start, end, length, mask uint64
+		sflag, endSet            bool
+		memType                  memType = -1
+		K, V, u, t, T            bool
+		mode                     byte
+		context                  int
+		err                      error
+	)
+	addrArg := func(v string) (uint64, error) {
+		if a, ok := s.Vmlinux.Lookup(v); ok {
+			return a, nil
+		}
+		if !isHexWord(v) {
+			return 0, fmt.Errorf("invalid input: \"%s\"", v)
+		}
+		return parseHex(v)
+	}
+	var nodes []kernel.Node
+	g := parseFlagsPermuted("search", args)
+	for g.next() {
+		switch g.flag {
+		case "s":
+			if start, err = addrArg(g.val); err != nil {
+				return err
+			}
+			sflag = true
+		case "e":
+			if end, err = addrArg(g.val); err != nil {
+				return err
+			}
+			if end == 0 {
+				return errors.New("invalid ending address: 0")
+			}
+			endSet = true
+		case "l":
+			if length, err = ParseNumber(g.val); err != nil {
+				return fmt.Errorf("invalid input: \"%s\"", g.val)
+			}
+		case "m":
+			if mask, err = parseHex(g.val); err != nil || !isHexWord(g.val) {
+				return fmt.Errorf("invalid input: \"%s\"", g.val)
+			}
+		case "x":
+			if !isDecWord(g.val) {
+				return fmt.Errorf("invalid input: \"%s\"", g.val)
+			}
+			n, _ := ParseNumber(g.val)
+			context = int(min(n, 1<<20))
+		case "k", "K", "V":
+			if !sflag {
+				start = s.PageOffset()
+			}
+			memType, sflag = kvaddr, true
+			K = K || g.flag == "K"
+			V = V || g.flag == "V"
+		case "u":
+			u = true
+		case "p":
+			if nodes == nil {
+				if nodes, err = s.Nodes(); err != nil || len(nodes) == 0 {
+					return fmt.Errorf("memory nodes: %v", err)
+				}
+			}
+			if !sflag {
+				start = nodes[0].StartPFN << 12
+			}
+			memType, sflag = physaddr, true
+		case "t":
+			t = true
+		case "T":
+			T = true
+		case "w", "h", "c":
+			if mode != 0 {
+				fmt.Fprintf(w, "search: WARNING: overriding previously set search mode with \"%s\"\n", g.flag)
+			}
+			mode = g.flag[0]
+		}
+	}
+	if g.err != nil {
+		return g.err
+	}
+	if memType < 0 {
+		memType = kvaddr
+		if !sflag {
+			start, sflag = s.PageOffset(), true
+		}
+	}
+	if u || t || T {
+		return errors.New("user memory and task stack searches (-u, -t, -T) are not available yet")
+	}
+	rest := g.rest()
+	if len(rest) == 0 || length != 0 && endSet {
+		return &UsageError{Cmd: "search"}
+	}
+	r := &searchRun{s: s, mask: mask, phys: memType == physaddr, context: context}
+	switch mode {
+	case 'w':
+		r.width = 4
+	case 'h':
+		r.width = 2
+	case 'c':
+		r.width = 0
+	default:
+		r.width = 8
+	}
+	for _, a := range rest {
+		if mode == 'c' {
+			if a != "" {
+				r.strs = append(r.strs, a)
+			}
+			continue
+		}
+		var v uint64
+		opt := ""
+		switch {
+		case strings.HasPrefix(a, "(") || strings.ContainsAny(a, "+-*/&|^%<>") && !isHexWord(a):
+			if v, err = EvalAddress(a, s.lookupFunc()); err != nil {
+				return fmt.Errorf("invalid expression: %s", a)
+			}
+			if !strings.HasPrefix(a, "(") {
+				opt = "(" + a + ")"
+			} else {
+				opt = a
+			}
+		default:
+			if sv, ok := s.Vmlinux.Lookup(a); ok {
+				v, opt = sv, "("+a+")"
+			} else if v, err = parseHex(a); err != nil || !isHexWord(a) {
+				return fmt.Errorf("invalid input: \"%s\"", a)
+			}
+		}
+		if mask != 0 {
+			opt = ""
+		}
+		if r.width == 4 && v > 0xffffffff {
+			return fmt.Errorf("value too large for -w option: %x %s", v, opt)
+		}
+		if r.width == 2 && v > 0xffff {
+			return fmt.Errorf("value too large for -h option: %x %s", v, opt)
+		}
+		r.values, r.opt = append(r.values, v), append(r.opt, opt)
+	}
+	if len(r.values) == 0 && len(r.strs) == 0 {
+		return &UsageError{Cmd: "search"}
+	}
+	if context > 0 {
+		if r.width == 0 {
+			return errors.New("-x option is not allowed with -c")
+		}
+		if mx := 4096 / r.width; context > mx {
+			return fmt.Errorf("context value %d is too large: maximum is %d", context, mx)
+		}
+	}
+	var b strings.Builder
+	r.b = &b
+	r.flush = func() {
+		io.WriteString(w, b.String())
+		b.Reset()
+	}
+	defer r.flush()
+	ctx := s.Ctx()
+	if r.phys {
+		if !endSet && length == 0 {
+			last := nodes[len(nodes)-1]
+			end = (last.StartPFN + last.Pages) << 12
+		}
+		if length != 0 {
+			end = start + length
+		}
+		if end < start {
+			fmt.Fprintf(w, "search: ending address %x is below starting address %x\n", end, start)
+			return &UsageError{Cmd: "search"}
+		}
+		if start&7 != 0 {
+			start &^= 7
+			fmt.Fprintf(&b, "search: rounding down start address to: %x\n", start)
+		}
+		return r.walkErr(s.SearchPhys(ctx, start, end, r.scanner(start, end), func(pg kernel.SearchPage) error { return r.page(pg, start, end) }))
+	}
+	ranges, areas, err := s.SearchRanges(ctx)
+	if err != nil {
+		return err
+	}
+	if start < s.PageOffset() {
+		fmt.Fprintf(w, "search: invalid kernel virtual address: %x\n", start)
+		return &UsageError{Cmd: "search"}
+	}
+	if !endSet && length == 0 {
+		for _, rg := range ranges {
+			end = max(end, rg.End)
+		}
+	} else if length != 0 {
+		end = start + length
+	}
+	if end < start {
+		fmt.Fprintf(w, "search: ending address %x is below starting address %x\n", end, start)
+		return &UsageError{Cmd: "search"}
+	}
+	for _, rg := range ranges {
+		if start >= rg.End || end <= rg.Start {
+			continue
+		}
+		if K && (rg.Kind == kernel.RangeVmalloc || rg.Kind == kernel.RangeVmemmap) {
+			continue
+		}
+		if V && (rg.Kind == kernel.RangeUnity || rg.Kind == kernel.RangeImage) {
+			continue
+		}
+		lo, hi := max(start, rg.Start), min(end, rg.End)
+		if lo&7 != 0 {
+			lo &^= 7
+			fmt.Fprintf(&b, "search: rounding down start address to: %x\n", lo)
+		}
+		r.crossNext = ^uint64(0)
+		if err := r.walkErr(s.SearchVirt(ctx, rg, areas, lo, hi, r.scanner(lo, hi), func(pg kernel.SearchPage) error { return r.page(pg, lo, hi) })); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *searchRun) walkErr(err error) error {
+	if errors.Is(err, kernel.ErrSearchStopped) {
+		return nil
+	}
+	return err
+}
+
+// scanner is the word search the reading goroutines run on each page:
+// the matches' lines, or nil (strings and -x are searched in page()).
+func (r *searchRun) scanner(start, end uint64) kernel.Scan {
+	if r.width == 0 || r.context != 0 {
+		return nil
+	}
+	return func(pg kernel.SearchPage) []byte {
+		data, addr := pagePart(pg, start, end)
+		return r.words(nil, data, addr)
+	}
+}
+
+// pagePart is the part of a page inside [start, end), and its address.
+func pagePart(pg kernel.SearchPage, start, end uint64) ([]byte, uint64) {
+	from := uint64(0)
+	if start > pg.Addr {
+		from = start - pg.Addr
+	}
+	to := uint64(4096)
+	if end < pg.Addr+4096 {
+		to = (end - pg.Addr) &^ 7
+	}
+	if from >= to {
+		return nil, 0
+	}
+	return pg.Data[from:to], pg.Addr + from
+}
+
+// words appends the lines of the word matches in data to out.
+func (r *searchRun) words(out []byte, data []byte, addr uint64) []byte {
+	le := binary.LittleEndian
+	if r.width == 8 && len(r.values) == 1 {
+		want := r.values[0] | r.mask
+		for i := 0; i+8 <= len(data); i += 8 {
+			if v := le.Uint64(data[i:]); v|r.mask == want {
+				out = fmt.Appendf(out, "%x: %x %s\n", addr+uint64(i), v, r.opt[0])
+			}
+		}
+		return out
+	}
+	for i := 0; i+r.width <= len(data); i += r.width {
+		var v uint64
+		switch r.width {
+		case 8:
+			v = le.Uint64(data[i:])
+		case 4:
+			v = uint64(le.Uint32(data[i:]))
+		case 2:
+			v = uint64(le.Uint16(data[i:]))
+		}
+		for j, want := range r.values {
+			if v|r.mask == want|r.mask {
+				out = fmt.Appendf(out, "%x: %x %s\n", addr+uint64(i), v, r.opt[j])
+			}
+		}
+	}
+	return out
+}
+
+// page prints one page's matches: those its reader found, or (strings,
+// -x) its own search of the page's part inside [start, end).
+func (r *searchRun) page(pg kernel.SearchPage, start, end uint64) error {
+	switch {
+	case r.width != 0 && r.context == 0:
+		r.b.Write(pg.Found)
+	default:
+		data, addr := pagePart(pg, start, end)
+		if data == nil {
+			return nil
+		}
+		if r.width == 0 {
+			r.chars(data, addr)
+			break
+		}
+		le := binary.LittleEndian
+		for i := 0; i+r.width <= len(data); i += r.width {
+			var v uint64
+			switch r.width {
+			case 8:
+				v = le.Uint64(data[i:])
+			case 4:
+				v = uint64(le.Uint32(data[i:]))
+			case 2:
+				v = uint64(le.Uint16(data[i:]))
+			}
+			for j, want := range r.values {
+				if v|r.mask == want|r.mask {
+					r.withContext(addr+uint64(i), v, r.opt[j])
+				}
+			}
+		}
+	}
+	if r.b.Len() > 1<<14 {
+		r.flush()
+	}
+	return nil
+}
+
+// chars is crash's search_chars: matches inside the page show up to 56
+// characters from the match or to the page's end; a match that runs into
+// the next page, when that page is the next one read, shows the string
+// and what follows it there.
+func (r *searchRun) chars(p []byte, addr uint64) {
+	if r.cross == nil {
+		r.cross = make([]searchCross, len(r.strs))
+		r.crossNext = ^uint64(0)
+	}
+	if r.crossNext == addr {
+		for j, c := range r.cross {
+			target := r.strs[j]
+			n := len(target)
+			for i := 0; i < n-1; i++ {
+				if c.hit[i] && i+1 <= len(p) && string(p[:i+1]) == target[n-1-i:] {
+					rest := searchCharsContext - n
+					r.report(c.addr+uint64(i), []byte(target), p[i+1:min(len(p), i+1+rest)])
+				}
+			}
+		}
+	}
+	r.crossNext = addr + uint64(len(p))
+	for j := range r.strs {
+		n := len(r.strs[j])
+		r.cross[j] = searchCross{addr: addr + uint64(len(p)) - uint64(n-1), hit: make([]bool, max(n-1, 0))}
+	}
+	for i := 0; i < len(p); i++ {
+		for j, target := range r.strs {
+			n := len(target)
+			if i+n > len(p) {
+				if string(p[i:]) == target[:len(p)-i] {
+					r.cross[j].hit[n+i-len(p)-1] = true
+				}
+				continue
+			}
+			if string(p[i:i+n]) == target {
+				r.report(addr+uint64(i), p[i:min(len(p), i+searchCharsContext)], nil)
+			}
+		}
+	}
+}
+
+func (r *searchRun) report(addr uint64, a, b []byte) {
+	fmt.Fprintf(r.b, "%x: ", addr)
+	for _, s := range [][]byte{a, b} {
+		for _, c := range s {
+			if c >= 0x20 && c < 0x7f {
+				r.b.WriteByte(c)
+			} else {
+				r.b.WriteByte('.')
+			}
+		}
+	}
+	r.b.WriteByte('\n')
+}
+
+// withContext is crash's display_with_pre_and_post: the words before the
+// match and after it, as rd shows them (hexadecimal, ASCII at the end of
+// the line), around the match's own line.
+func (r *searchRun) withContext(addr, v uint64, opt string) {
+	mode := map[int]rdMode{8: rd64, 4: rd32, 2: rd16}[r.width]
+	mem := kvaddr
+	if r.phys {
+		mem = physaddr
+	}
+	read, err := r.s.reader(mem)
+	if err != nil {
+		return
+	}
+	show := func(at uint64) {
+		r.flush()
+		var b strings.Builder
+		// crash's NO_ERROR: words it cannot read are left out quietly.
+		_ = displayMemory(r.s.Ctx(), &b, rdRequest{mode: mode, flag: rdHex | rdASCIIEndline, mem: mem, addr: at, count: int64(r.context)}, read, nil, r.s.dumpFormat())
+		r.b.WriteString(b.String())
+	}
+	show(addr - uint64(r.context*r.width))
+	fmt.Fprintf(r.b, "%16x:  %x %s\n", addr, v, opt)
+	show(addr + uint64(r.width))
+	r.b.WriteString("\n")
+}
