@@ -61,14 +61,14 @@ func init() {
 const searchCharsContext = 56 // crash's CHARS_CTX
 
 type searchRun struct {
-	s      *Session
-	b      *strings.Builder
-	flush  func()
-	width  int // 8, 4, 2; 0 for strings
-	mask   uint64
-	values []uint64
-	opt    []string // the argument as crash shows it, "" for a plain number
-	strs   []string
+	s       *Session
+	b       *strings.Builder
+	flush   func()
+	width   int // 8, 4, 2; 0 for strings
+	mask    uint64
+	values  []uint64
+	opt     []string // the argument as crash shows it, "" for a plain number
+	strs    []string
 	phys    bool
 	context int // -x: words shown around a match
 	// The string search's pending matches that run into the next page.
