@@ -23,7 +23,13 @@ func synopsisFlags(syn string) []string {
 			if j < len(syn) && syn[j] == '[' { // -[l|m]
 				k := strings.IndexByte(syn[j:], ']')
 				for _, l := range strings.Split(syn[j+1:j+k], "|") {
-					out = append(out, l)
+					if strings.Trim(l, "0123456789") == "" {
+						out = append(out, l)
+						continue
+					}
+					for _, c := range l { // -[kKV]: three options
+						out = append(out, string(c))
+					}
 				}
 				i = j + k
 				continue

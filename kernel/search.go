@@ -34,9 +34,6 @@ type VirtRange struct {
 	Start, End uint64
 }
 
-// VmapArea is one vmalloc area, [Start, End).
-type VmapArea struct{ Start, End uint64 }
-
 // SearchRanges returns crash's kernel virtual ranges, sorted by start.
 func (k *Kernel) SearchRanges(ctx context.Context) ([]VirtRange, []VmapArea, error) {
 	po := k.PageOffset()
@@ -86,91 +83,6 @@ func inAreas(areas []VmapArea, v uint64) bool {
 		}
 	}
 	return false
-}
-
-// VmapAreas reads vmap_area_list: the areas that have a vm_struct, in
-// list (address) order.
-func (k *Kernel) VmapAreas(ctx context.Context) ([]VmapArea, error) {
-	t, err := k.Types()
-	if err != nil {
-		return nil, err
-	}
-	heads := []uint64{}
-	if head, ok := k.Vmlinux.Lookup("vmap_area_list"); ok {
-		heads = append(heads, head)
-	} else {
-		// 6.9+: per-node busy lists (mm/vmalloc.c vmap_nodes,
-		// nr_vmap_nodes; struct vmap_node.busy is a struct rb_list).
-		nodes, err := k.Var("vmap_nodes")
-		if err != nil {
-			return nil, errors.New("neither vmap_area_list nor vmap_nodes: cannot find the vmalloc areas")
-		}
-		base, err := nodes.Pointer()
-		if err != nil {
-			return nil, err
-		}
-		no, err := k.Var("nr_vmap_nodes")
-		if err != nil {
-			return nil, err
-		}
-		n, err := no.Uint()
-		if err != nil || n > 1<<12 {
-			return nil, fmt.Errorf("nr_vmap_nodes: %d, %v", n, err)
-		}
-		size, err := t.SizeOf("vmap_node")
-		if err != nil {
-			return nil, err
-		}
-		busy, err := t.Offset("vmap_node.busy")
-		if err != nil {
-			return nil, err
-		}
-		ho, err := t.Offset("rb_list.head")
-		if err != nil {
-			return nil, err
-		}
-		for i := uint64(0); i < n; i++ {
-			heads = append(heads, base+i*uint64(size)+uint64(busy)+uint64(ho))
-		}
-	}
-	lo, err := t.Offset("vmap_area.list")
-	if err != nil {
-		return nil, err
-	}
-	so, _ := t.Offset("vmap_area.va_start")
-	eo, _ := t.Offset("vmap_area.va_end")
-	vo, err := t.Offset("vmap_area.vm")
-	if err != nil {
-		return nil, err
-	}
-	var out []VmapArea
-	for _, head := range heads {
-		if err := k.walkVmapList(ctx, head, uint64(lo), uint64(so), uint64(eo), uint64(vo), &out); err != nil {
-			return out, err
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
-	return out, nil
-}
-
-func (k *Kernel) walkVmapList(ctx context.Context, head, lo, so, eo, vo uint64, out *[]VmapArea) error {
-	return k.WalkList(ctx, head, "vmap_area_list", func(node uint64) error {
-		va := node - lo
-		vm, err := ReadPointer(k.Mem, va+vo)
-		if err != nil || vm == 0 {
-			return err
-		}
-		s, err := ReadPointer(k.Mem, va+so)
-		if err != nil {
-			return err
-		}
-		e, err := ReadPointer(k.Mem, va+eo)
-		if err != nil {
-			return err
-		}
-		*out = append(*out, VmapArea{s, e})
-		return nil
-	})
 }
 
 // Node is one memory node: its first page frame and spanned pages.
