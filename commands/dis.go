@@ -652,11 +652,10 @@ func (d *disRun) gdbKnows(addr uint64) bool {
 }
 
 // line is one disassembled instruction as crash prints it.
-func (d *disRun) line(in gdbasm.Inst) string {
-	var b strings.Builder
-	b.Grow(96)
+func (d *disRun) line(b *strings.Builder, in gdbasm.Inst) {
+	var num [16]byte
 	b.WriteString("0x")
-	b.WriteString(strconv.FormatUint(in.PC, 16))
+	b.Write(strconv.AppendUint(num[:0], in.PC, 16))
 	b.WriteString(" <")
 	b.WriteString(d.symstr(in.PC))
 	b.WriteString(">:\t")
@@ -668,7 +667,9 @@ func (d *disRun) line(in gdbasm.Inst) string {
 		jump := in.RefKind == gdbasm.BranchRef && strings.HasPrefix(mnemonicOf(in.Text), "j")
 		if d.gdbKnows(in.Ref) || jump {
 			if s := d.symstr(in.Ref); s != "" {
-				b.WriteString(" <" + s + ">")
+				b.WriteString(" <")
+				b.WriteString(s)
+				b.WriteString(">")
 			}
 		}
 	}
@@ -678,19 +679,21 @@ func (d *disRun) line(in gdbasm.Inst) string {
 		}
 	}
 	b.WriteString("\n")
-	return b.String()
 }
 
-// mnemonicOf is the last word before the operands.
+// mnemonicOf is the word before the last one (crash's argv[argc-2]: the
+// mnemonic of a branch, whose last word is its target).
 func mnemonicOf(text string) string {
-	f := strings.Fields(text)
-	if len(f) >= 2 {
-		return f[len(f)-2]
+	t := strings.TrimRight(text, " ")
+	i := strings.LastIndexByte(t, ' ')
+	if i < 0 {
+		return t
 	}
-	if len(f) == 1 {
-		return f[0]
+	t = strings.TrimRight(t[:i], " ")
+	if j := strings.LastIndexByte(t, ' '); j >= 0 {
+		return t[j+1:]
 	}
-	return ""
+	return t
 }
 
 // startsSymbol is crash's value_symbol: a symbol starts exactly at addr.
@@ -807,7 +810,7 @@ func (d *disRun) print(start, target, end, count uint64, countEntered bool) erro
 				lastLine = l
 			}
 		}
-		b.WriteString(d.line(in))
+		d.line(&b, in)
 		if d.o.reverse && in.PC >= target {
 			break
 		}
