@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -138,18 +139,14 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 	syms = append(syms, exported...)
 	symtab, n, strtab := get("core_kallsyms.symtab"), get("core_kallsyms.num_symtab"), get("core_kallsyms.strtab")
 	if symtab != 0 && n > 0 && n <= maxModuleSymTab && in(symtab) && in(strtab) {
-		const symSize = 24 // sizeof(Elf64_Sym)
-		buf := make([]byte, n*symSize)
+		buf := make([]byte, n*elf.Sym64Size)
 		if err := k.Mem.ReadVirt(buf, symtab); err != nil {
 			return m, fmt.Errorf("module %s: core_kallsyms.symtab: %w", m.Name, err)
 		}
 	next:
 		for i := uint64(1); i < n; i++ {
-			b := buf[i*symSize:]
-			info := b[4]
-			shndx := binary.LittleEndian.Uint16(b[6:])
-			value := binary.LittleEndian.Uint64(b[8:])
-			nameOff := uint64(binary.LittleEndian.Uint32(b[0:]))
+			sym := symbols.DecodeSym64(buf[i*elf.Sym64Size:])
+			info, shndx, value, nameOff := sym.Info, sym.Shndx, sym.Value, uint64(sym.Name)
 			if !in(value) || shndx == 0 || !in(strtab+nameOff) {
 				continue
 			}
