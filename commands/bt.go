@@ -20,8 +20,8 @@ func init() {
 	register(Command{
 		Name:    "bt",
 		Summary: "backtrace",
-		// crash's -g -r -E -F -o -O -v -p -R -I -S -n are not here.
-		Synopsis: "[-a|-c cpu(s)|-t|-T|-l|-e|-f] [-s [-x|d]] [pid | task]",
+		// crash's -E -o -O -R -I -S -n are not here.
+		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-f|-[F]F|-v|-p] [-s [-x|d]] [pid | task]",
 		Description: `  Display a kernel stack backtrace.  With no argument, the backtrace of the
   current context is shown: at start-up the task that panicked.`,
 		Flags: []Flag{
@@ -35,6 +35,11 @@ func init() {
 			{Name: "s", Help: "display the symbol name plus its offset."},
 			{Name: "x", Help: "when displaying a symbol offset with the -s option, override the default output format with hexadecimal format."},
 			{Name: "d", Help: "when displaying a symbol offset with the -s option, override the default output format with decimal format."},
+			{Name: "g", Help: "display the stack traces of all threads in the thread group of the target task; the thread group leader will be displayed first."},
+			{Name: "r", Help: "display raw stack data, consisting of a memory dump of the two pages of memory containing the task_union structure."},
+			{Name: "v", Help: "check the kernel stack of all tasks for evidence of stack overflows: the STACK_END_MAGIC value at the bottom of each stack."},
+			{Name: "p", Help: "display the stack trace of the panic task only (the default context may have been changed with set)."},
+			{Name: "F", Help: "similar to -f, except that the stack data is displayed symbolically when appropriate; if the stack data references a slab cache object, the name of the slab cache will be displayed in brackets; with -FF, the slab object address is shown with it."},
 		},
 		Operands: []Operand{
 			{"pid", "a process PID."},
@@ -78,6 +83,11 @@ type btOptions struct {
 	offsets  bool   // -s
 	radix    int    // -x 16, -d 10; 0 = crash's default (10)
 	cpus     string // -c: a cpu list, "" = none
+	raw      bool   // -r
+	group    bool   // -g
+	verify   bool   // -v
+	panic    bool   // -p
+	slab     int    // -F 1, -FF 2: -f with symbols and slab caches named
 	taskArgs []string
 }
 
@@ -102,6 +112,19 @@ func parseBt(args []string) (btOptions, error) {
 			o.eframes = true
 		case "s":
 			o.offsets = true
+		case "r":
+			o.raw = true
+		case "g":
+			o.group = true
+		case "v":
+			o.verify = true
+		case "p":
+			o.panic = true
+		case "F":
+			o.full = true
+			if o.slab < 2 {
+				o.slab++
+			}
 		case "x":
 			if o.radix == 10 {
 				return o, errors.New("-d and -x are mutually exclusive")
@@ -138,6 +161,10 @@ type btRun struct {
 	lines    *symbols.LineTable
 	linesErr error
 
+	mods    []*kernel.Module // -F: the modules' symbols, read on first use
+	modsErr error
+	modsOK  bool
+
 	printed int   // task headers printed (a blank line goes before the next)
 	failed  error // the last per-task failure, already printed
 }
@@ -157,6 +184,9 @@ func runBt(s *Session, args []string, w io.Writer) error {
 // run prints the backtraces the options ask for.
 func (r *btRun) run() error {
 	s, opt, w := r.s, r.opt, r.w
+	if done, err := r.runMore(); done {
+		return err
+	}
 	var tasks []uint64
 	switch {
 	case opt.all || opt.cpus != "":
@@ -188,7 +218,12 @@ func (r *btRun) run() error {
 		if err != nil {
 			return err
 		}
-		tasks = append(tasks, t)
+		if opt.panic {
+			if t, err = s.PanicTask(); err != nil {
+				return errors.New("no panic task found!")
+			}
+		}
+		tasks = append(tasks, r.group(t)...)
 	}
 	ctx := s.Ctx()
 	for _, t := range tasks {
@@ -210,6 +245,9 @@ func (r *btRun) run() error {
 			r.printed++
 			r.fail(fmt.Errorf("%w: %s", ErrNoTask, a))
 			continue
+		}
+		if opt.group && len(ts) == 1 {
+			ts = r.group(ts[0])
 		}
 		for _, t := range ts {
 			r.task(t)
@@ -275,6 +313,10 @@ func (r *btRun) task(task uint64) {
 		return
 	}
 	r.header(bt.Task)
+	if r.opt.raw {
+		r.rawStack(bt.Task)
+		return
+	}
 	var re *kernel.StackReadError
 	switch {
 	case errors.Is(err, kernel.ErrNoStack):

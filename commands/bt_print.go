@@ -48,7 +48,7 @@ func (tr *btTrace) fullFrame(from, to uint64) {
 			fmt.Fprintf(&b, "    %x: ", addr)
 		}
 		v, _ := tr.mem.Word(addr)
-		fmt.Fprintf(&b, "%016x ", v)
+		b.WriteString(tr.stackEntry(v) + " ")
 	}
 	b.WriteString("\n")
 	fmt.Fprint(tr.r.w, b.String())

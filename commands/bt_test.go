@@ -97,7 +97,9 @@ func btGoldenList(d testbed.Dump) []string {
 		files, _ := filepath.Glob(filepath.Join(dir, "bt_*.txt"))
 		for _, f := range files {
 			c := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(f), ".txt"), "_", " ")
-			if !seen[c] {
+			// A {placeholder} needs testbed's Resolve: foreach_test.go's
+			// tasksGoldens run those.
+			if !seen[c] && !strings.Contains(c, "{") {
 				seen[c] = true
 				extra = append(extra, c)
 			}
@@ -109,6 +111,7 @@ func btGoldenList(d testbed.Dump) []string {
 
 func TestBtGoldens(t *testing.T) {
 	checkGoldens(t, btGoldenList, func(_ *testing.T, _ *Session, _, got, want string) (string, string) {
+		want = noSlabTable.ReplaceAllString(want, "") // bt -F under --no_kmem_cache (foreach_test.go)
 		return crashStackFailures(want, btNormalize(got)), want
 	})
 }

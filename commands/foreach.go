@@ -52,7 +52,7 @@ const foreachHelp = `  This command allows for an examination of various kernel 
   command  select one or more of the following commands to be run on the tasks
            selected, or on all tasks:
 
-             bt  run the "bt" command  (optional flags: -t -T -l -e -f -s -x -d)
+             bt  run the "bt" command  (optional flags: -r -t -T -l -e -f -F -s -x -d)
              vm  run the "vm" command  (optional flags: -p -v -m -R -d -x)
            task  run the "task" command  (optional flags: -R -d -x)
           files  run the "files" command  (optional flag: -c -R)
@@ -485,6 +485,10 @@ func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachR
 	opt.eframes = f.has('e')
 	opt.lines = f.has('l')
 	opt.full = f.has('f')
+	opt.raw = f.has('r')
+	if n := f.flags['F']; n > 0 {
+		opt.full, opt.slab = true, min(n, 2)
+	}
 	if f.has('x') {
 		opt.radix = 16
 	}
@@ -508,11 +512,10 @@ func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachR
 	}, nil
 }
 
-// foreachBtOptions passes the bt options that are not plain flags of
-// btOptions (-r, -o, -F, -R): each is refused with a clear line until bt
-// has it.
+// foreachBtOptions refuses the bt options gocrash's bt does not have
+// (-o, -R) with a clear line.
 func foreachBtOptions(f *foreachSpec, opt *btOptions) error {
-	for _, c := range []byte{'r', 'o', 'F'} {
+	for _, c := range []byte{'o'} {
 		if f.has(c) {
 			return fmt.Errorf("bt -%c is not available in gocrash's bt", c)
 		}

@@ -111,6 +111,7 @@ func openWalkerBed(f *testing.F) *walkerBed {
 		ctx := context.Background()
 		for _, task := range b.tasks {
 			fw.taskFiles(ctx, task, true)
+			signalsOf(ctx, r, task, true)
 			if mm, err := r.ptr(task, "task_struct.mm"); err == nil && mm != 0 {
 				b.mms = append(b.mms, mm)
 				vmasOver(ctx, k, rec, mm)
@@ -185,6 +186,26 @@ func FuzzFilesWalk(f *testing.F) {
 		}
 		if _, err := fw.mountList(ctx, b.tasks[len(b.tasks)-1]); errors.Is(err, errBudget) {
 			t.Fatalf("mount list walk did not end within %d reads", fuzzBudget)
+		}
+	})
+}
+
+func FuzzSignalWalk(f *testing.F) {
+	b := openWalkerBed(f)
+	b.seeds(f)
+	t0, _ := b.k.Types()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := &fuzzMem{base: b.k.Mem, patch: b.patches(data), budget: fuzzBudget}
+		r := newReader(mem, t0)
+		for _, task := range b.tasks {
+			ts, err := signalsOf(context.Background(), r, task, true)
+			if errors.Is(err, errBudget) {
+				t.Fatalf("signal walk of task %x did not end within %d reads", task, fuzzBudget)
+			}
+			if ts != nil && (len(ts.Queue) > maxSigQueue || len(ts.SharedQueue) > maxSigQueue) {
+				t.Fatalf("task %x: %d+%d queued signals, more than the bound", task, len(ts.Queue), len(ts.SharedQueue))
+			}
+			mem.budget = fuzzBudget
 		}
 	})
 }

@@ -490,6 +490,12 @@ CRASH_CMDS=(
 	"files {task1}" "files -d {dentry1}"
 	"vm" "vm 1" "vm 2" "vm -f 100073" "vm -f 4044411" "vm {task1}" "vm 99999" "vm 1 2"
 	"foreach vm" "foreach vm -R busybox" "foreach sh vm -R {task1}" "vm -R {vmastruct1} 1"
+	"bt -p" "bt -g {threads1}" "bt -g {threads2}" "bt -r 2" "bt -v" "bt -g" "bt -g -a"
+	"bt -g -c 1" "bt -p 2" "bt -g 0" "bt -r" "foreach 2 bt -r" "foreach sh bt -g" "foreach threads bt"
+	"sig" "sig 1" "sig -g {threads1}" "sig -g {threads2}" "sig -l" "sig -s fffffffe7ffbfeff"
+	"sig -s 0" "sig -s ffffffffffffffff" "sig 99999" "sig xyz" "sig 1 2" "foreach sig"
+	"foreach sig -g" "foreach 1 sig -R pid" "sig pid 1" "foreach sig -l" "sig -g"
+	"bt -F 2" "bt -FF 2" "bt -F" "bt -FF 1" "bt -aF" "foreach bt -F" "foreach 1 bt -FF"
 	# --- types: struct, union and their short forms (commands/struct_test.go)
 	"struct task_struct {task1}" "struct task_struct.pid,comm,mm {task1}" "task_struct.pid {task1}"
 	"task_struct.pid,comm {task1}" "struct -o task_struct" "struct -o list_head"

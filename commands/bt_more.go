@@ -1,0 +1,218 @@
+package commands
+
+// bt's -g (thread group), -p (panic task), -r (raw stack) and -v (stack
+// overflow check): crash's kernel.c cmd_bt(), DO_THREAD_GROUP_BACKTRACE,
+// back_trace()'s BT_RAW (memory.c raw_stack_dump()) and task.c
+// check_stack_overflow().
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// stackEndMagic is include/uapi/linux/magic.h's STACK_END_MAGIC, written at
+// the lowest word of every task stack (end_of_stack()).
+const stackEndMagic = 0x57AC6E9D
+
+// runMore handles the options that replace the usual task loop: -v, and
+// -g's conflicts with -a and -c. done says whether bt is over.
+func (r *btRun) runMore() (done bool, err error) {
+	opt := r.opt
+	if opt.verify {
+		return true, r.stackOverflow()
+	}
+	if opt.group && opt.cpus != "" {
+		return true, errors.New("-c option cannot be used with the -g option")
+	}
+	if opt.group && opt.all {
+		return true, errors.New("-a option cannot be used with the -g option")
+	}
+	if opt.panic {
+		if _, err := r.s.PanicTask(); err != nil {
+			return true, errors.New("no panic task found!")
+		}
+	}
+	return false, nil
+}
+
+// group is the tasks bt shows for task: with -g and a task of a thread
+// group (not an idle task), the group's leader and then its other
+// threads in the task table's order; else task alone.
+func (r *btRun) group(task uint64) []uint64 {
+	if !r.opt.group {
+		return []uint64{task}
+	}
+	tt, err := r.s.taskTable()
+	if err != nil {
+		return []uint64{task}
+	}
+	t := tt.byTask(task)
+	if t == nil || t.PID == 0 {
+		return []uint64{task}
+	}
+	var out []uint64
+	if l := tt.byPID(t.TGID); l != nil {
+		out = append(out, l.Addr)
+	}
+	for i := range tt.tasks {
+		if x := &tt.tasks[i]; x.PID != t.TGID && x.TGID == t.TGID {
+			out = append(out, x.Addr)
+		}
+	}
+	if len(out) == 0 {
+		return []uint64{task}
+	}
+	return out
+}
+
+// rawStack is bt -r: the task's whole stack as "rd -s" shows it, module
+// addresses named from the modules' symbols as crash does.
+func (r *btRun) rawStack(ti btTask) {
+	read, err := r.s.reader(kvaddr)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	named := func(v uint64) string {
+		if name, off, ok := r.img.Symbolize(v); ok {
+			if off != 0 {
+				return fmt.Sprintf("%s+%d", name, off)
+			}
+			return name
+		}
+		if name, ok := r.moduleSymbol(v); ok {
+			return name
+		}
+		return ""
+	}
+	req := rdRequest{mode: rd64, flag: rdHex | rdSymbolic, mem: kvaddr, addr: ti.Stack, count: int64(r.threadSize / 8)}
+	if err := displayMemory(r.s.Ctx(), r.w, req, read, named, r.s.dumpFormat()); err != nil && !Printed(err) {
+		r.fail(err)
+	}
+}
+
+// stackOverflow is bt -v: every task whose stack's lowest word is not
+// STACK_END_MAGIC (init_task's stack, the kernel's boot stack, has none),
+// when the kernel writes the magic at all (one of PIDs 1-9 has it).
+func (r *btRun) stackOverflow() error {
+	tt, err := r.s.taskTable()
+	if err != nil {
+		return err
+	}
+	stackOf := func(t *Task) (uint64, bool) {
+		o, err := r.s.Object(t.Addr, "task_struct")
+		if err != nil {
+			return 0, false
+		}
+		m, err := o.Member("stack")
+		if err != nil {
+			return 0, false
+		}
+		p, err := m.Pointer()
+		return p, err == nil && p != 0
+	}
+	magicOK := false
+	for pid := int64(1); pid < 10 && !magicOK; pid++ {
+		if t := tt.byPID(pid); t != nil {
+			if base, ok := stackOf(t); ok {
+				if v, err := r.s.readPtr(base); err == nil && v == stackEndMagic {
+					magicOK = true
+				}
+			}
+		}
+	}
+	if !magicOK {
+		return errors.New("-v option not supported or applicable on this architecture or kernel")
+	}
+	init, _ := r.s.InitTask()
+	total := 0
+	for i := range tt.tasks {
+		if err := r.s.Ctx().Err(); err != nil {
+			return err
+		}
+		t := &tt.tasks[i]
+		base, ok := stackOf(t)
+		if !ok {
+			continue
+		}
+		magic, err := r.s.readPtr(base)
+		if err != nil {
+			continue // crash: RETURN_ON_ERROR, the task is skipped
+		}
+		if t.PID == 0 && t.Addr == init {
+			continue
+		}
+		if magic != stackEndMagic {
+			fmt.Fprintf(r.w, "%s  possible stack overflow: %x: %x != STACK_END_MAGIC\n\n", taskHeader(t), base, magic)
+			total++
+		}
+	}
+	if total == 0 {
+		io.WriteString(r.w, "No stack overflows detected\n")
+	}
+	return nil
+}
+
+// stackEntry is crash's format_stack_entry(): a stack word as bt -f shows
+// it, and with -F a symbol ("name+off") or the slab cache holding it
+// ("[kmalloc-64]", with -FF "[addr:kmalloc-64]") for a readable address.
+func (tr *btTrace) stackEntry(v uint64) string {
+	if tr.r.opt.slab == 0 {
+		return fmt.Sprintf("%016x", v)
+	}
+	if !tr.r.accessible(v) {
+		return fmt.Sprintf("%016x", v)
+	}
+	if name, off, ok := tr.r.img.Symbolize(v); ok {
+		if off != 0 {
+			name = fmt.Sprintf("%s+%d", name, off)
+		}
+		return fmt.Sprintf("%-16s", name)
+	}
+	if name, ok := tr.r.moduleSymbol(v); ok {
+		return fmt.Sprintf("%-16s", name)
+	}
+	if cache, ok := tr.r.s.SlabCacheOf(v); ok {
+		if tr.r.opt.slab > 1 {
+			return fmt.Sprintf("%-16s", fmt.Sprintf("[%x:%s]", v, cache))
+		}
+		return fmt.Sprintf("%-16s", "["+cache+"]")
+	}
+	return fmt.Sprintf("%016x", v)
+}
+
+// moduleSymbol names an address inside a module's memory from the
+// module's kallsyms (data symbols too: crash's module_symbol()), as
+// "name" or "name+off".
+func (r *btRun) moduleSymbol(v uint64) (string, bool) {
+	if !r.modsOK {
+		r.modsOK = true
+		r.mods, r.modsErr = r.s.Modules(r.s.Ctx())
+	}
+	for _, m := range r.mods {
+		in := v >= m.Core[0] && v < m.Core[1] || v >= m.Init[0] && v < m.Init[1]
+		if !in {
+			continue
+		}
+		i := sort.Search(len(m.Symbols), func(i int) bool { return m.Symbols[i].Addr > v }) - 1
+		if i < 0 {
+			return "", false
+		}
+		sym := m.Symbols[i]
+		if off := v - sym.Addr; off != 0 {
+			return fmt.Sprintf("%s+%d", sym.Name, off), true
+		}
+		return sym.Name, true
+	}
+	return "", false
+}
+
+// accessible is crash's accessible(): the word at v can be read, as
+// crash reads it (on an ELF dump a page makedumpfile left out reads as
+// zeroes).
+func (r *btRun) accessible(v uint64) bool {
+	var w [8]byte
+	return v >= 4096 && r.s.ReadAsCrash(r.s.Mem.ReadVirt, w[:], v) == nil
+}
