@@ -29,13 +29,6 @@ func init() {
 		Options: []string{"-o"},
 		Run:     runWhatis,
 	})
-	register(Command{
-		Name:    "ptype",
-		Usage:   "ptype [expression | type]",
-		Summary: "print the definition of a type (gdb's ptype)",
-		Help:    ptypeHelp,
-		Run:     runPtype,
-	})
 }
 
 const printHelp = `  This command passes its arguments on to gdb "print" command for evaluation.
@@ -100,15 +93,6 @@ EXAMPLES
     }
     SIZE: 16`
 
-const ptypeHelp = `  This command prints the type of an expression or the definition of a type
-  the way gdb's ptype does: structures and unions with their members.
-
-EXAMPLES
-    crash> ptype struct list_head
-    type = struct list_head {
-        struct list_head *next;
-        struct list_head *prev;
-    }`
 
 // printState is a session's gdb value history.
 type printState struct {

@@ -89,9 +89,18 @@ const unionHelp = `  This command displays either a union definition, or a forma
   and arguments of the struct command.
 
 EXAMPLES
-  The definition of a union:
+  The definition of a union (inner anonymous types of named members
+  print as {...}, as gdb's ptype does):
 
-    crash> union rcu_special`
+    crash> union __sifields
+    union __sifields {
+        struct {
+            __kernel_pid_t _pid;
+            __kernel_uid32_t _uid;
+        } _kill;
+    ...
+    }
+    SIZE: 32`
 
 // dtOpts are the options of struct and union (crash's
 // cmd_datatype_common).

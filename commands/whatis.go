@@ -152,33 +152,3 @@ func (s *Session) enumOf(name string) *godwarf.EnumType {
 	}
 	return et
 }
-
-// runPtype is gdb's ptype: "type = " and the type of an expression or the
-// named type, structures and unions expanded one level.
-func runPtype(s *Session, args []string, w io.Writer) error {
-	if len(args) == 0 {
-		return &UsageError{Cmd: "ptype"}
-	}
-	t, err := s.Types()
-	if err != nil {
-		return err
-	}
-	expr := strings.Join(args, " ")
-	var typ godwarf.Type
-	if tt, err := t.Lookup(expr); err == nil {
-		typ = tt
-	} else {
-		env, err := s.exprEnv()
-		if err != nil {
-			return err
-		}
-		v, err := env.eval(expr)
-		if err != nil {
-			fmt.Fprintf(w, "%v\n", err)
-			return fmt.Errorf("gdb request failed: ptype %s", expr)
-		}
-		typ = v.typ
-	}
-	_, err = io.WriteString(w, "type = "+gdbfmt.Expand(typ)+"\n")
-	return err
-}
