@@ -276,13 +276,14 @@ run_scenario() {
 	truncate -s 64M "$disks/swap.img"
 	truncate -s 32M "$disks/ext2.img"
 	# KVM when /dev/kvm is writable (a boot takes seconds), else TCG; KVM=0
-	# forces TCG. 6.1's first scenarios run with 5-level paging (LA57), the
-	# rest with 4-level, so that one vmlinux meets both: KVM offers LA57 only
-	# where the host CPU has it, so those boots fall back to TCG elsewhere.
+	# forces TCG. 6.1's sysrq and qemu scenarios run with 5-level paging
+	# (LA57), the rest with 4-level, so that one vmlinux meets both: KVM
+	# offers LA57 only where the host CPU has it, so those two boots fall
+	# back to TCG elsewhere.
 	local accel="-accel tcg,thread=multi" cpu=max,la57=off
 	if [ -w /dev/kvm ] && [ "${KVM:-1}" = 1 ]; then accel="-accel kvm"; fi
 	case $VERSION:$sc in
-	6.1:sysrq | 6.1:oops | 6.1:cpu1 | 6.1:qemu | debian-6.1.*:*)
+	6.1:sysrq | 6.1:qemu | debian-6.1.*:*)
 		cpu=max
 		if [ "$accel" = "-accel kvm" ] && ! grep -qw la57 /proc/cpuinfo; then
 			log "no LA57 on this CPU: TCG for 5-level paging"
