@@ -654,10 +654,26 @@ else
 	[ "${BUILD_ONLY:-0}" = 1 ] && { log "built: $VMLINUX"; exit 0; }
 fi
 build_initramfs
+# crash records each dump while the next scenario boots (a crash session
+# takes minutes here, a KVM boot one); PIPELINE=0 does one thing at a time.
+recording=()
+failed=0
 for sc in $SCENARIOS; do
-	run_scenario "$sc"
+	run_scenario "$sc" || { failed=1; continue; }
 	if [ -z "$DEBKVER" ] || [ "${RECORD:-0}" = 1 ]; then
-		record_crash "$(scenario_dir "$sc")"
+		if [ "${PIPELINE:-1}" = 1 ]; then
+			# At most two sessions at once: the oldest is waited for.
+			if [ ${#recording[@]} -ge 2 ]; then
+				wait "${recording[0]}" || failed=1
+				recording=("${recording[@]:1}")
+			fi
+			record_crash "$(scenario_dir "$sc")" &
+			recording+=($!)
+		else
+			record_crash "$(scenario_dir "$sc")"
+		fi
 	fi
 done
+for p in "${recording[@]}"; do wait "$p" || failed=1; done
+[ $failed = 0 ] || { log "some scenarios failed (see their serial.log)"; exit 1; }
 log "done: $OUT"
