@@ -130,6 +130,10 @@ func (tr *btTrace) print() {
 		if prev.Stack.Kind == symbols.StackIRQ && f.Stack.Kind != symbols.StackIRQ {
 			fmt.Fprintf(w, "--- <%s> ---\n", stackName(symbols.StackIRQ))
 			frameptr = 0
+			if slot, pc, ok := tr.irqEntrySlot(frames, i); ok {
+				emit(slot, pc, f.Signal)
+				continue
+			}
 		}
 		emit(f.Slot, f.PC, f.Signal)
 	}
@@ -145,6 +149,29 @@ func (tr *btTrace) print() {
 	if tr.err != nil {
 		r.fail(fmt.Errorf("backtrace stopped: %s", trimErr(tr.err)))
 	}
+}
+
+// irqEntrySlot is how crash shows the interrupt entry frame the walk comes
+// back to from the IRQ stack (frames[i], whose caller frames[i+1] holds the
+// interrupt's pt_regs): x86_64_low_budget_back_trace_cmd prints it as an
+// exception frame, whose "[rsp]" is the pt_regs' own address (bt->stkptr),
+// with the PC of the word just below it (the entry code's return address,
+// kernels with asm_common_interrupt, 5.8 and later). The unwinder's slot is
+// that lower word, 8 bytes below crash's; bt -f shows no stack words
+// before this frame and goes on from the word above its "[rsp]".
+func (tr *btTrace) irqEntrySlot(frames []symbols.Frame, i int) (slot, pc uint64, ok bool) {
+	if i+1 >= len(frames) || frames[i+1].Exception == nil {
+		return 0, 0, false
+	}
+	if _, common := tr.r.s.Vmlinux.Lookup("asm_common_interrupt"); !common {
+		return 0, 0, false
+	}
+	slot = frames[i+1].Exception.Addr
+	pc, ok = tr.mem.Word(slot - 8)
+	if !ok || !tr.r.isText(pc) {
+		return 0, 0, false
+	}
+	return slot, pc, true
 }
 
 // endsOnTaskStack reports whether the last frame is on the task's stack.
@@ -224,6 +251,20 @@ func (tr *btTrace) printText() {
 		if i == 0 && startSP >= st.Low && startSP < st.High {
 			from = startSP
 		}
+		if i > 0 && order[i-1].Kind == symbols.StackIRQ {
+			// Back from the IRQ stack, crash shows the interrupt's entry
+			// frame and its pt_regs, and goes on above them (a user-mode
+			// pt_regs ends the trace there).
+			if regs, slot, pc, ok := tr.irqEntry(st); ok {
+				name, _ := tr.symbol(pc, true)
+				fmt.Fprintf(w, "  [%16x] %s at %x%s\n", slot, name, pc, tr.modTag(pc))
+				tr.exceptionBlock(&regs.Regs)
+				if regs.Regs.UserMode() {
+					return
+				}
+				from = regs.Addr + symbols.PtRegsSize
+			}
+		}
 		top := st.High
 		if isExceptionStack(st.Kind) {
 			top -= symbols.PtRegsSize
@@ -251,6 +292,23 @@ func (tr *btTrace) printText() {
 			writeRegs(w, regs)
 		}
 	}
+}
+
+// irqEntry finds, on st (the stack an interrupt came from), the pt_regs
+// the walk crossed back from the IRQ stack with, and crash's entry frame
+// just below it (irqEntrySlot).
+func (tr *btTrace) irqEntry(st symbols.Stack) (*symbols.ExceptionFrame, uint64, uint64, bool) {
+	for i := 1; i < len(tr.frames); i++ {
+		f := tr.frames[i]
+		if tr.frames[i-1].Stack.Kind != symbols.StackIRQ || f.Stack != st {
+			continue
+		}
+		if slot, pc, ok := tr.irqEntrySlot(tr.frames, i); ok {
+			return tr.frames[i+1].Exception, slot, pc, true
+		}
+		return nil, 0, 0, false
+	}
+	return nil, 0, 0, false
 }
 
 // eframeSearch is bt -e: every place on the task's stack that holds a
