@@ -77,13 +77,37 @@ crash_record() {
 		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log"
 		script=""
 	fi
-	local r n=0
-	for c in "$@"; do
-		r=$(crash_resolve "$cdir" "$c") || continue
-		mkdir -p "$(dirname "$cdir/$(crash_golden "$c")")"
-		script+="$r > $cdir/$(crash_golden "$c")"$'\n'
-		n=$((n + 1))
+	# crash itself can die on a command (8.0.6 does on "p runqueues:a" on
+	# some dumps): the session is then run again with the commands not yet
+	# answered, and the one it died on (its answer file the last one
+	# created, left empty) is dropped with a note. Each round answers at
+	# least one more command, or the loop ends.
+	local r n=0 round=0 todo=("$@") left=() last
+	mkdir -p "$cdir/.."
+	while [ ${#todo[@]} -gt 0 ] && [ $round -lt 5 ]; do
+		round=$((round + 1))
+		script=""
+		for c in "${todo[@]}"; do
+			r=$(crash_resolve "$cdir" "$c") || continue
+			mkdir -p "$(dirname "$cdir/$(crash_golden "$c")")"
+			rm -f "$cdir/$(crash_golden "$c")"
+			script+="$r > $cdir/$(crash_golden "$c")"$'\n'
+		done
+		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log.$round"
+		cat "$log.$round" >> "$log" && rm -f "$log.$round"
+		left=()
+		for c in "${todo[@]}"; do
+			[ -e "$cdir/$(crash_golden "$c")" ] || left+=("$c")
+		done
+		[ ${#left[@]} -gt 0 ] || break
+		[ ${#left[@]} -lt ${#todo[@]} ] || break
+		last=$(cd "$cdir" && ls -t --time-style=+%s $(find . -type f -empty -printf '%P\n') 2>/dev/null | head -1)
+		if [ -n "$last" ]; then
+			echo "crashrec: crash died at $cdir/$last: dropped, $((${#left[@]})) commands again" >&2
+			rm -f "$cdir/$last"
+		fi
+		todo=("${left[@]}")
 	done
-	printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log"
+	n=$(($# - ${#left[@]}))
 	echo "crashrec: $n of $# commands recorded into $cdir" >&2
 }
