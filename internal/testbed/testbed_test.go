@@ -107,8 +107,17 @@ func TestResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ps 1's TASK column on the sample dump, as crash recorded it.
-	want := "struct task_struct.pid ff2c138f00198000"
+	// ps 1's TASK column on the sample dump, as crash recorded it (its
+	// second line: "      1      0   0  ff2c138f00198000  IN ...").
+	ps, ok := d.Golden("ps 1")
+	if !ok {
+		t.Fatal("ps 1 was not recorded")
+	}
+	lines := strings.Split(ps, "\n")
+	if len(lines) < 2 || len(strings.Fields(lines[1])) < 4 {
+		t.Fatalf("ps 1 on %s:\n%s", d.Name, ps)
+	}
+	want := "struct task_struct.pid " + strings.Fields(lines[1])[3]
 	if got != want {
 		t.Errorf("Resolve = %q, want %q", got, want)
 	}
