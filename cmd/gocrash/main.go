@@ -2,11 +2,13 @@
 // shell:
 //
 //	gocrash [-s] [-i FILE] [-f] [--zero-excluded] [--sample NAME] [VMLINUX VMCORE]
+//	gocrash [--debuginfo-dir DIR]... VMCORE
 //	gocrash --version
 //
-// The two files may come in either order. With no files it opens the
-// sample dump of the test bed (testdata/dumps). "gocrash --help" says the
-// rest.
+// The two files may come in either order. Given the dump alone it finds
+// the vmlinux by the dump's build id (kernel.FindVmlinux). With no files
+// it opens the sample dump of the test bed (testdata/dumps). "gocrash
+// --help" says the rest.
 package main
 
 import (
@@ -21,7 +23,9 @@ import (
 
 	"gocrash/commands"
 	"gocrash/internal/sample"
+	"gocrash/kernel"
 	"gocrash/repl"
+	"gocrash/vmcore"
 )
 
 func main() {
@@ -38,18 +42,25 @@ type config struct {
 	pager        repl.PagerKind // --less, --more, --CRASHPAGER
 	extensions   bool           // -x
 	sample       string
+	debugDirs    []string // --debuginfo-dir, in order
 	files        []string
 }
 
 // usage is the --help text, in the GNU layout.
 func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: gocrash [OPTION]... [VMLINUX VMCORE]
+	fmt.Fprint(w, `Usage: gocrash [OPTION]... [VMLINUX] VMCORE
+  or:  gocrash [OPTION]...
 Analyse a Linux kernel crash dump with the commands of crash 8.0.6 (sys, bt,
 log, ps, runq, kmem -i, rd, ...), printing what crash prints.
 
 VMLINUX is the kernel with its debug information, VMCORE the dump (kdump ELF,
-kdump-compressed, flattened or QEMU); they may come in either order.  With no
-files, gocrash opens the bundled sample dump (`+sample.DefaultName+`; see --sample).
+kdump-compressed, flattened or QEMU); they may come in either order.  Given
+VMCORE alone, gocrash looks for the vmlinux whose build id is the dump's
+(VMCOREINFO BUILD-ID) in each --debuginfo-dir DIR, then in
+/usr/lib/debug/.build-id/xx/rest.debug, /usr/lib/debug/boot/vmlinux-RELEASE,
+/usr/lib/debug/lib/modules/RELEASE/vmlinux and /lib/modules/RELEASE/vmlinux,
+and says which file it took.  With no files, gocrash opens the bundled sample
+dump (`+sample.DefaultName+`; see --sample).
 
   -i, --input=FILE       run the commands in FILE first (echoed after the
                            prompt unless -s), then read commands from the
@@ -64,6 +75,11 @@ files, gocrash opens the bundled sample dump (`+sample.DefaultName+`; see --samp
       --less, --more, --CRASHPAGER
                          page with /usr/bin/less, /bin/more or $CRASHPAGER
       --sample=NAME      open a bundled dump; --sample=list lists them
+      --debuginfo-dir=DIR
+                         look for the vmlinux of a dump given alone in DIR
+                           first (DIR/.build-id/xx/rest.debug, DIR/boot/,
+                           DIR/lib/modules/RELEASE/, DIR/vmlinux-RELEASE,
+                           DIR/vmlinux); may be repeated
   -x                     crash's "preload extensions": gocrash has no
                            extension modules, so it only says so
   -h, --help             show this help and exit
@@ -76,6 +92,11 @@ lines of $HOME/.crashrc, $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc
 (aliases, set lines, any command); .gocrashrc is for lines crash would not
 understand.
 
+Examples:
+  gocrash /usr/lib/debug/boot/vmlinux-6.1.0-28-amd64 /var/crash/202612011030/dump.202612011030
+  gocrash /var/crash/202612011030/dump.202612011030
+  gocrash --debuginfo-dir ~/debug -s -i cmds.txt vmcore
+
 Exit status: 0 when the session ended normally (an interactive q always
 exits 0); 1 when a command of a batch run (-i FILE, or commands on standard
 input) failed, or the files could not be opened; 2 for bad arguments.
@@ -87,6 +108,7 @@ input) failed, or the files could not be opened; 2 for bad arguments.
 // single-dash forms (Go's flag package takes -x and --x alike).
 var flagAliases = map[string]string{
 	"zero_excluded": "zero-excluded",
+	"debuginfo_dir": "debuginfo-dir",
 	"no_crashrc":    "no-crashrc",
 	"no_scroll":     "no-scroll",
 }
@@ -108,6 +130,13 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&c.noScroll, "no-scroll", false, "")
 	fs.BoolVar(&c.extensions, "x", false, "")
 	fs.StringVar(&c.sample, "sample", "", "")
+	fs.Func("debuginfo-dir", "", func(d string) error {
+		if d == "" {
+			return fmt.Errorf("--debuginfo-dir: empty directory name")
+		}
+		c.debugDirs = append(c.debugDirs, d)
+		return nil
+	})
 	pager := func(k repl.PagerKind) func(string) error {
 		return func(string) error { c.pager = k; return nil }
 	}
@@ -162,7 +191,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if c.extensions {
 		fmt.Fprintln(stderr, "gocrash: -x: gocrash has no extension modules to preload; going on without")
 	}
-	var vmlinux, vmcore string
+	var vmlinux, vmcore, found string
 	switch {
 	case c.sample != "" && len(c.files) > 0:
 		fmt.Fprintf(stderr, "gocrash: --sample opens a bundled dump: give it or two files, not both\n")
@@ -182,10 +211,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "Try 'gocrash --help' for more information.\n")
 			return 2
 		}
+	case len(c.files) == 1:
+		vmcore = c.files[0]
+		if vmlinux, err = findVmlinux(vmcore, c.debugDirs, stderr); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			return 1
+		}
+		found = fmt.Sprintf("The dump's vmlinux, found: %s", vmlinux)
+		if c.silent {
+			// stdout is the commands' under -s; the file taken is still said.
+			fmt.Fprintf(stderr, "gocrash: %s\n", found)
+		}
 	case len(c.files) == 2:
 		vmlinux, vmcore = c.files[0], c.files[1]
 	default:
-		fmt.Fprintf(stderr, "gocrash: two files expected (vmlinux and vmcore), got %d\n", len(c.files))
+		fmt.Fprintf(stderr, "gocrash: one or two files expected (the vmcore, and its vmlinux), got %d\n", len(c.files))
 		fmt.Fprintf(stderr, "Try 'gocrash --help' for more information.\n")
 		return 2
 	}
@@ -238,6 +278,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(out, "Bundled sample dump %s (\"gocrash --sample list\" says what each one shows).\n", c.sample)
 		case len(c.files) == 0:
 			fmt.Fprintf(out, "No files given: the bundled sample dump %s (\"gocrash --sample list\" shows the others).\n", sample.DefaultName)
+		case found != "":
+			fmt.Fprintf(out, "%s\n", found)
 		}
 		fmt.Fprintln(out)
 		for _, w := range s.Diagnostics {
@@ -285,6 +327,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sh.RunBatch(stdin)
 	out.Flush()
 	return status(sh)
+}
+
+// findVmlinux finds the vmlinux of the dump given alone; each file passed
+// over is said on stderr with its reason, and when none is found the error
+// is one line naming where it looked.
+func findVmlinux(dumpPath string, dirs []string, stderr io.Writer) (string, error) {
+	d, err := vmcore.Open(dumpPath)
+	if err != nil {
+		return "", fmt.Errorf("%w (given one file, gocrash takes it as the dump and looks for its vmlinux)", err)
+	}
+	info := d.Info()
+	d.Close()
+	path, tried, err := kernel.FindVmlinux(info, dirs)
+	for _, t := range tried {
+		fmt.Fprintf(stderr, "gocrash: not taking %s: %s\n", t.Path, t.Why)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", dumpPath, err)
+	}
+	return path, nil
 }
 
 func status(sh *repl.Shell) int {

@@ -93,8 +93,12 @@ func TestInputFile(t *testing.T) {
 }
 
 func TestBadArgs(t *testing.T) {
-	if code, _, errs := runCLI(t, "", "only-one-file"); code != 2 || !strings.Contains(errs, "two files expected") {
-		t.Errorf("one file: status %d, stderr %q", code, errs)
+	// One file is the dump, whose vmlinux gocrash looks for (findvm_test.go).
+	if code, _, errs := runCLI(t, "", "only-one-file"); code != 1 || !strings.HasPrefix(errs, "gocrash: open only-one-file: no such file") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("one missing file: status %d, stderr %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "a", "b", "c"); code != 2 || !strings.Contains(errs, "one or two files expected") {
+		t.Errorf("three files: status %d, stderr %q", code, errs)
 	}
 	if code, _, errs := runCLI(t, "", "/nonexistent/vmlinux", "/nonexistent/vmcore"); code != 1 || !strings.HasPrefix(errs, "gocrash: ") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("missing files: status %d, stderr %q", code, errs)

@@ -245,8 +245,9 @@ func TestStartupFiles(t *testing.T) {
 // file is said before the dump is opened.
 func TestFlags(t *testing.T) {
 	code, out, _ := runCLI(t, "", "--help")
-	if code != 0 || !strings.HasPrefix(out, "Usage: gocrash [OPTION]... [VMLINUX VMCORE]\n") ||
-		!strings.Contains(out, "With no\nfiles, gocrash opens the bundled sample dump") || !strings.Contains(out, "  -i, --input=FILE") {
+	if code != 0 || !strings.HasPrefix(out, "Usage: gocrash [OPTION]... [VMLINUX] VMCORE\n  or:  gocrash [OPTION]...\n") ||
+		!strings.Contains(out, "With no files, gocrash opens the bundled sample\ndump") ||
+		!strings.Contains(out, "Given\nVMCORE alone, gocrash looks for the vmlinux") || !strings.Contains(out, "  -i, --input=FILE") {
 		t.Errorf("--help: status %d\n%s", code, out)
 	}
 	if code, out2, _ := runCLI(t, "", "-h"); code != 0 || out2 != out {
