@@ -108,16 +108,21 @@ func TestResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ps 1's TASK column on the sample dump, as crash recorded it (its
-	// second line: "      1      0   0  ff2c138f00198000  IN ...").
+	// second line: ">     1      0   0  ff2c138f00198000  RU ...", the
+	// sixth field from the end: an active task's line starts with ">").
 	ps, ok := d.Golden("ps 1")
 	if !ok {
 		t.Fatal("ps 1 was not recorded")
 	}
 	lines := strings.Split(ps, "\n")
-	if len(lines) < 2 || len(strings.Fields(lines[1])) < 4 {
+	var f []string
+	if len(lines) > 1 {
+		f = strings.Fields(lines[1])
+	}
+	if len(f) < 9 {
 		t.Fatalf("ps 1 on %s:\n%s", d.Name, ps)
 	}
-	want := "struct task_struct.pid " + strings.Fields(lines[1])[3]
+	want := "struct task_struct.pid " + f[len(f)-6]
 	if got != want {
 		t.Errorf("Resolve = %q, want %q", got, want)
 	}
