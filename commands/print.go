@@ -93,7 +93,6 @@ EXAMPLES
     }
     SIZE: 16`
 
-
 // printState is a session's gdb value history.
 type printState struct {
 	history []cval
