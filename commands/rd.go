@@ -37,7 +37,7 @@ import (
 var rdCommand = Command{
 	Name:     "rd",
 	Summary:  "read memory",
-	Synopsis: "[-adDsupxmNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n     [count]",
+	Synopsis: "[-adDsSupxmNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n     [count]",
 	Description: `  This command displays the contents of memory, with the output formatted
   in several different manners.  The starting address may be entered either
   symbolically or by address.  The default output size is the size of a long
@@ -50,6 +50,7 @@ var rdCommand = Command{
 		{Name: "d", Help: "display output in signed decimal format (default is hexadecimal)."},
 		{Name: "D", Help: "display output in unsigned decimal format (default is hexadecimal)."},
 		{Name: "s", Help: "displays output symbolically when appropriate."},
+		{Name: "S", Help: "displays output symbolically when appropriate; if the memory references a slab cache object, the name of the slab cache is displayed in brackets; -SS also shows the referenced address with it."},
 		{Name: "x", Help: "do not display ASCII translation at end of each line."},
 		{Name: "8", Help: "display output in 8-bit values."},
 		{Name: "16", Help: "display output in 16-bit values."},
@@ -96,6 +97,8 @@ const (
 	rdNoASCII
 	rdNetEndian
 	rdASCIIEndline
+	rdSlab  // -S: a value in a slab object shows its cache's name
+	rdSlab2 // -SS: with the value
 )
 
 // rdMode is the item size, or ascii (-a) / raw (-r).
@@ -276,11 +279,18 @@ func parseRd(s *Session, args []string) (req rdRequest, reverse bool, endAddr ui
 			}
 		case "r":
 			req.mode, rawFile = rdRaw, g.val
-		case "s":
+		case "s", "S":
 			if req.mode != rd64 {
-				return req, false, 0, "", usageErr("rd", "-s option is only allowed with 64-bit display")
+				return req, false, 0, "", usageErr("rd", "-%s option is only allowed with 64-bit display", g.flag)
 			}
 			req.flag |= rdSymbolic
+			if g.flag == "S" {
+				// crash's SLAB_CACHE, then SLAB_CACHE2 for a second -S.
+				if req.flag&rdSlab != 0 {
+					req.flag |= rdSlab2
+				}
+				req.flag |= rdSlab
+			}
 		case "o":
 			if offset, err = ParseNumber(g.val); err != nil {
 				return req, false, 0, "", err
@@ -389,6 +399,23 @@ func runRd(s *Session, args []string, w io.Writer) error {
 	var sym Symbolizer
 	if req.flag&rdSymbolic != 0 {
 		sym = s.symbolizer()
+		if req.flag&rdSlab != 0 {
+			// crash's display_memory: a symbol first, else the slab
+			// cache of the object the value points into.
+			name, both := sym, req.flag&rdSlab2 != 0
+			sym = func(v uint64) string {
+				if n := name(v); n != "" {
+					return n
+				}
+				if c, ok := s.SlabCacheOf(v); ok {
+					if both {
+						return fmt.Sprintf("[%x:%s]", v, c)
+					}
+					return "[" + c + "]"
+				}
+				return ""
+			}
+		}
 	}
 	return displayMemory(s.Ctx(), w, req, read, sym, format)
 }

@@ -37,23 +37,27 @@ func init() {
 			{Name: "k", Help: "search kernel virtual memory (the default)."},
 			{Name: "K", Help: "search kernel virtual memory, the direct map and the kernel image only."},
 			{Name: "V", Help: "search kernel virtual memory, the vmalloc areas and the vmemmap only."},
-			{Name: "u", Help: "search the user virtual memory of the current context (not available yet)."},
+			{Name: "u", Help: "search the user virtual memory of the current context (refused: not available yet)."},
 			{Name: "p", Help: "search physical memory."},
-			{Name: "t", Help: "search the kernel stacks of all tasks (not available yet)."},
-			{Name: "T", Help: "search the kernel stacks of the active tasks (not available yet)."},
+			{Name: "t", Help: "search the kernel stacks of all tasks (refused: not available yet)."},
+			{Name: "T", Help: "search the kernel stacks of the active tasks (refused: not available yet)."},
 			{Name: "w", Help: "search for 32-bit values."},
 			{Name: "h", Help: "search for 16-bit values."},
 			{Name: "c", Help: "search for strings."},
 		},
 		Operands: []Operand{{"value", "a hexadecimal value, a symbol or an expression (a string with -c)."}},
-		Examples: `  Where is the task_struct of init referred to:
+		Examples: `  Where is the task_struct of init referred to from inside itself:
 
     crash> search -s ff2c138f00198000 -l 4096 ff2c138f00198000
-    ff2c138f00198e30: ff2c138f00198000
+    ff2c138f00198408: ff2c138f00198000
 
-  The panic message in memory:
+  The panic message in memory (the direct map first, then the kernel
+  image mapping of the same pages):
 
-    crash> search -c "sysrq triggered"`,
+    crash> search -c "sysrq triggered"
+    ff2c138f03349bc9: sysrq triggered crash..sysrq-trigger..3sysrq: Failed to
+    ff2c138f036c4cc0: sysrq triggered crash...................................
+    ...`,
 		Run: runSearch,
 	})
 }
