@@ -110,3 +110,9 @@ var searchCommands = []string{
 }
 
 func TestSearchGoldens(t *testing.T) { checkMemGoldens(t, searchCommands) }
+
+var rdSlabCommands = []string{
+	"rd -S {task1} 32", "rd -SS {task1} 32", "rd -S init_task 32", "rd -SS init_task 16", "rd -S -32 init_task 4",
+}
+
+func TestRdSlabGoldens(t *testing.T) { checkMemGoldens(t, rdSlabCommands) }

@@ -402,10 +402,18 @@ func runRd(s *Session, args []string, w io.Writer) error {
 		if req.flag&rdSlab != 0 {
 			// crash's display_memory: a symbol first, else the slab
 			// cache of the object the value points into.
-			name, both := sym, req.flag&rdSlab2 != 0
+			// The symbol comes from crash's own table (sym's): of
+			// symbols sharing an address crash names the first.
+			t, both := s.symTable(), req.flag&rdSlab2 != 0
 			sym = func(v uint64) string {
-				if n := name(v); n != "" {
-					return n
+				if t.inRange(v) {
+					if r, off, ok := t.search(v); ok {
+						name, _, _ := t.sym(r)
+						if off != 0 {
+							return fmt.Sprintf("%s+%d", name, off)
+						}
+						return name
+					}
 				}
 				if c, ok := s.SlabCacheOf(v); ok {
 					if both {

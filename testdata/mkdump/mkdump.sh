@@ -467,6 +467,8 @@ CRASH_CMDS=(
 	"tree -t radix irq_desc_tree" "tree -t radix -p irq_desc_tree" "tree -t xarray irq_desc_tree"
 	"tree -t maple sparse_irqs" "tree -t maple -p sparse_irqs" "tree -t foo vmap_area_root" "tree"
 	"tree -t rbtree ffffffffdeadbeef"
+	# rd -S/-SS: symbols from crash's table, slab cache names
+	"rd -S {task1} 32" "rd -SS {task1} 32" "rd -S init_task 32" "rd -SS init_task 16" "rd -S -32 init_task 4"
 	# search: kernel virtual, physical, widths, masks, strings, context, bad arguments
 	"search -k {task1}" "search -p {task1}" "search {task1}" "search -K {task1}" "search -V {task1}"
 	"search -c \"sysrq triggered\"" "search -p -c \"Linux version\""
