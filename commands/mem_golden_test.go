@@ -35,6 +35,13 @@ func checkMemGoldens(t *testing.T, cmds []string) {
 			s := openTestbed(t, d)
 			defer s.Close()
 			for _, cmd := range cmds {
+				if strings.HasPrefix(cmd, "rd -S") && strings.Contains(d.CrashVersion(), "--no_kmem_cache") {
+					// SLUB_TINY (6.12-sysrq): crash ran without its slab
+					// table, and its -S answer interleaves "kmem cache
+					// slab subsystem not available" with the words; no
+					// real crash answer exists to compare with.
+					continue
+				}
 				want, ok := d.Golden(cmd)
 				if !ok {
 					if strings.Contains(cmd, "{") {
