@@ -134,6 +134,9 @@ type slabPrinter struct {
 	sl   *kernel.Slab
 	w    *bufio.Writer
 	cpus map[int]bool
+	// noSlab is why the slab walker is not there (kmem ADDRESS still
+	// answers for what needs only the page model).
+	noSlab error
 }
 
 func (p *slabPrinter) info(msg string) { fmt.Fprintf(p.w, "kmem: %s\n", msg) }
@@ -542,15 +545,19 @@ func (s *Session) pageFlagsOf(page uint64) (pageFlags, error) {
 // runKmemSearch is crash's kmem_search for each address: what the
 // address is. gocrash answers for addresses in the slab subsystem.
 func runKmemSearch(s *Session, addrs []uint64, bw *bufio.Writer) error {
-	sl, err := s.Slab()
+	pg, err := s.pages()
 	if err != nil {
 		return err
 	}
-	p := &slabPrinter{ctx: s.Ctx(), s: s, sl: sl, w: bw}
-	caches, err := sl.CacheAddrs(p.ctx)
-	if err != nil {
-		return err
+	p := &slabPrinter{ctx: s.Ctx(), s: s, sl: pg, w: bw}
+	var caches []uint64
+	sl, slabErr := s.Slab()
+	if slabErr == nil {
+		if caches, err = sl.CacheAddrs(p.ctx); err != nil {
+			return err
+		}
 	}
+	p.noSlab = slabErr
 	for i, a := range addrs {
 		if i > 0 {
 			bw.WriteString("\n")
@@ -563,6 +570,20 @@ func runKmemSearch(s *Session, addrs []uint64, bw *bufio.Writer) error {
 }
 
 func (p *slabPrinter) search(caches []uint64, addr uint64) error {
+	if addr >= 0xff00000000000000 && !p.sl.IsPagePtr(addr) {
+		if _, err := p.s.Mem.VirtToPhys(addr); err != nil {
+			if _, _, ok := p.s.Vmlinux.Symbolize(addr); !ok {
+				// crash's kmem_search: vaddr_to_kmem_cache warns, then
+				// dump_mem_map finds no page.
+				fmt.Fprintf(p.w, "WARNING: cannot make virtual-to-physical translation: %x\n", addr)
+				fmt.Fprintf(p.w, "%x: kernel virtual address not found in mem map\n", addr)
+				return nil
+			}
+		}
+	}
+	if p.noSlab != nil {
+		return p.noSlab
+	}
 	found := false
 	if _, ok := p.s.slabPageOf(p.sl, addr, true); ok {
 		p.dumpAddress(caches, addr, false, "")

@@ -10,7 +10,8 @@ import (
 	"gocrash/kernel"
 )
 
-// FuzzSystemWalk runs the struct mount reader and the swap areas over the
+// FuzzSystemWalk runs the struct mount reader, the swap areas and the
+// I/O resource trees over the
 // real test-bed dump with words the fuzzer chooses overwritten: the words
 // a clean walk reads. Loops, shortcuts and pointers anywhere must end the
 // walks with an error or a short answer, never a panic or a hang.
@@ -46,6 +47,11 @@ func (b *systemFuzzBed) walk(mem *fuzzMemory) {
 	fs := &kernel.FS{Mem: mem, Types: t}
 	for _, m := range b.mounts {
 		fs.Mount(m)
+	}
+	for _, sym := range []string{"ioport_resource", "iomem_resource"} {
+		if a, ok := b.s.Vmlinux.Lookup(sym); ok {
+			kernel.ResourcesIn(ctx, mem, t, a)
+		}
 	}
 	if a, ok := b.s.Vmlinux.Lookup("swap_info"); ok {
 		fs.SwapAreasAt(ctx, a, 4)

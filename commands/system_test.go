@@ -16,7 +16,7 @@ var systemCommands = []string{
 	"kmem -g 200", "kmem -g", "kmem -c", "kmem -C", "kmem -P 1000", "kmem -p 1000",
 	"sys config", "sys -i",
 	"irq", "irq -s", "irq -a", "irq -b", "irq 4",
-	"waitq", "waitq log_wait", "timer", "timer -r",
+	"waitq", "waitq log_wait", "timer", "timer -r", "kmem ffffffffdeadbeef", "dev -i",
 }
 
 // systemSlabCommands need crash's slab table (not on SLUB_TINY dumps).

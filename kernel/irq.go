@@ -253,3 +253,70 @@ func isPtrType(typ godwarf.Type) bool {
 	}
 	return false
 }
+
+// Resource is one struct resource of the I/O port or memory tree.
+type Resource struct {
+	Addr       uint64
+	Start, End uint64
+	Name       string
+	NameOK     bool
+	Depth      int
+}
+
+// Resources walks the resource tree under the struct resource at root
+// (ioport_resource, iomem_resource) as crash's do_resource_list does:
+// each entry, then its children, then its siblings.
+func (k *Kernel) Resources(ctx context.Context, root uint64) ([]Resource, error) {
+	t, err := k.Types()
+	if err != nil {
+		return nil, err
+	}
+	return ResourcesIn(ctx, k.Mem, t, root)
+}
+
+// ResourcesIn is Resources through the memory view mem.
+func ResourcesIn(ctx context.Context, mem symbols.Memory, t *symbols.Types, root uint64) ([]Resource, error) {
+	var r tOffsets
+	r.t = t
+	so, eo, no, co, sib := r.o("resource.start"), r.o("resource.end"), r.o("resource.name"), r.o("resource.child"), r.o("resource.sibling")
+	if r.err != nil {
+		return nil, r.err
+	}
+	var out []Resource
+	seen := map[uint64]bool{}
+	var walk func(entry uint64, depth int) error
+	walk = func(entry uint64, depth int) error {
+		for entry != 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if seen[entry] || depth > 64 || len(out) >= MaxListEntries {
+				return fmt.Errorf("resource tree at %#x: entry %#x met twice or too deep: corrupt", root, entry)
+			}
+			seen[entry] = true
+			res := Resource{Addr: entry, Depth: depth}
+			var err error
+			if res.Start, err = ReadPointer(mem, entry+so); err != nil {
+				return fmt.Errorf("resource %#x: %w", entry, err)
+			}
+			res.End, _ = ReadPointer(mem, entry+eo)
+			if np, err := ReadPointer(mem, entry+no); err == nil && np != 0 {
+				if s, err := symbols.ReadCString(mem, np, 1500); err == nil {
+					res.Name, res.NameOK = s, true
+				}
+			}
+			out = append(out, res)
+			child, _ := ReadPointer(mem, entry+co)
+			if child != 0 && child != entry {
+				if err := walk(child, depth+1); err != nil {
+					return err
+				}
+			}
+			if entry, err = ReadPointer(mem, entry+sib); err != nil {
+				return fmt.Errorf("resource %#x sibling: %w", res.Addr, err)
+			}
+		}
+		return nil
+	}
+	return out, walk(root, 0)
+}

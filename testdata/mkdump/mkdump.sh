@@ -432,7 +432,7 @@ CRASH_CMDS=(
 	"kmem -n" "kmem -f" "kmem -v" "kmem -g 200" "kmem -g" "kmem -c" "kmem -C"
 	"kmem -P 1000" "kmem -p 1000" "kmem -p {slabpage}" "sys config" "sys -i"
 	"irq" "irq -s" "irq -a" "irq -b" "irq -d" "irq 4" "dev" "dev -d" "dev -i" "dev -p"
-	"timer" "timer -r" "waitq" "waitq log_wait"
+	"timer" "timer -r" "waitq" "waitq log_wait" "kmem ffffffffdeadbeef"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"
