@@ -118,6 +118,7 @@ func openWalkerBed(f *testing.F) *walkerBed {
 			}
 		}
 		fw.mountList(ctx, b.tasks[len(b.tasks)-1])
+		k.WithMemory(rec).NetDevices(ctx, b.tasks[0])
 		for a := range rec.record {
 			b.targets = append(b.targets, a)
 		}
@@ -206,6 +207,18 @@ func FuzzSignalWalk(f *testing.F) {
 				t.Fatalf("task %x: %d+%d queued signals, more than the bound", task, len(ts.Queue), len(ts.SharedQueue))
 			}
 			mem.budget = fuzzBudget
+		}
+	})
+}
+
+func FuzzNetDeviceWalk(f *testing.F) {
+	b := openWalkerBed(f)
+	b.seeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := &fuzzMem{base: b.k.Mem, patch: b.patches(data), budget: fuzzBudget}
+		devs, err := b.k.WithMemory(mem).NetDevices(context.Background(), b.tasks[0])
+		if errors.Is(err, errBudget) {
+			t.Fatalf("net device walk did not end within %d reads (%d devices)", fuzzBudget, len(devs))
 		}
 	})
 }

@@ -524,7 +524,7 @@ CRASH_CMDS=(
 	"sig" "sig 1" "sig -g {threads1}" "sig -g {threads2}" "sig -l" "sig -s fffffffe7ffbfeff"
 	"sig -s 0" "sig -s ffffffffffffffff" "sig 99999" "sig xyz" "sig 1 2" "foreach sig"
 	"foreach sig -g" "foreach 1 sig -R pid" "sig pid 1" "foreach sig -l" "sig -g"
-	"bt -F 2" "bt -FF 2" "bt -F" "bt -FF 1" "bt -aF" "foreach bt -F" "foreach 1 bt -FF"
+	"bt -F 2" "bt -FF 2" "bt -F" "bt -FF 1" "bt -aF" "foreach bt -F" "foreach 1 bt -FF" "net"
 	# --- types: struct, union and their short forms (commands/struct_test.go)
 	"struct task_struct {task1}" "struct task_struct.pid,comm,mm {task1}" "task_struct.pid {task1}"
 	"task_struct.pid,comm {task1}" "struct -o task_struct" "struct -o list_head"
