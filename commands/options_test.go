@@ -139,7 +139,7 @@ func TestParseFlags(t *testing.T) {
 		{"rd", false, []string{"-8x", "jiffies", "4"}, []opt{{"8", ""}, {"x", ""}}, []string{"jiffies", "4"}, ""},
 		{"rd", false, []string{"-16", "-ooffs", "-e", "ffff", "x"}, []opt{{"16", ""}, {"o", "offs"}, {"e", "ffff"}}, []string{"x"}, ""},
 		{"rd", false, []string{"-17"}, nil, []string{}, "invalid option: 17"},
-		{"rd", false, []string{"-S", "x"}, nil, []string{"-S", "x"}, "invalid option -- 'S'"},
+		{"rd", false, []string{"-q", "x"}, nil, []string{"-q", "x"}, "invalid option -- 'q'"},
 		{"rd", false, []string{"-r"}, nil, []string{"-r"}, "option requires an argument -- 'r'"},
 		{"rd", false, []string{"--", "-p"}, nil, []string{"-p"}, ""},
 		{"log", true, []string{"foo", "-m", "-", "-T"}, []opt{{"m", ""}, {"T", ""}}, []string{"foo", "-"}, ""},
