@@ -120,9 +120,8 @@ const (
 	pteNX       = 1 << 63
 	ptePhysMask = 0x000ffffffffff000
 
-	startKernelMap = 0xffffffff80000000
-	userTopL4      = 0x0000800000000000
-	userTopL5      = 0x0100000000000000
+	userTopL4 = 0x0000800000000000
+	userTopL5 = 0x0100000000000000
 )
 
 // vtopRun is one vtop command: what its addresses share.
@@ -216,31 +215,6 @@ func (r *vtopRun) userTop() uint64 {
 	return userTopL4
 }
 
-// isDirect tells whether va translates by arithmetic (crash's
-// x86_64_VTOP: the direct map and the kernel image) rather than only by
-// the page tables (vmalloc, vmemmap, modules, fixmap: IS_VMALLOC_ADDR).
-func (r *vtopRun) direct(va uint64) (uint64, bool) {
-	po := r.s.PageOffset()
-	vmallocBase := uint64(0)
-	if o, err := r.s.Var("vmalloc_base"); err == nil {
-		vmallocBase, _ = o.Uint()
-	}
-	if va >= po && vmallocBase > po && va < vmallocBase {
-		return va - po, true
-	}
-	imgSize := uint64(1 << 30) // KERNEL_IMAGE_SIZE with KASLR
-	if info := r.s.Dump.Info(); info != nil {
-		if n, ok := info.Number("KERNEL_IMAGE_SIZE"); ok && n > 0 {
-			imgSize = uint64(n)
-		}
-	}
-	if va >= startKernelMap && va < startKernelMap+imgSize {
-		pa, err := r.s.Mem.VirtToPhys(va)
-		return pa, err == nil
-	}
-	return 0, false
-}
-
 func (r *vtopRun) kernel(va uint64) error {
 	var b strings.Builder
 	defer func() { io.WriteString(r.w, b.String()) }()
@@ -250,10 +224,9 @@ func (r *vtopRun) kernel(va uint64) error {
 		return nil
 	}
 	walk, werr := r.s.Mem.WalkKernel(va)
-	phys, mapped := r.direct(va)
-	if !mapped && werr == nil && walk.Mapped {
-		phys, mapped = walk.Phys, true
-	}
+	// crash's kvtop: the direct map and the kernel image by arithmetic,
+	// everything else (vmalloc, vmemmap, modules) by the page tables.
+	phys, mapped := r.s.KVToP(va)
 	if mapped {
 		fmt.Fprintf(&b, "%-16x  %-16x\n\n", va, phys)
 	} else {
