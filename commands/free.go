@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
 // free: gocrash's own command (crash has none) for people who come from
@@ -184,14 +182,6 @@ func (s *Session) lowWatermarks() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	zonesOff, err := t.Offset("pglist_data.node_zones")
-	if err != nil {
-		return 0, err
-	}
-	zoneSize, err := t.SizeOf("zone")
-	if err != nil {
-		return 0, err
-	}
 	wmOff, err := t.Offset("zone._watermark")
 	if err != nil {
 		if wmOff, err = t.Offset("zone.watermark"); err != nil {
@@ -203,38 +193,24 @@ func (s *Session) lowWatermarks() (uint64, error) {
 		low = 1
 	}
 	boostOff, boostErr := t.Offset("zone.watermark_boost")
-	m, err := t.Member("pglist_data", "node_zones")
+	var sum uint64
+	err = s.forEachZone(func(n int, z int64, zone uint64) error {
+		v, err := s.readU64(zone + uint64(wmOff+low*8))
+		if err != nil {
+			return fmt.Errorf("zone %d of node %d: low watermark: %w", z, n, err)
+		}
+		sum += v
+		if boostErr == nil {
+			b, err := s.readU64(zone + uint64(boostOff))
+			if err != nil {
+				return fmt.Errorf("zone %d of node %d: watermark_boost: %w", z, n, err)
+			}
+			sum += b
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
-	}
-	nzones := int64(0)
-	if at, ok := m.Type.(*godwarf.ArrayType); ok {
-		nzones = at.Count
-	}
-	if nzones <= 0 || nzones > 16 {
-		return 0, fmt.Errorf("pglist_data.node_zones has %d zones", nzones)
-	}
-	var sum uint64
-	for _, n := range s.onlineNodes() {
-		pg, err := s.pgdat(n)
-		if err != nil {
-			return 0, err
-		}
-		for z := int64(0); z < nzones; z++ {
-			zone := pg + uint64(zonesOff+z*zoneSize)
-			v, err := s.readU64(zone + uint64(wmOff+low*8))
-			if err != nil {
-				return 0, fmt.Errorf("zone %d of node %d: low watermark: %w", z, n, err)
-			}
-			sum += v
-			if boostErr == nil {
-				b, err := s.readU64(zone + uint64(boostOff))
-				if err != nil {
-					return 0, fmt.Errorf("zone %d of node %d: watermark_boost: %w", z, n, err)
-				}
-				sum += b
-			}
-		}
 	}
 	return sum, nil
 }

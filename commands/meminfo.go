@@ -267,19 +267,52 @@ func (s *Session) pgdat(n int) (uint64, error) {
 	return a, nil
 }
 
+// forEachZone calls fn with the address of every zone of every online
+// node (the kernel's for_each_zone(): pglist_data.node_zones of each
+// node's pgdat, populated or not), stopping at fn's first error.
+func (s *Session) forEachZone(fn func(node int, z int64, zone uint64) error) error {
+	t, err := s.Types()
+	if err != nil {
+		return err
+	}
+	zonesOff, err := t.Offset("pglist_data.node_zones")
+	if err != nil {
+		return err
+	}
+	zoneSize, err := t.SizeOf("zone")
+	if err != nil {
+		return err
+	}
+	m, err := t.Member("pglist_data", "node_zones")
+	if err != nil {
+		return err
+	}
+	nzones := int64(0)
+	if at, ok := m.Type.(*godwarf.ArrayType); ok {
+		nzones = at.Count
+	}
+	if nzones <= 0 || nzones > 16 {
+		return fmt.Errorf("pglist_data.node_zones has %d zones", nzones)
+	}
+	for _, n := range s.onlineNodes() {
+		pg, err := s.pgdat(n)
+		if err != nil {
+			return err
+		}
+		for z := int64(0); z < nzones; z++ {
+			if err := fn(n, z, pg+uint64(zonesOff+z*zoneSize)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // zoneFreePages sums zone.vm_stat[NR_FREE_PAGES] over every zone of every
 // online node (crash's dump_free_pages_zones_v2() with GET_FREE_PAGES), or
 // over the zones with the given name only.
 func (s *Session) zoneFreePages(name string) (uint64, error) {
 	t, err := s.Types()
-	if err != nil {
-		return 0, err
-	}
-	zonesOff, err := t.Offset("pglist_data.node_zones")
-	if err != nil {
-		return 0, err
-	}
-	zoneSize, err := t.SizeOf("zone")
 	if err != nil {
 		return 0, err
 	}
@@ -295,40 +328,26 @@ func (s *Session) zoneFreePages(name string) (uint64, error) {
 	if err != nil && name != "" {
 		return 0, err
 	}
-	m, err := t.Member("pglist_data", "node_zones")
+	var sum uint64
+	err = s.forEachZone(func(n int, z int64, zone uint64) error {
+		if name != "" {
+			p, err := s.readU64(zone + uint64(nameOff))
+			if err != nil {
+				return fmt.Errorf("zone %d of node %d: name at %#x: %w", z, n, zone+uint64(nameOff), err)
+			}
+			if zn, _ := symbols.ReadCString(s.Mem, p, 32); zn != name {
+				return nil
+			}
+		}
+		v, err := s.readU64(zone + uint64(vmStat+nrFree*8))
+		if err != nil {
+			return fmt.Errorf("zone %d of node %d at %#x: %w", z, n, zone, err)
+		}
+		sum += v
+		return nil
+	})
 	if err != nil {
 		return 0, err
-	}
-	nzones := int64(0)
-	if at, ok := m.Type.(*godwarf.ArrayType); ok {
-		nzones = at.Count
-	}
-	if nzones <= 0 || nzones > 16 {
-		return 0, fmt.Errorf("pglist_data.node_zones has %d zones", nzones)
-	}
-	var sum uint64
-	for _, n := range s.onlineNodes() {
-		pg, err := s.pgdat(n)
-		if err != nil {
-			return 0, err
-		}
-		for z := int64(0); z < nzones; z++ {
-			zone := pg + uint64(zonesOff+z*zoneSize)
-			if name != "" {
-				p, err := s.readU64(zone + uint64(nameOff))
-				if err != nil {
-					return 0, fmt.Errorf("zone %d of node %d: name at %#x: %w", z, n, zone+uint64(nameOff), err)
-				}
-				if zn, _ := symbols.ReadCString(s.Mem, p, 32); zn != name {
-					continue
-				}
-			}
-			v, err := s.readU64(zone + uint64(vmStat+nrFree*8))
-			if err != nil {
-				return 0, fmt.Errorf("zone %d of node %d at %#x: %w", z, n, zone, err)
-			}
-			sum += v
-		}
 	}
 	return sum, nil
 }
