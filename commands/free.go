@@ -133,8 +133,8 @@ func (s *Session) memAvailablePages(free uint64) (uint64, error) {
 		return 0, err
 	}
 	reserve := uint64(0)
-	if a, ok := s.symbolAddr("totalreserve_pages"); ok {
-		if reserve, err = s.readU64(a); err != nil {
+	if a, ok := s.SymbolAddr("totalreserve_pages"); ok {
+		if reserve, err = s.ReadU64(a); err != nil {
 			return 0, fmt.Errorf("totalreserve_pages at %#x: %w", a, err)
 		}
 	}
@@ -195,13 +195,13 @@ func (s *Session) lowWatermarks() (uint64, error) {
 	boostOff, boostErr := t.Offset("zone.watermark_boost")
 	var sum uint64
 	err = s.forEachZone(func(n int, z int64, zone uint64) error {
-		v, err := s.readU64(zone + uint64(wmOff+low*8))
+		v, err := s.ReadU64(zone + uint64(wmOff+low*8))
 		if err != nil {
 			return fmt.Errorf("zone %d of node %d: low watermark: %w", z, n, err)
 		}
 		sum += v
 		if boostErr == nil {
-			b, err := s.readU64(zone + uint64(boostOff))
+			b, err := s.ReadU64(zone + uint64(boostOff))
 			if err != nil {
 				return fmt.Errorf("zone %d of node %d: watermark_boost: %w", z, n, err)
 			}

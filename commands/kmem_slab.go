@@ -81,7 +81,7 @@ func (s *Session) newSlab(mem symbols.Memory) (*kernel.Slab, error) {
 		env.Vmemmap = 0xffffea0000000000 // x86_64 VMEMMAP_START without KASLR (4-level)
 	}
 	if sm, err := s.sparseMemOf(); err == nil {
-		ps, _ := s.layoutSize("page")
+		ps, _ := s.LayoutSize("page")
 		valid := map[uint64]bool{}
 		s.forEachSection(sm, uint64(ps), func(nr, memMap uint64) error {
 			valid[nr] = true
@@ -503,16 +503,16 @@ type pageFlags struct {
 
 func (s *Session) pageFlagsOf(page uint64) (pageFlags, error) {
 	var pf pageFlags
-	flagsOff, err := s.layoutOffset("page", "flags")
+	flagsOff, err := s.LayoutOffset("page", "flags")
 	if err != nil {
 		return pf, err
 	}
-	if pf.flags, err = s.readU64(page + uint64(flagsOff)); err != nil {
+	if pf.flags, err = s.ReadU64(page + uint64(flagsOff)); err != nil {
 		return pf, err
 	}
 	pf.head = page
-	if ch, err := s.layoutOffset("page", "compound_head"); err == nil {
-		if v, err := s.readU64(page + uint64(ch)); err == nil && v&1 != 0 {
+	if ch, err := s.LayoutOffset("page", "compound_head"); err == nil {
+		if v, err := s.ReadU64(page + uint64(ch)); err == nil && v&1 != 0 {
 			pf.head = v - 1
 		}
 	}
@@ -527,11 +527,11 @@ func (s *Session) pageFlagsOf(page uint64) (pageFlags, error) {
 	if err != nil {
 		return pf, err
 	}
-	ptOff, err := s.layoutOffset("page", "page_type")
+	ptOff, err := s.LayoutOffset("page", "page_type")
 	if err != nil {
 		return pf, nil
 	}
-	pt, err := s.readU32(page + uint64(ptOff))
+	pt, err := s.ReadU32(page + uint64(ptOff))
 	if err != nil {
 		return pf, err
 	}

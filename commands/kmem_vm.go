@@ -227,7 +227,7 @@ func runKmemNodes(s *Session, w *bufio.Writer) error {
 	}
 	w.WriteString("\n" + strings.Repeat("-", 67) + "\n\n")
 	fmt.Fprintf(w, "NR  %s  %s  %s  %s PFN\n", center("SECTION", 16, false), center("CODED_MEM_MAP", 16, false), center("MEM_MAP", 16, false), "STATE")
-	ps, err := s.layoutSize("page")
+	ps, err := s.LayoutSize("page")
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func runKmemNodes(s *Session, w *bufio.Writer) error {
 		if addr == 0 {
 			continue
 		}
-		v, err := s.readU64(addr + sm.mapOffset)
+		v, err := s.ReadU64(addr + sm.mapOffset)
 		if err != nil || v&sectionMarkedPresent == 0 {
 			continue
 		}

@@ -2,14 +2,13 @@ package commands
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
 
-	"gocrash/symbols"
+	"gocrash/kernel"
 )
 
 func init() {
@@ -117,11 +116,12 @@ func runLog(s *Session, args []string, w io.Writer) error {
 // WriteLog prints the kernel log as crash's "log" does with the given
 // options.
 func (s *Session) WriteLog(w *bufio.Writer, f logFlags) error {
-	l, err := s.ReadLog()
+	ctx := s.Ctx()
+	l, err := s.Log(ctx)
 	if err != nil {
 		return err
 	}
-	if l.Format == LogPlain {
+	if l.Format == kernel.LogPlain {
 		// crash's dump_log(): the options that need record headers.
 		switch {
 		case f.ctime:
@@ -131,7 +131,7 @@ func (s *Session) WriteLog(w *bufio.Writer, f logFlags) error {
 		case f.text:
 			return optionNotSupported('t')
 		}
-		w.Write(plainLog(l.Plain, l.PlainEnd, f.level))
+		w.Write(l.PlainText(f.level))
 		writeLogNotes(w, l.Notes)
 		return nil
 	}
@@ -146,10 +146,9 @@ func (s *Session) WriteLog(w *bufio.Writer, f logFlags) error {
 			o.loc = time.Local
 		}
 	}
-	if f.caller && l.Format == LogLockless {
+	if f.caller && l.Format == kernel.LogLockless {
 		o.pidChars = s.pidChars()
 	}
-	ctx := s.Ctx()
 	for i := range l.Records {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -172,37 +171,20 @@ func optionNotSupported(c byte) error {
 	return fmt.Errorf("-%c option not supported or applicable on this architecture or kernel", c)
 }
 
-// BootTime is crash's boot_date: the dump's date less the uptime in whole
-// seconds (task_init(): kt->date - jiffies/HZ). HZ is the kernel's own
-// (see HZ); crash 8.0.6 assumes 1000 where it cannot find it.
-func (s *Session) BootTime() (time.Time, error) {
-	date, err := s.DumpTime()
-	if err != nil {
-		return time.Time{}, err
-	}
-	up, err := s.Uptime()
-	if err != nil {
-		return time.Time{}, err
-	}
-	return date.Add(-up.Truncate(time.Second)), nil
-}
-
 // Caller id column widths: crash's PID_CHARS_DEFAULT, and the narrower
 // widths it picks from pid_max for the lockless buffer.
 const pidCharsDefault = 8
 
+// pidChars is crash's caller column width for the lockless buffer, from
+// pid_max.
 func (s *Session) pidChars() int {
-	a, ok := s.symbolAddr("pid_max")
-	if !ok {
-		return pidCharsDefault
-	}
-	v, err := s.readU32(a)
+	v, err := s.PIDMax()
 	switch {
 	case err != nil:
 		return pidCharsDefault
-	case int32(v) <= 99999:
+	case v <= 99999:
 		return 6
-	case int32(v) <= 999999:
+	case v <= 999999:
 		return 7
 	}
 	return pidCharsDefault
@@ -230,7 +212,7 @@ type logOutput struct {
 	scratch  []byte
 }
 
-func (o *logOutput) record(w *bufio.Writer, r *LogRecord) {
+func (o *logOutput) record(w *bufio.Writer, r *kernel.LogRecord) {
 	if r.Dataless {
 		w.WriteByte('\n')
 		return
@@ -276,7 +258,7 @@ func (o *logOutput) record(w *bufio.Writer, r *LogRecord) {
 		case c == '\n':
 			b = append(b, '\n')
 			b = appendSpaces(b, indent)
-		case printable(c):
+		case kernel.Printable(c):
 			b = append(b, c)
 		default:
 			b = append(b, '.')
@@ -337,82 +319,36 @@ func appendSpaces(b []byte, n int) []byte {
 // ---- log -s: the per-cpu printk_safe buffers (4.11-5.14) ----
 
 // writePrintkSafe is crash's dump_printk_safe_seq_buf(): the text still in
-// nmi_print_seq and safe_print_seq, per cpu. Kernels without struct
-// printk_safe_seq_buf print nothing, as in crash.
+// nmi_print_seq and safe_print_seq, per cpu (kernel's PrintkSafe). Kernels
+// without struct printk_safe_seq_buf print nothing, as in crash.
 func (s *Session) writePrintkSafe(w *bufio.Writer, f logFlags) error {
-	// The buffers' symbols are asked for first: proving the struct absent
-	// from DWARF (every kernel since 5.15) would index every compile unit.
-	_, nmi := s.symbolAddr("nmi_print_seq")
-	_, safe := s.symbolAddr("safe_print_seq")
-	if !nmi && !safe {
-		return nil
-	}
-	t, err := s.Types()
-	if err != nil {
-		return nil
-	}
-	if _, err := t.Lookup("struct printk_safe_seq_buf"); err != nil {
-		return nil
-	}
-	lenM, err1 := t.Member("printk_safe_seq_buf", "len")
-	lostM, err2 := t.Member("printk_safe_seq_buf", "message_lost")
-	bufM, err3 := t.Member("printk_safe_seq_buf", "buffer")
-	var bufSize int64
-	if err3 == nil {
-		bufSize, err3 = t.Size(bufM.Type)
-	}
-	if err := errors.Join(err1, err2, err3); err != nil || bufSize <= 0 || bufSize > 1<<20 {
+	seqs, err := s.PrintkSafe(s.Ctx())
+	if errors.Is(err, kernel.ErrPrintkSafeLayout) {
 		if f.safe {
 			fmt.Fprintf(w, "log: -s not supported with this kernel version\n")
 		}
 		return nil
 	}
-	ncpu, err := s.NumCPUs()
-	if err != nil {
-		return err
-	}
-	for _, name := range []string{"nmi_print_seq", "safe_print_seq"} {
-		base, ok := s.symbolAddr(name)
-		if !ok {
-			continue
-		}
+	for _, seq := range seqs {
 		if f.safe {
-			fmt.Fprintf(w, "PRINTK_SAFE_SEQ_BUF: %s\n", name)
+			fmt.Fprintf(w, "PRINTK_SAFE_SEQ_BUF: %s\n", seq.Name)
 		}
-		for cpu := 0; cpu < ncpu; cpu++ {
-			pcpu, err := s.PerCPUOffset(cpu)
-			if err != nil {
-				return err
-			}
-			addr := base + pcpu
-			n, err := s.readU32(addr + uint64(lenM.Offset))
-			if err != nil {
-				return fmt.Errorf("%s len of cpu %d at %#x: %w", name, cpu, addr, err)
-			}
+		for _, b := range seq.CPUs {
 			if f.safe {
-				lost, err := s.readU32(addr + uint64(lostM.Offset))
-				if err != nil {
-					return fmt.Errorf("%s message_lost of cpu %d at %#x: %w", name, cpu, addr, err)
-				}
-				fmt.Fprintf(w, "CPU: %d  ADDR: %x LEN: %d  MESSAGE_LOST: %d\n", cpu, addr, int32(n), int32(lost))
+				fmt.Fprintf(w, "CPU: %d  ADDR: %x LEN: %d  MESSAGE_LOST: %d\n", b.CPU, b.Addr, b.Len, b.MessageLost)
 			}
-			if int32(n) <= 0 {
+			if b.Len <= 0 {
 				if f.safe {
 					w.WriteString("  (empty)\n\n")
 				}
 				continue
 			}
-			buf := make([]byte, bufSize)
-			if err := s.Mem.ReadVirt(buf, addr+uint64(bufM.Offset)); err != nil {
-				return fmt.Errorf("%s buffer of cpu %d at %#x: %w", name, cpu, addr+uint64(bufM.Offset), err)
+			if b.Text != nil {
+				w.Write(printkSafeText(b.Text, seq.Name, f))
 			}
-			if int64(n) < bufSize {
-				buf = buf[:n]
-			}
-			w.Write(printkSafeText(buf, name, f))
 		}
 	}
-	return nil
+	return err
 }
 
 // printkSafeText lays out one printk_safe buffer: messages start with SOH
@@ -458,7 +394,7 @@ func printkSafeText(buf []byte, name string, f logFlags) []byte {
 		if wasSOL {
 			out = appendSpaces(out, indent)
 		}
-		if printable(c) {
+		if kernel.Printable(c) {
 			out = append(out, c)
 			sol = c == '\n'
 		} else {
@@ -476,91 +412,23 @@ func printkSafeText(buf []byte, name string, f logFlags) []byte {
 
 // ---- log -a: the audit queues ----
 
-// maxAuditRecords bounds a walk of an audit queue against a corrupt list.
-const maxAuditRecords = 1 << 16
-
 // writeAudit is crash's dump_audit(): the netlink messages still queued
 // for auditd, as "type=N text".
 func (s *Session) writeAudit(w *bufio.Writer) error {
-	var queues []string
-	switch {
-	case s.hasSymbol("audit_skb_queue"):
-		queues = []string{"audit_skb_hold_queue", "audit_skb_queue"}
-	case s.hasSymbol("audit_queue"):
-		queues = []string{"audit_hold_queue", "audit_retry_queue", "audit_queue"}
-	default:
+	a, err := s.AuditLog(s.Ctx())
+	if errors.Is(err, kernel.ErrNoAudit) {
 		return optionNotSupported('a')
 	}
-	total := 0
-	for _, q := range queues {
-		addr, ok := s.symbolAddr(q)
-		if !ok {
-			continue
+	if a != nil {
+		for _, r := range a.Records {
+			fmt.Fprintf(w, "type=%d %s\n", r.Type, r.Text)
 		}
-		n, err := s.writeAuditQueue(w, addr)
-		if err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-		total += n
 	}
-	if total == 0 {
+	if err != nil {
+		return err
+	}
+	if a.Queued == 0 {
 		w.WriteString("log: kernel audit log is empty\n")
 	}
 	return nil
-}
-
-func (s *Session) writeAuditQueue(w *bufio.Writer, head uint64) (int, error) {
-	lr := &layoutReader{s: s}
-	off := func(typ, member string) uint64 { return uint64(lr.off(typ, member)) }
-	oQlen, oNext := off("sk_buff_head", "qlen"), off("sk_buff_head", "next")
-	oLen, oData, oSkbNext := off("sk_buff", "len"), off("sk_buff", "data"), off("sk_buff", "next")
-	oType := off("nlmsghdr", "nlmsg_type")
-	hdrLen, serr := s.layoutSize("nlmsghdr")
-	if err := errors.Join(lr.err, serr); err != nil {
-		return 0, err
-	}
-	qlen, err := s.readU32(head + oQlen)
-	if err != nil || qlen == 0 {
-		return 0, err
-	}
-	p, err := s.readU64(head + oNext)
-	if err != nil {
-		return 0, err
-	}
-	if p == 0 {
-		return 0, errors.New("sk_buff_head.next is NULL")
-	}
-	// NLMSG_DATA: the payload follows the header rounded up to 4.
-	payload := uint64(hdrLen+3) &^ 3
-	for n := 0; p != head; n++ {
-		if n >= maxAuditRecords || n > int(qlen) {
-			return n, fmt.Errorf("queue at %#x does not lead back to its head after %d buffers", head, n)
-		}
-		l, err := s.readU32(p + oLen)
-		if err != nil {
-			return n, err
-		}
-		data, err := s.readU64(p + oData)
-		if err != nil {
-			return n, err
-		}
-		if data == 0 {
-			return n, fmt.Errorf("sk_buff at %#x: data is NULL", p)
-		}
-		var tb [2]byte
-		if err := s.Mem.ReadVirt(tb[:], data+oType); err != nil {
-			return n, err
-		}
-		if uint64(l) >= payload && uint64(l)-payload <= 1<<20 {
-			msg := make([]byte, uint64(l)-payload)
-			if err := s.Mem.ReadVirt(msg, data+payload); err != nil {
-				return n, err
-			}
-			fmt.Fprintf(w, "type=%d %s\n", binary.LittleEndian.Uint16(tb[:]), symbols.CString(msg))
-		}
-		if p, err = s.readU64(p + oSkbNext); err != nil {
-			return n, err
-		}
-	}
-	return int(qlen), nil
 }

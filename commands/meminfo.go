@@ -76,7 +76,7 @@ func (s *Session) ReadMemInfo() (*MemInfo, error) {
 	}
 	if a, ok := s.firstSymbol("_totalhigh_pages", "totalhigh_pages"); ok {
 		m.HasHigh = true
-		if m.TotalHigh, err = s.readU64(a); err != nil {
+		if m.TotalHigh, err = s.ReadU64(a); err != nil {
 			return nil, fmt.Errorf("totalhigh_pages at %#x: %w", a, err)
 		}
 		if m.FreeHigh, err = s.zoneFreePages("HighMem"); err != nil {
@@ -86,13 +86,13 @@ func (s *Session) ReadMemInfo() (*MemInfo, error) {
 	if m.HugeTotal, m.HugeFree, m.HasHuge, err = s.hugePages(); err != nil {
 		return nil, fmt.Errorf("hugetlb: %w", err)
 	}
-	if s.hasSymbol("swapper_space") || s.hasSymbol("swapper_spaces") {
+	if s.HasSymbol("swapper_space") || s.HasSymbol("swapper_spaces") {
 		m.HasSwap = true
 		if m.SwapTotal, m.SwapUsed, err = s.swapPages(); err != nil {
 			return nil, fmt.Errorf("swap: %w", err)
 		}
 	}
-	if s.hasSymbol("sysctl_overcommit_memory") {
+	if s.HasSymbol("sysctl_overcommit_memory") {
 		m.HasCommit = true
 		if err := s.commitLimit(m); err != nil {
 			return nil, fmt.Errorf("committed memory: %w", err)
@@ -103,7 +103,7 @@ func (s *Session) ReadMemInfo() (*MemInfo, error) {
 
 func (s *Session) firstSymbol(names ...string) (uint64, bool) {
 	for _, n := range names {
-		if a, ok := s.symbolAddr(n); ok {
+		if a, ok := s.SymbolAddr(n); ok {
 			return a, true
 		}
 	}
@@ -117,7 +117,7 @@ func (s *Session) totalRAMPages() (uint64, error) {
 	if !ok {
 		return 0, errors.New("no _totalram_pages or totalram_pages symbol")
 	}
-	v, err := s.readU64(a)
+	v, err := s.ReadU64(a)
 	if err != nil {
 		return 0, fmt.Errorf("totalram_pages at %#x: %w", a, err)
 	}
@@ -159,7 +159,7 @@ func (s *Session) vmStat(item string) (v int64, ok bool, err error) {
 			continue
 		}
 		array := e.array
-		if !s.hasSymbol(array) && e.fallback != "" {
+		if !s.HasSymbol(array) && e.fallback != "" {
 			array = e.fallback
 		}
 		o, err := s.Var(array)
@@ -260,7 +260,7 @@ func (s *Session) pgdat(n int) (uint64, error) {
 	if n != 0 {
 		return 0, fmt.Errorf("node %d is online but there is no node_data array", n)
 	}
-	a, ok := s.symbolAddr("contig_page_data")
+	a, ok := s.SymbolAddr("contig_page_data")
 	if !ok {
 		return 0, errors.New("neither node_data nor contig_page_data")
 	}
@@ -331,7 +331,7 @@ func (s *Session) zoneFreePages(name string) (uint64, error) {
 	var sum uint64
 	err = s.forEachZone(func(n int, z int64, zone uint64) error {
 		if name != "" {
-			p, err := s.readU64(zone + uint64(nameOff))
+			p, err := s.ReadU64(zone + uint64(nameOff))
 			if err != nil {
 				return fmt.Errorf("zone %d of node %d: name at %#x: %w", z, n, zone+uint64(nameOff), err)
 			}
@@ -339,7 +339,7 @@ func (s *Session) zoneFreePages(name string) (uint64, error) {
 				return nil
 			}
 		}
-		v, err := s.readU64(zone + uint64(vmStat+nrFree*8))
+		v, err := s.ReadU64(zone + uint64(vmStat+nrFree*8))
 		if err != nil {
 			return fmt.Errorf("zone %d of node %d at %#x: %w", z, n, zone, err)
 		}
@@ -384,10 +384,10 @@ func (s *Session) sparseMemOf() (*sparseMem, error) {
 	}
 	sm := &sparseMem{}
 	sm.sectionSize = 16
-	if n, err := s.layoutSize("mem_section"); err == nil {
+	if n, err := s.LayoutSize("mem_section"); err == nil {
 		sm.sectionSize = uint64(n)
 	}
-	if o, err := s.layoutOffset("mem_section", "section_mem_map"); err == nil {
+	if o, err := s.LayoutOffset("mem_section", "section_mem_map"); err == nil {
 		sm.mapOffset = uint64(o)
 	}
 	pageShift := uint64(bits.TrailingZeros(uint(s.Dump.PageSize())))
@@ -413,7 +413,7 @@ func (s *Session) sparseMemOf() (*sparseMem, error) {
 	if v, err := t.Enumerator("SECTION_MAP_LAST_BIT"); err == nil && v > 0 && v < 12 {
 		sm.mapMask = ^uint64(1<<uint(v) - 1)
 	}
-	sym, ok := s.symbolAddr("mem_section")
+	sym, ok := s.SymbolAddr("mem_section")
 	if !ok {
 		return nil, errors.New("no mem_section symbol: only SPARSEMEM kernels are supported")
 	}
@@ -451,7 +451,7 @@ func (s *Session) sparseMemOf() (*sparseMem, error) {
 			}
 			if ok {
 				base = v
-			} else if base, err = s.readU64(sym); err != nil {
+			} else if base, err = s.ReadU64(sym); err != nil {
 				return nil, fmt.Errorf("mem_section pointer at %#x: %w", sym, err)
 			}
 		}
@@ -512,7 +512,7 @@ func (s *Session) forEachSection(sm *sparseMem, pageSize uint64, fn func(nr, mem
 		if addr == 0 {
 			continue
 		}
-		v, err := s.readU64(addr + sm.mapOffset)
+		v, err := s.ReadU64(addr + sm.mapOffset)
 		if err != nil || v&sectionMarkedPresent == 0 {
 			continue
 		}
@@ -553,17 +553,17 @@ func (s *Session) walkMemMap() (*memMapCounts, error) {
 	if err != nil {
 		return nil, err
 	}
-	pageSize, err := s.layoutSize("page")
+	pageSize, err := s.LayoutSize("page")
 	if err != nil {
 		return nil, err
 	}
-	flagsOff, err := s.layoutOffset("page", "flags")
+	flagsOff, err := s.LayoutOffset("page", "flags")
 	if err != nil {
 		return nil, err
 	}
-	countOff, err := s.layoutOffset("page", "_refcount")
+	countOff, err := s.LayoutOffset("page", "_refcount")
 	if err != nil {
-		if countOff, err = s.layoutOffset("page", "_count"); err != nil {
+		if countOff, err = s.LayoutOffset("page", "_count"); err != nil {
 			return nil, err
 		}
 	}
@@ -628,50 +628,50 @@ func (s *Session) readZeroFill(p []byte, addr uint64) {
 // for kernels with nr_blockdev_pages(), its sum of the page cache of every
 // block device inode.
 func (s *Session) bufferPages() (uint64, error) {
-	if a, ok := s.symbolAddr("buffermem_pages"); ok {
-		v, err := s.readU32(a)
+	if a, ok := s.SymbolAddr("buffermem_pages"); ok {
+		v, err := s.ReadU32(a)
 		return uint64(v), err
 	}
-	if a, ok := s.symbolAddr("buffermem"); ok {
-		v, err := s.readU32(a)
+	if a, ok := s.SymbolAddr("buffermem"); ok {
+		v, err := s.ReadU32(a)
 		return uint64(v) / uint64(s.Dump.PageSize()), err
 	}
-	if !s.hasSymbol("nr_blockdev_pages") {
+	if !s.HasSymbol("nr_blockdev_pages") {
 		return 0, nil
 	}
-	nrpages, err := s.layoutOffset("address_space", "nrpages")
+	nrpages, err := s.LayoutOffset("address_space", "nrpages")
 	if err != nil {
 		return 0, err
 	}
-	iMapping, err := s.layoutOffset("inode", "i_mapping")
+	iMapping, err := s.LayoutOffset("inode", "i_mapping")
 	if err != nil {
 		return 0, err
 	}
 	var sum uint64
 	addInode := func(inode uint64) error {
-		mapping, err := s.readU64(inode + uint64(iMapping))
+		mapping, err := s.ReadU64(inode + uint64(iMapping))
 		if err != nil {
 			return fmt.Errorf("inode at %#x: %w", inode, err)
 		}
-		n, err := s.readU64(mapping + uint64(nrpages))
+		n, err := s.ReadU64(mapping + uint64(nrpages))
 		if err != nil {
 			return fmt.Errorf("address_space at %#x: %w", mapping, err)
 		}
 		sum += n
 		return nil
 	}
-	if head, ok := s.symbolAddr("all_bdevs"); ok {
+	if head, ok := s.SymbolAddr("all_bdevs"); ok {
 		// Before 5.9: every block_device on all_bdevs.
-		bdList, err := s.layoutOffset("block_device", "bd_list")
+		bdList, err := s.LayoutOffset("block_device", "bd_list")
 		if err != nil {
 			return 0, err
 		}
-		bdInode, err := s.layoutOffset("block_device", "bd_inode")
+		bdInode, err := s.LayoutOffset("block_device", "bd_inode")
 		if err != nil {
 			return 0, err
 		}
 		err = s.walkList(head, "all_bdevs", func(node uint64) error {
-			inode, err := s.readU64(node - uint64(bdList) + uint64(bdInode))
+			inode, err := s.ReadU64(node - uint64(bdList) + uint64(bdInode))
 			if err != nil {
 				return err
 			}
@@ -680,19 +680,19 @@ func (s *Session) bufferPages() (uint64, error) {
 		return sum, err
 	}
 	// 5.9+: the inodes of the bdev pseudo file system's super block.
-	sbSym, ok := s.symbolAddr("blockdev_superblock")
+	sbSym, ok := s.SymbolAddr("blockdev_superblock")
 	if !ok {
 		return 0, errors.New("nr_blockdev_pages without all_bdevs or blockdev_superblock")
 	}
-	sb, err := s.readU64(sbSym)
+	sb, err := s.ReadU64(sbSym)
 	if err != nil {
 		return 0, fmt.Errorf("blockdev_superblock at %#x: %w", sbSym, err)
 	}
-	sInodes, err := s.layoutOffset("super_block", "s_inodes")
+	sInodes, err := s.LayoutOffset("super_block", "s_inodes")
 	if err != nil {
 		return 0, err
 	}
-	iSbList, err := s.layoutOffset("inode", "i_sb_list")
+	iSbList, err := s.LayoutOffset("inode", "i_sb_list")
 	if err != nil {
 		return 0, err
 	}
@@ -708,21 +708,21 @@ func (s *Session) bufferPages() (uint64, error) {
 // swapper address spaces.
 func (s *Session) cachedPages(buffers int64) (int64, error) {
 	for _, name := range []string{"page_cache_size", "nr_pagecache"} {
-		a, ok := s.symbolAddr(name)
+		a, ok := s.SymbolAddr(name)
 		if !ok {
 			continue
 		}
 		var v int64
 		if t, err := s.Types(); err == nil {
 			if typ, err := t.VarType(name); err == nil && typ.Size() == 8 {
-				u, err := s.readU64(a)
+				u, err := s.ReadU64(a)
 				if err != nil {
 					return 0, err
 				}
 				return int64(u) - buffers, nil
 			}
 		}
-		u, err := s.readU32(a)
+		u, err := s.ReadU32(a)
 		if err != nil {
 			return 0, err
 		}
@@ -749,17 +749,17 @@ func (s *Session) cachedPages(buffers int64) (int64, error) {
 // of nr_swapper_spaces[i] spaces at swapper_spaces[i] (4.11+), an array
 // swapper_spaces[] (3.x-4.10), or the one swapper_space.
 func (s *Session) swapperSpacePages() (int64, error) {
-	nrpages, err := s.layoutOffset("address_space", "nrpages")
+	nrpages, err := s.LayoutOffset("address_space", "nrpages")
 	if err != nil {
 		return 0, err
 	}
-	asSize, err := s.layoutSize("address_space")
+	asSize, err := s.LayoutSize("address_space")
 	if err != nil {
 		return 0, err
 	}
 	var sum int64
 	read := func(a uint64) {
-		if v, err := s.readU64(a + uint64(nrpages)); err == nil {
+		if v, err := s.ReadU64(a + uint64(nrpages)); err == nil {
 			sum += int64(v)
 		}
 	}
@@ -797,7 +797,7 @@ func (s *Session) swapperSpacePages() (int64, error) {
 		}
 		return sum, nil
 	}
-	if a, ok := s.symbolAddr("swapper_space"); ok {
+	if a, ok := s.SymbolAddr("swapper_space"); ok {
 		read(a)
 	}
 	return sum, nil
@@ -820,18 +820,18 @@ func (s *Session) hugePages() (total, free uint64, ok bool, err error) {
 		}
 		for i := 0; i < hs.Len(); i++ {
 			a := hs.Addr + uint64(int64(i)*size)
-			order, err := s.readU32(a + uint64(oOrder))
+			order, err := s.ReadU32(a + uint64(oOrder))
 			if err != nil {
 				return 0, 0, false, err
 			}
 			if order == 0 || order >= 64 {
 				continue
 			}
-			nr, err := s.readU64(a + uint64(oNr))
+			nr, err := s.ReadU64(a + uint64(oNr))
 			if err != nil {
 				return 0, 0, false, err
 			}
-			fr, err := s.readU64(a + uint64(oFree))
+			fr, err := s.ReadU64(a + uint64(oFree))
 			if err != nil {
 				return 0, 0, false, err
 			}
@@ -840,16 +840,16 @@ func (s *Session) hugePages() (total, free uint64, ok bool, err error) {
 		}
 		return total, free, true, nil
 	}
-	if a, found := s.symbolAddr("nr_huge_pages"); found {
+	if a, found := s.SymbolAddr("nr_huge_pages"); found {
 		// One huge page size of 2 MB (x86_64's HPAGE_SHIFT 21).
 		per := uint64(1<<21) / uint64(s.Dump.PageSize())
-		nr, err := s.readU64(a)
+		nr, err := s.ReadU64(a)
 		if err != nil {
 			return 0, 0, false, err
 		}
 		var fr uint64
-		if b, found := s.symbolAddr("free_huge_pages"); found {
-			if fr, err = s.readU64(b); err != nil {
+		if b, found := s.SymbolAddr("free_huge_pages"); found {
+			if fr, err = s.ReadU64(b); err != nil {
 				return 0, 0, false, err
 			}
 		}
@@ -864,11 +864,11 @@ const swpUsed = 1
 // swapPages is crash's dump_swap_info() totals: the pages and inuse_pages
 // of every swap_info entry in use, up to nr_swapfiles.
 func (s *Session) swapPages() (total, used uint64, err error) {
-	nrSym, ok := s.symbolAddr("nr_swapfiles")
+	nrSym, ok := s.SymbolAddr("nr_swapfiles")
 	if !ok {
 		return 0, 0, errors.New("nr_swapfiles doesn't exist in this kernel")
 	}
-	nr, err := s.readU32(nrSym)
+	nr, err := s.ReadU32(nrSym)
 	if err != nil {
 		return 0, 0, fmt.Errorf("nr_swapfiles at %#x: %w", nrSym, err)
 	}
@@ -917,7 +917,7 @@ func (s *Session) swapPages() (total, used uint64, err error) {
 		if err != nil || flags&swpUsed == 0 {
 			continue
 		}
-		pages, err := s.readU32(p + uint64(pagesOff))
+		pages, err := s.ReadU32(p + uint64(pagesOff))
 		if err != nil {
 			return 0, 0, fmt.Errorf("swap_info[%d] at %#x: %w", i, p, err)
 		}
@@ -936,9 +936,9 @@ func (s *Session) swapPages() (total, used uint64, err error) {
 // readSized reads an unsigned integer of 4 or 8 bytes.
 func (s *Session) readSized(addr uint64, size int64) (uint64, error) {
 	if size == 8 {
-		return s.readU64(addr)
+		return s.ReadU64(addr)
 	}
-	v, err := s.readU32(addr)
+	v, err := s.ReadU32(addr)
 	return uint64(v), err
 }
 
@@ -949,8 +949,8 @@ func (s *Session) readSized(addr uint64, size int64) (uint64, error) {
 func (s *Session) commitLimit(m *MemInfo) error {
 	var allowed uint64
 	var kbytes uint64
-	if a, ok := s.symbolAddr("sysctl_overcommit_kbytes"); ok {
-		v, err := s.readU64(a)
+	if a, ok := s.SymbolAddr("sysctl_overcommit_kbytes"); ok {
+		v, err := s.ReadU64(a)
 		if err != nil {
 			return err
 		}
@@ -959,11 +959,11 @@ func (s *Session) commitLimit(m *MemInfo) error {
 	if kbytes != 0 {
 		allowed = kbytes >> (uint(bits.TrailingZeros64(m.PageSize)) - 10)
 	} else {
-		a, ok := s.symbolAddr("sysctl_overcommit_ratio")
+		a, ok := s.SymbolAddr("sysctl_overcommit_ratio")
 		if !ok {
 			return errors.New("no sysctl_overcommit_ratio")
 		}
-		ratio, err := s.readU32(a)
+		ratio, err := s.ReadU32(a)
 		if err != nil {
 			return err
 		}
@@ -972,18 +972,18 @@ func (s *Session) commitLimit(m *MemInfo) error {
 		}
 		allowed = (m.TotalRAM - m.HugeTotal) * uint64(int64(int32(ratio))) / 100
 	}
-	if a, ok := s.symbolAddr("vm_committed_as"); ok {
-		off, err := s.layoutOffset("percpu_counter", "count")
+	if a, ok := s.SymbolAddr("vm_committed_as"); ok {
+		off, err := s.LayoutOffset("percpu_counter", "count")
 		if err != nil {
 			return nil
 		}
-		v, err := s.readU64(a + uint64(off))
+		v, err := s.ReadU64(a + uint64(off))
 		if err != nil {
 			return err
 		}
 		m.Committed = max(int64(v), 0)
-	} else if a, ok := s.symbolAddr("vm_committed_space"); ok {
-		v, err := s.readU32(a)
+	} else if a, ok := s.SymbolAddr("vm_committed_space"); ok {
+		v, err := s.ReadU32(a)
 		if err != nil {
 			return err
 		}

@@ -30,109 +30,101 @@ func runSys(s *Session, args []string, w io.Writer) error {
 	return usageErr("sys", "sys takes no such argument here: %s (sys -c lists the system call table)", strings.Join(args, " "))
 }
 
-// SysInfo is the data of the sys block.
-type SysInfo struct {
-	Kernel, Dumpfile string
-	CPUs, Offline    int
-	Date             time.Time
-	Uptime           string
-	LoadAverage      string
-	Tasks            int
-	Nodename         string
-	Release          string
-	Version          string
-	Machine          string
-	MHz              uint64
-	Memory           string
-	Panic            string
-}
-
-// WriteSys prints the sys block. A value that cannot be read is shown as
-// "(unknown: why)" and the block goes on; the error of the first such
-// value is returned after the block is printed.
+// WriteSys prints the sys block from kernel's Sys. A value that could not
+// be read is shown as "(unknown: why)" and the block goes on; the error of
+// the first such value is returned after the block is printed.
 func WriteSys(s *Session, w io.Writer) error {
+	sys, err := s.Sys(s.Ctx())
+	if err != nil {
+		return err
+	}
 	var firstErr error
-	note := func(what string, err error) string {
+	unknown := func(field, what string) (string, bool) {
+		err := sys.Err(field)
+		if err == nil {
+			return "", false
+		}
 		if firstErr == nil {
 			firstErr = fmt.Errorf("%s: %w", what, err)
 		}
-		return "(unknown: " + err.Error() + ")"
+		return "(unknown: " + err.Error() + ")", true
 	}
 	var b strings.Builder
-	kernelLine := s.VmlinuxPath
-	if tainted, livepatch, err := s.taints(); err == nil {
-		if livepatch {
-			kernelLine += "  [LIVEPATCH]"
-		}
-		if tainted {
-			kernelLine += "  [TAINTED]"
-		}
+	kernelLine := sys.Vmlinux
+	if sys.Livepatch() {
+		kernelLine += "  [LIVEPATCH]"
+	}
+	if sys.TaintedMask != 0 {
+		kernelLine += "  [TAINTED]"
 	}
 	fmt.Fprintf(&b, "      KERNEL: %s\n", kernelLine)
-	fmt.Fprintf(&b, "    DUMPFILE: %s%s\n", s.DumpPath, s.dumpFlags())
+	partial := ""
+	if sys.Partial {
+		partial = "  [PARTIAL DUMP]"
+	}
+	fmt.Fprintf(&b, "    DUMPFILE: %s%s\n", sys.Dump, partial)
 
-	if n, err := s.NumCPUs(); err != nil {
-		fmt.Fprintf(&b, "        CPUS: %s\n", note("CPUS", err))
+	if u, ok := unknown("CPUS", "CPUS"); ok {
+		fmt.Fprintf(&b, "        CPUS: %s\n", u)
 	} else {
-		fmt.Fprintf(&b, "        CPUS: %d", n)
-		if online, err := s.CPUMask("__cpu_online_mask"); err == nil && len(online) > 0 && n-len(online) != 0 {
-			fmt.Fprintf(&b, " [OFFLINE: %d]", n-len(online))
+		fmt.Fprintf(&b, "        CPUS: %d", sys.CPUs)
+		if sys.OfflineCPUs != 0 {
+			fmt.Fprintf(&b, " [OFFLINE: %d]", sys.OfflineCPUs)
 		}
 		b.WriteString("\n")
 	}
 
-	if t, err := s.DumpTime(); err != nil {
-		fmt.Fprintf(&b, "        DATE: %s\n", note("DATE", err))
+	if u, ok := unknown("DATE", "DATE"); ok {
+		fmt.Fprintf(&b, "        DATE: %s\n", u)
 	} else {
 		loc := s.Location
 		if loc == nil {
 			loc = time.Local
 		}
-		fmt.Fprintf(&b, "        DATE: %s\n", t.In(loc).Format("Mon Jan _2 15:04:05 MST 2006"))
+		fmt.Fprintf(&b, "        DATE: %s\n", sys.Date.In(loc).Format("Mon Jan _2 15:04:05 MST 2006"))
 	}
 
-	if up, err := s.Uptime(); err != nil {
-		fmt.Fprintf(&b, "      UPTIME: %s\n", note("UPTIME", err))
+	if u, ok := unknown("UPTIME", "UPTIME"); ok {
+		fmt.Fprintf(&b, "      UPTIME: %s\n", u)
 	} else {
-		fmt.Fprintf(&b, "      UPTIME: %s\n", formatUptime(up))
+		fmt.Fprintf(&b, "      UPTIME: %s\n", formatUptime(sys.Uptime))
 	}
 
-	if la, err := s.LoadAverage(); err != nil {
-		fmt.Fprintf(&b, "LOAD AVERAGE: %s\n", note("LOAD AVERAGE", err))
+	if u, ok := unknown("LOAD AVERAGE", "LOAD AVERAGE"); ok {
+		fmt.Fprintf(&b, "LOAD AVERAGE: %s\n", u)
 	} else {
-		fmt.Fprintf(&b, "LOAD AVERAGE: %s\n", la)
+		fmt.Fprintf(&b, "LOAD AVERAGE: %s\n", formatLoadAverage(sys.LoadAverage))
 	}
 
-	if n, err := s.CountTasks(); err != nil {
-		fmt.Fprintf(&b, "       TASKS: %s\n", note("TASKS", err))
+	if u, ok := unknown("TASKS", "TASKS"); ok {
+		fmt.Fprintf(&b, "       TASKS: %s\n", u)
 	} else {
-		fmt.Fprintf(&b, "       TASKS: %d\n", n)
+		fmt.Fprintf(&b, "       TASKS: %d\n", sys.Tasks)
 	}
 
-	uts, err := s.Utsname()
-	if err != nil {
-		u := note("utsname", err)
+	uts := sys.Utsname
+	if u, ok := unknown("utsname", "utsname"); ok {
 		uts = kernel.Utsname{Nodename: u, Release: u, Version: u, Machine: u}
 	}
 	fmt.Fprintf(&b, "    NODENAME: %s\n", uts.Nodename)
 	fmt.Fprintf(&b, "     RELEASE: %s\n", uts.Release)
 	fmt.Fprintf(&b, "     VERSION: %s\n", uts.Version)
 	fmt.Fprintf(&b, "     MACHINE: %s  ", uts.Machine)
-	if mhz, err := s.CPUMHz(); err == nil && mhz != 0 {
-		fmt.Fprintf(&b, "(%d Mhz)\n", mhz)
+	if sys.MHz != 0 {
+		fmt.Fprintf(&b, "(%d Mhz)\n", sys.MHz)
 	} else {
 		b.WriteString("(unknown Mhz)\n")
 	}
 
-	if m, err := s.MemorySize(); err != nil {
-		fmt.Fprintf(&b, "      MEMORY: %s\n", note("MEMORY", err))
+	if u, ok := unknown("MEMORY", "MEMORY"); ok {
+		fmt.Fprintf(&b, "      MEMORY: %s\n", u)
 	} else {
-		fmt.Fprintf(&b, "      MEMORY: %s\n", formatMemorySize(m, uint64(s.Dump.PageSize())))
+		fmt.Fprintf(&b, "      MEMORY: %s\n", formatMemorySize(sys.MemorySize, sys.PageSize))
 	}
 
-	msg, err := s.PanicMessage()
-	if err != nil {
-		msg = note("PANIC", err)
+	msg := sys.Panic
+	if u, ok := unknown("PANIC", "PANIC"); ok {
+		msg = u
 	}
 	suffix := ""
 	if strings.Contains(msg, "Oops: ") {
@@ -144,17 +136,6 @@ func WriteSys(s *Session, w io.Writer) error {
 		return firstErr
 	}
 	return werr
-}
-
-// dumpFlags are the notes crash appends to DUMPFILE: "[PARTIAL DUMP]"
-// for a filtered dump (a kdump-compressed dump with a dump level above 0;
-// an ELF dump only when it says so in an NT_DISKDUMP note, which
-// vmcore.Dump.Partial reports).
-func (s *Session) dumpFlags() string {
-	if s.Dump.Partial() {
-		return "  [PARTIAL DUMP]"
-	}
-	return ""
 }
 
 // formatUptime is crash's convert_time(): "N days, HH:MM:SS".
@@ -169,28 +150,26 @@ func formatUptime(d time.Duration) string {
 	return out + fmt.Sprintf("%02d:%02d:%02d", total/3600, total%3600/60, total%60)
 }
 
-// taints is crash's is_kernel_tainted() and the livepatch taint (K, bit
-// TAINT_LIVEPATCH = 15) of is_livepatch().
-func (s *Session) taints() (tainted, livepatch bool, err error) {
-	v, err := s.TaintedMask()
-	return v != 0, v&(1<<15) != 0, err
-}
-
-// LoadAverage is avenrun[] (kernel's LoadAverage) in crash's format:
-// fixed point with FSHIFT 11 bits, rounded at the second decimal
+// formatLoadAverage is avenrun[] (kernel's LoadAverage) in crash's
+// format: fixed point with FSHIFT 11 bits, rounded at the second decimal
 // (kernel/sched/loadavg.c LOAD_INT / LOAD_FRAC plus FIXED_1/200).
-func (s *Session) LoadAverage() (string, error) {
-	avg, err := s.Kernel.LoadAverage()
-	if err != nil {
-		return "", err
-	}
+func formatLoadAverage(avg [3]uint64) string {
 	const fixed1 = 1 << kernel.FShift
 	parts := make([]string, 3)
 	for i, v := range avg {
 		a := v + fixed1/200
 		parts[i] = fmt.Sprintf("%d.%02d", a>>kernel.FShift, ((a&(fixed1-1))*100)>>kernel.FShift)
 	}
-	return strings.Join(parts, ", "), nil
+	return strings.Join(parts, ", ")
+}
+
+// LoadAverage is avenrun[] in crash's format (formatLoadAverage).
+func (s *Session) LoadAverage() (string, error) {
+	avg, err := s.Kernel.LoadAverage()
+	if err != nil {
+		return "", err
+	}
+	return formatLoadAverage(avg), nil
 }
 
 // formatMemorySize is crash's get_memory_size(): the total is rounded up
@@ -205,66 +184,6 @@ func formatMemorySize(total, pageSize uint64) string {
 		pageSize = 4096
 	}
 	return pagesToSize(total/pageSize, pageSize)
-}
-
-// panicPatterns are the log lines crash takes as the panic message, in
-// its order of preference (task.c panic_msg[]).
-var panicPatterns = []string{
-	"SysRq : Crash",
-	"SysRq : Trigger a crash",
-	"SysRq : Netdump",
-	"Kernel panic: ",
-	"Kernel panic - ",
-	"Kernel BUG at",
-	"kernel BUG at",
-	"Unable to handle kernel paging request",
-	"Unable to handle kernel NULL pointer dereference",
-	"BUG: unable to handle kernel ",
-	"general protection fault: ",
-	"double fault: ",
-	"divide error: ",
-	"stack segment: ",
-	"[Hardware Error]: ",
-	"Bad mode in ",
-	"Oops: ",
-}
-
-// panicKeywords are crash's second chance (task.c panic_keywords[]): the
-// first log line holding one of them.
-var panicKeywords = []string{
-	"Unable to handle kernel",
-	"BUG: unable to handle kernel",
-	"Kernel BUG at",
-	"kernel BUG at",
-	"Bad mode in",
-	"Oops",
-	"Kernel panic",
-}
-
-// PanicMessage is crash's get_panicmsg(): the first log line (in pattern
-// order) holding one of panicPatterns, else the first line holding one of
-// panicKeywords; "" when none does.
-func (s *Session) PanicMessage() (string, error) {
-	recs, err := s.LogRecords()
-	if err != nil && len(recs) == 0 {
-		return "", err
-	}
-	lines := LogLines(recs)
-	for _, p := range panicPatterns {
-		for _, l := range lines {
-			if strings.Contains(l, p) {
-				return l, nil
-			}
-		}
-	}
-	for _, l := range lines {
-		for _, k := range panicKeywords {
-			if strings.Contains(l, k) {
-				return l, nil
-			}
-		}
-	}
-	return "", nil
 }
 
 // WriteStartup is what crash shows before its first prompt: the sys block,

@@ -109,31 +109,15 @@ func (k *reader) sized(base uint64, path string) (uint64, error) {
 	return k.member(base, path, int(n))
 }
 
-// cstring reads a NUL-terminated string of at most max bytes at addr (the
-// bytes before a failed page are kept, as crash's read_string does).
+// cstring reads a NUL-terminated string of at most max bytes at addr
+// (symbols.ReadCString); the bytes before a failed page are kept without
+// an error, as crash's read_string keeps them.
 func (k *reader) cstring(addr uint64, max int) (string, error) {
-	var out []byte
-	for len(out) < max {
-		n := 256 - int(addr%256)
-		if n > max-len(out) {
-			n = max - len(out)
-		}
-		b := make([]byte, n)
-		if err := k.mem.ReadVirt(b, addr); err != nil {
-			if len(out) == 0 {
-				return "", fmt.Errorf("string at %x: %w", addr, err)
-			}
-			return string(out), nil
-		}
-		for i, c := range b {
-			if c == 0 {
-				return string(append(out, b[:i]...)), nil
-			}
-		}
-		out = append(out, b...)
-		addr += uint64(n)
+	s, err := symbols.ReadCString(k.mem, addr, max)
+	if err != nil && s == "" {
+		return "", fmt.Errorf("string at %x: %w", addr, err)
 	}
-	return string(out), nil
+	return s, nil
 }
 
 // reader returns a reader over the dump's kernel memory.

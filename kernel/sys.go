@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -235,4 +236,123 @@ func (k *Kernel) nodeData(n int) (symbols.Object, error) {
 		return symbols.Object{}, fmt.Errorf("node %d is online but there is no node_data array", n)
 	}
 	return k.Var("contig_page_data")
+}
+
+// BootTime is crash's boot_date: the dump's date less the uptime in whole
+// seconds (task_init(): kt->date - jiffies/HZ). HZ is the kernel's own
+// (see HZ); crash 8.0.6 assumes 1000 where it cannot find it.
+func (k *Kernel) BootTime() (time.Time, error) {
+	date, err := k.DumpTime()
+	if err != nil {
+		return time.Time{}, err
+	}
+	up, err := k.Uptime()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return date.Add(-up.Truncate(time.Second)), nil
+}
+
+// PIDMax is pid_max, the largest pid plus one (kernel/pid.c).
+func (k *Kernel) PIDMax() (int32, error) {
+	a, ok := k.SymbolAddr("pid_max")
+	if !ok {
+		return 0, errors.New("no pid_max symbol")
+	}
+	v, err := k.ReadU32(a)
+	return int32(v), err
+}
+
+// Sys is what crash's sys shows (kernel.c display_sys_stats()), read once.
+// A fact that could not be read is left zero and named in Errors, and the
+// others are still read.
+type Sys struct {
+	Vmlinux, Dump string // the paths the kernel was opened from
+	TaintedMask   uint64 // tainted_mask; crash's [TAINTED] when not 0
+	Partial       bool   // a filtered dump: crash's [PARTIAL DUMP]
+	CPUs          int    // possible cpus (__per_cpu_offset entries)
+	OfflineCPUs   int    // CPUs not in __cpu_online_mask (0 when unknown)
+	Date          time.Time
+	Uptime        time.Duration
+	LoadAverage   [3]uint64 // avenrun, fixed point of FShift bits
+	Tasks         int
+	Utsname       Utsname
+	MHz           uint64 // 0 when unknown
+	MemorySize    uint64 // bytes
+	PageSize      uint64
+	Panic         string // crash's PANIC message (Panic.Message)
+	// Errors are the facts that could not be read, in sys's order.
+	Errors []FieldError
+}
+
+// Livepatch is crash's [LIVEPATCH]: the TAINT_LIVEPATCH bit (15) of
+// tainted_mask.
+func (s *Sys) Livepatch() bool { return s.TaintedMask&(1<<15) != 0 }
+
+// Err is the error of the named fact ("CPUS", "DATE", "UPTIME", "LOAD
+// AVERAGE", "TASKS", "utsname", "MEMORY", "PANIC", as sys labels them),
+// nil when it was read.
+func (s *Sys) Err(field string) error {
+	for _, e := range s.Errors {
+		if e.Field == field {
+			return e.Err
+		}
+	}
+	return nil
+}
+
+// A FieldError is a fact of a summary that could not be read.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e FieldError) Unwrap() error { return e.Err }
+
+// Sys reads the facts of crash's sys block.
+func (k *Kernel) Sys(ctx context.Context) (*Sys, error) {
+	s := &Sys{Vmlinux: k.VmlinuxPath, Dump: k.DumpPath, Partial: k.Dump.Partial(), PageSize: uint64(k.Dump.PageSize())}
+	fail := func(field string, err error) {
+		s.Errors = append(s.Errors, FieldError{field, err})
+	}
+	s.TaintedMask, _ = k.TaintedMask()
+	var err error
+	if s.CPUs, err = k.NumCPUs(); err != nil {
+		fail("CPUS", err)
+	} else if online, err := k.CPUMask("__cpu_online_mask"); err == nil && len(online) > 0 {
+		s.OfflineCPUs = s.CPUs - len(online)
+	}
+	if s.Date, err = k.DumpTime(); err != nil {
+		fail("DATE", err)
+	}
+	if s.Uptime, err = k.Uptime(); err != nil {
+		fail("UPTIME", err)
+	}
+	if s.LoadAverage, err = k.LoadAverage(); err != nil {
+		fail("LOAD AVERAGE", err)
+	}
+	if s.Tasks, err = k.CountTasks(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fail("TASKS", err)
+	}
+	if s.Utsname, err = k.Utsname(); err != nil {
+		fail("utsname", err)
+	}
+	s.MHz, _ = k.CPUMHz()
+	if s.MemorySize, err = k.MemorySize(); err != nil {
+		fail("MEMORY", err)
+	}
+	p, err := k.Panic(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fail("PANIC", err)
+	} else {
+		s.Panic = p.Message
+	}
+	return s, nil
 }

@@ -1,7 +1,6 @@
-package commands
+package kernel
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -104,9 +103,8 @@ func (b *prbBuilder) add(rec LogRecord) {
 func realRing(t testing.TB) (*prbLayout, *prbRing, []LogRecord) {
 	t.Helper()
 	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
-	s := openTestbed(t, d)
-	defer s.Close()
-	l, r, notes, err := s.prbSnapshot()
+	k := openTestbed(t, d)
+	l, r, notes, err := k.prbSnapshot()
 	if err != nil || len(notes) > 0 {
 		t.Fatalf("prb snapshot: %v %q", err, notes)
 	}
@@ -230,13 +228,11 @@ func FuzzWalkPRB(f *testing.F) {
 		if len(got) > 1<<r.CountBits {
 			t.Fatalf("%d records from a ring of %d descriptors", len(got), 1<<r.CountBits)
 		}
-		var w bytes.Buffer
-		bw := bufio.NewWriter(&w)
-		o := logOutput{flags: logFlags{level: true, caller: true, dict: true}, pidChars: 8}
-		for i := range got {
-			o.record(bw, &got[i])
+		for _, rec := range got {
+			if len(rec.Text) > 1<<r.SizeBits {
+				t.Fatalf("record seq %d: %d bytes of text from a ring of %d", rec.Seq, len(rec.Text), 1<<r.SizeBits)
+			}
 		}
-		bw.Flush()
 	})
 }
 
@@ -359,32 +355,6 @@ func TestWalkPrintkLog(t *testing.T) {
 	}
 }
 
-// TestPrintkLogOutput checks crash's dump_log_entry() layout for these
-// records: the 8-wide caller column, the level after it, continuation
-// lines and dictionary lines indented under the text.
-func TestPrintkLogOutput(t *testing.T) {
-	k := &printkLogSim{l: printkLog5, buf: make([]byte, 256)}
-	k.store(LogRecord{TsNsec: 1_500_000_000, Level: 6, CallerID: 1, Text: []byte("first line\nsecond line"),
-		Dict: []byte("SUBSYSTEM=pci\x00DEVICE=+pci:0000:00:01.0")})
-	k.store(LogRecord{TsNsec: 12_345_678_901, Level: 4, CallerID: 0x80000001, Text: []byte("cpu \x01message")})
-	recs, _ := walkPrintkLog(printkLog5, k.buf, k.firstIdx, k.nextIdx)
-	var b bytes.Buffer
-	w := bufio.NewWriter(&b)
-	o := logOutput{flags: logFlags{caller: true, level: true, dict: true}, pidChars: pidCharsDefault}
-	for i := range recs {
-		o.record(w, &recs[i])
-	}
-	w.Flush()
-	want := "[    1.500000] [      T1] <6>first line\n" +
-		"                             second line\n" +
-		"                             SUBSYSTEM=pci\n" +
-		"                             DEVICE=+pci:0000:00:01.0\n" +
-		"[   12.345678] [      C1] <4>cpu .message\n"
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
-	}
-}
-
 // TestWalkPrintkLogDamage: a bad length ends the walk with a note, a length
 // that leads back to an earlier record is caught, nothing loops.
 func TestWalkPrintkLogDamage(t *testing.T) {
@@ -484,4 +454,94 @@ func FuzzPlainLog(f *testing.F) {
 			t.Fatalf("%d bytes out of %d", len(out), len(buf))
 		}
 	})
+}
+
+// TestLogSkipsDamagedRecords corrupts the real ring the way a dump can be
+// damaged and checks that the damaged records, and only they, are skipped
+// with a note.
+func TestLogSkipsDamagedRecords(t *testing.T) {
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	k := openTestbed(t, d)
+	l, r, notes, err := k.prbSnapshot()
+	if err != nil || len(notes) > 0 {
+		t.Fatal(err, notes)
+	}
+	good, gnotes := walkPRB(l, r)
+	if len(gnotes) != 0 || len(good) < 100 {
+		t.Fatalf("healthy ring: %d records, notes %q", len(good), gnotes)
+	}
+	count := uint64(1) << r.CountBits
+	head := r.HeadID & descIDMask
+	le := binary.LittleEndian
+	descAt := func(id uint64) []byte { return r.Descs[id%count*uint64(l.DescSize):][:l.DescSize] }
+	clone := func() *prbRing {
+		c := *r
+		c.Descs = append([]byte(nil), r.Descs...)
+		c.Text = append([]byte(nil), r.Text...)
+		return &c
+	}
+	victim := head - 10 // a finalized record near the end
+	vd := descAt(victim)
+	begin := le.Uint64(vd[l.TextBegin:])
+	seqOf := func(recs []LogRecord, seq uint64) bool {
+		for _, x := range recs {
+			if x.Seq == seq {
+				return true
+			}
+		}
+		return false
+	}
+	victimSeq := le.Uint64(r.Infos[victim%count*uint64(l.InfoSize)+uint64(l.Seq):])
+	for _, tc := range []struct {
+		name   string
+		damage func(c *prbRing)
+		note   string
+		lost   int
+	}{
+		{"illegal block", func(c *prbRing) {
+			d := c.Descs[victim%count*uint64(l.DescSize):]
+			le.PutUint64(d[l.TextNext:], begin+3*(uint64(1)<<c.SizeBits))
+		}, "illegal text block", 1},
+		{"unaligned block", func(c *prbRing) {
+			d := c.Descs[victim%count*uint64(l.DescSize):]
+			le.PutUint64(d[l.TextBegin:], begin+4)
+		}, "malformed text block", 1},
+		{"overwritten block", func(c *prbRing) {
+			le.PutUint64(c.Text[begin&(uint64(1)<<c.SizeBits-1):], 0x1234)
+		}, "belongs to descriptor id 0x1234", 1},
+		{"missing page", func(c *prbRing) {
+			c.TextHole = func(off, n uint64) bool {
+				return off <= begin&(uint64(1)<<c.SizeBits-1) && begin&(uint64(1)<<c.SizeBits-1) < off+n
+			}
+		}, "missing from the dump", 1},
+		{"garbage tail", func(c *prbRing) { c.TailID = head + 5 }, "walked the last", 0},
+		{"garbage state", func(c *prbRing) {
+			d := c.Descs[victim%count*uint64(l.DescSize):]
+			le.PutUint64(d[l.StateVar:], 0xdeadbeefdeadbeef)
+		}, "", 1},
+	} {
+		c := clone()
+		tc.damage(c)
+		recs, notes := walkPRB(l, c)
+		if tc.note == "" && len(notes) != 0 || tc.note != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.note)) {
+			t.Errorf("%s: notes %q, want one with %q", tc.name, notes, tc.note)
+		}
+		if tc.lost == 0 && len(recs) != len(good) {
+			t.Errorf("%s: %d records, want all %d", tc.name, len(recs), len(good))
+		}
+		if tc.lost > 0 && (len(recs) != len(good)-tc.lost || seqOf(recs, victimSeq)) {
+			t.Errorf("%s: %d records (of %d), victim seq %d kept: %v", tc.name, len(recs), len(good), victimSeq, seqOf(recs, victimSeq))
+		}
+	}
+}
+
+// openTestbed opens a committed dump for a test, closed at its end.
+func openTestbed(t testing.TB, d testbed.Dump) *Kernel {
+	t.Helper()
+	k, err := Open(d.Vmlinux, d.Vmcore, Options{})
+	if err != nil {
+		t.Fatalf("Open(%s, %s): %v", d.Vmlinux, d.Vmcore, err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
 }

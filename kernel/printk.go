@@ -1,6 +1,7 @@
-package commands
+package kernel
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ import (
 //
 // Each format has a walker over plain bytes (walkPRB, walkPrintkLog,
 // plainLog) that never reads memory itself, so it can be fuzzed; the
-// Session methods only fetch the bytes and the layout.
+// Kernel methods only fetch the bytes and the layout.
 
 // LogFormat is the kind of printk buffer a kernel has.
 type LogFormat int
@@ -60,8 +61,8 @@ type LogRecord struct {
 	Dataless  bool // a prb record with no text block: crash prints an empty line
 }
 
-// KernelLog is the whole printk buffer of a dump.
-type KernelLog struct {
+// Log is the whole printk buffer of a dump.
+type Log struct {
 	Format  LogFormat
 	Records []LogRecord // LogLockless and LogStructured
 	// Plain is log_buf of a LogPlain kernel and PlainEnd its log_end.
@@ -79,53 +80,50 @@ const (
 	maxLogBufLen   = 1 << maxLogRingBits
 )
 
-// ReadLog reads the kernel's printk buffer in whatever format it has.
-func (s *Session) ReadLog() (*KernelLog, error) {
+// Log reads the kernel's printk buffer in whatever format it has. A
+// damaged buffer is not an error: the records that could be read are
+// returned, and Notes names the others.
+func (k *Kernel) Log(ctx context.Context) (*Log, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	switch {
-	case s.hasSymbol("prb"):
-		return s.readPRB()
-	case s.hasSymbol("log_first_idx") && s.hasSymbol("log_next_idx"):
-		return s.readPrintkLog()
-	case s.hasSymbol("log_buf"):
-		return s.readPlainLog()
+	case k.HasSymbol("prb"):
+		return k.readPRB(ctx)
+	case k.HasSymbol("log_first_idx") && k.HasSymbol("log_next_idx"):
+		return k.readPrintkLog(ctx)
+	case k.HasSymbol("log_buf"):
+		return k.readPlainLog()
 	}
 	return nil, errors.New("no printk buffer: the kernel has neither prb nor log_buf")
 }
 
-// LogRecords reads the printk records; a plain log_buf is cut into one
-// record a line. Records are returned with an error when some were
-// skipped as damaged.
-func (s *Session) LogRecords() ([]LogRecord, error) {
-	l, err := s.ReadLog()
-	if err != nil {
-		return nil, err
+// Err is the buffer's damage as one error ("printk buffer: " and the
+// notes), nil when every record was read.
+func (l *Log) Err() error {
+	if len(l.Notes) == 0 {
+		return nil
 	}
-	recs := l.Records
-	if l.Format == LogPlain {
-		out := plainLog(l.Plain, l.PlainEnd, false)
-		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-			recs = append(recs, LogRecord{Text: []byte(line)})
-		}
-	}
-	if len(l.Notes) > 0 {
-		return recs, fmt.Errorf("printk buffer: %s", strings.Join(l.Notes, "; "))
-	}
-	return recs, nil
+	return fmt.Errorf("printk buffer: %s", strings.Join(l.Notes, "; "))
 }
 
-// LogLines is the log as crash's "log -t" prints it: one line per record,
+// Lines is the log as crash's "log -t" prints it: one line per record,
 // a record's embedded newlines starting new lines, unprintable bytes as
-// '.'.
-func LogLines(recs []LogRecord) []string {
+// '.'; a plain log_buf is cut at its newlines.
+func (l *Log) Lines() []string {
+	if l.Format == LogPlain {
+		out := plainLog(l.Plain, l.PlainEnd, false)
+		return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	}
 	var lines []string
-	for _, r := range recs {
+	for _, r := range l.Records {
 		line := make([]byte, 0, len(r.Text))
 		for _, c := range r.Text {
 			switch {
 			case c == '\n':
 				lines = append(lines, string(line))
 				line = line[:0]
-			case printable(c):
+			case Printable(c):
 				line = append(line, c)
 			default:
 				line = append(line, '.')
@@ -136,139 +134,22 @@ func LogLines(recs []LogRecord) []string {
 	return lines
 }
 
-// printable is crash's isprint(c) || isspace(c) on a signed char in the C
-// locale: bytes above 0x7f are negative there and neither.
-func printable(c byte) bool {
+// PlainText is a plain log_buf (LogPlain) in crash's dump_log() order:
+// oldest character first, NULs dropped, non-ASCII bytes as '.', the "<N>"
+// level prefix at line starts kept only with showLevel, and a final
+// newline. It is nil for the record formats.
+func (l *Log) PlainText(showLevel bool) []byte {
+	if l.Format != LogPlain {
+		return nil
+	}
+	return plainLog(l.Plain, l.PlainEnd, showLevel)
+}
+
+// Printable is crash's isprint(c) || isspace(c) on a signed char in the C
+// locale (bytes above 0x7f are negative there and neither): the bytes the
+// log shows as they are, the others being shown as '.'.
+func Printable(c byte) bool {
 	return c >= 0x20 && c < 0x7f || c >= '\t' && c <= '\r'
-}
-
-// hasSymbol tells whether the kernel has a symbol, from the vmlinux or,
-// failing that, VMCOREINFO.
-func (s *Session) hasSymbol(name string) bool {
-	_, ok := s.symbolAddr(name)
-	return ok
-}
-
-func (s *Session) symbolAddr(name string) (uint64, bool) {
-	if a, ok := s.Vmlinux.Lookup(name); ok {
-		return a, true
-	}
-	if info := s.Dump.Info(); info != nil {
-		return info.Symbol(name)
-	}
-	return 0, false
-}
-
-// layoutOffset is the offset of member in struct typ: from DWARF, else
-// from VMCOREINFO's OFFSET(typ.member).
-func (s *Session) layoutOffset(typ, member string) (int64, error) {
-	if t, err := s.Types(); err == nil {
-		if m, err := t.Member(typ, member); err == nil {
-			return m.Offset, nil
-		}
-	}
-	if info := s.Dump.Info(); info != nil {
-		if v, ok := info.Offset(typ + "." + member); ok {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("no member %s.%s in the kernel's DWARF or VMCOREINFO", typ, member)
-}
-
-// layoutSize is sizeof(struct typ), from DWARF or VMCOREINFO.
-func (s *Session) layoutSize(typ string) (int64, error) {
-	if t, err := s.Types(); err == nil {
-		if n, err := t.SizeOf(typ); err == nil {
-			return n, nil
-		}
-	}
-	if info := s.Dump.Info(); info != nil {
-		if v, ok := info.Size(typ); ok {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("no size for struct %s in the kernel's DWARF or VMCOREINFO", typ)
-}
-
-// layoutReader looks up offsets and sizes with layoutOffset and
-// layoutSize, keeping the first error, so that a block of lookups is
-// checked once; after an error every lookup answers 0.
-type layoutReader struct {
-	s   *Session
-	err error
-}
-
-func (r *layoutReader) off(typ, member string) int64 {
-	if r.err != nil {
-		return 0
-	}
-	var o int64
-	o, r.err = r.s.layoutOffset(typ, member)
-	return o
-}
-
-func (r *layoutReader) size(typ string) int64 {
-	if r.err != nil {
-		return 0
-	}
-	var n int64
-	n, r.err = r.s.layoutSize(typ)
-	return n
-}
-
-// readU64 reads an 8-byte kernel value.
-func (s *Session) readU64(addr uint64) (uint64, error) {
-	var b [8]byte
-	if err := s.Mem.ReadVirt(b[:], addr); err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(b[:]), nil
-}
-
-// readU32 reads a 4-byte kernel value.
-func (s *Session) readU32(addr uint64) (uint32, error) {
-	var b [4]byte
-	if err := s.Mem.ReadVirt(b[:], addr); err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b[:]), nil
-}
-
-// readHoles reads n bytes at addr page by page. Pages that cannot be read
-// (filtered out of the dump, not mapped) are left zero and counted; the
-// returned hole function reports whether a byte range touches one.
-func (s *Session) readHoles(addr uint64, n int) (buf []byte, missing int, hole func(off, n uint64) bool) {
-	buf = make([]byte, n)
-	if s.Mem.ReadVirt(buf, addr) == nil {
-		return buf, 0, func(uint64, uint64) bool { return false }
-	}
-	ps := uint64(s.Dump.PageSize())
-	if ps == 0 {
-		ps = 4096
-	}
-	var bad []uint64 // page-aligned offsets (from addr's page) that failed
-	for off := uint64(0); off < uint64(n); {
-		chunk := ps - (addr+off)%ps
-		if chunk > uint64(n)-off {
-			chunk = uint64(n) - off
-		}
-		if err := s.Mem.ReadVirt(buf[off:off+chunk], addr+off); err != nil {
-			clear(buf[off : off+chunk])
-			bad = append(bad, off)
-			missing++
-		}
-		off += chunk
-	}
-	hole = func(off, m uint64) bool {
-		for _, b := range bad {
-			end := b + ps - (addr+b)%ps
-			if off < end && off+m > b {
-				return true
-			}
-		}
-		return false
-	}
-	return buf, missing, hole
 }
 
 // ---- the lockless ring buffer (5.10+) ----
@@ -393,7 +274,7 @@ func walkPRB(l *prbLayout, r *prbRing) (recs []LogRecord, notes []string) {
 // prbText is the text of a data block, checked as the kernel's get_data()
 // checks it (printk_ringbuffer.c): a regular block lies within one wrap, a
 // wrapping one keeps its data at the start of the ring, both are aligned
-// to and hold at least the block id, which must be the descriptor's.
+// to and hold at least the block id, which must be the descriptor'k.
 func prbText(r *prbRing, begin, next, id uint64, wraps, index func(uint64) uint64, size uint64) ([]byte, string) {
 	var off, n uint64
 	switch {
@@ -433,8 +314,8 @@ func (l *prbLayout) fits() bool {
 }
 
 // prbLayoutOf finds the layout of prb_desc and printk_info.
-func (s *Session) prbLayoutOf() (*prbLayout, error) {
-	lr := &layoutReader{s: s}
+func (k *Kernel) prbLayoutOf() (*prbLayout, error) {
+	lr := &layoutReader{k: k}
 	off := func(typ, member string) int { return int(lr.off(typ, member)) }
 	size := func(typ string) int { return int(lr.size(typ)) }
 	l := &prbLayout{
@@ -456,7 +337,7 @@ func (s *Session) prbLayoutOf() (*prbLayout, error) {
 	// u8 flags:5; u8 level:3); VMCOREINFO names neither, so without
 	// DWARF the kernel's layout is assumed.
 	l.Facility, l.LevelByte, l.LevelShift, l.LevelBits = l.TextLen+2, l.TextLen+3, 5, 3
-	if t, terr := s.Types(); terr == nil {
+	if t, terr := k.Types(); terr == nil {
 		if m, merr := t.Member("printk_info", "facility"); merr == nil {
 			l.Facility = int(m.Offset)
 		}
@@ -464,13 +345,13 @@ func (s *Session) prbLayoutOf() (*prbLayout, error) {
 			l.LevelByte, l.LevelShift, l.LevelBits = bitField(m.Offset, m.BitOffset, m.BitSize, 8)
 		}
 	}
-	devInfo, derr := s.layoutOffset("printk_info", "dev_info")
-	sub, serr := s.layoutOffset("dev_printk_info", "subsystem")
-	dev, verr := s.layoutOffset("dev_printk_info", "device")
+	devInfo, derr := k.LayoutOffset("printk_info", "dev_info")
+	sub, serr := k.LayoutOffset("dev_printk_info", "subsystem")
+	dev, verr := k.LayoutOffset("dev_printk_info", "device")
 	if derr == nil && serr == nil && verr == nil {
 		l.HasDevInfo = true
 		l.Subsystem, l.Device = int(devInfo+sub), int(devInfo+dev)
-		l.SubsystemLen, l.DeviceLen = s.arrayLen("dev_printk_info", "subsystem", "printk_info_subsystem"), s.arrayLen("dev_printk_info", "device", "printk_info_device")
+		l.SubsystemLen, l.DeviceLen = k.arrayLen("dev_printk_info", "subsystem", "printk_info_subsystem"), k.arrayLen("dev_printk_info", "device", "printk_info_device")
 		if l.SubsystemLen <= 0 || l.DeviceLen <= 0 {
 			l.HasDevInfo = false
 		}
@@ -487,42 +368,27 @@ func bitField(off, bitOff, bitSize int64, width int) (int, int, int) {
 	return int(off + bitOff/8), int(bitOff % 8), int(bitSize)
 }
 
-// arrayLen is the element count of a char array member, from DWARF or
-// VMCOREINFO's LENGTH(name).
-func (s *Session) arrayLen(typ, member, lengthName string) int {
-	if t, err := s.Types(); err == nil {
-		if m, err := t.Member(typ, member); err == nil {
-			if n, err := t.Size(m.Type); err == nil {
-				return int(n)
-			}
-		}
-	}
-	if info := s.Dump.Info(); info != nil {
-		if v, ok := info.Length(lengthName); ok {
-			return int(v)
-		}
-	}
-	return 0
-}
-
 // readPRB reads the lockless ring buffer through the prb pointer.
-func (s *Session) readPRB() (*KernelLog, error) {
-	l, r, notes, err := s.prbSnapshot()
+func (k *Kernel) readPRB(ctx context.Context) (*Log, error) {
+	l, r, notes, err := k.prbSnapshot()
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	recs, more := walkPRB(l, r)
-	return &KernelLog{Format: LogLockless, Records: recs, Notes: append(notes, more...)}, nil
+	return &Log{Format: LogLockless, Records: recs, Notes: append(notes, more...)}, nil
 }
 
 // prbSnapshot reads the ring's layout and bytes. Pages of the arrays
 // that are missing from the dump read as zeroes and are noted.
-func (s *Session) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
-	l, err := s.prbLayoutOf()
+func (k *Kernel) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
+	l, err := k.prbLayoutOf()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", err)
 	}
-	lr := &layoutReader{s: s}
+	lr := &layoutReader{k: k}
 	off := func(typ, member string) uint64 { return uint64(lr.off(typ, member)) }
 	descRing, textRing := off("printk_ringbuffer", "desc_ring"), off("printk_ringbuffer", "text_data_ring")
 	oCount, oDescs, oInfos := off("prb_desc_ring", "count_bits"), off("prb_desc_ring", "descs"), off("prb_desc_ring", "infos")
@@ -531,8 +397,8 @@ func (s *Session) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
 	if lr.err != nil {
 		return nil, nil, nil, fmt.Errorf("printk ring buffer: %w", lr.err)
 	}
-	sym, _ := s.symbolAddr("prb")
-	rb, err := s.readU64(sym)
+	sym, _ := k.SymbolAddr("prb")
+	rb, err := k.ReadU64(sym)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("printk ring buffer: reading the prb pointer at %#x: %w", sym, err)
 	}
@@ -546,15 +412,15 @@ func (s *Session) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
 		{rb + descRing + oHead, &r.HeadID}, {rb + descRing + oTail, &r.TailID},
 		{rb + textRing + oData, &data},
 	} {
-		if *f.dst, err = s.readU64(f.addr); err != nil {
+		if *f.dst, err = k.ReadU64(f.addr); err != nil {
 			return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: %w", rb, err)
 		}
 	}
-	cb, err := s.readU32(rb + descRing + oCount)
+	cb, err := k.ReadU32(rb + descRing + oCount)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: %w", rb, err)
 	}
-	sb, err := s.readU32(rb + textRing + oSize)
+	sb, err := k.ReadU32(rb + textRing + oSize)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("printk ring buffer at %#x: %w", rb, err)
 	}
@@ -565,15 +431,15 @@ func (s *Session) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
 	count, size := 1<<cb, 1<<sb
 	var notes []string
 	var missing int
-	r.Descs, missing, _ = s.readHoles(descs, count*l.DescSize)
+	r.Descs, missing, _ = k.readHoles(descs, count*l.DescSize)
 	if missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d page(s) of the descriptor ring at %#x are missing from the dump: their records are skipped", missing, descs))
 	}
-	r.Infos, missing, _ = s.readHoles(infos, count*l.InfoSize)
+	r.Infos, missing, _ = k.readHoles(infos, count*l.InfoSize)
 	if missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d page(s) of the info array at %#x are missing from the dump: their records carry zero timestamps and levels", missing, infos))
 	}
-	r.Text, _, r.TextHole = s.readHoles(data, size)
+	r.Text, _, r.TextHole = k.readHoles(data, size)
 	return l, r, notes, nil
 }
 
@@ -673,9 +539,9 @@ func walkPrintkLog(l *printkLogLayout, buf []byte, first, next uint32) (recs []L
 
 // printkLogLayoutOf reads struct printk_log (or struct log) from DWARF,
 // else the four offsets VMCOREINFO gives for it.
-func (s *Session) printkLogLayoutOf() (*printkLogLayout, error) {
+func (k *Kernel) printkLogLayoutOf() (*printkLogLayout, error) {
 	name := "printk_log"
-	t, terr := s.Types()
+	t, terr := k.Types()
 	if terr == nil {
 		if _, err := t.Lookup("struct printk_log"); err != nil {
 			if _, err := t.Lookup("struct log"); err == nil {
@@ -683,9 +549,9 @@ func (s *Session) printkLogLayoutOf() (*printkLogLayout, error) {
 			}
 		}
 	}
-	lr := &layoutReader{s: s}
+	lr := &layoutReader{k: k}
 	off := func(member string) int { return int(lr.off(name, member)) }
-	size, serr := s.layoutSize(name)
+	size, serr := k.LayoutSize(name)
 	l := &printkLogLayout{Size: int(size), TsNsec: off("ts_nsec"), Len: off("len"), TextLen: off("text_len"), DictLen: off("dict_len"), CallerID: -1}
 	err := lr.err
 	if err == nil {
@@ -718,25 +584,25 @@ func (s *Session) printkLogLayoutOf() (*printkLogLayout, error) {
 }
 
 // logBuffer reads log_buf: the buffer's address and length.
-func (s *Session) logBuffer() (addr uint64, n uint64, err error) {
-	lenSym, hasLen := s.symbolAddr("log_buf_len")
-	bufSym, ok := s.symbolAddr("log_buf")
+func (k *Kernel) logBuffer() (addr uint64, n uint64, err error) {
+	lenSym, hasLen := k.SymbolAddr("log_buf_len")
+	bufSym, ok := k.SymbolAddr("log_buf")
 	if !ok {
 		return 0, 0, errors.New("no log_buf symbol")
 	}
 	if hasLen {
 		// char *log_buf; int log_buf_len (u32 in later kernels).
-		l, err := s.readU32(lenSym)
+		l, err := k.ReadU32(lenSym)
 		if err != nil {
 			return 0, 0, fmt.Errorf("log_buf_len at %#x: %w", lenSym, err)
 		}
-		if addr, err = s.readU64(bufSym); err != nil {
+		if addr, err = k.ReadU64(bufSym); err != nil {
 			return 0, 0, fmt.Errorf("log_buf at %#x: %w", bufSym, err)
 		}
 		n = uint64(l)
 	} else {
 		// Oldest kernels: char log_buf[LOG_BUF_LEN].
-		t, err := s.Types()
+		t, err := k.Types()
 		if err != nil {
 			return 0, 0, err
 		}
@@ -752,24 +618,27 @@ func (s *Session) logBuffer() (addr uint64, n uint64, err error) {
 	return addr, n, nil
 }
 
-func (s *Session) readPrintkLog() (*KernelLog, error) {
-	l, err := s.printkLogLayoutOf()
+func (k *Kernel) readPrintkLog(ctx context.Context) (*Log, error) {
+	l, err := k.printkLogLayoutOf()
 	if err != nil {
 		return nil, err
 	}
-	addr, n, err := s.logBuffer()
+	addr, n, err := k.logBuffer()
 	if err != nil {
 		return nil, err
 	}
 	var idx [2]uint32
 	for i, name := range []string{"log_first_idx", "log_next_idx"} {
-		a, _ := s.symbolAddr(name)
-		if idx[i], err = s.readU32(a); err != nil {
+		a, _ := k.SymbolAddr(name)
+		if idx[i], err = k.ReadU32(a); err != nil {
 			return nil, fmt.Errorf("%s at %#x: %w", name, a, err)
 		}
 	}
-	buf, missing, _ := s.readHoles(addr, int(n))
-	out := &KernelLog{Format: LogStructured}
+	buf, missing, _ := k.readHoles(addr, int(n))
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := &Log{Format: LogStructured}
 	if missing > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("%d page(s) of log_buf at %#x are missing from the dump", missing, addr))
 	}
@@ -781,35 +650,35 @@ func (s *Session) readPrintkLog() (*KernelLog, error) {
 
 // ---- the plain character buffer (before 3.5) ----
 
-func (s *Session) readPlainLog() (*KernelLog, error) {
-	addr, n, err := s.logBuffer()
+func (k *Kernel) readPlainLog() (*Log, error) {
+	addr, n, err := k.logBuffer()
 	if err != nil {
 		return nil, err
 	}
-	endSym, ok := s.symbolAddr("log_end")
+	endSym, ok := k.SymbolAddr("log_end")
 	if !ok {
 		return nil, errors.New("log_buf without log_end")
 	}
 	// log_end is an unsigned (2.6.25+) or unsigned long: read its size.
 	width := 4
-	if t, err := s.Types(); err == nil {
+	if t, err := k.Types(); err == nil {
 		if typ, err := t.VarType("log_end"); err == nil && typ.Size() == 8 {
 			width = 8
 		}
 	}
 	var end uint64
 	if width == 8 {
-		end, err = s.readU64(endSym)
+		end, err = k.ReadU64(endSym)
 	} else {
 		var v uint32
-		v, err = s.readU32(endSym)
+		v, err = k.ReadU32(endSym)
 		end = uint64(v)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("log_end at %#x: %w", endSym, err)
 	}
-	buf, missing, _ := s.readHoles(addr, int(n))
-	out := &KernelLog{Format: LogPlain, Plain: buf, PlainEnd: end}
+	buf, missing, _ := k.readHoles(addr, int(n))
+	out := &Log{Format: LogPlain, Plain: buf, PlainEnd: end}
 	if missing > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("%d page(s) of log_buf at %#x are missing from the dump", missing, addr))
 	}
