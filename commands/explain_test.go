@@ -1,0 +1,254 @@
+package commands
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gocrash/internal/testbed"
+)
+
+// The causes explain must name come from what each test-bed scenario does
+// (testdata/mkdump/init and the README's scenario table): the sysrq ones
+// write 'c' to /proc/sysrq-trigger, oops loads the module whose init writes
+// through NULL, softlockup spins in the module with softlockup_panic,
+// hung panics from khungtaskd, oom panics with vm.panic_on_oom. The
+// details are checked against crash's answers (bt, dis) and the log
+// makedumpfile saved beside the dump (dmesg.txt, written by
+// makedumpfile --dump-dmesg, not by gocrash).
+var scenarioCause = map[string]string{
+	"sysrq":      CauseSysrq,
+	"cpu1":       CauseSysrq,
+	"qemu":       CauseSysrq,
+	"oops":       CauseNullDeref,
+	"softlockup": CauseSoftLockup,
+	"hung":       CauseHungTask,
+	"oom":        CauseOOMPanic,
+}
+
+func scenarioOf(d testbed.Dump) string {
+	_, sc, _ := strings.Cut(d.Name, "-")
+	return sc
+}
+
+// savedLog is makedumpfile's (or QEMU's serial console's) copy of the log.
+func savedLog(t *testing.T, d testbed.Dump) string {
+	for _, name := range []string{"dmesg.txt", "serial.log"} {
+		b, err := os.ReadFile(filepath.Join(d.Dir, name))
+		if err == nil {
+			return string(b)
+		}
+	}
+	t.Fatalf("%s: no dmesg.txt or serial.log beside the dump", d.Name)
+	return ""
+}
+
+var (
+	reSavedKilled = regexp.MustCompile(`Out of memory: Killed process (\d+) \(([^)]*)\)`)
+	reSavedSYN    = regexp.MustCompile(`Possible SYN flooding on port (\S+?)\. `)
+	reSavedWarn   = regexp.MustCompile(`WARNING: CPU: (\d+) PID: (\d+) at`)
+	reSavedHung   = regexp.MustCompile(`INFO: task (.*):(\d+) blocked for more than`)
+	reSavedPanic  = regexp.MustCompile(`Kernel panic - not syncing: (.*)`)
+	reBtRIP       = regexp.MustCompile(`\[exception RIP: ([^\]+]+)(?:\+(\d+))?\]\n\s+RIP: ([0-9a-f]+)`)
+	reBtRAX       = regexp.MustCompile(`RAX: ([0-9a-f]{16})`)
+)
+
+func TestExplainCauses(t *testing.T) {
+	for _, d := range testbed.All(t) {
+		d := d
+		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
+			want, ok := scenarioCause[scenarioOf(d)]
+			if !ok {
+				t.Fatalf("scenario %q of %s has no expected cause in this test: add it", scenarioOf(d), d.Name)
+			}
+			s := openTestbed(t, d)
+			defer s.Close()
+			ex, err := s.Explain(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ex.Cause.Kind != want {
+				t.Fatalf("cause %q, want %q (%s)", ex.Cause.Kind, want, ex.Cause.Summary)
+			}
+			saved := savedLog(t, d)
+			if m := reSavedPanic.FindStringSubmatch(saved); m != nil && ex.Cause.Detail.Evidence != nil {
+				if !strings.Contains(strings.Join(ex.Cause.Detail.Evidence, "\n"), "not syncing: "+strings.TrimSpace(m[1])) {
+					t.Errorf("the cause's evidence lacks the panic line %q:\n%s", m[0], strings.Join(ex.Cause.Detail.Evidence, "\n"))
+				}
+			}
+			checkBefore(t, ex, saved)
+			switch want {
+			case CauseSysrq:
+				if len(ex.Trace) == 0 || ex.Trace[0] != "sysrq_handle_crash" {
+					t.Errorf("trace %v does not start at sysrq_handle_crash", ex.Trace)
+				}
+			case CauseNullDeref:
+				checkNullWrite(t, d, ex)
+			case CauseSoftLockup:
+				bt, ok := d.Golden("bt")
+				if !ok {
+					t.Fatal("no crash answer for bt")
+				}
+				m := reBtRIP.FindStringSubmatch(bt)
+				if m == nil {
+					t.Fatalf("crash's bt has no exception RIP:\n%s", bt)
+				}
+				if ex.Cause.Module != testbed.TestModule || len(ex.Trace) == 0 || ex.Trace[0] != m[1]+" ["+testbed.TestModule+"]" {
+					t.Errorf("soft lockup in module %q, trace %v; crash's bt: exception RIP %s in %s", ex.Cause.Module, ex.Trace, m[1], testbed.TestModule)
+				}
+			case CauseHungTask:
+				m := reSavedHung.FindStringSubmatch(saved)
+				if m == nil {
+					t.Fatal("the saved log has no hung task line")
+				}
+				if !strings.Contains(ex.Cause.Detail.Text, m[1]+" (PID "+m[2]+")") || !strings.Contains(ex.Cause.Detail.Text, "state D") {
+					t.Errorf("hung task detail %q does not name %s (PID %s) in state D", ex.Cause.Detail.Text, m[1], m[2])
+				}
+				found := false
+				for _, f := range ex.State {
+					found = found || f.Topic == "blocked task" && strings.Contains(f.Text, "(PID "+m[2]+")")
+				}
+				if !found {
+					t.Errorf("no trace of the blocked task %s in the state findings %+v", m[2], ex.State)
+				}
+			case CauseOOMPanic:
+				// The victim panic_on_oom would have killed: the task
+				// table's largest, the log's "[  pid  ]" row with the
+				// most rss + swapents.
+				if !strings.Contains(ex.Cause.Detail.Text, "the largest task was") {
+					t.Errorf("OOM panic detail names no victim: %q", ex.Cause.Detail.Text)
+				}
+			}
+		})
+	}
+}
+
+// checkBefore: every OOM kill, SYN flood and WARN the saved log holds
+// before the panic is among explain's findings, with its task or port.
+func checkBefore(t *testing.T, ex *Explanation, saved string) {
+	t.Helper()
+	text := func(topic string) string {
+		var b strings.Builder
+		for _, f := range ex.Before {
+			if f.Topic == topic {
+				b.WriteString(f.Text + "\n")
+			}
+		}
+		return b.String()
+	}
+	for _, m := range reSavedKilled.FindAllStringSubmatch(saved, -1) {
+		if !strings.Contains(text("oom-kill"), "killed "+m[2]+" (PID "+m[1]+")") {
+			t.Errorf("the log's %q is not among explain's OOM kills:\n%s", m[0], text("oom-kill"))
+		}
+	}
+	for _, m := range reSavedSYN.FindAllStringSubmatch(saved, -1) {
+		if !strings.Contains(text("syn-flood"), "on port "+m[1]+":") {
+			t.Errorf("the log's SYN flood on port %s is not among explain's findings:\n%s", m[1], text("syn-flood"))
+		}
+	}
+	for _, m := range reSavedWarn.FindAllStringSubmatch(saved, -1) {
+		if !strings.Contains(text("warning"), "(CPU "+m[1]+", PID "+m[2]+" ") {
+			t.Errorf("the log's %q is not among explain's warnings:\n%s", m[0], text("warning"))
+		}
+	}
+}
+
+// checkNullWrite: the oops scenario's fault, against crash's bt and dis.
+func checkNullWrite(t *testing.T, d testbed.Dump, ex *Explanation) {
+	t.Helper()
+	f := ex.Fault
+	if f == nil {
+		t.Fatal("no fault explained")
+	}
+	// Error code 0x0002 (the log's "#PF: error_code(0x0002)"): a
+	// kernel-mode write to a page not present.
+	if !f.HasErrorCode || f.ErrorCode != 2 {
+		t.Fatalf("error code %#x (has %v), want 0x2", f.ErrorCode, f.HasErrorCode)
+	}
+	bits := map[string]bool{}
+	for _, b := range f.Bits {
+		bits[b.Name] = b.Set
+	}
+	if bits["X86_PF_PROT"] || !bits["X86_PF_WRITE"] || bits["X86_PF_USER"] || bits["X86_PF_INSTR"] || bits["X86_PF_RSVD"] {
+		t.Errorf("bits %+v: want a kernel-mode write to a page not present", f.Bits)
+	}
+	if !f.HasAddress || f.Address != 0 {
+		t.Errorf("address %#x (has %v), want CR2 0", f.Address, f.HasAddress)
+	}
+	bt, ok := d.Golden("bt")
+	if !ok {
+		t.Fatal("no crash answer for bt")
+	}
+	m := reBtRIP.FindStringSubmatch(bt)
+	if m == nil {
+		t.Fatalf("crash's bt has no exception RIP:\n%s", bt)
+	}
+	rip, _ := strconv.ParseUint(m[3], 16, 64)
+	if f.IP != rip || f.Function != m[1] || f.Module != testbed.TestModule {
+		t.Errorf("fault at %#x %s [%s], crash's bt: %#x %s [%s]", f.IP, f.Function, f.Module, rip, m[1], testbed.TestModule)
+	}
+	if ra := reBtRAX.FindStringSubmatch(bt); ra == nil || f.Registers["RAX"] != mustHex(t, ra[1]) {
+		t.Errorf("RAX %#x, crash's bt: %v", f.Registers["RAX"], ra)
+	}
+	// The instruction, as crash's dis of the faulting function prints it.
+	dis, ok := d.Golden("dis -r " + m[1])
+	if !ok {
+		t.Fatal("no crash answer for dis -r " + m[1])
+	}
+	var want string
+	for _, l := range strings.Split(dis, "\n") {
+		if strings.HasPrefix(l, "0x"+m[3]+" ") {
+			_, want, _ = strings.Cut(l, ":\t")
+		}
+	}
+	want = strings.Join(strings.Fields(want), " ")
+	if want == "" || f.Instruction != want {
+		t.Errorf("instruction %q, crash's dis: %q", f.Instruction, want)
+	}
+	if !f.Write {
+		t.Error("the instruction is not seen as a store")
+	}
+	// movl $0x6b6b6b6b,0x0 addresses 0 with no register: explain must
+	// say so rather than blame one.
+	if strings.Contains(want, "(%") {
+		if f.Culprit == "" {
+			t.Errorf("crash's instruction %q uses a register, explain names none", want)
+		}
+	} else if f.Culprit != "" {
+		t.Errorf("explain blames %s, but %q uses no register for its address", f.Culprit, want)
+	}
+}
+
+func mustHex(t *testing.T, s string) uint64 {
+	t.Helper()
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestExplainVerbose: -v prints each finding's command output inline; on
+// the oops dump the dis of the faulting instruction is crash's own.
+func TestExplainVerbose(t *testing.T) {
+	d := testbed.Open(t, "6.1-oops", "zlib")
+	s := openTestbed(t, d)
+	defer s.Close()
+	out := runCmd(t, s, "explain -v")
+	want, ok := d.Golden("dis -r gocrash_write_null.constprop.0")
+	if !ok {
+		t.Fatal("no crash answer for dis -r gocrash_write_null.constprop.0")
+	}
+	for _, l := range strings.Split(strings.TrimRight(want, "\n"), "\n") {
+		if !strings.Contains(out, "  | "+l+"\n") {
+			t.Errorf("explain -v lacks crash's dis line %q", l)
+		}
+	}
+	if !strings.Contains(out, "#PF: error_code(0x0002) - not-present page") {
+		t.Errorf("explain -v lacks the log's #PF line:\n%s", out)
+	}
+}

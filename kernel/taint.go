@@ -1,0 +1,73 @@
+package kernel
+
+import "strings"
+
+// A TaintFlag is one bit of the kernel's tainted_mask: the letter
+// print_tainted() shows for it and what it means. The bits and letters
+// are kernel/panic.c's taint_flags[] and include/linux/panic.h's
+// TAINT_* numbers (5.10 to 6.12 share them; TAINT_TEST is 6.0+).
+type TaintFlag struct {
+	Bit     uint
+	Letter  byte
+	Name    string // the TAINT_ name without the prefix
+	Meaning string
+	// Module is true for the taints a module sets on load (the module
+	// that did is named in its own taints, module.taints).
+	Module bool
+}
+
+// TaintFlags are the flags in bit order.
+var TaintFlags = []TaintFlag{
+	{0, 'P', "PROPRIETARY_MODULE", "a proprietary (non-GPL) module was loaded", true},
+	{1, 'F', "FORCED_MODULE", "a module was force-loaded (insmod -f)", true},
+	{2, 'S', "CPU_OUT_OF_SPEC", "the CPU runs out of specification (SMP with CPUs not designed for it, or a forced feature)", false},
+	{3, 'R', "FORCED_RMMOD", "a module was force-unloaded (rmmod -f)", false},
+	{4, 'M', "MACHINE_CHECK", "the CPU reported a machine check exception (hardware error)", false},
+	{5, 'B', "BAD_PAGE", "the page allocator found a bad page (memory corruption or bad RAM)", false},
+	{6, 'U', "USER", "user space asked to taint the kernel (/proc/sys/kernel/tainted)", false},
+	{7, 'D', "DIE", "the kernel died before: an earlier Oops or BUG", false},
+	{8, 'A', "OVERRIDDEN_ACPI_TABLE", "an ACPI table was overridden", false},
+	{9, 'W', "WARN", "a WARN() fired earlier: the log holds its report", false},
+	{10, 'C', "CRAP", "a staging driver was loaded", true},
+	{11, 'I', "FIRMWARE_WORKAROUND", "a workaround for a firmware bug is active", false},
+	{12, 'O', "OOT_MODULE", "an out-of-tree module was loaded", true},
+	{13, 'E', "UNSIGNED_MODULE", "an unsigned module was loaded", true},
+	{14, 'L', "SOFTLOCKUP", "a soft lockup was detected", false},
+	{15, 'K', "LIVEPATCH", "the kernel was live-patched", true},
+	{16, 'X', "AUX", "an auxiliary taint set by a distribution", true},
+	{17, 'T', "RANDSTRUCT", "the kernel was built with the randstruct plugin", true},
+	{18, 'N', "TEST", "a test module (kunit) was loaded", true},
+}
+
+// Taints decodes a tainted_mask into its flags; bits the table does not
+// know are returned in unknown.
+func Taints(mask uint64) (flags []TaintFlag, unknown uint64) {
+	for _, f := range TaintFlags {
+		if mask&(1<<f.Bit) != 0 {
+			flags = append(flags, f)
+			mask &^= 1 << f.Bit
+		}
+	}
+	return flags, mask
+}
+
+// TaintString is the mask as print_tainted() shows it after "Tainted: ":
+// one column per flag, its letter when set, else ' ' (or 'G' for the
+// first when no proprietary module is loaded). "Not tainted" for 0.
+func TaintString(mask uint64) string {
+	if mask == 0 {
+		return "Not tainted"
+	}
+	var b strings.Builder
+	for _, f := range TaintFlags {
+		switch {
+		case mask&(1<<f.Bit) != 0:
+			b.WriteByte(f.Letter)
+		case f.Bit == 0:
+			b.WriteByte('G')
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
