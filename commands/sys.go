@@ -51,6 +51,10 @@ func WriteSys(s *Session, w io.Writer) error {
 	}
 	var b strings.Builder
 	kernelLine := sys.Vmlinux
+	if s.NoDebuginfo() {
+		// No file to name: where the symbols came from instead.
+		kernelLine = "(no vmlinux: kallsyms, BTF and ORC from the dump)"
+	}
 	if sys.Livepatch() {
 		kernelLine += "  [LIVEPATCH]"
 	}

@@ -91,7 +91,7 @@ func VmlinuxCandidates(info *vmcore.VMCoreInfo, dirs []string) []string {
 // where it looked.
 func FindVmlinux(info *vmcore.VMCoreInfo, dirs []string) (path string, tried []Tried, err error) {
 	if info == nil || (info.BuildID == "" && info.OSRelease == "") {
-		return "", nil, fmt.Errorf("the dump has no VMCOREINFO BUILD-ID or OSRELEASE to find its vmlinux by; give the vmlinux as an argument (running without debuginfo is not built yet)")
+		return "", nil, fmt.Errorf("the dump has no VMCOREINFO BUILD-ID or OSRELEASE to find its vmlinux by; give the vmlinux as an argument")
 	}
 	want := strings.ToLower(info.BuildID)
 	for _, c := range VmlinuxCandidates(info, dirs) {
@@ -121,7 +121,7 @@ func FindVmlinux(info *vmcore.VMCoreInfo, dirs []string) (path string, tried []T
 	} else if info.OSRelease != "" {
 		what += " (" + info.OSRelease + ")"
 	}
-	return "", tried, fmt.Errorf("no vmlinux for %s in %s: a vmlinux with debug info is needed; give it as an argument or its directory with --debuginfo-dir (running without debuginfo is not built yet)", what, searchedText(info, dirs))
+	return "", tried, fmt.Errorf("no vmlinux for %s in %s: a vmlinux with debug info is needed; give it as an argument or its directory with --debuginfo-dir", what, searchedText(info, dirs))
 }
 
 // searchedText names the places searched, shortly: the directories, with

@@ -164,7 +164,7 @@ func TestFindVmlinuxNone(t *testing.T) {
 		filepath.Join(SystemDebugRoot, "boot", "vmlinux-"+info.OSRelease) + ", " +
 		filepath.Join(SystemDebugRoot, "lib", "modules", info.OSRelease, "vmlinux") + ", " +
 		filepath.Join(SystemModulesRoot, "lib", "modules", info.OSRelease, "vmlinux") +
-		": a vmlinux with debug info is needed; give it as an argument or its directory with --debuginfo-dir (running without debuginfo is not built yet)"
+		": a vmlinux with debug info is needed; give it as an argument or its directory with --debuginfo-dir"
 	if err.Error() != want {
 		t.Errorf("error\n%s\nwant\n%s", err, want)
 	}

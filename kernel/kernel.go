@@ -82,7 +82,9 @@ func (k *Kernel) memory() symbols.Memory {
 }
 
 // Open opens a dump and its vmlinux. The two paths may come in either
-// order: the one vmcore recognises as a dump is the dump. A vmlinux that
+// order: the one vmcore recognises as a dump is the dump; vmlinuxPath ""
+// opens the dump alone, its symbols, types and unwind tables read from the
+// kernel's memory (kallsyms, .BTF, ORC). A vmlinux that
 // is not the dump's kernel is refused (crash: "vmlinux and vmcore do not
 // match!") unless opt.Force is set.
 func Open(vmlinuxPath, dumpPath string, opt Options) (*Kernel, error) {
@@ -102,6 +104,14 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Kernel, error) {
 		}
 	}()
 	d.SetZeroExcluded(opt.ZeroExcluded)
+	if vmlinuxPath == "" {
+		// No vmlinux: the image from the dump (nodebuginfo.go).
+		if err := k.openWithoutVmlinux(); err != nil {
+			return nil, err
+		}
+		ok = true
+		return k, nil
+	}
 	if k.Vmlinux, err = symbols.Open(vmlinuxPath); err != nil {
 		return nil, vmlinuxOpenError(vmlinuxPath, dumpPath, err)
 	}

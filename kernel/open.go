@@ -102,7 +102,7 @@ func (k *Kernel) openDiagnostics(bannerErr error) []Diagnostic {
 	if len(d.CPUs()) == 0 {
 		warn(k.DumpPath, "no CPU register notes (NT_PRSTATUS): the registers of the tasks active at the crash are unknown; bt starts their backtraces at return addresses into machine_kexec or crash_nmi_callback found on their stacks")
 	}
-	if k.Vmlinux != nil && !k.Vmlinux.HasDWARF() {
+	if k.Vmlinux != nil && !k.Vmlinux.FromMemory() && !k.Vmlinux.HasDWARF() {
 		warn(k.VmlinuxPath, "no DWARF debug information (stripped?): only commands that need no kernel types will work; use the vmlinux with debug info (the -dbg/-dbgsym package)")
 	}
 	return out

@@ -39,6 +39,9 @@ type crashSym struct {
 }
 
 func (v *Vmlinux) buildCrashSymbols() []Symbol {
+	if v.mem != nil {
+		return v.crashSymbolsFromKallsyms()
+	}
 	st := v.f.Section(".symtab")
 	if st == nil || int(st.Link) >= len(v.f.Sections) || st.Link == 0 {
 		return nil
@@ -101,6 +104,28 @@ func (v *Vmlinux) buildCrashSymbols() []Symbol {
 		}
 		all = append(all, crashSym{name: name, link: value, kind: kind})
 	}
+	return v.crashSelect(all, lo, hi)
+}
+
+// crashSymbolsFromKallsyms is the table from an image in memory: kallsyms'
+// type letters are nm's, which are bfd's classes.
+func (v *Vmlinux) crashSymbolsFromKallsyms() []Symbol {
+	var lo, hi uint64 = ^uint64(0), 0
+	for _, s := range v.f.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Addr != 0 {
+			lo = min(lo, s.Addr)
+			hi = max(hi, s.Addr+s.Size)
+		}
+	}
+	all := make([]crashSym, 0, len(v.syms))
+	for _, s := range v.syms {
+		all = append(all, crashSym{name: s.name, link: s.addr, kind: s.kind})
+	}
+	return v.crashSelect(all, lo, hi)
+}
+
+// crashSelect sorts and selects as crash does (see CrashSymbols).
+func (v *Vmlinux) crashSelect(all []crashSym, lo, hi uint64) []Symbol {
 	slices.SortStableFunc(all, func(a, b crashSym) int {
 		if c := cmpU64(a.link, b.link); c != 0 {
 			return c

@@ -85,6 +85,20 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 			}
 		}
 	}
+	if v.mem != nil {
+		// An image in memory: kallsyms, sized by sizeSymbols.
+		for _, sym := range v.syms {
+			if !sym.reloc {
+				continue
+			}
+			for j := range g.secs {
+				if sym.addr >= g.secs[j].start && sym.addr < g.secs[j].end {
+					g.secs[j].syms = append(g.secs[j].syms, gdbSym{addr: sym.addr, size: sym.size, name: sym.name, order: int(sym.order)})
+					break
+				}
+			}
+		}
+	}
 	for i := range g.secs {
 		s := g.secs[i].syms
 		slices.SortFunc(s, func(a, b gdbSym) int {
@@ -176,6 +190,9 @@ func (t *Types) TypeAt(off dwarf.Offset) (godwarf.Type, error) { return t.readTy
 // type and its parameters' types, read from the function's
 // DW_TAG_subprogram in the unit that holds pc.
 func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, error) {
+	if t.btf != nil {
+		return t.btf.funcType(name)
+	}
 	d, err := t.fullData()
 	if err != nil {
 		return nil, err
@@ -292,6 +309,18 @@ func (t *Types) EnumOf(name string) (*godwarf.EnumType, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("no enumerator %q in the kernel's DWARF", name)
+	}
+	if t.btf != nil {
+		// The index keeps the enumeration's type ID.
+		typ, err := t.readType(v.off)
+		if err != nil {
+			return nil, err
+		}
+		et, ok := typ.(*godwarf.EnumType)
+		if !ok {
+			return nil, fmt.Errorf("enumerator %s: its BTF type is a %T", name, typ)
+		}
+		return et, nil
 	}
 	// The enumerator's DIE is a child of its enumeration type: find the
 	// parent by reading the unit's entries up to it.

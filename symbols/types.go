@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cilium/ebpf/btf"
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
@@ -44,6 +45,10 @@ type Types struct {
 	idx       *nameIndex
 	idxErr    error
 	idxTime   time.Duration
+
+	// btf is set when the types come from BTF instead (btf.go): the name
+	// index then holds BTF type IDs.
+	btf *btfTypes
 
 	mu      sync.Mutex
 	cache   map[dwarf.Offset]godwarf.Type
@@ -196,6 +201,9 @@ func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 
 // fullData is the dwarf.Data over all of .debug_info.
 func (t *Types) fullData() (*dwarf.Data, error) {
+	if t.btf != nil {
+		return nil, fmt.Errorf("%s: %w (the types come from BTF)", t.path, errNoDWARF)
+	}
 	t.fullOnce.Do(func() {
 		if t.d == nil && t.sec != nil && t.sec.build != nil {
 			t.d, t.fullErr = t.sec.build(t.sec.info)
@@ -549,6 +557,13 @@ func (t *Types) readType(off dwarf.Offset) (typ godwarf.Type, err error) {
 			t.visited = map[godwarf.Type]bool{}
 		}
 	}()
+	if t.btf != nil {
+		typ, err = t.btf.btfType(btf.TypeID(off))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.path, err)
+		}
+		return typ, nil
+	}
 	d, err := t.dataFor(off)
 	if err != nil {
 		return nil, err
@@ -711,6 +726,9 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+		if !ok && t.btf != nil {
+			return t.knownVarType(name)
 		}
 		if !ok {
 			return nil, fmt.Errorf("no variable %q in the kernel's DWARF", name)

@@ -60,6 +60,11 @@ type Vmlinux struct {
 	types     *Types
 	typesErr  error
 
+	// mem is set on an image read from the dump (memimage.go): its
+	// sections' contents are the kernel's memory, its symbols kallsyms.
+	mem      Memory
+	memBuild string // the dump's BUILD-ID
+
 	crashMu    sync.Mutex
 	crashSyms  []Symbol // crash's symbol table (crashsyms.go)
 	crashKASLR uint64   // the offset crashSyms was relocated by
@@ -456,6 +461,9 @@ func (v *Vmlinux) ReadFile(addr uint64, p []byte) error {
 }
 
 func (v *Vmlinux) readFile(addr uint64, p []byte) error {
+	if v.mem != nil {
+		return v.readMem(addr, p)
+	}
 	for _, s := range v.f.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Addr == 0 || addr < s.Addr || addr-s.Addr >= s.Size {
 			continue
@@ -506,6 +514,9 @@ func (v *Vmlinux) SectionErr(name string) (data []byte, addr uint64, err error) 
 }
 
 func (v *Vmlinux) rawSection(s *elf.Section) ([]byte, error) {
+	if v.mem != nil {
+		return v.memSection(s)
+	}
 	if s.Type == elf.SHT_NOBITS {
 		return nil, nil
 	}
@@ -536,6 +547,9 @@ func (v *Vmlinux) sectionData(s *elf.Section) ([]byte, error) {
 // BuildID returns the GNU build ID (NT_GNU_BUILD_ID in .note.gnu.build-id)
 // as lower-case hex, or "" when the image has none.
 func (v *Vmlinux) BuildID() string {
+	if v.mem != nil {
+		return v.memBuild
+	}
 	for _, s := range v.f.Sections {
 		if s.Type != elf.SHT_NOTE {
 			continue
@@ -576,6 +590,10 @@ func align4(n uint64) uint64 { return (n + 3) &^ 3 }
 // Types returns the DWARF type information, indexed on first use.
 func (v *Vmlinux) Types() (*Types, error) {
 	v.typesOnce.Do(func() {
+		if v.mem != nil {
+			v.types, v.typesErr = v.memTypes()
+			return
+		}
 		v.types, v.typesErr = newTypes(v)
 	})
 	return v.types, v.typesErr

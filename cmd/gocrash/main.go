@@ -3,6 +3,7 @@
 //
 //	gocrash [-s] [-i FILE] [-f] [--zero-excluded] [--sample NAME] [VMLINUX VMCORE]
 //	gocrash [--debuginfo-dir DIR]... VMCORE
+//	gocrash --no-debuginfo VMCORE
 //	gocrash --version
 //
 // The two files may come in either order. Given the dump alone it finds
@@ -13,6 +14,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,6 +45,7 @@ type config struct {
 	extensions   bool           // -x
 	sample       string
 	debugDirs    []string // --debuginfo-dir, in order
+	noDebuginfo  bool     // --no-debuginfo: the dump alone (kallsyms, BTF, ORC)
 	files        []string
 }
 
@@ -59,7 +62,8 @@ VMCORE alone, gocrash looks for the vmlinux whose build id is the dump's
 (VMCOREINFO BUILD-ID) in each --debuginfo-dir DIR, then in
 /usr/lib/debug/.build-id/xx/rest.debug, /usr/lib/debug/boot/vmlinux-RELEASE,
 /usr/lib/debug/lib/modules/RELEASE/vmlinux and /lib/modules/RELEASE/vmlinux,
-and says which file it took.  With no files, gocrash opens the bundled sample
+and says which file it took; when none is found it goes on without one
+(--no-debuginfo).  With no files, gocrash opens the bundled sample
 dump (`+sample.DefaultName+`; see --sample).
 
   -i, --input=FILE       run the commands in FILE first (echoed after the
@@ -75,6 +79,11 @@ dump (`+sample.DefaultName+`; see --sample).
       --less, --more, --CRASHPAGER
                          page with /usr/bin/less, /bin/more or $CRASHPAGER
       --sample=NAME      open a bundled dump; --sample=list lists them
+      --no-debuginfo     read the dump alone, as when no vmlinux is found:
+                           symbols from its kallsyms, types from its BTF,
+                           backtraces from its ORC tables (kernels 6.0 and
+                           later built with CONFIG_DEBUG_INFO_BTF); no source
+                           lines, and only known global variables have types
       --debuginfo-dir=DIR
                          look for the vmlinux of a dump given alone in DIR
                            first (DIR/.build-id/xx/rest.debug, DIR/boot/,
@@ -96,6 +105,7 @@ Examples:
   gocrash /usr/lib/debug/boot/vmlinux-6.1.0-28-amd64 /var/crash/202612011030/dump.202612011030
   gocrash /var/crash/202612011030/dump.202612011030
   gocrash --debuginfo-dir ~/debug -s -i cmds.txt vmcore
+  gocrash --no-debuginfo /var/crash/202612011030/dump.202612011030
 
 Exit status: 0 when the session ended normally (an interactive q always
 exits 0); 1 when a command of a batch run (-i FILE, or commands on standard
@@ -111,6 +121,7 @@ var flagAliases = map[string]string{
 	"debuginfo_dir": "debuginfo-dir",
 	"no_crashrc":    "no-crashrc",
 	"no_scroll":     "no-scroll",
+	"no_debuginfo":  "no-debuginfo",
 }
 
 // parseArgs accepts flags before, between and after the two file names.
@@ -130,6 +141,7 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&c.noScroll, "no-scroll", false, "")
 	fs.BoolVar(&c.extensions, "x", false, "")
 	fs.StringVar(&c.sample, "sample", "", "")
+	fs.BoolVar(&c.noDebuginfo, "no-debuginfo", false, "")
 	fs.Func("debuginfo-dir", "", func(d string) error {
 		if d == "" {
 			return fmt.Errorf("--debuginfo-dir: empty directory name")
@@ -211,17 +223,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "Try 'gocrash --help' for more information.\n")
 			return 2
 		}
+	case len(c.files) == 1 && c.noDebuginfo:
+		vmcore = c.files[0]
 	case len(c.files) == 1:
 		vmcore = c.files[0]
-		if vmlinux, err = findVmlinux(vmcore, c.debugDirs, stderr); err != nil {
+		if vmlinux, err = findVmlinux(vmcore, c.debugDirs, stderr); errors.Is(err, errNoDump) {
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 			return 1
+		} else if err != nil {
+			// The dump alone may be enough (kallsyms, BTF, ORC from its
+			// memory): say why there is no vmlinux and go on without.
+			fmt.Fprintf(stderr, "gocrash: %v; going on without debuginfo (--no-debuginfo)\n", err)
+			vmlinux = ""
+			break
 		}
 		found = fmt.Sprintf("The dump's vmlinux, found: %s", vmlinux)
 		if c.silent {
 			// stdout is the commands' under -s; the file taken is still said.
 			fmt.Fprintf(stderr, "gocrash: %s\n", found)
 		}
+	case len(c.files) == 2 && c.noDebuginfo:
+		fmt.Fprintf(stderr, "gocrash: --no-debuginfo reads the dump alone: give the vmcore only, not a vmlinux too\n")
+		return 2
 	case len(c.files) == 2:
 		vmlinux, vmcore = c.files[0], c.files[1]
 	default:
@@ -241,6 +264,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer input.Close()
 	}
 
+	if c.noDebuginfo {
+		vmlinux = "" // a sample opened --no-debuginfo
+	}
 	s, err := commands.Open(vmlinux, vmcore, commands.Options{Force: c.force, ZeroExcluded: c.zeroExcluded})
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
@@ -335,7 +361,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func findVmlinux(dumpPath string, dirs []string, stderr io.Writer) (string, error) {
 	d, err := vmcore.Open(dumpPath)
 	if err != nil {
-		return "", fmt.Errorf("%w (given one file, gocrash takes it as the dump and looks for its vmlinux)", err)
+		return "", fmt.Errorf("%w (given one file, gocrash takes it as the dump and looks for its vmlinux)%w", err, errNoDump)
 	}
 	info := d.Info()
 	d.Close()
@@ -348,6 +374,14 @@ func findVmlinux(dumpPath string, dirs []string, stderr io.Writer) (string, erro
 	}
 	return path, nil
 }
+
+// errNoDump marks findVmlinux's failure to open the dump itself (then
+// there is nothing to go on with); it adds nothing to the message.
+var errNoDump = noDumpError{}
+
+type noDumpError struct{}
+
+func (noDumpError) Error() string { return "" }
 
 func status(sh *repl.Shell) int {
 	if sh.Failed() > 0 {

@@ -1,0 +1,598 @@
+package symbols
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+)
+
+// Types from BTF: the kernel's own compact type information (.BTF, between
+// __start_BTF and __stop_BTF in its image, CONFIG_DEBUG_INFO_BTF), for a
+// session without the vmlinux. github.com/cilium/ebpf/btf parses it; the
+// types are converted to the same godwarf values the DWARF reader gives,
+// behind the same *Types, so nothing above this package knows where a
+// layout came from. The name index is the DWARF one, with BTF type IDs in
+// place of DIE offsets.
+//
+// What BTF does not have: the types of global variables (pahole encodes
+// only the per-cpu ones, in the .data..percpu DATASEC), which knownVars
+// supplies for the variables gocrash's walkers read; source lines; and
+// anything of a module without CONFIG_DEBUG_INFO_BTF_MODULES.
+
+// btfTypes is the BTF side of a *Types.
+type btfTypes struct {
+	spec  *btf.Spec
+	n     int // number of type IDs (1..n-1 are types; 0 is void)
+	funcs map[string]btf.TypeID
+	// arrayLen gives the number of elements of a global array whose
+	// declaration has no size (from the symbol's extent), or 0.
+	arrayLen func(name string, elemSize int64) int64
+
+	mu    sync.Mutex
+	conv  map[btf.TypeID]godwarf.Type
+	known map[string]godwarf.Type // knownVars results
+}
+
+// NewBTFTypes reads BTF (the raw contents of .BTF) into a *Types. name is
+// where it came from, for messages.
+func NewBTFTypes(name string, data []byte) (t *Types, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("%s: malformed BTF: %v", name, r)
+		}
+	}()
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	b := &btfTypes{spec: spec, funcs: map[string]btf.TypeID{}, conv: map[btf.TypeID]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	x := newNameIndex()
+	for id := btf.TypeID(1); ; id++ {
+		typ, err := spec.TypeByID(id)
+		if err != nil {
+			b.n = int(id)
+			break
+		}
+		ref := dieRef{off: dwarf.Offset(id)}
+		switch tt := typ.(type) {
+		case *btf.Struct:
+			if tt.Name != "" {
+				put(x.structs, tt.Name, ref)
+			}
+		case *btf.Union:
+			if tt.Name != "" {
+				put(x.unions, tt.Name, ref)
+			}
+		case *btf.Fwd:
+			ref.decl = true
+			if tt.Kind == btf.FwdUnion {
+				put(x.unions, tt.Name, ref)
+			} else {
+				put(x.structs, tt.Name, ref)
+			}
+		case *btf.Enum:
+			if tt.Name != "" {
+				put(x.enums, tt.Name, ref)
+			}
+			for _, v := range tt.Values {
+				putEnum(x.enumerators, v.Name, enumVal{val: enumValue(tt, v.Value), off: dwarf.Offset(id)})
+			}
+		case *btf.Typedef:
+			put(x.typedefs, tt.Name, ref)
+		case *btf.Int:
+			put(x.bases, tt.Name, ref)
+		case *btf.Float:
+			put(x.bases, tt.Name, ref)
+		case *btf.Func:
+			if _, dup := b.funcs[tt.Name]; !dup {
+				b.funcs[tt.Name] = id
+			}
+		case *btf.Var:
+			if tid, err := spec.TypeID(tt.Type); err == nil {
+				r := dieRef{off: dwarf.Offset(tid)}
+				put(x.vars, tt.Name, r)
+				putFirstDef(x.varDefs, tt.Name, dwarf.Offset(id), r)
+			}
+		}
+	}
+	t = newTypesFromData(name, nil)
+	t.btf = b
+	t.idx = x
+	t.indexOnce.Do(func() {})
+	return t, nil
+}
+
+// enumValue is an enumerator's value as DWARF gives it: sign-extended
+// when the enum is signed (BTF's kind_flag), else as stored. Old pahole
+// leaves the flag unset; a 32-bit value with its top bit set is then read
+// as the int gcc would have made it only when it is small negative.
+func enumValue(e *btf.Enum, v uint64) int64 {
+	switch {
+	case e.Size == 8:
+		return int64(v)
+	case e.Signed:
+		return int64(int32(uint32(v)))
+	}
+	return int64(uint32(v))
+}
+
+// FromBTF reports whether the types came from BTF (no DWARF).
+func (t *Types) FromBTF() bool { return t != nil && t.btf != nil }
+
+// SetArrayLen gives a BTF-backed Types the size of global arrays declared
+// without one (from the symbol table); see knownVars.
+func (t *Types) SetArrayLen(f func(name string, elemSize int64) int64) {
+	if t.btf != nil {
+		t.btf.arrayLen = f
+	}
+}
+
+var errBTFDepth = errors.New("BTF type graph too deep")
+
+// btfType converts the BTF type id (and what it refers to) to godwarf
+// types. The caller holds t.mu.
+func (b *btfTypes) btfType(id btf.TypeID) (godwarf.Type, error) {
+	return b.convert(id, 0)
+}
+
+func (b *btfTypes) convert(id btf.TypeID, depth int) (godwarf.Type, error) {
+	if id == 0 {
+		return &godwarf.VoidType{}, nil
+	}
+	if typ, ok := b.conv[id]; ok {
+		return typ, nil
+	}
+	if depth > 256 {
+		return nil, errBTFDepth
+	}
+	bt, err := b.spec.TypeByID(id)
+	if err != nil {
+		return nil, fmt.Errorf("BTF type %d: %w", id, err)
+	}
+	ref := func(t btf.Type) (godwarf.Type, error) {
+		if t == nil {
+			return &godwarf.VoidType{}, nil
+		}
+		if _, ok := t.(*btf.Void); ok {
+			return &godwarf.VoidType{}, nil
+		}
+		tid, err := b.spec.TypeID(t)
+		if err != nil {
+			return nil, fmt.Errorf("BTF type %d refers to a type outside the table: %w", id, err)
+		}
+		return b.convert(tid, depth+1)
+	}
+	common := godwarf.CommonType{Offset: dwarf.Offset(id), ByteSize: -1}
+	var out godwarf.Type
+	switch tt := bt.(type) {
+	case *btf.Int:
+		common.Name, common.ByteSize = tt.Name, int64(tt.Size)
+		basic := godwarf.BasicType{CommonType: common}
+		switch {
+		case tt.Encoding&btf.Bool != 0 || tt.Name == "_Bool":
+			out = &godwarf.BoolType{BasicType: basic}
+		case tt.Name == "char" || tt.Name == "signed char" || (tt.Encoding&btf.Char != 0 && tt.Encoding&btf.Signed != 0):
+			out = &godwarf.CharType{BasicType: basic}
+		case tt.Name == "unsigned char" || tt.Encoding&btf.Char != 0:
+			out = &godwarf.UcharType{BasicType: basic}
+		case tt.Encoding&btf.Signed != 0:
+			out = &godwarf.IntType{BasicType: basic}
+		default:
+			out = &godwarf.UintType{BasicType: basic}
+		}
+		b.conv[id] = out
+	case *btf.Float:
+		common.Name, common.ByteSize = tt.Name, int64(tt.Size)
+		out = &godwarf.FloatType{BasicType: godwarf.BasicType{CommonType: common}}
+		b.conv[id] = out
+	case *btf.Pointer:
+		common.ByteSize = 8
+		p := &godwarf.PtrType{CommonType: common}
+		b.conv[id] = p
+		if p.Type, err = ref(tt.Target); err != nil {
+			return nil, err
+		}
+		out = p
+	case *btf.Array:
+		a := &godwarf.ArrayType{CommonType: common, Count: int64(tt.Nelems)}
+		b.conv[id] = a
+		if a.Type, err = ref(tt.Type); err != nil {
+			return nil, err
+		}
+		a.StrideBitSize = 8 * sizeOfConverted(a.Type)
+		out = a
+	case *btf.Struct, *btf.Union:
+		st := &godwarf.StructType{CommonType: common, Kind: "struct"}
+		var members []btf.Member
+		switch tt := tt.(type) {
+		case *btf.Struct:
+			st.Name, st.StructName, st.ByteSize, members = tt.Name, tt.Name, int64(tt.Size), tt.Members
+		case *btf.Union:
+			st.Name, st.StructName, st.ByteSize, members = tt.Name, tt.Name, int64(tt.Size), tt.Members
+			st.Kind = "union"
+		}
+		b.conv[id] = st
+		st.Field = make([]*godwarf.StructField, 0, len(members))
+		for _, m := range members {
+			f := &godwarf.StructField{Name: m.Name}
+			if f.Type, err = ref(m.Type); err != nil {
+				return nil, err
+			}
+			off := int64(m.Offset)
+			f.ByteOffset = off / 8
+			if m.BitfieldSize > 0 {
+				f.BitOffset, f.BitSize = off%8, int64(m.BitfieldSize)
+			}
+			st.Field = append(st.Field, f)
+		}
+		out = st
+	case *btf.Fwd:
+		st := &godwarf.StructType{CommonType: common, Kind: "struct", StructName: tt.Name, Incomplete: true}
+		st.Name = tt.Name
+		if tt.Kind == btf.FwdUnion {
+			st.Kind = "union"
+		}
+		out = st
+		b.conv[id] = out
+	case *btf.Enum:
+		common.Name, common.ByteSize = tt.Name, int64(tt.Size)
+		e := &godwarf.EnumType{CommonType: common, EnumName: tt.Name}
+		for _, v := range tt.Values {
+			e.Val = append(e.Val, &godwarf.EnumValue{Name: v.Name, Val: enumValue(tt, v.Value)})
+		}
+		out = e
+		b.conv[id] = out
+	case *btf.Typedef:
+		common.Name = tt.Name
+		td := &godwarf.TypedefType{CommonType: common}
+		b.conv[id] = td
+		if td.Type, err = ref(tt.Type); err != nil {
+			return nil, err
+		}
+		td.ByteSize = sizeOfConverted(td.Type)
+		out = td
+	case *btf.Volatile, *btf.Const, *btf.Restrict:
+		q := &godwarf.QualType{CommonType: common}
+		b.conv[id] = q
+		var target btf.Type
+		switch tt := tt.(type) {
+		case *btf.Volatile:
+			q.Qual, target = "volatile", tt.Type
+		case *btf.Const:
+			q.Qual, target = "const", tt.Type
+		case *btf.Restrict:
+			q.Qual, target = "restrict", tt.Type
+		}
+		if q.Type, err = ref(target); err != nil {
+			return nil, err
+		}
+		out = q
+	case *btf.TypeTag:
+		// A type tag (__user, __rcu with newer pahole) is not C: the type
+		// it tags.
+		return ref(tt.Type)
+	case *btf.FuncProto:
+		common.ByteSize = 8
+		f := &godwarf.FuncType{CommonType: common}
+		b.conv[id] = f
+		if f.ReturnType, err = ref(tt.Return); err != nil {
+			return nil, err
+		}
+		for i, p := range tt.Params {
+			if _, void := p.Type.(*btf.Void); (void || p.Type == nil) && i == len(tt.Params)-1 {
+				f.ParamType = append(f.ParamType, &godwarf.DotDotDotType{})
+				continue
+			}
+			pt, err := ref(p.Type)
+			if err != nil {
+				return nil, err
+			}
+			f.ParamType = append(f.ParamType, pt)
+		}
+		out = f
+	case *btf.Func:
+		return ref(tt.Type)
+	case *btf.Var:
+		return ref(tt.Type)
+	default:
+		return nil, fmt.Errorf("BTF type %d is a %T, not a C type", id, bt)
+	}
+	return out, nil
+}
+
+// sizeOfConverted is a converted type's size, following typedefs and
+// qualifiers and multiplying out arrays, or -1 when unknown.
+func sizeOfConverted(typ godwarf.Type) int64 {
+	for range 64 {
+		switch tt := typ.(type) {
+		case *godwarf.TypedefType:
+			typ = tt.Type
+		case *godwarf.QualType:
+			typ = tt.Type
+		case *godwarf.ArrayType:
+			es := sizeOfConverted(tt.Type)
+			if es < 0 || tt.Count < 0 {
+				return -1
+			}
+			return es * tt.Count
+		case nil:
+			return -1
+		default:
+			return typ.Common().ByteSize
+		}
+	}
+	return -1
+}
+
+// funcType is FuncType for BTF: the BTF_KIND_FUNC of that name.
+func (b *btfTypes) funcType(name string) (*godwarf.FuncType, error) {
+	id, ok := b.funcs[name]
+	if !ok {
+		return nil, fmt.Errorf("no BTF for function %s", name)
+	}
+	typ, err := b.btfType(id)
+	if err != nil {
+		return nil, err
+	}
+	ft, ok := typ.(*godwarf.FuncType)
+	if !ok {
+		return nil, fmt.Errorf("BTF function %s has type %T", name, typ)
+	}
+	// DWARF's function type: ByteSize 1, as FuncType's DWARF path sets.
+	c := *ft
+	c.ByteSize = 1
+	return &c, nil
+}
+
+// knownVars are the declared types of the global variables gocrash's
+// walkers read, for BTF, which has only the per-cpu ones. Each is the C
+// declaration in the kernel's source (6.1 and 6.12; file named), with
+// "[]" for an array whose size comes from the symbol's extent and
+// "[ENUMERATOR]" for one sized by an enumeration constant.
+var knownVars = map[string]string{
+	"jiffies":                 "unsigned long",                         // include/linux/jiffies.h
+	"jiffies_64":              "u64",                                   // include/linux/jiffies.h
+	"avenrun":                 "unsigned long [3]",                     // include/linux/sched/loadavg.h
+	"init_task":               "struct task_struct",                    // include/linux/sched/task.h
+	"init_uts_ns":             "struct uts_namespace",                  // include/linux/utsname.h
+	"init_mm":                 "struct mm_struct",                      // include/linux/mm_types.h
+	"init_pid_ns":             "struct pid_namespace",                  // include/linux/pid_namespace.h
+	"init_net":                "struct net",                            // include/net/net_namespace.h
+	"tainted_mask":            "unsigned long",                         // kernel/panic.c
+	"panic_cpu":               "atomic_t",                              // include/linux/panic.h (kernel.h in 6.1)
+	"panic_on_oops":           "int",                                   // kernel/panic.c
+	"page_offset_base":        "unsigned long",                         // arch/x86/include/asm/page_64.h
+	"vmalloc_base":            "unsigned long",                         // arch/x86/include/asm/pgtable_64_types.h
+	"vmemmap_base":            "unsigned long",                         // arch/x86/include/asm/pgtable_64_types.h
+	"phys_base":               "unsigned long",                         // arch/x86/include/asm/page_64.h
+	"max_pfn":                 "unsigned long",                         // include/linux/memblock.h
+	"high_memory":             "void *",                                // include/linux/mm.h
+	"totalram_pages":          "atomic_long_t",                         // mm/page_alloc.c (_totalram_pages)
+	"_totalram_pages":         "atomic_long_t",                         // include/linux/mm.h
+	"totalreserve_pages":      "unsigned long",                         // include/linux/mm.h
+	"totalcma_pages":          "unsigned long",                         // mm/cma.h
+	"vm_zone_stat":            "atomic_long_t [NR_VM_ZONE_STAT_ITEMS]", // include/linux/vmstat.h
+	"vm_node_stat":            "atomic_long_t [NR_VM_NODE_STAT_ITEMS]", // include/linux/vmstat.h
+	"vm_numa_event":           "atomic_long_t [NR_VM_NUMA_EVENT_ITEMS]",
+	"vm_committed_as":         "struct percpu_counter",  // mm/util.c
+	"nr_swap_pages":           "atomic_long_t",          // mm/swapfile.c
+	"total_swap_pages":        "long",                   // mm/swapfile.c
+	"nr_cpu_ids":              "unsigned int",           // include/linux/cpumask.h
+	"nr_node_ids":             "unsigned int",           // include/linux/nodemask.h
+	"nr_threads":              "int",                    // kernel/fork.c
+	"node_data":               "struct pglist_data *[]", // arch/x86/include/asm/mmzone_64.h
+	"contig_page_data":        "struct pglist_data",     // mm/memblock.c (!NUMA)
+	"node_states":             "nodemask_t [NR_NODE_STATES]",
+	"__per_cpu_offset":        "unsigned long []", // arch/x86/include/asm/percpu.h (NR_CPUS)
+	"__cpu_online_mask":       "struct cpumask",   // kernel/cpu.c
+	"__cpu_possible_mask":     "struct cpumask",
+	"__cpu_present_mask":      "struct cpumask",
+	"__cpu_active_mask":       "struct cpumask",
+	"cpu_online_mask":         "struct cpumask *",
+	"cpu_possible_mask":       "struct cpumask *",
+	"cpu_present_mask":        "struct cpumask *",
+	"cpu_active_mask":         "struct cpumask *",
+	"mem_section":             "struct mem_section **",      // include/linux/mmzone.h (SPARSEMEM_EXTREME)
+	"prb":                     "struct printk_ringbuffer *", // kernel/printk/printk.c
+	"printk_rb_static":        "struct printk_ringbuffer",
+	"clear_seq":               "struct latched_seq",
+	"modules":                 "struct list_head", // kernel/module/main.c
+	"module_kset":             "struct kset *",
+	"super_blocks":            "struct list_head",            // fs/super.c
+	"swap_info":               "struct swap_info_struct *[]", // mm/swapfile.c (MAX_SWAPFILES)
+	"nr_swapfiles":            "unsigned int",
+	"swapper_spaces":          "struct address_space *[]",
+	"nr_swapper_spaces":       "unsigned int []",
+	"hstates":                 "struct hstate []", // mm/hugetlb.c (HUGE_MAX_HSTATE)
+	"hugetlb_max_hstate":      "unsigned int",
+	"softirq_vec":             "struct softirq_action [NR_SOFTIRQS]",         // kernel/softirq.c
+	"dmi_ident":               "char *[DMI_STRING_MAX]",                      // drivers/firmware/dmi_scan.c
+	"task_state_array":        "const char * const []",                       // fs/proc/array.c
+	"taint_flags":             "const struct taint_flag [TAINT_FLAGS_COUNT]", // kernel/panic.c
+	"pageflag_names":          "const struct trace_print_flags []",           // mm/debug.c
+	"tick_nsec":               "unsigned long",                               // kernel/time/ntp.c
+	"tick_usec":               "unsigned long",
+	"sys_call_table":          "const sys_call_ptr_t []", // arch/x86/entry/syscall_64.c
+	"linux_banner":            "const char []",           // init/version.c
+	"irq_desc_tree":           "struct radix_tree_root",  // kernel/irq/irqdesc.c (6.1)
+	"sparse_irqs":             "struct maple_tree",       // kernel/irq/irqdesc.c (6.5+)
+	"nr_irqs":                 "int",
+	"log_buf":                 "char *", // kernel/printk/printk.c
+	"log_buf_len":             "u32",
+	"log_first_idx":           "u32",
+	"log_next_idx":            "u32",
+	"system_state":            "enum system_states", // include/linux/kernel.h
+	"crashing_cpu":            "int",                // arch/x86/kernel/reboot.c
+	"kexec_crash_image":       "struct kimage *",
+	"crash_notes":             "note_buf_t *",
+	"boot_cpu_data":           "struct cpuinfo_x86", // arch/x86/kernel/setup.c
+	"cpu_khz":                 "unsigned int",       // arch/x86/kernel/tsc.c
+	"tsc_khz":                 "unsigned int",
+	"sched_clock_running":     "int",
+	"root_task_group":         "struct task_group",  // kernel/sched/core.c
+	"def_root_domain":         "struct root_domain", // kernel/sched/topology.c
+	"sysctl_sched_rt_runtime": "int",
+	"saved_command_line":      "char *", // init/main.c
+	"pid_max":                 "int",    // kernel/pid.c
+	"ftrace_trace_function":   "ftrace_func_t",
+	"kernel_config_data":      "char []", // kernel/configs.c (IKCONFIG)
+	"kernel_config_data_end":  "char []",
+	"dentry_hashtable":        "struct hlist_bl_head *",
+	"init_files":              "struct files_struct",
+	"init_fs":                 "struct fs_struct",
+	"zero_pfn":                "unsigned long",
+	"_stext":                  "char []",
+	"_etext":                  "char []",
+	"_text":                   "char []",
+	"_end":                    "char []",
+	"__bss_start":             "char []",
+	"vmap_area_list":          "struct list_head", // mm/vmalloc.c
+	"vmap_area_root":          "struct rb_root",
+	"slab_caches":             "struct list_head", // mm/slab_common.c
+	"init_cred":               "struct cred",
+	"iomem_resource":          "struct resource", // kernel/resource.c
+	"ioport_resource":         "struct resource",
+	"mount_hashtable":         "struct hlist_head *",
+	"shadow_timekeeper":       "struct timekeeper",
+}
+
+// knownVarType is the type knownVars declares for name, or an error saying
+// what BTF lacks.
+func (t *Types) knownVarType(name string) (godwarf.Type, error) {
+	b := t.btf
+	b.mu.Lock()
+	typ, ok := b.known[name]
+	b.mu.Unlock()
+	if ok {
+		return typ, nil
+	}
+	decl := knownVars[name]
+	if decl == "" {
+		return nil, fmt.Errorf("no type for variable %q: the kernel's BTF has the types of per-cpu variables only, and gocrash does not know this one's declaration (give the vmlinux for it)", name)
+	}
+	typ, err := t.parseDecl(name, decl)
+	if err != nil {
+		return nil, fmt.Errorf("variable %s (%s): %w", name, decl, err)
+	}
+	b.mu.Lock()
+	b.known[name] = typ
+	b.mu.Unlock()
+	return typ, nil
+}
+
+// gccBaseNames are the names gcc (and so pahole) gives the C base types
+// spelled otherwise in the declarations above.
+var gccBaseNames = map[string]string{
+	"unsigned long":      "long unsigned int",
+	"long":               "long int",
+	"unsigned":           "unsigned int",
+	"unsigned char":      "unsigned char",
+	"unsigned short":     "short unsigned int",
+	"short":              "short int",
+	"long long":          "long long int",
+	"unsigned long long": "long long unsigned int",
+}
+
+// parseDecl turns a knownVars declaration into a type: a type name,
+// qualifiers, '*'s, then array dimensions.
+func (t *Types) parseDecl(name, decl string) (godwarf.Type, error) {
+	base, dims, _ := strings.Cut(decl, "[")
+	if dims != "" {
+		dims = "[" + dims
+	}
+	base = strings.TrimSpace(base)
+	ptrs := 0
+	var quals []string
+	for {
+		switch {
+		case strings.HasSuffix(base, "*"):
+			base = strings.TrimSpace(strings.TrimSuffix(base, "*"))
+			ptrs++
+			continue
+		case strings.HasSuffix(base, " const"):
+			base = strings.TrimSuffix(base, " const")
+			quals = append(quals, "const")
+			continue
+		}
+		break
+	}
+	constBase := false
+	if b, ok := strings.CutPrefix(base, "const "); ok {
+		base, constBase = b, true
+	}
+	if gcc, ok := gccBaseNames[base]; ok {
+		base = gcc
+	}
+	var typ godwarf.Type = &godwarf.VoidType{}
+	if base != "void" {
+		var err error
+		if typ, err = t.Lookup(base); err != nil {
+			return nil, err
+		}
+	}
+	if constBase {
+		typ = &godwarf.QualType{CommonType: godwarf.CommonType{ByteSize: -1}, Qual: "const", Type: typ}
+	}
+	for range ptrs {
+		typ = &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8}, Type: typ}
+	}
+	for _, q := range quals {
+		typ = &godwarf.QualType{CommonType: godwarf.CommonType{ByteSize: -1}, Qual: q, Type: typ}
+	}
+	// Dimensions apply outermost first: T x[A][B] is an array of A arrays
+	// of B.
+	var counts []int64
+	for dims != "" {
+		end := strings.IndexByte(dims, ']')
+		if !strings.HasPrefix(dims, "[") || end < 0 {
+			return nil, fmt.Errorf("bad array dimension %q", dims)
+		}
+		expr := strings.TrimSpace(dims[1:end])
+		dims = strings.TrimSpace(dims[end+1:])
+		n, err := t.dimension(name, expr, typ, len(counts) == 0 && dims == "")
+		if err != nil {
+			return nil, err
+		}
+		counts = append(counts, n)
+	}
+	for i := len(counts) - 1; i >= 0; i-- {
+		es, _ := t.Size(typ)
+		typ = &godwarf.ArrayType{CommonType: godwarf.CommonType{ByteSize: -1}, Type: typ, Count: counts[i], StrideBitSize: 8 * es}
+	}
+	return typ, nil
+}
+
+// dimension evaluates an array bound: empty (the symbol's extent), a
+// number, an enumerator, or "ENUMERATOR + N".
+func (t *Types) dimension(name, expr string, elem godwarf.Type, only bool) (int64, error) {
+	if expr == "" {
+		es, err := t.Size(elem)
+		if err != nil || es <= 0 || t.btf.arrayLen == nil || !only {
+			return -1, nil
+		}
+		if n := t.btf.arrayLen(name, es); n > 0 {
+			return n, nil
+		}
+		return -1, nil
+	}
+	var sum int64
+	for _, term := range strings.Split(expr, "+") {
+		term = strings.TrimSpace(term)
+		var v int64
+		if _, err := fmt.Sscan(term, &v); err != nil {
+			e, err := t.Enumerator(term)
+			if err != nil {
+				return 0, fmt.Errorf("array bound %s: %w", term, err)
+			}
+			v = e
+		}
+		sum += v
+	}
+	return sum, nil
+}
