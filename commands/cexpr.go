@@ -27,6 +27,10 @@ type exprEnv struct {
 	history []cval
 	// noRead makes every memory read fail (p -u of a kernel address).
 	noRead bool
+	// typeOnly reads zeroes instead of memory: ptype wants only the
+	// expression's type, as gdb's EVAL_AVOID_SIDE_EFFECTS, so a pointer
+	// into nowhere still has its target type.
+	typeOnly bool
 }
 
 // cval is a value: an lvalue at addr, or an rvalue in data.
@@ -720,6 +724,9 @@ func (env *exprEnv) bytes(v cval) ([]byte, error) {
 		n = (v.bitOff + v.bitSize + 7) / 8
 	}
 	b := make([]byte, n)
+	if env.typeOnly {
+		return b, nil
+	}
 	if env.noRead {
 		return nil, errorf("Cannot access memory at address %#x", v.addr)
 	}
@@ -978,7 +985,9 @@ func (env *exprEnv) binop(op string, l, r cval) (cval, error) {
 	case "*":
 		res = lx * rx
 	case "/", "%":
-		if rx&mask == 0 {
+		if rx&mask == 0 && env.typeOnly {
+			rx = 1 // ptype: the type of x/0 is the type of x/1
+		} else if rx&mask == 0 {
 			return cval{}, errorf("Division by zero")
 		}
 		if uns {

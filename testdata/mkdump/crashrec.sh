@@ -82,16 +82,29 @@ crash_record() {
 	# answered, and the one it died on (its answer file the last one
 	# created, left empty) is dropped with a note. Each round answers at
 	# least one more command, or the loop ends.
-	local r n=0 round=0 todo=("$@") left=() last
-	mkdir -p "$cdir/.."
+	#
+	# Each answer is redirected through a symlink named by a number in a
+	# directory of digits: a command crash hands to gdb (ptype, gdb …) has
+	# its "> FILE" cut off by strip_redirection (gdb_interface.c), which
+	# looks for the command's last word rightmost in the line — found again
+	# inside a golden's own name (ptype_struct_list_head.txt), it cut
+	# nothing and gdb failed on the whole line.
+	local r n=0 round=0 todo=("$@") left=() last k lnk
+	lnk=/tmp/$$$RANDOM
+	mkdir -p "$cdir/.." "$lnk"
+	cdir=$(cd "$cdir" && pwd)
 	while [ ${#todo[@]} -gt 0 ] && [ $round -lt 5 ]; do
 		round=$((round + 1))
 		script=""
+		k=0
+		rm -f "$lnk"/*
 		for c in "${todo[@]}"; do
 			r=$(crash_resolve "$cdir" "$c") || continue
 			mkdir -p "$(dirname "$cdir/$(crash_golden "$c")")"
 			rm -f "$cdir/$(crash_golden "$c")"
-			script+="$r > $cdir/$(crash_golden "$c")"$'\n'
+			k=$((k + 1))
+			ln -s "$cdir/$(crash_golden "$c")" "$lnk/$k"
+			script+="$r > $lnk/$k"$'\n'
 		done
 		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log.$round"
 		cat "$log.$round" >> "$log" && rm -f "$log.$round"
@@ -108,6 +121,7 @@ crash_record() {
 		fi
 		todo=("${left[@]}")
 	done
+	rm -rf "$lnk"
 	n=$(($# - ${#left[@]}))
 	echo "crashrec: $n of $# commands recorded into $cdir" >&2
 }

@@ -608,6 +608,25 @@ CRASH_CMDS=(
 	"p/x jiffies" "whatis (struct task_struct *)0" "whatis init_task.tasks.next" "whatis &init_task"
 	"whatis *init_task.sched_class" "whatis 1+1" "whatis sizeof(int)" "whatis -o task_struct.pid"
 	"whatis -o pid_t" "whatis union futex_key" "whatis futex_key" "whatis struct foo"
+	# --- types: ptype, gdb's own command (commands/testdata/ptype_goldens.txt)
+	"ptype struct list_head" "ptype struct task_struct" "ptype union futex_key" "ptype init_task"
+	"ptype jiffies" "ptype schedule" "ptype &init_task" "ptype int" "ptype pid_t"
+	"ptype enum pid_type" "ptype atomic_t" "ptype init_task.comm" "ptype avenrun"
+	"ptype init_task.pid_links" "ptype init_task.sched_class"
+	"ptype init_task.sched_class->enqueue_task" "ptype struct sched_class" "ptype struct rq"
+	"ptype runqueues" "ptype linux_banner" "ptype printk" "ptype sys_call_table" "ptype cpumask_t"
+	"ptype struct page" "ptype union thread_union" "ptype init_task.se" "ptype struct foo" "ptype foo"
+	"ptype list_head" "ptype struct list_head *" "ptype unsigned long" "ptype sizeof(int)" "ptype 1+1"
+	"ptype (char)65" "ptype init_task.tasks.next" "ptype *init_task.sched_class"
+	"ptype struct hrtimer" "ptype enum hrtimer_restart" "ptype TT_NONE" "ptype init_mm"
+	"ptype struct mm_struct" "ptype __per_cpu_offset" "ptype current_task" "ptype init_task.thread"
+	"ptype struct timer_list" "ptype init_uts_ns" "ptype struct new_utsname" "ptype sys_call_ptr_t"
+	"ptype init_task.__state" "ptype init_task.cpus_mask" "ptype struct file_operations"
+	"ptype spinlock_t" "ptype struct kmem_cache" "ptype init_task.foo" "ptype enum"
+	"ptype struct sk_buff" "ptype struct inode" "ptype union sigval" "ptype init_task.thread_info"
+	"ptype &init_task.tasks" "ptype init_task.stack" "ptype *init_task.signal" "ptype struct fpu"
+	"ptype struct xregs_state" "ptype irq_stat" "ptype nr_cpu_ids" "ptype cpu_online_mask"
+	"ptype init_pid_ns" "ptype struct zone"
 	# --- test bed: answers recorded on main (record.sh) that no block
 	# above named yet (goldens.sh found them), kept so a regeneration
 	# records them again: their owners move them into their blocks.
