@@ -196,19 +196,18 @@ func (s *Session) Explain(ctx context.Context) (*Explanation, error) {
 	} else {
 		e.problem("utsname", err)
 	}
-	recs, err := s.LogRecords()
+	lg, err := s.Log(ctx)
 	if err != nil {
 		e.problem("log", err)
-	}
-	for _, r := range recs {
-		t := time.Duration(r.TsNsec)
-		for _, l := range LogLines([]LogRecord{r}) {
-			e.lines = append(e.lines, kernel.LogLine{Time: t, Text: l})
+	} else {
+		if lerr := lg.Err(); lerr != nil {
+			e.problem("log", lerr)
 		}
+		e.lines = lg.TimedLines()
 	}
 	e.log = kernel.ParseCrashLog(e.lines)
-	if msg, err := s.PanicMessage(); err == nil {
-		e.ex.Panic = msg
+	if p, err := s.Panic(ctx); err == nil {
+		e.ex.Panic = p.Message
 	}
 	if e.tt, err = s.Tasks(ctx); err != nil {
 		e.problem("tasks", err)

@@ -580,3 +580,24 @@ func parseHex(s string) (uint64, bool) {
 	v, err := strconv.ParseUint(s, 16, 64)
 	return v, err == nil
 }
+
+// TimedLines is Lines with each line's record time (0 for a plain
+// log_buf, which keeps none): what ParseCrashLog reads.
+func (l *Log) TimedLines() []LogLine {
+	if l.Format == LogPlain {
+		var out []LogLine
+		for _, s := range l.Lines() {
+			out = append(out, LogLine{Text: s})
+		}
+		return out
+	}
+	var out []LogLine
+	one := &Log{Format: l.Format, Records: make([]LogRecord, 1)}
+	for _, r := range l.Records {
+		one.Records[0] = r
+		for _, s := range one.Lines() {
+			out = append(out, LogLine{Time: time.Duration(r.TsNsec), Text: s})
+		}
+	}
+	return out
+}
