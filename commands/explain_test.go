@@ -252,3 +252,47 @@ func TestExplainVerbose(t *testing.T) {
 		t.Errorf("explain -v lacks the log's #PF line:\n%s", out)
 	}
 }
+
+// TestExplainSignature: the same dump in every format it is committed in
+// gives one signature; dumps of different scenarios give different ones,
+// except the three sysrq scenarios of one kernel (sysrq, cpu1, qemu),
+// which are the same "bug" (sysrq_handle_crash on the same call path)
+// caught on another cpu or by another dumper: they must match, as two
+// machines hitting one bug must.
+func TestExplainSignature(t *testing.T) {
+	type sig struct{ name, format, sig, of string }
+	var all []sig
+	for _, d := range testbed.All(t) {
+		s := openTestbed(t, d)
+		ex, err := s.Explain(context.Background())
+		s.Close()
+		if err != nil {
+			t.Fatalf("%s/%s: %v", d.Name, d.Format, err)
+		}
+		if len(ex.Signature) != 12 || ex.SignatureOf == "" {
+			t.Fatalf("%s/%s: signature %q of %q", d.Name, d.Format, ex.Signature, ex.SignatureOf)
+		}
+		all = append(all, sig{d.Name, d.Format, ex.Signature, ex.SignatureOf})
+	}
+	bug := func(name string) string {
+		v, sc, _ := strings.Cut(name, "-")
+		if sc == "cpu1" || sc == "qemu" {
+			sc = "sysrq"
+		}
+		return v + "-" + sc
+	}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			same := a.sig == b.sig
+			switch {
+			case bug(a.name) == bug(b.name) && !same:
+				t.Errorf("%s/%s and %s/%s are one bug but differ: %s (%s) vs %s (%s)", a.name, a.format, b.name, b.format, a.sig, a.of, b.sig, b.of)
+			case scenarioCause[scenarioOf(testbed.Dump{Name: a.name})] != scenarioCause[scenarioOf(testbed.Dump{Name: b.name})] && same:
+				t.Errorf("%s and %s are different crashes with one signature %s (%s)", a.name, b.name, a.sig, a.of)
+			}
+		}
+	}
+	if len(all) < 2 {
+		t.Fatal("fewer than two committed dumps")
+	}
+}
