@@ -165,8 +165,9 @@ type btRun struct {
 	modsErr error
 	modsOK  bool
 
-	printed int   // task headers printed (a blank line goes before the next)
-	failed  error // the last per-task failure, already printed
+	js      *btJSON // --json (json_bt.go): the values of each line printed
+	printed int     // task headers printed (a blank line goes before the next)
+	failed  error   // the last per-task failure, already printed
 }
 
 func runBt(s *Session, args []string, w io.Writer) error {
@@ -284,6 +285,7 @@ func newBtRun(s *Session, opt btOptions, w io.Writer) (*btRun, error) {
 func (r *btRun) fail(err error) {
 	fmt.Fprintf(r.w, "bt: %v\n", err)
 	r.failed = err
+	r.js.fail(err)
 }
 
 // header is crash's print_task_header().
@@ -294,6 +296,7 @@ func (r *btRun) header(t btTask) {
 	}
 	r.printed++
 	fmt.Fprintf(r.w, "%sPID: %-7d  TASK: %-16x  CPU: %-3d  COMMAND: \"%s\"\n", nl, t.PID, t.Addr, t.CPU, t.Comm)
+	r.js.task(t)
 }
 
 // task prints one task's backtrace.
@@ -438,6 +441,9 @@ func (tr *btTrace) exceptionBlock(regs *symbols.PtRegs) {
 	w := tr.r.w
 	if !regs.UserMode() {
 		fmt.Fprintf(w, "    [exception RIP: %s]\n", tr.exceptionRIP(regs.IP))
+		tr.r.js.regs(regs, tr.exceptionRIP(regs.IP))
+	} else {
+		tr.r.js.regs(regs, "")
 	}
 	writeRegs(w, regs)
 	if tr.r.opt.lines && !regs.UserMode() {

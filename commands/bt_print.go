@@ -21,6 +21,7 @@ func (tr *btTrace) frameLine(level int, rsp, pc uint64, signal bool) bool {
 		sp = ""
 	}
 	fmt.Fprintf(tr.r.w, "%s#%d [%8x] %s at %x%s\n", sp, level, rsp, name, pc, tr.modTag(pc))
+	tr.r.js.frame(level, rsp, name, pc, tr.modTag(pc))
 	if tr.r.opt.lines {
 		// crash shows the line of the return address itself, not of
 		// the call before it (what gdb answers for the address).
@@ -84,6 +85,7 @@ func (tr *btTrace) print() {
 		// stack from their RSP.
 		if tr.regs.UserMode() {
 			fmt.Fprintf(w, "    [exception RIP: user space]\n")
+			tr.r.js.regs(tr.regs, "user space")
 			writeRegs(w, tr.regs)
 			return
 		}
@@ -142,6 +144,7 @@ func (tr *btTrace) print() {
 		// every user task whose walk ends on its process stack, whether
 		// or not the walk got there.
 		if regs, ok := tr.readRegs(tr.userRegsAddr()); ok {
+			tr.r.js.regs(regs, "")
 			writeRegs(w, regs)
 		}
 	}

@@ -66,7 +66,8 @@ func init() {
   The same with each command's output below it:
 
     crash> explain -v`,
-		Run: runExplain,
+		Run:  runExplain,
+		JSON: explainJSON,
 	})
 }
 
@@ -92,6 +93,13 @@ func runExplain(s *Session, args []string, w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	writeExplanation(s, bw, ex, verbose)
 	return bw.Flush()
+}
+
+func explainJSON(s *Session, args []string) (any, error) {
+	if len(args) > 0 {
+		return nil, jsonOptionsErr("explain", args)
+	}
+	return s.Explain(s.Ctx())
 }
 
 func writeExplanation(s *Session, w *bufio.Writer, ex *Explanation, verbose bool) {

@@ -40,103 +40,103 @@ const (
 
 // An Explanation is explain's answer for one dump.
 type Explanation struct {
-	Release string `json:"release"`
+	Release string `json:"release" desc:"utsname release"`
 	// Panic is crash's PANIC line (sys).
-	Panic     string    `json:"panic"`
-	Cause     Cause     `json:"cause"`
-	Fault     *Fault    `json:"fault,omitempty"`
-	Task      *TaskNote `json:"task,omitempty"`
-	CPUs      []CPUNote `json:"cpus"`
-	Trace     []string  `json:"trace"`
-	Taint     TaintNote `json:"taint"`
-	Before    []Finding `json:"before"` // the log's reports before the crash
-	State     []Finding `json:"state"`  // memory, blocked tasks, runqueues
-	Signature string    `json:"signature"`
+	Panic     string    `json:"panic" desc:"crash's PANIC line"`
+	Cause     Cause     `json:"cause" desc:"how the kernel died"`
+	Fault     *Fault    `json:"fault,omitempty" desc:"the fault behind an Oops; absent otherwise"`
+	Task      *TaskNote `json:"task,omitempty" desc:"task_struct"`
+	CPUs      []CPUNote `json:"cpus" desc:"the task each cpu ran"`
+	Trace     []string  `json:"trace" desc:"the panic task's frames without the panic and kexec plumbing, innermost first (\"func [module]\")"`
+	Taint     TaintNote `json:"taint" desc:"tainted_mask decoded"`
+	Before    []Finding `json:"before" desc:"what the log reported before the crash, oldest first"` // the log's reports before the crash
+	State     []Finding `json:"state" desc:"ps state (RU, IN, UN, ...)"`                            // memory, blocked tasks, runqueues
+	Signature string    `json:"signature" desc:"12 hex digits: a hash of signature_of"`
 	// SignatureOf is what the signature hashes, readable.
-	SignatureOf string   `json:"signature_of"`
-	Next        []string `json:"next"`
+	SignatureOf string   `json:"signature_of" desc:"what the signature hashes: kind|module|top frames"`
+	Next        []string `json:"next" desc:"commands to look at next"`
 	// Problems are what could not be read (the rest is still shown).
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems,omitempty" desc:"what could not be read"`
 }
 
 // A Cause is how the kernel died.
 type Cause struct {
-	Kind    string  `json:"kind"`
-	Summary string  `json:"summary"`
-	Detail  Finding `json:"detail"`
+	Kind    string  `json:"kind" desc:"sysrq, null-pointer-dereference, page-fault, general-protection-fault, bug, soft-lockup, hard-lockup, hung-task, rcu-stall, double-fault, stack-overflow, oops, panic-on-warn, oom-panic, panic or unknown"`
+	Summary string  `json:"summary" desc:"one sentence"`
+	Detail  Finding `json:"detail" desc:"the finding with its evidence"`
 	// Module is the module the crash happened in, when it did.
-	Module string `json:"module,omitempty"`
+	Module string `json:"module,omitempty" desc:"the module it happened in"`
 	// Function is the function that faulted, locked up or called panic.
-	Function string `json:"function,omitempty"`
+	Function string `json:"function,omitempty" desc:"the function that faulted or locked up"`
 }
 
 // A Finding is one statement with its evidence and the command showing it.
 type Finding struct {
-	Topic    string   `json:"topic"`
-	Text     string   `json:"text"`
-	Evidence []string `json:"evidence,omitempty"`
-	Command  string   `json:"command,omitempty"`
+	Topic    string   `json:"topic" desc:"what the finding is about (oom-kill, syn-flood, warning, ...)"`
+	Text     string   `json:"text" desc:"the finding, one or more lines"`
+	Evidence []string `json:"evidence,omitempty" desc:"the log lines that show it, with their timestamps"`
+	Command  string   `json:"command,omitempty" desc:"the crash command that shows it"`
 	// Time is when the log recorded it, seconds since boot (< 0: none).
-	Time float64 `json:"time"`
+	Time float64 `json:"time" desc:"seconds since boot of the log line; -1 when none"`
 }
 
 // A Fault is the page fault or protection fault behind an Oops.
 type Fault struct {
-	ErrorCode    uint64         `json:"error_code"`
-	HasErrorCode bool           `json:"has_error_code"`
-	Bits         []kernel.PFBit `json:"bits,omitempty"`
-	Access       string         `json:"access,omitempty"` // the kernel's own reading
-	Address      uint64         `json:"address"`          // CR2 (page fault) or the non-canonical address (GPF)
-	HasAddress   bool           `json:"has_address"`
+	ErrorCode    uint64         `json:"error_code" desc:"the page-fault error code"`
+	HasErrorCode bool           `json:"has_error_code" desc:"the log gave one"`
+	Bits         []kernel.PFBit `json:"bits,omitempty" desc:"the error code bit by bit"`
+	Access       string         `json:"access,omitempty" desc:"the kernel's own reading (#PF: ...)"`            // the kernel's own reading
+	Address      Addr           `json:"address" desc:"CR2 of a page fault, the non-canonical address of a GPF"` // CR2 (page fault) or the non-canonical address (GPF)
+	HasAddress   bool           `json:"has_address" desc:"address is known"`
 	// Function+Offset [Module] is where it happened (the exception RIP).
-	IP       uint64 `json:"ip"`
-	Function string `json:"function"`
-	Offset   uint64 `json:"offset"`
-	Module   string `json:"module,omitempty"`
+	IP       Addr   `json:"ip" desc:"the exception RIP"`
+	Function string `json:"function" desc:"the function that faulted or locked up"`
+	Offset   uint64 `json:"offset" desc:"the RIP's offset in function"`
+	Module   string `json:"module,omitempty" desc:"the module it happened in"`
 	// Instruction is the faulting instruction disassembled from the
 	// dump's memory; Operand says what its memory operand was made of
 	// and Culprit which register made it fault ("" when the address was
 	// a constant in the instruction).
-	Instruction string            `json:"instruction,omitempty"`
-	Write       bool              `json:"write"`
-	Operand     string            `json:"operand,omitempty"`
-	Culprit     string            `json:"culprit,omitempty"`
-	Registers   map[string]uint64 `json:"registers,omitempty"`
-	Findings    []Finding         `json:"findings"`
+	Instruction string          `json:"instruction,omitempty" desc:"the faulting instruction, disassembled from the dump's memory"`
+	Write       bool            `json:"write" desc:"the instruction stores to memory"`
+	Operand     string          `json:"operand,omitempty" desc:"its memory operand's parts"`
+	Culprit     string          `json:"culprit,omitempty" desc:"the register whose value made it fault; empty when the address is a constant"`
+	Registers   map[string]Addr `json:"registers,omitempty" desc:"the exception frame's registers"`
+	Findings    []Finding       `json:"findings" desc:"the fault's findings in order"`
 }
 
 // A TaskNote is the task that died.
 type TaskNote struct {
-	PID     int64  `json:"pid"`
-	Command string `json:"command"`
-	Task    uint64 `json:"task"`
-	CPU     int    `json:"cpu"`
-	State   string `json:"state"`
-	Kthread bool   `json:"kernel_thread"`
+	PID     int64  `json:"pid" desc:"PID"`
+	Command string `json:"command" desc:"the crash command that shows it"`
+	Task    Addr   `json:"task" desc:"task_struct"`
+	CPU     int    `json:"cpu" desc:"cpu"`
+	State   string `json:"state" desc:"ps state (RU, IN, UN, ...)"`
+	Kthread bool   `json:"kernel_thread" desc:"a kernel thread"`
 }
 
 // A CPUNote is what ran on one cpu.
 type CPUNote struct {
-	CPU     int    `json:"cpu"`
-	PID     int64  `json:"pid"`
-	Command string `json:"command"`
-	Idle    bool   `json:"idle"`
-	Panic   bool   `json:"panic"`
+	CPU     int    `json:"cpu" desc:"cpu"`
+	PID     int64  `json:"pid" desc:"PID"`
+	Command string `json:"command" desc:"the crash command that shows it"`
+	Idle    bool   `json:"idle" desc:"the cpu's idle task"`
+	Panic   bool   `json:"panic" desc:"crash's PANIC line"`
 }
 
 // A TaintNote is the kernel's taint decoded.
 type TaintNote struct {
-	Mask    uint64   `json:"mask"`
-	Flags   string   `json:"flags"`   // print_tainted's columns ("G           O")
-	Letters string   `json:"letters"` // the letters of the flags set ("O")
-	Meaning []string `json:"meaning,omitempty"`
+	Mask    uint64   `json:"mask" desc:"tainted_mask"`
+	Flags   string   `json:"flags" desc:"print_tainted's columns"`        // print_tainted's columns ("G           O")
+	Letters string   `json:"letters" desc:"the letters of the flags set"` // the letters of the flags set ("O")
+	Meaning []string `json:"meaning,omitempty" desc:"each flag's meaning"`
 	// Modules are the loaded modules that tainted the kernel, with
 	// their letters ("gocrash_oops(O)").
-	Modules []string `json:"modules,omitempty"`
+	Modules []string `json:"modules,omitempty" desc:"the modules that tainted the kernel, with their letters"`
 	// LastUnloaded is "Modules linked in"'s "[last unloaded: X]".
-	LastUnloaded string `json:"last_unloaded,omitempty"`
+	LastUnloaded string `json:"last_unloaded,omitempty" desc:"the log's [last unloaded: ...]"`
 	// Loading are modules whose init had not finished.
-	Loading []string `json:"loading,omitempty"`
+	Loading []string `json:"loading,omitempty" desc:"modules whose init had not finished"`
 }
 
 // plumbing are the functions between a fault or a panic and the dump
@@ -276,7 +276,7 @@ func (e *explainState) panicTask() {
 	if e.states != nil {
 		state = e.states.Short(t.State)
 	}
-	e.ex.Task = &TaskNote{PID: t.PID, Command: t.Comm, Task: t.Addr, CPU: t.CPU, State: state, Kthread: t.KernelThread()}
+	e.ex.Task = &TaskNote{PID: t.PID, Command: t.Comm, Task: Addr(t.Addr), CPU: t.CPU, State: state, Kthread: t.KernelThread()}
 	if e.bter != nil {
 		bt, err := e.bter.Backtrace(e.ctx, t.Addr, kernel.BacktraceOptions{})
 		if err != nil {
@@ -518,17 +518,17 @@ func (e *explainState) fault() {
 	}
 	switch {
 	case f.Kind == kernel.ReportGPF && f.HasNonCanonical:
-		ft.Address, ft.HasAddress = f.NonCanonical, true
+		ft.Address, ft.HasAddress = Addr(f.NonCanonical), true
 		ft.Findings = append(ft.Findings, Finding{Topic: "address",
 			Text:     fmt.Sprintf("%#x is not canonical: bits 63..47 are not all equal, so no page table can map it", f.NonCanonical),
 			Evidence: e.evidence(f.Line, f.Line+1), Command: "log | grep 'general protection'", Time: seconds(f.Time)})
 	case f.HasCR2 && f.Kind != kernel.ReportGPF:
-		ft.Address, ft.HasAddress = f.CR2, true
+		ft.Address, ft.HasAddress = Addr(f.CR2), true
 		ft.Findings = append(ft.Findings, Finding{Topic: "address",
 			Text:    fmt.Sprintf("CR2 = %#x: the address the faulting access used", f.CR2),
 			Command: "log | grep CR2", Time: seconds(f.Time)})
 	case f.HasAddress:
-		ft.Address, ft.HasAddress = f.Address, true
+		ft.Address, ft.HasAddress = Addr(f.Address), true
 	}
 	// The exception frame of the panic task's stack: the registers at
 	// the fault, from the dump rather than from the log's text.
@@ -545,13 +545,19 @@ func (e *explainState) fault() {
 	if ex == nil {
 		if f.HasRIP {
 			ft.Function, ft.Offset, ft.Module = f.RIP.Func, f.RIP.Off, f.RIP.Module
-			ft.Registers = f.Registers
+			ft.Registers = map[string]Addr{}
+			for k, v := range f.Registers {
+				ft.Registers[k] = Addr(v)
+			}
 		}
 		return
 	}
 	r := ex.Regs
-	ft.IP = r.IP
-	ft.Registers = regsMap(r)
+	ft.IP = Addr(r.IP)
+	ft.Registers = map[string]Addr{}
+	for k, v := range regsMap(r) {
+		ft.Registers[k] = Addr(v)
+	}
 	if e.bter != nil {
 		if name, off, ok := e.bter.Image().Symbolize(r.IP); ok {
 			ft.Function, ft.Offset = name, off
@@ -592,7 +598,7 @@ func (e *explainState) fault() {
 		text += "\n" + ft.Operand
 		if ft.HasAddress && f.Kind != kernel.ReportGPF {
 			if ea, ok := effectiveAddr(in.Mem, r, in.PC+uint64(in.Len)); ok {
-				if ea == ft.Address {
+				if ea == uint64(ft.Address) {
 					text += fmt.Sprintf("\nits address is %#x, the CR2 of the fault", ea)
 				} else {
 					text += fmt.Sprintf("\nits address is %#x (CR2 is %#x: an access of more than one byte can cross into the faulting page)", ea, ft.Address)
@@ -699,7 +705,7 @@ func (e *explainState) cpus() {
 				continue
 			}
 			e.ex.CPUs = append(e.ex.CPUs, CPUNote{CPU: cpu, PID: t.PID, Command: t.Comm, Idle: t.Idle,
-				Panic: e.ex.Task != nil && e.ex.Task.Task == a})
+				Panic: e.ex.Task != nil && uint64(e.ex.Task.Task) == a})
 		}
 	}
 	if e.panicBT != nil {

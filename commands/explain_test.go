@@ -176,7 +176,7 @@ func checkNullWrite(t *testing.T, d testbed.Dump, ex *Explanation) {
 	if bits["X86_PF_PROT"] || !bits["X86_PF_WRITE"] || bits["X86_PF_USER"] || bits["X86_PF_INSTR"] || bits["X86_PF_RSVD"] {
 		t.Errorf("bits %+v: want a kernel-mode write to a page not present", f.Bits)
 	}
-	if !f.HasAddress || f.Address != 0 {
+	if !f.HasAddress || uint64(f.Address) != 0 {
 		t.Errorf("address %#x (has %v), want CR2 0", f.Address, f.HasAddress)
 	}
 	bt, ok := d.Golden("bt")
@@ -188,10 +188,10 @@ func checkNullWrite(t *testing.T, d testbed.Dump, ex *Explanation) {
 		t.Fatalf("crash's bt has no exception RIP:\n%s", bt)
 	}
 	rip, _ := strconv.ParseUint(m[3], 16, 64)
-	if f.IP != rip || f.Function != m[1] || f.Module != testbed.TestModule {
+	if uint64(f.IP) != rip || f.Function != m[1] || f.Module != testbed.TestModule {
 		t.Errorf("fault at %#x %s [%s], crash's bt: %#x %s [%s]", f.IP, f.Function, f.Module, rip, m[1], testbed.TestModule)
 	}
-	if ra := reBtRAX.FindStringSubmatch(bt); ra == nil || f.Registers["RAX"] != mustHex(t, ra[1]) {
+	if ra := reBtRAX.FindStringSubmatch(bt); ra == nil || uint64(f.Registers["RAX"]) != mustHex(t, ra[1]) {
 		t.Errorf("RAX %#x, crash's bt: %v", f.Registers["RAX"], ra)
 	}
 	// The instruction, as crash's dis of the faulting function prints it.

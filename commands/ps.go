@@ -143,7 +143,8 @@ type psRun struct {
 	cpus    map[int]bool // -C
 	policy  uint64       // -y: bit per policy
 	shown   map[uint64]bool
-	idleOut bool // crash's IDLE_TASK_SHOWN
+	idleOut bool     // crash's IDLE_TASK_SHOWN
+	rows    *[]PsRow // --json (json_ps.go): each default-format line's values
 }
 
 func runPs(s *Session, args []string, w io.Writer) error {
@@ -154,7 +155,13 @@ func runPs(s *Session, args []string, w io.Writer) error {
 }
 
 func ps(s *Session, args []string, out *strings.Builder) error {
-	p := &psRun{s: s, w: out, shown: map[uint64]bool{}}
+	return psInto(s, args, out, nil)
+}
+
+// psInto is ps, also collecting the default format's rows when rows is
+// not nil (the JSON output).
+func psInto(s *Session, args []string, out *strings.Builder, rows *[]PsRow) error {
+	p := &psRun{s: s, w: out, shown: map[uint64]bool{}, rows: rows}
 	var cpuSpec string
 	exclusive := func(this int) error {
 		if p.flag&(psExclusive&^this) != 0 {
@@ -520,6 +527,11 @@ func (p *psRun) showData(t *Task) error {
 		comm = "[" + comm + "]"
 	}
 	page := uint64(p.s.Dump.PageSize())
+	if p.rows != nil {
+		*p.rows = append(*p.rows, PsRow{Active: active, PID: t.PID, PPID: p.tt.ppid(t), CPU: t.CPU, Task: Addr(t.Addr),
+			State: st, PctMem: strings.TrimSpace(pct), VSZKB: mem.TotalVM * page / 1024, RSSKB: mem.RSS * page / 1024,
+			Command: t.Comm, KernelThread: t.KernelThread()})
+	}
 	fmt.Fprintf(p.w, "%s%7d %7d %3d  %s %3s%s%s %8d %8d  %s\n", mark, t.PID, p.tt.ppid(t), t.CPU, ptr, st, pad, pct,
 		mem.TotalVM*page/1024, mem.RSS*page/1024, comm)
 	return nil

@@ -83,6 +83,9 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 			err = &CommandError{Cmd: c.Name, Err: fmt.Errorf("internal error: %v%s", r, where)}
 		}
 	}()
+	if s.JSONOutput() && !jsonTextCommands[c.Name] {
+		return runJSON(ctx, s, c, line, args[1:], w) // json.go
+	}
 	defer s.withCtx(ctx)()
 	if err := c.Run(s, args[1:], w); err != nil {
 		var ue *UsageError

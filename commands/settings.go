@@ -207,6 +207,7 @@ func defaultSettings() *Settings {
 		"if on, bt ends a backtrace with a line naming the frames that DWARF\n"+
 			"CFI or the frame-pointer chain found where the kernel's ORC data\n"+
 			"could not unwind (crash prints no such line).", true, false)
+	defineOutput(st) // json.go
 	return st
 }
 

@@ -36,6 +36,10 @@ type Command struct {
 	// learning to read a dump; "help CMD" shows them as a table.
 	Columns []Column
 	Run     func(s *Session, args []string, w io.Writer) error
+	// JSON, when set, is the command's result as a plain value for
+	// --json and "set output json" (json.go, docs/json.md): the same
+	// arguments as Run.
+	JSON func(s *Session, args []string) (any, error)
 
 	// Usage, Help and Options are the former declaration (the whole
 	// synopsis, the whole description, the option words), still honoured
@@ -156,6 +160,9 @@ func register(c Command) {
 	defer tableMu.Unlock()
 	if byName == nil {
 		byName = make(map[string]int)
+	}
+	if c.JSON == nil {
+		c.JSON = jsonForms[c.Name] // json_cmds.go
 	}
 	table = append(table, c)
 	i := len(table) - 1

@@ -6,11 +6,11 @@ import "fmt"
 // it (Intel SDM vol. 3, 4.7 "Page-Fault Exceptions"; the kernel's names
 // are arch/x86/include/asm/trap_pf.h's enum x86_pf_error_code).
 type PFBit struct {
-	Bit  uint
-	Name string // X86_PF_ name
-	Set  bool
+	Bit  uint   `json:"bit" desc:"the bit number"`
+	Name string `json:"name" desc:"the kernel's X86_PF_ name"` // X86_PF_ name
+	Set  bool   `json:"set" desc:"its value"`
 	// Meaning says what the bit's value means for this fault.
-	Meaning string
+	Meaning string `json:"meaning" desc:"what the value means for this fault"`
 }
 
 // pfBits are the bits with their meaning when clear and when set.

@@ -46,6 +46,7 @@ type config struct {
 	sample       string
 	debugDirs    []string // --debuginfo-dir, in order
 	noDebuginfo  bool     // --no-debuginfo: the dump alone (kallsyms, BTF, ORC)
+	json         bool     // --json: every command prints a JSON document (implies -s)
 	files        []string
 }
 
@@ -89,6 +90,10 @@ dump (`+sample.DefaultName+`; see --sample).
                            first (DIR/.build-id/xx/rest.debug, DIR/boot/,
                            DIR/lib/modules/RELEASE/, DIR/vmlinux-RELEASE,
                            DIR/vmlinux); may be repeated
+      --json             every command that has a JSON form prints one JSON
+                           document ({"command", "result"} or {"command",
+                           "error"}; docs/json.md); implies -s.  In the
+                           shell: set output json|text
   -x                     crash's "preload extensions": gocrash has no
                            extension modules, so it only says so
   -h, --help             show this help and exit
@@ -106,6 +111,7 @@ Examples:
   gocrash /var/crash/202612011030/dump.202612011030
   gocrash --debuginfo-dir ~/debug -s -i cmds.txt vmcore
   gocrash --no-debuginfo /var/crash/202612011030/dump.202612011030
+  echo 'ps' | gocrash --json vmlinux vmcore
 
 Exit status: 0 when the session ended normally (an interactive q always
 exits 0); 1 when a command of a batch run (-i FILE, or commands on standard
@@ -142,6 +148,7 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&c.extensions, "x", false, "")
 	fs.StringVar(&c.sample, "sample", "", "")
 	fs.BoolVar(&c.noDebuginfo, "no-debuginfo", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	fs.Func("debuginfo-dir", "", func(d string) error {
 		if d == "" {
 			return fmt.Errorf("--debuginfo-dir: empty directory name")
@@ -199,6 +206,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\nTry 'gocrash --help' for more information.\n", strings.TrimPrefix(err.Error(), "flag "))
 		return 2
+	}
+	if c.json {
+		c.silent = true // stdout holds only the JSON documents
 	}
 	if c.extensions {
 		fmt.Fprintln(stderr, "gocrash: -x: gocrash has no extension modules to preload; going on without")
@@ -273,6 +283,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer s.Close()
+	if c.json {
+		if err := s.SetJSONOutput(true); err != nil {
+			fmt.Fprintf(stderr, "gocrash: --json: %v\n", err)
+			return 1
+		}
+	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()

@@ -75,7 +75,7 @@ func TestSetVariables(t *testing.T) {
 		crashNames = append(crashNames, name)
 	}
 	_, out, _ := runCLI(t, "set -v\n", "-s", d.Vmlinux, d.Vmcore)
-	ours := map[string]bool{commands.UnwindNotes: true}
+	ours := map[string]bool{commands.UnwindNotes: true, commands.OutputSetting: true}
 	var shared []string
 	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
 		name, _, _ := strings.Cut(strings.TrimSpace(l), ":")

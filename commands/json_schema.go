@@ -1,0 +1,268 @@
+package commands
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// The JSON schema: each command's result type, described from its Go
+// type (field names from the json tags, meanings from the desc tags), so
+// that the documentation (docs/json.md) and the validation of every
+// document (TestJSONMatchesText) come from the one declaration.
+
+// JSONResultTypes are the result types of the commands with a JSON form.
+var JSONResultTypes = map[string]reflect.Type{
+	"sys":     reflect.TypeOf(&SysJSON{}),
+	"ps":      reflect.TypeOf([]PsRow{}),
+	"bt":      reflect.TypeOf([]BtTaskJSON{}),
+	"log":     reflect.TypeOf(&LogJSON{}),
+	"mod":     reflect.TypeOf([]ModuleJSON{}),
+	"kmem":    reflect.TypeOf(&KmemInfoJSON{}),
+	"explain": reflect.TypeOf(&Explanation{}),
+}
+
+// A SchemaNode describes one JSON value.
+type SchemaNode struct {
+	Type     string // object, array, map, string, hex, integer, number, boolean
+	Nullable bool   // a Go pointer: null allowed
+	Fields   []SchemaField
+	Elem     *SchemaNode // array elements, map values
+}
+
+// A SchemaField is one member of an object.
+type SchemaField struct {
+	Name     string
+	Desc     string
+	Optional bool // omitempty: may be absent
+	Node     *SchemaNode
+}
+
+var addrType = reflect.TypeOf(Addr(0))
+
+// SchemaOf describes t.
+func SchemaOf(t reflect.Type) *SchemaNode {
+	return schemaOf(t, map[reflect.Type]bool{})
+}
+
+func schemaOf(t reflect.Type, seen map[reflect.Type]bool) *SchemaNode {
+	nullable := false
+	for t.Kind() == reflect.Pointer {
+		t, nullable = t.Elem(), true
+	}
+	n := &SchemaNode{Nullable: nullable}
+	switch {
+	case t == addrType:
+		n.Type = "hex"
+		return n
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		n.Type = "object"
+		if seen[t] {
+			return n
+		}
+		seen[t] = true
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			n.Fields = append(n.Fields, SchemaField{Name: name, Desc: f.Tag.Get("desc"),
+				Optional: strings.Contains(opts, "omitempty"), Node: schemaOf(f.Type, seen)})
+		}
+		delete(seen, t)
+	case reflect.Slice, reflect.Array:
+		n.Type = "array"
+		n.Elem = schemaOf(t.Elem(), seen)
+		n.Nullable = n.Nullable || t.Kind() == reflect.Slice
+	case reflect.Map:
+		n.Type = "map"
+		n.Elem = schemaOf(t.Elem(), seen)
+		n.Nullable = true
+	case reflect.String:
+		n.Type = "string"
+	case reflect.Bool:
+		n.Type = "boolean"
+	case reflect.Float32, reflect.Float64:
+		n.Type = "number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n.Type = "integer"
+	case reflect.Interface:
+		n.Type = "any"
+	default:
+		n.Type = t.Kind().String()
+	}
+	return n
+}
+
+// Validate checks a decoded JSON value (json.Unmarshal into any) against
+// the schema: every required member present, no member the schema does
+// not name, every value of its type.
+func (n *SchemaNode) Validate(v any) error { return n.validate("result", v) }
+
+func (n *SchemaNode) validate(path string, v any) error {
+	if v == nil {
+		if n.Nullable || n.Type == "any" {
+			return nil
+		}
+		return fmt.Errorf("%s: null, want %s", path, n.Type)
+	}
+	switch n.Type {
+	case "any":
+		return nil
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: %T, want an object", path, v)
+		}
+		known := map[string]bool{}
+		for _, f := range n.Fields {
+			known[f.Name] = true
+			fv, ok := m[f.Name]
+			if !ok {
+				if f.Optional {
+					continue
+				}
+				return fmt.Errorf("%s.%s: missing", path, f.Name)
+			}
+			if err := f.Node.validate(path+"."+f.Name, fv); err != nil {
+				return err
+			}
+		}
+		for k := range m {
+			if !known[k] {
+				return fmt.Errorf("%s.%s: not in the schema", path, k)
+			}
+		}
+	case "array":
+		a, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("%s: %T, want an array", path, v)
+		}
+		for i, e := range a {
+			if err := n.Elem.validate(fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+				return err
+			}
+		}
+	case "map":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: %T, want an object", path, v)
+		}
+		for k, e := range m {
+			if err := n.Elem.validate(path+"."+k, e); err != nil {
+				return err
+			}
+		}
+	case "string":
+		if _, ok := v.(string); !ok {
+			return fmt.Errorf("%s: %T, want a string", path, v)
+		}
+	case "hex":
+		s, ok := v.(string)
+		if !ok || s == "" || strings.Trim(s, "0123456789abcdef") != "" {
+			return fmt.Errorf("%s: %v, want a hex string", path, v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s: %T, want a boolean", path, v)
+		}
+	case "integer", "number":
+		f, ok := v.(float64)
+		if !ok {
+			return fmt.Errorf("%s: %T, want a number", path, v)
+		}
+		if n.Type == "integer" && f != float64(int64(f)) && f < 1<<63 {
+			return fmt.Errorf("%s: %v, want an integer", path, v)
+		}
+	default:
+		return fmt.Errorf("%s: schema type %s", path, n.Type)
+	}
+	return nil
+}
+
+// JSONReference is docs/json.md: the document format and every
+// command's result, one table row a member.
+func JSONReference() string {
+	var b strings.Builder
+	b.WriteString(`# gocrash JSON output
+
+Generated from the Go types in commands/json*.go and commands/explain_data.go
+(` + "`go test ./commands -run TestJSONSchema -update`" + `); a test fails when it is stale.
+
+With ` + "`gocrash --json`" + ` (or ` + "`set output json`" + ` in the shell) each command that has a
+JSON form prints one document on one line:
+
+    {"command": "ps", "result": [...]}
+
+and a command that fails, or has no JSON form, prints
+
+    {"command": "kmem -s", "error": "kmem: -s has no JSON output (only the default format of kmem has one)"}
+
+Types: ` + "`hex`" + ` is an address or register as a string of hex digits without 0x
+("ffffffffc00c6000": JSON numbers lose 64-bit precision in most readers);
+a member marked optional may be absent; ` + "`[]`" + ` is an array, ` + "`{}`" + ` an object
+keyed by name. Only each command's default format has a JSON form (kmem: -i);
+other options answer with an error document.
+
+`)
+	names := make([]string, 0, len(JSONResultTypes))
+	for n := range JSONResultTypes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := SchemaOf(JSONResultTypes[name])
+		fmt.Fprintf(&b, "## %s\n\n", name)
+		if c, ok := Lookup(name); ok {
+			fmt.Fprintf(&b, "%s (`%s`). Result: %s.\n\n", c.Summary, c.UsageLine(), typeName(n))
+		}
+		b.WriteString("| member | type | meaning |\n| --- | --- | --- |\n")
+		writeSchemaRows(&b, "result", n, map[*SchemaNode]bool{})
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func typeName(n *SchemaNode) string {
+	s := n.Type
+	switch n.Type {
+	case "array":
+		s = typeName(n.Elem) + "[]"
+	case "map":
+		s = "{" + typeName(n.Elem) + "}"
+	}
+	if n.Nullable && n.Type != "array" && n.Type != "map" {
+		s += " or null"
+	}
+	return s
+}
+
+func writeSchemaRows(b *strings.Builder, path string, n *SchemaNode, seen map[*SchemaNode]bool) {
+	for n.Type == "array" || n.Type == "map" {
+		if n.Type == "array" {
+			path += "[]"
+		} else {
+			path += "{}"
+		}
+		n = n.Elem
+	}
+	for _, f := range n.Fields {
+		opt := ""
+		if f.Optional {
+			opt = ", optional"
+		}
+		fmt.Fprintf(b, "| `%s.%s` | %s%s | %s |\n", path, f.Name, typeName(f.Node), opt, strings.ReplaceAll(f.Desc, "|", "\\|"))
+		writeSchemaRows(b, path+"."+f.Name, f.Node, seen)
+	}
+}

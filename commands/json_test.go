@@ -1,0 +1,399 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gocrash/internal/testbed"
+)
+
+// TestJSONSchema: docs/json.md is the schema generated from the result
+// types (go test ./commands -run TestJSONSchema -update rewrites it), and
+// every command with a result type has a JSON form and the other way
+// round.
+func TestJSONSchema(t *testing.T) {
+	want := JSONReference()
+	if *update {
+		if err := os.WriteFile("../docs/json.md", []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile("../docs/json.md")
+	if err != nil {
+		t.Fatalf("%v (go test ./commands -run TestJSONSchema -update writes it)", err)
+	}
+	if string(have) != want {
+		t.Errorf("docs/json.md is stale: run go test ./commands -run TestJSONSchema -update")
+	}
+	for _, c := range Table() {
+		_, typed := JSONResultTypes[c.Name]
+		if (c.JSON != nil) != typed {
+			t.Errorf("%s: JSON form %v, result type in JSONResultTypes %v", c.Name, c.JSON != nil, typed)
+		}
+	}
+}
+
+// jsonRun runs line in JSON mode, checks the document against the
+// schema and decodes its result into out.
+func jsonRun(t *testing.T, s *Session, line string, out any) {
+	t.Helper()
+	if err := s.SetJSONOutput(true); err != nil {
+		t.Fatal(err)
+	}
+	defer s.SetJSONOutput(false)
+	var b bytes.Buffer
+	err := Run(s, line, &b)
+	if bytes.Count(b.Bytes(), []byte("\n")) != 1 {
+		t.Fatalf("%s: not one JSON line:\n%s", line, b.String())
+	}
+	var doc struct {
+		Command string          `json:"command"`
+		Result  json.RawMessage `json:"result"`
+		Error   string          `json:"error"`
+	}
+	if jerr := json.Unmarshal(b.Bytes(), &doc); jerr != nil {
+		t.Fatalf("%s: %v:\n%s", line, jerr, b.String())
+	}
+	if err != nil || doc.Error != "" {
+		t.Fatalf("%s: %v / %q", line, err, doc.Error)
+	}
+	var generic any
+	if err := json.Unmarshal(doc.Result, &generic); err != nil {
+		t.Fatal(err)
+	}
+	name, _, _ := strings.Cut(line, " ")
+	if err := SchemaOf(JSONResultTypes[name]).Validate(generic); err != nil {
+		t.Fatalf("%s: the document does not fit the schema: %v", line, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc.Result))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+}
+
+func hexOf(t *testing.T, s string) uint64 {
+	t.Helper()
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return v
+}
+
+var (
+	rePsLine   = regexp.MustCompile(`^(>| ) +(\d+) +(\d+) +(\d+) +([0-9a-f]+) +(\S+) +(\S+) +(\d+) +(\d+) +(.*)$`)
+	reBtHeader = regexp.MustCompile(`^PID: (\d+) +TASK: ([0-9a-f]+) +CPU: (\d+) +COMMAND: "(.*)"$`)
+	reBtFrame  = regexp.MustCompile(`^ ?#(\d+) \[ *([0-9a-f]+)\] (\S+) at ([0-9a-f]+)(?: \[(\S+)\])?$`)
+	reBtRegs   = regexp.MustCompile(`([A-Z0-9_]+): ([0-9a-f]+)`)
+	reLogTime  = regexp.MustCompile(`^\[ *(\d+)\.(\d{6})\] `)
+)
+
+// TestJSONMatchesText: on every committed dump, each JSON form carries
+// the values its text output prints, field by field.
+func TestJSONMatchesText(t *testing.T) {
+	for _, d := range testbed.All(t) {
+		d := d
+		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
+			s := openTestbed(t, d)
+			defer s.Close()
+			t.Run("sys", func(t *testing.T) { checkSysJSON(t, s) })
+			t.Run("ps", func(t *testing.T) { checkPsJSON(t, s) })
+			t.Run("bt", func(t *testing.T) { checkBtJSON(t, s, "bt -a") })
+			t.Run("mod", func(t *testing.T) { checkModJSON(t, s) })
+			t.Run("kmem", func(t *testing.T) { checkKmemJSON(t, s) })
+			t.Run("log", func(t *testing.T) { checkLogJSON(t, s) })
+			t.Run("explain", func(t *testing.T) {
+				var ex Explanation
+				jsonRun(t, s, "explain", &ex)
+				text := runCmd(t, s, "explain")
+				for _, want := range []string{"CAUSE: " + ex.Cause.Summary + "\n", "SIGNATURE: " + ex.Signature + " "} {
+					if !strings.Contains(text, want) {
+						t.Errorf("explain's text lacks the JSON's %q", want)
+					}
+				}
+			})
+		})
+	}
+}
+
+func textFields(text string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(l, ": ")
+		if ok {
+			m[strings.TrimSpace(k)] = v
+		}
+	}
+	return m
+}
+
+func checkSysJSON(t *testing.T, s *Session) {
+	var j SysJSON
+	jsonRun(t, s, "sys", &j)
+	f := textFields(runCmd(t, s, "sys"))
+	kernel := j.Kernel
+	if j.Tainted {
+		kernel += "  [TAINTED]"
+	}
+	dump := j.Dumpfile
+	if j.Partial {
+		dump += "  [PARTIAL DUMP]"
+	}
+	cpus := strconv.Itoa(j.CPUs)
+	if j.OfflineCPUs != 0 {
+		cpus += fmt.Sprintf(" [OFFLINE: %d]", j.OfflineCPUs)
+	}
+	date := time.Unix(j.DateUnix, 0).In(s.Location).Format("Mon Jan _2 15:04:05 MST 2006")
+	want := map[string]string{
+		"KERNEL": kernel, "DUMPFILE": dump, "CPUS": cpus, "DATE": date,
+		"UPTIME": j.Uptime, "TASKS": strconv.Itoa(j.Tasks), "NODENAME": j.Nodename, "RELEASE": j.Release,
+		"VERSION": j.Version, "MEMORY": j.Memory,
+		"LOAD AVERAGE": fmt.Sprintf("%.2f, %.2f, %.2f", j.LoadAverage[0], j.LoadAverage[1], j.LoadAverage[2]),
+	}
+	if j.MHz != 0 {
+		want["MACHINE"] = fmt.Sprintf("%s  (%d Mhz)", j.Machine, j.MHz)
+	}
+	for k, v := range want {
+		if f[k] != v {
+			t.Errorf("sys %s: text %q, JSON gives %q", k, f[k], v)
+		}
+	}
+	if !strings.HasPrefix(f["PANIC"], strconv.Quote(j.Panic)) && !(j.Panic == "" && f["PANIC"] == "") {
+		t.Errorf("sys PANIC: text %q, JSON %q", f["PANIC"], j.Panic)
+	}
+}
+
+func checkPsJSON(t *testing.T, s *Session) {
+	var rows []PsRow
+	jsonRun(t, s, "ps", &rows)
+	lines := strings.Split(strings.TrimRight(runCmd(t, s, "ps"), "\n"), "\n")[1:]
+	if len(lines) != len(rows) {
+		t.Fatalf("ps: %d text lines, %d JSON rows", len(lines), len(rows))
+	}
+	for i, l := range lines {
+		m := rePsLine.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("ps line %q", l)
+		}
+		r := rows[i]
+		comm := r.Command
+		if r.KernelThread {
+			comm = "[" + comm + "]"
+		}
+		got := []string{m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10]}
+		want := []string{map[bool]string{true: ">", false: " "}[r.Active], strconv.FormatInt(r.PID, 10), strconv.FormatInt(r.PPID, 10),
+			strconv.Itoa(r.CPU), fmt.Sprintf("%x", uint64(r.Task)), r.State, r.PctMem, strconv.FormatUint(r.VSZKB, 10),
+			strconv.FormatUint(r.RSSKB, 10), comm}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("ps line %d: text %q, JSON %q", i, got, want)
+		}
+	}
+}
+
+func checkBtJSON(t *testing.T, s *Session, line string) {
+	var tasks []BtTaskJSON
+	jsonRun(t, s, line, &tasks)
+	var ti, fi, compared = -1, 0, 0
+	var last *BtFrameJSON
+	regs := map[string]uint64{}
+	flushRegs := func() {
+		if len(regs) == 0 {
+			return
+		}
+		var have *RegsJSON
+		switch {
+		case last != nil && last.Exception != nil && uint64(last.Exception.Regs["RIP"]) == regs["RIP"]:
+			have = last.Exception
+		case ti >= 0 && tasks[ti].UserRegs != nil:
+			have = tasks[ti].UserRegs
+		}
+		if have == nil {
+			t.Errorf("%s task %d: registers RIP %x in the text, none in the JSON", line, ti, regs["RIP"])
+		} else {
+			for k, v := range regs {
+				if uint64(have.Regs[k]) != v {
+					t.Errorf("%s task %d: %s text %x JSON %x", line, ti, k, v, uint64(have.Regs[k]))
+				}
+			}
+		}
+		regs = map[string]uint64{}
+	}
+	for _, l := range strings.Split(runCmd(t, s, line), "\n") {
+		if m := reBtHeader.FindStringSubmatch(l); m != nil {
+			flushRegs()
+			ti, fi, last = ti+1, 0, nil
+			if ti >= len(tasks) {
+				t.Fatalf("%s: more tasks in the text than the JSON's %d", line, len(tasks))
+			}
+			j := tasks[ti]
+			if strconv.FormatInt(j.PID, 10) != m[1] || fmt.Sprintf("%x", uint64(j.Task)) != m[2] || strconv.Itoa(j.CPU) != m[3] || j.Command != m[4] {
+				t.Errorf("%s header %q, JSON %+v", line, l, j)
+			}
+			continue
+		}
+		if m := reBtFrame.FindStringSubmatch(l); m != nil {
+			flushRegs()
+			if ti < 0 || fi >= len(tasks[ti].Frames) {
+				t.Fatalf("%s: frame %q beyond the JSON's", line, l)
+			}
+			f := &tasks[ti].Frames[fi]
+			if f.Level < 0 {
+				fi++
+				f = &tasks[ti].Frames[fi]
+			}
+			fi++
+			compared++
+			last = f
+			if strconv.Itoa(f.Level) != m[1] || uint64(f.SP) != hexOf(t, m[2]) || f.Function != m[3] || uint64(f.PC) != hexOf(t, m[4]) || f.Module != m[5] {
+				t.Errorf("%s frame %q, JSON %+v", line, l, *f)
+			}
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(l), "RIP: ") || len(regs) > 0 && reBtRegs.MatchString(l) && strings.HasPrefix(l, "    ") {
+			for _, m := range reBtRegs.FindAllStringSubmatch(l, -1) {
+				regs[m[1]] = hexOf(t, m[2])
+			}
+			if strings.Contains(l, "ORIG_RAX") {
+				if ti >= 0 && fi == 0 && len(tasks[ti].Frames) > 0 && tasks[ti].Frames[0].Level < 0 {
+					last = &tasks[ti].Frames[0]
+				}
+				flushRegs()
+			}
+		}
+	}
+	flushRegs()
+	if compared == 0 {
+		t.Errorf("%s: no frame compared", line)
+	}
+	if ti != len(tasks)-1 {
+		t.Errorf("%s: %d tasks in the text, %d in the JSON", line, ti+1, len(tasks))
+	}
+}
+
+func checkModJSON(t *testing.T, s *Session) {
+	var mods []ModuleJSON
+	jsonRun(t, s, "mod", &mods)
+	text := strings.TrimRight(runCmd(t, s, "mod"), "\n")
+	if len(mods) == 0 {
+		if strings.Contains(text, "\n") {
+			t.Errorf("mod: no JSON modules, text:\n%s", text)
+		}
+		return
+	}
+	lines := strings.Split(text, "\n")[1:]
+	if len(lines) != len(mods) {
+		t.Fatalf("mod: %d text lines, %d JSON", len(lines), len(mods))
+	}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		m := mods[i]
+		if len(f) < 4 || hexOf(t, f[0]) != uint64(m.Module) || f[1] != m.Name || hexOf(t, f[2]) != uint64(m.Base) || f[3] != strconv.FormatUint(m.Size, 10) ||
+			strings.Contains(l, "[CONFIG_KALLSYMS]") != m.Kallsyms {
+			t.Errorf("mod line %q, JSON %+v", l, m)
+		}
+	}
+}
+
+func checkKmemJSON(t *testing.T, s *Session) {
+	var j KmemInfoJSON
+	jsonRun(t, s, "kmem -i", &j)
+	pages := map[string]string{}
+	for _, l := range strings.Split(runCmd(t, s, "kmem -i"), "\n") {
+		f := strings.Fields(l)
+		for i := 1; i < len(f); i++ {
+			if _, err := strconv.ParseInt(f[i], 10, 64); err == nil {
+				pages[strings.Join(f[:i], " ")] = f[i]
+				break
+			}
+		}
+	}
+	want := map[string]int64{"TOTAL MEM": int64(j.TotalMem), "FREE": int64(j.Free), "USED": int64(j.Used),
+		"SHARED": int64(j.Shared), "BUFFERS": int64(j.Buffers), "CACHED": j.Cached, "SLAB": int64(j.Slab)}
+	if j.Huge != nil {
+		want["TOTAL HUGE"], want["HUGE FREE"] = int64(j.Huge.Total), int64(j.Huge.Free)
+	}
+	if j.Swap != nil {
+		want["TOTAL SWAP"], want["SWAP USED"], want["SWAP FREE"] = int64(j.Swap.Total), int64(j.Swap.Used), int64(j.Swap.Free)
+	}
+	if j.Commit != nil {
+		want["COMMIT LIMIT"], want["COMMITTED"] = int64(j.Commit.Limit), j.Commit.Committed
+	}
+	if len(pages) != len(want) {
+		t.Errorf("kmem -i: text rows %v, JSON %v", pages, want)
+	}
+	for k, v := range want {
+		if pages[k] != strconv.FormatInt(v, 10) {
+			t.Errorf("kmem -i %s: text %q, JSON %d", k, pages[k], v)
+		}
+	}
+}
+
+func checkLogJSON(t *testing.T, s *Session) {
+	var j LogJSON
+	jsonRun(t, s, "log", &j)
+	var want []string
+	for _, r := range j.Records {
+		for i, l := range strings.Split(r.Text, "\n") {
+			if i == 0 && j.Format != "plain log_buf" {
+				us := r.TimeNsec / 1000
+				l = fmt.Sprintf("[%5d.%06d] %s", us/1e6, us%1e6, l)
+			} else if j.Format != "plain log_buf" {
+				l = strings.Repeat(" ", 15) + l
+			}
+			want = append(want, l)
+		}
+	}
+	got := strings.Split(strings.TrimSuffix(runCmd(t, s, "log"), "\n"), "\n")
+	if len(got) < len(want) {
+		t.Fatalf("log: %d text lines, %d from the JSON", len(got), len(want))
+	}
+	for i := range want {
+		if strings.TrimRight(got[i], " ") != strings.TrimRight(want[i], " ") {
+			t.Fatalf("log line %d: text %q, JSON %q", i, got[i], want[i])
+		}
+	}
+}
+
+// TestJSONErrors: a failure and a command without a JSON form are JSON
+// documents too, the session's own commands still run as text, and the
+// text output is back after "set output text".
+func TestJSONErrors(t *testing.T) {
+	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
+	s := openTestbed(t, d)
+	defer s.Close()
+	textPs := runCmd(t, s, "ps")
+	if err := s.SetJSONOutput(true); err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[string]string{
+		"kmem -s":   `{"command":"kmem -s","error":"kmem: -s has no JSON output (only the default format of kmem has one)"}`,
+		"dis panic": `{"command":"dis panic","error":"dis: dis has no JSON output (docs/json.md lists the commands that have)"}`,
+		"bt 99999":  `{"command":"bt 99999","error":"bt: invalid task or pid value: 99999"}`,
+		"ps 99999":  `{"command":"ps 99999","error":"ps: invalid task or pid value: 99999"}`,
+		"sys -q":    `{"command":"sys -q","error":"sys: -q has no JSON output (only the default format of sys has one)"}`,
+	} {
+		var b bytes.Buffer
+		Run(s, line, &b)
+		if got := strings.TrimSpace(b.String()); got != want {
+			t.Errorf("%s: %s, want %s", line, got, want)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+			t.Errorf("%s: not JSON: %v: %s", line, err, b.String())
+		}
+	}
+	if out := runCmd(t, s, "set output text"); out != "output: text\n" {
+		t.Errorf("set output text: %q", out)
+	}
+	if got := runCmd(t, s, "ps"); got != textPs {
+		t.Error("ps after set output text differs from ps before JSON")
+	}
+}
