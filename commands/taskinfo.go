@@ -212,8 +212,14 @@ func (s *Session) taskStateNames() ([]string, error) {
 				return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
 			}
 			name, err := symbols.ReadCString(s.Mem, p, 64)
-			if err != nil {
+			if err != nil && !s.NoDebuginfo() {
 				return nil, fmt.Errorf("task_state_array[%d]: %w", i, err)
+			}
+			if s.NoDebuginfo() && !isStateName(name) {
+				// Without the vmlinux the size is kallsyms' distance to
+				// the next symbol, an upper bound: the array ends at the
+				// first entry that is not one of its "X (name)" strings.
+				break
 			}
 			names = append(names, name)
 		}
@@ -236,6 +242,12 @@ func (s *Session) taskStateNames() ([]string, error) {
 		names = append(names, name)
 	}
 	return names, nil
+}
+
+// isStateName reports whether name has the form of fs/proc/array.c's
+// task_state_array entries: a letter, " (", a word, ")".
+func isStateName(name string) bool {
+	return len(name) >= 5 && name[1] == ' ' && name[2] == '(' && name[len(name)-1] == ')'
 }
 
 func (s *Session) taskStates() (*taskStates, error) {

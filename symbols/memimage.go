@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // A kernel image read from the dump itself, for a session without the
@@ -94,6 +95,9 @@ func OpenMemoryImage(name string, mem Memory, l MemoryImageLayout) (*Vmlinux, er
 			sym.inText = true
 		}
 		sym.rank = kallsymsRank(s.Type)
+		if linkerLabel(s.Name) {
+			sym.rank = 0
+		}
 		v.syms = append(v.syms, sym)
 	}
 	v.sizeSymbols()
@@ -115,6 +119,24 @@ func kallsymsRank(t byte) uint8 {
 		r++
 	}
 	return r
+}
+
+// linkerLabel reports whether name is one of the linker script's boundary
+// symbols (_text, _stext, __sched_text_start, __start_BTF, __init_begin,
+// _end ...): in the vmlinux they are sizeless STT_NOTYPE labels that a
+// function at the same address outranks (symRank); kallsyms has only
+// their letter, so they are recognised by name.
+func linkerLabel(name string) bool {
+	switch name {
+	case "_text", "_stext", "_etext", "_sinittext", "_einittext", "_sdata", "_edata", "_end", "_brk_start", "_brk_end":
+		return true
+	}
+	if !strings.HasPrefix(name, "__") {
+		return false
+	}
+	return strings.HasPrefix(name, "__start_") || strings.HasPrefix(name, "__stop_") ||
+		strings.HasSuffix(name, "_start") || strings.HasSuffix(name, "_end") ||
+		strings.HasSuffix(name, "_begin") || strings.HasSuffix(name, "_stop")
 }
 
 // sizeSymbols gives each relocatable symbol the distance to the next

@@ -556,6 +556,18 @@ func (u *Unwinder) step(s *state, opt Options) (next *state, m Method, cfa uint6
 			errs = append(errs, fmt.Errorf("cfi: %w", err))
 		}
 	}
+	if !opt.NoFP && u.memImage() {
+		// Without the vmlinux there is no CFI for the functions objtool
+		// leaves without ORC (STACK_FRAME_NON_STANDARD: __crash_kexec):
+		// find the call into this function on the stack.
+		n, cfa, res, err := u.stepCallSite(s)
+		if res == stepNext {
+			return n, MethodFP, cfa, nil
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("call site: %w", err))
+		}
+	}
 	if !opt.NoFP {
 		n, cfa, res, err := u.stepFP(s)
 		if res == stepNext {
@@ -720,6 +732,56 @@ func (u *Unwinder) stepFP(s *state) (*state, uint64, stepResult, error) {
 	n.ip, n.sp, n.bp, n.slot, n.signal = ip, sp, bp, sp-8, false
 	n.regs, n.prevRegs = nil, nil
 	return n, sp, stepNext, nil
+}
+
+// memImage reports whether the image was read from the dump (no vmlinux,
+// so no .debug_frame).
+func (u *Unwinder) memImage() bool {
+	v, ok := u.img.(interface{ FromMemory() bool })
+	return ok && v.FromMemory()
+}
+
+// callSiteScan bounds how far above SP stepCallSite looks for the return
+// address: a frame holding a struct pt_regs (crash_setup_regs) and locals.
+const callSiteScan = 1024
+
+// stepCallSite finds the caller of a function that has no unwind
+// information by the return address of the call into it: the first word
+// above SP that follows a direct call (e8 rel32) whose target is the
+// start of the current function. Unlike a frame-pointer guess it cannot
+// pick up a stale return address of another call.
+func (u *Unwinder) stepCallSite(s *state) (*state, uint64, stepResult, error) {
+	pc := s.ip
+	if !s.signal && pc > 0 {
+		pc--
+	}
+	name, off, ok := u.img.Symbolize(pc)
+	if !ok {
+		return nil, 0, stepNone, fmt.Errorf("pc %#x is in no function", s.ip)
+	}
+	fn := pc - off
+	for slot := s.sp; slot < s.sp+callSiteScan; slot += 8 {
+		w, err := s.word(slot)
+		if err != nil {
+			break
+		}
+		if w < 5 || !u.isText(w) {
+			continue
+		}
+		var call [5]byte
+		if u.img.ReadFile(w-5, call[:]) != nil || call[0] != 0xe8 {
+			continue
+		}
+		rel := int32(binary.LittleEndian.Uint32(call[1:]))
+		if w+uint64(int64(rel)) != fn {
+			continue
+		}
+		n := s.clone()
+		n.ip, n.sp, n.slot, n.signal = w, slot+8, slot, false
+		n.regs, n.prevRegs = nil, nil
+		return n, slot + 8, stepNext, nil
+	}
+	return nil, 0, stepNone, fmt.Errorf("no call to %s found within %d bytes above sp %#x", name, callSiteScan, s.sp)
 }
 
 // isText reports a kernel or module text address (the frame-pointer

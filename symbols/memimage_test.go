@@ -1,0 +1,192 @@
+package symbols
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"gocrash/internal/testbed"
+	"gocrash/vmcore"
+)
+
+// memImagePair opens a test-bed dump twice over: the image read from its
+// memory (kallsyms, .BTF, ORC), and the vmlinux file it came from, which
+// is the oracle here — everything the memory image says must be what the
+// vmlinux says.
+type memImagePair struct {
+	name     string
+	mem      Memory
+	file     *Vmlinux
+	fromMem  *Vmlinux
+	info     *vmcore.VMCoreInfo
+	kallsyms KallsymsAddrs
+}
+
+func openMemImagePairs(t *testing.T) []memImagePair {
+	t.Helper()
+	var out []memImagePair
+	seen := map[string]bool{}
+	for _, tb := range testbed.All(t) {
+		if seen[tb.Vmlinux] {
+			continue // one format of each kernel is enough
+		}
+		seen[tb.Vmlinux] = true
+		p, ok := openMemImagePair(t, tb.Name+"/"+tb.Format, tb.Vmlinux, tb.Vmcore)
+		if ok {
+			out = append(out, p)
+		}
+	}
+	if extra := os.Getenv("GOCRASH_NODEBUG_DUMP"); extra != "" {
+		// A dump outside the test bed: VMLINUX:VMCORE.
+		if vml, vmc, ok := strings.Cut(extra, ":"); ok {
+			if p, ok := openMemImagePair(t, "extra", vml, vmc); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no test-bed dump with kallsyms in its VMCOREINFO")
+	}
+	return out
+}
+
+func openMemImagePair(t *testing.T, name, vmlinuxPath, vmcorePath string) (memImagePair, bool) {
+	t.Helper()
+	d, err := vmcore.Open(vmcorePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	info := d.Info()
+	if info == nil {
+		t.Logf("%s: no VMCOREINFO", name)
+		return memImagePair{}, false
+	}
+	params, err := vmcore.ParamsFromInfo(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := vmcore.NewKernelSpace(d, params)
+	sym := func(n string) uint64 { a, _ := info.Symbol(n); return a }
+	ka := KallsymsAddrs{Names: sym("kallsyms_names"), NumSyms: sym("kallsyms_num_syms"), TokenTable: sym("kallsyms_token_table"),
+		TokenIndex: sym("kallsyms_token_index"), Offsets: sym("kallsyms_offsets"), RelativeBase: sym("kallsyms_relative_base")}
+	if !ka.Complete() {
+		t.Logf("%s: VMCOREINFO has no kallsyms (a kernel before 6.0)", name)
+		return memImagePair{}, false
+	}
+	file, err := Open(vmlinuxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { file.Close() })
+	file.SetKASLR(info.KernelOffset)
+	fromMem, err := OpenMemoryImage(vmcorePath, mem, MemoryImageLayout{Kallsyms: ka, KASLR: info.KernelOffset, BuildID: info.BuildID})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return memImagePair{name: name, mem: mem, file: file, fromMem: fromMem, info: info, kallsyms: ka}, true
+}
+
+// TestKallsymsAreTheSymtab: every symbol of the dump's kallsyms is a
+// symbol of the vmlinux's .symtab, at the same (relocated) address and of
+// the same nm class; per-cpu symbols, which scripts/kallsyms.c's
+// --absolute-percpu retypes 'A', at the same per-cpu offset.
+func TestKallsymsAreTheSymtab(t *testing.T) {
+	for _, p := range openMemImagePairs(t) {
+		ks, err := ReadKallsyms(p.mem, p.kallsyms)
+		if err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		byName := map[string][]Symbol{}
+		for _, s := range p.file.Symbols() {
+			byName[s.Name] = append(byName[s.Name], s)
+		}
+		bad := 0
+		for _, k := range ks {
+			found := false
+			for _, s := range byName[k.Name] {
+				// The ELF reader leaves a symbol of a section linked at 0
+				// (__init_begin, __per_cpu_load in .data..percpu's
+				// neighbourhood) unrelocated: compare it relocated.
+				// kallsyms types a few linker symbols '?'.
+				if (s.Addr == k.Addr || s.Addr+p.info.KernelOffset == k.Addr) &&
+					(k.Absolute || k.Type == '?' || kindClass(s.Kind) == kindClass(k.Type)) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				if bad++; bad <= 10 {
+					t.Errorf("%s: kallsyms %c %s at %#x: not so in the vmlinux (%v)", p.name, k.Type, k.Name, k.Addr, byName[k.Name])
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%s: %d of %d kallsyms symbols differ from the vmlinux", p.name, bad, len(ks))
+		}
+		if len(ks) < 1000 {
+			t.Errorf("%s: only %d kallsyms symbols", p.name, len(ks))
+		}
+	}
+}
+
+// kindClass folds the weak classes into text/data for the comparison
+// (kallsyms says W/V, the ELF reader W/V or the section's letter).
+func kindClass(k byte) byte {
+	switch k {
+	case 'W', 'w':
+		return 'T'
+	case 'V', 'v':
+		return 'D'
+	}
+	if k >= 'a' && k <= 'z' {
+		k -= 'a' - 'A'
+	}
+	return k
+}
+
+// TestMemImageSymbolizes: an address names the same function from the
+// dump's kallsyms as from the vmlinux, at every function start and inside
+// each function — what bt, dis and rd -s print.
+func TestMemImageSymbolizes(t *testing.T) {
+	for _, p := range openMemImagePairs(t) {
+		bad, n, aliases := 0, 0, 0
+		for _, s := range p.file.Symbols() {
+			if s.Kind != 'T' && s.Kind != 't' || s.Size == 0 {
+				continue
+			}
+			for _, a := range []uint64{s.Addr, s.Addr + s.Size/2} {
+				n++
+				fn, fo, fok := p.file.Symbolize(a)
+				mn, mo, mok := p.fromMem.Symbolize(a)
+				if fn != mn && fok && mok && fo == mo && namedAt(p.file, a-fo, mn) {
+					// Identical functions folded into one body, or a
+					// label at a function's start: the same address has
+					// both names in the vmlinux, and the ELF file's
+					// symbol order, which picks one, is not in kallsyms.
+					aliases++
+					continue
+				}
+				if fn != mn || fo != mo || fok != mok {
+					if bad++; bad <= 20 {
+						t.Errorf("%s: %#x: vmlinux %s+%#x (%v), kallsyms %s+%#x (%v)", p.name, a, fn, fo, fok, mn, mo, mok)
+					}
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%s: %d of %d addresses named differently", p.name, bad, n)
+		}
+		t.Logf("%s: %d addresses, %d named by another alias of the same address", p.name, n, aliases)
+	}
+}
+
+// namedAt reports whether v has a symbol called name at exactly addr.
+func namedAt(v *Vmlinux, addr uint64, name string) bool {
+	for _, s := range v.SymbolsAt(addr) {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
