@@ -32,7 +32,7 @@ type btfTypes struct {
 	funcs map[string]btf.TypeID
 	// arrayLen gives the number of elements of a global array whose
 	// declaration has no size (from the symbol's extent), or 0.
-	arrayLen func(name string, elemSize int64) int64
+	arrayLen func(name string, elem godwarf.Type, elemSize int64) int64
 
 	mu    sync.Mutex
 	conv  map[btf.TypeID]godwarf.Type
@@ -127,7 +127,7 @@ func (t *Types) FromBTF() bool { return t != nil && t.btf != nil }
 
 // SetArrayLen gives a BTF-backed Types the size of global arrays declared
 // without one (from the symbol table); see knownVars.
-func (t *Types) SetArrayLen(f func(name string, elemSize int64) int64) {
+func (t *Types) SetArrayLen(f func(name string, elem godwarf.Type, elemSize int64) int64) {
 	if t.btf != nil {
 		t.btf.arrayLen = f
 	}
@@ -201,6 +201,12 @@ func (b *btfTypes) convert(id btf.TypeID, depth int) (godwarf.Type, error) {
 		out = p
 	case *btf.Array:
 		a := &godwarf.ArrayType{CommonType: common, Count: int64(tt.Nelems)}
+		if tt.Nelems == 0 {
+			// BTF writes a flexible array member (x[]) and a GNU
+			// zero-length one alike; DWARF's count for the first, the
+			// kernel's usual, is -1 (godwarf: "an incomplete array").
+			a.Count = -1
+		}
 		b.conv[id] = a
 		if a.Type, err = ref(tt.Type); err != nil {
 			return nil, err
@@ -353,10 +359,12 @@ func (b *btfTypes) funcType(name string) (*godwarf.FuncType, error) {
 // knownVars are the declared types of the global variables gocrash's
 // walkers read, for BTF, which has only the per-cpu ones. Each is the C
 // declaration in the kernel's source (6.1 and 6.12; file named), with
-// "[]" for an array whose size comes from the symbol's extent and
+// "[]" for an array whose size comes from the symbol's extent (trimmed as
+// arrayLen says), "[*]" for one sized by a #define whose entries may be
+// NULL (the extent untrimmed: an upper bound, alignment included), and
 // "[ENUMERATOR]" for one sized by an enumeration constant.
 var knownVars = map[string]string{
-	"jiffies":                 "unsigned long",                         // include/linux/jiffies.h
+	"jiffies":                 "volatile unsigned long",                // include/linux/jiffies.h
 	"jiffies_64":              "u64",                                   // include/linux/jiffies.h
 	"avenrun":                 "unsigned long [3]",                     // include/linux/sched/loadavg.h
 	"init_task":               "struct task_struct",                    // include/linux/sched/task.h
@@ -379,15 +387,14 @@ var knownVars = map[string]string{
 	"totalcma_pages":          "unsigned long",                         // mm/cma.h
 	"vm_zone_stat":            "atomic_long_t [NR_VM_ZONE_STAT_ITEMS]", // include/linux/vmstat.h
 	"vm_node_stat":            "atomic_long_t [NR_VM_NODE_STAT_ITEMS]", // include/linux/vmstat.h
-	"vm_numa_event":           "atomic_long_t [NR_VM_NUMA_EVENT_ITEMS]",
-	"vm_committed_as":         "struct percpu_counter",  // mm/util.c
-	"nr_swap_pages":           "atomic_long_t",          // mm/swapfile.c
-	"total_swap_pages":        "long",                   // mm/swapfile.c
-	"nr_cpu_ids":              "unsigned int",           // include/linux/cpumask.h
-	"nr_node_ids":             "unsigned int",           // include/linux/nodemask.h
-	"nr_threads":              "int",                    // kernel/fork.c
-	"node_data":               "struct pglist_data *[]", // arch/x86/include/asm/mmzone_64.h
-	"contig_page_data":        "struct pglist_data",     // mm/memblock.c (!NUMA)
+	"vm_committed_as":         "struct percpu_counter",                 // mm/util.c
+	"nr_swap_pages":           "atomic_long_t",                         // mm/swapfile.c
+	"total_swap_pages":        "long",                                  // mm/swapfile.c
+	"nr_cpu_ids":              "unsigned int",                          // include/linux/cpumask.h
+	"nr_node_ids":             "unsigned int",                          // include/linux/nodemask.h
+	"nr_threads":              "int",                                   // kernel/fork.c
+	"node_data":               "struct pglist_data *[*]",               // arch/x86/include/asm/mmzone_64.h
+	"contig_page_data":        "struct pglist_data",                    // mm/memblock.c (!NUMA)
 	"node_states":             "nodemask_t [NR_NODE_STATES]",
 	"__per_cpu_offset":        "unsigned long []", // arch/x86/include/asm/percpu.h (NR_CPUS)
 	"__cpu_online_mask":       "struct cpumask",   // kernel/cpu.c
@@ -404,23 +411,23 @@ var knownVars = map[string]string{
 	"clear_seq":               "struct latched_seq",
 	"modules":                 "struct list_head", // kernel/module/main.c
 	"module_kset":             "struct kset *",
-	"super_blocks":            "struct list_head",            // fs/super.c
-	"swap_info":               "struct swap_info_struct *[]", // mm/swapfile.c (MAX_SWAPFILES)
+	"super_blocks":            "struct list_head",             // fs/super.c
+	"swap_info":               "struct swap_info_struct *[*]", // mm/swapfile.c (MAX_SWAPFILES)
 	"nr_swapfiles":            "unsigned int",
-	"swapper_spaces":          "struct address_space *[]",
+	"swapper_spaces":          "struct address_space *[*]",
 	"nr_swapper_spaces":       "unsigned int []",
-	"hstates":                 "struct hstate []", // mm/hugetlb.c (HUGE_MAX_HSTATE)
-	"hugetlb_max_hstate":      "unsigned int",
-	"softirq_vec":             "struct softirq_action [NR_SOFTIRQS]",         // kernel/softirq.c
-	"dmi_ident":               "char *[DMI_STRING_MAX]",                      // drivers/firmware/dmi_scan.c
-	"task_state_array":        "const char * const []",                       // fs/proc/array.c
-	"taint_flags":             "const struct taint_flag [TAINT_FLAGS_COUNT]", // kernel/panic.c
-	"pageflag_names":          "const struct trace_print_flags []",           // mm/debug.c
-	"tick_nsec":               "unsigned long",                               // kernel/time/ntp.c
+	"hstates":                 "struct hstate []",                    // mm/hugetlb.c (HUGE_MAX_HSTATE)
+	"hugetlb_max_hstate":      "int",                                 // mm/hugetlb.c
+	"softirq_vec":             "struct softirq_action [NR_SOFTIRQS]", // kernel/softirq.c
+	"dmi_ident":               "char *[DMI_STRING_MAX]",              // drivers/firmware/dmi_scan.c
+	"task_state_array":        "const char * const []",               // fs/proc/array.c
+	"taint_flags":             "const struct taint_flag []",          // kernel/panic.c: [TAINT_FLAGS_COUNT], a #define
+	"pageflag_names":          "const struct trace_print_flags []",   // mm/debug.c
+	"tick_nsec":               "unsigned long",                       // kernel/time/ntp.c
 	"tick_usec":               "unsigned long",
 	"sys_call_table":          "const sys_call_ptr_t []", // arch/x86/entry/syscall_64.c
 	"linux_banner":            "const char []",           // init/version.c
-	"irq_desc_tree":           "struct radix_tree_root",  // kernel/irq/irqdesc.c (6.1)
+	"irq_desc_tree":           "struct xarray",           // kernel/irq/irqdesc.c, before 6.5 (radix_tree_root is #defined xarray)
 	"sparse_irqs":             "struct maple_tree",       // kernel/irq/irqdesc.c (6.5+)
 	"nr_irqs":                 "int",
 	"log_buf":                 "char *", // kernel/printk/printk.c
@@ -434,24 +441,16 @@ var knownVars = map[string]string{
 	"boot_cpu_data":           "struct cpuinfo_x86", // arch/x86/kernel/setup.c
 	"cpu_khz":                 "unsigned int",       // arch/x86/kernel/tsc.c
 	"tsc_khz":                 "unsigned int",
-	"sched_clock_running":     "int",
 	"root_task_group":         "struct task_group",  // kernel/sched/core.c
 	"def_root_domain":         "struct root_domain", // kernel/sched/topology.c
 	"sysctl_sched_rt_runtime": "int",
 	"saved_command_line":      "char *", // init/main.c
 	"pid_max":                 "int",    // kernel/pid.c
 	"ftrace_trace_function":   "ftrace_func_t",
-	"kernel_config_data":      "char []", // kernel/configs.c (IKCONFIG)
-	"kernel_config_data_end":  "char []",
 	"dentry_hashtable":        "struct hlist_bl_head *",
 	"init_files":              "struct files_struct",
 	"init_fs":                 "struct fs_struct",
 	"zero_pfn":                "unsigned long",
-	"_stext":                  "char []",
-	"_etext":                  "char []",
-	"_text":                   "char []",
-	"_end":                    "char []",
-	"__bss_start":             "char []",
 	"vmap_area_list":          "struct list_head", // mm/vmalloc.c
 	"vmap_area_root":          "struct rb_root",
 	"slab_caches":             "struct list_head", // mm/slab_common.c
@@ -522,9 +521,11 @@ func (t *Types) parseDecl(name, decl string) (godwarf.Type, error) {
 		}
 		break
 	}
-	constBase := false
-	if b, ok := strings.CutPrefix(base, "const "); ok {
-		base, constBase = b, true
+	var baseQuals []string
+	for _, q := range []string{"const ", "volatile "} {
+		if b, ok := strings.CutPrefix(base, q); ok {
+			base, baseQuals = b, append(baseQuals, strings.TrimSpace(q))
+		}
 	}
 	if gcc, ok := gccBaseNames[base]; ok {
 		base = gcc
@@ -536,8 +537,8 @@ func (t *Types) parseDecl(name, decl string) (godwarf.Type, error) {
 			return nil, err
 		}
 	}
-	if constBase {
-		typ = &godwarf.QualType{CommonType: godwarf.CommonType{ByteSize: -1}, Qual: "const", Type: typ}
+	for _, q := range baseQuals {
+		typ = &godwarf.QualType{CommonType: godwarf.CommonType{ByteSize: -1}, Qual: q, Type: typ}
 	}
 	for range ptrs {
 		typ = &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8}, Type: typ}
@@ -563,7 +564,12 @@ func (t *Types) parseDecl(name, decl string) (godwarf.Type, error) {
 	}
 	for i := len(counts) - 1; i >= 0; i-- {
 		es, _ := t.Size(typ)
-		typ = &godwarf.ArrayType{CommonType: godwarf.CommonType{ByteSize: -1}, Type: typ, Count: counts[i], StrideBitSize: 8 * es}
+		arr := godwarf.Type(&godwarf.ArrayType{CommonType: godwarf.CommonType{ByteSize: -1}, Type: typ, Count: counts[i], StrideBitSize: 8 * es})
+		if q, ok := typ.(*godwarf.QualType); ok && q.Qual == "const" {
+			// gcc qualifies an array of const elements const too.
+			arr = &godwarf.QualType{CommonType: godwarf.CommonType{ByteSize: -1}, Qual: "const", Type: arr}
+		}
+		typ = arr
 	}
 	return typ, nil
 }
@@ -571,12 +577,16 @@ func (t *Types) parseDecl(name, decl string) (godwarf.Type, error) {
 // dimension evaluates an array bound: empty (the symbol's extent), a
 // number, an enumerator, or "ENUMERATOR + N".
 func (t *Types) dimension(name, expr string, elem godwarf.Type, only bool) (int64, error) {
-	if expr == "" {
+	if expr == "" || expr == "*" {
 		es, err := t.Size(elem)
 		if err != nil || es <= 0 || t.btf.arrayLen == nil || !only {
 			return -1, nil
 		}
-		if n := t.btf.arrayLen(name, es); n > 0 {
+		if expr == "*" {
+			// Entries may be NULL: no trimming, the whole extent.
+			elem = nil
+		}
+		if n := t.btf.arrayLen(name, elem, es); n > 0 {
 			return n, nil
 		}
 		return -1, nil

@@ -119,6 +119,12 @@ func (v *Vmlinux) crashSymbolsFromKallsyms() []Symbol {
 	}
 	all := make([]crashSym, 0, len(v.syms))
 	for _, s := range v.syms {
+		if !s.reloc {
+			// Per-cpu symbols: scripts/kallsyms.c's --absolute-percpu
+			// types them 'A', losing the class (D or d) crash lists
+			// them with; they are left out rather than misclassed.
+			continue
+		}
 		all = append(all, crashSym{name: s.name, link: s.addr, kind: s.kind})
 	}
 	return v.crashSelect(all, lo, hi)

@@ -1,10 +1,14 @@
 package symbols
 
 import (
+	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
 // A kernel image read from the dump itself, for a session without the
@@ -134,9 +138,9 @@ func linkerLabel(name string) bool {
 	if !strings.HasPrefix(name, "__") {
 		return false
 	}
-	return strings.HasPrefix(name, "__start_") || strings.HasPrefix(name, "__stop_") ||
+	return strings.HasPrefix(name, "__start_") || strings.HasPrefix(name, "__stop_") || strings.HasPrefix(name, "__end_") ||
 		strings.HasSuffix(name, "_start") || strings.HasSuffix(name, "_end") ||
-		strings.HasSuffix(name, "_begin") || strings.HasSuffix(name, "_stop")
+		strings.HasSuffix(name, "_begin") || strings.HasSuffix(name, "_stop") || strings.HasSuffix(name, "_align")
 }
 
 // sizeSymbols gives each relocatable symbol the distance to the next
@@ -184,6 +188,44 @@ func (v *Vmlinux) sectionOf(addr uint64) *elf.Section {
 
 // FromMemory reports whether the image was read from the dump (no vmlinux).
 func (v *Vmlinux) FromMemory() bool { return v != nil && v.mem != nil }
+
+// arrayLen is the length of a global array declared without one, from
+// its symbol's extent (the distance to the next kallsyms symbol, an upper
+// bound: alignment pads it, and kallsyms lacks the compiler's labels):
+// a char array is its string and the NUL (linux_banner), a pointer array
+// ends at its last non-NULL entry (sys_call_table, task_state_array);
+// other arrays keep the extent.
+func (v *Vmlinux) arrayLen(t *Types, name string, elem godwarf.Type, elemSize int64) int64 {
+	sym, ok := v.LookupSymbol(name)
+	if !ok || sym.Size == 0 || elemSize <= 0 {
+		return 0
+	}
+	n := int64(sym.Size) / elemSize
+	if elem == nil {
+		return n
+	}
+	rt, err := t.Resolve(elem)
+	if err != nil || n <= 0 || sym.Size > 1<<20 && elemSize != 1 {
+		return n
+	}
+	switch rt.(type) {
+	case *godwarf.CharType, *godwarf.UcharType:
+		buf := make([]byte, min(sym.Size, 1<<16))
+		if v.mem.ReadVirt(buf, sym.Addr) == nil {
+			if i := bytes.IndexByte(buf, 0); i >= 0 {
+				return int64(i) + 1
+			}
+		}
+	case *godwarf.PtrType:
+		buf := make([]byte, 8*n)
+		if v.mem.ReadVirt(buf, sym.Addr) == nil {
+			for n > 0 && binary.LittleEndian.Uint64(buf[8*(n-1):]) == 0 {
+				n--
+			}
+		}
+	}
+	return n
+}
 
 // HasBTF reports whether an image in memory has a .BTF range (a vmlinux
 // file: whether it has a .BTF section).
@@ -239,12 +281,8 @@ func (v *Vmlinux) memTypes() (*Types, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.SetArrayLen(func(name string, elemSize int64) int64 {
-		sym, ok := v.LookupSymbol(name)
-		if !ok || sym.Size == 0 {
-			return 0
-		}
-		return int64(sym.Size) / elemSize
+	t.SetArrayLen(func(name string, elem godwarf.Type, elemSize int64) int64 {
+		return v.arrayLen(t, name, elem, elemSize)
 	})
 	return t, nil
 }

@@ -1,9 +1,12 @@
 package symbols
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 
 	"gocrash/internal/testbed"
 	"gocrash/vmcore"
@@ -189,4 +192,167 @@ func namedAt(v *Vmlinux, addr uint64, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestBTFLayoutsAreDWARF: every struct and union the kernel's in-memory
+// BTF describes has the vmlinux DWARF's layout — size, member names,
+// offsets, bit fields and member types — which is what struct, p and
+// every walker read objects by.
+func TestBTFLayoutsAreDWARF(t *testing.T) {
+	for _, p := range openMemImagePairs(t) {
+		if !p.fromMem.HasBTF() {
+			t.Logf("%s: the kernel has no BTF", p.name)
+			continue
+		}
+		bt, err := p.fromMem.Types()
+		if err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		dw, err := p.file.Types()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := bt.TypeNames("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked, bad := 0, 0
+		for _, name := range names {
+			for _, kind := range []string{"struct ", "union "} {
+				b, err1 := bt.Lookup(kind + name)
+				d, err2 := dw.Lookup(kind + name)
+				if err1 != nil || err2 != nil {
+					continue // a tag of the other kind
+				}
+				if all, _ := bt.btf.spec.AnyTypesByName(name); len(all) > 1 {
+					// Several definitions of the name (a driver's private
+					// struct dma_chan beside dmaengine's): which one a
+					// name means is DWARF's unit order, not in BTF.
+					continue
+				}
+				checked++
+				if diff := layoutDiff(bt, dw, b, d); diff != "" {
+					if bad++; bad <= 10 {
+						t.Errorf("%s: %s%s: %s", p.name, kind, name, diff)
+					}
+				}
+			}
+		}
+		if bad > 0 || checked < 1000 {
+			t.Errorf("%s: %d of %d struct/union layouts differ", p.name, bad, checked)
+		}
+		t.Logf("%s: %d struct/union layouts equal in BTF and DWARF", p.name, checked)
+	}
+}
+
+func layoutDiff(bt, dw *Types, b, d godwarf.Type) string {
+	bs, err1 := bt.Resolve(b)
+	ds, err2 := dw.Resolve(d)
+	if err1 != nil || err2 != nil {
+		if (err1 == nil) != (err2 == nil) {
+			return fmt.Sprintf("resolve: BTF %v, DWARF %v", err1, err2)
+		}
+		return ""
+	}
+	st1, ok1 := bs.(*godwarf.StructType)
+	st2, ok2 := ds.(*godwarf.StructType)
+	if !ok1 || !ok2 {
+		return fmt.Sprintf("BTF %T, DWARF %T", bs, ds)
+	}
+	if st1.ByteSize != st2.ByteSize || len(st1.Field) != len(st2.Field) {
+		return fmt.Sprintf("size %d/%d, %d/%d members", st1.ByteSize, st2.ByteSize, len(st1.Field), len(st2.Field))
+	}
+	for i, f := range st1.Field {
+		g := st2.Field[i]
+		if f.Name != g.Name || f.ByteOffset != g.ByteOffset || f.BitOffset != g.BitOffset || f.BitSize != g.BitSize {
+			return fmt.Sprintf("member %d: BTF %s@%d.%d:%d, DWARF %s@%d.%d:%d", i, f.Name, f.ByteOffset, f.BitOffset, f.BitSize, g.Name, g.ByteOffset, g.BitOffset, g.BitSize)
+		}
+		if a, b := typeName(f.Type), typeName(g.Type); a != b && !btfArrayLimit(f.Type, g.Type) {
+			return fmt.Sprintf("member %s: BTF type %s, DWARF %s", f.Name, a, b)
+		}
+	}
+	return ""
+}
+
+// btfArrayLimit reports the two array differences BTF cannot avoid:
+// pahole writes a multi-dimensional array as one flat array of the same
+// size (atomic_t [2][8][3] as [48]), and one BTF array of zero elements
+// stands for both x[0] and x[] (DWARF's counts 0 and -1). Printing such
+// a member shows the one dimension and "[]".
+func btfArrayLimit(b, d godwarf.Type) bool {
+	ba, ok1 := b.(*godwarf.ArrayType)
+	da, ok2 := d.(*godwarf.ArrayType)
+	if !ok1 || !ok2 {
+		return false
+	}
+	if ba.Count == -1 && da.Count == 0 {
+		return typeName(ba.Type) == typeName(da.Type)
+	}
+	n, elem := da.Count, da.Type
+	for {
+		inner, ok := elem.(*godwarf.ArrayType)
+		if !ok {
+			break
+		}
+		n, elem = n*inner.Count, inner.Type
+	}
+	return n == ba.Count && typeName(elem) == typeName(ba.Type)
+}
+
+// knownVarsExtent are the declarations sized by a #define (MAX_SWAPFILES,
+// TAINT_FLAGS_COUNT): without DWARF their length is kallsyms' extent,
+// padding included, so at least DWARF's.
+var knownVarsExtent = map[string]bool{"swap_info": true, "swapper_spaces": true, "nr_swapper_spaces": true,
+	"taint_flags": true, "node_data": true, "hstates": true, "__per_cpu_offset": true}
+
+// TestKnownVarsAreDWARF: the declarations gocrash gives the global
+// variables BTF has no types for (knownVars) are the vmlinux's: the same
+// type name and size as DWARF's for each variable the kernel has.
+func TestKnownVarsAreDWARF(t *testing.T) {
+	for _, p := range openMemImagePairs(t) {
+		if !p.fromMem.HasBTF() {
+			continue
+		}
+		bt, err := p.fromMem.Types()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dw, err := p.file.Types()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for name := range knownVars {
+			d, err := dw.VarType(name)
+			if err != nil {
+				continue // not in this kernel's configuration
+			}
+			b, err := bt.VarType(name)
+			if err != nil {
+				t.Errorf("%s: %s: %v (DWARF: %s)", p.name, name, err, typeName(d))
+				continue
+			}
+			n++
+			sb, _ := bt.Size(b)
+			sd, _ := dw.Size(d)
+			if knownVarsExtent[name] && sb >= sd {
+				q, isQual := b.(*godwarf.QualType)
+				inner := b
+				if isQual {
+					inner = q.Type
+				}
+				if ba, ok := inner.(*godwarf.ArrayType); ok {
+					b = &godwarf.ArrayType{Type: ba.Type, Count: sd / (sb / max(ba.Count, 1))}
+					if isQual {
+						b = &godwarf.QualType{Qual: q.Qual, Type: b}
+					}
+					sb = sd
+				}
+			}
+			if typeName(b) != typeName(d) || sb != sd {
+				t.Errorf("%s: %s: BTF+knownVars %s (%d bytes), DWARF %s (%d bytes)", p.name, name, typeName(b), sb, typeName(d), sd)
+			}
+		}
+		t.Logf("%s: %d declared variables checked", p.name, n)
+	}
 }
