@@ -26,7 +26,7 @@ func init() {
 			{Name: "a", Help: "the cpu affinity of each IRQ in use."},
 			{Name: "s", Help: "the per-cpu interrupt counts of each IRQ in use, like /proc/interrupts."},
 			{Name: "c", Arg: "cpu", Help: `with -s, these cpus only: "1", "0,3", "1-2", "all".`},
-			{Name: "d", Help: "the interrupt descriptor table (not in gocrash yet)."},
+			{Name: "d", Help: "the interrupt descriptor table (idt_table): the handler of each of the 256 vectors, by symbol (symbol+offset in decimal), else its address."},
 		},
 		Operands: []Operand{{"index", "an IRQ number: that IRQ only."}},
 		Examples: `  The IRQs of the sample dump:
@@ -74,7 +74,7 @@ func runIRQ(s *Session, args []string, w io.Writer) error {
 	defer bw.Flush()
 	switch {
 	case idt:
-		return fmt.Errorf("irq -d: the interrupt descriptor table is not in gocrash yet")
+		return writeIDT(s, bw)
 	case bh:
 		return writeSoftirqVec(s, bw)
 	}
@@ -299,6 +299,36 @@ func writeSoftirqVec(s *Session, w *bufio.Writer) error {
 			sym = name
 		}
 		fmt.Fprintf(w, "    [%d]%s %s  <%s>\n", i, pad, center(fmt.Sprintf("%x", p), 16, true), sym)
+	}
+	return nil
+}
+
+// writeIDT is irq -d: crash's x86_64_display_idt_table. A handler the
+// symbol table does not name is printed as an address; when it maps to
+// memory, crash also tries the name of its direct-map alias.
+func writeIDT(s *Session, w *bufio.Writer) error {
+	idt, err := s.IDT()
+	if err != nil {
+		return err
+	}
+	sym := s.symbolizer()
+	for i, addr := range idt {
+		if err := s.Ctx().Err(); err != nil {
+			return err
+		}
+		name := ""
+		if sym != nil {
+			name = sym(addr)
+		}
+		if name == "" {
+			name = fmt.Sprintf("%016x", addr)
+			if p, ok := s.KVToP(addr); ok && sym != nil {
+				if n := sym(s.PageOffset() + p); n != "" {
+					name += "  <" + n + ">"
+				}
+			}
+		}
+		fmt.Fprintf(w, "%5s %s\n", "["+strconv.Itoa(i)+"]", name)
 	}
 	return nil
 }

@@ -15,8 +15,9 @@ var systemCommands = []string{
 	"kmem -V", "kmem -z", "kmem -h", "kmem -o", "kmem -o 1000", "kmem -v", "kmem -n",
 	"kmem -g 200", "kmem -g", "kmem -c", "kmem -C", "kmem -P 1000", "kmem -p 1000",
 	"sys config", "sys -i",
-	"irq", "irq -s", "irq -a", "irq -b", "irq 4",
+	"irq", "irq -s", "irq -a", "irq -b", "irq -d", "irq 4",
 	"waitq", "waitq log_wait", "timer", "timer -r", "kmem ffffffffdeadbeef", "dev -i",
+	"dev", "dev -d", "dev -p",
 }
 
 // systemSlabCommands need crash's slab table (not on SLUB_TINY dumps).
