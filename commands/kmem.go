@@ -213,7 +213,7 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		}
 	}
 	pflag := set['p'] || set['P']
-	for _, c := range "IrmlLFf" {
+	for _, c := range "IrmlL" {
 		if set[byte(c)] {
 			return fmt.Errorf("option -%c is not available in gocrash yet", c)
 		}
@@ -260,6 +260,10 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			return nil
 		}
 		return s.writePageFlagTable(bw, flags)
+	case set['f'] && len(spec.addrs) > 0:
+		return runKmemFreeSearch(s, spec.addrs, set['P'], bw)
+	case set['f'], set['F']:
+		return runKmemFree(s, set['F'], bw)
 	case pflag && len(spec.addrs) > 0:
 		return runKmemPage(s, spec.addrs, set['P'], bw)
 	case slab:

@@ -569,40 +569,6 @@ func runKmemSearch(s *Session, addrs []uint64, bw *bufio.Writer) error {
 	return nil
 }
 
-func (p *slabPrinter) search(caches []uint64, addr uint64) error {
-	if addr >= 0xff00000000000000 && !p.sl.IsPagePtr(addr) {
-		if _, err := p.s.Mem.VirtToPhys(addr); err != nil {
-			if _, _, ok := p.s.Vmlinux.Symbolize(addr); !ok {
-				// crash's kmem_search: vaddr_to_kmem_cache warns, then
-				// dump_mem_map finds no page.
-				fmt.Fprintf(p.w, "WARNING: cannot make virtual-to-physical translation: %x\n", addr)
-				fmt.Fprintf(p.w, "%x: kernel virtual address not found in mem map\n", addr)
-				return nil
-			}
-		}
-	}
-	if p.noSlab != nil {
-		return p.noSlab
-	}
-	found := false
-	if _, ok := p.s.slabPageOf(p.sl, addr, true); ok {
-		p.dumpAddress(caches, addr, false, "")
-		p.w.WriteString("\n")
-		found = true
-	}
-	if p.sl.IsPagePtr(addr) {
-		if _, ok := p.s.slabPageOf(p.sl, addr, false); ok {
-			p.dumpAddress(caches, addr, true, "")
-			p.w.WriteString("\n")
-			found = true
-		}
-	}
-	if !found {
-		return fmt.Errorf("%x: gocrash can tell only slab objects and slab pages yet", addr)
-	}
-	return p.s.memMapLine(p.w, p.sl, addr)
-}
-
 // SlabCacheOf is the name of the slab cache whose slab holds the kernel
 // address addr (crash's vaddr_to_kmem_cache, as bt -F names stack words):
 // ok is false when addr is not in a slab page of a cache on slab_caches.

@@ -139,14 +139,14 @@ func runKmemVmalloc(s *Session, addrs []uint64, w *bufio.Writer) error {
 		}
 		return err
 	}
-	hdr := false
+	// crash prints the header before it looks at the first area, found
+	// or not (dump_vmap_area), once per command.
+	if len(areas) > 0 {
+		w.WriteString(vmapHdr)
+	}
 	for _, v := range addrs {
 		for _, a := range areas {
 			if v >= a.Start && v < a.End {
-				if !hdr {
-					w.WriteString(vmapHdr)
-					hdr = true
-				}
 				line(a)
 			}
 		}

@@ -17,7 +17,9 @@ var systemCommands = []string{
 	"sys config", "sys -i",
 	"irq", "irq -s", "irq -a", "irq -b", "irq -d", "irq 4",
 	"waitq", "waitq log_wait", "timer", "timer -r", "kmem ffffffffdeadbeef", "dev -i",
-	"dev", "dev -d", "dev -p",
+	"dev", "dev -d", "dev -p", "dev -D",
+	"kmem -f", "kmem -F", "kmem {vmalloc1}", "kmem {vmstack}", "kmem {task1}", "kmem {jiffiesaddr}",
+	"kmem {sched16}", "kmem 1000",
 }
 
 // systemSlabCommands need crash's slab table (not on SLUB_TINY dumps).
