@@ -334,4 +334,3 @@ func runKmemFreeSearch(s *Session, addrs []uint64, physical bool, w *bufio.Write
 	}
 	return nil
 }
-
