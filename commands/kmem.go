@@ -10,79 +10,45 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "kmem",
-		Usage:   "kmem [-f|-F|-c|-C|-i|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]",
-		Summary: "kernel memory",
-		Help:    kmemHelp,
-		Options: []string{"-i", "-s", "-S", "-V", "-z", "-n", "-v", "-h", "-o", "-g", "-p", "-P", "-c", "-C"},
-		Columns: []Column{
-			{"TOTAL MEM", "totalram_pages: RAM the kernel manages (less than installed: firmware, the crashkernel reservation, kernel image)"},
-			{"FREE", "NR_FREE_PAGES summed over the zones"},
-			{"USED", "TOTAL MEM - FREE"},
-			{"SHARED", "pages whose struct page has a reference count above 1 (a walk of mem_map)"},
-			{"BUFFERS", "page cache of block devices (their inodes' nrpages)"},
-			{"CACHED", "NR_FILE_PAGES - swap cache - BUFFERS: file data kept in memory"},
-			{"SLAB", "reclaimable + unreclaimable slab pages (NR_SLAB_*)"},
-			{"SWAP", "swap_info[] totals and nr_swap_pages"},
-			{"COMMIT LIMIT", "swap + RAM x overcommit_ratio / 100: what the kernel promises under strict overcommit"},
-			{"COMMITTED", "vm_committed_as: address space promised to processes"},
+		Name:        "kmem",
+		Summary:     "kernel memory",
+		Synopsis:    "[-f|-F|-c|-C|-i|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]",
+		Description: `  This command displays information about the use of kernel memory.`,
+		Flags: []Flag{
+			{Name: "f", Help: "each zone's free lists of the buddy allocator (free_area[order].free_list[migrate type]): the blocks and pages on each, and whether their sum equals the zones' NR_FREE_PAGES (verified). With an address (a struct page, a kernel virtual or a physical address), the free block holding its page, if it is free."},
+			{Name: "F", Help: "the same as -f, with the struct page of every free block on each list."},
+			{Name: "c", Help: "the page hash table of 2.4 kernels: crash's \"option not supported\" on later ones."},
+			{Name: "C", Help: "the same as -c, with every page in the table."},
+			{Name: "i", Help: "general memory usage: the pages of RAM, free, used, shared (not reserved, referenced more than once), buffers (the page cache of block devices), cached (the file page cache less the swap cache and the buffers), slab, huge pages, swap and the overcommit limit, each with its size and its share of the total, from the counters crash reads."},
+			{Name: "v", Help: "each vmalloc area that has a vm_struct (vmap_area_list, or each vmap_node's busy list since 6.9): vmap_area, vm_struct, range, size. With an address, the area holding it."},
+			{Name: "V", Help: "the vm_zone_stat and vm_node_stat counters (and vm_numa_stat, and the vm_event_states summed over the cpus where the kernel counts events), each by its enum name."},
+			{Name: "n", Help: "each memory node (pglist_data, its zones, mem_map and start), the zones' sizes and starts, then every present memory section (mem_section: its coded mem_map, mem_map, state P/M/O/E/D, first pfn), then the memory blocks of memory_subsys where the kernel has memory hotplug."},
+			{Name: "z", Help: "each zone of each node: size, present pages, the min/low/high watermarks and the zone's vm_stat counters."},
+			{Name: "o", Help: "each cpu's per-cpu offset (__per_cpu_offset[]): added to a per-cpu symbol's value, the cpu's copy."},
+			{Name: "h", Help: "each huge page size (hstates[]): size, free and total pages, name."},
+			{Name: "p", Help: "with an address (a struct page itself, a kernel virtual or a physical address), its struct page as PAGE, PHYSICAL, MAPPING, INDEX, CNT (_refcount) and FLAGS."},
+			{Name: "m", Arg: "member[,member]", Help: "the named struct page members of every page (not in gocrash)."},
+			{Name: "s", Help: "each slab cache (SLUB): the kmem_cache address, object size, objects allocated and in total, slabs, slab size and name. With a cache name, that cache only; \"kmem -s list\" lists the caches' addresses and names. With an address, the cache and slab holding it and whether the object there is free or [allocated]."},
+			{Name: "S", Help: "the same as -s with every slab of each cache: each cpu's kmem_cache_cpu, its active slab with every object, free or [ALLOCATED] (\"cpu N cache\": on that cpu's lockless freelist), its partial slabs, then each node's kmem_cache_node counters and partial list. -S=cpus limits the per-cpu part to the listed cpus (-S=1, -S=0-2,5, -S=all)."},
+			{Name: "r", Help: "the accumulated data of each root slab cache and its memcg children (slab_root_caches, kernels before 5.9): crash's \"option not supported\" on later ones."},
+			{Name: "I", Arg: "slab[,slab]", Help: "with -s or -S, the caches named are listed as [IGNORED] instead of walked."},
+			{Name: "g", Help: "the page flags of enum pageflags (bit and value); with a flags value, the flags set in it."},
+			{Name: "P", Help: "the address that follows is physical."},
+			{Name: "l", Arg: "a|i|ic|id", Hidden: true, Help: "the active or inactive page lists of 2.4 kernels: crash's message that they do not exist on later ones."},
+			{Name: "L", Arg: "a|i|ic|id", Hidden: true, Help: "the same as -l, with every page on the list."},
 		},
-		Run: runKmem,
-	})
-}
-
-const kmemHelp = `  This command displays information about the use of kernel memory.
-
-        -i  displays general memory usage information: the pages of RAM, free,
-            used, shared (not reserved, referenced more than once), buffers
-            (the page cache of block devices), cached (the file page cache
-            less the swap cache and the buffers), slab, huge pages, swap and
-            the overcommit limit, each with its size and its share of the
-            total, from the same kernel counters crash reads.
-        -s  displays basic information about each slab cache (SLUB): the
-            kmem_cache address, object size, objects allocated and in total,
-            slabs, slab size and name. With a cache name, that cache only;
-            "kmem -s list" lists the caches' addresses and names. With an
-            address, the cache and slab that hold it and whether the object
-            there is free or [allocated].
-        -S  the same with every slab of each cache: each cpu's kmem_cache_cpu,
-            its active slab with every object, free or [ALLOCATED] ("cpu N
-            cache": on that cpu's lockless freelist), its partial slabs, then
-            each node's kmem_cache_node counters and partial list.
-  -S=cpus  as -S, for the listed cpus only (-S=1, -S=0-2,5).
-        -V  the vm_zone_stat and vm_node_stat counters (and vm_numa_stat,
-            and the vm_event_states summed over the cpus where the kernel
-            counts events), each by its enum name.
-        -z  each zone of each node: size, present pages, the min/low/high
-            watermarks and the zone's vm_stat counters.
-        -n  each memory node (pglist_data, its zones, mem_map and start),
-            the zones' sizes and starts, then every present memory section
-            (mem_section: its coded mem_map, mem_map, state, first pfn).
-        -v  each vmalloc area that has a vm_struct (vmap_area_list, or each
-            vmap_node's busy list since 6.9): vmap_area, vm_struct, range,
-            size. With an address, the area holding it.
-        -h  each huge page size (hstates[]): size, free and total pages.
-        -o  each cpu's per-cpu offset (__per_cpu_offset[]).
-  -g [flags]  the page flags of enum pageflags (bit and value); with a
-            value, the flags set in it.
-  -p address  the struct page of an address: a struct page itself, a kernel
-            virtual address or a physical address (-P: always physical),
-            as PAGE, PHYSICAL, MAPPING, INDEX, CNT (_refcount), FLAGS.
-     -c -C  the page hash table of 2.4 kernels: crash's "option not
-            supported" on later kernels.
-   address  with no option: what the address is. For memory in a slab, the
-            cache, the slab and the object holding it, then the struct page
-            of its page (PAGE, PHYSICAL, MAPPING, INDEX, CNT, FLAGS). For a
-            slab's struct page, the whole slab.
-
-  Freelist pointers are decoded as the kernel stores them: with
+		Operands: []Operand{
+			{"slab", "with -s or -S, that cache only; \"list\": the caches' addresses and names."},
+			{"address", "with no option, what the address is, searched as crash does: the kernel or module symbol it is in (with the source line for text); the task whose kernel stack it is and the vmalloc area holding it; the vmalloc area mapping a physical address; the slab cache, slab and object holding it, or the whole slab of a slab's struct page; the free block of the buddy allocator holding its page; the task whose task_struct holds it; and last its struct page. With -s/-S, -f, -p, -v, -g: as that option says."},
+		},
+		Notes: `  Freelist pointers are decoded as the kernel stores them: with
   CONFIG_SLAB_FREELIST_HARDENED each is ptr ^ kmem_cache.random ^
   swab(its own address). A freelist that loops, or a pointer that cannot be
   read, ends that slab's listing with one line naming the cache, the slab
-  and the object; the listing goes on with the next slab or cache.
-
-EXAMPLES
-  Display general memory usage information:
+  and the object; the listing goes on with the next slab or cache. A buddy
+  free list that loops ends kmem -f with crash's "duplicate list entry"
+  and "corrupted free list" lines.`,
+		Examples: `  Display general memory usage information:
 
     crash> kmem -i
                      PAGES        TOTAL      PERCENTAGE
@@ -123,12 +89,46 @@ EXAMPLES
           PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
     ffb424d4005e2dc0 178b7000 ff2c138f00134500 ff2c138f178b7980  1 200 slab
 
+  What a kernel data address is:
+
+    crash> kmem ffffffff8fe079c0
+    ffffffff8fe079c0 (D) jiffies
+
+          PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
+    ffb424d4004701c0 11c07000                0        0  1 1000 reserved
+
+  The free lists of the buddy allocator:
+
+    crash> kmem -f
+    ZONE  NAME        SIZE    FREE      MEM_MAP       START_PADDR  START_MAPNR
+      0   DMA32      98265   54535  ffb424d400000040      1000          0
+    AREA    SIZE  FREE_AREA_STRUCT  BLOCKS  PAGES
+      0       4k  ffffffff8fecb400      33     33
+      0       4k  ffffffff8fecb410     256    256
+    ...
+    nr_free_pages: 54535  (verified)
+
   The caches' addresses and names:
 
     crash> kmem -s list
     ff2c138f00159d00 p9_req_t
     ff2c138f00159c00 bio-96
-    ...`
+    ...`,
+		Columns: []Column{
+			{"TOTAL MEM", "totalram_pages: RAM the kernel manages (less than installed: firmware, the crashkernel reservation, kernel image)"},
+			{"FREE", "NR_FREE_PAGES summed over the zones"},
+			{"USED", "TOTAL MEM - FREE"},
+			{"SHARED", "pages whose struct page has a reference count above 1 (a walk of mem_map)"},
+			{"BUFFERS", "page cache of block devices (their inodes' nrpages)"},
+			{"CACHED", "NR_FILE_PAGES - swap cache - BUFFERS: file data kept in memory"},
+			{"SLAB", "reclaimable + unreclaimable slab pages (NR_SLAB_*)"},
+			{"SWAP", "swap_info[] totals and nr_swap_pages"},
+			{"COMMIT LIMIT", "swap + RAM x overcommit_ratio / 100: what the kernel promises under strict overcommit"},
+			{"COMMITTED", "vm_committed_as: address space promised to processes"},
+		},
+		Run: runKmem,
+	})
+}
 
 // kmemOptions is crash 8.0.6's getopt string for kmem
 // ("gI:sS::rFfm:pvczCinl:L:PVoh"): which letters take an argument.
@@ -140,6 +140,7 @@ const kmemFlags = "sSpfFVovCcilLghr"
 func runKmem(s *Session, args []string, w io.Writer) error {
 	set := map[byte]bool{}
 	var spec kmemSlabOpts
+	lists := ""
 	g := newGetopt("kmem", args)
 	for {
 		c, ok := g.next()
@@ -177,8 +178,18 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		case c == 'C':
 			set['C'], set['c'] = true, false
 		case kmemArgOpts[c]:
-			if _, err := g.arg(); err != nil {
+			v, err := g.arg()
+			if err != nil {
 				return err
+			}
+			switch c {
+			case 'I':
+				spec.ignore = v
+			case 'l', 'L':
+				if v != "a" && v != "i" && v != "ic" && v != "id" {
+					return usageErr("kmem", "")
+				}
+				lists = v
 			}
 			set[c] = true
 		case strings.IndexByte("gIsrFfmpvczCinlLPVoh", c) >= 0:
@@ -213,10 +224,27 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		}
 	}
 	pflag := set['p'] || set['P']
-	for _, c := range "IrmlL" {
-		if set[byte(c)] {
-			return fmt.Errorf("option -%c is not available in gocrash yet", c)
+	if set['r'] {
+		// slab_root_caches went with the memcg slab rework of 5.9.
+		if _, ok := s.Vmlinux.Lookup("slab_root_caches"); !ok {
+			return fmt.Errorf("-r option not supported or applicable on this architecture or kernel")
 		}
+		return fmt.Errorf("kmem -r: the memcg root caches of kernels before 5.9 are not read by gocrash")
+	}
+	if set['m'] {
+		return fmt.Errorf("kmem -m: crash 8.0.6 has this option; gocrash does not have it yet")
+	}
+	if set['l'] || set['L'] {
+		// The page lists of 2.4 kernels (crash's dump_page_lists).
+		switch lists {
+		case "a":
+			return fmt.Errorf("active_list does not exist in this kernel")
+		case "i":
+			return fmt.Errorf("inactive_list does not exist in this kernel")
+		case "id":
+			return fmt.Errorf("inactive_dirty_list does not exist in this kernel")
+		}
+		return fmt.Errorf("inactive_clean_list(s) do not exist in this kernel")
 	}
 	slab := set['s'] || set['S']
 	spec.verbose = set['S']

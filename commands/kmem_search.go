@@ -86,7 +86,13 @@ func (p *slabPrinter) search(caches []uint64, addr uint64) error {
 				fmt.Fprintf(w, "WARNING: cannot make virtual-to-physical translation: %x\n", addr)
 			}
 		}
-		if p.noSlab == nil {
+		if p.noSlab != nil {
+			// No slab table (crash --no_kmem_cache, SLUB_TINY): crash's
+			// vaddr_to_kmem_cache says so for a slab page.
+			if _, ok := s.slabPageOf(p.sl, vaddr, true); ok {
+				w.WriteString("kmem: kmem cache slab subsystem not available\n")
+			}
+		} else {
 			if _, ok := s.slabPageOf(p.sl, vaddr, true); ok {
 				p.dumpAddress(caches, vaddr, false, "")
 				w.WriteString("\n")

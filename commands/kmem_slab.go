@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"sync"
 
 	"gocrash/kernel"
@@ -125,6 +126,7 @@ type kmemSlabOpts struct {
 	cpus    map[int]bool
 	reqname string
 	addrs   []uint64
+	ignore  string // -I: caches listed as [IGNORED]
 }
 
 // slabPrinter prints one kmem -s/-S run.
@@ -134,6 +136,8 @@ type slabPrinter struct {
 	sl   *kernel.Slab
 	w    *bufio.Writer
 	cpus map[int]bool
+	// ignore are the caches -I names.
+	ignore map[string]bool
 	// noSlab is why the slab walker is not there (kmem ADDRESS still
 	// answers for what needs only the page model).
 	noSlab error
@@ -199,8 +203,22 @@ func runKmemSlab(s *Session, o kmemSlabOpts, bw *bufio.Writer) error {
 		}
 		return nil
 	}
+	p.ignore = ignoreSet(o.ignore)
 	p.dumpCaches(addrs, o.reqname, o.verbose)
 	return nil
+}
+
+// ignoreSet is crash's ignore_cache list: names split at commas and
+// blanks.
+func ignoreSet(list string) map[string]bool {
+	if list == "" {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, n := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		m[n] = true
+	}
+	return m
 }
 
 func isCache(addrs []uint64, a uint64) bool {
@@ -234,6 +252,13 @@ func (p *slabPrinter) dumpCaches(addrs []uint64, reqname string, verbose bool) {
 				continue
 			}
 			p.w.WriteString(kmemCacheHdr)
+		}
+		if p.ignore[c.Name] {
+			fmt.Fprintf(p.w, "%x %-43s  %s\n", a, "[IGNORED]", c.Name)
+			if reqname != "" {
+				break
+			}
+			continue
 		}
 		st, ok := p.sl.Stats(p.ctx, c, p.info)
 		p.cacheLine(c, st, ok)
