@@ -433,6 +433,14 @@ CRASH_CMDS=(
 	"kmem -P 1000" "kmem -p 1000" "kmem -p {slabpage}" "sys config" "sys -i"
 	"irq" "irq -s" "irq -a" "irq -b" "irq -d" "irq 4" "dev" "dev -d" "dev -i" "dev -p"
 	"timer" "timer -r" "waitq" "waitq log_wait" "kmem ffffffffdeadbeef"
+	# --- system (continued): free lists, kmem ADDRESS of a vmalloc area, a
+	# task stack, a task_struct, data and text symbols, a module symbol, a
+	# physical address and a free page; disks with I/O; the options crash
+	# answers with a message on current kernels
+	"dev -D" "dev -V" "kmem -F" "kmem {vmalloc1}" "kmem {vmstack}" "kmem {task1}"
+	"kmem {jiffiesaddr}" "kmem {sched16}" "kmem {modsym}" "kmem 1000" "kmem {freepage}"
+	"kmem -f {freepage}" "kmem -s -I kmalloc-64,kmem_cache" "kmem -r" "kmem -l a" "kmem -L ic"
+	"kmem -v {vmalloc1}" "kmem -v ffffffffdeadbeef" "kmem -m flags"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"
