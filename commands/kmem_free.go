@@ -71,7 +71,7 @@ func (s *Session) freeZones() ([]freeZone, error) {
 				fz.memMap = pageAt(z.ZoneStartPFN)
 			}
 			if fz.memMap != 0 && nodeMap != 0 {
-				ps, _ := s.layoutSize("page")
+				ps, _ := s.LayoutSize("page")
 				if ps > 0 {
 					fz.mapnr = (fz.memMap - nodeMap) / uint64(ps)
 				}
@@ -223,7 +223,7 @@ func (s *Session) freePageOf(phys uint64) (*freeHit, bool, error) {
 	if err != nil && len(zones) == 0 {
 		return nil, false, err
 	}
-	psz, err := s.layoutSize("page")
+	psz, err := s.LayoutSize("page")
 	if err != nil {
 		return nil, false, err
 	}

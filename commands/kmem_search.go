@@ -202,11 +202,11 @@ func (s *Session) stackTask(addr uint64) (uint64, bool) {
 	size := uint64(16384)
 	// crash's STACKSIZE(): sizeof(union thread_union) where the kernel
 	// has it (THREAD_SIZE), else 16 KB.
-	if v, err := s.layoutSize("thread_union"); err == nil && v > 0 {
+	if v, err := s.LayoutSize("thread_union"); err == nil && v > 0 {
 		size = uint64(v)
 	}
 	for _, task := range tt.All() {
-		base, err := s.readU64(task.Addr + uint64(so))
+		base, err := s.ReadU64(task.Addr + uint64(so))
 		if err != nil || base == 0 {
 			continue
 		}
@@ -224,7 +224,7 @@ func (s *Session) taskStructTask(addr uint64) (uint64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	size, err := s.layoutSize("task_struct")
+	size, err := s.LayoutSize("task_struct")
 	if err != nil {
 		return 0, false
 	}
