@@ -25,8 +25,8 @@ func init() {
 			{Name: "p", Help: "the PCI buses (pci_root_buses and their children) and the struct pci_dev of each device: its bus:slot.function, class, vendor:device and PCIe port type."},
 			{Name: "d", Help: "each disk (the block class's gendisks, ram and loop devices left out): its gendisk, request_queue, and the requests in flight (TOTAL, READ, WRITE) — for blk-mq the hardware tags' requests in state MQ_RQ_IN_FLIGHT; the hung-task evidence of a stuck disk."},
 			{Name: "D", Help: "as -d, only the disks with requests in flight."},
-			{Name: "V", Help: "the vmcore's device dumps (makedumpfile's device dump notes; not in gocrash)."},
-			{Name: "v", Arg: "index", Help: "one device dump of the vmcore (not in gocrash)."},
+			{Name: "V", Help: "the device dumps of the vmcore (NT_VMCOREDD notes, from drivers' vmcoredd data): crash's \"no device dumps found\" when it has none; gocrash does not read them."},
+			{Name: "v", Arg: "index", Help: "one device dump of the vmcore, written to a file (not read by gocrash)."},
 		},
 		Examples: `  The character and block devices of the sample dump:
 
@@ -83,6 +83,9 @@ func runDev(s *Session, args []string, w io.Writer) error {
 			// dump (makedumpfile --dump-device); gocrash does not read
 			// those notes.
 			if g.flag == "V" {
+				if !hasDeviceDumps(s) {
+					return fmt.Errorf("no device dumps found in this dumpfile")
+				}
 				return fmt.Errorf("dev -V: the dump's device dump notes are not read by gocrash")
 			}
 			index = true
@@ -96,6 +99,9 @@ func runDev(s *Session, args []string, w io.Writer) error {
 		return usageErr("dev", "")
 	}
 	if index {
+		if !hasDeviceDumps(s) {
+			return fmt.Errorf("no device dumps found in this dumpfile")
+		}
 		return fmt.Errorf("dev -v: the dump's device dump notes are not read by gocrash")
 	}
 	if err := writeChrdevs(s, bw); err != nil {
@@ -103,6 +109,19 @@ func runDev(s *Session, args []string, w io.Writer) error {
 	}
 	bw.WriteString("\n")
 	return writeBlkdevs(s, bw)
+}
+
+// ntVmcoreDD is NT_VMCOREDD (include/uapi/linux/elf.h): a device dump
+// (drivers' vmcoredd data) in the dump's notes.
+const ntVmcoreDD = 0x700
+
+func hasDeviceDumps(s *Session) bool {
+	for _, n := range s.Dump.Notes() {
+		if n.Type == ntVmcoreDD {
+			return true
+		}
+	}
+	return false
 }
 
 // writeChrdevs is crash's dump_chrdevs.

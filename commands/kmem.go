@@ -296,10 +296,10 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		return runKmemPage(s, spec.addrs, set['P'], bw)
 	case slab:
 		return runKmemSlab(s, spec, bw)
-	case len(spec.addrs) > 0:
-		return runKmemSearch(s, spec.addrs, bw)
 	case set['v']:
 		return runKmemVmalloc(s, spec.addrs, bw)
+	case len(spec.addrs) > 0:
+		return runKmemSearch(s, spec.addrs, bw)
 	case set['n']:
 		return runKmemNodes(s, bw)
 	case set['V']:

@@ -19,11 +19,16 @@ var systemCommands = []string{
 	"waitq", "waitq log_wait", "timer", "timer -r", "kmem ffffffffdeadbeef", "dev -i",
 	"dev", "dev -d", "dev -p", "dev -D",
 	"kmem -f", "kmem -F", "kmem {vmalloc1}", "kmem {vmstack}", "kmem {task1}", "kmem {jiffiesaddr}",
-	"kmem {sched16}", "kmem 1000",
+	"kmem {sched16}", "kmem 1000", "kmem {freepage}", "kmem -f {freepage}", "kmem -r", "kmem -l a",
+	"kmem -L ic", "kmem -v {vmalloc1}", "kmem -v ffffffffdeadbeef", "dev -V",
 }
 
+// systemModuleCommands need the test module loaded ({modsym}: the dumps
+// where "sym -m gocrash_oops" names a symbol).
+var systemModuleCommands = []string{"kmem {modsym}"}
+
 // systemSlabCommands need crash's slab table (not on SLUB_TINY dumps).
-var systemSlabCommands = []string{"kmem -p {slabpage}"}
+var systemSlabCommands = []string{"kmem -p {slabpage}", "kmem -s -I kmalloc-64,kmem_cache"}
 
 // getoptLine is the "CMD: invalid option -- 'x'" line: crash's getopt(3)
 // writes it to stderr, which the recorded answers do not keep; gocrash
@@ -38,6 +43,11 @@ func TestSystemGoldens(t *testing.T) {
 			cmds := systemCommands
 			if !noKmemCache(d) {
 				cmds = append(append([]string{}, cmds...), systemSlabCommands...)
+			}
+			for _, cmd := range systemModuleCommands {
+				if _, err := d.Resolve(cmd); err == nil {
+					cmds = append(append([]string{}, cmds...), cmd)
+				}
 			}
 			for _, cmd := range cmds {
 				want, ok := d.Golden(cmd)

@@ -440,7 +440,7 @@ CRASH_CMDS=(
 	"dev -D" "dev -V" "kmem -F" "kmem {vmalloc1}" "kmem {vmstack}" "kmem {task1}"
 	"kmem {jiffiesaddr}" "kmem {sched16}" "kmem {modsym}" "kmem 1000" "kmem {freepage}"
 	"kmem -f {freepage}" "kmem -s -I kmalloc-64,kmem_cache" "kmem -r" "kmem -l a" "kmem -L ic"
-	"kmem -v {vmalloc1}" "kmem -v ffffffffdeadbeef" "kmem -m flags"
+	"kmem -v {vmalloc1}" "kmem -v ffffffffdeadbeef"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"
