@@ -185,12 +185,18 @@ type explainState struct {
 	panicBT *kernel.Backtrace
 	// hungFrames is the blocked task's trace of a hung-task panic.
 	hungFrames []string
+	opt        ExplainOptions
 }
 
 // Explain gathers the explanation of the dump's crash. It does not fail
 // when a part cannot be read: that part is missing and named in Problems.
 func (s *Session) Explain(ctx context.Context) (*Explanation, error) {
-	e := &explainState{s: s, ctx: ctx, ex: &Explanation{CPUs: []CPUNote{}, Trace: []string{}, Before: []Finding{}, State: []Finding{}, Next: []string{}}}
+	return s.ExplainWith(ctx, ExplainOptions{})
+}
+
+// ExplainWith is Explain with options.
+func (s *Session) ExplainWith(ctx context.Context, opt ExplainOptions) (*Explanation, error) {
+	e := &explainState{s: s, ctx: ctx, opt: opt, ex: &Explanation{CPUs: []CPUNote{}, Trace: []string{}, Before: []Finding{}, State: []Finding{}, Next: []string{}}}
 	if u, err := s.Utsname(); err == nil {
 		e.ex.Release = u.Release
 	} else {
@@ -206,9 +212,11 @@ func (s *Session) Explain(ctx context.Context) (*Explanation, error) {
 		e.lines = lg.TimedLines()
 	}
 	e.log = kernel.ParseCrashLog(e.lines)
-	if p, err := s.Panic(ctx); err == nil {
-		e.ex.Panic = p.Message
+	texts := make([]string, len(e.lines))
+	for i, l := range e.lines {
+		texts[i] = l.Text
 	}
+	e.ex.Panic = kernel.PanicMessage(texts)
 	if e.tt, err = s.Tasks(ctx); err != nil {
 		e.problem("tasks", err)
 	}
@@ -922,6 +930,9 @@ func (e *explainState) state() {
 			}
 		}
 	}
+	if e.opt.Quick {
+		return
+	}
 	mi, err := e.s.ReadMemInfo()
 	if err != nil {
 		e.problem("kmem -i", err)
@@ -969,6 +980,12 @@ func (e *explainState) signature() {
 	}
 	if len(frames) > signatureFrames {
 		frames = frames[:signatureFrames]
+	}
+	if e.ex.Cause.Function == "" && len(frames) > 0 && e.ex.Cause.Kind != CauseSysrq {
+		// Where the trace that matters starts: the blocked task's wait,
+		// the OOM killer's caller.
+		f, _, _ := strings.Cut(frames[0], " [")
+		e.ex.Cause.Function = f
 	}
 	parts := []string{e.ex.Cause.Kind, e.ex.Cause.Module}
 	for _, f := range frames {

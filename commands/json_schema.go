@@ -231,6 +231,12 @@ other options answer with an error document.
 		writeSchemaRows(&b, "result", n, map[*SchemaNode]bool{})
 		b.WriteString("\n")
 	}
+	b.WriteString("## gocrash triage --json\n\n" +
+		"JSON Lines: one object a dump, in the order the dumps were given, then one\n" +
+		"`{\"summary\": ...}` object.\n\n| member | type | meaning |\n| --- | --- | --- |\n")
+	writeSchemaRows(&b, "(line)", SchemaOf(reflect.TypeOf(TriageResult{})), map[*SchemaNode]bool{})
+	writeSchemaRows(&b, "summary", SchemaOf(reflect.TypeOf(TriageSummary{})), map[*SchemaNode]bool{})
+	b.WriteString("\n")
 	return b.String()
 }
 

@@ -601,3 +601,12 @@ func (l *Log) TimedLines() []LogLine {
 	}
 	return out
 }
+
+// PanicMessage is Panic's Message for lines already read (Log.Lines):
+// crash's get_panicmsg(), "" when no line holds one.
+func PanicMessage(lines []string) string {
+	if i := panicLine(lines); i >= 0 {
+		return lines[i]
+	}
+	return ""
+}

@@ -112,6 +112,7 @@ Examples:
   gocrash --debuginfo-dir ~/debug -s -i cmds.txt vmcore
   gocrash --no-debuginfo /var/crash/202612011030/dump.202612011030
   echo 'ps' | gocrash --json vmlinux vmcore
+  gocrash triage /var/crash           # one line a dump (gocrash triage --help)
 
 Exit status: 0 when the session ended normally (an interactive q always
 exits 0); 1 when a command of a batch run (-i FILE, or commands on standard
@@ -198,6 +199,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	args, cpuProfile, memProfile := profileFlags(args)
 	defer startProfiles(cpuProfile, memProfile, stderr)()
+	if len(args) > 0 && args[0] == "triage" {
+		return runTriage(args[1:], stdout, stderr) // triage.go
+	}
 	c, err := parseArgs(args)
 	if err == flag.ErrHelp {
 		usage(stdout)
