@@ -375,7 +375,7 @@ func (d *disRun) symbolsNamed(name string) []disSym {
 	if s, ok := d.s.Vmlinux.LookupSymbol(name); ok {
 		out = append(out, disSym{name: s.Name, addr: s.Addr, size: s.Size, text: isTextKind(s.Kind)})
 	}
-	for _, s := range d.s.strippedSymbols()[name] {
+	for _, s := range d.s.symbolsStrippedTo(name) {
 		if len(out) > 0 && s.Addr == out[0].addr && s.Name == out[0].name {
 			continue
 		}

@@ -80,8 +80,6 @@ type moduleCache struct {
 	list []*kernel.Module
 	err  error
 
-	namesOnce sync.Once
-	byName    map[string][]symbols.Symbol
 
 	objMu   sync.Mutex
 	objects map[string]*symbols.ModuleObject // mod -s: by module name
@@ -107,23 +105,23 @@ func (s *Session) setModuleObject(name string, o *symbols.ModuleObject) {
 	s.mods.objects[name] = o
 }
 
-// strippedSymbols are vmlinux's symbols by their names as crash keeps
-// them (clone suffixes stripped: "foo.isra.0" is "foo"), the ones
-// LookupSymbol does not find by that name: several functions may share
-// one (crash's "duplicate text symbols").
-func (s *Session) strippedSymbols() map[string][]symbols.Symbol {
-	s.mods.namesOnce.Do(func() {
-		m := map[string][]symbols.Symbol{}
-		for _, sym := range s.Vmlinux.Symbols() {
-			if sym.Kind == 'A' || sym.Kind == 'N' {
-				continue
-			}
-			n := stripSymbolEnd(sym.Name)
-			m[n] = append(m[n], sym)
+// symbolsStrippedTo are vmlinux's symbols whose names crash keeps as name
+// (clone suffixes stripped: "foo.isra.0" is "foo"), the ones LookupSymbol
+// does not find by that name: several functions may share one (crash's
+// "duplicate text symbols"). One pass over the table, comparing only the
+// names that start with name: cheaper for a command's few look-ups than
+// a map of every name.
+func (s *Session) symbolsStrippedTo(name string) []symbols.Symbol {
+	var out []symbols.Symbol
+	for _, sym := range s.Vmlinux.SymbolsWithPrefix(name) {
+		if sym.Kind == 'A' || sym.Kind == 'N' {
+			continue
 		}
-		s.mods.byName = m
-	})
-	return s.mods.byName
+		if len(sym.Name) == len(name) || stripSymbolEnd(sym.Name) == name {
+			out = append(out, sym)
+		}
+	}
+	return out
 }
 
 func runMod(s *Session, args []string, w io.Writer) error {

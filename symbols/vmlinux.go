@@ -447,6 +447,19 @@ func (v *Vmlinux) Symbols() []Symbol {
 	return out
 }
 
+// SymbolsWithPrefix returns the symbols whose names start with prefix, in
+// address order: one pass over the table without copying all of it (dis's
+// look-up of a name and its clones, "foo" and "foo.isra.0").
+func (v *Vmlinux) SymbolsWithPrefix(prefix string) []Symbol {
+	var out []Symbol
+	for _, s := range v.syms {
+		if strings.HasPrefix(s.name, prefix) {
+			out = append(out, v.export(s))
+		}
+	}
+	return out
+}
+
 // ReadFile copies the vmlinux's static contents at addr into p, e.g.
 // linux_banner to compare against the dump. addr may be the link-time or the
 // relocated address.
