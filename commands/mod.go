@@ -80,7 +80,6 @@ type moduleCache struct {
 	list []*kernel.Module
 	err  error
 
-
 	objMu   sync.Mutex
 	objects map[string]*symbols.ModuleObject // mod -s: by module name
 }

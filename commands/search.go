@@ -6,6 +6,7 @@ package commands
 // found.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -346,6 +347,34 @@ func pagePart(pg kernel.SearchPage, start, end uint64) ([]byte, uint64) {
 // words appends the lines of the word matches in data to out.
 func (r *searchRun) words(out []byte, data []byte, addr uint64) []byte {
 	le := binary.LittleEndian
+	if r.width == 8 && len(r.values) == 1 && r.mask == 0 {
+		// The value's 8 bytes found by bytes.Index (vectorized), each hit
+		// kept when it is word-aligned; a page where the pattern keeps
+		// appearing misaligned goes on word by word.
+		var pat [8]byte
+		le.PutUint64(pat[:], r.values[0])
+		i, misses := 0, 0
+		for i+8 <= len(data) && misses < 32 {
+			j := bytes.Index(data[i:], pat[:])
+			if j < 0 {
+				return out
+			}
+			at := i + j
+			if at%8 == 0 {
+				out = fmt.Appendf(out, "%x: %x %s\n", addr+uint64(at), r.values[0], r.opt[0])
+				i = at + 8
+				continue
+			}
+			misses++
+			i = at + 1
+		}
+		for i = (i + 7) &^ 7; i+8 <= len(data); i += 8 {
+			if le.Uint64(data[i:]) == r.values[0] {
+				out = fmt.Appendf(out, "%x: %x %s\n", addr+uint64(i), r.values[0], r.opt[0])
+			}
+		}
+		return out
+	}
 	if r.width == 8 && len(r.values) == 1 {
 		want := r.values[0] | r.mask
 		for i := 0; i+8 <= len(data); i += 8 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 )
@@ -297,11 +298,7 @@ func (k *Kernel) SearchPhys(ctx context.Context, start, end uint64, scan Scan, f
 func (k *Kernel) searchPages(ctx context.Context, gen func() (pageCand, bool), scan Scan, fn func(SearchPage) error) error {
 	const batch = 512
 	workers := runtime.GOMAXPROCS(0)
-	type slot struct {
-		pageCand
-		ok    bool
-		found []byte
-	}
+	type slot = searchSlot
 	slots := make([]slot, 0, batch)
 	bufs := make([]byte, batch*4096)
 	for {
@@ -327,13 +324,24 @@ func (k *Kernel) searchPages(ctx context.Context, gen func() (pageCand, bool), s
 			wg.Add(1)
 			go func(lo, hi int) {
 				defer wg.Done()
+				// Pages of an ELF dump are scanned where the file is
+				// mapped, not copied: a fault there (the file cut short
+				// underneath) becomes a panic of this goroutine, and
+				// the page is read again with ReadPhys, which says why.
+				old := debug.SetPanicOnFault(true)
+				defer debug.SetPanicOnFault(old)
 				for i := lo; i < hi; i++ {
 					s := &slots[i]
+					if scan != nil {
+						if v, ok := k.Dump.ViewPhys(s.phys, 4096); ok && viewScan(s, v, scan) {
+							continue
+						}
+					}
 					buf := bufs[i*4096 : (i+1)*4096]
 					if err := k.Dump.ReadPhys(buf, s.phys); err != nil {
 						continue
 					}
-					s.ok = true
+					s.ok, s.data = true, buf
 					if scan != nil {
 						s.found = scan(SearchPage{Addr: s.addr, Data: buf})
 					}
@@ -341,15 +349,39 @@ func (k *Kernel) searchPages(ctx context.Context, gen func() (pageCand, bool), s
 			}(w, min(w+per, len(slots)))
 		}
 		wg.Wait()
-		for i, s := range slots {
+		for _, s := range slots {
 			if !s.ok {
 				continue
 			}
-			if err := fn(SearchPage{Addr: s.addr, Data: bufs[i*4096 : (i+1)*4096], Found: s.found}); err != nil {
+			if err := fn(SearchPage{Addr: s.addr, Data: s.data, Found: s.found}); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// searchSlot is one page of a batch: where it is, whether it was read, its
+// bytes (the mapped dump's, or a copy) and what the scan found there.
+type searchSlot struct {
+	pageCand
+	ok    bool
+	data  []byte
+	found []byte
+}
+
+// viewScan scans a page in place in the mapped dump; false when reading it
+// faulted (the caller reads it again with ReadPhys). Only with a Scan: the
+// page's reader is the one guarded goroutine that touches it (fn gets the
+// same bytes, and needs only Found).
+func viewScan(s *searchSlot, v []byte, scan Scan) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+		}
+	}()
+	s.found = scan(SearchPage{Addr: s.addr, Data: v})
+	s.ok, s.data = true, v
+	return true
 }
 
 // ErrSearchStopped is returned by a search callback to end the walk early.

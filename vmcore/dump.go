@@ -322,6 +322,39 @@ func (d *Dump) ReadPhys(p []byte, paddr uint64) error {
 	return nil
 }
 
+// ViewPhys returns the dump file's own bytes for n bytes of physical
+// memory at paddr, without a copy, when the dump is an ELF file mapped in
+// memory whose one PT_LOAD segment holds all of them; ok is false otherwise
+// (then read with ReadPhys). The slice must not be written. A file cut
+// short underneath the mapping makes reading the slice fault: a caller
+// guards its reads with debug.SetPanicOnFault, as ReadPhys does for its
+// own copy (search does, for a whole pass over memory without copying it).
+func (d *Dump) ViewPhys(paddr uint64, n int) ([]byte, bool) {
+	if d.elf == nil || n <= 0 || d.closed.Load() {
+		return nil, false
+	}
+	v, ok := d.src.(viewer)
+	if !ok {
+		return nil, false
+	}
+	if m, ok := d.src.(*memSource); !ok || !m.mapped {
+		return nil, false
+	}
+	s, ok := d.elf.find(paddr)
+	if !ok {
+		return nil, false
+	}
+	rel := paddr - s.paddr
+	if rel >= s.filesz || uint64(n) > s.filesz-rel {
+		return nil, false
+	}
+	off := s.off + rel
+	if off+uint64(n) < off || off+uint64(n) > uint64(d.src.Size()) {
+		return nil, false
+	}
+	return v.view(int64(off), int64(n))
+}
+
 func (d *Dump) readKdump(p []byte, paddr uint64) (int, error) {
 	k := d.kdump
 	pfn := paddr / k.blockSize
