@@ -27,6 +27,9 @@ type exprEnv struct {
 	history []cval
 	// noRead makes every memory read fail (p -u of a kernel address).
 	noRead bool
+	// mods are the module objects mod -s loaded: their variables are
+	// known after vmlinux's, as gdb's add-symbol-file makes them.
+	mods []*symbols.ModuleObject
 	// typeOnly reads zeroes instead of memory: ptype wants only the
 	// expression's type, as gdb's EVAL_AVOID_SIDE_EFFECTS, so a pointer
 	// into nowhere still has its target type.
@@ -700,12 +703,37 @@ func (env *exprEnv) variable(name string) (cval, error) {
 		if v, err := env.t.Enumerator(name); err == nil {
 			return env.intValue(v, false, 4), nil
 		}
+		if v, ok := env.moduleVariable(name); ok {
+			return v, nil
+		}
 		return cval{}, errorf("No symbol \"%s\" in current context.", name)
 	}
 	if ft, err := env.t.FuncType(addr, env.vm.KASLR(), name); err == nil {
 		return cval{typ: ft, lval: true, addr: addr}, nil
 	}
 	return cval{}, errorf("'%s' has unknown type; cast it to its declared type", name)
+}
+
+// moduleVariable is a variable of a module whose object mod -s loaded: its
+// loaded address from the object's symbols, its type from the object's
+// DWARF.
+func (env *exprEnv) moduleVariable(name string) (cval, bool) {
+	for _, o := range env.mods {
+		t := o.Types()
+		if t == nil {
+			continue
+		}
+		sym, ok := o.Lookup(name)
+		if !ok {
+			continue
+		}
+		typ, err := t.DeclaredVarType(name)
+		if err != nil {
+			continue
+		}
+		return cval{typ: typ, lval: true, addr: sym.Addr}, true
+	}
+	return cval{}, false
 }
 
 // bytes returns the value's bytes, reading an lvalue.

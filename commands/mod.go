@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -26,7 +28,7 @@ func init() {
   size, the object file name (if known), and whether the module was compiled
   with CONFIG_KALLSYMS.`,
 		Flags: []Flag{
-			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified (NAME.ko searched in the current directory, /lib/modules/RELEASE and the vmlinux's directory when no objfile is given), relocated to where the module's sections were loaded: dis and dis -l, dis -s and bt -l then name the module's functions and lines from it. A file of another module, or of another build (its GNU build ID or srcversion is not the loaded module's), is refused."},
+			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified (when no objfile is given, NAME.o, NAME.ko or NAME.ko.debug searched as crash does: under /usr/lib/debug/lib/modules/RELEASE, $CRASH_MODULE_PATH, /lib/modules/RELEASE/updates, /lib/modules/RELEASE and the vmlinux's directory tree; then, gocrash's addition, the current directory), relocated to where the module's sections were loaded: dis and dis -l, dis -s and bt -l then name the module's functions and lines from it. A file of another module, or of another build (its GNU build ID or srcversion is not the loaded module's), is refused."},
 			{Name: "d", Arg: "module", Help: "deletes the symbolic and debugging data of the module specified."},
 			{Name: "S", Arg: "[directory]", Help: "loads symbolic and debugging data from the object file of every loaded module."},
 			{Name: "D", Help: "deletes the symbolic and debugging data of all modules."},
@@ -89,6 +91,61 @@ func (s *Session) moduleObject(name string) *symbols.ModuleObject {
 	s.mods.objMu.Lock()
 	defer s.mods.objMu.Unlock()
 	return s.mods.objects[name]
+}
+
+// gdbSymbol is gdb's <sym+off> for addr: vmlinux's symbols, then those of
+// the module objects mod -s loaded (gdb knows a module's symbols only after
+// add-symbol-file): the symbol at or below addr that still covers it.
+func (s *Session) gdbSymbol(addr uint64) (string, uint64, bool) {
+	if name, off, ok := s.Vmlinux.GDBSymbol(addr); ok {
+		return name, off, true
+	}
+	for _, o := range s.moduleObjects() {
+		i := sort.Search(len(o.Symbols), func(i int) bool { return o.Symbols[i].Addr > addr }) - 1
+		for ; i >= 0; i-- {
+			sym := o.Symbols[i]
+			if addr-sym.Addr < max(sym.Size, 1) {
+				return sym.Name, addr - sym.Addr, true
+			}
+			if sym.Size != 0 {
+				break
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// moduleSymbol is a module symbol of that name from the modules' own
+// symbol tables (kallsyms): crash's symbol table knows them without mod -s.
+func (s *Session) moduleSymbol(name string) (kernel.ModuleSymbol, bool) {
+	mods, err := s.modules()
+	if err != nil {
+		return kernel.ModuleSymbol{}, false
+	}
+	for _, m := range mods {
+		for _, ms := range m.Symbols {
+			if ms.Name == name {
+				return ms, true
+			}
+		}
+	}
+	return kernel.ModuleSymbol{}, false
+}
+
+// moduleObjects are the module objects mod -s loaded, by module name.
+func (s *Session) moduleObjects() []*symbols.ModuleObject {
+	s.mods.objMu.Lock()
+	defer s.mods.objMu.Unlock()
+	names := make([]string, 0, len(s.mods.objects))
+	for n := range s.mods.objects {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]*symbols.ModuleObject, 0, len(names))
+	for _, n := range names {
+		out = append(out, s.mods.objects[n])
+	}
+	return out
 }
 
 func (s *Session) setModuleObject(name string, o *symbols.ModuleObject) {
@@ -350,48 +407,95 @@ func loadedBuildID(s *Session, m *kernel.Module) string {
 }
 
 // findModuleObject is crash's find_module_objfile (kernel.c
-// module_objfile_search): without a file name, NAME.ko or NAME.o in the
-// current directory; then NAME.ko (or its separate debuginfo
-// NAME.ko.debug) under dir if given, else under
-// /usr/lib/debug/lib/modules/RELEASE, /lib/modules/RELEASE/updates and
-// /lib/modules/RELEASE; '_' in the name may be '-' in the file's.
+// module_objfile_search, 8.0.6 as Debian builds it: without
+// MODULES_IN_CWD). Under dir when one is given (mod -S DIR): the file
+// named, else NAME.o, NAME.ko or its separate debuginfo NAME.ko.debug.
+// Otherwise, in crash's order: /usr/lib/debug/lib/modules/RELEASE,
+// $CRASH_MODULE_PATH, /lib/modules/RELEASE/updates, /lib/modules/RELEASE,
+// and the directory tree of the vmlinux (its real path: a symbolic link
+// is followed, as crash's realpath does). Each tree is searched for
+// NAME.o first, then NAME.ko (then NAME.ko.debug, except under
+// /lib/modules); a module named with '_' is looked for with '-' next.
+// gocrash's one addition, when crash would find nothing and no file was
+// named: NAME.ko or NAME.o in the current directory, shown by its full
+// path.
 func findModuleObject(s *Session, name, dir string, named bool) string {
-	variants := []string{name, strings.ReplaceAll(name, "_", "-")}
+	variants := []string{name}
+	if d := strings.ReplaceAll(name, "_", "-"); d != name {
+		variants = append(variants, d)
+	}
+	type root struct {
+		dir   string
+		debug bool // NAME.ko.debug too
+	}
+	var roots []root
+	if dir != "" {
+		roots = []root{{dir, true}}
+	} else if info := s.Dump.Info(); info != nil && info.OSRelease != "" {
+		rel := info.OSRelease
+		roots = append(roots, root{"/usr/lib/debug/lib/modules/" + rel, true})
+		if env := os.Getenv("CRASH_MODULE_PATH"); env != "" {
+			roots = append(roots, root{env, true})
+		}
+		roots = append(roots, root{"/lib/modules/" + rel + "/updates", false}, root{"/lib/modules/" + rel, false})
+	}
+	if dir == "" && s.VmlinuxPath != "" {
+		if real, err := filepath.EvalSymlinks(s.VmlinuxPath); err == nil {
+			if abs, err := filepath.Abs(real); err == nil {
+				roots = append(roots, root{filepath.Dir(abs), true})
+			}
+		}
+	}
+	for _, v := range variants {
+		for _, r := range roots {
+			files := []string{v + ".o", v + ".ko"}
+			if r.debug {
+				files = append(files, v+".ko.debug")
+			}
+			for _, f := range files {
+				if found := searchTree(r.dir, f); found != "" {
+					return found
+				}
+			}
+		}
+	}
 	if !named && dir == "" {
 		for _, ext := range []string{".ko", ".o"} {
 			if fileExists(name + ext) {
+				if abs, err := filepath.Abs(name + ext); err == nil {
+					return abs
+				}
 				return name + ext
 			}
 		}
 	}
-	var roots []string
-	if dir != "" {
-		roots = []string{dir}
-	} else if info := s.Dump.Info(); info != nil && info.OSRelease != "" {
-		rel := info.OSRelease
-		roots = []string{"/usr/lib/debug/lib/modules/" + rel, "/lib/modules/" + rel + "/updates", "/lib/modules/" + rel}
+	return ""
+}
+
+// searchTree is crash's search_directory_tree: the first file of that name
+// under root (find's walk; here in lexical order), as root/relative/path.
+func searchTree(root, file string) string {
+	if !isDirectory(root) {
+		return ""
 	}
-	want := map[string]bool{}
-	for _, n := range variants {
-		want[n+".ko"], want[n+".ko.debug"] = true, true
-	}
-	for _, root := range roots {
-		found := ""
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || found != "" {
+	found := ""
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if found != "" {
+			return filepath.SkipAll
+		}
+		if err != nil {
+			if d != nil && d.IsDir() {
 				return filepath.SkipDir
 			}
-			if !d.IsDir() && want[d.Name()] {
-				found = path
-				return filepath.SkipAll
-			}
 			return nil
-		})
-		if found != "" {
-			return found
 		}
-	}
-	return ""
+		if !d.IsDir() && d.Name() == file {
+			found = path
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // findModule is crash's module argument: a name, or a module address

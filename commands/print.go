@@ -127,7 +127,7 @@ func (s *Session) exprEnv() (*exprEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &exprEnv{t: t, vm: s.Vmlinux, mem: s.Mem, history: s.printState().history}, nil
+	return &exprEnv{t: t, vm: s.Vmlinux, mem: s.Mem, history: s.printState().history, mods: s.moduleObjects()}, nil
 }
 
 func runPrint(s *Session, args []string, w io.Writer) error {
@@ -164,6 +164,12 @@ func runPrint(s *Session, args []string, w io.Writer) error {
 		first, cpuspec, hasCPU = first[:i], first[i+1:], true
 	}
 	symAddr, isSym := s.Vmlinux.Lookup(first)
+	isModSym := false
+	if !isSym {
+		// crash's symbol_search knows the modules' symbols too: their
+		// name leads the answer (gdb answers after mod -s).
+		_, isModSym = s.moduleSymbol(first)
+	}
 	if isSym && len(rest) == 1 && s.isPerCPUSymbol(symAddr) {
 		return s.printPerCPU(w, first, symAddr, radix, cpuspec, hasCPU)
 	}
@@ -181,7 +187,7 @@ func runPrint(s *Session, args []string, w io.Writer) error {
 	}
 	expr := strings.Join(words, " ")
 	leader := ""
-	if isSym {
+	if isSym || isModSym && !hasCPU {
 		leader = first
 	}
 	return s.printExpr(w, expr, radix, leader, user)

@@ -460,7 +460,7 @@ func lookupDatatype(t *symbols.Types, name string) (*datatype, error) {
 // the radix given (0: crash's default, decimal).
 func (s *Session) gdbPrinter(radix int) *gdbfmt.Printer {
 	t, _ := s.Types()
-	return &gdbfmt.Printer{Types: t, Symbol: s.Vmlinux.GDBSymbol, Mem: s.Mem, Hex: radix == 16}
+	return &gdbfmt.Printer{Types: t, Symbol: s.gdbSymbol, Mem: s.Mem, Hex: radix == 16}
 }
 
 // FormatObject writes the object as crash's struct command does: "struct

@@ -40,7 +40,11 @@ func runWhatis(s *Session, args []string, w io.Writer) error {
 		kw = rest[0]
 		rest = rest[1:]
 	default:
-		if _, ok := s.Vmlinux.Lookup(rest[0]); ok {
+		_, ok := s.Vmlinux.Lookup(rest[0])
+		if !ok {
+			_, ok = s.moduleSymbol(rest[0])
+		}
+		if ok {
 			decl, err := s.whatisVariable(rest[0])
 			if err != nil {
 				return err

@@ -37,6 +37,22 @@ type ModuleObject struct {
 	Symbols []Symbol
 
 	lines *LineTable
+	types *Types
+}
+
+// Types are the module's own types and variables, from its DWARF (nil
+// without one): what gdb knows after crash's mod -s loads the file
+// (add-symbol-file), for p, whatis and struct on the module's variables.
+func (o *ModuleObject) Types() *Types { return o.types }
+
+// Lookup is the loaded address of the module's function or object name.
+func (o *ModuleObject) Lookup(name string) (Symbol, bool) {
+	for _, s := range o.Symbols {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Symbol{}, false
 }
 
 // ErrNotELF is returned for a file that is not an ELF file.
@@ -135,6 +151,7 @@ func parseModuleObject(path string, data []byte, sections map[string]uint64) (*M
 			}
 		}
 	}
+	o.types = newTypesFromData(path, d)
 	if dbg[".debug_line"] != nil {
 		lt, err := newLineTable(&Vmlinux{path: path}, d, dbg)
 		if err == nil {

@@ -664,7 +664,12 @@ CRASH_CMDS=(
 	# changes what follows; mod -d takes it away again ("mod -gr" is the list:
 	# a golden name of its own)
 	"mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.0"
-	"dis -l gocrash_write_null.constprop.0" "mod -d gocrash_oops" "mod"
+	"dis -l gocrash_write_null.constprop.0"
+	# types: the module's symbols, variables and types from its debuginfo
+	# after mod -s, and bt naming its frames (names no earlier command has)
+	"sym gocrash_write_null.constprop.0" "bt -a -l" "p gocrash_spins" "p &gocrash_spins"
+	"whatis gocrash_target" "p __this_module.name" "whatis gocrash_write_null.constprop.0"
+	"mod -d gocrash_oops" "mod"
 )
 # The commands whose answers could depend on the dump's format (headers,
 # notes, page reads), recorded on every other format of a dump.
