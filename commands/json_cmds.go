@@ -21,6 +21,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"kmem": kmemJSON,
 	"ps":   psJSON,
 	"bt":   btJSONForm,
+	"runq": runqJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

@@ -20,6 +20,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"log":     reflect.TypeOf(&LogJSON{}),
 	"mod":     reflect.TypeOf([]ModuleJSON{}),
 	"kmem":    reflect.TypeOf(&KmemInfoJSON{}),
+	"runq":    reflect.TypeOf([]RunqCPUJSON{}),
 	"explain": reflect.TypeOf(&Explanation{}),
 }
 

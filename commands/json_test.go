@@ -110,6 +110,7 @@ func TestJSONMatchesText(t *testing.T) {
 			t.Run("mod", func(t *testing.T) { checkModJSON(t, s) })
 			t.Run("kmem", func(t *testing.T) { checkKmemJSON(t, s) })
 			t.Run("log", func(t *testing.T) { checkLogJSON(t, s) })
+			t.Run("runq", func(t *testing.T) { checkRunqJSON(t, s) })
 			t.Run("explain", func(t *testing.T) {
 				var ex Explanation
 				jsonRun(t, s, "explain", &ex)
@@ -395,5 +396,42 @@ func TestJSONErrors(t *testing.T) {
 	}
 	if got := runCmd(t, s, "ps"); got != textPs {
 		t.Error("ps after set output text differs from ps before JSON")
+	}
+}
+
+func checkRunqJSON(t *testing.T, s *Session) {
+	var cpus []RunqCPUJSON
+	jsonRun(t, s, "runq", &cpus)
+	task := func(j RunqTaskJSON) string {
+		return fmt.Sprintf("PID: %-5d  TASK: %x  COMMAND: \"%s\"", j.PID, uint64(j.Task), j.Command)
+	}
+	var want []string
+	for i, c := range cpus {
+		if i > 0 {
+			want = append(want, "")
+		}
+		want = append(want, fmt.Sprintf("CPU %d RUNQUEUE: %x", c.CPU, uint64(c.Runqueue)))
+		if c.Current != nil {
+			want = append(want, "  CURRENT: "+task(*c.Current))
+		} else {
+			want = append(want, fmt.Sprintf("  CURRENT: %x", uint64(c.CurrentAddr)))
+		}
+		for _, q := range []struct {
+			head string
+			addr Addr
+			list []RunqTaskJSON
+		}{{"  RT PRIO_ARRAY: ", c.RTPrioArray, c.RT}, {"  CFS RB_ROOT: ", c.CFSRoot, c.CFS}} {
+			want = append(want, fmt.Sprintf("%s%x", q.head, uint64(q.addr)))
+			for _, e := range q.list {
+				want = append(want, fmt.Sprintf("     [%3d] %s", e.Prio, task(e)))
+			}
+			if len(q.list) == 0 {
+				want = append(want, "     [no tasks queued]")
+			}
+		}
+	}
+	got := strings.Split(strings.TrimSuffix(runCmd(t, s, "runq"), "\n"), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("runq text:\n%s\nfrom the JSON:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
