@@ -166,6 +166,45 @@ var sleepers = map[string]bool{
 	"schedule_preempt_disabled": true, "__switch_to_asm": true, "__switch_to": true,
 }
 
+// lockFuncs are the functions a task is in while it takes or waits for
+// a lock (kernel/locking/*.c, kernel/sched/completion.c).
+var lockFuncs = map[string]string{
+	"mutex_lock": "a mutex", "__mutex_lock": "a mutex", "__mutex_lock_slowpath": "a mutex",
+	"mutex_lock_interruptible": "a mutex", "mutex_lock_killable": "a mutex",
+	"down": "a semaphore", "__down": "a semaphore", "down_interruptible": "a semaphore", "down_killable": "a semaphore",
+	"down_read": "an rw_semaphore", "down_write": "an rw_semaphore", "rwsem_down_read_slowpath": "an rw_semaphore",
+	"rwsem_down_write_slowpath": "an rw_semaphore", "down_read_killable": "an rw_semaphore", "down_write_killable": "an rw_semaphore",
+	"percpu_down_read": "a percpu rw_semaphore", "__percpu_down_read": "a percpu rw_semaphore",
+	"percpu_rwsem_wait": "a percpu rw_semaphore", "percpu_down_write": "a percpu rw_semaphore",
+	"_raw_spin_lock": "a spinlock", "_raw_spin_lock_irqsave": "a spinlock", "_raw_spin_lock_irq": "a spinlock",
+	"_raw_spin_lock_bh": "a spinlock", "queued_spin_lock_slowpath": "a spinlock", "native_queued_spin_lock_slowpath": "a spinlock",
+	"_raw_read_lock": "an rwlock", "_raw_write_lock": "an rwlock", "queued_read_lock_slowpath": "an rwlock", "queued_write_lock_slowpath": "an rwlock",
+	"rt_mutex_slowlock": "an rt_mutex", "wait_for_completion": "a completion", "wait_for_completion_timeout": "a completion",
+	"wait_for_completion_killable": "a completion", "wait_for_completion_interruptible": "a completion",
+}
+
+// locksOn names the lock functions among frames ("func [module]" or
+// "func"), innermost first.
+func locksOn(frames []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range frames {
+		name, _, _ := strings.Cut(f, " [")
+		if what, ok := lockFuncs[name]; ok && !seen[what] {
+			seen[what] = true
+			out = append(out, name+" ("+what+")")
+		}
+		if (name == "mnt_want_write" || name == "__sb_start_write" || name == "sb_start_write") && seen["a percpu rw_semaphore"] && !seen["freeze"] {
+			// fs/namespace.c mnt_want_write -> sb_start_write: the
+			// superblock's s_writers, held for writing while the
+			// filesystem is frozen (fs/super.c freeze_super).
+			seen["freeze"] = true
+			out = append(out, name+" (the filesystem's freeze protection: it is frozen, as by fsfreeze --freeze)")
+		}
+	}
+	return out
+}
+
 // signatureFrames is how many meaningful frames the signature hashes.
 const signatureFrames = 4
 
@@ -927,11 +966,31 @@ func (e *explainState) state() {
 					Text:    fmt.Sprintf("the blocked task %s (PID %d) waits in: %s", t.Comm, t.PID, strings.Join(fr, " < ")),
 					Command: fmt.Sprintf("bt %d", t.PID), Time: -1})
 				e.hungFrames = fr
+				if l := locksOn(fr); len(l) > 0 {
+					e.ex.State = append(e.ex.State, Finding{Topic: "locks",
+						Text:    fmt.Sprintf("%s (PID %d) waits for a lock: %s", t.Comm, t.PID, strings.Join(l, "; ")),
+						Command: fmt.Sprintf("bt -f %d", t.PID), Time: -1})
+				}
 			}
 		}
 	}
+	if l := locksOn(e.ex.Trace); len(l) > 0 && e.ex.Task != nil {
+		e.ex.State = append(e.ex.State, Finding{Topic: "locks",
+			Text:    fmt.Sprintf("the panic task was in %s", strings.Join(l, ", ")),
+			Command: "bt -f", Time: -1})
+	}
 	if e.opt.Quick {
 		return
+	}
+	if rq, err := runqJSON(e.s, nil); err == nil {
+		var parts []string
+		for _, c := range rq.([]RunqCPUJSON) {
+			parts = append(parts, fmt.Sprintf("CPU %d: %d queued", c.CPU, len(c.RT)+len(c.CFS)))
+		}
+		e.ex.State = append(e.ex.State, Finding{Topic: "runqueues",
+			Text: "runqueue lengths (besides the running task): " + strings.Join(parts, ", "), Command: "runq", Time: -1})
+	} else {
+		e.problem("runq", err)
 	}
 	mi, err := e.s.ReadMemInfo()
 	if err != nil {

@@ -115,6 +115,15 @@ func TestExplainCauses(t *testing.T) {
 				if !found {
 					t.Errorf("no trace of the blocked task %s in the state findings %+v", m[2], ex.State)
 				}
+				// The test bed's writer blocks on a filesystem frozen
+				// with fsfreeze --freeze (testdata/mkdump/init).
+				frozen := false
+				for _, f := range ex.State {
+					frozen = frozen || f.Topic == "locks" && strings.Contains(f.Text, "freeze protection")
+				}
+				if !frozen {
+					t.Errorf("the frozen filesystem the writer waits on is not named: %+v", ex.State)
+				}
 			case CauseOOMPanic:
 				// The victim panic_on_oom would have killed: the task
 				// table's largest, the log's "[  pid  ]" row with the
