@@ -69,7 +69,7 @@ type FreeInfo struct {
 
 // ReadFree gathers free(1)'s numbers from the dump.
 func (s *Session) ReadFree() (*FreeInfo, error) {
-	m, err := s.ReadMemInfo()
+	m, err := s.MemInfo(s.Ctx())
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *Session) ReadFree() (*FreeInfo, error) {
 		cached = 0
 	}
 	f.Cache = uint64(cached) * ps
-	if v, ok, err := s.vmStat("NR_SHMEM"); err != nil {
+	if v, ok, err := s.VMStatItem("NR_SHMEM"); err != nil {
 		return nil, err
 	} else if ok && v > 0 {
 		f.Shared = uint64(v) * ps
@@ -109,7 +109,7 @@ func (s *Session) ReadFree() (*FreeInfo, error) {
 // in pages in the global vm_node_stat) or NR_SLAB_RECLAIMABLE.
 func (s *Session) slabReclaimablePages() (uint64, error) {
 	for _, item := range []string{"NR_SLAB_RECLAIMABLE_B", "NR_SLAB_RECLAIMABLE"} {
-		v, ok, err := s.vmStat(item)
+		v, ok, err := s.VMStatItem(item)
 		if err != nil {
 			return 0, err
 		}
@@ -141,7 +141,7 @@ func (s *Session) memAvailablePages(free uint64) (uint64, error) {
 	stat := func(items ...string) (uint64, error) {
 		var sum int64
 		for _, it := range items {
-			v, _, err := s.vmStat(it)
+			v, _, err := s.VMStatItem(it)
 			if err != nil {
 				return 0, err
 			}
@@ -178,39 +178,13 @@ func (s *Session) memAvailablePages(free uint64) (uint64, error) {
 // zone.watermark_boost; zone.watermark before 5.0, without a boost) over
 // every zone of every online node, as for_each_zone() does.
 func (s *Session) lowWatermarks() (uint64, error) {
-	t, err := s.Types()
+	zones, err := s.AllZones()
 	if err != nil {
 		return 0, err
 	}
-	wmOff, err := t.Offset("zone._watermark")
-	if err != nil {
-		if wmOff, err = t.Offset("zone.watermark"); err != nil {
-			return 0, err
-		}
-	}
-	low, err := t.Enumerator("WMARK_LOW")
-	if err != nil {
-		low = 1
-	}
-	boostOff, boostErr := t.Offset("zone.watermark_boost")
 	var sum uint64
-	err = s.forEachZone(func(n int, z int64, zone uint64) error {
-		v, err := s.ReadU64(zone + uint64(wmOff+low*8))
-		if err != nil {
-			return fmt.Errorf("zone %d of node %d: low watermark: %w", z, n, err)
-		}
-		sum += v
-		if boostErr == nil {
-			b, err := s.ReadU64(zone + uint64(boostOff))
-			if err != nil {
-				return fmt.Errorf("zone %d of node %d: watermark_boost: %w", z, n, err)
-			}
-			sum += b
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
+	for _, z := range zones {
+		sum += z.Low + z.Boost
 	}
 	return sum, nil
 }

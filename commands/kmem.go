@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"gocrash/kernel"
 )
 
 func init() {
@@ -311,7 +313,7 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 	case set['o']:
 		return runKmemOffsets(s, bw)
 	case set['i']:
-		m, err := s.ReadMemInfo()
+		m, err := s.MemInfo(s.Ctx())
 		if err != nil {
 			return err
 		}
@@ -342,7 +344,7 @@ func parseHexArg(a string) (uint64, bool) {
 // does not sit over the columns ("PERCENTAGE" starts two columns into the
 // last one), and its group separators are empty lines with no padding.
 // Tablewriter renders none of these byte for byte.
-func writeKmemInfo(w *bufio.Writer, m *MemInfo) {
+func writeKmemInfo(w *bufio.Writer, m *kernel.MemInfo) {
 	ps := m.PageSize
 	total := func(label string, pages uint64) {
 		fmt.Fprintf(w, "%13s  %7d  %11s         ----\n", label, int64(pages), pagesToSize(pages, ps))
@@ -360,8 +362,8 @@ func writeKmemInfo(w *bufio.Writer, m *MemInfo) {
 	share("USED", m.TotalRAM-m.Free, m.TotalRAM, "TOTAL MEM")
 	share("SHARED", m.Shared, m.TotalRAM, "TOTAL MEM")
 	share("BUFFERS", m.Buffers, m.TotalRAM, "TOTAL MEM")
-	if m.CachedNote != "" {
-		fmt.Fprintf(w, "kmem: %s\n", m.CachedNote)
+	if m.CachedNegative < 0 {
+		fmt.Fprintf(w, "kmem: page_cache_size went negative (%d), setting to 0\n", m.CachedNegative)
 	}
 	share("CACHED", uint64(m.Cached), m.TotalRAM, "TOTAL MEM")
 	share("SLAB", m.Slab, m.TotalRAM, "TOTAL MEM")

@@ -75,24 +75,13 @@ func (s *Session) newSlab(mem symbols.Memory) (*kernel.Slab, error) {
 		}
 		env.CPUOffsets = append(env.CPUOffsets, off)
 	}
-	if v, err := s.Var("vmemmap_base"); err == nil {
-		env.Vmemmap, _ = v.Uint()
+	// The struct pages: the one mem_map model (kernel's MemMap).
+	env.Vmemmap = 0xffffea0000000000 // x86_64 VMEMMAP_START without KASLR (4-level)
+	if mm, err := s.MemMap(); err == nil {
+		env.Vmemmap, env.ValidPFN = mm.Vmemmap(), mm.ValidPFN
 	}
-	if env.Vmemmap == 0 {
-		env.Vmemmap = 0xffffea0000000000 // x86_64 VMEMMAP_START without KASLR (4-level)
-	}
-	if sm, err := s.sparseMemOf(); err == nil {
-		ps, _ := s.LayoutSize("page")
-		valid := map[uint64]bool{}
-		s.forEachSection(sm, uint64(ps), func(nr, memMap uint64) error {
-			valid[nr] = true
-			return nil
-		})
-		pps := sm.pagesPerSection
-		env.ValidPFN = func(pfn uint64) bool { return valid[pfn/pps] }
-	}
-	for _, n := range s.onlineNodes() {
-		pg, err := s.pgdat(n)
+	for _, n := range s.OnlineNodes() {
+		pg, err := s.PGDat(n)
 		if err != nil {
 			continue
 		}
@@ -541,7 +530,7 @@ func (s *Session) pageFlagsOf(page uint64) (pageFlags, error) {
 			pf.head = v - 1
 		}
 	}
-	if bit, ok := s.pageFlagBit("PG_slab"); ok {
+	if bit, ok := s.PageFlagBit("PG_slab"); ok {
 		pf.slab = pf.flags>>bit&1 != 0
 		return pf, nil
 	}

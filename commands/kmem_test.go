@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"testing"
 
 	"gocrash/internal/testbed"
@@ -44,7 +45,7 @@ func BenchmarkKmemInfo(b *testing.B) {
 	defer s.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := s.ReadMemInfo(); err != nil {
+		if _, err := s.MemInfo(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -56,8 +56,8 @@ func runKmemVMStat(s *Session, w *bufio.Writer) error {
 }
 
 func runKmemZones(s *Session, w *bufio.Writer) error {
-	for n, id := range s.onlineNodes() {
-		pg, err := s.pgdat(id)
+	for n, id := range s.OnlineNodes() {
+		pg, err := s.PGDat(id)
 		if err != nil {
 			return err
 		}
@@ -168,11 +168,11 @@ func runKmemNodes(s *Session, w *bufio.Writer) error {
 		}
 		return p
 	}
-	for n, id := range s.onlineNodes() {
+	for n, id := range s.OnlineNodes() {
 		if err := s.Ctx().Err(); err != nil {
 			return err
 		}
-		pgdat, err := s.pgdat(id)
+		pgdat, err := s.PGDat(id)
 		if err != nil {
 			return err
 		}
@@ -221,39 +221,25 @@ func runKmemNodes(s *Session, w *bufio.Writer) error {
 			return zerr
 		}
 	}
-	sm, err := s.sparseMemOf()
+	mm, err := s.MemMap()
 	if err != nil {
 		return err
 	}
 	w.WriteString("\n" + strings.Repeat("-", 67) + "\n\n")
 	fmt.Fprintf(w, "NR  %s  %s  %s  %s PFN\n", center("SECTION", 16, false), center("CODED_MEM_MAP", 16, false), center("MEM_MAP", 16, false), "STATE")
-	ps, err := s.LayoutSize("page")
-	if err != nil {
-		return err
-	}
-	total := sm.nrRoots * sm.sectionsPerRoot
-	for nr := uint64(0); nr < total; nr++ {
-		if sm.roots != nil && sm.roots[nr/sm.sectionsPerRoot] == 0 {
-			nr += sm.sectionsPerRoot - 1 - nr%sm.sectionsPerRoot
-			continue
-		}
-		addr := sm.sectionAddr(nr)
-		if addr == 0 {
-			continue
-		}
-		v, err := s.ReadU64(addr + sm.mapOffset)
-		if err != nil || v&sectionMarkedPresent == 0 {
-			continue
-		}
-		coded := v & sm.mapMask
-		pfn := nr * sm.pagesPerSection
+	err = mm.Sections(s.Ctx(), func(sec kernel.Section) error {
+		pfn := sec.Nr * mm.PagesPerSection()
 		state := ""
 		for i, c := range "PMOED" {
-			if v&(1<<i) != 0 {
+			if sec.Raw&(1<<i) != 0 {
 				state += string(c)
 			}
 		}
-		fmt.Fprintf(w, "%2d  %16x  %16x  %16x  %s %-16d\n", nr, addr, coded, coded+pfn*uint64(ps), center(state, 5, false), pfn)
+		fmt.Fprintf(w, "%2d  %16x  %16x  %16x  %s %-16d\n", sec.Nr, sec.Addr, sec.Coded, sec.MemMap, center(state, 5, false), pfn)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if _, ok := s.Vmlinux.Lookup("memory_subsys"); ok && s.hasType("memory_block") {
 		w.WriteString("kmem: the memory blocks of memory_subsys (MEM_BLOCK ...) are not in gocrash yet\n")

@@ -53,6 +53,10 @@ type Kernel struct {
 	pageOffsetOnce sync.Once
 	pageOff        uint64
 
+	memMapOnce sync.Once
+	memMap     *MemMap
+	memMapErr  error
+
 	tasksMu sync.Mutex
 	tasks   *TaskTable // built once by Tasks
 

@@ -1,48 +1,329 @@
 package kernel
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 
 	"gocrash/symbols"
 )
 
-// The page descriptors (struct page) of SPARSEMEM_VMEMMAP x86_64 kernels,
-// as crash's vtop and kmem show them. Facts: include/linux/mmzone.h
-// (mem_section, SECTION_MARKED_PRESENT bit 0, SECTION_HAS_MEM_MAP bit 1,
+// The page descriptors (struct page) of SPARSEMEM kernels: the one model
+// of the mem_map that vtop, kmem -p, kmem -n, kmem -i and the slab walker
+// share. Facts: include/linux/mmzone.h (struct mem_section; the flags in
+// the low bits of section_mem_map: SECTION_MARKED_PRESENT bit 0,
+// SECTION_HAS_MEM_MAP bit 1, ... below SECTION_MAP_LAST_BIT;
 // SECTIONS_PER_ROOT = PAGE_SIZE / sizeof(struct mem_section) with
-// SPARSEMEM_EXTREME), arch/x86/include/asm/sparsemem.h (SECTION_SIZE_BITS
-// 27), arch/x86/include/asm/pgtable_64_types.h (vmemmap_base, its default
-// without KASLR 0xffffea0000000000), include/trace/events/mmflags.h
+// SPARSEMEM_EXTREME; sparse_encode_mem_map() stores mem_map minus the
+// section's first pfn), arch/x86/include/asm/sparsemem.h (SECTION_SIZE_BITS
+// 27, MAX_PHYSMEM_BITS 46 or 52 with 5-level paging; VMCOREINFO gives
+// both), arch/x86/include/asm/pgtable_64_types.h (vmemmap_base, its
+// default without KASLR 0xffffea0000000000), include/trace/events/mmflags.h
 // (pageflag_names, ended by a {0, NULL} entry).
 
 const (
-	pageShift          = 12
-	sectionSizeBits    = 27
 	defaultVmemmapBase = 0xffffea0000000000
 	sectionPresent     = 1 << 0
 	sectionHasMemMap   = 1 << 1
 	maxPageFlagNames   = 64
 )
 
-// MemMap finds the struct page of a page frame.
+// MemMap is the kernel's table of memory sections and the struct pages
+// they map.
 type MemMap struct {
-	k           *Kernel
-	vmemmap     uint64
-	pageSize    uint64 // sizeof(struct page)
-	memSection  uint64 // address of mem_section
-	extreme     bool   // mem_section is struct mem_section ** (SPARSEMEM_EXTREME)
-	perRoot     uint64 // SECTIONS_PER_ROOT
-	rootCount   uint64 // NR_SECTION_ROOTS (entries of mem_section)
-	msSize      uint64 // sizeof(struct mem_section)
-	msMapOffset uint64 // offsetof(struct mem_section, section_mem_map)
+	mem      symbols.Memory
+	vmemmap  uint64
+	pageSize uint64 // sizeof(struct page)
+
+	roots           []uint64 // SPARSEMEM_EXTREME: the root pointers
+	flat            uint64   // otherwise: the address of mem_section[0][0]
+	nrRoots         uint64
+	sectionsPerRoot uint64
+	sectionSize     uint64 // sizeof(struct mem_section)
+	mapOffset       uint64 // mem_section.section_mem_map
+	pagesPerSection uint64
+	mapMask         uint64 // ~(1 << SECTION_MAP_LAST_BIT - 1)
 
 	offFlags, offMapping, offIndex, offCount uint64
+	pageErr                                  error // a member Page needs is missing
 
-	mu       sync.Mutex
-	sections map[uint64]bool // section number → it has a mem_map
+	presentOnce sync.Once
+	present     map[uint64]bool // section numbers marked present
+}
+
+// A Section is one present struct mem_section.
+type Section struct {
+	Nr     uint64 // the section number: its first pfn is Nr * PagesPerSection
+	Addr   uint64 // the struct mem_section
+	Raw    uint64 // section_mem_map as stored: the coded map and the flag bits
+	Coded  uint64 // Raw without the flag bits (mem_map minus the first pfn's offset)
+	MemMap uint64 // the struct page of the section's first pfn
+}
+
+// HasMemMap is SECTION_HAS_MEM_MAP.
+func (s Section) HasMemMap() bool { return s.Raw&sectionHasMemMap != 0 }
+
+// MemMap reads the section table (once; later calls share it).
+func (k *Kernel) MemMap() (*MemMap, error) {
+	k.memMapOnce.Do(func() { k.memMap, k.memMapErr = k.readMemMap() })
+	return k.memMap, k.memMapErr
+}
+
+func (k *Kernel) readMemMap() (*MemMap, error) {
+	info := k.Dump.Info()
+	t, err := k.Types()
+	if err != nil {
+		return nil, err
+	}
+	m := &MemMap{mem: k.memory(), vmemmap: defaultVmemmapBase}
+	if o, err := k.Var("vmemmap_base"); err == nil {
+		if v, err := o.Uint(); err == nil && v != 0 {
+			m.vmemmap = v
+		}
+	}
+	ps, err := k.LayoutSize("page")
+	if err != nil {
+		return nil, fmt.Errorf("struct page: %w", err)
+	}
+	m.pageSize = uint64(ps)
+	for _, f := range []struct {
+		dst     *uint64
+		members []string
+	}{
+		{&m.offFlags, []string{"flags"}},
+		{&m.offMapping, []string{"mapping"}},
+		{&m.offIndex, []string{"index"}},
+		{&m.offCount, []string{"_refcount", "_count"}},
+	} {
+		var ferr error
+		for _, mb := range f.members {
+			off, err := k.LayoutOffset("page", mb)
+			if err == nil {
+				*f.dst, ferr = uint64(off), nil
+				break
+			}
+			ferr = err
+		}
+		if ferr != nil && m.pageErr == nil {
+			m.pageErr = ferr
+		}
+	}
+	m.sectionSize = 16
+	if n, err := k.LayoutSize("mem_section"); err == nil {
+		m.sectionSize = uint64(n)
+	}
+	if o, err := k.LayoutOffset("mem_section", "section_mem_map"); err == nil {
+		m.mapOffset = uint64(o)
+	}
+	dumpPage := uint64(k.Dump.PageSize())
+	if dumpPage == 0 {
+		dumpPage = 4096
+	}
+	pageShift := uint64(bits.TrailingZeros64(dumpPage))
+	// SECTION_SIZE_BITS and MAX_PHYSMEM_BITS are macros: VMCOREINFO has
+	// them (5.x+); else the x86_64 values.
+	sectionBits, physBits := int64(27), int64(46)
+	if info != nil {
+		if v, ok := info.Number("SECTION_SIZE_BITS"); ok {
+			sectionBits = v
+		}
+		if v, ok := info.Number("MAX_PHYSMEM_BITS"); ok {
+			physBits = v
+		} else if v, ok := info.Number("pgtable_l5_enabled"); ok && v != 0 {
+			physBits = 52
+		}
+	}
+	if sectionBits <= int64(pageShift) || physBits <= sectionBits || physBits > 64 || m.sectionSize == 0 {
+		return nil, fmt.Errorf("implausible SPARSEMEM geometry (SECTION_SIZE_BITS %d, MAX_PHYSMEM_BITS %d)", sectionBits, physBits)
+	}
+	m.pagesPerSection = 1 << (uint64(sectionBits) - pageShift)
+	nrSections := uint64(1) << uint64(physBits-sectionBits)
+	m.mapMask = ^uint64(1<<5 - 1) // crash's SECTION_MAP_LAST_BIT (1<<5)
+	if v, err := t.Enumerator("SECTION_MAP_LAST_BIT"); err == nil && v > 0 && v < 12 {
+		m.mapMask = ^uint64(1<<uint(v) - 1)
+	}
+	sym, ok := k.SymbolAddr("mem_section")
+	if !ok {
+		return nil, errors.New("no mem_section symbol: only SPARSEMEM kernels are supported")
+	}
+	typ, terr := t.VarType("mem_section")
+	extreme, isPtr := true, false
+	if terr == nil {
+		switch tt := resolved(t, typ).(type) {
+		case *godwarf.PtrType:
+			isPtr = true
+		case *godwarf.ArrayType:
+			if _, inner := resolved(t, tt.Type).(*godwarf.ArrayType); inner {
+				extreme = false
+			}
+		}
+	}
+	if !extreme {
+		m.sectionsPerRoot = 1
+		m.nrRoots = nrSections
+		m.flat = sym
+		return m, nil
+	}
+	m.sectionsPerRoot = dumpPage / m.sectionSize
+	m.nrRoots = (nrSections + m.sectionsPerRoot - 1) / m.sectionsPerRoot
+	if info != nil {
+		if v, ok := info.Length("mem_section"); ok && v > 0 {
+			m.nrRoots = uint64(v)
+		}
+	}
+	if m.nrRoots > 1<<24 {
+		return nil, fmt.Errorf("implausible number of mem_section roots %d", m.nrRoots)
+	}
+	base := sym
+	if isPtr {
+		// Since 4.15 the root table is allocated at boot (mem_section is
+		// a pointer); VMCOREINFO's SYMBOL(mem_section) is then the table
+		// itself.
+		v, ok := uint64(0), false
+		if info != nil {
+			v, ok = info.Symbol("mem_section")
+		}
+		if ok {
+			base = v
+		} else if base, err = k.ReadU64(sym); err != nil {
+			return nil, fmt.Errorf("mem_section pointer at %#x: %w", sym, err)
+		}
+	}
+	// Unused parts of the table are zero pages, which makedumpfile leaves
+	// out of ELF dumps (beyond a segment's p_filesz, where ELF means
+	// zeroes): read them as the absent roots they are.
+	raw := make([]byte, m.nrRoots*8)
+	k.readZeroFill(raw, base)
+	m.roots = make([]uint64, m.nrRoots)
+	for i := range m.roots {
+		m.roots[i] = binary.LittleEndian.Uint64(raw[i*8:])
+	}
+	return m, nil
+}
+
+// resolved is typ without typedefs and qualifiers (Types.Resolve), or
+// typ itself when it cannot be resolved.
+func resolved(t *symbols.Types, typ godwarf.Type) godwarf.Type {
+	if r, err := t.Resolve(typ); err == nil {
+		return r
+	}
+	return typ
+}
+
+// readZeroFill reads p at addr, leaving zeroes where pages cannot be read.
+func (k *Kernel) readZeroFill(p []byte, addr uint64) {
+	mem := k.memory()
+	if mem.ReadVirt(p, addr) == nil {
+		return
+	}
+	ps := uint64(k.Dump.PageSize())
+	if ps == 0 {
+		ps = 4096
+	}
+	for off := uint64(0); off < uint64(len(p)); {
+		chunk := min(ps-(addr+off)%ps, uint64(len(p))-off)
+		if mem.ReadVirt(p[off:off+chunk], addr+off) != nil {
+			clear(p[off : off+chunk])
+		}
+		off += chunk
+	}
+}
+
+// PagesPerSection is PAGES_PER_SECTION.
+func (m *MemMap) PagesPerSection() uint64 { return m.pagesPerSection }
+
+// PageSize is sizeof(struct page).
+func (m *MemMap) PageSize() uint64 { return m.pageSize }
+
+// Vmemmap is the struct page of pfn 0 (vmemmap_base).
+func (m *MemMap) Vmemmap() uint64 { return m.vmemmap }
+
+// sectionAddr is the address of struct mem_section number nr, 0 if its
+// root is absent or nr is beyond the table.
+func (m *MemMap) sectionAddr(nr uint64) uint64 {
+	if m.roots == nil {
+		if nr >= m.nrRoots {
+			return 0
+		}
+		return m.flat + nr*m.sectionSize
+	}
+	root := nr / m.sectionsPerRoot
+	if root >= uint64(len(m.roots)) || m.roots[root] == 0 {
+		return 0
+	}
+	return m.roots[root] + nr%m.sectionsPerRoot*m.sectionSize
+}
+
+// section reads section nr; ok is false when it is absent or not marked
+// present.
+func (m *MemMap) section(nr uint64) (Section, bool, error) {
+	addr := m.sectionAddr(nr)
+	if addr == 0 {
+		return Section{}, false, nil
+	}
+	v, err := ReadPointer(m.mem, addr+m.mapOffset)
+	if err != nil {
+		return Section{}, false, fmt.Errorf("mem_section %d: %w", nr, err)
+	}
+	if v&sectionPresent == 0 {
+		return Section{}, false, nil
+	}
+	coded := v & m.mapMask
+	return Section{Nr: nr, Addr: addr, Raw: v, Coded: coded, MemMap: coded + nr*m.pagesPerSection*m.pageSize}, true, nil
+}
+
+// Sections calls fn with every present section in order, stopping at fn's
+// first error. A section whose mem_section cannot be read is passed over.
+func (m *MemMap) Sections(ctx context.Context, fn func(Section) error) error {
+	total := m.nrRoots * m.sectionsPerRoot
+	for nr := uint64(0); nr < total; nr++ {
+		if m.roots != nil && m.roots[nr/m.sectionsPerRoot] == 0 {
+			nr += m.sectionsPerRoot - 1 - nr%m.sectionsPerRoot
+			continue
+		}
+		if nr%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		s, ok, err := m.section(nr)
+		if err != nil || !ok {
+			continue
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidPFN tells whether pfn lies in a present section (crash's
+// kvtop-for-slab check).
+func (m *MemMap) ValidPFN(pfn uint64) bool {
+	m.presentOnce.Do(func() {
+		m.present = map[uint64]bool{}
+		m.Sections(context.Background(), func(s Section) error {
+			m.present[s.Nr] = true
+			return nil
+		})
+	})
+	return m.present[pfn/m.pagesPerSection]
+}
+
+// PageOf returns the struct page of the physical address phys, false
+// when no memory section with a mem_map holds it (crash's phys_to_page).
+func (m *MemMap) PageOf(phys uint64) (uint64, bool, error) {
+	pfn := phys / 4096
+	s, ok, err := m.section(pfn / m.pagesPerSection)
+	if err != nil || !ok || !s.HasMemMap() {
+		return 0, false, err
+	}
+	return m.vmemmap + pfn*m.pageSize, true, nil
 }
 
 // Page is what crash's mem_map line shows of one page.
@@ -61,134 +342,13 @@ type PageFlag struct {
 	Name string
 }
 
-// MemMap prepares page lookups.
-func (k *Kernel) MemMap() (*MemMap, error) {
-	t, err := k.Types()
-	if err != nil {
-		return nil, err
-	}
-	m := &MemMap{k: k, vmemmap: defaultVmemmapBase}
-	if o, err := k.Var("vmemmap_base"); err == nil {
-		if v, err := o.Uint(); err == nil && v != 0 {
-			m.vmemmap = v
-		}
-	}
-	ps, err := t.SizeOf("page")
-	if err != nil {
-		return nil, fmt.Errorf("struct page: %w", err)
-	}
-	m.pageSize = uint64(ps)
-	for _, f := range []struct {
-		dst  *uint64
-		path []string
-	}{
-		{&m.offFlags, []string{"page.flags"}},
-		{&m.offMapping, []string{"page.mapping"}},
-		{&m.offIndex, []string{"page.index"}},
-		{&m.offCount, []string{"page._refcount", "page._count"}},
-	} {
-		var ferr error
-		for _, p := range f.path {
-			off, err := t.Offset(p)
-			if err == nil {
-				*f.dst, ferr = uint64(off), nil
-				break
-			}
-			ferr = err
-		}
-		if ferr != nil {
-			return nil, ferr
-		}
-	}
-	ms, ok := k.Vmlinux.Lookup("mem_section")
-	if !ok {
-		return nil, errors.New("no mem_section symbol: not a SPARSEMEM kernel")
-	}
-	m.memSection = ms
-	typ, err := t.VarType("mem_section")
-	if err != nil {
-		return nil, fmt.Errorf("mem_section: %w", err)
-	}
-	msz, err := t.SizeOf("mem_section")
-	if err != nil || msz <= 0 {
-		return nil, fmt.Errorf("struct mem_section: %v", err)
-	}
-	m.msSize = uint64(msz)
-	mo, err := t.Offset("mem_section.section_mem_map")
-	if err != nil {
-		return nil, err
-	}
-	m.msMapOffset = uint64(mo)
-	m.extreme = symbols.TypeName(typ) != "" && typ.Size() == 8
-	m.perRoot = 4096 / m.msSize
-	if m.extreme {
-		m.rootCount = (1 << (52 - sectionSizeBits)) / m.perRoot
-	} else {
-		m.rootCount = uint64(typ.Size()) / (m.perRoot * m.msSize)
-	}
-	return m, nil
-}
-
-// PageOf returns the struct page of the physical address phys, false
-// when no memory section holds it (crash's phys_to_page).
-func (m *MemMap) PageOf(phys uint64) (uint64, bool, error) {
-	pfn := phys >> pageShift
-	nr := pfn >> (sectionSizeBits - pageShift)
-	m.mu.Lock()
-	valid, known := m.sections[nr]
-	m.mu.Unlock()
-	if !known {
-		var err error
-		if valid, err = m.sectionValid(nr); err != nil {
-			return 0, false, err
-		}
-		m.mu.Lock()
-		if m.sections == nil {
-			m.sections = map[uint64]bool{}
-		}
-		m.sections[nr] = valid
-		m.mu.Unlock()
-	}
-	if !valid {
-		return 0, false, nil
-	}
-	return m.vmemmap + pfn*m.pageSize, true, nil
-}
-
-// sectionValid reads mem_section nr: present, with a mem_map.
-func (m *MemMap) sectionValid(nr uint64) (bool, error) {
-	root, idx := nr/m.perRoot, nr%m.perRoot
-	if root >= m.rootCount {
-		return false, nil
-	}
-	var base uint64
-	if m.extreme {
-		roots, err := ReadPointer(m.k.Mem, m.memSection)
-		if err != nil || roots == 0 {
-			return false, err
-		}
-		p, err := ReadPointer(m.k.Mem, roots+root*8)
-		if err != nil {
-			return false, fmt.Errorf("mem_section[%d]: %w", root, err)
-		}
-		if p == 0 {
-			return false, nil
-		}
-		base = p
-	} else {
-		base = m.memSection + root*m.perRoot*m.msSize
-	}
-	coded, err := ReadPointer(m.k.Mem, base+idx*m.msSize+m.msMapOffset)
-	if err != nil {
-		return false, fmt.Errorf("mem_section %d: %w", nr, err)
-	}
-	return coded&sectionPresent != 0 && coded&sectionHasMemMap != 0, nil
-}
-
 // Page reads the struct page at addr, which describes the page at phys.
 func (m *MemMap) Page(addr, phys uint64) (Page, error) {
+	if m.pageErr != nil {
+		return Page{}, m.pageErr
+	}
 	buf := make([]byte, m.pageSize)
-	if err := m.k.Mem.ReadVirt(buf, addr); err != nil {
+	if err := m.mem.ReadVirt(buf, addr); err != nil {
 		return Page{}, fmt.Errorf("struct page at %#x: %w", addr, err)
 	}
 	u64 := func(off uint64) uint64 {
@@ -197,7 +357,7 @@ func (m *MemMap) Page(addr, phys uint64) (Page, error) {
 		}
 		return binary.LittleEndian.Uint64(buf[off:])
 	}
-	p := Page{Addr: addr, Phys: phys &^ (1<<pageShift - 1), Flags: u64(m.offFlags), Mapping: u64(m.offMapping), Index: u64(m.offIndex)}
+	p := Page{Addr: addr, Phys: phys &^ (4096 - 1), Flags: u64(m.offFlags), Mapping: u64(m.offMapping), Index: u64(m.offIndex)}
 	if m.offCount+4 <= uint64(len(buf)) {
 		p.Count = int32(binary.LittleEndian.Uint32(buf[m.offCount:]))
 	}

@@ -160,6 +160,7 @@ type Zone struct {
 	NameOK           bool
 	Spanned, Present uint64
 	Min, Low, High   uint64
+	Boost            uint64    // watermark_boost (5.0+; 0 before)
 	Stat             []Counter // zone.vm_stat
 	ZoneStartPFN     uint64
 	FreeArea         uint64 // zone.free_area
@@ -204,6 +205,7 @@ func (k *Kernel) Zones(n int, pgdat uint64) ([]Zone, error) {
 		return uint64(def)
 	}
 	wmin, wlow, whigh := idx("WMARK_MIN", 0), idx("WMARK_LOW", 1), idx("WMARK_HIGH", 2)
+	boostOff, boostErr := t.Offset("zone.watermark_boost")
 	var out []Zone
 	for i := 0; i < nzones; i++ {
 		a := pgdat + uint64(nz.Offset) + uint64(i)*uint64(zsize)
@@ -218,6 +220,9 @@ func (k *Kernel) Zones(n int, pgdat uint64) ([]Zone, error) {
 		}
 		z.Spanned, z.Present = u(spanned), u(present)
 		z.Min, z.Low, z.High = u(wmOff+8*wmin), u(wmOff+8*wlow), u(wmOff+8*whigh)
+		if boostErr == nil && uint64(boostOff)+8 <= uint64(len(b)) {
+			z.Boost = u(uint64(boostOff))
+		}
 		z.ZoneStartPFN, z.FreeArea, z.ManagedPages = u(startPFN), a+freeArea, u(managed)
 		for j, name := range zn {
 			if stat+uint64(8*j)+8 <= uint64(len(b)) {
