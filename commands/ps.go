@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gocrash/kernel"
 )
 
 // ps: crash's process status (task.c cmd_ps() and the show_* functions it
@@ -564,17 +566,13 @@ func (p *psRun) kstackp(t *Task, active bool) (string, error) {
 // memUsage computes get_task_mem_usage() with the thread group's split
 // RSS counts and crash's total page count.
 func (p *psRun) memUsage(t *Task) (TaskMem, error) {
-	if p.tt.groupRSS == nil {
-		p.tt.groupRSS = map[int64]int64{}
-		for i := range p.tt.tasks {
-			p.tt.groupRSS[p.tt.tasks[i].TGID] += p.tt.tasks[i].SplitRSS
-		}
+	if p.tt.totalPages == 0 {
 		var err error
-		if p.tt.totalPages, err = p.s.totalPages(); err != nil {
+		if p.tt.totalPages, err = p.s.TotalPages(); err != nil {
 			return TaskMem{}, err
 		}
 	}
-	return p.r.memUsage(t, p.tt.groupRSS[t.TGID], p.tt.totalPages)
+	return p.r.memUsage(t, p.tt.groupRSS(t.TGID), p.tt.totalPages)
 }
 
 // parentList is crash's parent_list(): the chain of parents from the
@@ -747,70 +745,29 @@ func (p *psRun) showTimes(one *Task) error {
 	return nil
 }
 
-// showRlimit is crash's show_task_rlimit().
+// showRlimit is crash's show_task_rlimit() over kernel's Rlimits.
 func (p *psRun) showRlimit(t *Task) error {
-	names := []string{"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK",
-		"AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME"}
-	o, err := p.s.Object(t.Addr, "task_struct")
+	rl, err := p.s.Rlimits(t.Addr)
 	if err != nil {
-		return err
-	}
-	rlim, err := o.Member("rlim")
-	if err != nil {
-		sig, err := o.Member("signal")
-		if err != nil {
-			return err
-		}
-		if sig, err = sig.Deref(); err != nil {
-			return err
-		}
-		if rlim, err = sig.Member("rlim"); err != nil {
-			return fmt.Errorf("cannot determine rlimit array location")
-		}
-	}
-	n := rlim.Len()
-	if n <= 0 {
-		return fmt.Errorf("cannot determine rlimit array size")
-	}
-	if rlim, err = rlim.Load(); err != nil {
 		return err
 	}
 	len1 := 0
-	for i := 0; i < n && i < len(names); i++ {
-		len1 = max(len1, len(names[i]))
+	for _, r := range rl {
+		if r.Name != "(unknown)" {
+			len1 = max(len1, len(r.Name))
+		}
 	}
 	const len2 = len("(unlimited)")
 	p.w.WriteString(taskHeader(t))
 	fmt.Fprintf(p.w, "  %*s   %s   %s\n", len1, "RLIMIT", center("CURRENT", len2, true), center("MAXIMUM", len2, true))
 	val := func(v uint64) string {
-		if v == ^uint64(0) { // RLIM_INFINITY
+		if v == kernel.RlimInfinity {
 			return "(unlimited)"
 		}
 		return center(strconv.FormatUint(v, 10), len2, false)
 	}
-	for i := 0; i < n; i++ {
-		name := "(unknown)"
-		if i < len(names) {
-			name = names[i]
-		}
-		el, err := rlim.Index(i)
-		if err != nil {
-			return err
-		}
-		var cur, mx uint64
-		for _, f := range []struct {
-			dst  *uint64
-			name string
-		}{{&cur, "rlim_cur"}, {&mx, "rlim_max"}} {
-			m, err := el.Member(f.name)
-			if err != nil {
-				return err
-			}
-			if *f.dst, err = m.Uint(); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(p.w, "  %*s   %s   %s\n", len1, name, val(cur), val(mx))
+	for _, r := range rl {
+		fmt.Fprintf(p.w, "  %*s   %s   %s\n", len1, r.Name, val(r.Cur), val(r.Max))
 	}
 	p.w.WriteString("\n")
 	return nil
@@ -903,20 +860,8 @@ func (p *psRun) showArgs(t *Task) error {
 	return nil
 }
 
-// lastRun is crash's task_last_run(): task_struct.last_run,
-// .timestamp, or .sched_info.last_arrival, whichever the kernel has.
-func (p *psRun) lastRun(t *Task) (uint64, error) {
-	o, err := p.s.Object(t.Addr, "task_struct")
-	if err != nil {
-		return 0, err
-	}
-	for _, name := range []string{"last_run", "timestamp", "sched_info.last_arrival"} {
-		if m, err := o.Member(name); err == nil {
-			return m.Uint()
-		}
-	}
-	return 0, fmt.Errorf("last-run timestamps do not exist in this kernel")
-}
+// lastRun is crash's task_last_run() (kernel's TaskLastRun).
+func (p *psRun) lastRun(t *Task) (uint64, error) { return p.s.TaskLastRun(t.Addr) }
 
 // sortByLastRun is crash's sort_context_array_by_last_run(): most recent
 // first.

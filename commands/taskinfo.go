@@ -59,9 +59,9 @@ type taskTable struct {
 
 	sortedByPID bool // false after ps -l re-sorted the table by last run
 
-	// For memory usage, filled on first use.
-	groupRSS   map[int64]int64 // tgid -> the threads' split RSS counts
-	totalPages uint64
+	groupRSS func(tgid int64) int64 // kernel's TaskTable.GroupRSS
+
+	totalPages uint64 // for memory usage, filled on first use
 }
 
 // taskTable is the command's view of the kernel's task table (built once
@@ -73,7 +73,7 @@ func (s *Session) taskTable() (*taskTable, error) {
 		return nil, err
 	}
 	tasks := append([]Task(nil), kt.All()...)
-	tt := &taskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: kt.ActiveTasks(), panic: kt.Panic(), sortedByPID: true}
+	tt := &taskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: kt.ActiveTasks(), panic: kt.Panic(), sortedByPID: true, groupRSS: kt.GroupRSS}
 	for i := range tasks {
 		tt.byAddr[tasks[i].Addr] = i
 	}
@@ -563,37 +563,6 @@ func (r *taskReader) percpuCounterSumPositive(fbc symbols.Object) (int64, error)
 		}
 	}
 	return max(sum, 0), nil
-}
-
-// totalPages is crash's vt->total_pages, the divisor of %MEM: the pages of
-// the direct map up to high_memory, plus highmem pages where the kernel
-// has them.
-func (s *Session) totalPages() (uint64, error) {
-	o, err := s.Var("high_memory")
-	if err != nil {
-		return 0, err
-	}
-	hm, err := o.Pointer()
-	if err != nil {
-		return 0, err
-	}
-	po := s.PageOffset()
-	if hm < po {
-		return 0, fmt.Errorf("high_memory %#x lies below the direct map at %#x", hm, po)
-	}
-	pages := (hm - po) / uint64(s.Dump.PageSize())
-	for _, name := range []string{"_totalhigh_pages", "totalhigh_pages"} {
-		if o, err := s.Var(name); err == nil {
-			if m, err := o.Member("counter"); err == nil {
-				o = m
-			}
-			if v, err := o.Uint(); err == nil {
-				pages += v
-			}
-			break
-		}
-	}
-	return pages, nil
 }
 
 // readUserLikeCrash reads user memory of the address space pgd as crash

@@ -55,6 +55,9 @@ type TaskTable struct {
 	byAddr map[uint64]int
 	active map[uint64]bool
 	panic  uint64
+	// groupRSS is the split RSS counts of each thread group's threads,
+	// summed (crash's get_task_mem_usage adds them to the mm's).
+	groupRSS map[int64]int64
 }
 
 // All is every task, in the table's order. The slice is shared: do not
@@ -107,6 +110,11 @@ func (tt *TaskTable) Active(addr uint64) bool { return tt.active[addr] }
 // ActiveTasks is the set Active reports on. The map is shared: do not
 // modify it.
 func (tt *TaskTable) ActiveTasks() map[uint64]bool { return tt.active }
+
+// GroupRSS is the split RSS counts (Task.SplitRSS) of the threads of
+// thread group tgid, summed: what the threads hold that their mm's
+// counters do not show yet.
+func (tt *TaskTable) GroupRSS(tgid int64) int64 { return tt.groupRSS[tgid] }
 
 // Panic is the task that panicked, 0 when it is unknown.
 func (tt *TaskTable) Panic() uint64 { return tt.panic }
@@ -177,9 +185,10 @@ func (k *Kernel) readTasks(ctx context.Context) (*TaskTable, error) {
 		}
 		return a.PID < b.PID
 	})
-	tt := &TaskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: map[uint64]bool{}}
+	tt := &TaskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: map[uint64]bool{}, groupRSS: map[int64]int64{}}
 	for i := range tasks {
 		tt.byAddr[tasks[i].Addr] = i
+		tt.groupRSS[tasks[i].TGID] += tasks[i].SplitRSS
 	}
 	n, err := k.NumCPUs()
 	if err != nil {
