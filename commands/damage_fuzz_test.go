@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"gocrash/internal/testbed"
+	"gocrash/kernel"
 	"gocrash/symbols"
 )
 
@@ -89,17 +90,7 @@ func openWalkFuzzBed(f *testing.F) *walkFuzzBed {
 			return
 		}
 		b.tasks = len(tasks)
-		if rw, err := s.runqueueWalker(); err == nil {
-			rw.mem = rec
-			if n, err := s.NumCPUs(); err == nil {
-				for cpu := range n {
-					if rq, err := s.Runqueue(cpu); err == nil {
-						rw.CFSTasks(rq.CFSRq, func(QueuedTask) error { return nil })
-						rw.RTTasks(rq.RTArray, func(QueuedTask) error { return nil })
-					}
-				}
-			}
-		}
+		s.WithMemory(rec).Runqueues(context.Background(), kernel.RunqueueOptions{Queues: true})
 		// The scheduler links of every task, so that the fuzzer can
 		// queue tasks the dump had not queued.
 		if t, err := s.Types(); err == nil {
@@ -182,24 +173,21 @@ func FuzzRunqueueWalk(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rw, err := b.s.runqueueWalker()
-		if err != nil {
-			t.Fatal(err)
-		}
 		mem := &fuzzMemory{base: b.s.Mem, patch: b.patches(data), limitOK: readBudget}
-		rw.mem = mem
+		v := b.s.WithMemory(mem)
 		for cpu := range ncpu {
-			rq, err := b.s.Runqueue(cpu)
-			if err != nil {
-				t.Fatal(err)
+			rqs, err := v.Runqueues(context.Background(), kernel.RunqueueOptions{CPUs: map[int]bool{cpu: true}, Queues: true})
+			if errors.Is(err, errReadBudget) {
+				t.Fatalf("cpu %d runqueue walk did not end within %d reads", cpu, readBudget)
 			}
-			n := 0
-			count := func(QueuedTask) error { n++; return nil }
-			if err := rw.CFSTasks(rq.CFSRq, count); errors.Is(err, errReadBudget) {
-				t.Fatalf("cpu %d CFS walk did not end within %d reads (%d tasks so far)", cpu, readBudget, n)
-			}
-			if err := rw.RTTasks(rq.RTArray, count); errors.Is(err, errReadBudget) {
-				t.Fatalf("cpu %d RT walk did not end within %d reads (%d tasks so far)", cpu, readBudget, n)
+			// Each queued entry is a task of the table, on one RT list
+			// and one CFS tree at most.
+			if tt, err := v.Tasks(context.Background()); err == nil {
+				for _, rq := range rqs {
+					if len(rq.RT) > tt.Len() || len(rq.CFS) > tt.Len() {
+						t.Fatalf("cpu %d: %d RT and %d CFS entries for %d tasks", cpu, len(rq.RT), len(rq.CFS), tt.Len())
+					}
+				}
 			}
 			mem.limitOK = readBudget
 		}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"gocrash/internal/testbed"
+	"gocrash/kernel"
 )
 
 // patchedDump copies the ELF dump d and overwrites 8-byte words of kernel
@@ -56,17 +58,52 @@ func patchedDump(t *testing.T, s *Session, path string, words map[uint64]uint64)
 	return out
 }
 
+// schedLayout are the scheduler offsets the patches are made with.
+type schedLayout struct {
+	taskRT, taskSE, rtseList, rtseMyQ, rtQueue, rtActive, listSize, listNext, listPrev int64
+	seMyQ, seRunNode, cfsRoot, cfsLeftmost, rbParent, rbLeft, rbRight                  int64
+}
+
+func schedOffsets(t *testing.T, s *Session) schedLayout {
+	t.Helper()
+	ty, err := s.Types()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := schedLayout{rtseMyQ: -1, seMyQ: -1}
+	for _, f := range []struct {
+		dst  *int64
+		path string
+	}{
+		{&l.taskRT, "task_struct.rt"}, {&l.taskSE, "task_struct.se"}, {&l.rtseList, "sched_rt_entity.run_list"},
+		{&l.rtQueue, "rt_prio_array.queue"}, {&l.rtActive, "rt_rq.active"}, {&l.listNext, "list_head.next"},
+		{&l.listPrev, "list_head.prev"}, {&l.seRunNode, "sched_entity.run_node"},
+		{&l.cfsRoot, "cfs_rq.tasks_timeline.rb_root.rb_node"}, {&l.cfsLeftmost, "cfs_rq.tasks_timeline.rb_leftmost"},
+		{&l.rbParent, "rb_node.__rb_parent_color"}, {&l.rbLeft, "rb_node.rb_left"}, {&l.rbRight, "rb_node.rb_right"},
+	} {
+		if *f.dst, err = ty.Offset(f.path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.listSize, err = ty.SizeOf("list_head"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := ty.Offset("sched_rt_entity.my_q"); err == nil {
+		l.rtseMyQ = o
+	}
+	if o, err := ty.Offset("sched_entity.my_q"); err == nil {
+		l.seMyQ = o
+	}
+	return l
+}
+
 // runqShapedPatches queues, on the sample dump, one sleeping task on
 // cpu 0's real-time queue 10 and turns the CFS entity of the task queued
 // on cpu 0 into a group entity whose queue is cpu 1's cfs_rq, made to
 // hold one more task: the RT and group walks on data crash also reads.
 func runqShapedPatches(t *testing.T, s *Session) map[uint64]uint64 {
 	t.Helper()
-	w, err := s.runqueueWalker()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := w.l
+	l := schedOffsets(t, s)
 	tt, err := s.taskTable()
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +125,11 @@ func runqShapedPatches(t *testing.T, s *Session) map[uint64]uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var queued []QueuedTask
-	if err := w.CFSTasks(rq0.CFSRq, func(q QueuedTask) error { queued = append(queued, q); return nil }); err != nil {
+	rqs, err := s.Runqueues(context.Background(), kernel.RunqueueOptions{CPUs: map[int]bool{0: true}, Queues: true})
+	if err != nil {
 		t.Fatal(err)
 	}
+	queued := rqs[0].CFS
 	if len(queued) != 1 || l.seMyQ < 0 {
 		t.Fatalf("sample dump: cpu 0 has %d CFS tasks queued (want 1), my_q at %d", len(queued), l.seMyQ)
 	}

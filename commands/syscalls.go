@@ -95,7 +95,7 @@ func (s *Session) syscalls() (calls []sysCall, confirmed bool, err error) {
 	}
 	n, confirmed := s.syscallCount(table)
 	if n <= 0 || n > 4096 {
-		return nil, false, corruptf("sys_call_table: implausible number of system calls %d", n)
+		return nil, false, fmt.Errorf("sys_call_table: implausible number of system calls %d", n)
 	}
 	buf := make([]byte, 8*n)
 	if err := s.Mem.ReadVirt(buf, table); err != nil {

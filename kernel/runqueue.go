@@ -1,4 +1,4 @@
-package commands
+package kernel
 
 import (
 	"encoding/binary"
@@ -59,8 +59,8 @@ type rqLayout struct {
 }
 
 // runqueueLayout reads the scheduler's layout from DWARF.
-func (s *Session) runqueueLayout() (*rqLayout, error) {
-	t, err := s.Types()
+func (k *Kernel) runqueueLayout() (*rqLayout, error) {
+	t, err := k.Types()
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +142,8 @@ func (s *Session) runqueueLayout() (*rqLayout, error) {
 }
 
 // RunqueueAddr is cpu_rq(cpu): the address of cpu's struct rq.
-func (s *Session) RunqueueAddr(cpu int) (uint64, error) {
-	rq, err := s.PerCPU("runqueues", cpu)
+func (k *Kernel) RunqueueAddr(cpu int) (uint64, error) {
+	rq, err := k.PerCPU("runqueues", cpu)
 	if err != nil {
 		return 0, err
 	}
@@ -159,13 +159,27 @@ type Runqueue struct {
 	RTArray uint64 // &rq->rt.active, the root rt_prio_array
 	CFSRq   uint64 // &rq->cfs, the root cfs_rq
 	CFSRoot uint64 // &rq->cfs.tasks_timeline
+
+	// CurrLastRun is the running task's last-run timestamp (TaskLastRun),
+	// read with RunqueueOptions.LastRun when Curr is a known task.
+	CurrLastRun uint64
+	// RT and CFS are the tasks queued (RunqueueOptions.Queues), in crash's
+	// order; entries that are not tasks of the task table are left out,
+	// as crash leaves them out.
+	RT, CFS []QueuedTask
+
+	// How far the walk got: Runqueues returns the runqueue a walk failed
+	// on with its error, these telling what of it was read.
+	LastRunRead, RTWalked, CFSWalked bool
 }
 
 // A QueuedTask is one task found on a runqueue.
 type QueuedTask struct {
 	Task uint64
+	PID  int64
+	Comm string
 	// Prio is the rt_prio_array index the task was queued at (the
-	// priority crash prints for RT tasks); 0 for CFS tasks.
+	// priority crash prints for RT tasks); task_struct.prio for CFS tasks.
 	Prio int
 	// Depth is the number of task groups above the task's queue.
 	Depth int
@@ -178,12 +192,12 @@ type runqueueWalker struct {
 	l   *rqLayout
 }
 
-func (s *Session) runqueueWalker() (*runqueueWalker, error) {
-	l, err := s.runqueueLayout()
+func (k *Kernel) runqueueWalker() (*runqueueWalker, error) {
+	l, err := k.runqueueLayout()
 	if err != nil {
 		return nil, err
 	}
-	return &runqueueWalker{mem: s.Mem, l: l}, nil
+	return &runqueueWalker{mem: k.memory(), l: l}, nil
 }
 
 func (w *runqueueWalker) ptr(addr uint64, what string) (uint64, error) {
@@ -222,25 +236,25 @@ func (w *runqueueWalker) runqueue(cpu int, addr uint64) (Runqueue, error) {
 	return rq, nil
 }
 
-// Runqueue reads cpu's runqueue.
-func (s *Session) Runqueue(cpu int) (Runqueue, error) {
-	w, err := s.runqueueWalker()
+// Runqueue reads the top of cpu's runqueue (no queues).
+func (k *Kernel) Runqueue(cpu int) (Runqueue, error) {
+	w, err := k.runqueueWalker()
 	if err != nil {
 		return Runqueue{}, err
 	}
-	addr, err := s.RunqueueAddr(cpu)
+	addr, err := k.RunqueueAddr(cpu)
 	if err != nil {
 		return Runqueue{}, err
 	}
 	return w.runqueue(cpu, addr)
 }
 
-// errCorrupt marks a structure that cannot be what the kernel left: a
+// ErrCorruptRunqueue marks a structure that cannot be what the kernel left: a
 // cycle, a tree too deep, a NULL where a list must go on.
-var errCorrupt = errors.New("corrupt runqueue")
+var ErrCorruptRunqueue = errors.New("corrupt runqueue")
 
 func corruptf(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", ErrCorruptRunqueue, fmt.Sprintf(format, a...))
 }
 
 // rbTree walks one red-black tree in order (rb_first, then rb_next
@@ -333,8 +347,8 @@ func (w *runqueueWalker) walkRB(rootPtr uint64, seen map[uint64]bool, fn func(no
 		if seen[n] {
 			return corruptf("rb-tree %#x: node %#x reached twice (a cycle)", rootPtr, n)
 		}
-		if len(seen) >= maxTasks {
-			return corruptf("rb-tree %#x: more than %d nodes", rootPtr, maxTasks)
+		if len(seen) >= MaxListEntries {
+			return corruptf("rb-tree %#x: more than %d nodes", rootPtr, MaxListEntries)
 		}
 		seen[n] = true
 		if err := fn(n); err != nil {
@@ -362,8 +376,8 @@ func (w *runqueueWalker) walkList(head uint64, seen map[uint64]bool, fn func(nod
 		if seen[node] {
 			return corruptf("list %#x: entry %#x reached twice without returning to the head (a cycle)", head, node)
 		}
-		if len(seen) >= maxTasks {
-			return corruptf("list %#x: more than %d entries", head, maxTasks)
+		if len(seen) >= MaxListEntries {
+			return corruptf("list %#x: more than %d entries", head, MaxListEntries)
 		}
 		seen[node] = true
 		if err := fn(node); err != nil {
