@@ -992,7 +992,7 @@ func (e *explainState) state() {
 	} else {
 		e.problem("runq", err)
 	}
-	mi, err := e.s.ReadMemInfo()
+	mi, err := e.s.MemInfo(e.s.Ctx())
 	if err != nil {
 		e.problem("kmem -i", err)
 		return
