@@ -52,8 +52,7 @@ const maxModuleSymTab = 1 << 20
 // ModuleSymbolTables reads every loaded module's symbol table. A kernel
 // without modules has none.
 func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymTable, error) {
-	head, ok := k.Vmlinux.Lookup("modules")
-	if !ok {
+	if _, ok := k.Vmlinux.Lookup("modules"); !ok {
 		return nil, nil
 	}
 	t, err := k.Types()
@@ -62,19 +61,15 @@ func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymTable, erro
 	}
 	if t.HasMember("module", "mem") {
 		var n int
-		k.WalkList(ctx, head, "modules", func(uint64) error { n++; return nil })
+		k.forEachModule(ctx, func(uint64) error { n++; return nil })
 		if n == 0 {
 			return nil, nil
 		}
 		return nil, ErrModuleMemory
 	}
-	listOff, err := t.Offset("module.list")
-	if err != nil {
-		return nil, err
-	}
 	var out []ModuleSymTable
-	err = k.WalkList(ctx, head, "modules", func(node uint64) error {
-		m, err := k.moduleSymTable(node - uint64(listOff))
+	err = k.forEachModule(ctx, func(addr uint64) error {
+		m, err := k.moduleSymTable(addr)
 		if err != nil {
 			return err
 		}
@@ -139,20 +134,14 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 	syms = append(syms, exported...)
 	symtab, n, strtab := get("core_kallsyms.symtab"), get("core_kallsyms.num_symtab"), get("core_kallsyms.strtab")
 	if symtab != 0 && n > 0 && n <= maxModuleSymTab && in(symtab) && in(strtab) {
-		buf := make([]byte, n*elf.Sym64Size)
-		if err := k.Mem.ReadVirt(buf, symtab); err != nil {
-			return m, fmt.Errorf("module %s: core_kallsyms.symtab: %w", m.Name, err)
-		}
-	next:
-		for i := uint64(1); i < n; i++ {
-			sym := symbols.DecodeSym64(buf[i*elf.Sym64Size:])
-			info, shndx, value, nameOff := sym.Info, sym.Shndx, sym.Value, uint64(sym.Name)
-			if !in(value) || shndx == 0 || !in(strtab+nameOff) {
-				continue
+		err := forEachKallsym(k.Mem, symtab, n, strtab, func(sym elf.Sym64, nameOf func() (string, error)) {
+			info, value := sym.Info, sym.Value
+			if !in(value) || sym.Shndx == 0 || !in(strtab+uint64(sym.Name)) {
+				return
 			}
-			name, err := symbols.ReadCString(k.Mem, strtab+nameOff, 512)
+			name, err := nameOf()
 			if err != nil || name == "" {
-				continue
+				return
 			}
 			name = stripSymbolEnd(name)
 			kind := byte('?')
@@ -169,10 +158,13 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 					if e.Kind == '?' {
 						e.Kind = kind
 					}
-					continue next
+					return
 				}
 			}
 			syms = append(syms, ModuleSym{Name: name, Addr: value, Kind: kind})
+		})
+		if err != nil {
+			return m, fmt.Errorf("module %s: core_kallsyms.symtab: %w", m.Name, err)
 		}
 	}
 	syms = append(syms, ModuleSym{Name: "_MODULE_END_" + m.Name, Addr: m.Base + m.Size, Kind: 'm', Pseudo: true})

@@ -61,24 +61,9 @@ const (
 // Modules reads the modules list. A kernel built without modules has no
 // such list: no modules, no error.
 func (k *Kernel) Modules(ctx context.Context) ([]*Module, error) {
-	head, ok := k.Vmlinux.Lookup("modules")
-	if !ok {
-		return nil, nil
-	}
-	t, err := k.Types()
-	if err != nil {
-		return nil, err
-	}
-	listOff, err := t.Offset("module.list")
-	if err != nil {
-		return nil, err
-	}
 	var mods []*Module
-	err = k.WalkList(ctx, head, "modules", func(node uint64) error {
-		if len(mods) >= maxModules {
-			return fmt.Errorf("modules: more than %d entries", maxModules)
-		}
-		m, err := k.module(node - uint64(listOff))
+	err := k.forEachModule(ctx, func(addr uint64) error {
+		m, err := k.module(addr)
 		if err != nil {
 			return err
 		}
@@ -88,6 +73,45 @@ func (k *Kernel) Modules(ctx context.Context) ([]*Module, error) {
 	// crash lists them by base address (symbols.c compare_mods).
 	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Base < mods[j].Base })
 	return mods, err
+}
+
+// forEachModule calls fn with the struct module of each entry of the
+// modules list, at most maxModules; a kernel without modules has none.
+func (k *Kernel) forEachModule(ctx context.Context, fn func(addr uint64) error) error {
+	head, ok := k.Vmlinux.Lookup("modules")
+	if !ok {
+		return nil
+	}
+	t, err := k.Types()
+	if err != nil {
+		return err
+	}
+	listOff, err := t.Offset("module.list")
+	if err != nil {
+		return err
+	}
+	n := 0
+	return k.WalkList(ctx, head, "modules", func(node uint64) error {
+		if n++; n > maxModules {
+			return fmt.Errorf("modules: more than %d entries", maxModules)
+		}
+		return fn(node - uint64(listOff))
+	})
+}
+
+// forEachKallsym calls fn with each entry but the first (the null symbol)
+// of a module's core_kallsyms table: n Elf64_Sym at symtab, names in
+// strtab. name reads the entry's name (KSYM_NAME_LEN is 512 since 6.1).
+func forEachKallsym(mem symbols.Memory, symtab, n, strtab uint64, fn func(sym elf.Sym64, name func() (string, error))) error {
+	buf := make([]byte, n*elf.Sym64Size)
+	if err := mem.ReadVirt(buf, symtab); err != nil {
+		return err
+	}
+	for i := uint64(1); i < n; i++ {
+		sym := symbols.DecodeSym64(buf[i*elf.Sym64Size:])
+		fn(sym, func() (string, error) { return symbols.ReadCString(mem, strtab+uint64(sym.Name), 512) })
+	}
+	return nil
 }
 
 // word reads the member at path as an address: struct module keeps some
@@ -251,22 +275,17 @@ func (k *Kernel) moduleSymbols(o symbols.Object) []ModuleSymbol {
 	if err1 != nil || err2 != nil || err3 != nil || symtab == 0 || strtab == 0 || n == 0 || n > maxModSyms {
 		return nil
 	}
-	buf := make([]byte, n*elf.Sym64Size)
-	if err := k.memory().ReadVirt(buf, symtab); err != nil {
-		return nil
-	}
 	var out []ModuleSymbol
-	for i := uint64(1); i < n; i++ {
-		sym := symbols.DecodeSym64(buf[i*elf.Sym64Size:])
+	err := forEachKallsym(k.memory(), symtab, n, strtab, func(sym elf.Sym64, nameOf func() (string, error)) {
 		if sym.Value == 0 || elf.SectionIndex(sym.Shndx) == elf.SHN_UNDEF {
-			continue
+			return
 		}
-		// KSYM_NAME_LEN is 512 since 6.1.
-		name, err := symbols.ReadCString(k.memory(), strtab+uint64(sym.Name), 512)
-		if err != nil || name == "" {
-			continue
+		if name, err := nameOf(); err == nil && name != "" {
+			out = append(out, ModuleSymbol{Name: name, Addr: sym.Value, Size: sym.Size, Func: elf.ST_TYPE(sym.Info) == elf.STT_FUNC})
 		}
-		out = append(out, ModuleSymbol{Name: name, Addr: sym.Value, Size: sym.Size, Func: elf.ST_TYPE(sym.Info) == elf.STT_FUNC})
+	})
+	if err != nil {
+		return nil
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out
