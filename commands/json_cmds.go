@@ -239,12 +239,15 @@ func kmemJSON(s *Session, args []string) (any, error) {
 	if len(args) != 1 || args[0] != "-i" {
 		return nil, jsonOptionsErr("kmem", args)
 	}
-	m, err := s.ReadMemInfo()
+	m, err := s.MemInfo(s.Ctx())
 	if err != nil {
 		return nil, err
 	}
 	j := &KmemInfoJSON{PageSize: m.PageSize, TotalMem: m.TotalRAM, Free: m.Free, Used: m.TotalRAM - m.Free,
-		Shared: m.Shared, Buffers: m.Buffers, Cached: m.Cached, Slab: m.Slab, CachedNote: m.CachedNote}
+		Shared: m.Shared, Buffers: m.Buffers, Cached: m.Cached, Slab: m.Slab}
+	if m.CachedNegative < 0 {
+		j.CachedNote = fmt.Sprintf("page_cache_size went negative (%d), setting to 0", m.CachedNegative)
+	}
 	if m.HasHigh {
 		j.High = &HighJSON{Total: m.TotalHigh, Free: m.FreeHigh}
 	}

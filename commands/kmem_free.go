@@ -41,8 +41,8 @@ func (s *Session) freeZones() ([]freeZone, error) {
 		return p
 	}
 	var out []freeZone
-	for n, id := range s.onlineNodes() {
-		pgdat, err := s.pgdat(id)
+	for n, id := range s.OnlineNodes() {
+		pgdat, err := s.PGDat(id)
 		if err != nil {
 			return out, err
 		}
@@ -118,7 +118,7 @@ func runKmemFree(s *Session, verbose bool, w *bufio.Writer) error {
 		return err
 	}
 	ps := uint64(s.Dump.PageSize())
-	multi := len(s.onlineNodes()) > 1
+	multi := len(s.OnlineNodes()) > 1
 	var sum, found uint64
 	for i := range zones {
 		fz := &zones[i]
@@ -260,7 +260,7 @@ func (s *Session) freePageOf(phys uint64) (*freeHit, bool, error) {
 // writeFreeHit prints where a free page is: its zone, its free area and
 // its block ("(ADDR is 3rd of 8 pages)" for a page inside a larger block).
 func (s *Session) writeFreeHit(w *bufio.Writer, h *freeHit, addr uint64, physical bool) {
-	if len(s.onlineNodes()) > 1 {
+	if len(s.OnlineNodes()) > 1 {
 		fmt.Fprintf(w, "NODE\n %2d\n", h.zone.nodeID)
 	}
 	fmt.Fprintf(w, "%s  %s  START_PADDR  START_MAPNR\n", freeZoneHdr, center("MEM_MAP", 16, false))
