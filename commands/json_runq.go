@@ -1,5 +1,7 @@
 package commands
 
+import "gocrash/kernel"
+
 // RunqCPUJSON is one cpu's block of runq.
 type RunqCPUJSON struct {
 	CPU         int            `json:"cpu" desc:"CPU N"`
@@ -52,48 +54,29 @@ func runqJSON(s *Session, args []string) (any, error) {
 			return nil, err
 		}
 	}
-	w, err := s.runqueueWalker()
-	if err != nil {
-		return nil, err
+	rqs, err := s.Runqueues(s.Ctx(), kernel.RunqueueOptions{CPUs: cpus, Queues: true})
+	tt, terr := s.taskTable()
+	if terr != nil {
+		return nil, terr
 	}
-	tt, err := s.taskTable()
-	if err != nil {
-		return nil, err
-	}
-	// The same walks, in the same order, as runqDefault.
-	list := func(walk func(func(QueuedTask) error) error, prio func(QueuedTask) (int, error)) ([]RunqTaskJSON, error) {
+	list := func(qs []kernel.QueuedTask) []RunqTaskJSON {
 		out := []RunqTaskJSON{}
-		err := walk(func(q QueuedTask) error {
-			t := tt.byTask(q.Task)
-			if t == nil {
-				return nil
-			}
-			p, err := prio(q)
-			if err != nil {
-				return err
-			}
-			out = append(out, RunqTaskJSON{Prio: p, PID: t.PID, Task: Addr(t.Addr), Command: t.Comm})
-			return nil
-		})
-		return out, err
+		for _, q := range qs {
+			out = append(out, RunqTaskJSON{Prio: q.Prio, PID: q.PID, Task: Addr(q.Task), Command: q.Comm})
+		}
+		return out
 	}
 	out := []RunqCPUJSON{}
-	err = s.eachRunqueue(w, cpus, ncpu, func(c runqCPU) error {
-		j := RunqCPUJSON{CPU: c.cpu, Runqueue: Addr(c.rq.Addr), CurrentAddr: Addr(c.rq.Curr), RTPrioArray: Addr(c.rq.RTArray), CFSRoot: Addr(c.rq.CFSRoot)}
-		if t := tt.byTask(c.rq.Curr); t != nil {
+	for _, rq := range rqs {
+		if !rq.CFSWalked { // the cpu a failed walk stopped on
+			break
+		}
+		j := RunqCPUJSON{CPU: rq.CPU, Runqueue: Addr(rq.Addr), CurrentAddr: Addr(rq.Curr), RTPrioArray: Addr(rq.RTArray), CFSRoot: Addr(rq.CFSRoot),
+			RT: list(rq.RT), CFS: list(rq.CFS)}
+		if t := tt.byTask(rq.Curr); t != nil {
 			j.Current = &RunqTaskJSON{PID: t.PID, Task: Addr(t.Addr), Command: t.Comm}
 		}
-		var err error
-		if j.RT, err = list(func(fn func(QueuedTask) error) error { return w.RTTasks(c.rq.RTArray, fn) },
-			func(q QueuedTask) (int, error) { return q.Prio, nil }); err != nil {
-			return err
-		}
-		if j.CFS, err = list(func(fn func(QueuedTask) error) error { return w.CFSTasks(c.rq.CFSRq, fn) },
-			func(q QueuedTask) (int, error) { return w.taskPrio(q.Task) }); err != nil {
-			return err
-		}
 		out = append(out, j)
-		return nil
-	})
+	}
 	return out, err
 }
