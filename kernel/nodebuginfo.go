@@ -51,13 +51,23 @@ func (k *Kernel) openWithoutVmlinux() error {
 	}
 	v, err := symbols.OpenMemoryImage(k.DumpPath, k.Mem, layout)
 	if err != nil {
-		return fmt.Errorf("%s: %w; without them gocrash needs the vmlinux", k.DumpPath, err)
+		// The log needs only VMCOREINFO (its printk layout): the session
+		// goes on for it, and the rest says why it cannot answer.
+		k.Vmlinux = symbols.SymbollessMemoryImage(k.DumpPath, k.Mem, layout, err)
+		k.Diagnostics = append(k.Diagnostics, Diagnostic{Severity: Warning, File: k.DumpPath,
+			Text: err.Error() + ": no symbols, types or backtraces without the vmlinux; log still reads the kernel's messages by VMCOREINFO"})
+		k.Diagnostics = append(k.Diagnostics, k.openDiagnostics(nil)...)
+		return nil
 	}
 	k.Vmlinux = v
 	k.Diagnostics = append(k.Diagnostics, Diagnostic{Severity: Warning, File: k.DumpPath, Text: NoDebuginfoCost})
 	if !v.HasBTF() {
 		k.Diagnostics = append(k.Diagnostics, Diagnostic{Severity: Warning, File: k.DumpPath,
 			Text: "the kernel has no BTF (no __start_BTF/__stop_BTF in its kallsyms: built without CONFIG_DEBUG_INFO_BTF): commands that need kernel types will say so; give the vmlinux for them"})
+	}
+	if !v.HasORC() {
+		k.Diagnostics = append(k.Diagnostics, Diagnostic{Severity: Warning, File: k.DumpPath,
+			Text: "the kernel has no ORC tables (no __start_orc_unwind_ip/__stop_orc_unwind in its kallsyms: built without CONFIG_UNWINDER_ORC): backtraces follow frame pointers and calls found on the stack, which may miss frames; give the vmlinux for its CFI"})
 	}
 	k.Diagnostics = append(k.Diagnostics, k.openDiagnostics(nil)...)
 	return nil

@@ -89,6 +89,12 @@ func ReadKallsyms(mem Memory, a KallsymsAddrs) ([]KallsymsSymbol, error) {
 		return nil, err
 	}
 
+	// The counts are checked against the dump before anything sized by
+	// them is allocated: the last offset must be readable.
+	var last [4]byte
+	if err := mem.ReadVirt(last[:], a.Offsets+4*uint64(n-1)); err != nil {
+		return nil, fmt.Errorf("kallsyms: kallsyms_offsets[%d] (kallsyms_num_syms %d) at %#x: %w", n-1, n, a.Offsets+4*uint64(n-1), err)
+	}
 	offs := make([]byte, 4*int(n))
 	if err := mem.ReadVirt(offs, a.Offsets); err != nil {
 		return nil, fmt.Errorf("kallsyms: reading kallsyms_offsets (%d entries) at %#x: %w", n, a.Offsets, err)
@@ -102,7 +108,7 @@ func ReadKallsyms(mem Memory, a KallsymsAddrs) ([]KallsymsSymbol, error) {
 	}
 
 	names := &chunkReader{mem: mem, addr: a.Names, limit: maxKallsymsNames}
-	out := make([]KallsymsSymbol, 0, n)
+	out := make([]KallsymsSymbol, 0, min(n, 1<<16))
 	var sb strings.Builder
 	for i := range int(n) {
 		l, err := names.byte()

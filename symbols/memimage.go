@@ -65,7 +65,7 @@ func OpenMemoryImage(name string, mem Memory, l MemoryImageLayout) (*Vmlinux, er
 	if err != nil {
 		return nil, err
 	}
-	v := &Vmlinux{path: name, mem: mem, memBuild: l.BuildID, secCache: map[string][]byte{}, f: &elf.File{}}
+	v := newMemImage(name, mem, l)
 	v.kaslr = l.KASLR
 	byName := map[string]uint64{}
 	for _, s := range ks {
@@ -107,6 +107,20 @@ func OpenMemoryImage(name string, mem Memory, l MemoryImageLayout) (*Vmlinux, er
 	v.sizeSymbols()
 	v.sortSymbols()
 	return v, nil
+}
+
+func newMemImage(name string, mem Memory, l MemoryImageLayout) *Vmlinux {
+	return &Vmlinux{path: name, mem: mem, memBuild: l.BuildID, secCache: map[string][]byte{}, f: &elf.File{}, kaslr: l.KASLR}
+}
+
+// SymbollessMemoryImage is the image of a dump whose kallsyms cannot be
+// read (why): no symbols, no sections, no types; what needs none of them
+// (log, from VMCOREINFO's printk layout) still works, and everything else
+// says why in one line.
+func SymbollessMemoryImage(name string, mem Memory, l MemoryImageLayout, why error) *Vmlinux {
+	v := newMemImage(name, mem, l)
+	v.memErr = why
+	return v
 }
 
 // kallsymsRank is symRank from a type letter (kallsyms has no ELF symbol
@@ -231,6 +245,11 @@ func (v *Vmlinux) arrayLen(t *Types, name string, elem godwarf.Type, elemSize in
 // file: whether it has a .BTF section).
 func (v *Vmlinux) HasBTF() bool { return v != nil && v.f.Section(".BTF") != nil }
 
+// HasORC reports whether an image in memory has the ORC tables' ranges.
+func (v *Vmlinux) HasORC() bool {
+	return v != nil && v.f.Section(".orc_unwind_ip") != nil && v.f.Section(".orc_unwind") != nil
+}
+
 // readMem is readFile for an image in memory: the link-time or relocated
 // addr must lie in one of its sections.
 func (v *Vmlinux) readMem(addr uint64, p []byte) error {
@@ -269,6 +288,9 @@ func (v *Vmlinux) memSection(s *elf.Section) ([]byte, error) {
 
 // memTypes are the types of an image in memory: its .BTF.
 func (v *Vmlinux) memTypes() (*Types, error) {
+	if v.memErr != nil {
+		return nil, fmt.Errorf("no kernel types: %w", v.memErr)
+	}
 	s := v.f.Section(".BTF")
 	if s == nil {
 		return nil, fmt.Errorf("%s: no __start_BTF/__stop_BTF in kallsyms: the kernel has no BTF (CONFIG_DEBUG_INFO_BTF), so no types without the vmlinux", v.path)

@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"strings"
@@ -27,6 +28,16 @@ type memImagePair struct {
 
 func openMemImagePairs(t *testing.T) []memImagePair {
 	t.Helper()
+	out := openMemImagePairsF(t)
+	if len(out) == 0 {
+		t.Skip("no test-bed dump with kallsyms in its VMCOREINFO")
+	}
+	return out
+}
+
+// openMemImagePairsF is openMemImagePairs for fuzz seeds: none is no skip.
+func openMemImagePairsF(t testing.TB) []memImagePair {
+	t.Helper()
 	var out []memImagePair
 	seen := map[string]bool{}
 	for _, tb := range testbed.All(t) {
@@ -47,13 +58,10 @@ func openMemImagePairs(t *testing.T) []memImagePair {
 			}
 		}
 	}
-	if len(out) == 0 {
-		t.Skip("no test-bed dump with kallsyms in its VMCOREINFO")
-	}
 	return out
 }
 
-func openMemImagePair(t *testing.T, name, vmlinuxPath, vmcorePath string) (memImagePair, bool) {
+func openMemImagePair(t testing.TB, name, vmlinuxPath, vmcorePath string) (memImagePair, bool) {
 	t.Helper()
 	d, err := vmcore.Open(vmcorePath)
 	if err != nil {
@@ -354,5 +362,36 @@ func TestKnownVarsAreDWARF(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d declared variables checked", p.name, n)
+	}
+}
+
+// TestMemImageWithoutORC: a kernel image whose ORC tables are absent (an
+// image without the __start_orc_unwind_ip range) gives the unwinder an
+// error naming what is missing, and unwinding still ends, by the other
+// methods, without a panic.
+func TestMemImageWithoutORC(t *testing.T) {
+	p := openMemImagePairs(t)[0]
+	v := p.fromMem
+	var kept []*elf.Section
+	for _, s := range v.f.Sections {
+		if !strings.HasPrefix(s.Name, ".orc") {
+			kept = append(kept, s)
+		}
+	}
+	v.f.Sections = kept
+	if v.HasORC() {
+		t.Fatal("HasORC after removing the ORC sections")
+	}
+	u := NewUnwinder(v, p.info.OSRelease)
+	if _, err := u.ORC(); err == nil || !strings.Contains(err.Error(), ".orc_unwind_ip") {
+		t.Errorf("ORC() error %v, want one naming .orc_unwind_ip", err)
+	}
+	// From schedule's first instruction with a stack of zeroes: no frame
+	// can be found, and the walk ends.
+	sched, _ := v.Lookup("schedule")
+	mem := sliceMemory{base: 0xffffc90000000000, data: make([]byte, 8192)}
+	frames, _ := u.Unwind(mem, Start{PC: sched, SP: mem.base + 4096}, Options{})
+	if len(frames) > 4 {
+		t.Errorf("%d frames from a zeroed stack", len(frames))
 	}
 }

@@ -64,6 +64,7 @@ type Vmlinux struct {
 	// sections' contents are the kernel's memory, its symbols kallsyms.
 	mem      Memory
 	memBuild string // the dump's BUILD-ID
+	memErr   error  // why the image has no symbols (kallsyms unreadable)
 
 	crashMu    sync.Mutex
 	crashSyms  []Symbol // crash's symbol table (crashsyms.go)

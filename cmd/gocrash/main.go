@@ -4,6 +4,7 @@
 //	gocrash [-s] [-i FILE] [-f] [--zero-excluded] [--sample NAME] [VMLINUX VMCORE]
 //	gocrash [--debuginfo-dir DIR]... VMCORE
 //	gocrash --no-debuginfo VMCORE
+//	gocrash --log VMCORE
 //	gocrash --version
 //
 // The two files may come in either order. Given the dump alone it finds
@@ -46,6 +47,7 @@ type config struct {
 	sample       string
 	debugDirs    []string // --debuginfo-dir, in order
 	noDebuginfo  bool     // --no-debuginfo: the dump alone (kallsyms, BTF, ORC)
+	logOnly      bool     // --log: print the kernel log and exit
 	json         bool     // --json: every command prints a JSON document (implies -s)
 	files        []string
 }
@@ -85,6 +87,9 @@ dump (`+sample.DefaultName+`; see --sample).
                            backtraces from its ORC tables (kernels 6.0 and
                            later built with CONFIG_DEBUG_INFO_BTF); no source
                            lines, and only known global variables have types
+      --log              print the kernel's log (crash's log) and exit, as
+                           vmcore-dmesg does: given the dump alone it needs
+                           nothing but the dump's VMCOREINFO
       --debuginfo-dir=DIR
                          look for the vmlinux of a dump given alone in DIR
                            first (DIR/.build-id/xx/rest.debug, DIR/boot/,
@@ -111,6 +116,7 @@ Examples:
   gocrash /var/crash/202612011030/dump.202612011030
   gocrash --debuginfo-dir ~/debug -s -i cmds.txt vmcore
   gocrash --no-debuginfo /var/crash/202612011030/dump.202612011030
+  gocrash --log /var/crash/202612011030/dump.202612011030
   echo 'ps' | gocrash --json vmlinux vmcore
   gocrash triage /var/crash           # one line a dump (gocrash triage --help)
 
@@ -149,6 +155,7 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&c.extensions, "x", false, "")
 	fs.StringVar(&c.sample, "sample", "", "")
 	fs.BoolVar(&c.noDebuginfo, "no-debuginfo", false, "")
+	fs.BoolVar(&c.logOnly, "log", false, "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.Func("debuginfo-dir", "", func(d string) error {
 		if d == "" {
@@ -237,7 +244,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "Try 'gocrash --help' for more information.\n")
 			return 2
 		}
-	case len(c.files) == 1 && c.noDebuginfo:
+	case len(c.files) == 1 && (c.noDebuginfo || c.logOnly):
+		// The log needs only VMCOREINFO: no vmlinux is looked for.
 		vmcore = c.files[0]
 	case len(c.files) == 1:
 		vmcore = c.files[0]
@@ -292,6 +300,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gocrash: --json: %v\n", err)
 			return 1
 		}
+	}
+
+	if c.logOnly {
+		// vmcore-dmesg's job: the log, then exit. What the dump lacks goes
+		// to stderr, the log alone to stdout.
+		for _, w := range s.Diagnostics {
+			if w.Text != kernel.NoDebuginfoCost { // the log lacks nothing of it
+				fmt.Fprintln(stderr, w)
+			}
+		}
+		out := bufio.NewWriterSize(stdout, 64<<10)
+		err := commands.Run(s, "log", out)
+		out.Flush()
+		if err != nil {
+			if !commands.Printed(err) {
+				fmt.Fprintf(stderr, "log: %v\n", err)
+			}
+			return 1
+		}
+		return 0
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
