@@ -3,6 +3,7 @@ package symbols
 import (
 	"bytes"
 	"debug/dwarf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,7 +29,6 @@ import (
 // btfTypes is the BTF side of a *Types.
 type btfTypes struct {
 	spec  *btf.Spec
-	n     int // number of type IDs (1..n-1 are types; 0 is void)
 	funcs map[string]btf.TypeID
 	// arrayLen gives the number of elements of a global array whose
 	// declaration has no size (from the symbol's extent), or 0.
@@ -52,60 +52,154 @@ func NewBTFTypes(name string, data []byte) (t *Types, err error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	b := &btfTypes{spec: spec, funcs: map[string]btf.TypeID{}, conv: map[btf.TypeID]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	// The index is built from the raw type records (btfScan): asking
+	// cilium for every type would decode the whole graph, most of a
+	// second on a distribution kernel; types are decoded one by one as
+	// they are looked up.
 	x := newNameIndex()
-	for id := btf.TypeID(1); ; id++ {
-		typ, err := spec.TypeByID(id)
-		if err != nil {
-			b.n = int(id)
-			break
-		}
+	err = btfScan(data, func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, enums func(func(name string, val int64))) {
 		ref := dieRef{off: dwarf.Offset(id)}
-		switch tt := typ.(type) {
-		case *btf.Struct:
-			if tt.Name != "" {
-				put(x.structs, tt.Name, ref)
+		switch kind {
+		case btfKindStruct:
+			if name != "" {
+				put(x.structs, name, ref)
 			}
-		case *btf.Union:
-			if tt.Name != "" {
-				put(x.unions, tt.Name, ref)
+		case btfKindUnion:
+			if name != "" {
+				put(x.unions, name, ref)
 			}
-		case *btf.Fwd:
+		case btfKindFwd:
 			ref.decl = true
-			if tt.Kind == btf.FwdUnion {
-				put(x.unions, tt.Name, ref)
+			if kindFlag {
+				put(x.unions, name, ref)
 			} else {
-				put(x.structs, tt.Name, ref)
+				put(x.structs, name, ref)
 			}
-		case *btf.Enum:
-			if tt.Name != "" {
-				put(x.enums, tt.Name, ref)
+		case btfKindEnum, btfKindEnum64:
+			if name != "" {
+				put(x.enums, name, ref)
 			}
-			for _, v := range tt.Values {
-				putEnum(x.enumerators, v.Name, enumVal{val: enumValue(tt, v.Value), off: dwarf.Offset(id)})
+			enums(func(n string, v int64) { putEnum(x.enumerators, n, enumVal{val: v, off: dwarf.Offset(id)}) })
+		case btfKindTypedef:
+			put(x.typedefs, name, ref)
+		case btfKindInt, btfKindFloat:
+			put(x.bases, name, ref)
+		case btfKindFunc:
+			if _, dup := b.funcs[name]; !dup {
+				b.funcs[name] = btf.TypeID(id)
 			}
-		case *btf.Typedef:
-			put(x.typedefs, tt.Name, ref)
-		case *btf.Int:
-			put(x.bases, tt.Name, ref)
-		case *btf.Float:
-			put(x.bases, tt.Name, ref)
-		case *btf.Func:
-			if _, dup := b.funcs[tt.Name]; !dup {
-				b.funcs[tt.Name] = id
-			}
-		case *btf.Var:
-			if tid, err := spec.TypeID(tt.Type); err == nil {
-				r := dieRef{off: dwarf.Offset(tid)}
-				put(x.vars, tt.Name, r)
-				putFirstDef(x.varDefs, tt.Name, dwarf.Offset(id), r)
-			}
+		case btfKindVar:
+			r := dieRef{off: dwarf.Offset(typeRef)}
+			put(x.vars, name, r)
+			putFirstDef(x.varDefs, name, dwarf.Offset(id), r)
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	t = newTypesFromData(name, nil)
 	t.btf = b
 	t.idx = x
 	t.indexOnce.Do(func() {})
 	return t, nil
+}
+
+// BTF kinds (include/uapi/linux/btf.h).
+const (
+	btfKindInt      = 1
+	btfKindArray    = 3
+	btfKindStruct   = 4
+	btfKindUnion    = 5
+	btfKindEnum     = 6
+	btfKindFwd      = 7
+	btfKindTypedef  = 8
+	btfKindFunc     = 12
+	btfKindProto    = 13
+	btfKindVar      = 14
+	btfKindDatasec  = 15
+	btfKindFloat    = 16
+	btfKindDeclTag  = 17
+	btfKindEnum64   = 19
+	btfMaxKind      = 19
+	btfHeaderMinLen = 24
+)
+
+// btfScan walks the raw type records of BTF data (the layout of
+// include/uapi/linux/btf.h: a header, then struct btf_type records, each
+// followed by its kind's data, then the string table), calling visit with
+// each record's ID (from 1, in order, as cilium numbers them), kind,
+// kind_flag, name, size_or_type field and, for enums, a walk over the
+// enumerators. Every offset is checked: damaged data gives an error.
+func btfScan(data []byte, visit func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, enums func(func(string, int64)))) error {
+	le := binary.LittleEndian
+	if len(data) < btfHeaderMinLen || le.Uint16(data) != 0xeb9f {
+		return fmt.Errorf("BTF: no valid header (magic %#x)", data[:min(len(data), 2)])
+	}
+	hdrLen := uint64(le.Uint32(data[4:]))
+	typeOff, typeLen := uint64(le.Uint32(data[8:])), uint64(le.Uint32(data[12:]))
+	strOff, strLen := uint64(le.Uint32(data[16:])), uint64(le.Uint32(data[20:]))
+	n := uint64(len(data))
+	if hdrLen < btfHeaderMinLen || hdrLen > n || typeOff+typeLen > n-hdrLen || strOff+strLen > n-hdrLen {
+		return fmt.Errorf("BTF: header (length %d, types %d+%d, strings %d+%d) runs past the %d bytes", hdrLen, typeOff, typeLen, strOff, strLen, n)
+	}
+	types := data[hdrLen+typeOff : hdrLen+typeOff+typeLen]
+	strs := data[hdrLen+strOff : hdrLen+strOff+strLen]
+	str := func(off uint32) string {
+		if uint64(off) >= uint64(len(strs)) {
+			return ""
+		}
+		b := strs[off:]
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return string(b)
+	}
+	for id, pos := uint32(1), 0; pos < len(types); id++ {
+		if len(types)-pos < 12 {
+			return fmt.Errorf("BTF: type %d at +%#x is cut short", id, pos)
+		}
+		nameOff, info, ref := le.Uint32(types[pos:]), le.Uint32(types[pos+4:]), le.Uint32(types[pos+8:])
+		vlen, kind, kflag := int(info&0xffff), int(info>>24&0x1f), info>>31 == 1
+		pos += 12
+		var extra int
+		switch kind {
+		case btfKindInt, btfKindVar, btfKindDeclTag:
+			extra = 4
+		case btfKindArray:
+			extra = 12
+		case btfKindStruct, btfKindUnion, btfKindDatasec, btfKindEnum64:
+			extra = 12 * vlen
+		case btfKindEnum, btfKindProto:
+			extra = 8 * vlen
+		default:
+			if kind == 0 || kind > btfMaxKind {
+				return fmt.Errorf("BTF: type %d at +%#x has unknown kind %d", id, pos-12, kind)
+			}
+		}
+		if extra > len(types)-pos {
+			return fmt.Errorf("BTF: type %d at +%#x: its %d bytes of members run past the type section", id, pos-12, extra)
+		}
+		body := types[pos : pos+extra]
+		enums := func(f func(string, int64)) {
+			switch kind {
+			case btfKindEnum:
+				for i := 0; i+8 <= len(body); i += 8 {
+					v := int64(le.Uint32(body[i+4:]))
+					if kflag { // signed
+						v = int64(int32(uint32(v)))
+					}
+					f(str(le.Uint32(body[i:])), v)
+				}
+			case btfKindEnum64:
+				for i := 0; i+12 <= len(body); i += 12 {
+					f(str(le.Uint32(body[i:])), int64(uint64(le.Uint32(body[i+4:]))|uint64(le.Uint32(body[i+8:]))<<32))
+				}
+			}
+		}
+		visit(id, kind, kflag, str(nameOff), ref, enums)
+		pos += extra
+	}
+	return nil
 }
 
 // enumValue is an enumerator's value as DWARF gives it: sign-extended
