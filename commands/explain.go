@@ -146,8 +146,12 @@ func writeExplanation(s *Session, w *bufio.Writer, ex *Explanation, verbose bool
 		if t.Kthread {
 			kind = "kernel thread"
 		}
-		fmt.Fprintf(w, "\nTASK: PID %d %q on CPU %d, state %s (%s), task_struct %x\n", t.PID, t.Command, t.CPU, orDash(t.State), kind, t.Task)
+		fmt.Fprintf(w, "\nTASK: PID %d %q on CPU %d, state %s (%s), task_struct %x\n", t.PID, t.Command, t.CPU, orDash(t.State), kind, uint64(t.Task))
 		shown("  ", "set")
+		if t.Ran != "" {
+			fmt.Fprintf(w, "  it had been running on CPU %d for %s (days hh:mm:ss.ms) when the dump was taken\n", t.CPU, t.Ran)
+			shown("  ", "runq -m")
+		}
 	}
 	if len(ex.CPUs) > 0 {
 		fmt.Fprintf(w, "\nCPUS\n")

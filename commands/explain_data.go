@@ -113,6 +113,10 @@ type TaskNote struct {
 	CPU     int    `json:"cpu" desc:"cpu"`
 	State   string `json:"state" desc:"ps state (RU, IN, UN, ...)"`
 	Kthread bool   `json:"kernel_thread" desc:"a kernel thread"`
+	// Ran is how long it had been on its cpu (runq -m: rq->clock less
+	// its last arrival), "" when unknown.
+	Ran   string `json:"ran,omitempty" desc:"how long it had run on its cpu at the crash, as runq -m shows it"`
+	RanNs uint64 `json:"ran_ns" desc:"the same in nanoseconds (0 when unknown)"`
 }
 
 // A CPUNote is what ran on one cpu.
@@ -324,6 +328,19 @@ func (e *explainState) panicTask() {
 		state = e.states.Short(t.State)
 	}
 	e.ex.Task = &TaskNote{PID: t.PID, Command: t.Comm, Task: Addr(t.Addr), CPU: t.CPU, State: state, Kthread: t.KernelThread()}
+	if w, err := e.s.runqClockWalker('m'); err == nil {
+		// runq -m's arithmetic (runqMillis).
+		if addr, err := e.s.RunqueueAddr(t.CPU); err == nil {
+			if rq, err := w.runqueue(t.CPU, addr); err == nil && rq.Curr == t.Addr {
+				if last, err := w.lastRun(t.Addr); err == nil && last != 0 && int64(rq.Clock-last) > 0 {
+					// last 0: the kernel keeps no arrival time (no CONFIG_SCHED_INFO).
+
+					e.ex.Task.RanNs = rq.Clock - last
+					e.ex.Task.Ran = runqDaysHMS(rq.Clock - last)
+				}
+			}
+		}
+	}
 	if e.bter != nil {
 		bt, err := e.bter.Backtrace(e.ctx, t.Addr, kernel.BacktraceOptions{})
 		if err != nil {
