@@ -235,7 +235,12 @@ type CommitJSON struct {
 	Committed int64  `json:"committed" desc:"COMMITTED"`
 }
 
+// kmemJSON is kmem -i's and kmem -s's JSON (their result types differ:
+// docs/json.md names both).
 func kmemJSON(s *Session, args []string) (any, error) {
+	if len(args) == 1 && args[0] == "-s" {
+		return kmemSlabJSON(s)
+	}
 	if len(args) != 1 || args[0] != "-i" {
 		return nil, jsonOptionsErr("kmem", args)
 	}

@@ -12,14 +12,17 @@ import (
 // that the documentation (docs/json.md) and the validation of every
 // document (TestJSONMatchesText) come from the one declaration.
 
-// JSONResultTypes are the result types of the commands with a JSON form.
+// JSONResultTypes are the result types of the commands with a JSON form,
+// by command name, or by name and option where options give different
+// results (kmem -i, kmem -s).
 var JSONResultTypes = map[string]reflect.Type{
 	"sys":     reflect.TypeOf(&SysJSON{}),
 	"ps":      reflect.TypeOf([]PsRow{}),
 	"bt":      reflect.TypeOf([]BtTaskJSON{}),
 	"log":     reflect.TypeOf(&LogJSON{}),
 	"mod":     reflect.TypeOf([]ModuleJSON{}),
-	"kmem":    reflect.TypeOf(&KmemInfoJSON{}),
+	"kmem -i": reflect.TypeOf(&KmemInfoJSON{}),
+	"kmem -s": reflect.TypeOf([]KmemCacheJSON{}),
 	"runq":    reflect.TypeOf([]RunqCPUJSON{}),
 	"explain": reflect.TypeOf(&Explanation{}),
 }
@@ -225,7 +228,8 @@ other options answer with an error document.
 	for _, name := range names {
 		n := SchemaOf(JSONResultTypes[name])
 		fmt.Fprintf(&b, "## %s\n\n", name)
-		if c, ok := Lookup(name); ok {
+		cmd, _, _ := strings.Cut(name, " ")
+		if c, ok := Lookup(cmd); ok {
 			fmt.Fprintf(&b, "%s (`%s`). Result: %s.\n\n", c.Summary, c.UsageLine(), typeName(n))
 		}
 		b.WriteString("| member | type | meaning |\n| --- | --- | --- |\n")
