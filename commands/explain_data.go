@@ -328,19 +328,17 @@ func (e *explainState) panicTask() {
 		state = e.states.Short(t.State)
 	}
 	e.ex.Task = &TaskNote{PID: t.PID, Command: t.Comm, Task: Addr(t.Addr), CPU: t.CPU, State: state, Kthread: t.KernelThread()}
-	if w, err := e.s.runqClockWalker('m'); err == nil {
-		// runq -m's arithmetic (runqMillis).
-		if addr, err := e.s.RunqueueAddr(t.CPU); err == nil {
-			if rq, err := w.runqueue(t.CPU, addr); err == nil && rq.Curr == t.Addr {
-				if last, err := w.lastRun(t.Addr); err == nil && last != 0 && int64(rq.Clock-last) > 0 {
-					// last 0: the kernel keeps no arrival time (no CONFIG_SCHED_INFO).
-
-					e.ex.Task.RanNs = rq.Clock - last
-					e.ex.Task.Ran = runqDaysHMS(rq.Clock - last)
-				}
-			}
+	// runq -m's arithmetic: rq->clock less the running task's last arrival.
+	if rqs, err := e.s.Runqueues(e.ctx, kernel.RunqueueOptions{CPUs: map[int]bool{t.CPU: true}, LastRun: true, Clock: true}); err == nil && len(rqs) == 1 {
+		rq := rqs[0]
+		// CurrLastRun 0: the kernel keeps no arrival time (no
+		// CONFIG_SCHED_INFO).
+		if rq.Curr == t.Addr && rq.LastRunRead && rq.CurrLastRun != 0 && int64(rq.Clock-rq.CurrLastRun) > 0 {
+			e.ex.Task.RanNs = rq.Clock - rq.CurrLastRun
+			e.ex.Task.Ran = runqDaysHMS(e.ex.Task.RanNs)
 		}
 	}
+
 	if e.bter != nil {
 		bt, err := e.bter.Backtrace(e.ctx, t.Addr, kernel.BacktraceOptions{})
 		if err != nil {
