@@ -21,7 +21,7 @@ import (
 
 var noDebuginfoCommands = []string{
 	"sys", "sys -i",
-	"bt", "bt -a", "bt -t", "bt -f", "bt -s", "bt -sx", "bt -r", "bt -F", "bt -FF", "bt -e", "bt -p", "bt -g", "bt -v", "bt -c 1", "bt 1",
+	"bt", "bt -l", "bt -a", "bt -t", "bt -f", "bt -s", "bt -sx", "bt -r", "bt -F", "bt -FF", "bt -e", "bt -p", "bt -g", "bt -v", "bt -c 1", "bt 1",
 	"log", "log -t", "log -m", "log -a", "log -T",
 	"ps", "ps -t", "ps -G", "ps -l", "ps -s", "ps -k", "ps -u", "ps -p", "ps -c", "ps -a",
 	"runq", "runq -t", "runq -g", "runq -m",
@@ -51,6 +51,7 @@ var noDebuginfoDiffs = map[string]struct {
 	"sys": {fixKernelLine, "KERNEL names the vmlinux file; without one it says where the symbols came from"},
 	"sym schedule": {fixSourceLines,
 		"the vmlinux's DWARF gives the source file and line after the symbol; BTF has no line table"},
+	"bt -l":           {fixBtLines, "the source file and line under each frame come from the vmlinux's DWARF line table; without it bt -l is bt, and one line says there are no lines"},
 	"sym -q schedule": {fixSymList, "as sym -l: kallsyms has not the vmlinux's __kstrtab_*/__ksymtab_* and local labels"},
 	"bt -r":           {fixLocalLabels, localLabelReason},
 	"bt -F":           {fixLocalLabels, localLabelReason},
@@ -118,6 +119,15 @@ func fixLocalLabels(with, without string) (string, string) {
 		bl[i] = bl[i][:loc[0]] + "SYM " + rest[end:]
 	}
 	return strings.Join(al, "\n"), strings.Join(bl, "\n")
+}
+
+var (
+	btSourceLine = regexp.MustCompile(`(?m)^    /\S+: [0-9]+\n`)
+	btNoLines    = regexp.MustCompile(`(?m)^bt: line numbers are not available: no source files or lines without the vmlinux \(the kernel's BTF has none\)\n`)
+)
+
+func fixBtLines(with, without string) (string, string) {
+	return btSourceLine.ReplaceAllString(with, ""), btNoLines.ReplaceAllString(without, "")
 }
 
 type noDebuginfoDump struct{ name, vmlinux, vmcore string }

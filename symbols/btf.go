@@ -229,6 +229,10 @@ func (t *Types) SetArrayLen(f func(name string, elem godwarf.Type, elemSize int6
 
 var errBTFDepth = errors.New("BTF type graph too deep")
 
+// errNoDWARFWithoutVmlinux is what asks for source files and lines (bt -l,
+// sys -c, dis -s) get when the types came from BTF.
+var errNoDWARFWithoutVmlinux = errors.New("no source files or lines without the vmlinux (the kernel's BTF has none)")
+
 // btfType converts the BTF type id (and what it refers to) to godwarf
 // types. The caller holds t.mu.
 func (b *btfTypes) btfType(id btf.TypeID) (godwarf.Type, error) {

@@ -202,7 +202,7 @@ func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 // fullData is the dwarf.Data over all of .debug_info.
 func (t *Types) fullData() (*dwarf.Data, error) {
 	if t.btf != nil {
-		return nil, fmt.Errorf("%s: %w (the types come from BTF)", t.path, errNoDWARF)
+		return nil, errNoDWARFWithoutVmlinux
 	}
 	t.fullOnce.Do(func() {
 		if t.d == nil && t.sec != nil && t.sec.build != nil {
