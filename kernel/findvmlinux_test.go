@@ -65,8 +65,8 @@ func TestFindVmlinuxBuildIDLayout(t *testing.T) {
 	systemRoots(t)
 	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
 	info := dumpInfo(t, d)
-	if !strings.HasPrefix(info.BuildID, "939b8cdd") {
-		t.Fatalf("BUILD-ID %q: the committed 6.1 dumps' is 939b8cdd...", info.BuildID)
+	if len(info.BuildID) != 40 || strings.Trim(info.BuildID, "0123456789abcdef") != "" {
+		t.Fatalf("BUILD-ID %q: 40 hex digits (a SHA-1 build id) expected", info.BuildID)
 	}
 	dir := t.TempDir()
 	want := link(t, d.Vmlinux, filepath.Join(dir, ".build-id", info.BuildID[:2], info.BuildID[2:]+".debug"))

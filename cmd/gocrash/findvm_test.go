@@ -21,7 +21,8 @@ func TestDumpAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := dump.Info().BuildID
+	info := dump.Info()
+	id := info.BuildID
 	dump.Close()
 	want, ok := d.Golden("rd -64 jiffies 4")
 	if !ok {
@@ -75,7 +76,7 @@ func TestDumpAlone(t *testing.T) {
 
 	empty := t.TempDir()
 	r = runGocrash(t, "", runOpts{}, "-s", "--debuginfo-dir", empty, d.Vmcore)
-	prefix := "gocrash: " + d.Vmcore + ": no vmlinux for build id " + id + " (6.1.176) in " + empty + ", /usr/lib/debug/.build-id, "
+	prefix := "gocrash: " + d.Vmcore + ": no vmlinux for build id " + id + " (" + info.OSRelease + ") in " + empty + ", /usr/lib/debug/.build-id, "
 	// Then the session goes on from the dump alone (nodebuginfo_test.go):
 	// the one line says where gocrash looked, the next what the session
 	// lacks (a kernel without BTF adds a line saying so).
