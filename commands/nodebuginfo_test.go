@@ -32,7 +32,7 @@ var noDebuginfoCommands = []string{
 	"p jiffies", "p init_task.comm", "p init_task.pid", "p avenrun", "p runqueues", "p init_uts_ns",
 	"whatis task_struct", "whatis jiffies", "whatis init_task", "struct list_head", "struct -o task_struct",
 	"union thread_union", "struct task_struct.pid,comm,__state init_task",
-	"sym schedule", "sym -q schedule", "sym linux_banner", "sym -l",
+	"sym schedule", "sym runqueues", "sym -q schedule", "sym linux_banner", "sym -l",
 	"dis schedule 8", "dis -r panic+20", "dis __schedule",
 	"mod", "mod -t",
 	"task", "task 1",
@@ -57,7 +57,7 @@ var noDebuginfoDiffs = map[string]struct {
 	"bt -F":           {fixLocalLabels, localLabelReason},
 	"bt -FF":          {fixLocalLabels, localLabelReason},
 	"sym -l": {fixSymList,
-		"kallsyms is not the vmlinux's .symtab: scripts/kallsyms.c leaves out the assembler's local labels (.LC*), the __ksymtab_*/__kstrtab_*/__kcrctab* export tables, its own kallsyms_* arrays and init_per_cpu__*; and with --absolute-percpu it retypes the per-cpu symbols 'A' — so the listing without the vmlinux holds a subset of the lines, at the same addresses"},
+		"kallsyms is not the vmlinux's .symtab: scripts/kallsyms.c leaves out the assembler's local labels (.LC*), the __ksymtab_*/__kstrtab_*/__kcrctab* export tables, its own kallsyms_* arrays and init_per_cpu__*; and with --absolute-percpu it retypes the per-cpu symbols 'A', whose class (D/d) comes back from BTF's per-cpu VARs' linkage except for those BTF lacks (fixed_percpu_data) — so the listing without the vmlinux holds a subset of the lines, at the same addresses"},
 }
 
 var kernelLineRe = regexp.MustCompile(`(?m)^      KERNEL: (\(no vmlinux: kallsyms, BTF and ORC from the dump\)|\S+)`)

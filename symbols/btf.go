@@ -30,6 +30,9 @@ import (
 type btfTypes struct {
 	spec  *btf.Spec
 	funcs map[string]btf.TypeID
+	// varGlobal is each variable's linkage (BTF's VARs are the per-cpu
+	// ones): true for a global, false for a static.
+	varGlobal map[string]bool
 	// arrayLen gives the number of elements of a global array whose
 	// declaration has no size (from the symbol's extent), or 0.
 	arrayLen func(name string, elem godwarf.Type, elemSize int64) int64
@@ -51,13 +54,13 @@ func NewBTFTypes(name string, data []byte) (t *Types, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	b := &btfTypes{spec: spec, funcs: map[string]btf.TypeID{}, conv: map[btf.TypeID]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	b := &btfTypes{spec: spec, funcs: map[string]btf.TypeID{}, varGlobal: map[string]bool{}, conv: map[btf.TypeID]godwarf.Type{}, known: map[string]godwarf.Type{}}
 	// The index is built from the raw type records (btfScan): asking
 	// cilium for every type would decode the whole graph, most of a
 	// second on a distribution kernel; types are decoded one by one as
 	// they are looked up.
 	x := newNameIndex()
-	err = btfScan(data, func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, enums func(func(name string, val int64))) {
+	err = btfScan(data, func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, body []byte, enums func(func(name string, val int64))) {
 		ref := dieRef{off: dwarf.Offset(id)}
 		switch kind {
 		case btfKindStruct:
@@ -89,6 +92,8 @@ func NewBTFTypes(name string, data []byte) (t *Types, err error) {
 				b.funcs[name] = btf.TypeID(id)
 			}
 		case btfKindVar:
+			// struct btf_var { __u32 linkage; }: 0 static, 1 global.
+			b.varGlobal[name] = len(body) >= 4 && binary.LittleEndian.Uint32(body) != 0
 			r := dieRef{off: dwarf.Offset(typeRef)}
 			put(x.vars, name, r)
 			putFirstDef(x.varDefs, name, dwarf.Offset(id), r)
@@ -130,7 +135,7 @@ const (
 // each record's ID (from 1, in order, as cilium numbers them), kind,
 // kind_flag, name, size_or_type field and, for enums, a walk over the
 // enumerators. Every offset is checked: damaged data gives an error.
-func btfScan(data []byte, visit func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, enums func(func(string, int64)))) error {
+func btfScan(data []byte, visit func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, body []byte, enums func(func(string, int64)))) error {
 	le := binary.LittleEndian
 	if len(data) < btfHeaderMinLen || le.Uint16(data) != 0xeb9f {
 		return fmt.Errorf("BTF: no valid header (magic %#x)", data[:min(len(data), 2)])
@@ -196,7 +201,7 @@ func btfScan(data []byte, visit func(id uint32, kind int, kindFlag bool, name st
 				}
 			}
 		}
-		visit(id, kind, kflag, str(nameOff), ref, enums)
+		visit(id, kind, kflag, str(nameOff), ref, body, enums)
 		pos += extra
 	}
 	return nil
@@ -214,6 +219,16 @@ func enumValue(e *btf.Enum, v uint64) int64 {
 		return int64(int32(uint32(v)))
 	}
 	return int64(uint32(v))
+}
+
+// VarLinkage is a variable's linkage as BTF records it (BTF has only the
+// per-cpu variables): global or static, and whether it is known.
+func (t *Types) VarLinkage(name string) (global, ok bool) {
+	if t == nil || t.btf == nil {
+		return false, false
+	}
+	global, ok = t.btf.varGlobal[name]
+	return global, ok
 }
 
 // FromBTF reports whether the types came from BTF (no DWARF).

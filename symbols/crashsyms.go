@@ -117,13 +117,27 @@ func (v *Vmlinux) crashSymbolsFromKallsyms() []Symbol {
 			hi = max(hi, s.Addr+s.Size)
 		}
 	}
+	// Per-cpu symbols: scripts/kallsyms.c's --absolute-percpu types them
+	// 'A', losing the class crash lists them with (bfd's D or d, from
+	// .data..percpu); BTF's per-cpu VARs give it by their linkage, and the
+	// linker's __per_cpu_start/__per_cpu_end are globals. A per-cpu
+	// symbol BTF does not know (an assembler one) is left out rather
+	// than misclassed.
+	types, _ := v.Types()
 	all := make([]crashSym, 0, len(v.syms))
 	for _, s := range v.syms {
 		if !s.reloc {
-			// Per-cpu symbols: scripts/kallsyms.c's --absolute-percpu
-			// types them 'A', losing the class (D or d) crash lists
-			// them with; they are left out rather than misclassed.
-			continue
+			global, ok := types.VarLinkage(s.name)
+			switch {
+			case s.name == "__per_cpu_start" || s.name == "__per_cpu_end":
+				s.kind = 'D'
+			case ok && global:
+				s.kind = 'D'
+			case ok:
+				s.kind = 'd'
+			default:
+				continue
+			}
 		}
 		all = append(all, crashSym{name: s.name, link: s.addr, kind: s.kind})
 	}
