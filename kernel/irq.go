@@ -47,7 +47,7 @@ func (k *Kernel) IRQTable(ctx context.Context) (*IRQTable, error) {
 	}
 	if a, ok := k.Vmlinux.Lookup("nr_irqs"); ok {
 		var b [4]byte
-		if err := k.Mem.ReadVirt(b[:], a); err != nil {
+		if err := k.memory().ReadVirt(b[:], a); err != nil {
 			return nil, fmt.Errorf("nr_irqs: %w", err)
 		}
 		tab.NrIRQs = int(binary.LittleEndian.Uint32(b[:]))
@@ -66,14 +66,14 @@ func (k *Kernel) IRQTable(ctx context.Context) (*IRQTable, error) {
 		if err != nil {
 			return nil, err
 		}
-		root, err := ReadPointer(k.Mem, a+uint64(rootOff))
+		root, err := ReadPointer(k.memory(), a+uint64(rootOff))
 		if err != nil {
 			return nil, fmt.Errorf("sparse_irqs: %w", err)
 		}
 		// crash matches irq_data.irq, not the tree's index.
-		err = WalkMaple(ctx, k.Mem, root, func(e MapleEntry) error {
+		err = WalkMaple(ctx, k.memory(), root, func(e MapleEntry) error {
 			var b [4]byte
-			if k.Mem.ReadVirt(b[:], e.Entry+uint64(irqOff)) == nil {
+			if k.memory().ReadVirt(b[:], e.Entry+uint64(irqOff)) == nil {
 				n := int(binary.LittleEndian.Uint32(b[:]))
 				if _, dup := tab.Descs[n]; !dup {
 					tab.Descs[n] = e.Entry
@@ -92,14 +92,14 @@ func (k *Kernel) IRQTable(ctx context.Context) (*IRQTable, error) {
 		if err != nil {
 			return nil, err
 		}
-		head, err := ReadPointer(k.Mem, a+uint64(ho))
+		head, err := ReadPointer(k.memory(), a+uint64(ho))
 		if err != nil {
 			return nil, fmt.Errorf("irq_desc_tree: %w", err)
 		}
 		if head == 0 {
 			return tab, nil
 		}
-		err = WalkXArray(ctx, k.Mem, l, head, false, func(e XAEntry) error {
+		err = WalkXArray(ctx, k.memory(), l, head, false, func(e XAEntry) error {
 			if e.Index < 1<<31 && e.Entry != 0 {
 				tab.Descs[int(e.Index)] = e.Entry
 			}
@@ -135,7 +135,7 @@ func (k *Kernel) IRQActions(desc uint64) ([]IRQAction, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := ReadPointer(k.Mem, desc+uint64(ao))
+	a, err := ReadPointer(k.memory(), desc+uint64(ao))
 	if err != nil {
 		return nil, fmt.Errorf("irq_desc %#x action: %w", desc, err)
 	}
@@ -147,13 +147,13 @@ func (k *Kernel) IRQActions(desc uint64) ([]IRQAction, error) {
 		}
 		seen[a] = true
 		act := IRQAction{Addr: a}
-		if np, err := ReadPointer(k.Mem, a+uint64(no)); err == nil && np != 0 {
-			if s, err := symbols.ReadCString(k.Mem, np, 1500); err == nil {
+		if np, err := ReadPointer(k.memory(), a+uint64(no)); err == nil && np != 0 {
+			if s, err := symbols.ReadCString(k.memory(), np, 1500); err == nil {
 				act.Name, act.NameOK = s, true
 			}
 		}
 		out = append(out, act)
-		if a, err = ReadPointer(k.Mem, a+uint64(nx)); err != nil {
+		if a, err = ReadPointer(k.memory(), a+uint64(nx)); err != nil {
 			return out, err
 		}
 	}
@@ -171,14 +171,14 @@ func (k *Kernel) IRQCounts(desc uint64, offsets []uint64) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := ReadPointer(k.Mem, desc+uint64(ko))
+	p, err := ReadPointer(k.memory(), desc+uint64(ko))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]uint32, len(offsets))
 	for i, off := range offsets {
 		var b [4]byte
-		if err := k.Mem.ReadVirt(b[:], p+off); err != nil {
+		if err := k.memory().ReadVirt(b[:], p+off); err != nil {
 			return nil, fmt.Errorf("kstat_irqs of cpu %d: %w", i, err)
 		}
 		out[i] = binary.LittleEndian.Uint32(b[:])
@@ -193,10 +193,10 @@ func (k *Kernel) IRQChip(desc uint64) (chip string, chipOK bool, name string, na
 		return
 	}
 	if co, err := t.Offset("irq_desc.irq_data.chip"); err == nil {
-		if c, err := ReadPointer(k.Mem, desc+uint64(co)); err == nil {
+		if c, err := ReadPointer(k.memory(), desc+uint64(co)); err == nil {
 			if no, err := t.Offset("irq_chip.name"); err == nil {
-				if np, err := ReadPointer(k.Mem, c+uint64(no)); err == nil && np != 0 {
-					if s, err := symbols.ReadCString(k.Mem, np, 1500); err == nil {
+				if np, err := ReadPointer(k.memory(), c+uint64(no)); err == nil && np != 0 {
+					if s, err := symbols.ReadCString(k.memory(), np, 1500); err == nil {
 						chip, chipOK = s, true
 					}
 				}
@@ -204,8 +204,8 @@ func (k *Kernel) IRQChip(desc uint64) (chip string, chipOK bool, name string, na
 		}
 	}
 	if no, err := t.Offset("irq_desc.name"); err == nil {
-		if np, err := ReadPointer(k.Mem, desc+uint64(no)); err == nil && np != 0 {
-			if s, err := symbols.ReadCString(k.Mem, np, 1500); err == nil {
+		if np, err := ReadPointer(k.memory(), desc+uint64(no)); err == nil && np != 0 {
+			if s, err := symbols.ReadCString(k.memory(), np, 1500); err == nil {
 				name, nameOK = s, true
 			}
 		}
@@ -226,12 +226,12 @@ func (k *Kernel) IRQAffinity(desc uint64, nbytes int) ([]byte, error) {
 	}
 	addr := desc + uint64(off)
 	if m, err := t.Member("irq_common_data", "affinity"); err == nil && isPtrType(m.Type) {
-		if addr, err = ReadPointer(k.Mem, addr); err != nil {
+		if addr, err = ReadPointer(k.memory(), addr); err != nil {
 			return nil, err
 		}
 	}
 	b := make([]byte, nbytes)
-	if err := k.Mem.ReadVirt(b, addr); err != nil {
+	if err := k.memory().ReadVirt(b, addr); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -271,7 +271,7 @@ func (k *Kernel) Resources(ctx context.Context, root uint64) ([]Resource, error)
 	if err != nil {
 		return nil, err
 	}
-	return ResourcesIn(ctx, k.Mem, t, root)
+	return ResourcesIn(ctx, k.memory(), t, root)
 }
 
 // ResourcesIn is Resources through the memory view mem.

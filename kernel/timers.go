@@ -67,7 +67,7 @@ func (k *Kernel) TimerBases(ctx context.Context, cpu, n int) ([]TimerBase, error
 		base := sym + off + uint64(b)*uint64(size)
 		tb := TimerBase{CPU: cpu, Index: b, Addr: base}
 		vec := make([]byte, vsize)
-		if err := k.Mem.ReadVirt(vec, base+uint64(vm.Offset)); err != nil {
+		if err := k.memory().ReadVirt(vec, base+uint64(vm.Offset)); err != nil {
 			return out, fmt.Errorf("timer_base.vectors[] at %#x: %w", base, err)
 		}
 		for i := int64(0); i+8 <= vsize; i += 8 {
@@ -84,15 +84,18 @@ func (k *Kernel) TimerBases(ctx context.Context, cpu, n int) ([]TimerBase, error
 			seen := map[uint64]bool{}
 			ok := true
 			for node := first; node != 0; {
+				if len(seen)%256 == 255 && ctx.Err() != nil {
+					return out, ctx.Err()
+				}
 				if seen[node] || len(chain) >= MaxListEntries {
 					ok = false
 					break
 				}
 				seen[node] = true
 				tl := node - uint64(entry)
-				exp, err1 := ReadPointer(k.Mem, tl+uint64(expOff))
-				fn, err2 := ReadPointer(k.Mem, tl+uint64(fnOff))
-				next, err3 := ReadPointer(k.Mem, node)
+				exp, err1 := ReadPointer(k.memory(), tl+uint64(expOff))
+				fn, err2 := ReadPointer(k.memory(), tl+uint64(fnOff))
+				next, err3 := ReadPointer(k.memory(), node)
 				if err3 != nil {
 					ok = false
 					break
@@ -169,25 +172,25 @@ func (k *Kernel) HRTimerBases(ctx context.Context, cpu int) (uint64, []HRClockBa
 	for i := 0; i < int(total/size); i++ {
 		cb := base + cbOff + uint64(i)*uint64(size)
 		c := HRClockBase{Index: i, Addr: cb}
-		c.GetTime, _ = ReadPointer(k.Mem, cb+getTime)
-		o, _ := ReadPointer(k.Mem, cb+offOff)
+		c.GetTime, _ = ReadPointer(k.memory(), cb+getTime)
+		o, _ := ReadPointer(k.memory(), cb+offOff)
 		c.Offset = int64(o)
 		// rb_root_cached: rb_root then rb_leftmost.
-		top, err := ReadPointer(k.Mem, cb+active+rootOff)
+		top, err := ReadPointer(k.memory(), cb+active+rootOff)
 		if err != nil {
 			return base, out, fmt.Errorf("hrtimer_clock_base %#x: %w", cb, err)
 		}
-		err = WalkRBTree(ctx, k.Mem, top, RBWalk{Linear: true, Visit: func(node uint64, _ []byte) error {
+		err = WalkRBTree(ctx, k.memory(), top, RBWalk{Linear: true, Visit: func(node uint64, _ []byte) error {
 			h := node - nodeOff
 			ht := HRTimer{Addr: h}
-			e, err := ReadPointer(k.Mem, h+expOff)
+			e, err := ReadPointer(k.memory(), h+expOff)
 			if err != nil {
 				return nil
 			}
 			ht.Expires = int64(e)
-			s, _ := ReadPointer(k.Mem, h+softOff)
+			s, _ := ReadPointer(k.memory(), h+softOff)
 			ht.SoftExpires = int64(s)
-			if fn, err := ReadPointer(k.Mem, h+fnOff); err == nil {
+			if fn, err := ReadPointer(k.memory(), h+fnOff); err == nil {
 				ht.Function, ht.FunctionOK = fn, true
 			}
 			c.Timers = append(c.Timers, ht)

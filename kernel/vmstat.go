@@ -56,7 +56,7 @@ func (k *Kernel) EnumNames(enum, stop string) ([]string, error) {
 
 func (k *Kernel) readLongs(addr uint64, n int) ([]int64, error) {
 	b := make([]byte, 8*n)
-	if err := k.Mem.ReadVirt(b, addr); err != nil {
+	if err := k.memory().ReadVirt(b, addr); err != nil {
 		return nil, err
 	}
 	out := make([]int64, n)
@@ -210,12 +210,12 @@ func (k *Kernel) Zones(n int, pgdat uint64) ([]Zone, error) {
 	for i := 0; i < nzones; i++ {
 		a := pgdat + uint64(nz.Offset) + uint64(i)*uint64(zsize)
 		b := make([]byte, zsize)
-		if err := k.Mem.ReadVirt(b, a); err != nil {
+		if err := k.memory().ReadVirt(b, a); err != nil {
 			return out, fmt.Errorf("zone %d of node %d at %#x: %w", i, n, a, err)
 		}
 		u := func(off uint64) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
 		z := Zone{Node: n, Index: i, Addr: a}
-		if s, err := symbols.ReadCString(k.Mem, u(nameOff), 64); err == nil {
+		if s, err := symbols.ReadCString(k.memory(), u(nameOff), 64); err == nil {
 			z.Name, z.NameOK = s, true
 		}
 		z.Spanned, z.Present = u(spanned), u(present)
@@ -295,5 +295,5 @@ func (k *Kernel) HStates() ([]HState, error) {
 }
 
 func readCStringMem(k *Kernel, addr uint64) (string, error) {
-	return symbols.ReadCString(k.Mem, addr, 1500)
+	return symbols.ReadCString(k.memory(), addr, 1500)
 }
