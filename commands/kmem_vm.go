@@ -2,7 +2,9 @@ package commands
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gocrash/kernel"
@@ -241,10 +243,87 @@ func runKmemNodes(s *Session, w *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := s.Vmlinux.Lookup("memory_subsys"); ok && s.hasType("memory_block") {
-		w.WriteString("kmem: the memory blocks of memory_subsys (MEM_BLOCK ...) are not in gocrash yet\n")
+	return writeMemoryBlocks(s, w)
+}
+
+// writeMemoryBlocks is crash's dump_memory_blocks: each memory block of a
+// kernel with memory hotplug (nothing without).
+func writeMemoryBlocks(s *Session, w *bufio.Writer) error {
+	blocks, err := s.MemoryBlocks(s.Ctx())
+	if errors.Is(err, kernel.ErrNoMemoryBlocks) {
+		return nil
 	}
-	return nil
+	pw := s.paddrPrlen()
+	hasEnd, hasNid := false, false
+	if len(blocks) > 0 {
+		hasEnd, hasNid = blocks[0].HasEnd, blocks[0].HasNid
+	} else if t, terr := s.Types(); terr == nil {
+		hasNid = t.HasMember("memory_block", "nid")
+		_, probed := s.Vmlinux.Lookup("memory_block_size_probed")
+		hasEnd = probed || t.HasMember("memory_block", "end_section_nr")
+	}
+	hdr := "PHYSICAL START"
+	if hasEnd {
+		hdr = "PHYSICAL RANGE"
+	}
+	if hasNid {
+		fmt.Fprintf(w, "\n%s %s   %s   %s  %-7s %-12s\n", center("MEM_BLOCK", 16, false), center("NAME", 10, false),
+			center(hdr, pw*2+2, false), "NODE", "STATE", "START_SECTION_NO")
+	} else {
+		fmt.Fprintf(w, "\n%s %s   %s    %-7s %-12s\n", center("MEM_BLOCK", 16, false), center("NAME", 10, false),
+			center(hdr, pw*2, false), "STATE", "START_SECTION_NO")
+	}
+	for _, b := range blocks {
+		if err := s.Ctx().Err(); err != nil {
+			return err
+		}
+		start := b.StartSection << 27
+		var rng string
+		if b.HasEnd {
+			rng = fmt.Sprintf("%*x - %*x", pw, start, pw, b.End)
+		} else {
+			rng = center(fmt.Sprintf("%x", start), pw*2+3, false)
+		}
+		state := memBlockState(b.State)
+		sec := strconv.FormatUint(b.StartSection, 10)
+		if b.HasNid {
+			fmt.Fprintf(w, " %-16x %s %s %s  %-7s %-12s\n", b.Addr, center(b.Name, 12, false), rng,
+				center(strconv.Itoa(b.Node), 4, false), state, sec)
+		} else {
+			fmt.Fprintf(w, " %-16x %s %s  %-7s %-12s\n", b.Addr, center(b.Name, 10, false), rng, state, sec)
+		}
+	}
+	return err
+}
+
+// memBlockState names memory_block.state (include/linux/memory.h).
+func memBlockState(v uint64) string {
+	switch v {
+	case 1 << 0:
+		return "ONLINE"
+	case 1 << 1:
+		return "GOING_OFFLINE"
+	case 1 << 2:
+		return "OFFLINE"
+	case 1 << 3:
+		return "GOING_ONLINE"
+	case 1 << 4:
+		return "CANCEL_ONLINE"
+	case 1 << 5:
+		return "CANCEL_OFFLINE"
+	}
+	return "UNKNOWN"
+}
+
+// paddrPrlen is crash's PADDR_PRLEN: the hexadecimal width of the end of
+// physical memory (max_pfn pages).
+func (s *Session) paddrPrlen() int {
+	if o, err := s.Var("max_pfn"); err == nil {
+		if n, err := o.Uint(); err == nil {
+			return len(fmt.Sprintf("%x", n<<12))
+		}
+	}
+	return 8
 }
 
 // nodeZoneHdr is crash's zone table header under each node.

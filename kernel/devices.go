@@ -407,11 +407,18 @@ func (k *Kernel) blockSubsys(ctx context.Context, r *reader) (uint64, error) {
 		}
 		return p, err
 	}
-	ka, ok := k.Vmlinux.Lookup("class_kset")
+	return k.subsysPrivate(ctx, r, "class_kset", "block")
+}
+
+// subsysPrivate is crash's get_subsys_private: the struct subsys_private
+// whose subsys kobject, on the list of the kset the pointer ksetSym
+// holds (class_kset, bus_kset), is named name.
+func (k *Kernel) subsysPrivate(ctx context.Context, r *reader, ksetSym, name string) (uint64, error) {
+	ka, ok := k.Vmlinux.Lookup(ksetSym)
 	if !ok {
-		return 0, errors.New("cannot determine subsys_private for block")
+		return 0, fmt.Errorf("cannot determine subsys_private for %s", name)
 	}
-	kset, err := r.word(ka, "class_kset")
+	kset, err := r.word(ka, ksetSym)
 	if err != nil {
 		return 0, err
 	}
@@ -433,13 +440,13 @@ func (k *Kernel) blockSubsys(ctx context.Context, r *reader) (uint64, error) {
 	}
 	var priv uint64
 	errFound := errors.New("found")
-	err = k.WalkList(ctx, kset+lo, "class_kset.list", func(node uint64) error {
+	err = k.WalkList(ctx, kset+lo, ksetSym+".list", func(node uint64) error {
 		kobj := node - eo
 		np, err := r.ptr(kobj, "kobject.name")
 		if err != nil {
 			return err
 		}
-		if name, _ := r.cstring(np, 31); name == "block" {
+		if n, _ := r.cstring(np, 31); n == name {
 			priv = kobj - ko - so
 			return errFound
 		}
@@ -449,7 +456,7 @@ func (k *Kernel) blockSubsys(ctx context.Context, r *reader) (uint64, error) {
 		return priv, nil
 	}
 	if err == nil {
-		err = errors.New("cannot determine subsys_private for block")
+		err = fmt.Errorf("cannot determine subsys_private for %s", name)
 	}
 	return 0, err
 }
