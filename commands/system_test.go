@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"gocrash/internal/testbed"
@@ -67,6 +69,62 @@ func TestSystemGoldens(t *testing.T) {
 				if got != want {
 					t.Errorf("%s differs from crash:\n%s", cmd, lineDiff(want, got))
 				}
+			}
+		})
+	}
+}
+
+// TestTimerBasesSince69 pins down a crash 8.0.6 bug that gocrash's timer
+// copies on purpose. Since 6.9 each cpu has three timer bases (BASE_LOCAL,
+// BASE_GLOBAL, BASE_DEF: struct timer_base timer_bases[NR_BASES]); crash
+// still shows two, labelled BASE_STD and BASE_DEF, so its "BASE_DEF" is
+// really BASE_GLOBAL and the deferrable base is never listed. gocrash
+// prints the same lines, byte for byte (TestSystemGoldens compares them),
+// so that the output crash users' scripts parse stays crash's; timer's
+// help says what the labels are on such kernels. This test checks, on
+// each committed dump, that the kernel's base count is what the rule
+// assumes and that the second base shown is timer_bases[1].
+func TestTimerBasesSince69(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range testbed.All(t) {
+		if seen[d.Name] {
+			continue
+		}
+		seen[d.Name] = true
+		t.Run(d.Name, func(t *testing.T) {
+			s := openTestbed(t, d)
+			defer s.Close()
+			ty, err := s.Types()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb, err := s.Var("timer_bases")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := tb.Len()
+			one, err := ty.SizeOf("timer_base")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// NR_BASES: 2 with NO_HZ_COMMON before 6.9, 3 since.
+			want := 2
+			if d.Version() == "6.12" {
+				want = 3
+			}
+			if int(n) != want {
+				t.Fatalf("timer_bases has %d bases, expected %d on %s", n, want, d.Name)
+			}
+			bases, err := s.TimerBases(s.Ctx(), 0, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := runCmd(t, s, "timer -C 0")
+			if !strings.Contains(out, fmt.Sprintf("TIMER_BASES[0][BASE_DEF]: %x\n", bases[1].Addr)) {
+				t.Errorf("the BASE_DEF crash shows is not timer_bases[1] (%x):\n%s", bases[1].Addr, out)
+			}
+			if n == 3 && strings.Contains(out, fmt.Sprintf("%x", bases[0].Addr+2*uint64(one))) {
+				t.Errorf("timer shows the deferrable base timer_bases[2], which crash 8.0.6 does not")
 			}
 		})
 	}

@@ -16,7 +16,13 @@ func init() {
 		Description: `  This command displays the pending timers of each cpu's timer wheel
   (timer_bases[]): for each, when it expires (in jiffies), the time to
   expiry (TTE, negative once past), the struct timer_list and the function
-  it will call, in order of expiry.`,
+  it will call, in order of expiry.
+
+  As crash 8.0.6 does, it shows two bases of each cpu, labelled BASE_STD and
+  BASE_DEF. On 6.9 and later kernels, which have three (BASE_LOCAL,
+  BASE_GLOBAL, BASE_DEF), these are BASE_LOCAL and BASE_GLOBAL, and the
+  deferrable timers of the real BASE_DEF are not shown: crash's layout is
+  kept so that its users' scripts read the same lines.`,
 		Flags: []Flag{
 			{Name: "r", Help: "the high-resolution timers of each clock base of each cpu's hrtimer_cpu_base: soft and hard expiry and time to expiry in nanoseconds (CURRENT: the clock now, from the uptime in jiffies and the kernel's HZ), the struct hrtimer and its function."},
 			{Name: "C", Arg: "cpu", Help: `these cpus only: "1", "0,3", "1-2", "all".`},
@@ -76,7 +82,11 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 		return err
 	}
 	// crash 8.0.6 looks at two bases (BASE_STD, BASE_DEF) when the kernel
-	// has timer migration (NO_HZ_COMMON), else one.
+	// has timer migration (NO_HZ_COMMON), else one. Since 6.9 the kernel
+	// has three (kernel/time/timer.c: BASE_LOCAL, BASE_GLOBAL, BASE_DEF):
+	// crash shows the first two under its old names and never the
+	// deferrable one. gocrash prints what crash prints (see
+	// TestTimerBasesSince69).
 	nbases := 1
 	if _, ok := s.Vmlinux.Lookup("sysctl_timer_migration"); ok {
 		nbases = 2
