@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"gocrash/kernel"
+	"gocrash/symbols"
 )
 
 // kmem ADDRESS: what an address is, crash's kmem_search (memory.c). In
@@ -200,10 +201,10 @@ func (s *Session) stackTask(addr uint64) (uint64, bool) {
 		return 0, false
 	}
 	size := uint64(16384)
-	// crash's STACKSIZE(): sizeof(union thread_union) where the kernel
-	// has it (THREAD_SIZE), else 16 KB.
-	if v, err := s.LayoutSize("thread_union"); err == nil && v > 0 {
-		size = uint64(v)
+	// crash's STACKSIZE(): THREAD_SIZE (symbols.StackSizes: the types'
+	// answer, without a full DWARF scan for union thread_union).
+	if v, _, err := symbols.StackSizes(t); err == nil && v > 0 {
+		size = v
 	}
 	for _, task := range tt.All() {
 		base, err := s.ReadU64(task.Addr + uint64(so))

@@ -66,6 +66,14 @@ func (k *Kernel) MemoryBlocks(ctx context.Context) ([]MemoryBlock, error) {
 		}
 		hasProbed = true
 	}
+	// section_nr_to_pfn: a section is PAGES_PER_SECTION pages.
+	perSection, pageSize := uint64(1)<<15, uint64(4096)
+	if mm, err := k.MemMap(); err == nil {
+		perSection = mm.PagesPerSection()
+	}
+	if ps := k.Dump.PageSize(); ps > 0 {
+		pageSize = uint64(ps)
+	}
 	var out []MemoryBlock
 	err = k.WalkList(ctx, priv+kd+kl, "memory_subsys klist_devices", func(node uint64) error {
 		dp := node - nn - kb
@@ -80,7 +88,7 @@ func (k *Kernel) MemoryBlocks(ctx context.Context) ([]MemoryBlock, error) {
 		if mb.StartSection, err = r.ptr(mb.Addr, "memory_block.start_section_nr"); err != nil {
 			return err
 		}
-		start := mb.StartSection << (sectionSizeBits - pageShift) << pageShift
+		start := mb.StartSection * perSection * pageSize
 		switch {
 		case hasProbed:
 			mb.End, mb.HasEnd = start+probed-1, true
@@ -89,7 +97,7 @@ func (k *Kernel) MemoryBlocks(ctx context.Context) ([]MemoryBlock, error) {
 			if err != nil {
 				return err
 			}
-			mb.End, mb.HasEnd = (end+1)<<(sectionSizeBits-pageShift)<<pageShift-1, true
+			mb.End, mb.HasEnd = (end+1)*perSection*pageSize-1, true
 		}
 		if mb.State, err = r.ptr(mb.Addr, "memory_block.state"); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
+	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
@@ -377,35 +379,61 @@ func (k *Kernel) walkMemMap(ctx context.Context) (*memMapCounts, error) {
 		slab = uint64(1) << slabBit
 	}
 	ps := uint64(pageSize)
-	c := &memMapCounts{}
-	buf := make([]byte, memMapChunk*ps)
-	le := binary.LittleEndian
 	pps := mm.PagesPerSection()
-	err = mm.Sections(ctx, func(sec Section) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		for i := uint64(0); i < pps; i += memMapChunk {
-			n := min(memMapChunk, pps-i)
-			b := buf[:n*ps]
-			k.readZeroFill(b, sec.MemMap+i*ps)
-			for p := uint64(0); p < n; p++ {
-				pg := b[p*ps:]
-				flags := le.Uint64(pg[flagsOff:])
-				c.pages++
-				if flags&slab != 0 {
-					c.slab++
-				}
-				if flags&reserved != 0 {
-					c.reserved++
-				} else if int32(le.Uint32(pg[countOff:])) > 1 {
-					c.shared++
+	var maps []uint64
+	if err := mm.Sections(ctx, func(sec Section) error {
+		maps = append(maps, sec.MemMap)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// The sections are independent: a worker per CPU walks every n-th
+	// one. The mem_map of a 16 GiB guest is 256 MB of struct pages
+	// (BenchmarkMemMapWalk, bench/README.md's scale figure).
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, len(maps)))
+	counts := make([]memMapCounts, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c := &counts[w]
+			buf := make([]byte, memMapChunk*ps)
+			le := binary.LittleEndian
+			for j := w; j < len(maps) && ctx.Err() == nil; j += workers {
+				for i := uint64(0); i < pps; i += memMapChunk {
+					n := min(memMapChunk, pps-i)
+					b := buf[:n*ps]
+					k.readZeroFill(b, maps[j]+i*ps)
+					for p := uint64(0); p < n; p++ {
+						pg := b[p*ps:]
+						flags := le.Uint64(pg[flagsOff:])
+						c.pages++
+						if flags&slab != 0 {
+							c.slab++
+						}
+						if flags&reserved != 0 {
+							c.reserved++
+						} else if int32(le.Uint32(pg[countOff:])) > 1 {
+							c.shared++
+						}
+					}
 				}
 			}
-		}
-		return nil
-	})
-	return c, err
+		}(w)
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := &memMapCounts{}
+	for _, w := range counts {
+		c.pages += w.pages
+		c.slab += w.slab
+		c.reserved += w.reserved
+		c.shared += w.shared
+	}
+	return c, nil
 }
 
 // ---- buffers and the page cache ----

@@ -2,8 +2,8 @@ package vmcore
 
 import (
 	"bytes"
-	"compress/zlib"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"io"
 
 	lzo "github.com/anchore/go-lzo"
