@@ -539,7 +539,7 @@ CRASH_CMDS=(
 	"task 1 pid" "task 1 comm,pid" "task -R se.avg 1" "task -R thread_info 1" "task -R flags 1"
 	"task -R xyz 1" "task -R se.avg.util_avg,pid 1" "task -R cpus_mask 1" "task 99999" "task xyz"
 	"task -x -d 1" "task {task1}" "task 1 2" "task -R pid 1 2" "task -q"
-	"foreach task -R pid" "foreach 1 task" "foreach 1 2 task -x -R comm" "foreach task -x -d"
+	"foreach 2 init task -R pid" "foreach 1 task" "foreach 1 2 task -x -R comm" "foreach task -x -d"
 	"vm -p 1" "vm -P {vmastruct1} 1" "vm -P {vmastruct1}" "vm -m 1" "vm -v 1" "vm -x -m 1"
 	"vm -d -v 1" "vm -x -d -m 1" "vm -p -m 1" "vm -p 2" "vm -m 2" "vm -v 2"
 	"foreach 1 vm -m" "foreach 1 vm -v" "foreach 1 vm -p"
