@@ -13,13 +13,25 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "p",
-		Aliases: []string{"print"},
-		Usage:   "p [-x|-d][-u] [expression | symbol[:cpuspec]]",
-		Summary: "print the value of an expression",
-		Help:    printHelp,
-		Options: []string{"-x", "-d", "-u"},
-		Run:     runPrint,
+		Name:     "p",
+		Aliases:  []string{"print"},
+		Summary:  "print the value of an expression",
+		Synopsis: "[-x|-d][-u] [expression | symbol[:cpuspec]]",
+		Description: `  This command passes its arguments on to gdb "print" command for evaluation.`,
+		Flags: []Flag{
+			{Name: "x", Help: "integers in hexadecimal."},
+			{Name: "d", Help: "integers in decimal."},
+			{Name: "h", Help: "the same as -x (crash's getopt takes it; its synopsis does not name it).", Hidden: true},
+			{Name: "u", Help: "the address is a user virtual address of the current context: the kernel's variables are not there, so gdb cannot read them (crash's answer)."},
+		},
+		Operands: []Operand{
+			{"expression", "a C expression over kernel variables: members (. and ->), indexes, & and *, casts such as (struct task_struct *)ADDR, sizeof, arithmetic; $, $N and $$N name earlier results. After mod -s, a module's variables too."},
+			{"symbol", "a kernel variable; its name leads the output."},
+			{":cpuspec", "for a per-cpu variable: the cpus whose copies to print (a list such as 0,1, or a for all); without it, the variable's type and the address of each cpu's copy."},
+		},
+		Notes:    "  The results are numbered $1, $2, ... in the order they were printed.",
+		Examples: printExamples,
+		Run:      runPrint,
 	})
 	register(Command{
 		Name:    "whatis",
@@ -31,23 +43,7 @@ func init() {
 	})
 }
 
-const printHelp = `  This command passes its arguments on to gdb "print" command for evaluation.
-
-    expression  a C expression over kernel variables: members (. and ->),
-                indexes, & and *, casts such as (struct task_struct *)ADDR,
-                sizeof, arithmetic; $, $N and $$N name earlier results.
-        symbol  a kernel variable; its name leads the output.
-      :cpuspec  for a per-cpu variable: the cpus whose copies to print (a
-                list such as 0,1, or a for all); without it, the variable's
-                type and the address of each cpu's copy.
-            -x  integers in hexadecimal.
-            -d  integers in decimal.
-            -u  the address is a user virtual address of the current context.
-
-  The results are numbered $1, $2, ... in the order they were printed.
-
-EXAMPLES
-  A variable, in hexadecimal, and a member of the init task:
+const printExamples = `  A variable, in hexadecimal, and a member of the init task:
 
     crash> p jiffies
     jiffies = $1 = 4294918552

@@ -65,6 +65,16 @@ var extra = map[string]string{
 	"\x0f\x01\xd1":     "xsetbv",
 }
 
+// extraOps are instructions x86asm does not know, by their exact bytes,
+// with libopcodes' mnemonic and operands (binutils' i386-dis.c tables:
+// AMD's MONITORX/MWAITX and SVM's STGI, AMX's TILERELEASE).
+var extraOps = map[string][2]string{
+	"\x0f\x01\xfa":         {"monitorx", "%rax,%ecx,%edx"},
+	"\x0f\x01\xfb":         {"mwaitx", "%eax,%ecx,%ebx"},
+	"\x0f\x01\xdc":         {"stgi", ""},
+	"\xc4\xe2\x78\x49\xc0": {"tilerelease", ""},
+}
+
 // fixup rewrites mnemonic and operands where gdb differs from GNUSyntax.
 func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, string) {
 	words := strings.Fields(mnemonic)
@@ -89,6 +99,17 @@ func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, str
 	// mwait's operands are %eax,%ecx (x86asm: %rax,%rcx).
 	if inst.Op == x86asm.MWAIT {
 		operands = "%eax,%ecx"
+	}
+	// lsl and lar with REX.W name a register source by its 64-bit name,
+	// as the destination (x86asm: the 32-bit one).
+	if (inst.Op == x86asm.LSL || inst.Op == x86asm.LAR) && inst.DataSize == 64 {
+		if r, ok := inst.Args[1].(x86asm.Reg); ok && r >= x86asm.EAX && r <= x86asm.R15L {
+			if name := regName(r); name != "" {
+				if i := slicesIndex(gpr32[:], name); i >= 0 {
+					operands = strings.Replace(operands, "%"+name+",", "%"+gpr64[i]+",", 1)
+				}
+			}
+		}
 	}
 	// 0f 07 without REX.W returns to 32-bit code.
 	if len(raw) == 2 && raw[0] == 0x0f && raw[1] == 0x07 {
@@ -189,4 +210,13 @@ prefixesDone:
 		return pad("umonitor", "%"+gpr64[rm]), n, true
 	}
 	return "", 0, false
+}
+
+func slicesIndex(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
 }

@@ -72,6 +72,13 @@ func Decode(code []byte, pc uint64) Inst {
 			}
 		}
 	}
+	if len(code) >= 3 && (code[0] == 0x0f && code[1] == 0x01 || code[0] == 0xc4) {
+		for enc, in := range extraOps {
+			if len(code) >= len(enc) && string(code[:len(enc)]) == enc {
+				return Inst{PC: pc, Len: len(enc), Text: pad(in[0], in[1])}
+			}
+		}
+	}
 	if text, n, ok := decodeExtra(code); ok {
 		return Inst{PC: pc, Len: n, Text: text}
 	}
