@@ -398,31 +398,31 @@ func runRd(s *Session, args []string, w io.Writer) error {
 	}
 	var sym Symbolizer
 	if req.flag&rdSymbolic != 0 {
-		sym = s.symbolizer()
-		if req.flag&rdSlab != 0 {
-			// crash's display_memory: a symbol first, else the slab
-			// cache of the object the value points into.
-			// The symbol comes from crash's own table (sym's): of
-			// symbols sharing an address crash names the first.
-			t, both := s.symTable(), req.flag&rdSlab2 != 0
-			sym = func(v uint64) string {
-				if t.inRange(v) {
-					if r, off, ok := t.search(v); ok {
-						name, _, _ := t.sym(r)
-						if off != 0 {
-							return fmt.Sprintf("%s+%d", name, off)
-						}
-						return name
+		// crash's display_memory: value_to_symstr over crash's own symbol
+		// table (sym's), the modules' symbols included; of symbols sharing
+		// an address crash names the first. -S: else the slab cache of
+		// the object the value points into.
+		t, slab, both := s.symTable(), req.flag&rdSlab != 0, req.flag&rdSlab2 != 0
+		sym = func(v uint64) string {
+			if t.inRange(v) {
+				if r, off, ok := t.search(v); ok {
+					name, _, _ := t.sym(r)
+					if off != 0 {
+						return fmt.Sprintf("%s+%d", name, off)
 					}
+					return name
 				}
-				if c, ok := s.SlabCacheOf(v); ok {
-					if both {
-						return fmt.Sprintf("[%x:%s]", v, c)
-					}
-					return "[" + c + "]"
-				}
+			}
+			if !slab {
 				return ""
 			}
+			if c, ok := s.SlabCacheOf(v); ok {
+				if both {
+					return fmt.Sprintf("[%x:%s]", v, c)
+				}
+				return "[" + c + "]"
+			}
+			return ""
 		}
 	}
 	return displayMemory(s.Ctx(), w, req, read, sym, format)
