@@ -266,6 +266,75 @@ type memberReader struct {
 	isStr  bool
 }
 
+// entryWriter prints what -s or -S asks for about one entry.
+type entryWriter interface {
+	write(s *Session, st *symTable, b *strings.Builder, addr uint64, radix int) error
+}
+
+// newEntryWriters are the -s (gdb's format, read is false) or -S (members
+// read directly) arguments of list and tree.
+func newEntryWriters(s *Session, t *symbols.Types, args []string, read bool) ([]entryWriter, error) {
+	var out []entryWriter
+	for _, a := range args {
+		if !read {
+			g, err := newGDBEntry(t, a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, g)
+			continue
+		}
+		r, err := newStructReader(t, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// gdbEntry is one -s argument: crash's dump_struct ("struct TYPE ADDR")
+// for a structure alone, dump_struct_member ("struct TYPE.member ADDR")
+// for each member of a list (tools.c dump_struct_members), printed by the
+// struct command's code.
+type gdbEntry struct {
+	specs []string
+}
+
+func newGDBEntry(t *symbols.Types, arg string) (*gdbEntry, error) {
+	name, members, ok := strings.Cut(arg, ".")
+	if _, err := lookupDatatype(t, name); err != nil {
+		return nil, fmt.Errorf("invalid data structure reference: %s", name)
+	}
+	if !ok {
+		return &gdbEntry{specs: []string{name}}, nil
+	}
+	g := &gdbEntry{}
+	for _, m := range strings.Fields(strings.ReplaceAll(members, ",", " ")) {
+		g.specs = append(g.specs, name+"."+m)
+	}
+	if len(g.specs) == 0 {
+		return nil, fmt.Errorf("invalid format: %s", arg)
+	}
+	return g, nil
+}
+
+func (g *gdbEntry) write(s *Session, _ *symTable, b *strings.Builder, addr uint64, radix int) error {
+	for _, spec := range g.specs {
+		args := []string{spec, fmt.Sprintf("%x", addr)}
+		switch radix {
+		case 16:
+			args = append([]string{"-x"}, args...)
+		case 10:
+			args = append([]string{"-d"}, args...)
+		}
+		if err := runDatatype(s, "", args, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // structReader is one -S argument: the structure and its members.
 type structReader struct {
 	typeName string
@@ -329,7 +398,7 @@ func plainChar(typ godwarf.Type) bool {
 }
 
 // write is dump_struct_members_fast / print_value for the entry at addr.
-func (r *structReader) write(s *Session, t *symTable, b *strings.Builder, addr uint64, radix int) {
+func (r *structReader) write(s *Session, t *symTable, b *strings.Builder, addr uint64, radix int) error {
 	if radix == 0 {
 		radix = 10
 	}
@@ -371,19 +440,13 @@ func (r *structReader) write(s *Session, t *symTable, b *strings.Builder, addr u
 		}
 		b.WriteByte('\n')
 	}
+	return nil
 }
 
 func (la *listArgs) run(s *Session, t *symbols.Types, w io.Writer) error {
-	var readers []*structReader
-	for _, a := range la.structs {
-		if !la.read {
-			return fmt.Errorf("-s %s: gdb's format of structures is not produced yet; -S reads members directly", a)
-		}
-		r, err := newStructReader(t, a)
-		if err != nil {
-			return err
-		}
-		readers = append(readers, r)
+	readers, err := newEntryWriters(s, t, la.structs, la.read)
+	if err != nil {
+		return err
 	}
 	headOffset := uint64(0) // crash's list_head_offset
 	next := uint64(la.offset)
@@ -432,10 +495,12 @@ func (la *listArgs) run(s *Session, t *symbols.Types, w io.Writer) error {
 	}
 	defer flush()
 	spec := kernel.FollowSpec{Start: la.start, NextOffset: next, End: la.end, NullIsError: la.headFormat}
-	err := kernel.FollowList(s.Ctx(), s.Mem, spec, func(link uint64) error {
+	err = kernel.FollowList(s.Ctx(), s.Mem, spec, func(link uint64) error {
 		fmt.Fprintf(&b, "%x\n", link-headOffset)
 		for _, r := range readers {
-			r.write(s, st, &b, link-structOff, la.radix)
+			if err := r.write(s, st, &b, link-structOff, la.radix); err != nil {
+				return err
+			}
 		}
 		if b.Len() > 1<<16 {
 			flush()

@@ -90,6 +90,7 @@ var listCommands = []string{
 	"list -H super_blocks -S super_block.s_blocksize,s_flags -x",
 	"list -H super_blocks -S super_block.s_blocksize -d",
 	"list task_struct.tasks -h {task1} -S task_struct.comm",
+	"list -H super_blocks -s super_block.s_id",
 }
 
 func TestListGoldens(t *testing.T) { checkMemGoldens(t, listCommands) }
@@ -98,6 +99,7 @@ var treeCommands = []string{
 	"tree -t rbtree -o vmap_area.rb_node vmap_area_root", "tree -t rbtree -o vmap_area.rb_node -p vmap_area_root",
 	"tree -t rbtree -o vmap_area.rb_node -l vmap_area_root",
 	"tree -t rbtree -o vmap_area.rb_node vmap_area_root -S vmap_area.va_start,va_end",
+	"tree -t rbtree -o vmap_area.rb_node vmap_area_root -s vmap_area.va_start,va_end",
 	"tree -t maple -r mm_struct.mm_mt {mm1}", "tree -t maple -r mm_struct.mm_mt -p {mm1}",
 	"tree -t maple -r mm_struct.mm_mt {mm1} -S vm_area_struct.vm_start,vm_end",
 	"tree -t radix irq_desc_tree", "tree -t radix -p irq_desc_tree", "tree -t xarray irq_desc_tree",
@@ -114,6 +116,7 @@ var searchCommands = []string{
 	"search -x 2 -s {task1} -l 4096 {task1}", "search -s init_task -e jiffies init_task",
 	"search -s linux_banner -l 512 -c Linux", "search", "search -z 1", "search -p -k 1", "search -w 123456789 ",
 	`search -s {task1} -l 64 -c ""`,
+	"search -t {task1}", "search -T {task1}", "search -t -T 1", "search -t -k 1", "search -T -s init_task 1",
 }
 
 func TestSearchGoldens(t *testing.T) { checkMemGoldens(t, searchCommands) }

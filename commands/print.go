@@ -13,10 +13,10 @@ import (
 
 func init() {
 	register(Command{
-		Name:     "p",
-		Aliases:  []string{"print"},
-		Summary:  "print the value of an expression",
-		Synopsis: "[-x|-d][-u] [expression | symbol[:cpuspec]]",
+		Name:        "p",
+		Aliases:     []string{"print"},
+		Summary:     "print the value of an expression",
+		Synopsis:    "[-x|-d][-u] [expression | symbol[:cpuspec]]",
 		Description: `  This command passes its arguments on to gdb "print" command for evaluation.`,
 		Flags: []Flag{
 			{Name: "x", Help: "integers in hexadecimal."},

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"gocrash/kernel"
+	"gocrash/symbols"
 )
 
 func init() {
@@ -40,8 +41,8 @@ func init() {
 			{Name: "V", Help: "search kernel virtual memory, the vmalloc areas and the vmemmap only."},
 			{Name: "u", Help: "search the user virtual memory of the current context (refused: not available yet)."},
 			{Name: "p", Help: "search physical memory."},
-			{Name: "t", Help: "search the kernel stacks of all tasks (refused: not available yet)."},
-			{Name: "T", Help: "search the kernel stacks of the active tasks (refused: not available yet)."},
+			{Name: "t", Help: "search only the kernel stack of every task (task_struct.stack, THREAD_SIZE bytes); a task's matches follow a task-identifying header (crash's print_task_header). Not with -s, -e, -l or a memory type."},
+			{Name: "T", Help: "the same as -t, for the active tasks only (each cpu's current task, and the panic task)."},
 			{Name: "w", Help: "search for 32-bit values."},
 			{Name: "h", Help: "search for 16-bit values."},
 			{Name: "c", Help: "search for strings."},
@@ -169,14 +170,24 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 	if g.err != nil {
 		return g.err
 	}
+	if t && T {
+		return errors.New("-t and -T options are mutually exclusive")
+	}
+	if (t || T) && (memType >= 0 || u || sflag || endSet || length != 0) {
+		c := "t"
+		if T {
+			c = "T"
+		}
+		return fmt.Errorf("-%s option cannot be used with other memory-selection options", c)
+	}
 	if memType < 0 {
 		memType = kvaddr
 		if !sflag {
 			start, sflag = s.PageOffset(), true
 		}
 	}
-	if u || t || T {
-		return errors.New("user memory and task stack searches (-u, -t, -T) are not available yet")
+	if u {
+		return errors.New("user memory searches (-u) are not available yet")
 	}
 	rest := g.rest()
 	if len(rest) == 0 || length != 0 && endSet {
@@ -249,6 +260,9 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 	}
 	defer r.flush()
 	ctx := s.Ctx()
+	if t || T {
+		return r.taskStacks(T)
+	}
 	if r.phys {
 		if !endSet && length == 0 {
 			last := nodes[len(nodes)-1]
@@ -304,6 +318,84 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 		r.crossNext = ^uint64(0)
 		if err := r.walkErr(s.SearchVirt(ctx, rg, areas, lo, hi, r.scanner(lo, hi), func(pg kernel.SearchPage) error { return r.page(pg, lo, hi) })); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// taskStacks is crash's search -t (-T: the active tasks only): each
+// task's kernel stack, [task_struct.stack, + THREAD_SIZE), in the task
+// table's order; a task's matches follow its print_task_header line
+// (after a blank line from the second task on). Pages that cannot be read
+// are passed over, as search_virtual does.
+func (r *searchRun) taskStacks(activeOnly bool) error {
+	s := r.s
+	tt, err := s.taskTable()
+	if err != nil {
+		return err
+	}
+	ty, err := s.Types()
+	if err != nil {
+		return err
+	}
+	threadSize, _, err := symbols.StackSizes(ty)
+	if err != nil {
+		return err
+	}
+	ctx := s.Ctx()
+	out := r.b
+	defer func() { r.b = out }()
+	var one strings.Builder
+	found := 0
+	page := make([]byte, 4096)
+	for i := range tt.tasks {
+		task := &tt.tasks[i]
+		if activeOnly && !tt.active[task.Addr] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		o, err := s.Object(task.Addr, "task_struct")
+		if err != nil {
+			continue
+		}
+		m, err := o.Member("stack")
+		if err != nil {
+			continue
+		}
+		base, err := m.Uint()
+		if err != nil || base == 0 || base&4095 != 0 {
+			continue
+		}
+		one.Reset()
+		r.b = &one
+		r.crossNext = ^uint64(0)
+		lo, hi := base, base+threadSize
+		scan := r.scanner(lo, hi)
+		for addr := lo; addr < hi; addr += 4096 {
+			if err := s.Mem.ReadVirt(page, addr); err != nil {
+				continue
+			}
+			pg := kernel.SearchPage{Addr: addr, Data: page}
+			if scan != nil {
+				pg.Found = scan(pg)
+			}
+			if err := r.page(pg, lo, hi); err != nil {
+				return err
+			}
+		}
+		if one.Len() > 0 {
+			if found > 0 {
+				out.WriteByte('\n')
+			}
+			out.WriteString(taskHeader(task))
+			out.WriteString(one.String())
+			found++
+			if out.Len() > 1<<16 {
+				r.b = out
+				r.flush()
+			}
 		}
 	}
 	return nil

@@ -202,16 +202,9 @@ func runTree(s *Session, args []string, w io.Writer) error {
 	if ta.verbose {
 		return errors.New("-v: the maple node dump is not produced yet")
 	}
-	var readers []*structReader
-	for _, st := range ta.structs {
-		if sFlag {
-			return fmt.Errorf("-s %s: gdb's format of structures is not produced yet; -S reads members directly", st)
-		}
-		r, err := newStructReader(t, st)
-		if err != nil {
-			return err
-		}
-		readers = append(readers, r)
+	readers, err := newEntryWriters(s, t, ta.structs, !sFlag)
+	if err != nil {
+		return err
 	}
 	if !ta.node {
 		ta.start += uint64(ta.rootOff)
@@ -225,7 +218,11 @@ func runTree(s *Session, args []string, w io.Writer) error {
 	st := s.symTable()
 	entry := func(addr uint64) {
 		for _, r := range readers {
-			r.write(s, st, &b, addr, ta.radix)
+			if err := r.write(s, st, &b, addr, ta.radix); err != nil {
+				// one line for the entry, and the walk goes on
+				fmt.Fprintf(&b, "tree: %v\n", err)
+				break
+			}
 		}
 		if b.Len() > 1<<16 {
 			flush()

@@ -485,6 +485,7 @@ CRASH_CMDS=(
 	"search -x 2 -s {task1} -l 4096 {task1}" "search -s init_task -e jiffies init_task"
 	"search -s linux_banner -l 512 -c Linux" "search" "search -z 1" "search -p -k 1"
 	"search -w 123456789 " "search -s {task1} -l 64 -c \"\""
+	"search -t {task1}" "search -T {task1}" "search -t -T 1" "search -t -k 1" "search -T -s init_task 1"
 	# --- dis/mod (code): whole functions, counts, -l -r -f -x -d, bad
 	# arguments, the oops module's faulting function (symbol not found on
 	# the dumps without it), mod and mod -t, mod's bad arguments
