@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"gocrash/internal/testbed"
@@ -28,6 +29,25 @@ var scenarioCause = map[string]string{
 	"softlockup": CauseSoftLockup,
 	"hung":       CauseHungTask,
 	"oom":        CauseOOMPanic,
+}
+
+// explained keeps each dump's explanation for the tests that check it
+// (explain reads the whole log and a backtrace: once a dump is enough).
+var explained sync.Map // Vmcore path -> *Explanation
+
+func explainOf(t *testing.T, d testbed.Dump) *Explanation {
+	t.Helper()
+	if ex, ok := explained.Load(d.Vmcore); ok {
+		return ex.(*Explanation)
+	}
+	s := openTestbed(t, d)
+	defer s.Close()
+	ex, err := s.Explain(context.Background())
+	if err != nil {
+		t.Fatalf("%s/%s: %v", d.Name, d.Format, err)
+	}
+	explained.Store(d.Vmcore, ex)
+	return ex
 }
 
 func scenarioOf(d testbed.Dump) string {
@@ -60,17 +80,19 @@ var (
 func TestExplainCauses(t *testing.T) {
 	for _, d := range testbed.All(t) {
 		d := d
-		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
+		t.Run(d.Name+"/"+d.Format, func(t *testing.T) { checkExplainDump(t, d) })
+	}
+}
+
+// checkExplainDump is TestExplainCauses on one dump.
+func checkExplainDump(t *testing.T, d testbed.Dump) {
+	{
+		{
 			want, ok := scenarioCause[scenarioOf(d)]
 			if !ok {
 				t.Fatalf("scenario %q of %s has no expected cause in this test: add it", scenarioOf(d), d.Name)
 			}
-			s := openTestbed(t, d)
-			defer s.Close()
-			ex, err := s.Explain(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			ex := explainOf(t, d)
 			if ex.Cause.Kind != want {
 				t.Fatalf("cause %q, want %q (%s)", ex.Cause.Kind, want, ex.Cause.Summary)
 			}
@@ -132,7 +154,7 @@ func TestExplainCauses(t *testing.T) {
 					t.Errorf("OOM panic detail names no victim: %q", ex.Cause.Detail.Text)
 				}
 			}
-		})
+		}
 	}
 }
 
@@ -272,12 +294,7 @@ func TestExplainSignature(t *testing.T) {
 	type sig struct{ name, format, sig, of string }
 	var all []sig
 	for _, d := range testbed.All(t) {
-		s := openTestbed(t, d)
-		ex, err := s.Explain(context.Background())
-		s.Close()
-		if err != nil {
-			t.Fatalf("%s/%s: %v", d.Name, d.Format, err)
-		}
+		ex := explainOf(t, d)
 		if len(ex.Signature) != 12 || ex.SignatureOf == "" {
 			t.Fatalf("%s/%s: signature %q of %q", d.Name, d.Format, ex.Signature, ex.SignatureOf)
 		}
