@@ -90,7 +90,9 @@ func openWalkFuzzBed(f *testing.F) *walkFuzzBed {
 			return
 		}
 		b.tasks = len(tasks)
-		s.WithMemory(rec).Runqueues(context.Background(), kernel.RunqueueOptions{Queues: true})
+		rv := s.WithMemory(rec)
+		rv.Runqueues(context.Background(), kernel.RunqueueOptions{Queues: true})
+		rv.RunqueueGroups(context.Background(), nil)
 		// The scheduler links of every task, so that the fuzzer can
 		// queue tasks the dump had not queued.
 		if t, err := s.Types(); err == nil {
@@ -190,6 +192,13 @@ func FuzzRunqueueWalk(f *testing.F) {
 				}
 			}
 			mem.limitOK = readBudget
+		}
+		if _, err := v.RunqueueGroups(context.Background(), nil); errors.Is(err, errReadBudget) {
+			t.Fatalf("runq -g walk did not end within %d reads", readBudget)
+		}
+		mem.limitOK = readBudget
+		if _, err := v.TasksOnRunqueue(context.Background(), nil); errors.Is(err, errReadBudget) {
+			t.Fatalf("runq -d walk did not end within %d reads", readBudget)
 		}
 	})
 }

@@ -1,8 +1,8 @@
 package kernel
 
 // FuzzSummaryWalk runs the summary walkers (Sys, which reads the log and
-// the panic, and MemInfo, which walks the mem_map and the block device
-// inodes) over the test-bed dump with words the fuzzer chooses
+// the panic, MemInfo, which walks the mem_map and the block device
+// inodes, and the audit queues) over the test-bed dump with words the fuzzer chooses
 // overwritten: every word a clean walk read in a small read (the mem_map's
 // bulk reads are left alone: any value there is a legal page). Each walk
 // must end within its read budget and never panic.
@@ -58,6 +58,7 @@ func openSummaryBed(f *testing.F) *walkerBed {
 			summaryBedErr = err
 			return
 		}
+		v.AuditLog(ctx)
 		b := &walkerBed{k: k}
 		for a := range rec.words {
 			b.targets = append(b.targets, a)
@@ -90,6 +91,10 @@ func FuzzSummaryWalk(f *testing.F) {
 		mem.budget = fuzzBudget
 		if _, err := v.MemInfo(ctx); errors.Is(err, errBudget) {
 			t.Fatalf("meminfo walk did not end within %d reads", fuzzBudget)
+		}
+		mem.budget = fuzzBudget
+		if a, err := v.AuditLog(ctx); errors.Is(err, errBudget) || a != nil && len(a.Records) > a.Queued+3+maxAuditRecords { // qlen+1 a queue walked, one queue cut short
+			t.Fatalf("audit walk did not end within %d reads or overran its queues", fuzzBudget)
 		}
 	})
 }
