@@ -58,3 +58,33 @@ func Example() {
 	//  #9 entry_SYSCALL_64_after_hwframe
 	//     (user space)
 }
+
+// The panic and the summary crash's sys shows, as values (the message is
+// crash's PANIC line on the sample dump).
+func ExampleKernel_Panic() {
+	vmlinux, vmcore, err := sample.Default()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	k, err := kernel.Open(vmlinux, vmcore, kernel.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer k.Close()
+	ctx := context.Background()
+	p, err := k.Panic(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sys, err := k.Sys(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%q on cpu %d of %d\n", p.Message, p.CPU, sys.CPUs)
+	// Output:
+	// "Kernel panic - not syncing: sysrq triggered crash" on cpu 0 of 2
+}

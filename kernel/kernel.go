@@ -6,10 +6,36 @@
 //	k, err := kernel.Open("vmlinux", "vmcore", kernel.Options{})
 //	if err != nil { ... }
 //	defer k.Close()
-//	jiffies, err := k.Var("jiffies")
+//	p, err := k.Panic(ctx)           // panic cpu, task and message
+//	bt, err := k.Backtrace(ctx, p.Task, kernel.BacktraceOptions{})
 //
-// Nothing in this package writes text: problems found on the way are
-// returned as errors or as Diagnostic values.
+// The walkers, by area (each one a method of *Kernel; anything that loops
+// takes a context.Context first and stops when it is done):
+//
+//   - summary: Sys (crash's sys block), Panic, Utsname, DumpTime, Uptime,
+//     HZ, LoadAverage, TaintedMask, MemorySize, CPUMHz, BootTime, Config, DMI;
+//   - log: Log (printk records of the lockless ring, printk_log or a plain
+//     log_buf), AuditLog, PrintkSafe;
+//   - tasks: Tasks (the cached, immutable task table), ReadTask, ForEachTask,
+//     ActiveTask, PanicTask, Rlimits, TaskLastRun, Signals, TaskFiles, MM,
+//     VMAInfos;
+//   - stacks: Backtrace, NewBacktracer;
+//   - scheduler: Runqueues (RT and CFS queues), RunqueueGroups (by task
+//     group), TasksOnRunqueue;
+//   - memory: MemInfo (kmem -i), MemMap (the one mem_map model: sections
+//     and struct pages), Zones and AllZones, VMStat, FreeLists, HStates,
+//     SwapAreas, VmapAreas, KVToP, SearchVirt and SearchPhys, NewSlab;
+//   - modules: Modules, ModuleSymbolTables;
+//   - devices and more: IRQTable, Resources, CharDevices, BlockDevices,
+//     Disks, PCIRootBuses, NetDevices, Mounts, TimerBases, WaitQueue;
+//   - shared helpers: Var, Object, PerCPU, CPUMask, SymbolAddr,
+//     LayoutOffset; the cycle-safe WalkList, FollowList (crash's list),
+//     WalkRBTree, WalkXArray, WalkMaple.
+//
+// The values are plain exported fields, ready for encoding/json. Nothing in
+// this package writes text: problems found on the way are returned as
+// errors (a walk over damaged memory returns what it read with the error)
+// or as Diagnostic values.
 package kernel
 
 import (
