@@ -375,13 +375,13 @@ func (f *foreachSpec) selects(t *Task) bool {
 // (-1: the kernel has no such state).
 func foreachStates(st *taskStates) map[string]int64 {
 	id := int64(-1)
-	if has(st.uninterruptible) && has(st.noload) {
-		id = st.uninterruptible | st.noload
+	if has(st.Uninterruptible) && has(st.NoLoad) {
+		id = st.Uninterruptible | st.NoLoad
 	}
 	return map[string]int64{
-		"RU": st.running, "IN": st.interruptible, "UN": st.uninterruptible,
-		"ST": st.stopped, "TR": st.traced, "ZO": st.zombie, "DE": st.dead,
-		"SW": st.swapping, "PA": st.parked, "WA": st.waking, "ID": id, "NE": st.new,
+		"RU": st.Running, "IN": st.Interruptible, "UN": st.Uninterruptible,
+		"ST": st.Stopped, "TR": st.Traced, "ZO": st.Zombie, "DE": st.Dead,
+		"SW": st.Swapping, "PA": st.Parked, "WA": st.Waking, "ID": id, "NE": st.New,
 	}
 }
 

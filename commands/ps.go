@@ -563,16 +563,9 @@ func (p *psRun) kstackp(t *Task, active bool) (string, error) {
 	return center(fmt.Sprintf("%x", sp), 16, true), nil
 }
 
-// memUsage computes get_task_mem_usage() with the thread group's split
-// RSS counts and crash's total page count.
-func (p *psRun) memUsage(t *Task) (TaskMem, error) {
-	if p.tt.totalPages == 0 {
-		var err error
-		if p.tt.totalPages, err = p.s.TotalPages(); err != nil {
-			return TaskMem{}, err
-		}
-	}
-	return p.r.memUsage(t, p.tt.groupRSS(t.TGID), p.tt.totalPages)
+// memUsage is crash's get_task_mem_usage() (kernel's TaskMemory).
+func (p *psRun) memUsage(t *Task) (kernel.TaskMemory, error) {
+	return p.s.TaskMemory(p.s.Ctx(), t)
 }
 
 // parentList is crash's parent_list(): the chain of parents from the

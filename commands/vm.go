@@ -196,7 +196,7 @@ func runVm(s *Session, args []string, w io.Writer) error {
 }
 
 // vmData is crash's PRINT_VM_DATA: the MM PGD RSS TOTAL_VM lines.
-func vmData(mm, pgd uint64, mem TaskMem, page uint64) string {
+func vmData(mm, pgd uint64, mem kernel.TaskMemory, page uint64) string {
 	hex := func(v uint64) string { return center(strconv.FormatUint(v, 16), 16, false) }
 	return center("MM", 16, false) + "  " + center("PGD", 16, false) + "  " + center("RSS", 6, false) + "  " + center("TOTAL_VM", 8, false) + "\n" +
 		hex(mm) + "  " + hex(pgd) + "  " +

@@ -79,6 +79,11 @@ type Kernel struct {
 	pageOffsetOnce sync.Once
 	pageOff        uint64
 
+	statesOnce sync.Once
+	states     *TaskStates
+	taskMemMu  sync.Mutex
+	taskMemR   *taskMemReader
+
 	memMapOnce sync.Once
 	memMap     *MemMap
 	memMapErr  error

@@ -2,7 +2,7 @@ package kernel
 
 // FuzzSummaryWalk runs the summary walkers (Sys, which reads the log and
 // the panic, MemInfo, which walks the mem_map and the block device
-// inodes, and the audit queues) over the test-bed dump with words the fuzzer chooses
+// inodes, the audit queues, and each task's memory usage) over the test-bed dump with words the fuzzer chooses
 // overwritten: every word a clean walk read in a small read (the mem_map's
 // bulk reads are left alone: any value there is a legal page). Each walk
 // must end within its read budget and never panic.
@@ -59,6 +59,11 @@ func openSummaryBed(f *testing.F) *walkerBed {
 			return
 		}
 		v.AuditLog(ctx)
+		if tt, err := v.Tasks(ctx); err == nil {
+			for _, task := range tt.All() {
+				v.TaskMemory(ctx, &task)
+			}
+		}
 		b := &walkerBed{k: k}
 		for a := range rec.words {
 			b.targets = append(b.targets, a)
@@ -91,6 +96,14 @@ func FuzzSummaryWalk(f *testing.F) {
 		mem.budget = fuzzBudget
 		if _, err := v.MemInfo(ctx); errors.Is(err, errBudget) {
 			t.Fatalf("meminfo walk did not end within %d reads", fuzzBudget)
+		}
+		mem.budget = fuzzBudget
+		if tt, err := v.Tasks(ctx); err == nil {
+			for _, task := range tt.All() {
+				if _, err := v.TaskMemory(ctx, &task); errors.Is(err, errBudget) {
+					t.Fatalf("task %x: memory walk did not end within %d reads", task.Addr, fuzzBudget)
+				}
+			}
 		}
 		mem.budget = fuzzBudget
 		if a, err := v.AuditLog(ctx); errors.Is(err, errBudget) || a != nil && len(a.Records) > a.Queued+3+maxAuditRecords { // qlen+1 a queue walked, one queue cut short
