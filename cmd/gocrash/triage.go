@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,13 @@ func runTriage(args []string, stdout, stderr io.Writer) int {
 	}
 	if jobs < 1 {
 		jobs = 1
+	}
+	if os.Getenv("GOGC") == "" {
+		// A triage run is many short sessions, each dropped whole when
+		// its dump is done: collecting less often saves a third of the
+		// CPU (measured on the sample dumps: 3.1 s -> 1.9 s) for a
+		// higher peak (gc.go's 50 suits one long session).
+		debug.SetGCPercent(200)
 	}
 	var list []triageJob
 	if samples {
