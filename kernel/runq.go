@@ -50,11 +50,7 @@ func (k *Kernel) Runqueues(ctx context.Context, opt RunqueueOptions) ([]Runqueue
 		if opt.CPUs != nil && !opt.CPUs[cpu] {
 			continue
 		}
-		addr, err := k.RunqueueAddr(cpu)
-		if err != nil {
-			return out, err
-		}
-		rq, err := w.runqueue(cpu, addr)
+		rq, err := k.cpuRunqueue(w, cpu)
 		if err != nil {
 			return out, err
 		}

@@ -119,11 +119,7 @@ func (k *Kernel) RunqueueGroups(ctx context.Context, cpus map[int]bool) (*Runque
 		if cpus != nil && !cpus[cpu] {
 			continue
 		}
-		addr, err := k.RunqueueAddr(cpu)
-		if err != nil {
-			return out, err
-		}
-		rq, err := w.runqueue(cpu, addr)
+		rq, err := k.cpuRunqueue(w, cpu)
 		if err != nil {
 			return out, err
 		}

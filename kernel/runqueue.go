@@ -242,6 +242,11 @@ func (k *Kernel) Runqueue(cpu int) (Runqueue, error) {
 	if err != nil {
 		return Runqueue{}, err
 	}
+	return k.cpuRunqueue(w, cpu)
+}
+
+// cpuRunqueue reads the top of cpu_rq(cpu).
+func (k *Kernel) cpuRunqueue(w *runqueueWalker, cpu int) (Runqueue, error) {
 	addr, err := k.RunqueueAddr(cpu)
 	if err != nil {
 		return Runqueue{}, err
