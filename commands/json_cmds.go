@@ -15,13 +15,14 @@ import (
 // are initialized before any init function runs, so every register call
 // finds this map filled.
 var jsonForms = map[string]func(s *Session, args []string) (any, error){
-	"sys":  sysJSON,
-	"log":  logJSON,
-	"mod":  modJSON,
-	"kmem": kmemJSON,
-	"ps":   psJSON,
-	"bt":   btJSONForm,
-	"runq": runqJSON,
+	"sys":   sysJSON,
+	"log":   logJSON,
+	"mod":   modJSON,
+	"kmem":  kmemJSON,
+	"ps":    psJSON,
+	"bt":    btJSONForm,
+	"runq":  runqJSON,
+	"files": filesJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

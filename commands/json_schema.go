@@ -24,6 +24,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"kmem -i": reflect.TypeOf(&KmemInfoJSON{}),
 	"kmem -s": reflect.TypeOf([]KmemCacheJSON{}),
 	"runq":    reflect.TypeOf([]RunqCPUJSON{}),
+	"files":   reflect.TypeOf([]FilesTaskJSON{}),
 	"explain": reflect.TypeOf(&Explanation{}),
 }
 

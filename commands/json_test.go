@@ -120,6 +120,8 @@ func TestJSONMatchesText(t *testing.T) {
 			t.Run("log", func(t *testing.T) { checkLogJSON(t, s) })
 			t.Run("runq", func(t *testing.T) { checkRunqJSON(t, s) })
 			t.Run("kmem -s", func(t *testing.T) { checkKmemSlabJSON(t, s) })
+			t.Run("files", func(t *testing.T) { checkFilesJSON(t, s, "files") })
+			t.Run("files 1", func(t *testing.T) { checkFilesJSON(t, s, "files 1") })
 			t.Run("explain", func(t *testing.T) {
 				var ex Explanation
 				jsonRun(t, s, "explain", &ex)
@@ -473,5 +475,59 @@ func checkKmemSlabJSON(t *testing.T, s *Session) {
 	got := strings.Split(strings.TrimSuffix(text, "\n"), "\n")[1:]
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("kmem -s text:\n%s\nfrom the JSON:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// checkFilesJSON: files' text, field by field, against the JSON.
+func checkFilesJSON(t *testing.T, s *Session, line string) {
+	var tasks []FilesTaskJSON
+	jsonRun(t, s, line, &tasks)
+	text := strings.Split(strings.TrimRight(runCmd(t, s, line), "\n"), "\n")
+	ti := -1
+	fi := 0
+	hex0 := func(a Addr) string {
+		if a == 0 {
+			return "?"
+		}
+		return fmt.Sprintf("%x", uint64(a))
+	}
+	for _, l := range text {
+		switch {
+		case reBtHeader.MatchString(l):
+			ti++
+			fi = 0
+			if ti >= len(tasks) {
+				t.Fatalf("%s: more tasks in the text than the JSON's %d", line, len(tasks))
+			}
+			m := reBtHeader.FindStringSubmatch(l)
+			j := tasks[ti]
+			if m[1] != strconv.FormatInt(j.PID, 10) || m[2] != fmt.Sprintf("%x", uint64(j.Task)) || m[4] != j.Command {
+				t.Errorf("%s header %q, JSON %+v", line, l, j)
+			}
+		case strings.HasPrefix(l, "ROOT: "):
+			if want := fmt.Sprintf("ROOT: %s    CWD: %s", tasks[ti].Root, tasks[ti].Cwd); strings.TrimRight(l, " ") != want {
+				t.Errorf("%s: %q, JSON %q", line, l, want)
+			}
+		case strings.HasPrefix(l, " FD "), l == "", l == "No open files":
+		default:
+			f := strings.Fields(l)
+			if ti < 0 || fi >= len(tasks[ti].Files) || len(f) < 5 {
+				t.Fatalf("%s: file line %q beyond the JSON", line, l)
+			}
+			j := tasks[ti].Files[fi]
+			fi++
+			path := ""
+			if len(f) > 5 {
+				path = strings.Join(f[5:], " ")
+			}
+			got := strings.Join([]string{f[0], f[1], f[2], f[3], f[4], path}, "|")
+			want := strings.Join([]string{strconv.Itoa(j.FD), hex0(j.File), hex0(j.Dentry), hex0(j.Inode), j.Type, j.Path}, "|")
+			if got != want {
+				t.Errorf("%s: text %q, JSON %q", line, got, want)
+			}
+		}
+	}
+	if ti != len(tasks)-1 {
+		t.Errorf("%s: %d tasks in the text, %d in the JSON", line, ti+1, len(tasks))
 	}
 }
