@@ -529,7 +529,7 @@ var knownVars = map[string]string{
 	"nr_swapfiles":            "unsigned int",
 	"swapper_spaces":          "struct address_space *[*]",
 	"nr_swapper_spaces":       "unsigned int []",
-	"hstates":                 "struct hstate []",                    // mm/hugetlb.c (HUGE_MAX_HSTATE)
+	"hstates":                 "struct hstate [*]",                   // mm/hugetlb.c (HUGE_MAX_HSTATE)
 	"hugetlb_max_hstate":      "int",                                 // mm/hugetlb.c
 	"softirq_vec":             "struct softirq_action [NR_SOFTIRQS]", // kernel/softirq.c
 	"dmi_ident":               "char *[DMI_STRING_MAX]",              // drivers/firmware/dmi_scan.c

@@ -308,10 +308,11 @@ func btfArrayLimit(b, d godwarf.Type) bool {
 }
 
 // knownVarsExtent are the declarations sized by a #define (MAX_SWAPFILES,
-// TAINT_FLAGS_COUNT): without DWARF their length is kallsyms' extent,
+// MAX_NUMNODES, HUGE_MAX_HSTATE, NR_CPUS, TAINT_FLAGS_COUNT) or whose last
+// entry may be zero (pageflag_names' terminator on 6.1, not on 6.12): without DWARF their length is kallsyms' extent,
 // padding included, so at least DWARF's.
 var knownVarsExtent = map[string]bool{"swap_info": true, "swapper_spaces": true, "nr_swapper_spaces": true,
-	"taint_flags": true, "node_data": true, "hstates": true, "__per_cpu_offset": true}
+	"node_data": true, "hstates": true, "__per_cpu_offset": true, "taint_flags": true, "pageflag_names": true}
 
 // TestKnownVarsAreDWARF: the declarations gocrash gives the global
 // variables BTF has no types for (knownVars) are the vmlinux's: the same
