@@ -2,7 +2,7 @@
 # gocrash's and crash's commands, written with drgn's own helpers.
 #
 #   drgn -q -c VMCORE -s VMLINUX bench/drgn_cmds.py sys      # first answer
-#   drgn -q -c VMCORE -s VMLINUX bench/drgn_cmds.py batch    # sys; bt -a; log; ps; runq; kmem -i
+#   drgn -q -c VMCORE -s VMLINUX bench/drgn_cmds.py batch    # sys; bt -a; log; ps; runq; kmem -i; set
 #   drgn -q -c VMCORE -s VMLINUX bench/drgn_cmds.py ps       # ps alone
 #
 # sys    utsname, online CPUs, xtime, jiffies, load average, task count,
@@ -12,6 +12,7 @@
 # ps     for_each_task(): pid, ppid, cpu, task, state, rss, comm
 # runq   each CPU's rq->curr, RT priority queues and CFS rbtree (in order)
 # kmem -i  totalram, vm_zone_stat / vm_node_stat counters, swap, committed
+# set    the crashed thread's task: pid, comm, task address, cpu, state
 import sys
 
 from drgn import Object, cast, container_of
@@ -116,11 +117,20 @@ def do_kmem_i():
         print(f"{name:>13} {v:>8} {v * PAGE / 2**20:>10.1f} MB")
 
 
+def do_set():
+    t = prog.crashed_thread().object
+    print(f"    PID: {t.pid.value_()}")
+    print(f"COMMAND: \"{t.comm.string_().decode()}\"")
+    print(f"   TASK: {t.value_():x}")
+    print(f"    CPU: {task_cpu(t)}")
+    print(f"  STATE: {task_state_to_char(t)}")
+
+
 mode = sys.argv[1] if len(sys.argv) > 1 else "sys"
 if mode == "ps":
     do_ps()
 else:
     do_sys()
 if mode == "batch":
-    for f in (do_bt, do_log, do_ps, do_runq, do_kmem_i):
+    for f in (do_bt, do_log, do_ps, do_runq, do_kmem_i, do_set):
         f()

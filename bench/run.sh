@@ -9,15 +9,21 @@
 #   bench/run.sh --scale         all of the above that exist, plus a scale table
 #   bench/run.sh NAME=VMLINUX,VMCORE ...   any dumps
 #
-# Options: -n RUNS (default 3; RUNS= too), --tools "gocrash crash drgn".
+# Options: -n RUNS (default 5; RUNS= too), --tools "gocrash gocrash-cold crash drgn",
+# --kinds "sys batch ps".
 # For each dump and tool it measures, RUNS times each, on a warm page cache:
-#   sys    wall time of a session that answers `sys` and quits (start-up)
-#   batch  wall time of `sys; bt -a; log; ps; runq; kmem -i; q`
-#   ps     wall time of a session that answers `ps` and quits
-#   rss    peak RSS of the batch session (/usr/bin/time's maximum resident set)
-# and prints min / median per tool and the ratios of the medians
-# gocrash/crash and gocrash/drgn, as a Markdown table. drgn runs
-# bench/drgn_cmds.py, which says what stands in for each crash command.
+#   sys    a session that answers `sys` and quits (start-up)
+#   batch  `sys; bt -a; log; ps; runq; kmem -i; set; q` (the seven core commands)
+#   ps     a session that answers `ps` and quits
+# each as wall time, CPU time (user + system, /usr/bin/time) and peak RSS,
+# and prints min / median per tool and the ratios of the medians, as
+# Markdown tables, then the issue #20 targets met or not. "gocrash" is a
+# session on a vmlinux opened before (its index cache, symbols/cache.go,
+# built once with `gocrash --build-index` into $OUTDIR/cache);
+# "gocrash-cold" the first session on it (GOCRASH_CACHE=off: no cache read,
+# none built). drgn runs bench/drgn_cmds.py, which says what stands in for
+# each crash command. The machine's load (uptime) is printed before and
+# after: on a shared machine the CPU times are the steadier figures.
 # Every output is kept in $OUTDIR (default /tmp/gocrash-bench) for a look.
 set -euo pipefail
 
@@ -25,8 +31,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 WORK=${WORK:-/var/cache/gocrash-mkdump}
 OUTDIR=${OUTDIR:-/tmp/gocrash-bench}
-RUNS=${RUNS:-3}
-TOOLS=${TOOLS:-gocrash crash drgn}
+RUNS=${RUNS:-5}
+TOOLS=${TOOLS:-gocrash gocrash-cold crash drgn}
+KINDS=${KINDS:-sys batch ps}
 TX=$WORK/trixie
 CRASH=("$TX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$TX/usr/lib/x86_64-linux-gnu" "$TX/usr/bin/crash")
 GOCRASH=$OUTDIR/gocrash
@@ -40,6 +47,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	-n) RUNS=$2; shift ;;
 	--tools) TOOLS=$2; shift ;;
+	--kinds) KINDS=$2; shift ;;
 	--distro) inputs+=(distro); want_default=0 ;;
 	--many) inputs+=(many); want_default=0 ;;
 	--scale) inputs+=(committed many distro); want_default=0; scale=1 ;;
@@ -72,6 +80,7 @@ setup() {
 	fi
 	log "building gocrash"
 	(cd "$top" && go build -o "$GOCRASH" ./cmd/gocrash)
+	rm -rf "$OUTDIR/cache"
 }
 
 # resolve INPUT: prints "NAME VMLINUX VMCORE" lines (none when absent).
@@ -115,10 +124,11 @@ resolve() {
 	esac
 }
 
-batch_cmds=$'sys\nbt -a\nlog\nps\nrunq\nkmem -i\nq\n'
+batch_cmds=$'sys\nbt -a\nlog\nps\nrunq\nkmem -i\nset\nq\n'
 
 # run_one TOOL KIND VMLINUX VMCORE OUTFILE: one timed session; prints
-# "WALL_SECONDS MAXRSS_KB OK" (OK=1 when the answer looks complete).
+# "WALL_SECONDS MAXRSS_KB OK CPU_SECONDS" (OK=1 when the answer looks
+# complete).
 run_one() {
 	local tool=$1 kind=$2 vml=$3 core=$4 out=$5 input
 	case $kind in
@@ -128,21 +138,22 @@ run_one() {
 	esac
 	local cmd
 	case $tool in
-	gocrash) cmd=("$GOCRASH" -s "$vml" "$core") ;;
+	gocrash) cmd=(env GOCRASH_CACHE="$OUTDIR/cache" "$GOCRASH" -s "$vml" "$core") ;;
+	gocrash-cold) cmd=(env GOCRASH_CACHE=off "$GOCRASH" -s "$vml" "$core") ;;
 	crash) cmd=("${CRASH[@]}" -s "$vml" "$core") ;;
 	drgn) cmd=(drgn -q -c "$core" -s "$vml" "$here/drgn_cmds.py" "$kind") ;;
 	esac
-	local t0 t1 rss ok=1
+	local t0 t1 rss cpu ok=1
 	t0=$EPOCHREALTIME
-	/usr/bin/time -f %M -o "$out.rss" "${cmd[@]}" <<<"$input" >"$out" 2>"$out.err" || ok=0
+	/usr/bin/time -f '%M %U %S' -o "$out.rss" "${cmd[@]}" <<<"$input" >"$out" 2>"$out.err" || ok=0
 	t1=$EPOCHREALTIME
-	rss=$(tail -1 "$out.rss")
+	read -r rss cpu < <(tail -1 "$out.rss" | awk '{ printf "%s %.3f\n", $1, $2 + $3 }')
 	case $kind in
 	sys) grep -q 'RELEASE' "$out" || ok=0 ;;
 	batch) grep -q 'RELEASE' "$out" && [ "$(wc -l <"$out")" -gt 50 ] || ok=0 ;;
 	ps) [ "$(wc -l <"$out")" -gt 10 ] || ok=0 ;;
 	esac
-	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $rss $ok"
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $rss $ok $cpu"
 }
 
 # stats FILE TOOL KIND FIELD: "min med" of a column of the results file.
@@ -162,72 +173,110 @@ setup
 results=$OUTDIR/results.txt
 : >"$OUTDIR/inputs.txt"
 : >"$results"
+load_before=$(uptime)
 names=()
 for in in "${inputs[@]}"; do
 	while read -r name vml core; do
 		[ -n "$name" ] || continue
 		names+=("$name")
 		echo "$name $vml $core" >>"$OUTDIR/inputs.txt"
-		log "$name: vmlinux $vml ($(du -m "$vml" | cut -f1) MB), vmcore $core ($(du -m "$core" | cut -f1) MB)"
+		log "$name: vmlinux $vml ($(du -mL "$vml" | cut -f1) MB), vmcore $core ($(du -m "$core" | cut -f1) MB)"
 		mkdir -p "$OUTDIR/$name"
+		# The index cache a second session would find (gocrash's own
+		# background build, run here in the foreground).
+		GOCRASH_CACHE="$OUTDIR/cache" "$GOCRASH" --build-index "$vml" 2>"$OUTDIR/$name/build-index.err" ||
+			log "$name: --build-index failed: $(cat "$OUTDIR/$name/build-index.err")"
 		for tool in $TOOLS; do
 			# One untimed run: every tool starts on a warm page cache.
 			run_one "$tool" sys "$vml" "$core" "$OUTDIR/$name/$tool.warm" >/dev/null
 		done
 		for r in $(seq "$RUNS"); do
 			for tool in $TOOLS; do
-				for kind in sys batch ps; do
+				for kind in $KINDS; do
 					set -- $(run_one "$tool" "$kind" "$vml" "$core" "$OUTDIR/$name/$tool.$kind.$r")
-					echo "$name $tool $kind $r $1 $2 $3" | tee -a "$results" >&2
+					echo "$name $tool $kind $r $1 $2 $3 $4" | tee -a "$results" >&2
 				done
 			done
 		done
 	done < <(resolve "$in")
 done
+load_after=$(uptime)
 
-# The tables: one block per dump.
+# stats FILE TOOL KIND FIELD: "min med" (field 5 wall, 6 RSS KB, 8 CPU).
+med() { set -- $(stats "$@"); echo "$2"; }
+
+label() {
+	case $1 in
+	sys) echo "start-up to \`sys\`" ;;
+	batch) echo "batch (7 commands)" ;;
+	ps) echo "\`ps\` session" ;;
+	esac
+}
+
 echo
-echo "Runs: $RUNS per figure, warm page cache; min / median; ratios of the medians; $(nproc) CPUs, $(date -u +%F)."
-echo
-echo "| dump | figure | gocrash | crash 8.0.6 | drgn $(drgn --version 2>/dev/null | awk '{print $2}') | gocrash/crash | gocrash/drgn |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "Runs: $RUNS per figure, warm page cache; min / median; ratios of the medians; $(nproc) CPUs, $(date -u '+%F %H:%M') UTC."
+echo "Load before: ${load_before#*load average: }; after: ${load_after#*load average: } (uptime's 1, 5, 15 minutes)."
+echo "gocrash = a session that has opened the vmlinux before (index cache); gocrash-cold = the first one (GOCRASH_CACHE=off)."
 for name in "${names[@]}"; do
 	r=$OUTDIR/$name.results
 	awk -v n="$name" '$1 == n' "$results" >"$r"
-	for kind in sys batch ps rss; do
-		row="| $name | "
-		case $kind in
-		sys) row+="start-up to \`sys\`" ;;
-		batch) row+="batch (sys … kmem -i)" ;;
-		ps) row+="\`ps\` session" ;;
-		rss) row+="peak RSS (batch)" ;;
-		esac
-		row+=" |"
-		declare -A med=()
-		for tool in gocrash crash drgn; do
-			if [ "$kind" = rss ]; then
-				set -- $(stats "$r" "$tool" batch 6)
-				cell=$(fmt_mb "$1" "$2")
-			else
-				set -- $(stats "$r" "$tool" "$kind" 5)
-				cell=$(fmt_s "$1" "$2")
-			fi
-			med[$tool]=$2
-			[ "$(fails "$r" "$tool")" = 0 ] || cell+=" (!)"
-			row+=" $cell |"
+	echo
+	echo "#### $name"
+	echo
+	echo "| figure | gocrash | gocrash-cold | crash 8.0.6 | drgn $(drgn --version 2>/dev/null | awk '{print $2}') | gocrash/crash | gocrash/drgn | cold/drgn |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+	for kind in $KINDS; do
+		for what in wall cpu rss; do
+			case $what in
+			wall) f=5 fmt=fmt_s unit="wall" ;;
+			cpu) f=8 fmt=fmt_s unit="CPU" ;;
+			rss) f=6 fmt=fmt_mb unit="peak RSS" ;;
+			esac
+			row="| $(label "$kind"), $unit |"
+			declare -A m=()
+			for tool in gocrash gocrash-cold crash drgn; do
+				set -- $(stats "$r" "$tool" "$kind" "$f")
+				cell=$($fmt "$1" "$2")
+				m[$tool]=$2
+				[ "$(fails "$r" "$tool")" = 0 ] || cell+=" (!)"
+				row+=" $cell |"
+			done
+			row+=" $(ratio "${m[gocrash]}" "${m[crash]}") | $(ratio "${m[gocrash]}" "${m[drgn]}") | $(ratio "${m[gocrash-cold]}" "${m[drgn]}") |"
+			echo "$row"
 		done
-		row+=" $(ratio "${med[gocrash]}" "${med[crash]}") | $(ratio "${med[gocrash]}" "${med[drgn]}") |"
-		echo "$row"
 	done
+	# The targets of issue #20 (distribution kernels; printed for every dump).
+	echo
+	echo "| target (issue #20) | measured (medians) | |"
+	echo "| --- | --- | --- |"
+	target() { # TEXT VALUE LIMIT UNIT
+		awk -v t="$1" -v v="$2" -v l="$3" -v u="$4" 'BEGIN {
+			if (v == "-" || v == "") { printf "| %s | - | not measured |\n", t; exit }
+			printf "| %s | %s%s | %s |\n", t, (u == "x" ? sprintf("%.3f", v) : (u == "MB" ? sprintf("%.0f ", v / 1024) : sprintf("%.0f ", v * 1000))), (u == "x" ? "" : (u == "MB" ? "MB" : "ms")), (v <= l ? "met" : "NOT met") }'
+	}
+	sw=$(med "$r" gocrash sys 5) sc=$(med "$r" gocrash-cold sys 5) sd=$(med "$r" drgn sys 5)
+	bw=$(med "$r" gocrash batch 5) bd=$(med "$r" drgn batch 5) bc=$(med "$r" crash batch 5)
+	swc=$(med "$r" gocrash sys 8) scc=$(med "$r" gocrash-cold sys 8)
+	target "first \`sys\`, vmlinux opened before: ≤ 50 ms (wall)" "$sw" 0.050 s
+	target "first \`sys\`, vmlinux opened before: ≤ 50 ms (CPU)" "$swc" 0.050 s
+	target "first \`sys\`, first time: ≤ 100 ms (wall)" "$sc" 0.100 s
+	target "first \`sys\`, first time: ≤ 100 ms (CPU)" "$scc" 0.100 s
+	target "\`sys\` ≤ 1/4 of drgn's (wall)" "$(ratio "$sw" "$sd")" 0.25 x
+	target "\`sys\` first time ≤ 1/4 of drgn's (wall)" "$(ratio "$sc" "$sd")" 0.25 x
+	target "batch ≤ 1/3 of drgn's (wall)" "$(ratio "$bw" "$bd")" 0.3334 x
+	target "batch ≤ 1/60 of crash's (wall)" "$(ratio "$bw" "$bc")" 0.01667 x
+	target "peak RSS of \`sys\` ≤ 48 MB" "$(med "$r" gocrash sys 6)" 49152 MB
+	target "peak RSS of \`sys\`, first time ≤ 48 MB" "$(med "$r" gocrash-cold sys 6)" 49152 MB
+	target "peak RSS of the batch ≤ 80 MB" "$(med "$r" gocrash batch 6)" 81920 MB
 done
 echo
 echo "(!) = some run failed or printed an incomplete answer: see $OUTDIR/DUMP/TOOL.KIND.N{,.err}"
 
 if [ "$scale" = 1 ] || [ ${#names[@]} -gt 1 ]; then
 	echo
-	echo "Scale: medians (gocrash | crash | drgn)"
+	echo "Scale: wall-time medians (gocrash | gocrash-cold | crash | drgn)"
 	echo
-	echo "| dump | vmcore MB | vmlinux MB | tasks | sys s | batch s | ps s | peak RSS MB |"
+	echo "| dump | vmcore MB | vmlinux MB | tasks | sys s | batch s | ps s | peak RSS MB (batch) |"
 	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 	while read -r name vml core; do
 		r=$OUTDIR/$name.results
@@ -235,19 +284,17 @@ if [ "$scale" = 1 ] || [ ${#names[@]} -gt 1 ]; then
 		cells=()
 		for kind in sys batch ps rss; do
 			c=""
-			for tool in gocrash crash drgn; do
+			for tool in gocrash gocrash-cold crash drgn; do
 				if [ "$kind" = rss ]; then
-					set -- $(stats "$r" "$tool" batch 6)
-					v=$(awk -v a="$2" 'BEGIN { if (a == "-") print "-"; else printf "%.0f", a / 1024 }')
+					v=$(awk -v a="$(med "$r" "$tool" batch 6)" 'BEGIN { if (a == "-") print "-"; else printf "%.0f", a / 1024 }')
 				else
-					set -- $(stats "$r" "$tool" "$kind" 5)
-					v=$(awk -v a="$2" 'BEGIN { if (a == "-") print "-"; else printf "%.2f", a }')
+					v=$(awk -v a="$(med "$r" "$tool" "$kind" 5)" 'BEGIN { if (a == "-") print "-"; else printf "%.2f", a }')
 				fi
-				c+="${c:+ | }$v"
+				c+="${c:+ / }$v"
 			done
 			cells+=("$c")
 		done
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$(du -m "$core" | cut -f1)" "$(du -mL "$vml" | cut -f1)" \
-			"${tasks:--}" "${cells[0]// | / \/ }" "${cells[1]// | / \/ }" "${cells[2]// | / \/ }" "${cells[3]// | / \/ }"
+			"${tasks:--}" "${cells[0]}" "${cells[1]}" "${cells[2]}" "${cells[3]}"
 	done <"$OUTDIR/inputs.txt"
 fi

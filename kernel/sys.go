@@ -13,13 +13,21 @@ import (
 // System facts: what crash's sys shows, as values.
 
 // TaintedMask is tainted_mask: the TAINT_* bits (include/linux/panic.h;
-// bit 15, TAINT_LIVEPATCH, is crash's [LIVEPATCH]).
+// bit 15, TAINT_LIVEPATCH, is crash's [LIVEPATCH]). It is an unsigned long
+// in every kernel (kernel/panic.c; crash's get_symbol_data reads it as a
+// ulong too): the word at the symbol, without its DWARF entry, which lies a
+// few hundred units into a distribution kernel's DWARF (the lazy index
+// would scan that far for it).
 func (k *Kernel) TaintedMask() (uint64, error) {
-	o, err := k.Var("tainted_mask")
-	if err != nil {
-		return 0, err
+	addr, ok := k.Vmlinux.Lookup("tainted_mask")
+	if !ok {
+		return 0, fmt.Errorf("no symbol \"tainted_mask\" in %s", k.Vmlinux.Path())
 	}
-	return o.Uint()
+	v, err := ReadPointer(k.memory(), addr)
+	if err != nil {
+		return 0, fmt.Errorf("tainted_mask: %w", err)
+	}
+	return v, nil
 }
 
 // Utsname is init_uts_ns.name (struct new_utsname): uname(2)'s answer.
@@ -63,12 +71,23 @@ func (k *Kernel) Utsname() (Utsname, error) {
 // falling back to the dump's crash time.
 func (k *Kernel) DumpTime() (time.Time, error) {
 	var firstErr error
-	for _, v := range []struct{ sym, path string }{
-		{"timekeeper", "xtime_sec"},
-		{"shadow_timekeeper", "xtime_sec"},
-		{"tk_core", "timekeeper.xtime_sec"},
+	// timekeeper (until 3.16) and shadow_timekeeper are static struct
+	// timekeepers of kernel/time/timekeeping.c, described only in its unit
+	// (some 500 units into a distribution kernel's DWARF): read as struct
+	// timekeeper, whose definition an early unit has. tk_core's struct is
+	// anonymous.
+	for _, v := range []struct{ sym, typ, path string }{
+		{"timekeeper", "struct timekeeper", "xtime_sec"},
+		{"shadow_timekeeper", "struct timekeeper", "xtime_sec"},
+		{"tk_core", "", "timekeeper.xtime_sec"},
 	} {
-		o, err := k.Var(v.sym)
+		var o symbols.Object
+		var err error
+		if v.typ != "" {
+			o, err = k.VarAs(v.sym, v.typ)
+		} else {
+			o, err = k.Var(v.sym)
+		}
 		if err == nil {
 			o, err = o.Member(v.path)
 		}

@@ -5,6 +5,7 @@ import (
 	"debug/dwarf"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"slices"
 )
 
@@ -26,6 +27,10 @@ type dwarfSections struct {
 	// mapped: info is the file's mapping itself (not a decompressed copy),
 	// so its pages may be dropped from the resident set (dontNeed).
 	mapped bool
+	// file holds info at infoOff, when mapped (unitWindow maps units
+	// from it).
+	file    *os.File
+	infoOff int64
 }
 
 const (

@@ -300,7 +300,7 @@ func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, erro
 func (t *Types) EnumOf(name string) (*godwarf.EnumType, error) {
 	var v enumVal
 	ok := false
-	err := t.query("enumerator "+name, func(x *nameIndex) bool {
+	err := t.query("enumerator "+name, name, func(x *nameIndex) bool {
 		v, ok = x.enumerators[name]
 		return ok
 	})
@@ -366,7 +366,7 @@ func (t *Types) EnumOf(name string) (*godwarf.EnumType, error) {
 func (t *Types) DeclaredVarType(name string) (godwarf.Type, error) {
 	var d firstDef
 	ok := false
-	if err := t.query("variable "+name, func(x *nameIndex) bool {
+	if err := t.query("variable "+name, name, func(x *nameIndex) bool {
 		// Batches of units merge in order: the first definition found
 		// is the first of all.
 		d, ok = x.varDefs[name]

@@ -163,7 +163,7 @@ func maxIndexWorkers() int { return runtime.GOMAXPROCS(0) }
 // own offset, without parsing the units before it: the bytes before u are
 // one padding unit (a header that reuses u's abbreviation table, then zero
 // pages that are never touched, in an anonymous mapping), and u itself is
-// copied behind it. debug/dwarf.New parses only the two headers, where a
+// behind it (the file's pages, or a copy). debug/dwarf.New parses only the two headers, where a
 // prefix of the section would cost every earlier unit's abbreviation table
 // and header page. ok is false when u may refer to other units
 // (DW_FORM_ref_addr, as dwz writes; type signatures) or its header is not
@@ -191,9 +191,31 @@ func unitWindow(sec dwarfSections, u unitHeader) (d *dwarf.Data, ok bool, err er
 			}
 		}
 	}
-	buf, err := syscall.Mmap(-1, 0, int(u.end), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	// The window: u.end bytes, of which only the padding unit's header is
+	// written (zero pages are never touched). The unit itself is the
+	// file's own pages mapped in place when the section is mapped (page
+	// offsets line up: the window starts infoOff%page into its pages),
+	// else a copy.
+	page := uint64(os.Getpagesize())
+	lead := uint64(0)
+	if sec.file != nil {
+		lead = uint64(sec.infoOff) % page
+	}
+	region, err := syscall.Mmap(-1, 0, int(lead+u.end), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, false, nil
+	}
+	buf := region[lead : lead+u.end]
+	inPlace := false
+	if sec.file != nil {
+		fileStart := (uint64(sec.infoOff) + u.off) &^ (page - 1) // file offset of u's first page
+		at := lead + fileStart - uint64(sec.infoOff)             // its place in region: page-aligned
+		if mapFileAt(unsafe.Pointer(&region[at]), int(uint64(len(region))-at), sec.file, int64(fileStart)) == nil {
+			inPlace = true
+		}
+	}
+	if !inPlace {
+		copy(buf[u.off:], sec.info[u.off:u.end])
 	}
 	le := binary.LittleEndian
 	le.PutUint32(buf[0:], uint32(u.off-4)) // unit_length: up to u
@@ -206,10 +228,9 @@ func unitWindow(sec dwarfSections, u unitHeader) (d *dwarf.Data, ok bool, err er
 		le.PutUint32(buf[6:], uint32(u.abbrevOff))
 		buf[10] = byte(u.addrSize)
 	}
-	copy(buf[u.off:], sec.info[u.off:u.end])
 	d, err = sec.build(buf)
 	if err != nil {
-		syscall.Munmap(buf)
+		syscall.Munmap(region)
 		return nil, false, nil
 	}
 	return d, true, nil

@@ -6,11 +6,20 @@ import "sort"
 // "struct" or "union"; any other kind: both), sorted and unique: the
 // shell completes them after struct, union and "*".
 func (t *Types) TypeNames(kind string) ([]string, error) {
+	var out []string
+	if c := t.cached; c != nil {
+		if kind != "union" {
+			out = append(out, c.tableNames(tabStruct)...)
+		}
+		if kind != "struct" {
+			out = append(out, c.tableNames(tabUnion)...)
+		}
+		return uniqueSorted(out), nil
+	}
 	idx, err := t.index()
 	if err != nil {
 		return nil, err
 	}
-	var out []string
 	if kind != "union" {
 		for n := range idx.structs {
 			out = append(out, n)
@@ -21,6 +30,10 @@ func (t *Types) TypeNames(kind string) ([]string, error) {
 			out = append(out, n)
 		}
 	}
+	return uniqueSorted(out), nil
+}
+
+func uniqueSorted(out []string) []string {
 	sort.Strings(out)
 	uniq := out[:0]
 	for i, n := range out {
@@ -28,5 +41,5 @@ func (t *Types) TypeNames(kind string) ([]string, error) {
 			uniq = append(uniq, n)
 		}
 	}
-	return uniq, nil
+	return uniq
 }

@@ -28,6 +28,9 @@ type Types struct {
 	lazyOnce sync.Once
 	lazy     *lazyIndex
 	lazyErr  error
+	// cached answers every name question when the vmlinux has an index
+	// cache (cache.go): then nothing is scanned at all.
+	cached *indexCache
 
 	// d is built on first use on a linked vmlinux (debug/dwarf.New parses
 	// every unit's abbreviations: 80 MB of maps on a distribution kernel);
@@ -111,6 +114,10 @@ func newTypes(v *Vmlinux) (*Types, error) {
 	}
 	t := newTypesFromData(v.path, d)
 	t.sec = sec
+	if sec != nil && v.cache != nil && v.cache.checkDWARF(uint64(len(sec.info))) {
+		t.cached = v.cache
+		return t, nil
+	}
 	if sec != nil {
 		// Check the unit headers now (as dwarf.New did): a vmlinux with
 		// broken DWARF fails here, not in the middle of a command.
@@ -164,7 +171,12 @@ func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 		sec[i] = b
 	}
 	raw := &dwarfSections{abbrev: sec[0], info: sec[3], str: sec[7]}
-	raw.mapped = v.f.Section(".debug_info").Flags&elf.SHF_COMPRESSED == 0
+	// Only a mapping may have its pages dropped (dontNeed zeroes heap
+	// memory): not a decompressed copy, not openBytes' bytes.
+	if info := v.f.Section(".debug_info"); v.mapped && info.Flags&elf.SHF_COMPRESSED == 0 {
+		raw.mapped = true
+		raw.file, raw.infoOff = v.file, int64(info.Offset)
+	}
 	var extra [4][]byte
 	extraNames := []string{"addr", "line_str", "str_offsets", "rnglists"}
 	for i, name := range extraNames {
@@ -219,10 +231,16 @@ func (t *Types) dataFor(off dwarf.Offset) (*dwarf.Data, error) {
 	if t.prefix != nil && uint64(off) < t.prefixEnd {
 		return t.prefix, nil
 	}
-	if t.sec == nil || t.sec.build == nil || t.lazy == nil {
+	var units []unitHeader
+	switch {
+	case t.cached != nil:
+		units = t.cached.units
+	case t.lazy != nil:
+		units = t.lazy.units
+	}
+	if t.sec == nil || t.sec.build == nil || units == nil {
 		return t.fullData()
 	}
-	units := t.lazy.units
 	i := sort.Search(len(units), func(i int) bool { return units[i].end > uint64(off) })
 	if i < len(units) && i >= t.prefixUnits {
 		if d, ok := t.windows[i]; ok {
@@ -284,11 +302,16 @@ func (t *Types) index() (*nameIndex, error) {
 	return t.idx, t.idxErr
 }
 
-// query answers a question from the lazy index, scanning only as many units
-// as it takes for answer to report that nothing later can change its answer
-// (answer runs under the index's lock and copies out what it needs). Without
-// raw sections (.o files) the full index answers.
-func (t *Types) query(what string, answer func(x *nameIndex) (final bool)) error {
+// query answers a question about the name key from the lazy index, scanning
+// only as many units as it takes for answer to report that nothing later can
+// change its answer (answer runs under the index's lock and copies out what
+// it needs). Without raw sections (.o files) the full index answers; with an
+// index cache, the cache's entries for key.
+func (t *Types) query(what, key string, answer func(x *nameIndex) (final bool)) error {
+	if t.cached != nil {
+		answer(t.cached.names(key))
+		return nil
+	}
 	if t.sec == nil {
 		x, err := t.index()
 		if err == nil {
@@ -674,7 +697,12 @@ func (t *Types) lookup(name string) (godwarf.Type, error) {
 	kind, bare, _ := strings.Cut(name, " ")
 	var ref dieRef
 	found := false
-	err := t.query(name, func(x *nameIndex) bool {
+	key := name
+	switch kind {
+	case "struct", "union", "enum":
+		key = bare
+	}
+	err := t.query(name, key, func(x *nameIndex) bool {
 		var maps []map[string]dieRef
 		switch kind {
 		case "struct":
@@ -715,7 +743,7 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 	ok := false
 	strict := false
 	for {
-		err := t.query("variable "+name, func(x *nameIndex) bool {
+		err := t.query("variable "+name, name, func(x *nameIndex) bool {
 			r, ok = x.vars[name]
 			// The first declaration found will do: `extern T x;` in a
 			// header has the definition's type, and headers are in the
@@ -765,7 +793,7 @@ func unsizedArray(typ godwarf.Type) bool {
 func (t *Types) Enumerator(name string) (int64, error) {
 	var v enumVal
 	ok := false
-	err := t.query("enumerator "+name, func(x *nameIndex) bool {
+	err := t.query("enumerator "+name, name, func(x *nameIndex) bool {
 		v, ok = x.enumerators[name]
 		return ok
 	})
@@ -808,7 +836,7 @@ func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
 		}
 		var r dieRef
 		ok := false
-		err := t.query(st.Kind+" "+st.StructName, func(x *nameIndex) bool {
+		err := t.query(st.Kind+" "+st.StructName, st.StructName, func(x *nameIndex) bool {
 			m := x.structs
 			if st.Kind == "union" {
 				m = x.unions

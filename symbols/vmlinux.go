@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // A Symbol is one entry of the vmlinux symbol table.
@@ -41,17 +43,30 @@ type symbol struct {
 // A Vmlinux is an open kernel image.
 type Vmlinux struct {
 	path   string
-	data   []byte // the whole file, mapped read-only
-	mapped bool   // data came from mapFile
+	data   []byte   // the whole file, mapped read-only
+	mapped bool     // data came from mapFile
+	file   *os.File // the file mapped, kept open for unit windows (nil from openBytes)
 	f      *elf.File
 	kaslr  uint64
+	image  []span // allocated sections with a non-zero address, link-time addresses
 
-	syms    []symbol // sorted by (relocated) address, then rank
-	addrIdx []int32  // indexes of syms usable by Symbolize, in address order
-	image   []span   // allocated sections with a non-zero address, link-time addresses
+	// The symbol table is decoded on first use, and sorted by address
+	// only when an address is asked about: `sys` asks a few dozen names
+	// and no address, and a distribution vmlinux has ~120k symbols
+	// (decoding, sorting and hashing them was half of the start-up).
+	symtab   symtabRef
+	symsOnce sync.Once
+	syms     []symbol // in .symtab order (entries readSymtab skips left out)
 
-	nameOnce sync.Once
-	byName   map[string]int32
+	sortMu sync.Mutex
+	sorted atomic.Pointer[symOrder]
+	nameMu sync.Mutex
+	names  atomic.Pointer[nameTable]
+
+	// cache is the build-id-keyed index of this file (cache.go), nil when
+	// there is none: it answers name lookups without decoding the table
+	// and gives its address order without a sort.
+	cache *indexCache
 
 	secMu    sync.Mutex
 	secCache map[string][]byte // decompressed SHF_COMPRESSED sections
@@ -73,19 +88,43 @@ type Vmlinux struct {
 
 type span struct{ start, end uint64 }
 
-// Open maps the vmlinux at path and reads its symbol table. DWARF is not
-// touched until Types is called.
+// symtabRef is .symtab and its string table, in the mapping.
+type symtabRef struct {
+	data []byte // Elf64_Sym entries
+	str  []byte // the string table, mapped
+	n    int    // entries, the reserved null one included
+}
+
+// symOrder is the symbol table sorted for one KASLR offset.
+type symOrder struct {
+	kaslr   uint64
+	order   []int32 // indexes into syms by relocated address, then rank, then .symtab order
+	addrIdx []int32 // the ones usable by Symbolize (inText), in that order
+}
+
+// nameTable maps each name to the index in syms of its preferred symbol
+// (preferName) for one KASLR offset.
+type nameTable struct {
+	kaslr  uint64
+	byName map[string]int32
+}
+
+// Open maps the vmlinux at path and checks its symbol table. Symbols are
+// decoded when first asked for; DWARF is not touched until Types is called.
 func Open(path string) (*Vmlinux, error) {
-	data, err := mapFile(path)
+	data, file, err := mapFileKeep(path)
 	if err != nil {
 		return nil, err
 	}
 	v, err := newVmlinux(path, data)
 	if err != nil {
 		unmapFile(data)
+		file.Close()
 		return nil, err
 	}
-	v.mapped = true
+	v.mapped, v.file = true, file
+	v.checked()
+	v.cache = openIndexCache(v)
 	return v, nil
 }
 
@@ -112,17 +151,29 @@ func newVmlinux(path string, data []byte) (*Vmlinux, error) {
 			v.image = append(v.image, span{s.Addr, s.Addr + s.Size})
 		}
 	}
-	if err := v.readSymtab(); err != nil {
+	if err := v.checkSymtab(); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// readSymtab parses .symtab straight from the mapping. debug/elf's
-// File.Symbols would allocate a string per symbol and copy the table; a
-// distribution vmlinux has ~200k symbols, so this is done by hand: one copy of
-// the string table, names are substrings of it.
-func (v *Vmlinux) readSymtab() error {
+// release drops the pages under b, part of the file's mapping, from the
+// resident set (lazyindex.go's dontNeed); nothing for bytes not mapped.
+func (v *Vmlinux) release(b []byte) {
+	if v.mapped {
+		dontNeed(b)
+	}
+}
+
+const symSize = 24 // sizeof(Elf64_Sym)
+
+// checkSymtab finds .symtab and its string table in the mapping and checks
+// every entry's name offset, so that a damaged table fails Open with the
+// entry named, as when the whole table was read at once. The entries
+// themselves are decoded later (loadSyms) straight from the mapping:
+// debug/elf's File.Symbols would allocate a string per symbol and copy the
+// table.
+func (v *Vmlinux) checkSymtab() error {
 	st := v.f.Section(".symtab")
 	if st == nil || st.Type == elf.SHT_NOBITS {
 		return fmt.Errorf("%s: no .symtab section (stripped kernel image?)", v.path)
@@ -141,71 +192,103 @@ func (v *Vmlinux) readSymtab() error {
 	if err != nil {
 		return err
 	}
-	strtab := string(strData)
-
-	const symSize = 24 // sizeof(Elf64_Sym)
 	if len(symData)%symSize != 0 {
 		return fmt.Errorf("%s: .symtab size %d is not a multiple of %d", v.path, len(symData), symSize)
 	}
-	n := len(symData) / symSize
-	v.syms = make([]symbol, 0, n)
+	v.symtab = symtabRef{data: symData, str: strData, n: len(symData) / symSize}
 	le := binary.LittleEndian
-	for i := 1; i < n; i++ { // entry 0 is the reserved null symbol
-		b := symData[i*symSize : (i+1)*symSize]
-		nameOff := le.Uint32(b[0:])
-		info := b[4]
-		shndx := elf.SectionIndex(le.Uint16(b[6:]))
-		value := le.Uint64(b[8:])
-		size := le.Uint64(b[16:])
-		typ := elf.SymType(info & 0xf)
-		bind := elf.SymBind(info >> 4)
-		if typ == elf.STT_SECTION || typ == elf.STT_FILE || shndx == elf.SHN_UNDEF {
-			continue
+	for i := 1; i < v.symtab.n; i++ {
+		if nameOff := le.Uint32(symData[i*symSize:]); int(nameOff) >= len(strData) {
+			return fmt.Errorf("%s: .symtab entry %d: name offset %#x beyond string table (%d bytes)", v.path, i, nameOff, len(strData))
 		}
-		if int(nameOff) >= len(strtab) {
-			return fmt.Errorf("%s: .symtab entry %d: name offset %#x beyond string table (%d bytes)", v.path, i, nameOff, len(strtab))
-		}
-		name := strtab[nameOff:]
+	}
+	return nil
+}
+
+// checked is called by Open once the file is known to be mapped: the
+// check's pages of .symtab may leave the resident set (a session that
+// looks up names in the index cache reads a few entries again).
+func (v *Vmlinux) checked() { v.release(v.symtab.data) }
+
+// decodeSym decodes .symtab entry i (checkSymtab checked its name offset);
+// ok is false for the entries the table leaves out: section and file
+// symbols, undefined and unnamed ones. The name is a substring of strtab, a
+// copy of the whole string table, or when strtab is "" a copy of its own
+// (names must outlive Close, which unmaps the file).
+func (v *Vmlinux) decodeSym(i int, strtab string) (s symbol, ok bool) {
+	if i <= 0 || i >= v.symtab.n {
+		return s, false
+	}
+	le := binary.LittleEndian
+	b := v.symtab.data[i*symSize : (i+1)*symSize]
+	nameOff := le.Uint32(b[0:])
+	info := b[4]
+	shndx := elf.SectionIndex(le.Uint16(b[6:]))
+	typ := elf.SymType(info & 0xf)
+	bind := elf.SymBind(info >> 4)
+	if typ == elf.STT_SECTION || typ == elf.STT_FILE || shndx == elf.SHN_UNDEF || int(nameOff) >= len(v.symtab.str) {
+		return s, false
+	}
+	var name string
+	if strtab != "" {
+		name = strtab[nameOff:]
 		if j := strings.IndexByte(name, 0); j >= 0 {
 			name = name[:j]
 		}
-		if name == "" {
-			continue
-		}
-		s := symbol{name: name, addr: value, size: size}
-		var sec *elf.Section
-		switch {
-		case shndx == elf.SHN_ABS:
-			s.kind = 'A'
-		case shndx == elf.SHN_COMMON:
-			s.kind = 'C'
-		case shndx < elf.SHN_LORESERVE && int(shndx) < len(v.f.Sections):
-			sec = v.f.Sections[shndx]
-			s.kind = sectionKind(sec)
-		default:
-			continue
-		}
-		if bind == elf.STB_WEAK {
-			if s.kind == 'T' || s.kind == 't' {
-				s.kind = 'W'
-			} else {
-				s.kind = 'V'
-			}
-		} else if bind == elf.STB_LOCAL && s.kind >= 'A' && s.kind <= 'Z' {
-			s.kind += 'a' - 'A'
-		}
-		if sec != nil && sec.Flags&elf.SHF_ALLOC != 0 && sec.Addr != 0 {
-			// Per-cpu symbols live in a section linked at address 0: their
-			// values are offsets into each cpu's area and do not move.
-			s.reloc = true
-			s.inText = typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE
-		}
-		s.rank = symRank(typ, bind, size)
-		s.order = int32(len(v.syms))
-		v.syms = append(v.syms, s)
+	} else {
+		name = string(cstrAt(v.symtab.str, uint64(nameOff)))
 	}
-	v.sortSymbols()
-	return nil
+	if name == "" {
+		return s, false
+	}
+	s = symbol{name: name, addr: le.Uint64(b[8:]), size: le.Uint64(b[16:]), order: int32(i)}
+	var sec *elf.Section
+	switch {
+	case shndx == elf.SHN_ABS:
+		s.kind = 'A'
+	case shndx == elf.SHN_COMMON:
+		s.kind = 'C'
+	case shndx < elf.SHN_LORESERVE && int(shndx) < len(v.f.Sections):
+		sec = v.f.Sections[shndx]
+		s.kind = sectionKind(sec)
+	default:
+		return s, false
+	}
+	if bind == elf.STB_WEAK {
+		if s.kind == 'T' || s.kind == 't' {
+			s.kind = 'W'
+		} else {
+			s.kind = 'V'
+		}
+	} else if bind == elf.STB_LOCAL && s.kind >= 'A' && s.kind <= 'Z' {
+		s.kind += 'a' - 'A'
+	}
+	if sec != nil && sec.Flags&elf.SHF_ALLOC != 0 && sec.Addr != 0 {
+		// Per-cpu symbols live in a section linked at address 0: their
+		// values are offsets into each cpu's area and do not move.
+		s.reloc = true
+		s.inText = typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE
+	}
+	s.rank = symRank(typ, bind, s.size)
+	return s, true
+}
+
+// symbols returns the decoded table, in .symtab order.
+func (v *Vmlinux) symbols() []symbol {
+	v.symsOnce.Do(func() {
+		if v.f == nil || v.symtab.n == 0 {
+			return // a table given whole (tests, images from memory)
+		}
+		syms := make([]symbol, 0, v.symtab.n)
+		strtab := string(v.symtab.str) // one copy; names are substrings of it
+		for i := 1; i < v.symtab.n; i++ {
+			if s, ok := v.decodeSym(i, strtab); ok {
+				syms = append(syms, s)
+			}
+		}
+		v.syms = syms
+	})
+	return v.syms
 }
 
 // symRank orders symbols sharing an address: a sized function or object
@@ -241,39 +324,87 @@ func sectionKind(s *elf.Section) byte {
 	return 'N'
 }
 
-// sortSymbols orders symbols by relocated address, then rank, then symbol
-// table order. It sorts an index rather than the symbols themselves: moving
-// 48-byte structs holding strings (with write barriers) made this the most
-// expensive part of Open.
+// cmpSym orders symbols by relocated address, then rank, then symbol table
+// order.
+func (v *Vmlinux) cmpSym(a, b *symbol) int {
+	if c := cmpU64(v.reloc(*a), v.reloc(*b)); c != 0 {
+		return c
+	}
+	if c := int(a.rank) - int(b.rank); c != 0 {
+		return c
+	}
+	return int(a.order) - int(b.order)
+}
+
+// order returns the table sorted for the current KASLR offset, sorting it
+// on first use after Open or SetKASLR. With the index cache no sort is
+// needed: the cache holds the order at offset 0, and an offset moves every
+// relocated symbol alike, so the relocated and the fixed (absolute,
+// per-cpu) symbols each stay in order and one merge of the two runs gives
+// the order at any offset.
+func (v *Vmlinux) order() *symOrder {
+	if o := v.sorted.Load(); o != nil && o.kaslr == v.kaslr {
+		return o
+	}
+	v.sortMu.Lock()
+	defer v.sortMu.Unlock()
+	if o := v.sorted.Load(); o != nil && o.kaslr == v.kaslr {
+		return o
+	}
+	syms := v.symbols()
+	var order []int32
+	if v.cache != nil {
+		order = v.cache.symOrder(len(syms))
+	}
+	if order != nil {
+		order = v.mergeRuns(syms, order)
+	} else {
+		order = make([]int32, len(syms))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return v.cmpSym(&syms[a], &syms[b]) })
+	}
+	o := &symOrder{kaslr: v.kaslr, order: order}
+	for _, i := range order {
+		if syms[i].inText {
+			o.addrIdx = append(o.addrIdx, i)
+		}
+	}
+	v.sorted.Store(o)
+	return o
+}
+
+// mergeRuns turns the order at KASLR offset 0 into the order at v.kaslr.
+func (v *Vmlinux) mergeRuns(syms []symbol, order0 []int32) []int32 {
+	if v.kaslr == 0 {
+		return order0
+	}
+	var moved, fixed []int32
+	for _, i := range order0 {
+		if syms[i].reloc {
+			moved = append(moved, i)
+		} else {
+			fixed = append(fixed, i)
+		}
+	}
+	out := make([]int32, 0, len(order0))
+	for len(moved) > 0 && len(fixed) > 0 {
+		if v.cmpSym(&syms[fixed[0]], &syms[moved[0]]) < 0 {
+			out, fixed = append(out, fixed[0]), fixed[1:]
+		} else {
+			out, moved = append(out, moved[0]), moved[1:]
+		}
+	}
+	out = append(out, moved...)
+	return append(out, fixed...)
+}
+
+// sortSymbols sorts the table now (for a table given whole).
 func (v *Vmlinux) sortSymbols() {
-	order := make([]int32, len(v.syms))
-	addrs := make([]uint64, len(v.syms))
-	for i := range order {
-		order[i] = int32(i)
-		addrs[i] = v.reloc(v.syms[i])
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmpU64(addrs[a], addrs[b]); c != 0 {
-			return c
-		}
-		if c := int(v.syms[a].rank) - int(v.syms[b].rank); c != 0 {
-			return c
-		}
-		return int(a - b)
-	})
-	sorted := make([]symbol, len(v.syms))
-	for i, j := range order {
-		sorted[i] = v.syms[j]
-	}
-	v.syms = sorted
-	v.addrIdx = v.addrIdx[:0]
-	for i := range v.syms {
-		if v.syms[i].inText {
-			v.addrIdx = append(v.addrIdx, int32(i))
-		}
-	}
-	v.nameOnce = sync.Once{}
-	v.byName = nil
+	v.sorted.Store(nil)
+	v.names.Store(nil)
+	v.order()
 }
 
 func cmpU64(a, b uint64) int {
@@ -297,6 +428,11 @@ func (v *Vmlinux) reloc(s symbol) uint64 {
 func (v *Vmlinux) Close() error {
 	d := v.data
 	v.data = nil
+	v.cache.close()
+	if v.file != nil {
+		v.file.Close()
+		v.file = nil
+	}
 	if !v.mapped {
 		return nil
 	}
@@ -308,13 +444,10 @@ func (v *Vmlinux) Close() error {
 func (v *Vmlinux) Path() string { return v.path }
 
 // SetKASLR relocates every text and data symbol by offset, the dump's
-// KERNELOFFSET (VMCOREINFO). Absolute and per-cpu symbols stay put.
+// KERNELOFFSET (VMCOREINFO). Absolute and per-cpu symbols stay put. It is
+// called once, before the symbols are shared between goroutines.
 func (v *Vmlinux) SetKASLR(offset uint64) {
-	if offset == v.kaslr {
-		return
-	}
 	v.kaslr = offset
-	v.sortSymbols()
 }
 
 // KASLR is the offset given to SetKASLR.
@@ -330,24 +463,48 @@ func (v *Vmlinux) Lookup(name string) (uint64, bool) {
 
 // LookupSymbol is Lookup returning the whole symbol.
 func (v *Vmlinux) LookupSymbol(name string) (Symbol, bool) {
-	v.nameOnce.Do(v.buildNameIndex)
-	i, ok := v.byName[name]
+	if v.cache != nil && v.names.Load() == nil {
+		if s, ok, answered := v.cache.lookupSym(v, name); answered {
+			return s, ok
+		}
+	}
+	t := v.nameTable()
+	i, ok := t.byName[name]
 	if !ok {
 		return Symbol{}, false
 	}
 	return v.export(v.syms[i]), true
 }
 
-func (v *Vmlinux) buildNameIndex() {
-	m := make(map[string]int32, len(v.syms))
-	for i := range v.syms {
-		s := &v.syms[i]
-		j, dup := m[s.name]
-		if !dup || (isGlobalKind(s.kind) && !isGlobalKind(v.syms[j].kind)) {
+func (v *Vmlinux) nameTable() *nameTable {
+	if t := v.names.Load(); t != nil && t.kaslr == v.kaslr {
+		return t
+	}
+	v.nameMu.Lock()
+	defer v.nameMu.Unlock()
+	if t := v.names.Load(); t != nil && t.kaslr == v.kaslr {
+		return t
+	}
+	syms := v.symbols()
+	m := make(map[string]int32, len(syms))
+	for i := range syms {
+		s := &syms[i]
+		if j, dup := m[s.name]; !dup || v.preferName(s, &syms[j]) {
 			m[s.name] = int32(i)
 		}
 	}
-	v.byName = m
+	t := &nameTable{kaslr: v.kaslr, byName: m}
+	v.names.Store(t)
+	return t
+}
+
+// preferName reports whether a is the symbol to name rather than b (both of
+// one name): a global one, then the first in address order.
+func (v *Vmlinux) preferName(a, b *symbol) bool {
+	if ga, gb := isGlobalKind(a.kind), isGlobalKind(b.kind); ga != gb {
+		return ga
+	}
+	return v.cmpSym(a, b) < 0
 }
 
 func isGlobalKind(k byte) bool { return k >= 'A' && k <= 'Z' }
@@ -380,9 +537,10 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 	if !inImage {
 		return Symbol{}, false
 	}
+	o := v.order()
 	// First index whose address is > addr; the one before is the answer
 	// (the highest-ranked among equal addresses, as ranks sort ascending).
-	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+	i, _ := slices.BinarySearchFunc(o.addrIdx, addr, func(j int32, a uint64) int {
 		if v.reloc(v.syms[j]) <= a {
 			return -1
 		}
@@ -391,7 +549,7 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 	if i == 0 {
 		return Symbol{}, false
 	}
-	return v.export(v.syms[v.addrIdx[i-1]]), true
+	return v.export(v.syms[o.addrIdx[i-1]]), true
 }
 
 // SymbolStartingAt returns the symbol whose address is exactly addr
@@ -402,15 +560,16 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 // SymbolAt, which names the code at an address inside a function, prefers
 // the last instead, as crash does for an offset.
 func (v *Vmlinux) SymbolStartingAt(addr uint64) (Symbol, bool) {
-	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+	o := v.order()
+	i, _ := slices.BinarySearchFunc(o.addrIdx, addr, func(j int32, a uint64) int {
 		if v.reloc(v.syms[j]) < a {
 			return -1
 		}
 		return 1
 	})
 	var at []symbol
-	for ; i < len(v.addrIdx) && v.reloc(v.syms[v.addrIdx[i]]) == addr; i++ {
-		at = append(at, v.syms[v.addrIdx[i]])
+	for ; i < len(o.addrIdx) && v.reloc(v.syms[o.addrIdx[i]]) == addr; i++ {
+		at = append(at, v.syms[o.addrIdx[i]])
 	}
 	if len(at) == 0 {
 		return Symbol{}, false
@@ -427,23 +586,25 @@ func (v *Vmlinux) SymbolStartingAt(addr uint64) (Symbol, bool) {
 // SymbolAfter returns the first symbol above addr (relocated): where the
 // function or object at addr ends at the latest.
 func (v *Vmlinux) SymbolAfter(addr uint64) (Symbol, bool) {
-	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+	o := v.order()
+	i, _ := slices.BinarySearchFunc(o.addrIdx, addr, func(j int32, a uint64) int {
 		if v.reloc(v.syms[j]) <= a {
 			return -1
 		}
 		return 1
 	})
-	if i == len(v.addrIdx) {
+	if i == len(o.addrIdx) {
 		return Symbol{}, false
 	}
-	return v.export(v.syms[v.addrIdx[i]]), true
+	return v.export(v.syms[o.addrIdx[i]]), true
 }
 
 // Symbols returns every symbol, sorted by address.
 func (v *Vmlinux) Symbols() []Symbol {
-	out := make([]Symbol, len(v.syms))
-	for i, s := range v.syms {
-		out[i] = v.export(s)
+	o := v.order()
+	out := make([]Symbol, len(o.order))
+	for i, j := range o.order {
+		out[i] = v.export(v.syms[j])
 	}
 	return out
 }
@@ -627,15 +788,16 @@ var errNoDWARF = errors.New("no DWARF debug information (.debug_info)")
 // SymbolsAt returns every text or data symbol whose (relocated) address is
 // exactly addr, in symbol-table order.
 func (v *Vmlinux) SymbolsAt(addr uint64) []Symbol {
-	i, _ := slices.BinarySearchFunc(v.addrIdx, addr, func(j int32, a uint64) int {
+	o := v.order()
+	i, _ := slices.BinarySearchFunc(o.addrIdx, addr, func(j int32, a uint64) int {
 		if v.reloc(v.syms[j]) < a {
 			return -1
 		}
 		return 1
 	})
 	var out []Symbol
-	for ; i < len(v.addrIdx) && v.reloc(v.syms[v.addrIdx[i]]) == addr; i++ {
-		out = append(out, v.export(v.syms[v.addrIdx[i]]))
+	for ; i < len(o.addrIdx) && v.reloc(v.syms[o.addrIdx[i]]) == addr; i++ {
+		out = append(out, v.export(v.syms[o.addrIdx[i]]))
 	}
 	return out
 }

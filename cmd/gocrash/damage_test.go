@@ -87,6 +87,9 @@ type runResult struct {
 
 type runOpts struct {
 	asNobody bool // run as uid/gid 65534 (a permission check that works for root too)
+	// cacheDir is the index cache directory (GOCRASH_CACHE); "" turns
+	// the cache off, so that damaged files leave no cache behind.
+	cacheDir string
 }
 
 func runGocrash(t *testing.T, stdin string, o runOpts, args ...string) runResult {
@@ -96,7 +99,10 @@ func runGocrash(t *testing.T, stdin string, o runOpts, args ...string) runResult
 	cmd := exec.CommandContext(ctx, gocrashBinary(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	// HOME names no directory: no start-up file of the developer's runs.
-	cmd.Env = append(os.Environ(), "TZ=UTC", "HOME=/nonexistent-gocrash-home")
+	cmd.Env = append(os.Environ(), "TZ=UTC", "HOME=/nonexistent-gocrash-home", "GOCRASH_CACHE=off")
+	if o.cacheDir != "" {
+		cmd.Env = append(cmd.Env, "GOCRASH_CACHE="+o.cacheDir)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if o.asNobody {

@@ -32,7 +32,14 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	if len(os.Args) == 3 && os.Args[1] == "--build-index" {
+		os.Exit(buildIndex(os.Args[2], os.Stderr))
+	}
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if indexToBuild != "" {
+		startIndexBuild(indexToBuild)
+	}
+	os.Exit(code)
 }
 
 type config struct {
@@ -301,6 +308,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	noteIndex(s.Vmlinux)
 
 	if c.logOnly {
 		// vmcore-dmesg's job: the log, then exit. What the dump lacks goes
