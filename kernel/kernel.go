@@ -261,17 +261,6 @@ func (k *Kernel) Var(name string) (symbols.Object, error) {
 	return t.Var(k.memory(), k.Vmlinux, name)
 }
 
-// VarAs is the global variable name as typeName, the type the kernel's
-// source declares it with (symbols.Types.VarAs): for the variables whose
-// DWARF entries lie deep in .debug_info, which Var would index up to.
-func (k *Kernel) VarAs(name, typeName string) (symbols.Object, error) {
-	t, err := k.Types()
-	if err != nil {
-		return symbols.Object{}, err
-	}
-	return t.VarAs(k.memory(), k.Vmlinux, name, typeName)
-}
-
 // Object is the object of type typeName at addr.
 func (k *Kernel) Object(addr uint64, typeName string) (symbols.Object, error) {
 	t, err := k.Types()

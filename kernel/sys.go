@@ -71,23 +71,12 @@ func (k *Kernel) Utsname() (Utsname, error) {
 // falling back to the dump's crash time.
 func (k *Kernel) DumpTime() (time.Time, error) {
 	var firstErr error
-	// timekeeper (until 3.16) and shadow_timekeeper are static struct
-	// timekeepers of kernel/time/timekeeping.c, described only in its unit
-	// (some 500 units into a distribution kernel's DWARF): read as struct
-	// timekeeper, whose definition an early unit has. tk_core's struct is
-	// anonymous.
-	for _, v := range []struct{ sym, typ, path string }{
-		{"timekeeper", "struct timekeeper", "xtime_sec"},
-		{"shadow_timekeeper", "struct timekeeper", "xtime_sec"},
-		{"tk_core", "", "timekeeper.xtime_sec"},
+	for _, v := range []struct{ sym, path string }{
+		{"timekeeper", "xtime_sec"},
+		{"shadow_timekeeper", "xtime_sec"},
+		{"tk_core", "timekeeper.xtime_sec"},
 	} {
-		var o symbols.Object
-		var err error
-		if v.typ != "" {
-			o, err = k.VarAs(v.sym, v.typ)
-		} else {
-			o, err = k.Var(v.sym)
-		}
+		o, err := k.Var(v.sym)
 		if err == nil {
 			o, err = o.Member(v.path)
 		}

@@ -73,6 +73,14 @@ func (l *lazyIndex) find(what string, final func(x *nameIndex) bool) (*nameIndex
 	return l.x, l.err
 }
 
+// has reports whether the units scanned so far name a variable name.
+func (l *lazyIndex) has(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.x.vars[name]
+	return ok
+}
+
 // scanBatch scans the next batch with up to two workers (the machine's
 // cores are shared with the rest of the session) and merges in order.
 func (l *lazyIndex) scanBatch() {

@@ -82,25 +82,6 @@ func (t *Types) Var(mem Memory, v *Vmlinux, name string) (Object, error) {
 	return Object{Addr: addr, Type: typ, Name: name, t: t, mem: mem}, nil
 }
 
-// VarAs is the global variable name read as typeName, a type the kernel's
-// source gives it: the address comes from the symbol table and the type
-// from a type lookup, not from the variable's own DWARF entry. A variable
-// is described only in the units that define or use it (a static one in a
-// single unit, hundreds into .debug_info), while its type is in the first
-// units that include the header: finding the entry would make the lazy
-// index scan that far.
-func (t *Types) VarAs(mem Memory, v *Vmlinux, name, typeName string) (Object, error) {
-	addr, ok := v.Lookup(name)
-	if !ok {
-		return Object{}, fmt.Errorf("no symbol %q in %s", name, v.Path())
-	}
-	typ, err := t.Lookup(typeName)
-	if err != nil {
-		return Object{}, err
-	}
-	return Object{Addr: addr, Type: typ, Name: name, t: t, mem: mem}, nil
-}
-
 // ContainerOf returns the address of the typeName that embeds member at ptr,
 // like the kernel's container_of.
 func ContainerOf(ptr uint64, t *Types, typeName, member string) (uint64, error) {

@@ -31,6 +31,10 @@ type Types struct {
 	// cached answers every name question when the vmlinux has an index
 	// cache (cache.go): then nothing is scanned at all.
 	cached *indexCache
+	// vm is the vmlinux the types are of (nil for .o files read alone);
+	// aranges is its .debug_aranges, read for unithint.go.
+	vm      *Vmlinux
+	aranges aranges
 
 	// d is built on first use on a linked vmlinux (debug/dwarf.New parses
 	// every unit's abbreviations: 80 MB of maps on a distribution kernel);
@@ -114,6 +118,7 @@ func newTypes(v *Vmlinux) (*Types, error) {
 	}
 	t := newTypesFromData(v.path, d)
 	t.sec = sec
+	t.vm = v
 	if sec != nil && v.cache != nil && v.cache.checkDWARF(uint64(len(sec.info))) {
 		t.cached = v.cache
 		return t, nil
@@ -742,6 +747,13 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 	var r dieRef
 	ok := false
 	strict := false
+	// A variable the units scanned so far do not name: its own unit
+	// answers (unithint.go).
+	if t.cached == nil && t.lazy != nil && !t.lazy.has(name) {
+		if r, ok := t.hintedVar(name); ok {
+			return t.readType(r.off)
+		}
+	}
 	for {
 		err := t.query("variable "+name, name, func(x *nameIndex) bool {
 			r, ok = x.vars[name]
