@@ -106,6 +106,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func (v *Vmlinux) cacheKey() (cacheKey, bool) {
 	k := cacheKey{size: uint64(len(v.data))}
+	if v.f == nil || !v.mapped || len(v.data) < 64 {
+		return k, false // an image from memory, or bytes of a test
+	}
 	if id := v.BuildID(); id != "" {
 		b, err := hex.DecodeString(id)
 		if err != nil || len(b) > maxBuildID {
@@ -116,9 +119,6 @@ func (v *Vmlinux) cacheKey() (cacheKey, bool) {
 	// The section header table: a file rewritten under the same build id
 	// (objcopy, dwz, strip -g) has other section sizes or offsets.
 	le := binary.LittleEndian
-	if len(v.data) < 64 {
-		return k, false
-	}
 	shoff, shentsize, shnum := le.Uint64(v.data[0x28:]), uint64(le.Uint16(v.data[0x3a:])), uint64(le.Uint16(v.data[0x3c:]))
 	if shoff > uint64(len(v.data)) || shentsize*shnum > uint64(len(v.data))-shoff {
 		return k, false

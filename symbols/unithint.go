@@ -1,7 +1,6 @@
 package symbols
 
 import (
-	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
@@ -33,20 +32,12 @@ func (v *Vmlinux) unitHint(name string) []uint64 {
 		return nil
 	}
 	le := binary.LittleEndian
-	want := []byte(name)
-	at := -1
-	for i := 1; i < v.symtab.n; i++ {
-		b := v.symtab.data[i*symSize:]
-		if n := cstrAt(v.symtab.str, uint64(le.Uint32(b))); bytes.Equal(n, want) {
-			if at >= 0 {
-				return nil // not unique
-			}
-			at = i
-		}
+	t := v.nameTable()
+	i, ok := t.byName[name]
+	if !ok || t.dups[name] {
+		return nil // no such symbol, or not unique
 	}
-	if at < 0 {
-		return nil
-	}
+	at := int(v.syms[i].order) // its .symtab index
 	near := []int{at}
 	if _, bind := v.symInfo(at); bind != elf.STB_LOCAL {
 		b := v.symtab.data[at*symSize:]

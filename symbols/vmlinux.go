@@ -107,6 +107,7 @@ type symOrder struct {
 type nameTable struct {
 	kaslr  uint64
 	byName map[string]int32
+	dups   map[string]bool // names more than one symbol has
 }
 
 // Open maps the vmlinux at path and checks its symbol table. Symbols are
@@ -487,13 +488,18 @@ func (v *Vmlinux) nameTable() *nameTable {
 	}
 	syms := v.symbols()
 	m := make(map[string]int32, len(syms))
+	dups := map[string]bool{}
 	for i := range syms {
 		s := &syms[i]
-		if j, dup := m[s.name]; !dup || v.preferName(s, &syms[j]) {
+		j, dup := m[s.name]
+		if dup {
+			dups[s.name] = true
+		}
+		if !dup || v.preferName(s, &syms[j]) {
 			m[s.name] = int32(i)
 		}
 	}
-	t := &nameTable{kaslr: v.kaslr, byName: m}
+	t := &nameTable{kaslr: v.kaslr, byName: m, dups: dups}
 	v.names.Store(t)
 	return t
 }
