@@ -2,6 +2,7 @@ package symbols
 
 import (
 	"debug/dwarf"
+	"slices"
 	"testing"
 )
 
@@ -109,4 +110,43 @@ func TestRealLazyIndexScansAPrefix(t *testing.T) {
 	if off != off2 {
 		t.Errorf("task_struct.se.vruntime: %d through the prefix, %d through the full data", off, off2)
 	}
+}
+
+// TestRealUnitHintMatchesFull: every variable a unit hint answers
+// (unithint.go) gets the full index's entry, and the hints answer the
+// static variables a session starts with.
+func TestRealUnitHintMatchesFull(t *testing.T) {
+	t.Setenv("GOCRASH_CACHE", "off")
+	_, ty := openReal(t)
+	if ty.lazy == nil {
+		t.Fatal("no lazy index")
+	}
+	full, err := fastIndex(*ty.sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every tenth name, in order (all of them take a minute here: each
+	// hint scans the symbol table and a unit).
+	names := make([]string, 0, len(full.vars))
+	for name := range full.vars {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	answered, asked := 0, 0
+	for i := 0; i < len(names); i += 10 {
+		name, want := names[i], full.vars[names[i]]
+		asked++
+		got, ok := ty.hintedVar(name)
+		if !ok {
+			continue
+		}
+		answered++
+		if got != want {
+			t.Errorf("variable %s: hinted unit %+v, full index %+v", name, got, want)
+		}
+	}
+	if _, ok := ty.hintedVar("shadow_timekeeper"); !ok {
+		t.Error("shadow_timekeeper (static in kernel/time/timekeeping.c) is not found through its unit")
+	}
+	t.Logf("%d of %d variables asked answered by their unit", answered, asked)
 }
