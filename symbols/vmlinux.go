@@ -620,8 +620,8 @@ func (v *Vmlinux) Symbols() []Symbol {
 // look-up of a name and its clones, "foo" and "foo.isra.0").
 func (v *Vmlinux) SymbolsWithPrefix(prefix string) []Symbol {
 	var out []Symbol
-	for _, s := range v.syms {
-		if strings.HasPrefix(s.name, prefix) {
+	for _, j := range v.order().order {
+		if s := v.syms[j]; strings.HasPrefix(s.name, prefix) {
 			out = append(out, v.export(s))
 		}
 	}
