@@ -23,6 +23,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"bt":    btJSONForm,
 	"runq":  runqJSON,
 	"files": filesJSON,
+	"vm":    vmJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

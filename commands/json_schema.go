@@ -25,6 +25,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"kmem -s": reflect.TypeOf([]KmemCacheJSON{}),
 	"runq":    reflect.TypeOf([]RunqCPUJSON{}),
 	"files":   reflect.TypeOf([]FilesTaskJSON{}),
+	"vm":      reflect.TypeOf([]VmTaskJSON{}),
 	"explain": reflect.TypeOf(&Explanation{}),
 }
 

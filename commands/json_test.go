@@ -122,6 +122,8 @@ func TestJSONMatchesText(t *testing.T) {
 			t.Run("kmem -s", func(t *testing.T) { checkKmemSlabJSON(t, s) })
 			t.Run("files", func(t *testing.T) { checkFilesJSON(t, s, "files") })
 			t.Run("files 1", func(t *testing.T) { checkFilesJSON(t, s, "files 1") })
+			t.Run("vm", func(t *testing.T) { checkVmJSON(t, s, "vm") })
+			t.Run("vm 1", func(t *testing.T) { checkVmJSON(t, s, "vm 1") })
 			t.Run("explain", func(t *testing.T) {
 				var ex Explanation
 				jsonRun(t, s, "explain", &ex)
@@ -529,5 +531,33 @@ func checkFilesJSON(t *testing.T, s *Session, line string) {
 	}
 	if ti != len(tasks)-1 {
 		t.Errorf("%s: %d tasks in the text, %d in the JSON", line, ti+1, len(tasks))
+	}
+}
+
+// checkVmJSON rebuilds vm's text from the JSON with vm's own layout
+// (vmData, vmaHeader, vmaLine) and compares.
+func checkVmJSON(t *testing.T, s *Session, line string) {
+	var tasks []VmTaskJSON
+	jsonRun(t, s, line, &tasks)
+	var b strings.Builder
+	for i, j := range tasks {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "PID: %-7d  TASK: %-16x  CPU: %-3d  COMMAND: \"%s\"\n", j.PID, uint64(j.Task), j.CPU, j.Command)
+		hex := func(v Addr) string { return center(strconv.FormatUint(uint64(v), 16), 16, false) }
+		b.WriteString(center("MM", 16, false) + "  " + center("PGD", 16, false) + "  " + center("RSS", 6, false) + "  " + center("TOTAL_VM", 8, false) + "\n")
+		b.WriteString(hex(j.MM) + "  " + hex(j.PGD) + "  " + center(fmt.Sprintf("%dk", j.RSSKB), 6, false) + "  " + center(fmt.Sprintf("%dk", j.TotalVMKB), 8, false) + "\n")
+		if j.MM == 0 {
+			continue
+		}
+		b.WriteString(vmaHeader)
+		for _, v := range j.VMAs {
+			fmt.Fprintf(&b, "%s %10x %10x %6x %s\n", hex(v.VMA), uint64(v.Start), uint64(v.End), uint64(v.Flags), v.File)
+		}
+	}
+	got := runCmd(t, s, line)
+	if strings.TrimRight(got, "\n") != strings.TrimRight(b.String(), "\n") {
+		t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, got, b.String())
 	}
 }
