@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,8 +44,8 @@ import (
 //	header: magic "GOCRIDX\x00", version u32, crc u32 (of all bytes after
 //	        the header), vmlinux size u64, CRC-32C of the ELF section
 //	        header table u32, build id length u32, build id [64]byte,
-//	        .debug_info size u64, symbol count u32 (decoded entries), pad,
-//	        directory [tableCount]{off, len u64}
+//	        .debug_info size u64, symbol count u32 (decoded entries),
+//	        producer u32 (see producer), directory [tableCount]{off, len u64}
 //	tabStrings      the DWARF names, concatenated
 //	tabStruct…Var   {nameOff u32, nameLen u32, ref u64} sorted by name;
 //	                ref: DIE offset | decl<<63 | inherited<<62
@@ -56,11 +57,38 @@ import (
 //	tabSymCands     u32 .symtab indexes of the symbols of each name
 //	tabSymOrder     u32 indexes into the decoded table, by address at KASLR 0
 
+// cacheVersion numbers the layout and the meaning of the tables: bump it
+// when either changes (a scanner fix that changes which DIE a name gets
+// included), so that no cache of the old meaning answers.
 const (
 	cacheMagic   = "GOCRIDX\x00"
 	cacheVersion = 1
 	maxBuildID   = 64
 )
+
+// producer identifies the gocrash build that writes and reads caches: the
+// CRC-32C of its VCS revision (0 when the build has none, as under go
+// test). A cache written by another revision is rebuilt, in case its index
+// code differed without a cacheVersion bump.
+var producer = func() uint32 {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return 0
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return 0
+	}
+	return crc32.Checksum([]byte(rev+modified), castagnoli)
+}()
 
 const (
 	tabStrings = iota
@@ -239,6 +267,9 @@ func parseIndexCache(b []byte, key cacheKey) (*indexCache, error) {
 	idLen := le.Uint32(b[28:])
 	if idLen > maxBuildID || !bytes.Equal(b[32:32+idLen], key.buildID) {
 		return nil, fmt.Errorf("made for another build id")
+	}
+	if p := le.Uint32(b[44+maxBuildID:]); p != producer {
+		return nil, fmt.Errorf("written by another gocrash build (%#x, this one %#x)", p, producer)
 	}
 	c := &indexCache{b: b}
 	c.infoLen = le.Uint64(b[32+maxBuildID:])
@@ -648,6 +679,7 @@ func (v *Vmlinux) encodeIndexCache(key cacheKey) ([]byte, error) {
 	copy(b[32:], key.buildID)
 	le.PutUint64(b[32+maxBuildID:], infoLen)
 	le.PutUint32(b[40+maxBuildID:], uint32(len(syms)))
+	le.PutUint32(b[44+maxBuildID:], producer)
 	for i, t := range tabs {
 		for len(b)%8 != 0 {
 			b = append(b, 0)

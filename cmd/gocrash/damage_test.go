@@ -69,7 +69,10 @@ func gocrashBinary(t *testing.T) string {
 		}
 		os.Chmod(dir, 0o755)
 		binPath = filepath.Join(dir, "gocrash")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// -buildvcs=false: the binary's index caches are then this test
+		// binary's too (symbols/cache.go keys them by the VCS revision,
+		// which go test does not stamp).
+		out, err := exec.Command("go", "build", "-buildvcs=false", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
