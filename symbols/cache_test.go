@@ -170,6 +170,7 @@ func TestRealIndexCacheDamaged(t *testing.T) {
 		"other size":     mod(func(b []byte) []byte { le.PutUint64(b[16:], le.Uint64(b[16:])+1); return b }),
 		"other build id": mod(func(b []byte) []byte { b[32] ^= 1; return b }),
 		"other sections": mod(func(b []byte) []byte { le.PutUint32(b[24:], le.Uint32(b[24:])+1); return b }),
+		"other producer": mod(func(b []byte) []byte { le.PutUint32(b[44+maxBuildID:], producer+1); return b }),
 		"table outside":  mod(func(b []byte) []byte { le.PutUint64(b[hdrFixed+16*tabVar+8:], 1<<40); return withCRC(b) }),
 		"DIE past the end": mod(func(b []byte) []byte {
 			le.PutUint64(b[le.Uint64(b[hdrFixed+16*tabStruct:])+8:], 1<<50)
