@@ -43,6 +43,9 @@ type cval struct {
 	addr            uint64
 	data            []byte
 	bitOff, bitSize int64
+	// optimizedOut is a variable the compiler kept no storage for (a
+	// module's DWARF variable without a symbol): it has a type, no value.
+	optimizedOut bool
 }
 
 // exprError is gdb's error text for an expression it refuses.
@@ -723,13 +726,15 @@ func (env *exprEnv) moduleVariable(name string) (cval, bool) {
 		if t == nil {
 			continue
 		}
-		sym, ok := o.Lookup(name)
-		if !ok {
-			continue
-		}
 		typ, err := t.DeclaredVarType(name)
 		if err != nil {
 			continue
+		}
+		sym, ok := o.Lookup(name)
+		if !ok {
+			// In the DWARF without a symbol: gdb knows its type (whatis,
+			// ptype), not a value.
+			return cval{typ: typ, lval: true, optimizedOut: true}, true
 		}
 		return cval{typ: typ, lval: true, addr: sym.Addr}, true
 	}
@@ -740,6 +745,9 @@ func (env *exprEnv) moduleVariable(name string) (cval, bool) {
 func (env *exprEnv) bytes(v cval) ([]byte, error) {
 	if !v.lval {
 		return v.data, nil
+	}
+	if v.optimizedOut && !env.typeOnly {
+		return nil, errorf("value has been optimized out")
 	}
 	n, err := env.size(v.typ)
 	if err != nil {
@@ -1153,7 +1161,7 @@ func (env *exprEnv) member(v cval, name string) (cval, error) {
 	if !found {
 		return cval{}, errorf("There is no member named %s.", name)
 	}
-	out := cval{typ: f.Type, lval: v.lval, addr: v.addr + uint64(off)}
+	out := cval{typ: f.Type, lval: v.lval, addr: v.addr + uint64(off), optimizedOut: v.optimizedOut}
 	if f.BitSize > 0 {
 		out.bitOff, out.bitSize = f.BitOffset, f.BitSize
 	}
@@ -1209,7 +1217,7 @@ func (env *exprEnv) index(v, i cval) (cval, error) {
 			return cval{}, err
 		}
 		if v.lval {
-			return cval{typ: at.Type, lval: true, addr: v.addr + uint64(idx*es)}, nil
+			return cval{typ: at.Type, lval: true, addr: v.addr + uint64(idx*es), optimizedOut: v.optimizedOut}, nil
 		}
 		if idx < 0 || (idx+1)*es > int64(len(v.data)) {
 			return cval{}, errorf("no such vector element")

@@ -132,6 +132,11 @@ func (s *Session) ptypeOf(arg string) (godwarf.Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v.optimizedOut {
+		// crash's gdb refuses ptype of a module variable that has no
+		// storage, though its whatis names the type.
+		return nil, errorf("value has been optimized out")
+	}
 	return v.typ, nil
 }
 
