@@ -28,7 +28,7 @@ func init() {
 			{Name: "z", Help: "each zone of each node: size, present pages, the min/low/high watermarks and the zone's vm_stat counters."},
 			{Name: "o", Help: "each cpu's per-cpu offset (__per_cpu_offset[]): added to a per-cpu symbol's value, the cpu's copy."},
 			{Name: "h", Help: "each huge page size (hstates[]): size, free and total pages, name."},
-			{Name: "p", Help: "with an address (a struct page itself, a kernel virtual or a physical address), its struct page as PAGE, PHYSICAL, MAPPING, INDEX, CNT (_refcount) and FLAGS."},
+			{Name: "p", Help: "every struct page of every present memory section (mem_map): its address, the physical address of its page, MAPPING, INDEX, CNT (_refcount) and FLAGS. With an address (a struct page itself, a kernel virtual or a physical address), that page only."},
 			{Name: "m", Arg: "member[,member]", Help: "the named struct page members of every page (not in gocrash)."},
 			{Name: "s", Help: "each slab cache (SLUB): the kmem_cache address, object size, objects allocated and in total, slabs, slab size and name. With a cache name, that cache only; \"kmem -s list\" lists the caches' addresses and names. With an address, the cache and slab holding it and whether the object there is free or [allocated]."},
 			{Name: "S", Help: "the same as -s with every slab of each cache: each cpu's kmem_cache_cpu, its active slab with every object, free or [ALLOCATED] (\"cpu N cache\": on that cpu's lockless freelist), its partial slabs, then each node's kmem_cache_node counters and partial list. -S=cpus limits the per-cpu part to the listed cpus (-S=1, -S=0-2,5, -S=all)."},
@@ -266,9 +266,6 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 	if pflag && len(spec.addrs) == 0 && set['P'] {
 		return usageErr("kmem", "")
 	}
-	if pflag && len(spec.addrs) == 0 {
-		return fmt.Errorf("kmem -p without an address (every struct page) is not in gocrash yet")
-	}
 	if len(spec.addrs) > 0 && (set['z'] || set['n'] || set['i'] || set['V'] || set['o'] || set['h'] || set['F'] || set['C']) {
 		io.WriteString(w, "kmem: no address arguments allowed with this option\n")
 		return usageErr("kmem", "")
@@ -296,6 +293,8 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 		return runKmemFree(s, set['F'], bw)
 	case pflag && len(spec.addrs) > 0:
 		return runKmemPage(s, spec.addrs, set['P'], bw)
+	case set['p']:
+		return runKmemPageAll(s, bw)
 	case slab:
 		return runKmemSlab(s, spec, bw)
 	case set['v']:

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -13,7 +14,15 @@ import (
 // One struct page the way crash's dump_mem_map() prints it for an
 // address (kmem ADDRESS, kmem -p ADDRESS).
 
-const memMapHdr = "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n"
+// memMapHeader is dump_mem_map's header: PHYSICAL is as wide as the
+// highest physical address (PADDR_PRLEN), at least 8.
+func (s *Session) memMapHeader() string {
+	return fmt.Sprintf("%s %*s %s %sCNT FLAGS\n", center("PAGE", 16, false), s.physWidth(), "PHYSICAL",
+		center("MAPPING", 16, true), center("INDEX", 8, true))
+}
+
+// physWidth is MAX(PADDR_PRLEN, strlen("PHYSICAL")).
+func (s *Session) physWidth() int { return max(8, s.paddrPrlen()) }
 
 // pageFlagsText is translate_page_flags: the flags in hex, then the name
 // of each flag set in the kernel's pageflag_names.
@@ -48,8 +57,8 @@ func (s *Session) writePage(w *bufio.Writer, page, phys uint64) error {
 		return err
 	}
 	names, _ := s.PageFlags()
-	w.WriteString(memMapHdr)
-	fmt.Fprintf(w, "%-16x %8x %16x %8x %2d %s\n", p.Addr, p.Phys, p.Mapping, p.Index, p.Count, s.pageFlagsText(p.Flags, names))
+	w.WriteString(s.memMapHeader())
+	fmt.Fprintf(w, "%-16x %*x %16x %8x %2d %s\n", p.Addr, s.physWidth(), p.Phys, p.Mapping, p.Index, p.Count, s.pageFlagsText(p.Flags, names))
 	return nil
 }
 
@@ -163,4 +172,73 @@ func (s *Session) writePageFlagTable(w *bufio.Writer, flags uint64) error {
 		w.WriteString("  (none found)\n")
 	}
 	return nil
+}
+
+// runKmemPageAll is kmem -p without an address: crash's dump_mem_map over
+// every page of every present memory section, in section order (holes
+// inside a section included, as crash lists them).
+func runKmemPageAll(s *Session, w *bufio.Writer) error {
+	mm, err := s.MemMap()
+	if err != nil {
+		return err
+	}
+	ps, err := s.LayoutSize("page")
+	if err != nil {
+		return err
+	}
+	var offs [4]uint64
+	for i, m := range [][]string{{"flags"}, {"mapping"}, {"index"}, {"_refcount", "_count"}} {
+		var oerr error
+		for _, name := range m {
+			var o int64
+			if o, oerr = s.LayoutOffset("page", name); oerr == nil {
+				offs[i] = uint64(o)
+				break
+			}
+		}
+		if oerr != nil {
+			return oerr
+		}
+	}
+	if ps < 8 || ps > 1024 || offs[0]+8 > uint64(ps) || offs[1]+8 > uint64(ps) || offs[2]+8 > uint64(ps) || offs[3]+4 > uint64(ps) {
+		return fmt.Errorf("implausible struct page layout (size %d)", ps)
+	}
+	names, _ := s.PageFlags()
+	pw := s.physWidth()
+	pps := mm.PagesPerSection()
+	pageSize := uint64(s.Dump.PageSize())
+	const chunk = 1024
+	buf := make([]byte, chunk*uint64(ps))
+	hdr := false
+	le := binary.LittleEndian
+	ctx := s.Ctx()
+	return mm.Sections(ctx, func(sec kernel.Section) error {
+		if !hdr {
+			w.WriteString(s.memMapHeader())
+			hdr = true
+		}
+		phys := sec.Nr * pps * pageSize
+		for i := uint64(0); i < pps; i += chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n := min(chunk, pps-i)
+			b := buf[:n*uint64(ps)]
+			base := sec.MemMap + i*uint64(ps)
+			// crash fills its page cache with zeroes where the read fails.
+			if err := s.Mem.ReadVirt(b, base); err != nil {
+				clear(b)
+				for p := uint64(0); p < n; p++ {
+					s.Mem.ReadVirt(b[p*uint64(ps):(p+1)*uint64(ps)], base+p*uint64(ps))
+				}
+			}
+			for p := uint64(0); p < n; p++ {
+				pg := b[p*uint64(ps):]
+				flags := le.Uint64(pg[offs[0]:])
+				fmt.Fprintf(w, "%-16x %*x %16x %8x %2d %s\n", base+p*uint64(ps), pw, phys+(i+p)*pageSize,
+					le.Uint64(pg[offs[1]:]), le.Uint64(pg[offs[2]:]), int32(le.Uint32(pg[offs[3]:])), s.pageFlagsText(flags, names))
+			}
+		}
+		return nil
+	})
 }

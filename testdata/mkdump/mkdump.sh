@@ -441,6 +441,8 @@ CRASH_CMDS=(
 	"kmem {jiffiesaddr}" "kmem {sched16}" "kmem {modsym}" "kmem 1000" "kmem {freepage}"
 	"kmem -f {freepage}" "kmem -s -I kmalloc-64,kmem_cache" "kmem -r" "kmem -l a" "kmem -L ic"
 	"kmem -v {vmalloc1}" "kmem -v ffffffffdeadbeef"
+	# (the whole of kmem -p is 6 MB: its first lines, through crash's pipe)
+	"kmem -p | head -300"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"
