@@ -253,6 +253,11 @@ func (s *Session) writeTaskContext(w interface{ WriteString(string) (int, error)
 func (s *Session) physToVmalloc(phys uint64) (uint64, kernel.VmapArea, bool) {
 	areas, _ := s.VmapAreas(s.Ctx())
 	for _, a := range areas {
+		// A vmap_area claiming more than 64 GiB is corrupt: its pages
+		// are not walked (a hostile va_end would take hours).
+		if a.End < a.Start || a.End-a.Start > 1<<36 {
+			continue
+		}
 		for va := a.Start; va < a.End; va += 4096 {
 			if s.Ctx().Err() != nil {
 				return 0, kernel.VmapArea{}, false
