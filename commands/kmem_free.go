@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gocrash/kernel"
 )
@@ -210,6 +211,44 @@ type freeHit struct {
 	offset uint64 // the page's index inside the block
 }
 
+// freeLists are a session's zones and free lists, read once: kmem ADDRESS
+// looks at them for every address (the dump does not change).
+type freeLists struct {
+	zones []freeZone
+	lists [][]kernel.FreeList
+}
+
+var (
+	sessionFreeMu sync.Mutex
+	sessionFree   = map[*Session]*freeLists{}
+)
+
+func (s *Session) freeIndex() (*freeLists, error) {
+	sessionFreeMu.Lock()
+	idx := sessionFree[s]
+	sessionFreeMu.Unlock()
+	if idx != nil {
+		return idx, nil
+	}
+	zones, err := s.freeZones()
+	if err != nil && len(zones) == 0 {
+		return nil, err
+	}
+	idx = &freeLists{zones: zones, lists: make([][]kernel.FreeList, len(zones))}
+	for i := range zones {
+		if zones[i].free == 0 {
+			continue
+		}
+		if idx.lists[i], err = s.FreeLists(s.Ctx(), zones[i].z.FreeArea); err != nil {
+			return nil, err
+		}
+	}
+	sessionFreeMu.Lock()
+	sessionFree[s] = idx
+	sessionFreeMu.Unlock()
+	return idx, nil
+}
+
 func (s *Session) freePageOf(phys uint64) (*freeHit, bool, error) {
 	pg, err := s.pages()
 	if err != nil {
@@ -219,24 +258,20 @@ func (s *Session) freePageOf(phys uint64) (*freeHit, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	zones, err := s.freeZones()
-	if err != nil && len(zones) == 0 {
+	idx, err := s.freeIndex()
+	if err != nil {
 		return nil, false, err
 	}
 	psz, err := s.LayoutSize("page")
 	if err != nil {
 		return nil, false, err
 	}
-	for i := range zones {
-		fz := &zones[i]
+	for i := range idx.zones {
+		fz := &idx.zones[i]
 		if fz.free == 0 || phys < fz.nodeStart || phys >= fz.nodeEnd {
 			continue
 		}
-		lists, err := s.FreeLists(s.Ctx(), fz.z.FreeArea)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, fl := range lists {
+		for _, fl := range idx.lists[i] {
 			for _, b := range fl.Blocks {
 				chunk := uint64(1) << fl.Order
 				if searchPage < b || searchPage > b+chunk*uint64(psz) {

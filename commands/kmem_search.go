@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"gocrash/kernel"
 	"gocrash/symbols"
@@ -188,34 +189,67 @@ func (s *Session) isVmallocAddr(addr uint64) bool {
 // stackTask is crash's stkptr_to_task: the task (in the task table's
 // order) whose kernel stack, [task->stack, +THREAD_SIZE), holds addr.
 func (s *Session) stackTask(addr uint64) (uint64, bool) {
+	st := s.taskStacks()
+	for _, t := range st.tasks {
+		if addr >= t.base && addr < t.base+st.size {
+			return t.task, true
+		}
+	}
+	return 0, false
+}
+
+type taskStack struct{ task, base uint64 }
+
+type taskStackTable struct {
+	tasks []taskStack
+	size  uint64
+}
+
+var (
+	sessionStacksMu sync.Mutex
+	sessionStacks   = map[*Session]*taskStackTable{}
+)
+
+// taskStacks reads each task's task->stack once per session.
+func (s *Session) taskStacks() *taskStackTable {
+	sessionStacksMu.Lock()
+	st := sessionStacks[s]
+	sessionStacksMu.Unlock()
+	if st != nil {
+		return st
+	}
+	st = &taskStackTable{size: 16384}
 	tt, err := s.Tasks(s.Ctx())
 	if err != nil {
-		return 0, false
+		return st
 	}
 	t, err := s.Types()
 	if err != nil {
-		return 0, false
+		return st
 	}
 	so, err := t.Offset("task_struct.stack")
 	if err != nil {
-		return 0, false
+		return st
 	}
-	size := uint64(16384)
 	// crash's STACKSIZE(): THREAD_SIZE (symbols.StackSizes: the types'
 	// answer, without a full DWARF scan for union thread_union).
 	if v, _, err := symbols.StackSizes(t); err == nil && v > 0 {
-		size = v
+		st.size = v
 	}
 	for _, task := range tt.All() {
+		if s.Ctx().Err() != nil {
+			return st
+		}
 		base, err := s.ReadU64(task.Addr + uint64(so))
 		if err != nil || base == 0 {
 			continue
 		}
-		if addr >= base && addr < base+size {
-			return task.Addr, true
-		}
+		st.tasks = append(st.tasks, taskStack{task.Addr, base})
 	}
-	return 0, false
+	sessionStacksMu.Lock()
+	sessionStacks[s] = st
+	sessionStacksMu.Unlock()
+	return st
 }
 
 // taskStructTask is crash's vaddr_in_task_struct: the task whose struct
