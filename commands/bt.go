@@ -20,8 +20,8 @@ func init() {
 	register(Command{
 		Name:    "bt",
 		Summary: "backtrace",
-		// crash's -E -o -O -R -I -S -n are not here.
-		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-f|-[F]F|-v|-p] [-s [-x|d]] [pid | task]",
+		// crash's -E -o -O -I -S -n are not here.
+		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-f|-[F]F|-v|-p] [-R ref] [-s [-x|d]] [pid | task]",
 		Description: `  Display a kernel stack backtrace.  With no argument, the backtrace of the
   current context is shown: at start-up the task that panicked.`,
 		Flags: []Flag{
@@ -39,6 +39,7 @@ func init() {
 			{Name: "r", Help: "display raw stack data, consisting of a memory dump of the two pages of memory containing the task_union structure."},
 			{Name: "v", Help: "check the kernel stack of all tasks for evidence of stack overflows: the STACK_END_MAGIC value at the bottom of each stack."},
 			{Name: "p", Help: "display the stack trace of the panic task only (the default context may have been changed with set)."},
+			{Name: "R", Arg: "ref", Help: "display stack trace only if there is a reference to this symbol or text address."},
 			{Name: "F", Help: "similar to -f, except that the stack data is displayed symbolically when appropriate; if the stack data references a slab cache object, the name of the slab cache will be displayed in brackets; with -FF, the slab object address is shown with it."},
 		},
 		Operands: []Operand{
@@ -67,7 +68,16 @@ func init() {
 
   Display the stack trace of PID 2, with every frame's stack words:
 
-    crash> bt -f 2`,
+    crash> bt -f 2
+
+  Show only the stacks that went through panic():
+
+    crash> foreach bt -R panic
+    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+     #0 [ff7c89f0c0013c88] machine_kexec at ffffffff8f42e965
+     #1 [ff7c89f0c0013cd8] __crash_kexec at ffffffff8f49a1fb
+     #2 [ff7c89f0c0013d90] panic at ffffffff8f71b72b
+    ...`,
 		Run: runBt,
 	})
 }
@@ -88,6 +98,8 @@ type btOptions struct {
 	verify   bool   // -v
 	panic    bool   // -p
 	slab     int    // -F 1, -FF 2: -f with symbols and slab caches named
+	ref      string // -R: only the traces that reference this symbol or address
+	refs     int    // how many -R were given (crash takes the first)
 	taskArgs []string
 }
 
@@ -120,6 +132,10 @@ func parseBt(args []string) (btOptions, error) {
 			o.verify = true
 		case "p":
 			o.panic = true
+		case "R":
+			if o.refs++; o.refs == 1 {
+				o.ref = g.val
+			}
 		case "F":
 			o.full = true
 			if o.slab < 2 {
@@ -166,6 +182,7 @@ type btRun struct {
 	modsOK  bool
 
 	js      *btJSON // --json (json_bt.go): the values of each line printed
+	ref     *btRef  // -R: the reference looked for in the trace being printed
 	printed int     // task headers printed (a blank line goes before the next)
 	failed  error   // the last per-task failure, already printed
 }
@@ -301,6 +318,10 @@ func (r *btRun) header(t btTask) {
 
 // task prints one task's backtrace.
 func (r *btRun) task(task uint64) {
+	if r.opt.ref != "" && r.ref == nil {
+		r.taskRef(task)
+		return
+	}
 	bk := r.bk
 	if r.mem != r.s.Mem {
 		bk = bk.WithMemory(r.mem)
@@ -438,6 +459,9 @@ func writeRegs(w io.Writer, r *symbols.PtRegs) {
 
 // exceptionBlock prints a pt_regs the way crash prints one under a frame.
 func (tr *btTrace) exceptionBlock(regs *symbols.PtRegs) {
+	if tr.r.ref != nil {
+		tr.r.ref.regs(tr.r, regs)
+	}
 	w := tr.r.w
 	if !regs.UserMode() {
 		fmt.Fprintf(w, "    [exception RIP: %s]\n", tr.exceptionRIP(regs.IP))

@@ -1,15 +1,20 @@
 package commands
 
-// bt's -g (thread group), -p (panic task), -r (raw stack) and -v (stack
-// overflow check): crash's kernel.c cmd_bt(), DO_THREAD_GROUP_BACKTRACE,
-// back_trace()'s BT_RAW (memory.c raw_stack_dump()) and task.c
-// check_stack_overflow().
+// bt's -g (thread group), -p (panic task), -r (raw stack), -v (stack
+// overflow check) and -R (reference): crash's kernel.c cmd_bt(),
+// DO_THREAD_GROUP_BACKTRACE, back_trace()'s BT_RAW (memory.c
+// raw_stack_dump()) and bt->ref, x86_64.c x86_64_do_bt_reference_check()
+// and task.c check_stack_overflow().
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
+
+	"gocrash/symbols"
 )
 
 // stackEndMagic is include/uapi/linux/magic.h's STACK_END_MAGIC, written at
@@ -215,4 +220,96 @@ func (r *btRun) moduleSymbol(v uint64) (string, bool) {
 func (r *btRun) accessible(v uint64) bool {
 	var w [8]byte
 	return v >= 4096 && r.s.ReadAsCrash(r.s.Mem.ReadVirt, w[:], v) == nil
+}
+
+// btRef is bt -R: crash's struct reference for a backtrace. A reference
+// that can be evaluated ("schedule+16") or is hexadecimal is a value
+// (BT_REF_HEXVAL), anything else a symbol name (BT_REF_SYMBOL).
+type btRef struct {
+	str   string
+	isHex bool
+	hex   uint64
+	found bool
+}
+
+func (r *btRun) newRef() *btRef {
+	ref := &btRef{str: r.opt.ref}
+	switch {
+	case strings.ContainsAny(ref.str, "+-*/%&|^<>"):
+		if v, err := evalParen("("+ref.str+")", r.s.lookupFunc()); err == nil {
+			ref.isHex, ref.hex = true, v
+		}
+	case isHexWord(ref.str):
+		if v, err := parseHex(ref.str); err == nil {
+			ref.isHex, ref.hex = true, v
+		}
+	}
+	return ref
+}
+
+// check is crash's x86_64_do_bt_reference_check(): text is a value
+// (0: none), name a symbol name ("": none).
+func (ref *btRef) check(r *btRun, text uint64, name string) {
+	var symName string
+	var symValue, off uint64
+	haveSym := false
+	switch {
+	case name == "":
+		if n, o, ok := r.img.Symbolize(text); ok {
+			symName, off, haveSym = n, o, true
+			symValue = text - o
+		}
+	case text == 0:
+		if v, ok := r.s.Vmlinux.Lookup(name); ok {
+			symName, symValue, haveSym = name, v, true
+		}
+	}
+	if !ref.isHex {
+		if name != "" {
+			ref.found = ref.found || name == ref.str
+		} else {
+			ref.found = ref.found || haveSym && off == 0 && symName == ref.str
+		}
+		return
+	}
+	switch {
+	case text != 0:
+		ref.found = ref.found || ref.hex == text
+	case haveSym:
+		ref.found = ref.found || ref.hex == symValue
+	case name == "" && text == 0:
+		ref.found = ref.found || ref.hex == 0
+	}
+}
+
+// entry checks one frame line: its return address and function.
+func (ref *btRef) entry(r *btRun, pc uint64, name string) { ref.check(r, pc, name) }
+
+// regs checks an exception frame's registers (x86_64_exception_frame()
+// with EFRAME_PRINT): RIP, its function, then each register.
+func (ref *btRef) regs(r *btRun, p *symbols.PtRegs) {
+	ref.check(r, p.IP, "")
+	if n, _, ok := r.img.Symbolize(p.IP); ok {
+		ref.check(r, 0, n)
+	}
+	for _, v := range []uint64{p.SP, p.CS, p.SS, p.Flags, p.OrigAX, p.BP, p.AX, p.BX, p.CX, p.DX, p.SI, p.DI,
+		p.R8, p.R9, p.R10, p.R11, p.R12, p.R13, p.R14, p.R15} {
+		ref.check(r, v, "")
+	}
+}
+
+// taskRef is crash's back_trace() with a reference: the trace is worked
+// out without being shown, and shown (its header without the blank line
+// before it, a blank line after it) only when it names the reference.
+func (r *btRun) taskRef(task uint64) {
+	w, printed := r.w, r.printed
+	var buf bytes.Buffer
+	r.w, r.printed, r.ref = &buf, 0, r.newRef()
+	r.task(task)
+	found := r.ref.found
+	r.w, r.printed, r.ref = w, printed, nil
+	if found {
+		w.Write(buf.Bytes())
+		io.WriteString(w, "\n")
+	}
 }

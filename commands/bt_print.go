@@ -16,6 +16,10 @@ func (tr *btTrace) frameLine(level int, rsp, pc uint64, signal bool) bool {
 	if !ok {
 		return false // crash: BACKTRACE_ENTRY_IGNORED
 	}
+	if tr.r.ref != nil {
+		plain, _, _ := tr.r.img.Symbolize(pc - map[bool]uint64{true: 0, false: 1}[signal])
+		tr.r.ref.entry(tr.r, pc, plain)
+	}
 	sp := " "
 	if level >= 10 {
 		sp = ""

@@ -4,6 +4,7 @@ package commands
 // filesys.c cmd_files(), open_files_dump(), file_dump()).
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -15,45 +16,30 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "files",
-		Usage:   "files [-d dentry] | [-c] [-R reference] [pid | taskp] ...", // crash's -p inode is not here
-		Summary: "open files",
-		Help:    filesHelp,
-		Options: []string{"-d", "-R", "-c"},
-		Columns: []Column{
-			{"FD", "the file descriptor: the bit's index in fdtable.open_fds"},
-			{"FILE", "the struct file of fdtable.fd[FD]"},
-			{"DENTRY", "file->f_path.dentry"},
-			{"INODE", "dentry->d_inode"},
-			{"TYPE", "from inode->i_mode: REG, DIR, CHR, BLK, LNK, FIFO, PIPE (a pipe), SOCK"},
-			{"PATH", "the names up the d_parent chain, across mounts to the root (fs/mount.h: mnt_mountpoint, mnt_parent)"},
-		},
-		Run: runFiles,
-	})
-	foreachKeywords["files"] = foreachCommand{start: foreachFiles}
-}
-
-const filesHelp = `  This command displays information about open files of a context.
+		Name:     "files",
+		Summary:  "open files",
+		Synopsis: "[-d dentry] | [-p inode] | [-c] [-R reference] [pid | taskp] ... ",
+		Description: `  This command displays information about open files of a context.
   It prints the context's current root directory and current working
   directory, and then for each open file descriptor it prints a pointer
   to its file struct, a pointer to its dentry struct, a pointer to the
   inode, the file type, and the pathname.  If no arguments are entered,
-  the current context is used.
-
-           pid  a process PID.
-         taskp  a hexadecimal task_struct pointer.
-     -d dentry  given a hexadecimal dentry address, display its inode,
-                super block, file type, and full pathname.
-            -c  for each open file descriptor, prints a pointer to its
-                inode, a pointer to the inode's i_mapping address_space
-                structure, the number of pages of the inode that are in
-                the page cache, the file type, and the pathname.
-  -R reference  search for references to this file descriptor number,
-                filename, dentry, inode, address_space, or file structure
-                address.
-
-EXAMPLES
-  Display the open files of the current context:
+  the current context is used.  The -R option, typically invoked from
+  "foreach files", searches for references to a supplied number, address,
+  or filename argument, and prints only the essential information leading
+  up to and including the reference.  The -d option is not context
+  specific, and only shows the data requested.`,
+		Flags: []Flag{
+			{Name: "d", Arg: "dentry", Help: "given a hexadecimal dentry address, display its inode, super block, file type, and full pathname."},
+			{Name: "p", Arg: "inode", Help: "given a hexadecimal inode address, dump all of its pages that are in the page cache."},
+			{Name: "c", Help: "for each open file descriptor, prints a pointer to its inode, a pointer to the inode's i_mapping address_space structure, the number of pages of the inode that are in the page cache, the file type, and the pathname."},
+			{Name: "R", Arg: "reference", Help: "search for references to this file descriptor number, filename, dentry, inode, address_space, or file structure address."},
+		},
+		Operands: []Operand{
+			{"pid", "a process PID."},
+			{"taskp", "a hexadecimal task_struct pointer."},
+		},
+		Examples: `  Display the open files of the current context:
 
     crash> files
     PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
@@ -69,9 +55,31 @@ EXAMPLES
 
     crash> files -c 1
 
+  The pages of /init (its inode, from the INODE column above) in the
+  page cache:
+
+    crash> files -p ff2c138f00177a40
+         INODE        NRPAGES
+    ff2c138f00177a40        1
+
+          PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
+    ffb424d4000e9300  3a4c000 ff2c138f00177b90        0  1 8003e referenced,uptodate,dirty,lru,active,swapbacked
+
   Which tasks hold /dev/console open:
 
-    crash> foreach files -R console`
+    crash> foreach files -R console`,
+		Columns: []Column{
+			{"FD", "the file descriptor: the bit's index in fdtable.open_fds"},
+			{"FILE", "the struct file of fdtable.fd[FD]"},
+			{"DENTRY", "file->f_path.dentry"},
+			{"INODE", "dentry->d_inode"},
+			{"TYPE", "from inode->i_mode: REG, DIR, CHR, BLK, LNK, FIFO, PIPE (a pipe), SOCK"},
+			{"PATH", "the names up the d_parent chain, across mounts to the root (fs/mount.h: mnt_mountpoint, mnt_parent)"},
+		},
+		Run: runFiles,
+	})
+	foreachKeywords["files"] = foreachCommand{start: foreachFiles}
+}
 
 // filesRun is one files command: the walker and what each task's dump
 // shares.
@@ -96,38 +104,30 @@ func runFiles(s *Session, args []string, w io.Writer) error {
 		ref     string
 		refs    int
 		dentry  string
+		inode   string
 	)
-	g := newGetopt("files", args)
-	for {
-		c, ok := g.next()
-		if !ok {
-			break
-		}
-		switch c {
-		case 'R':
-			v, err := g.arg()
-			if err != nil {
-				return err
-			}
+	g := parseFlags("files", args)
+	for g.next() {
+		switch g.flag {
+		case "R":
 			if refs++; refs > 1 {
 				fmt.Fprintf(w, "files: only one -R option allowed\n")
 				return &UsageError{Cmd: "files"}
 			}
-			ref = v
-		case 'd':
-			v, err := g.arg()
-			if err != nil {
-				return err
-			}
-			dentry = v
-		case 'c':
+			ref = g.val
+		case "d":
+			dentry = g.val
+		case "p":
+			inode = g.val
+		case "c":
 			nrpages = true
-		default:
-			return usageErr("files", "invalid option -- '%c'", c)
 		}
-		if dentry != "" {
+		if dentry != "" || inode != "" {
 			break
 		}
+	}
+	if g.err != nil {
+		return g.err
 	}
 	tt, err := s.taskTable()
 	if err != nil {
@@ -140,6 +140,9 @@ func runFiles(s *Session, args []string, w io.Writer) error {
 	r.nrpages, r.ref = nrpages, ref
 	if dentry != "" {
 		return r.dentryInfo(dentry)
+	}
+	if inode != "" {
+		return r.inodePages(inode)
 	}
 	rest := g.rest()
 	if len(rest) == 0 {
@@ -430,4 +433,61 @@ func inodeType(mode uint32, pipe bool, path string) (string, string) {
 		return "SOCK", path
 	}
 	return "UNKN", path
+}
+
+// inodePages is files -p: the inode's page cache (crash's
+// dump_inode_page_cache_info(): INODE and NRPAGES, then each page as
+// kmem -p shows it, its header before each).
+func (r *filesRun) inodePages(arg string) error {
+	inode, ok := parseTaskHex(arg)
+	if !ok {
+		return fmt.Errorf("invalid inode address: %s", arg)
+	}
+	s := r.s
+	// crash reads the whole inode first, and its message is readmem's.
+	t, err := s.Types()
+	if err != nil {
+		return err
+	}
+	size, err := t.SizeOf("inode")
+	if err != nil {
+		return err
+	}
+	if err := s.Mem.ReadVirt(make([]byte, size), inode); err != nil {
+		return classifyReadError(err, kvaddr, inode, "inode buffer", s.dumpFormat())
+	}
+	pc, err := s.InodePages(s.Ctx(), inode)
+	if pc == nil {
+		return err
+	}
+	w := bufio.NewWriter(r.w)
+	defer w.Flush()
+	fmt.Fprintf(w, "%s  NRPAGES\n", center("INODE", 16, false))
+	fmt.Fprintf(w, "%s  %7d\n\n", center(strconv.FormatUint(inode, 16), 16, true), pc.NrPages)
+	if err != nil {
+		return err
+	}
+	if pc.NrPages == 0 {
+		return nil
+	}
+	sl, err := s.pages()
+	if err != nil {
+		return err
+	}
+	for _, p := range pc.Pages {
+		if err := s.Ctx().Err(); err != nil {
+			return err
+		}
+		pfn, ok := sl.PagePFN(p)
+		if !ok {
+			continue // crash's is_page_ptr() check
+		}
+		if err := s.writePage(w, p, pfn<<12); err != nil {
+			return err
+		}
+	}
+	if pc.Entries != pc.NrPages {
+		fmt.Fprintf(w, "files: xarray page count: %d  nrpages: %d\n", pc.Entries, pc.NrPages)
+	}
+	return nil
 }

@@ -16,43 +16,57 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "foreach",
-		Usage:   "foreach [[pid | taskp | name | state | [kernel | user | gleader]] ...]\n          command [flag] [argument]",
-		Summary: "display command data for multiple tasks in the system",
-		Help:    foreachHelp,
-		Options: []string{"-R", "-v", "-o", "-m", "-l", "-g", "-e", "-r", "-s", "-S", "-t", "-T", "-p", "-u", "-k", "-c", "-f", "-F", "-x", "-h", "-d", "-a", "-G", "-y"},
-		Run:     runForeach,
-	})
-}
-
-const foreachHelp = `  This command allows for an examination of various kernel data associated
+		Name:     "foreach",
+		Summary:  "display command data for multiple tasks in the system",
+		Synopsis: "[[pid | taskp | name | state | [kernel | user | gleader]] ...]\n          command [flag] [argument]",
+		Description: `  This command allows for an examination of various kernel data associated
   with any, or all, tasks in the system, without having to set the context
-  to each targeted task.
-
-      pid  perform the command(s) on this PID.
-    taskp  perform the command(s) on task referenced by this hexadecimal
-           task_struct pointer.
-     name  perform the command(s) on all tasks with this name.  If the
-           task name can be confused with a foreach command name, then
-           precede the name string with a "\".  If the name string is
-           enclosed within "'" characters, then the encompassed string
-           must be a POSIX extended regular expression that will be used
-           to match task names.
-     user  perform the command(s) on all user (non-kernel) threads.
-  gleader  perform the command(s) on all user (non-kernel) thread group
-           leaders.
-   kernel  perform the command(s) on all kernel threads.
-   active  perform the command(s) on the active thread on each CPU.
-    state  perform the command(s) on all tasks in the specified state, which
-           may be one of: RU, IN, UN, ST, ZO, TR, SW, DE, WA, PA, ID or NE.
-
-  If none of the task-identifying arguments above are entered, the command
+  to each targeted task.`,
+		// crash's synopsis names no option: every one is the selected
+		// command's, and is listed here (hidden from the usage line).
+		Flags: []Flag{
+			{Name: "R", Arg: "reference", Help: "bt, vm, task, files, net, sig: the -R reference (a symbol, address, number, file name or member list)", Hidden: true},
+			{Name: "v", Help: "vm: dump every vm_area_struct", Hidden: true},
+			{Name: "o", Help: "bt: crash's old backtrace method (refused: gocrash's bt has one method)", Hidden: true},
+			{Name: "m", Help: "vm: dump the mm_struct; ps: -m", Hidden: true},
+			{Name: "l", Help: "bt: file and line numbers; ps: -l", Hidden: true},
+			{Name: "g", Help: "sig: the whole thread group; ps: -g", Hidden: true},
+			{Name: "e", Help: "bt: search the stack for exception frames", Hidden: true},
+			{Name: "r", Help: "bt: the raw stack; ps: -r", Hidden: true},
+			{Name: "s", Help: "bt: symbol offsets; net: the sockets; ps: -s", Hidden: true},
+			{Name: "S", Help: "net: the sockets and their structures", Hidden: true},
+			{Name: "t", Help: "bt: the text symbols on the stack; ps: -t", Hidden: true},
+			{Name: "T", Help: "bt: every text symbol from the bottom of the stack", Hidden: true},
+			{Name: "p", Help: "vm: each page's translation; ps: -p", Hidden: true},
+			{Name: "u", Help: "vtop: a user address; ps: -u", Hidden: true},
+			{Name: "k", Help: "vtop: a kernel address; ps: -k", Hidden: true},
+			{Name: "c", Help: "files: the page cache use of each file; ps: -c", Hidden: true},
+			{Name: "f", Help: "bt: every word of each frame", Hidden: true},
+			{Name: "F", Help: "bt: the frame words symbolically (-FF: with slab object addresses)", Hidden: true},
+			{Name: "x", Help: "bt, vm, task, net: hexadecimal", Hidden: true},
+			{Name: "h", Help: "the same as -x", Hidden: true},
+			{Name: "d", Help: "bt, vm, task, net: decimal", Hidden: true},
+			{Name: "a", Help: "ps: -a", Hidden: true},
+			{Name: "G", Help: "ps: -G", Hidden: true},
+			{Name: "y", Arg: "policy", Help: "ps: -y policy", Hidden: true},
+		},
+		Operands: []Operand{
+			{"pid", "perform the command(s) on this PID."},
+			{"taskp", "perform the command(s) on task referenced by this hexadecimal task_struct pointer."},
+			{"name", "perform the command(s) on all tasks with this name.  If the task name can be confused with a foreach command name, then precede the name string with a \"\\\".  If the name string is enclosed within \"'\" characters, then the encompassed string must be a POSIX extended regular expression that will be used to match task names."},
+			{"user", "perform the command(s) on all user (non-kernel) threads."},
+			{"gleader", "perform the command(s) on all user (non-kernel) thread group leaders."},
+			{"kernel", "perform the command(s) on all kernel threads."},
+			{"active", "perform the command(s) on the active thread on each CPU."},
+			{"state", "perform the command(s) on all tasks in the specified state, which may be one of: RU, IN, UN, ST, ZO, TR, SW, DE, WA, PA, ID or NE."},
+		},
+		Notes: `  If none of the task-identifying arguments above are entered, the command
   will be performed on all tasks.
 
   command  select one or more of the following commands to be run on the tasks
            selected, or on all tasks:
 
-             bt  run the "bt" command  (optional flags: -r -t -T -l -e -f -F -s -x -d)
+             bt  run the "bt" command  (optional flags: -r -t -T -l -e -R -f -F -s -x -d)
              vm  run the "vm" command  (optional flags: -p -v -m -R -d -x)
            task  run the "task" command  (optional flags: -R -d -x)
           files  run the "files" command  (optional flag: -c -R)
@@ -61,14 +75,14 @@ const foreachHelp = `  This command allows for an examination of various kernel 
              ps  run the "ps" command  (optional flags: -G -s -p -c -t -l -a
                  -g -r -y)
             sig  run the "sig" command (optional flag: -g)
+           vtop  run the "vtop" command  (optional flags: -u -k)
 
      flag  Pass this optional flag to the command selected.
+ argument  Pass this argument to the command selected (vtop's addresses).
 
   Only the first command word is the command: the words after it are its
-  arguments.  The options may come anywhere on the line.
-
-EXAMPLES
-  Display the stack traces for all tasks:
+  arguments.  The options may come anywhere on the line.`,
+		Examples: `  Display the stack traces for all tasks:
 
     crash> foreach bt
     PID: 0        TASK: ffffffff8fe11600  CPU: 0    COMMAND: "swapper/0"
@@ -84,9 +98,19 @@ EXAMPLES
 
     crash> foreach RU bt -s
 
-  The open files of every user task:
+  The open files of every user task, and the sockets of every task:
 
-    crash> foreach user files`
+    crash> foreach user files
+    crash> foreach net -s
+
+  The pid of every task, and where address 400000 is in each address
+  space:
+
+    crash> foreach task -R pid
+    crash> foreach vtop 400000`,
+		Run: runForeach,
+	})
+}
 
 // foreach's option letters as crash's FOREACH_*_FLAG. F counts (-F, -FF).
 type foreachSpec struct {
@@ -512,17 +536,16 @@ func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachR
 	}, nil
 }
 
-// foreachBtOptions refuses the bt options gocrash's bt does not have
-// (-o, -R) with a clear line.
+// foreachBtOptions passes -R on to bt and refuses the bt option
+// gocrash's bt does not have (-o, crash's old x86_64 backtrace method)
+// with a clear line.
 func foreachBtOptions(f *foreachSpec, opt *btOptions) error {
 	for _, c := range []byte{'o'} {
 		if f.has(c) {
 			return fmt.Errorf("bt -%c is not available in gocrash's bt", c)
 		}
 	}
-	if f.ref != "" {
-		return errors.New("bt -R is not available in gocrash's bt")
-	}
+	opt.ref = f.ref
 	return nil
 }
 

@@ -182,30 +182,34 @@ func runVtop(s *Session, args []string, w io.Writer) error {
 		if err != nil || !isHexWord(a) {
 			return fmt.Errorf("invalid input: \"%s\"", a)
 		}
-		kind := "k"
-		switch {
-		case user:
-			kind = "u"
-		case kern:
-		case va < r.userTop():
-			kind = "u"
-		case va < s.PageOffset():
-			return fmt.Errorf("ambiguous address: %x  (requires -u or -k)", va)
-		}
-		if i > 0 {
-			io.WriteString(w, "\n")
-		}
-		if kind == "u" {
-			if err := r.user(task, va); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := r.kernel(va); err != nil {
+		if err := r.one(task, va, user, kern, i > 0); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// one is crash's do_vtop() for one address of task's address space: a
+// user address (below the top of user space, or -u) through the task's
+// page tables, else a kernel one; sep puts a blank line before it.
+func (r *vtopRun) one(task, va uint64, user, kern, sep bool) error {
+	kind := "k"
+	switch {
+	case user:
+		kind = "u"
+	case kern:
+	case va < r.userTop():
+		kind = "u"
+	case va < r.s.PageOffset():
+		return fmt.Errorf("ambiguous address: %x  (requires -u or -k)", va)
+	}
+	if sep {
+		io.WriteString(r.w, "\n")
+	}
+	if kind == "u" {
+		return r.user(task, va)
+	}
+	return r.kernel(va)
 }
 
 func (r *vtopRun) userTop() uint64 {
@@ -393,7 +397,50 @@ func (r *vtopRun) user(task, va uint64) error {
 		fmt.Fprintf(&b, "%-10x  (not accessible)\n\n", va)
 		return nil
 	}
-	return fmt.Errorf("%x: user addresses inside a mapping are not translated yet", va)
+	// crash's do_vtop() for UVADDR: the translation, the walk
+	// (uvtop VERBOSE), the VMA holding the address (vm_area_dump with
+	// UVADDR), the file offset of an unmapped page, the struct page.
+	mm, err := r.s.MM(task)
+	if err != nil {
+		return err
+	}
+	pgd, err := r.s.PGD(mm)
+	if err != nil {
+		return err
+	}
+	walk, err := r.s.Mem.WalkUser(pgd, va)
+	if err != nil {
+		return err
+	}
+	if walk.Mapped {
+		fmt.Fprintf(&b, "%-10x  %-16x\n\n", va, walk.Phys)
+	} else {
+		fmt.Fprintf(&b, "%-10x  (not mapped)\n\n", va)
+	}
+	if err := r.walkLines(&b, walk, false); err != nil {
+		return err
+	}
+	b.WriteString("\n")
+	vmas, err := r.s.VMAInfos(r.s.Ctx(), mm)
+	if err != nil {
+		return err
+	}
+	for i := range vmas {
+		v := &vmas[i]
+		if va < v.Start || va >= v.End {
+			continue
+		}
+		b.WriteString(vmaHeader + vmaLine(v))
+		if !walk.Mapped && v.File != 0 && v.Path != "" {
+			fmt.Fprintf(&b, "\nFILE: %s  OFFSET: %x\n", v.Path, ((va-v.Start)>>12+v.PgOff)<<12)
+		}
+		break
+	}
+	b.WriteString("\n")
+	if walk.Mapped {
+		return r.pageLine(&b, walk.Phys&^0xfff)
+	}
+	return nil
 }
 
 func runPtov(s *Session, args []string, w io.Writer) error {
@@ -524,4 +571,42 @@ func (s *Session) inTaskVMA(task, va uint64) (bool, error) {
 		err = nil
 	}
 	return in, err
+}
+
+func init() { foreachKeywords["vtop"] = foreachCommand{start: foreachVtop} }
+
+// foreachVtop is foreach's vtop keyword: each address (the words after
+// vtop) translated in each task's address space, -u and -k as vtop's.
+func foreachVtop(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachRunner, error) {
+	if len(f.args) == 0 {
+		return foreachRunner{}, errors.New("foreach command requires address argument")
+	}
+	if f.ref != "" {
+		return foreachRunner{}, errors.New("vtop command does not support -R option")
+	}
+	if f.has('u') && f.has('k') {
+		return foreachRunner{}, errors.New("vtop: -u and -k options are mutually exclusive")
+	}
+	if f.has('c') {
+		// crash's USE_USER_PGD: kernel addresses through each task's
+		// own page tables, which gocrash's vtop does not walk.
+		return foreachRunner{}, errors.New("vtop: -c is not supported by foreach vtop")
+	}
+	var addrs []uint64
+	for _, a := range f.args {
+		va, err := parseHex(a)
+		if err != nil || !isHexWord(a) {
+			return foreachRunner{}, fmt.Errorf("invalid input: \"%s\"", a)
+		}
+		addrs = append(addrs, va)
+	}
+	r := &vtopRun{s: s, w: w}
+	return foreachRunner{header: true, run: func(t *Task) error {
+		for _, va := range addrs {
+			if err := r.one(t.Addr, va, f.has('u'), f.has('k'), false); err != nil {
+				fmt.Fprintf(w, "vtop: %v\n", err)
+			}
+		}
+		return nil
+	}}, nil
 }

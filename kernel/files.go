@@ -624,3 +624,77 @@ func (w *filesWalker) dentryInfo(ctx context.Context, dentry, initTask, pipeMnt,
 	}
 	return di, nil
 }
+
+// InodePageCache is an inode's page cache as crash's files -p shows it
+// (filesys.c dump_inode_page_cache_info()): the inode's i_mapping, the
+// mapping's nrpages and the struct page of each entry of its i_pages
+// xarray (include/linux/fs.h struct address_space), in index order.
+type InodePageCache struct {
+	Inode, Mapping uint64
+	NrPages        uint64
+	Pages          []uint64
+	// Entries counts what the xarray holds (crash compares it with
+	// nrpages and says so when they differ).
+	Entries uint64
+}
+
+// InodePages reads an inode's page cache. The pages are listed only when
+// nrpages is not 0 (crash walks no tree then).
+func (k *Kernel) InodePages(ctx context.Context, inode uint64) (*InodePageCache, error) {
+	r, err := k.reader()
+	if err != nil {
+		return nil, err
+	}
+	size, err := r.sizeOf("inode")
+	if err != nil {
+		return nil, err
+	}
+	// crash reads the whole inode first ("inode buffer").
+	if _, err := r.read(inode, int(size), "inode buffer"); err != nil {
+		return nil, err
+	}
+	pc := &InodePageCache{Inode: inode}
+	if pc.Mapping, err = r.ptr(inode, "inode.i_mapping"); err != nil {
+		return nil, err
+	}
+	if pc.Mapping == 0 {
+		return pc, nil
+	}
+	if pc.NrPages, err = r.member(pc.Mapping, "address_space.nrpages", 8); err != nil {
+		return nil, err
+	}
+	if pc.NrPages == 0 {
+		return pc, nil
+	}
+	l, err := k.XALayout()
+	if err != nil {
+		return nil, err
+	}
+	head, err := r.ptr(pc.Mapping, "address_space.i_pages.xa_head")
+	if err != nil {
+		return nil, err
+	}
+	if head == 0 {
+		return pc, nil
+	}
+	err = WalkXArray(ctx, r.mem, l, head, false, func(e XAEntry) error {
+		if e.Entry == 0 {
+			return nil
+		}
+		pc.Entries++
+		if pc.Entries > maxPageCacheEntries {
+			return fmt.Errorf("inode %x: more than %d page cache entries", inode, maxPageCacheEntries)
+		}
+		// Value entries (shadows of evicted pages, the low bit set)
+		// are not struct pages.
+		if e.Entry&1 == 0 {
+			pc.Pages = append(pc.Pages, e.Entry)
+		}
+		return nil
+	})
+	return pc, err
+}
+
+// maxPageCacheEntries bounds a page cache walk over hostile memory (a
+// 64 GiB file of 4 KiB pages).
+const maxPageCacheEntries = 1 << 24

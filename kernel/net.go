@@ -148,3 +148,120 @@ func netDevice(ctx context.Context, r *reader, dev uint64) (NetDevice, error) {
 	})
 	return d, err
 }
+
+// A Neighbour is one entry of the ARP cache (arp_tbl's neigh_hash_table:
+// include/net/neighbour.h), as crash's net -a reads it (net.c dump_arp(),
+// print_neighbour_q(), get_netdev_info()).
+type Neighbour struct {
+	Addr     uint64
+	IP       [4]byte // primary_key
+	HW       []byte  // ha, the device's addr_len bytes
+	DevName  string
+	DevType  uint16 // net_device.type (ARPHRD_*)
+	NUDState uint8
+}
+
+// maxNeighbours bounds the ARP cache walk over hostile memory.
+const maxNeighbours = 1 << 20
+
+// ARPCache lists arp_tbl's entries bucket by bucket, each chain in order.
+func (k *Kernel) ARPCache(ctx context.Context) ([]Neighbour, error) {
+	r, err := k.reader()
+	if err != nil {
+		return nil, err
+	}
+	tbl, ok := k.Vmlinux.Lookup("arp_tbl")
+	if !ok {
+		return nil, errors.New("arp_tbl does not exist in this kernel")
+	}
+	nht, err := r.ptr(tbl, "neigh_table.nht")
+	if err != nil {
+		return nil, err
+	}
+	var nbuckets uint64
+	if r.has("neigh_hash_table.hash_mask") {
+		m, err := r.member(nht, "neigh_hash_table.hash_mask", 4)
+		if err != nil {
+			return nil, err
+		}
+		nbuckets = m + 1
+	} else {
+		sh, err := r.member(nht, "neigh_hash_table.hash_shift", 4)
+		if err != nil {
+			return nil, err
+		}
+		if sh > 24 {
+			return nil, fmt.Errorf("neigh_hash_table %x: hash_shift %d", nht, sh)
+		}
+		nbuckets = 1 << sh
+	}
+	buckets, err := r.ptr(nht, "neigh_hash_table.hash_buckets")
+	if err != nil {
+		return nil, err
+	}
+	haLen, err := r.sizeOf("neighbour.ha")
+	if err != nil {
+		return nil, err
+	}
+	var out []Neighbour
+	for i := uint64(0); i < nbuckets; i++ {
+		n, err := r.word(buckets+8*i, "neigh_hash_table hash_buckets")
+		if err != nil {
+			return out, err
+		}
+		for ; n != 0; n, err = r.ptr(n, "neighbour.next") {
+			if err != nil {
+				return out, err
+			}
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+			if len(out) >= maxNeighbours {
+				return out, fmt.Errorf("arp_tbl: more than %d neighbours", maxNeighbours)
+			}
+			nb := Neighbour{Addr: n}
+			key, err := r.member(n, "neighbour.primary_key", 4)
+			if err != nil {
+				return out, err
+			}
+			nb.IP = [4]byte{byte(key), byte(key >> 8), byte(key >> 16), byte(key >> 24)}
+			o, err := r.off("neighbour.ha")
+			if err != nil {
+				return out, err
+			}
+			ha, err := r.read(n+o, int(haLen), "neighbour ha")
+			if err != nil {
+				return out, err
+			}
+			dev, err := r.ptr(n, "neighbour.dev")
+			if err != nil {
+				return out, err
+			}
+			typ, err := r.member(dev, "net_device.type", 2)
+			if err != nil {
+				return out, err
+			}
+			alen, err := r.member(dev, "net_device.addr_len", 1)
+			if err != nil {
+				return out, err
+			}
+			if int(alen) < len(ha) {
+				ha = ha[:alen]
+			}
+			no, err := r.off("net_device.name")
+			if err != nil {
+				return out, err
+			}
+			if nb.DevName, err = r.cstring(dev+no, 16); err != nil {
+				return out, err
+			}
+			st, err := r.member(n, "neighbour.nud_state", 1)
+			if err != nil {
+				return out, err
+			}
+			nb.HW, nb.DevType, nb.NUDState = ha, uint16(typ), uint8(st)
+			out = append(out, nb)
+		}
+	}
+	return out, nil
+}

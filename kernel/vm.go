@@ -15,6 +15,7 @@ type VMAInfo struct {
 	Flags uint64 // vm_flags
 	File  uint64 // vm_file (0: anonymous)
 	Path  string // the file's path, as crash builds it
+	PgOff uint64 // vm_pgoff: the file offset of vm_start, in pages
 }
 
 // maxVMAs bounds one address space (vm.max_map_count defaults to 65530).
@@ -72,6 +73,9 @@ func vmaInfo(r *reader, fw *filesWalker, v VMA) (VMAInfo, error) {
 	}
 	if vi.File == 0 {
 		return vi, nil
+	}
+	if vi.PgOff, err = r.ptr(v.Addr, "vm_area_struct.vm_pgoff"); err != nil {
+		return vi, err
 	}
 	dentry, err := r.ptr(vi.File, "file.f_path.dentry")
 	if err != nil || dentry == 0 {

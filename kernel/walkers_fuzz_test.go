@@ -59,6 +59,7 @@ type walkerBed struct {
 	k       *Kernel
 	tasks   []uint64 // every process leader
 	mms     []uint64
+	inodes  []uint64 // the inodes of the open files (files -p)
 	targets []uint64
 }
 
@@ -109,8 +110,19 @@ func openWalkerBed(f *testing.F) *walkerBed {
 		r := newReader(rec, t)
 		fw := newFilesWalker(r, 0, 0)
 		ctx := context.Background()
+		kr := k.WithMemory(rec)
+		seen := map[uint64]bool{}
 		for _, task := range b.tasks {
-			fw.taskFiles(ctx, task, true)
+			if tf, err := fw.taskFiles(ctx, task, true); err == nil {
+				for _, fi := range tf.Files {
+					if fi.Inode != 0 && !seen[fi.Inode] {
+						seen[fi.Inode] = true
+						b.inodes = append(b.inodes, fi.Inode)
+						kr.InodePages(ctx, fi.Inode)
+					}
+				}
+			}
+			kr.TaskSockets(ctx, task)
 			signalsOf(ctx, r, task, true)
 			if mm, err := r.ptr(task, "task_struct.mm"); err == nil && mm != 0 {
 				b.mms = append(b.mms, mm)
@@ -119,6 +131,7 @@ func openWalkerBed(f *testing.F) *walkerBed {
 		}
 		fw.mountList(ctx, b.tasks[len(b.tasks)-1])
 		k.WithMemory(rec).NetDevices(ctx, b.tasks[0])
+		kr.ARPCache(ctx)
 		for a := range rec.record {
 			b.targets = append(b.targets, a)
 		}
@@ -219,6 +232,59 @@ func FuzzNetDeviceWalk(f *testing.F) {
 		devs, err := b.k.WithMemory(mem).NetDevices(context.Background(), b.tasks[0])
 		if errors.Is(err, errBudget) {
 			t.Fatalf("net device walk did not end within %d reads (%d devices)", fuzzBudget, len(devs))
+		}
+	})
+}
+
+// FuzzSocketWalk: net -s's walk of each task's descriptors for sockets.
+func FuzzSocketWalk(f *testing.F) {
+	b := openWalkerBed(f)
+	b.seeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := &fuzzMem{base: b.k.Mem, patch: b.patches(data), budget: fuzzBudget}
+		k := b.k.WithMemory(mem)
+		for _, task := range b.tasks {
+			ts, err := k.TaskSockets(context.Background(), task)
+			if errors.Is(err, errBudget) {
+				t.Fatalf("socket walk of task %x did not end within %d reads", task, fuzzBudget)
+			}
+			if ts != nil && uint64(len(ts.Sockets)) > ts.MaxFDs {
+				t.Fatalf("task %x: %d sockets, more than its %d descriptors", task, len(ts.Sockets), ts.MaxFDs)
+			}
+			mem.budget = fuzzBudget
+		}
+	})
+}
+
+// FuzzARPWalk: net -a's walk of arp_tbl's hash buckets and chains.
+func FuzzARPWalk(f *testing.F) {
+	b := openWalkerBed(f)
+	b.seeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := &fuzzMem{base: b.k.Mem, patch: b.patches(data), budget: fuzzBudget}
+		ns, err := b.k.WithMemory(mem).ARPCache(context.Background())
+		if errors.Is(err, errBudget) {
+			t.Fatalf("ARP cache walk did not end within %d reads (%d entries)", fuzzBudget, len(ns))
+		}
+	})
+}
+
+// FuzzInodePagesWalk: files -p's walk of an inode's page cache xarray.
+func FuzzInodePagesWalk(f *testing.F) {
+	b := openWalkerBed(f)
+	b.seeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := &fuzzMem{base: b.k.Mem, patch: b.patches(data), budget: fuzzBudget}
+		k := b.k.WithMemory(mem)
+		for _, ino := range b.inodes {
+			pc, err := k.InodePages(context.Background(), ino)
+			if errors.Is(err, errBudget) {
+				t.Fatalf("page cache walk of inode %x did not end within %d reads", ino, fuzzBudget)
+			}
+			if pc != nil && pc.Entries > maxPageCacheEntries+1 {
+				t.Fatalf("inode %x: %d entries, more than the bound", ino, pc.Entries)
+			}
+			mem.budget = fuzzBudget
 		}
 	})
 }
