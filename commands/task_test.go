@@ -1,6 +1,10 @@
 package commands
 
-import "testing"
+import (
+	"io"
+	"strings"
+	"testing"
+)
 
 // taskGoldens are the task and foreach task answers crash 8.0.6 gave on
 // every committed dump (mkdump.sh's "tasks" block records them).
@@ -32,3 +36,27 @@ var vmFilesNetGoldens = []string{
 }
 
 func TestVmFilesNetGoldens(t *testing.T) { checkTaskGoldens(t, vmFilesNetGoldens) }
+
+// BenchmarkForeach is foreach bt, foreach files and foreach vm on the
+// default dump, or on $GOCRASH_PS_DUMP (the "many" scenario's 5,000
+// tasks) when it is set, in an open session: every task's walk. The
+// ratio to crash 8.0.6 is bench/tasks.sh's.
+func BenchmarkForeach(b *testing.B) {
+	d, ok := externalDump(b)
+	if !ok {
+		d = psDefaultDump(b)
+	}
+	s := openTestbed(b, d)
+	defer s.Close()
+	for _, cmd := range []string{"foreach bt", "foreach files", "foreach vm"} {
+		b.Run(strings.ReplaceAll(cmd, " ", "_"), func(b *testing.B) {
+			if err := Run(s, cmd, io.Discard); err != nil && !Printed(err) {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Run(s, cmd, io.Discard)
+			}
+		})
+	}
+}
