@@ -91,6 +91,9 @@ type Kernel struct {
 	tasksMu sync.Mutex
 	tasks   *TaskTable // built once by Tasks
 
+	layoutOnce sync.Once
+	layout     *layoutCache // the walkers' member offsets (reader.go)
+
 	// A view (WithMemory) reads through view and shares base's types.
 	view symbols.Memory
 	base *Kernel

@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"gocrash/symbols"
 )
@@ -12,31 +13,54 @@ import (
 // once per walk. The walkers take it rather than the Kernel so that fuzz
 // tests can hand them hostile memory.
 type reader struct {
-	mem  symbols.Memory
-	t    *symbols.Types
+	mem symbols.Memory
+	t   *symbols.Types
+	l   *layoutCache
+}
+
+// layoutCache holds the member offsets and sizes the walkers looked up
+// (a failed lookup as -1). A Kernel keeps one for all its readers, so
+// that a walk over thousands of tasks (foreach files, foreach vm) looks
+// each one up once, not once per task.
+type layoutCache struct {
+	mu   sync.Mutex
 	offs map[string]int64
 	size map[string]int64
 }
 
+func newLayoutCache() *layoutCache {
+	return &layoutCache{offs: map[string]int64{}, size: map[string]int64{}}
+}
+
 func newReader(mem symbols.Memory, t *symbols.Types) *reader {
-	return &reader{mem: mem, t: t, offs: map[string]int64{}, size: map[string]int64{}}
+	return &reader{mem: mem, t: t, l: newLayoutCache()}
+}
+
+// cached returns what lookup gives for key, computed once.
+func (l *layoutCache) cached(m map[string]int64, key string, lookup func(string) (int64, error)) int64 {
+	l.mu.Lock()
+	v, ok := m[key]
+	l.mu.Unlock()
+	if ok {
+		return v
+	}
+	v, err := lookup(key)
+	if err != nil {
+		v = -1
+	}
+	l.mu.Lock()
+	m[key] = v
+	l.mu.Unlock()
+	return v
 }
 
 // off is the offset of "type.member.path"; a kernel without the member is
 // an error naming it.
 func (k *reader) off(path string) (uint64, error) {
-	if o, ok := k.offs[path]; ok {
-		if o < 0 {
-			return 0, fmt.Errorf("no member %s in this kernel", path)
-		}
-		return uint64(o), nil
+	o := k.l.cached(k.l.offs, path, k.t.Offset)
+	if o < 0 {
+		return 0, fmt.Errorf("no member %s in this kernel", path)
 	}
-	o, err := k.t.Offset(path)
-	if err != nil {
-		k.offs[path] = -1
-		return 0, fmt.Errorf("no member %s in this kernel: %w", path, err)
-	}
-	k.offs[path] = o
 	return uint64(o), nil
 }
 
@@ -48,19 +72,11 @@ func (k *reader) has(path string) bool {
 
 // sizeOf is sizeof(type) or of "type.member".
 func (k *reader) sizeOf(name string) (int64, error) {
-	if s, ok := k.size[name]; ok {
-		if s < 0 {
-			return 0, fmt.Errorf("no type %s in this kernel", name)
-		}
-		return s, nil
+	n := k.l.cached(k.l.size, name, k.t.SizeOf)
+	if n < 0 {
+		return 0, fmt.Errorf("no type %s in this kernel", name)
 	}
-	s, err := k.t.SizeOf(name)
-	if err != nil {
-		k.size[name] = -1
-		return 0, err
-	}
-	k.size[name] = s
-	return s, nil
+	return n, nil
 }
 
 func (k *reader) read(addr uint64, n int, what string) ([]byte, error) {
@@ -126,5 +142,10 @@ func (k *Kernel) reader() (*reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newReader(k.memory(), t), nil
+	b := k
+	if k.base != nil {
+		b = k.base
+	}
+	b.layoutOnce.Do(func() { b.layout = newLayoutCache() })
+	return &reader{mem: k.memory(), t: t, l: b.layout}, nil
 }
