@@ -13,7 +13,7 @@ var taskGoldens = []string{
 	"task 1 pid", "task 1 comm,pid", "task -R se.avg 1", "task -R thread_info 1", "task -R flags 1",
 	"task -R xyz 1", "task -R se.avg.util_avg,pid 1", "task -R cpus_mask 1", "task 99999", "task xyz",
 	"task -x -d 1", "task {task1}", "task 1 2", "task -R pid 1 2", "task -q",
-	"foreach task -R pid", "foreach 1 task", "foreach 1 2 task -x -R comm", "foreach task -x -d",
+	"foreach 2 init task -R pid", "foreach 1 task", "foreach 1 2 task -x -R comm", "foreach task -x -d",
 }
 
 func TestTaskGoldens(t *testing.T) { checkTaskGoldens(t, taskGoldens) }
