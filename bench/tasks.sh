@@ -8,11 +8,15 @@
 #   bench/tasks.sh VMLINUX VMCORE       any dump
 #
 # For each command and tool it runs a session answering "sys" and one
-# answering "sys" then the command, RUNS times each (default 3), and takes
-# the command's time as the difference of the medians: start-up (crash
-# takes seconds to read its vmlinux) is left out of both. It prints the
-# times, gocrash/crash, and whether both printed the same lines. Outputs
-# are kept in $OUTDIR (default /tmp/gocrash-bench-tasks).
+# answering "sys" then the command REPEAT times (default 5), RUNS times
+# each (default 3), and takes the command's time as the difference of the
+# medians divided by REPEAT: start-up (crash takes seconds to read its
+# vmlinux, and that varies by more than a foreach takes) is left out of
+# both. Both the wall
+# time and the CPU time (user + system, from /usr/bin/time) are shown: on
+# a loaded machine the wall time mostly measures the wait for a CPU. It
+# prints the times, gocrash/crash, and whether both printed the same
+# lines. Outputs are kept in $OUTDIR (default /tmp/gocrash-bench-tasks).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +24,7 @@ top=$(cd "$here/.." && pwd)
 WORK=${WORK:-/var/cache/gocrash-mkdump}
 OUTDIR=${OUTDIR:-/tmp/gocrash-bench-tasks}
 RUNS=${RUNS:-3}
+REPEAT=${REPEAT:-5} # times each command runs in its session (crash's start-up varies by more than its foreach takes)
 TX=$WORK/trixie
 CRASH=("$TX/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$TX/usr/lib/x86_64-linux-gnu" "$TX/usr/bin/crash")
 mkdir -p "$OUTDIR"
@@ -34,42 +39,44 @@ fi
 [ -x "${CRASH[2]}" ] || { echo "bench/tasks.sh: no crash 8.0.6 in $TX (testdata/mkdump/mkdump.sh installs it)" >&2; exit 1; }
 (cd "$top" && go build -o "$OUTDIR/gocrash" ./cmd/gocrash)
 
-# run TOOL NAME CMD...: one session, its wall time in seconds on stdout.
+# run TOOL NAME CMD...: one session; "WALL CPU" seconds on stdout.
 run() {
-	local tool=$1 name=$2 in=$OUTDIR/$2.in out=$OUTDIR/$1-$2.out s e
+	local tool=$1 name=$2 in=$OUTDIR/$2.in out=$OUTDIR/$1-$2.out t=$OUTDIR/$1-$2.time
 	shift 2
 	printf '%s\n' "$@" q > "$in"
-	s=$(date +%s.%N)
 	case $tool in
-	gocrash) "$OUTDIR/gocrash" -s -i "$in" "$vmlinux" "$vmcore" > "$out" 2>&1 || true ;;
-	crash) "${CRASH[@]}" -s "$vmlinux" "$vmcore" < "$in" > "$out" 2>&1 || true ;;
+	gocrash) /usr/bin/time -f '%e %U %S' -o "$t" "$OUTDIR/gocrash" -s -i "$in" "$vmlinux" "$vmcore" > "$out" 2>&1 || true ;;
+	crash) /usr/bin/time -f '%e %U %S' -o "$t" "${CRASH[@]}" -s "$vmlinux" "$vmcore" < "$in" > "$out" 2>&1 || true ;;
 	esac
-	e=$(date +%s.%N)
-	echo "$e - $s" | bc
+	awk '{printf "%s %.2f\n", $1, $2 + $3}' "$t"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# timed TOOL NAME CMD...: the median of RUNS sessions.
+# timed TOOL NAME CMD...: "WALL CPU", the medians of RUNS sessions.
 timed() {
-	local i
-	for i in $(seq "$RUNS"); do run "$@"; done | median
+	local i runs
+	runs=$(for i in $(seq "$RUNS"); do run "$@"; done)
+	echo "$(echo "$runs" | cut -d' ' -f1 | median) $(echo "$runs" | cut -d' ' -f2 | median)"
 }
 
 tasks=$("$OUTDIR/gocrash" -s -i <(printf 'ps\nq\n') "$vmlinux" "$vmcore" 2>/dev/null | tail -n +2 | wc -l)
-echo "dump: $vmcore ($tasks tasks), $RUNS runs each, $(nproc) cpus, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "dump: $vmcore ($tasks tasks), $RUNS runs each, each command $REPEAT times a session, $(nproc) cpus, load $(cut -d' ' -f1 /proc/loadavg)"
 echo
-echo "| command | gocrash | crash 8.0.6 | gocrash/crash | same output |"
+echo "| command | gocrash wall / CPU | crash 8.0.6 wall / CPU | gocrash/crash (CPU) | same output |"
 echo "| --- | --- | --- | --- | --- |"
-gs=$(timed gocrash sys sys)
-cs=$(timed crash sys sys)
+read -r gsw gsc < <(timed gocrash sys sys)
+read -r csw csc < <(timed crash sys sys)
 for cmd in "foreach bt" "foreach files" "foreach vm"; do
 	n=${cmd// /_}
-	g=$(timed gocrash "$n" sys "$cmd")
-	c=$(timed crash "$n" sys "$cmd")
-	gd=$(echo "$g - $gs" | bc) cd=$(echo "$c - $cs" | bc)
+	reps=()
+	for i in $(seq "$REPEAT"); do reps+=("$cmd"); done
+	read -r gw gc < <(timed gocrash "$n" sys "${reps[@]}")
+	read -r cw cc < <(timed crash "$n" sys "${reps[@]}")
 	same=no
 	cmp -s "$OUTDIR/gocrash-$n.out" "$OUTDIR/crash-$n.out" && same=yes
-	printf '| `%s` | %.2f s | %.2f s | %.3f | %s |\n' "$cmd" "$gd" "$cd" "$(echo "scale=4; $gd / $cd" | bc)" "$same"
+	gdc=$(echo "scale=3; ($gc - $gsc) / $REPEAT" | bc) cdc=$(echo "scale=3; ($cc - $csc) / $REPEAT" | bc)
+	printf '| `%s` | %.2f / %.2f s | %.2f / %.2f s | %s | %s |\n' "$cmd" "$(echo "scale=3; ($gw - $gsw) / $REPEAT" | bc)" "$gdc" \
+		"$(echo "scale=3; ($cw - $csw) / $REPEAT" | bc)" "$cdc" "$(echo "scale=4; $gdc / $cdc" | bc 2>/dev/null || echo -)" "$same"
 done
-printf '| start-up (`sys`) | %.2f s | %.2f s | %.3f | |\n' "$gs" "$cs" "$(echo "scale=4; $gs / $cs" | bc)"
+printf '| start-up (`sys`) | %.2f / %.2f s | %.2f / %.2f s | %s | |\n' "$gsw" "$gsc" "$csw" "$csc" "$(echo "scale=4; $gsc / $csc" | bc)"

@@ -63,17 +63,32 @@ func tasksFix(_ *testing.T, _ *Session, cmd, got, want string) (string, string) 
 // and compares it with crash's answer; a command naming a {placeholder}
 // runs with the dump's value (testbed.Dump.Resolve) and is compared with
 // the answer recorded under the placeholder's name.
-func checkTaskGoldens(t *testing.T, cmds []string) {
-	for _, d := range testbed.All(t) {
+func checkTaskGoldens(t *testing.T, cmds []string) { checkTaskGoldensOn(t, cmds, true) }
+
+// checkTaskGoldensOn is checkTaskGoldens; with every false a dump whose
+// answer to a command was not recorded (the test bed's regeneration
+// records the newest commands last) is passed over with a note, but each
+// command must have been compared on some dump.
+func checkTaskGoldensOn(t *testing.T, cmds []string, every bool) {
+	dumps := testbed.All(t)
+	compared := map[string]int{}
+	ran := 0
+	for _, d := range dumps {
 		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
+			ran++
 			s := openTestbed(t, d)
 			defer s.Close()
 			for _, cmd := range cmds {
 				want, ok := d.Golden(cmd)
+				if !ok && !every {
+					t.Logf("%s: crash's output was not recorded on this dump", cmd)
+					continue
+				}
 				if !ok {
 					t.Errorf("%s: crash's output was not recorded", cmd)
 					continue
 				}
+				compared[cmd]++
 				line, err := d.Resolve(cmd)
 				if err != nil {
 					t.Errorf("%s: %v", cmd, err)
@@ -111,6 +126,13 @@ func checkTaskGoldens(t *testing.T, cmds []string) {
 				}
 			}
 		})
+	}
+	if ran == len(dumps) {
+		for _, cmd := range cmds {
+			if compared[cmd] == 0 {
+				t.Errorf("%s: crash's output was recorded on no dump", cmd)
+			}
+		}
 	}
 }
 

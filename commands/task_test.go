@@ -16,7 +16,7 @@ var taskGoldens = []string{
 	"foreach 2 init task -R pid", "foreach 1 task", "foreach 1 2 task -x -R comm", "foreach task -x -d",
 }
 
-func TestTaskGoldens(t *testing.T) { checkTaskGoldens(t, taskGoldens) }
+func TestTaskGoldens(t *testing.T) { checkTaskGoldensOn(t, taskGoldens, false) }
 
 // vmFilesNetGoldens are vm's page and structure displays, files -p, net's
 // sockets, namespaces and ARP cache, and foreach net and vtop, as crash
@@ -35,7 +35,7 @@ var vmFilesNetGoldens = []string{
 	"foreach bt -R panic", "foreach bt -R kthread",
 }
 
-func TestVmFilesNetGoldens(t *testing.T) { checkTaskGoldens(t, vmFilesNetGoldens) }
+func TestVmFilesNetGoldens(t *testing.T) { checkTaskGoldensOn(t, vmFilesNetGoldens, false) }
 
 // BenchmarkForeach is foreach bt, foreach files and foreach vm on the
 // default dump, or on $GOCRASH_PS_DUMP (the "many" scenario's 5,000
