@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -120,6 +121,11 @@ func checkTaskGoldensOn(t *testing.T, cmds []string, every bool) {
 					// (crash's own swap command does too).
 					got = swapDevice.ReplaceAllString(got, "SWAP:   OFFSET:")
 				}
+				// crash's gdb printed char arrays in the recording's
+				// UTF-8 locale: bytes that happen to form a multibyte
+				// character show as that character. gocrash prints them
+				// as gdb does in the C locale, as octal escapes.
+				want = octalNonASCII(want)
 				got, want = tasksFix(t, s, cmd, got, want)
 				if got != want {
 					t.Errorf("%s differs from crash:\n%s", line, lineDiff(want, got))
@@ -195,4 +201,21 @@ func dropExcludedTasks(got, want string) (string, string) {
 		w.WriteString(b)
 	}
 	return g.String(), w.String()
+}
+
+// octalNonASCII writes every byte above 0x7e as a three-digit octal
+// escape (gdb's print_wchar in the C locale).
+func octalNonASCII(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r > 0x7e }) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c > 0x7e {
+			fmt.Fprintf(&b, "\\%03o", c)
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
