@@ -42,6 +42,13 @@ func tasksFix(_ *testing.T, _ *Session, cmd, got, want string) (string, string) 
 	if !strings.HasPrefix(cmd, "bt") && !strings.Contains(cmd, " bt") {
 		return got, want
 	}
+	if strings.Contains(cmd, "bt -R") {
+		// With -R crash shows its failure on the stopped cpu's task of a
+		// QEMU dump (crashStackFailure) without a header; gocrash
+		// unwinds that task (as in foreach bt) and shows it only when
+		// it holds the reference.
+		want = crashStackFailureLines.ReplaceAllString(want, "")
+	}
 	// crashStackFailures per task block: between tasks each block ends
 	// with the blank line foreach puts before the next header.
 	got = btNormalize(got)
@@ -143,6 +150,8 @@ func checkTaskGoldensOn(t *testing.T, cmds []string, every bool) {
 }
 
 func TestTasksGoldens(t *testing.T) { checkTaskGoldens(t, tasksGoldens) }
+
+var crashStackFailureLines = regexp.MustCompile(`(?m)^bt: invalid size request: 0  type: "stack contents"\nbt: read of stack at fffffe[0-9a-f]+ failed\n`)
 
 var swapDevice = regexp.MustCompile(`SWAP: \S+  OFFSET:`)
 
