@@ -134,6 +134,16 @@ func checkTaskGoldensOn(t *testing.T, cmds []string, every bool) {
 				// as gdb does in the C locale, as octal escapes.
 				want = octalNonASCII(want)
 				got, want = tasksFix(t, s, cmd, got, want)
+				if i := strings.Index(want, gdbLostTarget); i >= 0 {
+					// crash's gdb lost its target in the middle of the
+					// recording session (seen on the new 6.1-oops): its
+					// answer is good up to the line that says so.
+					want = want[:i]
+					if !strings.HasPrefix(got, want) {
+						t.Errorf("%s differs from crash before crash's gdb failed:\n%s", line, lineDiff(want, got[:min(len(got), len(want))]))
+					}
+					continue
+				}
 				if got != want {
 					t.Errorf("%s differs from crash:\n%s", line, lineDiff(want, got))
 				}
@@ -152,6 +162,8 @@ func checkTaskGoldensOn(t *testing.T, cmds []string, every bool) {
 func TestTasksGoldens(t *testing.T) { checkTaskGoldens(t, tasksGoldens) }
 
 var crashStackFailureLines = regexp.MustCompile(`(?m)^bt: invalid size request: 0  type: "stack contents"\nbt: read of stack at fffffe[0-9a-f]+ failed\n`)
+
+const gdbLostTarget = "You can't do that without a process to debug."
 
 var swapDevice = regexp.MustCompile(`SWAP: \S+  OFFSET:`)
 
