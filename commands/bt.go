@@ -431,7 +431,9 @@ func (tr *btTrace) modTag(pc uint64) string {
 // isText is crash's is_kernel_text() (kernel.Image.IsText).
 func (r *btRun) isText(addr uint64) bool { return r.img.IsText(addr) }
 
-// exceptionRIP is crash's "[exception RIP: name+off]" (decimal offset).
+// exceptionRIP is crash's "[exception RIP: name+off]": the offset in the
+// session's output radix (x86_64.c: *gdb_output_radix, which "set radix"
+// changes, not bt -x), decimal in gocrash, which has no "set radix".
 func (tr *btTrace) exceptionRIP(ip uint64) string {
 	name, off, ok := tr.r.img.Symbolize(ip)
 	if !ok {
@@ -439,9 +441,6 @@ func (tr *btTrace) exceptionRIP(ip uint64) string {
 	}
 	if off == 0 {
 		return name
-	}
-	if tr.r.opt.radix == 16 {
-		return fmt.Sprintf("%s+0x%x", name, off)
 	}
 	return fmt.Sprintf("%s+%d", name, off)
 }

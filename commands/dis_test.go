@@ -14,7 +14,9 @@ import (
 // disGoldens are dis and mod as crash 8.0.6 answered them on every
 // committed dump (testdata/mkdump/mkdump.sh records them: the "dis/mod"
 // block of CRASH_CMDS). The module's names answer "symbol not found" on
-// the dumps without the test module, as crash does.
+// the dumps without the test module, as crash does. ("mod -s gocrash_oops
+// /nonexistent/gocrash_oops.ko" loads the module, as crash finds it beside
+// the vmlinux: it is one of modLoadGoldens.)
 var disGoldens = []string{
 	"dis schedule", "dis -l schedule 10", "dis panic 12", "dis -l panic 5",
 	"dis -r panic+20 3", "dis -r panic+20", "dis -x panic 3", "dis -d panic+20 2",
@@ -25,7 +27,7 @@ var disGoldens = []string{
 	"dis -r gocrash_write_null.constprop.0", "dis -l gocrash_write_null.constprop.0 3",
 	"dis gocrash_write_null.constprop.0 4", "dis -f gocrash_write_null.constprop.0 2",
 	"mod", "mod -t", "mod -s nosuch", "mod -s gocrash_oops /etc/passwd",
-	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko", "mod -q",
+	"mod -q",
 	"dis -s jiffies", "dis -s gocrash_write_null.constprop.0", "dis -s -r panic",
 	"dis 0", "dis ffffffffdeadbeef", "dis -l mbox_request_channel", "dis __parse_nl_addr.isra.0",
 	"dis -f schedule+100 4", "dis -r schedule+100 2", "dis -x -l panic 4",

@@ -179,8 +179,7 @@ var noSlabTable = regexp.MustCompile(`bt: kmem cache slab subsystem not availabl
 // on another format of the dump (record.sh records the primary format).
 func answerFromELF(d testbed.Dump, cmd string) bool {
 	_, err := os.Stat(filepath.Join(d.Dir, "crash-"+d.Format, strings.ReplaceAll(cmd, " ", "_")+".txt"))
-	_, elfErr := os.Stat(filepath.Join(d.Dir, "vmcore.elf.zst"))
-	return d.Format != "elf" && elfErr == nil && err != nil
+	return d.Format != "elf" && d.AnswersFormat() == "elf" && err != nil
 }
 
 // dropExcludedTasks leaves out of both answers the task blocks (from a

@@ -101,7 +101,8 @@ var modLoadGoldens = []string{
 	// DWARF (gocrash_target has no storage: whatis names its type)
 	"sym gocrash_write_null.constprop.0", "p gocrash_spins", "p &gocrash_spins",
 	"whatis gocrash_target", "whatis gocrash_write_null.constprop.0",
-	"mod -d gocrash_oops", "mod",
+	"mod -d gocrash_oops",
+	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko", "mod -d gocrash_oops", "mod",
 }
 
 // Recorded after mod -s too, and deliberately not compared:
@@ -113,8 +114,9 @@ var modLoadGoldens = []string{
 //     unrelocated, and cannot read it; gocrash reads the module's own
 //     struct module where it was loaded.
 
-// TestModLoadGoldens runs them the same way, in a directory holding the
-// committed gocrash_oops.ko. One deliberate difference: crash 8.0.6's gdb
+// TestModLoadGoldens runs them the same way: in the directory of the
+// vmlinux, which holds the committed gocrash_oops.ko (internal/sample puts
+// it there, as mkdump.sh's out/NAME/ had it). One deliberate difference: crash 8.0.6's gdb
 // 10.2 does not read the line table of the module's relocatable DWARF 5
 // object (its dis -s says "FILE: (unknown)", though addr2line reads the
 // same .ko), so its dis -l shows no source lines for the module's code;
@@ -126,11 +128,12 @@ func TestModLoadGoldens(t *testing.T) {
 			if _, ok := d.Golden(modLoadGoldens[0]); !ok {
 				t.Skip("crash's answers after mod -s are recorded by the test bed's regeneration (mkdump.sh), not yet for this dump")
 			}
-			dir := t.TempDir()
-			if ko, err := d.Module("gocrash_oops"); err == nil {
-				if err := os.Symlink(ko, filepath.Join(dir, "gocrash_oops.ko")); err != nil {
-					t.Fatal(err)
-				}
+			// crash ran in the directory of its vmlinux, where the
+			// test module was too (mkdump.sh's out/NAME/); the test
+			// bed puts the module beside its copy of the vmlinux.
+			dir := filepath.Dir(d.Vmlinux)
+			if _, err := os.Stat(filepath.Join(dir, "gocrash_oops.ko")); err != nil {
+				t.Fatal(err)
 			}
 			t.Chdir(dir)
 			s := openTestbed(t, d)

@@ -33,11 +33,11 @@ func TestORCMatchesObjtool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tab.Version() != ORCv1 || tab.VersionEvidence() != "kernel release 6.1.176" {
-		t.Errorf("layout %v from %q, want v1 from kernel release 6.1.176", tab.Version(), tab.VersionEvidence())
+	if tab.Version() != ORCv1 || tab.VersionEvidence() != "kernel release 6.1.192" {
+		t.Errorf("layout %v from %q, want v1 from kernel release 6.1.192", tab.Version(), tab.VersionEvidence())
 	}
-	if tab.Len() != 104503 { // objtool --dump=orc | wc -l
-		t.Errorf("%d entries, objtool dumps 104503", tab.Len())
+	if tab.Len() != 118711 { // objtool --dump=orc | wc -l
+		t.Errorf("%d entries, objtool dumps 118711", tab.Len())
 	}
 	f, err := os.Open("testdata/orc_objtool_6.1.txt")
 	if err != nil {

@@ -115,14 +115,19 @@ func (u *Unwinder) ActiveStart(mem Memory, r PtRegs, stacks []Stack) (s Start, h
 // found: a task whose registers are unknown has no trustworthy start.
 func (u *Unwinder) ActiveStartNoRegs(mem Memory, stacks []Stack) (s Start, how string, ok bool) {
 	opt := Options{Stacks: stacks, MaxFrames: 64}
-	for _, st := range stacks {
-		if st.Kind != StackTask {
-			continue
-		}
-		if s, ok := u.scanFor(mem, st.Low, st.High, "machine_kexec", 0, opt, func(_ Frame, depth int) bool {
-			return depth >= 2
-		}); ok {
-			return s, "machine_kexec", true
+	// The task stack first, then the IRQ stack, as crash's stages: a panic
+	// from an interrupt (the soft-lockup watchdog's timer) called
+	// machine_kexec on the IRQ stack.
+	for _, kind := range []StackKind{StackTask, StackIRQ} {
+		for _, st := range stacks {
+			if st.Kind != kind {
+				continue
+			}
+			if s, ok := u.scanFor(mem, st.Low, st.High, "machine_kexec", 0, opt, func(_ Frame, depth int) bool {
+				return depth >= 2
+			}); ok {
+				return s, "machine_kexec", true
+			}
 		}
 	}
 	if s, ok := u.scanNMI(mem, stacks, opt, func(f Frame, _ int) bool { return f.Exception != nil }); ok {

@@ -61,7 +61,7 @@ func TestDumpAlone(t *testing.T) {
 		t.Fatalf("status %d\nstderr:\n%s", r.status, r.stderr)
 	}
 	if !strings.Contains(r.stdout, "\nThe dump's vmlinux, found: "+right+"\n") ||
-		!strings.Contains(r.stdout, "      KERNEL: "+right+"\n") || !strings.Contains(r.stdout, want) {
+		!strings.Contains(r.stdout, "      KERNEL: "+right+"  [TAINTED]\n") || !strings.Contains(r.stdout, want) {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
 	if !strings.HasPrefix(r.stderr, "gocrash: not taking "+wrong+": build id ") || strings.Count(r.stderr, "\n") != 1 {

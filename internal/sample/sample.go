@@ -78,6 +78,26 @@ func (d Dump) Module(name string) (string, error) {
 	return Decompressed(filepath.Join(d.Dir, "..", d.Version(), name+".ko.zst"))
 }
 
+// AnswersFormat is the format of the dump crash's primary answers (crash/)
+// were recorded from, by the DUMPFILE its sys names: mkdump.sh records
+// the ELF dump (QEMU's where there is none) whether or not ELF is
+// committed, record.sh a committed format. "" when sys was not recorded.
+func (d Dump) AnswersFormat() string {
+	b, err := os.ReadFile(filepath.Join(d.Dir, "crash", "sys.txt"))
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(l), "DUMPFILE: "); ok {
+			f, _, _ = strings.Cut(f, " ")
+			if i := strings.LastIndex(f, "vmcore."); i >= 0 {
+				return f[i+len("vmcore."):]
+			}
+		}
+	}
+	return ""
+}
+
 // CrashVersion is the version line of the crash that wrote the goldens.
 func (d Dump) CrashVersion() string {
 	b, _ := os.ReadFile(filepath.Join(d.Dir, "crash", "VERSION"))
@@ -152,7 +172,39 @@ func Locate(name, format string) (Dump, error) {
 	if err != nil {
 		return Dump{}, err
 	}
+	if ko := filepath.Join(root, version, TestModule+".ko.zst"); fileExists(ko) {
+		if err := besideVmlinux(vmlinux, ko); err != nil {
+			return Dump{}, err
+		}
+	}
 	return Dump{Name: name, Format: format, Vmlinux: vmlinux, Vmcore: vmcore, Dir: dir}, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// besideVmlinux puts the decompressed test module (a symbolic link to it)
+// in the vmlinux's directory, where it was when crash recorded its answers
+// (mkdump.sh's out/NAME/ holds both): crash's "mod -s NAME" looks for an
+// object file in the directory tree of the vmlinux (kernel.c's
+// module_objfile_search), so its answers depend on it being there.
+func besideVmlinux(vmlinux, koZst string) error {
+	ko, err := Decompressed(koZst)
+	if err != nil {
+		return err
+	}
+	link := filepath.Join(filepath.Dir(vmlinux), filepath.Base(ko))
+	if _, err := os.Stat(link); err == nil {
+		return nil
+	}
+	tmp := fmt.Sprintf("%s.part-%d", link, os.Getpid())
+	os.Remove(tmp)
+	if err := os.Symlink(ko, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
 }
 
 // Default is the sample dump `go run ./cmd/gocrash` opens.

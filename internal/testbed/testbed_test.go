@@ -3,6 +3,7 @@ package testbed
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -129,4 +130,109 @@ func TestResolve(t *testing.T) {
 	if _, err := d.Resolve("kmem {nosuch}"); err == nil {
 		t.Error("Resolve of an unknown placeholder: no error")
 	}
+}
+
+// previousTestBed are committed dumps made before the workload and the
+// test module were what README says (no module committed, no D-state
+// writer, RT task, cpu cgroup or WARN_ON): the facts below are not
+// checked on them, and each is said in the test log.
+var previousTestBed = map[string]string{
+	"6.12-sysrq": "the previous test bed's 6.12 dump (SLUB_TINY, old workload), until the 6.12 set is regenerated",
+}
+
+// Each kernel's test module is committed with its DWARF (crash's mod -s
+// reads it), and it is the module crash lists in that kernel's dumps.
+func TestEveryKernelHasTheTestModule(t *testing.T) {
+	for _, d := range firstFormats(t) {
+		if why, ok := previousTestBed[d.Name]; ok {
+			t.Logf("%s: not checked: %s", d.Name, why)
+			continue
+		}
+		ko, err := d.Module(TestModule)
+		if err != nil {
+			t.Errorf("%s: %v", d.Name, err)
+			continue
+		}
+		b := make([]byte, 4)
+		f, err := os.Open(ko)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Read(b)
+		f.Close()
+		if err != nil || string(b) != "\x7fELF" {
+			t.Errorf("%s: %s is not an ELF file", d.Name, ko)
+		}
+		if mod, ok := d.Golden("mod"); ok && !strings.Contains(mod, TestModule) {
+			t.Errorf("%s: crash's mod does not list %s:\n%s", d.Name, TestModule, mod)
+		}
+	}
+}
+
+// The scenarios hold what README says, by crash's own answers: a task in D
+// state (ps shows UN) on every dump of a kernel built here, the hung dump's
+// panic from khungtaskd, the soft lockup's, the OOM killer's, the WARN_ON
+// report in every log, and on every dump a real-time task or the cpu
+// cgroup's task group in runq.
+func TestScenariosHoldWhatReadmeSays(t *testing.T) {
+	for _, d := range firstFormats(t) {
+		if why, ok := previousTestBed[d.Name]; ok {
+			t.Logf("%s: not checked: %s", d.Name, why)
+			continue
+		}
+		golden := func(cmd string) string {
+			out, ok := d.Golden(cmd)
+			if !ok {
+				t.Errorf("%s: %s was not recorded", d.Name, cmd)
+			}
+			return out
+		}
+		_, scenario, _ := strings.Cut(d.Name, "-")
+		ps, log, runq, sys := golden("ps"), golden("log"), golden("runq"), golden("sys")
+		if !strings.Contains(ps, "  UN  ") {
+			t.Errorf("%s: no task in D state (UN) in crash's ps", d.Name)
+		}
+		if !strings.Contains(log, "WARNING: CPU: ") || !strings.Contains(log, "gocrash_warn") {
+			t.Errorf("%s: no WARN_ON report from the test module in crash's log", d.Name)
+		}
+		// chrt -f 10: prio 99-10 = 89 ("[ 89] PID: ..."); the child group
+		// is named by its cgroup directory ("<gocrash>").
+		if !rtTask.MatchString(runq) {
+			t.Errorf("%s: no SCHED_FIFO task queued in crash's runq:\n%s", d.Name, runq)
+		}
+		if !strings.Contains(golden("runq -g"), "<gocrash>") {
+			t.Errorf("%s: no task group gocrash in crash's runq -g", d.Name)
+		}
+		want := map[string]string{
+			"hung":       "hung_task: blocked tasks",
+			"softlockup": "softlockup: hung tasks",
+			"oom":        "Out of memory",
+			"oops":       "Oops",
+		}[scenario]
+		if want != "" && !strings.Contains(sys, want) {
+			t.Errorf("%s: crash's sys PANIC line does not say %q:\n%s", d.Name, want, sys)
+		}
+	}
+}
+
+var rtTask = regexp.MustCompile(`\[ 89\] PID: `)
+
+// firstFormats is one Dump (its first format) for each committed dump.
+func firstFormats(t *testing.T) []Dump {
+	t.Helper()
+	entries, err := List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := Root()
+	seen := map[string]bool{}
+	var out []Dump
+	for _, e := range entries {
+		if seen[e.Name] {
+			continue
+		}
+		seen[e.Name] = true
+		out = append(out, Dump{Name: e.Name, Format: e.Format, Dir: filepath.Join(root, e.Name)})
+	}
+	return out
 }

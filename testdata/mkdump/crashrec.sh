@@ -56,8 +56,9 @@ crash_resolve() {
 
 # crash_session VMLINUX VMCORE DIR LOG: runs the script on stdin in one
 # crash session, in $CRASH_CWD if set, else DIR (the dump's directory: the
-# parent of its answers). Either way the test module is ./gocrash_oops.ko
-# there ("mod -s gocrash_oops gocrash_oops.ko").
+# parent of its answers). crash looks for a module's object file ("mod -s
+# gocrash_oops") in the directory tree of the vmlinux, not here: mkdump.sh's
+# out/NAME/ and the test bed's cache put gocrash_oops.ko beside the vmlinux.
 crash_session() {
 	local vmlinux=$1 vmcore=$2 dir=${CRASH_CWD:-$3} log=$4
 	(cd "$dir" && timeout 1800 "${CRASH[@]}" "${CRASH_OPTS[@]}" -s "$vmlinux" "$vmcore") > "$log" 2>&1 || true
@@ -98,8 +99,17 @@ crash_record() {
 		script=""
 		k=0
 		rm -f "$lnk"/*
+		# Every placeholder is resolved before any answer is removed: a
+		# command recorded again ("files 1") may be the source of a later
+		# one's placeholder ("files -d {dentry1}").
+		local resolved=() i
 		for c in "${todo[@]}"; do
-			r=$(crash_resolve "$cdir" "$c") || continue
+			r=$(crash_resolve "$cdir" "$c") || r=
+			resolved+=("$r")
+		done
+		for i in "${!todo[@]}"; do
+			c=${todo[$i]} r=${resolved[$i]}
+			[ -n "$r" ] || continue
 			mkdir -p "$(dirname "$cdir/$(crash_golden "$c")")"
 			rm -f "$cdir/$(crash_golden "$c")"
 			k=$((k + 1))
@@ -109,11 +119,18 @@ crash_record() {
 		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log.$round"
 		cat "$log.$round" >> "$log" && rm -f "$log.$round"
 		left=()
-		for c in "${todo[@]}"; do
-			[ -e "$cdir/$(crash_golden "$c")" ] || left+=("$c")
+		local asked=0
+		for i in "${!todo[@]}"; do
+			c=${todo[$i]}
+			[ -e "$cdir/$(crash_golden "$c")" ] && continue
+			left+=("$c")
+			[ -z "${resolved[$i]}" ] || asked=$((asked + 1))
 		done
 		[ ${#left[@]} -gt 0 ] || break
 		[ ${#left[@]} -lt ${#todo[@]} ] || break
+		# Only commands crash was asked and did not answer mean it died
+		# (a placeholder without a value is not asked again).
+		[ $asked -gt 0 ] || break
 		last=$(cd "$cdir" && ls -t --time-style=+%s $(find . -type f -empty -printf '%P\n') 2>/dev/null | head -1)
 		if [ -n "$last" ]; then
 			echo "crashrec: crash died at $cdir/$last: dropped, $((${#left[@]})) commands again" >&2

@@ -500,7 +500,7 @@ CRASH_CMDS=(
 	"dis -r gocrash_write_null.constprop.0" "dis -l gocrash_write_null.constprop.0 3"
 	"dis gocrash_write_null.constprop.0 4" "dis -f gocrash_write_null.constprop.0 2"
 	"mod" "mod -t" "mod -s nosuch" "mod -s gocrash_oops /etc/passwd"
-	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -q"
+	"mod -q"
 	"dis -s jiffies" "dis -s gocrash_write_null.constprop.0" "dis -s -r panic"
 	"dis 0" "dis ffffffffdeadbeef" "dis -l mbox_request_channel" "dis __parse_nl_addr.isra.0"
 	"dis -f schedule+100 4" "dis -r schedule+100 2" "dis -x -l panic 4"
@@ -662,17 +662,23 @@ CRASH_CMDS=(
 	"files -q" "init_task.pid" "union thread_union" "jiffies"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
-	# --- code, last too: mod -s loads the test module's object file (from
-	# the current directory, where crash runs with ./gocrash_oops.ko), which
-	# changes what follows; mod -d takes it away again ("mod -gr" is the list:
-	# a golden name of its own)
+	# --- code, last too: mod -s loads the test module's object file, which
+	# changes what follows (crash's bt then leaves out module frames); mod
+	# -d takes it away again ("mod -gr" is the list: a golden name of its
+	# own). crash finds gocrash_oops.ko in the directory tree of the
+	# vmlinux (kernel.c's module_objfile_search; Debian's crash does not
+	# look in the current directory), where the dump's directory has it.
+	# mod -s with a file that does not exist loads it too (crash searches
+	# for it by name), so it is here, followed by mod -d, and not with the
+	# other mod errors above (recorded there it changed every answer after).
 	"mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.0"
 	"dis -l gocrash_write_null.constprop.0"
 	# types: the module's symbols, variables and types from its debuginfo
 	# after mod -s, and bt naming its frames (names no earlier command has)
 	"sym gocrash_write_null.constprop.0" "bt -a -l" "p gocrash_spins" "p &gocrash_spins"
 	"whatis gocrash_target" "p __this_module.name" "whatis gocrash_write_null.constprop.0"
-	"mod -d gocrash_oops" "mod"
+	"mod -d gocrash_oops"
+	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -d gocrash_oops" "mod"
 )
 # The commands whose answers could depend on the dump's format (headers,
 # notes, page reads), recorded on every other format of a dump.

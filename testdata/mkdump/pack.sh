@@ -58,5 +58,7 @@ for dir in "$WORK"/out/*-*; do
 			cp -r "$c" "$DEST/$name/"
 		fi
 	done
+	# crash's own session logs (its stderr, every command's) are not answers.
+	rm -f "$DEST/$name"/crash*/session*.log
 done
 du -sh "$DEST"

@@ -51,7 +51,9 @@ for name in $dumps; do
 	read -r vmlinux vmcore < <(cd "$top" && go run ./bench/locate "$name" "$fmt")
 	CRASH_OPTS=()
 	grep -q -- '--no_kmem_cache' "$dir/crash/VERSION" 2>/dev/null && CRASH_OPTS=(--no_kmem_cache)
-	# crash runs where the test module is ./gocrash_oops.ko, as in mkdump.sh.
+	# crash finds the test module beside the vmlinux (bench/locate, that is
+	# internal/sample, puts it there), as in mkdump.sh's out/NAME/; it also
+	# runs where it is ./gocrash_oops.ko, as mkdump.sh runs it.
 	CRASH_CWD=$(mktemp -d)
 	ko=$top/testdata/dumps/${name%%-*}/gocrash_oops.ko.zst
 	[ -f "$ko" ] && zstd -q -d "$ko" -o "$CRASH_CWD/gocrash_oops.ko"
