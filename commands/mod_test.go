@@ -141,6 +141,10 @@ func TestModLoadGoldens(t *testing.T) {
 			for _, cmd := range modLoadGoldens {
 				want, ok := d.Golden(cmd)
 				if !ok {
+					if why, pending := d.Pending(cmd); pending {
+						t.Logf("%s: %s", cmd, why)
+						continue
+					}
 					t.Errorf("%s: crash's output was not recorded", cmd)
 					continue
 				}

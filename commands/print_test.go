@@ -29,6 +29,27 @@ var printGoldens = func() []string {
 
 // knownDiffs are goldens gocrash deliberately does not match, with why.
 var knownDiffs = map[string]string{
+	// Recording artefacts of the regenerated 6.1 dumps' long crash
+	// sessions (testbed): there crash's gdb broke these two answers after
+	// "$N = " onto a second line; in a fresh session it answers them on
+	// one line, as gocrash does (checked on each of these dumps,
+	// 2026-12-01). On 6.1-oops the session printed p totalreserve_pages
+	// first, so its $1 is that value; CRASH_CMDS now records it after
+	// this block. TODO(testbed): take these out when the dumps are
+	// recorded again.
+	"6.1-cpu1/p *schedule":                 "gdb line break in the recording session",
+	"6.1-cpu1/p init_task.pid_links":       "gdb line break in the recording session",
+	"6.1-hung/p *schedule":                 "gdb line break in the recording session",
+	"6.1-hung/p init_task.pid_links":       "gdb line break in the recording session",
+	"6.1-oom/p *schedule":                  "gdb line break in the recording session",
+	"6.1-oom/p init_task.pid_links":        "gdb line break in the recording session",
+	"6.1-qemu/p *schedule":                 "gdb line break in the recording session",
+	"6.1-qemu/p init_task.pid_links":       "gdb line break in the recording session",
+	"6.1-softlockup/p *schedule":           "gdb line break in the recording session",
+	"6.1-softlockup/p init_task.pid_links": "gdb line break in the recording session",
+	"6.1-sysrq/p *schedule":                "gdb line break in the recording session",
+	"6.1-sysrq/p init_task.pid_links":      "gdb line break in the recording session",
+	"6.1-oops/p $1":                        "the recording session's $1 was p totalreserve_pages",
 	// The 6.1 and 6.12 kernels both define linux_banner twice, weak and
 	// unsized in init/version.c (`const char linux_banner[] __weak;`),
 	// sized in init/version-timestamp.c, in the same DWARF layout; crash's
@@ -49,6 +70,10 @@ func TestPrintGoldens(t *testing.T) {
 			for _, cmd := range printGoldens {
 				want, ok := d.Golden(cmd)
 				if !ok {
+					if why, pending := d.Pending(cmd); pending {
+						t.Logf("%s: %s", cmd, why)
+						continue
+					}
 					t.Errorf("%s: crash's output was not recorded", cmd)
 					continue
 				}

@@ -15,7 +15,7 @@ import (
 // the vmlinux, whatever name the user gives them: the session runs on a
 // copy of the dump, so a failure here costs a temp file, not the fixture.
 func TestRdRaw(t *testing.T) {
-	d := testbed.Open(t, testbed.DefaultName, "zlib")
+	d := testbed.Open(t, "6.1-oops", "zlib") // a kdump-compressed dump
 	dir := t.TempDir()
 	dump := filepath.Join(dir, "vmcore")
 	copyFile(t, d.Vmcore, dump)

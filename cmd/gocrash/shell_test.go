@@ -388,7 +388,9 @@ func TestFree(t *testing.T) {
 			low += v
 		}
 		var res uint64
-		fmt.Sscanf(reserve, "totalreserve_pages = $1 = %d", &res)
+		if m := regexp.MustCompile(`^totalreserve_pages = \$\d+ = (\d+)`).FindStringSubmatch(reserve); m != nil {
+			fmt.Sscan(m[1], &res)
+		}
 		if total == 0 || freeP == 0 || low == 0 || res == 0 {
 			t.Fatalf("%s: could not read crash's answers (total %d free %d low %d reserve %d)", d.Name, total, freeP, low, res)
 		}

@@ -78,6 +78,24 @@ func (d Dump) Module(name string) (string, error) {
 	return Decompressed(filepath.Join(d.Dir, "..", d.Version(), name+".ko.zst"))
 }
 
+// Pending says whether crash's answer to cmd is known not to be recorded
+// yet on this dump, and why: testdata/mkdump/pending lists the commands of
+// CRASH_CMDS whose answers a regeneration of the test bed has not recorded
+// yet ("NAME<TAB>COMMAND"), for tests to log instead of failing on; the
+// list only shrinks (testdata/mkdump/record.sh records them).
+func (d Dump) Pending(cmd string) (why string, ok bool) {
+	b, err := os.ReadFile(filepath.Join(d.Dir, "..", "..", "mkdump", "pending"))
+	if err != nil {
+		return "", false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if name, c, found := strings.Cut(l, "\t"); found && name == d.Name && c == cmd {
+			return "crash's answer is not recorded yet on the regenerated dump (testdata/mkdump/pending)", true
+		}
+	}
+	return "", false
+}
+
 // AnswersFormat is the format of the dump crash's primary answers (crash/)
 // were recorded from, by the DUMPFILE its sys names: mkdump.sh records
 // the ELF dump (QEMU's where there is none) whether or not ELF is

@@ -514,8 +514,10 @@ CRASH_CMDS=(
 	"alias kp kmem -p" "alias" "alias sys foo" "alias xx nosuchcmd" "repeat"
 	"set scroll" "set scroll off" "set scroll on" "set scroll less" "set zero_excluded"
 	"set -v" "help"
-	# free's inputs: the vm_stat counters, the zones' watermarks, the reserve
-	"kmem -V" "kmem -z" "p totalreserve_pages"
+	# free's inputs: the vm_stat counters, the zones' watermarks (the
+	# reserve, p totalreserve_pages, after the types block: a p before it
+	# would be $1 there, where print_goldens.txt has p jiffies)
+	"kmem -V" "kmem -z"
 	# --- tasks: foreach (selectors, keywords, flags, bad arguments), files,
 	# vm (commands/foreach_test.go's tasksGoldens)
 	"foreach bt" "foreach RU bt" "foreach active bt" "foreach UN bt"
@@ -637,6 +639,7 @@ CRASH_CMDS=(
 	"p/x jiffies" "whatis (struct task_struct *)0" "whatis init_task.tasks.next" "whatis &init_task"
 	"whatis *init_task.sched_class" "whatis 1+1" "whatis sizeof(int)" "whatis -o task_struct.pid"
 	"whatis -o pid_t" "whatis union futex_key" "whatis futex_key" "whatis struct foo"
+	"p totalreserve_pages"
 	# --- types: ptype, gdb's own command (commands/testdata/ptype_goldens.txt)
 	"ptype struct list_head" "ptype struct task_struct" "ptype union futex_key" "ptype init_task"
 	"ptype jiffies" "ptype schedule" "ptype &init_task" "ptype int" "ptype pid_t"
