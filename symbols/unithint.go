@@ -27,6 +27,10 @@ import (
 // below and above it in its section (one file's data are laid out
 // together). A wrong guess costs one unit's scan: the caller checks that
 // the unit defines the variable.
+// hintGlobals turns the neighbour guess for global symbols back on (see
+// unitHint); off until its answers are shown to be the full index's.
+const hintGlobals = false
+
 func (v *Vmlinux) unitHint(name string) []uint64 {
 	if v.f == nil || v.symtab.n == 0 {
 		return nil
@@ -39,6 +43,13 @@ func (v *Vmlinux) unitHint(name string) []uint64 {
 	}
 	at := int(v.syms[i].order) // its .symtab index
 	near := []int{at}
+	// A global's file is only guessed from its neighbours, and on the
+	// 6.1.192 test-bed vmlinux (dwz) that guess found a unit that also
+	// holds a definition DIE of the name (bpf_ktime_get_coarse_ns_proto),
+	// not the one the full index answers: globals go to the full index.
+	if _, bind := v.symInfo(at); bind != elf.STB_LOCAL && !hintGlobals {
+		return nil
+	}
 	if _, bind := v.symInfo(at); bind != elf.STB_LOCAL {
 		b := v.symtab.data[at*symSize:]
 		shndx, addr := le.Uint16(b[6:]), le.Uint64(b[8:])
