@@ -30,42 +30,9 @@ type FileLineJSON struct {
 // filesJSON is files' JSON for the current context or PID/task
 // arguments; the options (-c, -R, -d) have none.
 func filesJSON(s *Session, args []string) (any, error) {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return nil, jsonOptionsErr("files", args)
-		}
-	}
-	tt, err := s.taskTable()
+	_, tasks, err := jsonTasks(s, "files", args)
 	if err != nil {
 		return nil, err
-	}
-	var tasks []*Task
-	if len(args) == 0 {
-		ctx, err := s.Context()
-		if err != nil {
-			return nil, err
-		}
-		t := tt.byTask(ctx)
-		if t == nil {
-			return nil, fmt.Errorf("context task %x is not in the task table", ctx)
-		}
-		tasks = append(tasks, t)
-	}
-	for _, a := range args {
-		// The same selection as runFiles.
-		pid, task, ok := tt.strToContext(a)
-		if !ok {
-			return nil, fmt.Errorf("invalid task or pid value: %s", a)
-		}
-		if task != 0 {
-			tasks = append(tasks, tt.byTask(task))
-			continue
-		}
-		for j := range tt.tasks {
-			if tt.tasks[j].PID == pid {
-				tasks = append(tasks, &tt.tasks[j])
-			}
-		}
 	}
 	out := []FilesTaskJSON{}
 	for _, t := range tasks {
@@ -83,4 +50,47 @@ func filesJSON(s *Session, args []string) (any, error) {
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// jsonTasks is the task selection files and vm make for their JSON: the
+// current context, or each PID/task argument as runFiles and vm select
+// them (every thread of a PID); an option has no JSON form.
+func jsonTasks(s *Session, cmd string, args []string) (*taskTable, []*Task, error) {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return nil, nil, jsonOptionsErr(cmd, args)
+		}
+	}
+	tt, err := s.taskTable()
+	if err != nil {
+		return nil, nil, err
+	}
+	var tasks []*Task
+	if len(args) == 0 {
+		ctx, err := s.Context()
+		if err != nil {
+			return nil, nil, err
+		}
+		t := tt.byTask(ctx)
+		if t == nil {
+			return nil, nil, fmt.Errorf("context task %x is not in the task table", ctx)
+		}
+		tasks = append(tasks, t)
+	}
+	for _, a := range args {
+		pid, task, ok := tt.strToContext(a)
+		if !ok {
+			return nil, nil, fmt.Errorf("invalid task or pid value: %s", a)
+		}
+		if task != 0 {
+			tasks = append(tasks, tt.byTask(task))
+			continue
+		}
+		for j := range tt.tasks {
+			if tt.tasks[j].PID == pid {
+				tasks = append(tasks, &tt.tasks[j])
+			}
+		}
+	}
+	return tt, tasks, nil
 }

@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"fmt"
 	"io"
-	"strings"
 )
 
 // VmTaskJSON is vm's answer for one task.
@@ -31,45 +29,13 @@ type VmAreaJSON struct {
 // vmJSON is vm's JSON for the current context or PID/task arguments;
 // the options (-R, -f, ...) have none.
 func vmJSON(s *Session, args []string) (any, error) {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return nil, jsonOptionsErr("vm", args)
-		}
-	}
-	tt, err := s.taskTable()
+	tt, tasks, err := jsonTasks(s, "vm", args)
 	if err != nil {
 		return nil, err
 	}
 	r, err := s.newVmRun(io.Discard, tt)
 	if err != nil {
 		return nil, err
-	}
-	var tasks []*Task
-	if len(args) == 0 {
-		ctx, err := s.Context()
-		if err != nil {
-			return nil, err
-		}
-		t := tt.byTask(ctx)
-		if t == nil {
-			return nil, fmt.Errorf("context task %x is not in the task table", ctx)
-		}
-		tasks = append(tasks, t)
-	}
-	for _, a := range args {
-		pid, task, ok := tt.strToContext(a)
-		if !ok {
-			return nil, fmt.Errorf("invalid task or pid value: %s", a)
-		}
-		if task != 0 {
-			tasks = append(tasks, tt.byTask(task))
-			continue
-		}
-		for j := range tt.tasks {
-			if tt.tasks[j].PID == pid {
-				tasks = append(tasks, &tt.tasks[j])
-			}
-		}
 	}
 	page := uint64(s.Dump.PageSize())
 	out := []VmTaskJSON{}
