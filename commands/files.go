@@ -167,16 +167,7 @@ func runFiles(s *Session, args []string, w io.Writer) error {
 			failed = fmt.Errorf("invalid task or pid value: %s", a)
 			continue
 		}
-		var list []*Task
-		if task != 0 {
-			list = append(list, tt.byTask(task))
-		} else {
-			for j := range tt.tasks {
-				if tt.tasks[j].PID == pid {
-					list = append(list, &tt.tasks[j])
-				}
-			}
-		}
+		list := tt.selected(pid, task)
 		for _, t := range list {
 			if ref == "" {
 				nl := ""

@@ -440,6 +440,21 @@ func compileERE(p string) (*regexp.Regexp, error) {
 // that pid, else a word naming a task address is that task; a word that
 // is both a decimal and a hexadecimal pid means the decimal one. task is 0
 // for a pid.
+// selected is the tasks an argument strToContext parsed names: the task at
+// address task, else every thread whose PID is pid.
+func (tt *taskTable) selected(pid int64, task uint64) []*Task {
+	if task != 0 {
+		return []*Task{tt.byTask(task)}
+	}
+	var list []*Task
+	for j := range tt.tasks {
+		if tt.tasks[j].PID == pid {
+			list = append(list, &tt.tasks[j])
+		}
+	}
+	return list
+}
+
 func (tt *taskTable) strToContext(arg string) (pid int64, task uint64, ok bool) {
 	const bad = ^uint64(0)
 	dv, hv := bad, bad

@@ -82,15 +82,7 @@ func jsonTasks(s *Session, cmd string, args []string) (*taskTable, []*Task, erro
 		if !ok {
 			return nil, nil, fmt.Errorf("invalid task or pid value: %s", a)
 		}
-		if task != 0 {
-			tasks = append(tasks, tt.byTask(task))
-			continue
-		}
-		for j := range tt.tasks {
-			if tt.tasks[j].PID == pid {
-				tasks = append(tasks, &tt.tasks[j])
-			}
-		}
+		tasks = append(tasks, tt.selected(pid, task)...)
 	}
 	return tt, tasks, nil
 }

@@ -271,16 +271,7 @@ func (r *netRun) sockets(tt *taskTable, rest []string) error {
 			failed = fmt.Errorf("invalid task or pid value: %s", a)
 			continue
 		}
-		var list []*Task
-		if task != 0 {
-			list = append(list, tt.byTask(task))
-		} else {
-			for j := range tt.tasks {
-				if tt.tasks[j].PID == pid {
-					list = append(list, &tt.tasks[j])
-				}
-			}
-		}
+		list := tt.selected(pid, task)
 		for _, t := range list {
 			if r.ref == "" {
 				nl := ""

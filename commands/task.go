@@ -114,14 +114,8 @@ func runTask(s *Session, args []string, w io.Writer) error {
 				bogus++
 				fmt.Fprintf(w, "task: invalid task or pid value: %s\n\n", a)
 				failed = fmt.Errorf("invalid task or pid value: %s", a)
-			case task != 0:
-				list = append(list, tt.byTask(task))
 			default:
-				for j := range tt.tasks {
-					if tt.tasks[j].PID == pid {
-						list = append(list, &tt.tasks[j])
-					}
-				}
+				list = append(list, tt.selected(pid, task)...)
 			}
 			continue
 		}
