@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"gocrash/symbols"
 )
 
 // Triage is explain's cause and signature for many dumps (gocrash triage):
@@ -37,10 +40,58 @@ type ExplainOptions struct {
 	Quick bool
 }
 
+// A VmlinuxPool opens each vmlinux once for a run over many dumps and
+// gives each dump's session a share of it (symbols.Vmlinux.Share): the
+// symbol table and the DWARF types are read once per kernel build, not
+// once per dump. Safe for concurrent use; the zero value is ready.
+type VmlinuxPool struct {
+	mu   sync.Mutex
+	open map[string]*pooledVmlinux
+}
+
+type pooledVmlinux struct {
+	once sync.Once
+	v    *symbols.Vmlinux
+	err  error
+}
+
+// Open returns a share of the vmlinux at path, opening it on first use.
+func (p *VmlinuxPool) Open(path string) (*symbols.Vmlinux, error) {
+	p.mu.Lock()
+	if p.open == nil {
+		p.open = map[string]*pooledVmlinux{}
+	}
+	e := p.open[path]
+	if e == nil {
+		e = &pooledVmlinux{}
+		p.open[path] = e
+	}
+	p.mu.Unlock()
+	e.once.Do(func() { e.v, e.err = symbols.Open(path) })
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.v.Share()
+}
+
+// Close closes every vmlinux the pool opened; the sessions given shares
+// must be closed first.
+func (p *VmlinuxPool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.open {
+		e.once.Do(func() {})
+		if e.v != nil {
+			e.v.Close()
+		}
+	}
+	p.open = nil
+}
+
 // TriageDump opens one dump with its vmlinux and explains it quickly. It
 // never fails: a dump that cannot be opened or read is a result with
-// Error set.
-func TriageDump(ctx context.Context, vmlinux, dump string) (r TriageResult) {
+// Error set. With a pool, the vmlinux is the pool's shared one.
+func TriageDump(ctx context.Context, pool *VmlinuxPool, vmlinux, dump string) (r TriageResult) {
 	start := time.Now()
 	r = TriageResult{Dump: dump, Vmlinux: vmlinux, PID: -1, CPU: -1}
 	defer func() {
@@ -49,7 +100,11 @@ func TriageDump(ctx context.Context, vmlinux, dump string) (r TriageResult) {
 		}
 		r.Seconds = time.Since(start).Seconds()
 	}()
-	s, err := Open(vmlinux, dump, Options{})
+	var opt Options
+	if pool != nil {
+		opt.OpenVmlinux = pool.Open
+	}
+	s, err := Open(vmlinux, dump, opt)
 	if err != nil {
 		r.Error = err.Error()
 		return r

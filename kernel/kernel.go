@@ -52,6 +52,10 @@ import (
 type Options struct {
 	Force        bool // go on when the vmlinux does not match the dump
 	ZeroExcluded bool // read pages filtered out of the dump as zeroes (crash's zero_excluded)
+	// OpenVmlinux opens the vmlinux instead of symbols.Open: gocrash
+	// triage hands out shares of one open vmlinux (symbols.Vmlinux.Share)
+	// to the sessions of the dumps it wrote.
+	OpenVmlinux func(path string) (*symbols.Vmlinux, error)
 }
 
 // ErrMismatch is wrapped by Open's error when the vmlinux is not the
@@ -150,7 +154,11 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Kernel, error) {
 		ok = true
 		return k, nil
 	}
-	if k.Vmlinux, err = symbols.Open(vmlinuxPath); err != nil {
+	openVmlinux := symbols.Open
+	if opt.OpenVmlinux != nil {
+		openVmlinux = opt.OpenVmlinux
+	}
+	if k.Vmlinux, err = openVmlinux(vmlinuxPath); err != nil {
 		return nil, vmlinuxOpenError(vmlinuxPath, dumpPath, err)
 	}
 	var params vmcore.X86Params

@@ -155,6 +155,11 @@ func runTriage(args []string, stdout, stderr io.Writer) int {
 // triageAll runs the jobs on a bounded number of workers and hands each
 // result to emit as it comes, in the order the dumps were given.
 func triageAll(ctx context.Context, list []triageJob, jobs int, emit func(commands.TriageResult)) []commands.TriageResult {
+	// Dumps of one kernel build share its vmlinux: symbols and types
+	// are read once (on the committed dumps, 8 of 9 share the 6.1.192
+	// vmlinux).
+	var pool commands.VmlinuxPool
+	defer pool.Close()
 	results := make([]commands.TriageResult, len(list))
 	done := make([]chan struct{}, len(list))
 	for i := range done {
@@ -174,7 +179,7 @@ func triageAll(ctx context.Context, list []triageJob, jobs int, emit func(comman
 				case j.err != nil:
 					results[i] = commands.TriageResult{Dump: j.dump, PID: -1, CPU: -1, Error: j.err.Error()}
 				default:
-					results[i] = commands.TriageDump(ctx, j.vmlinux, j.dump)
+					results[i] = commands.TriageDump(ctx, &pool, j.vmlinux, j.dump)
 				}
 				close(done[i])
 			}
