@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"io"
 	"math/rand"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -93,10 +92,11 @@ func btGoldenList(d testbed.Dump) []string {
 		seen[c] = true
 	}
 	var extra []string
-	for _, dir := range []string{filepath.Join(d.Dir, "crash"), filepath.Join(d.Dir, "crash-"+d.Format)} {
-		files, _ := filepath.Glob(filepath.Join(dir, "bt_*.txt"))
-		for _, f := range files {
-			c := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(f), ".txt"), "_", " ")
+	answers, _ := d.Answers()
+	for _, rel := range answers {
+		dir, f, _ := strings.Cut(rel, "/")
+		if (dir == "crash" || dir == "crash-"+d.Format) && strings.HasPrefix(f, "bt_") {
+			c := strings.ReplaceAll(strings.TrimSuffix(f, ".txt"), "_", " ")
 			// A {placeholder} needs testbed's Resolve: foreach_test.go's
 			// tasksGoldens run those.
 			if !seen[c] && !strings.Contains(c, "{") {

@@ -2,8 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -182,8 +180,8 @@ var noSlabTable = regexp.MustCompile(`bt: kmem cache slab subsystem not availabl
 // answerFromELF says whether the dump's answer to a command was recorded
 // on another format of the dump (record.sh records the primary format).
 func answerFromELF(d testbed.Dump, cmd string) bool {
-	_, err := os.Stat(filepath.Join(d.Dir, "crash-"+d.Format, strings.ReplaceAll(cmd, " ", "_")+".txt"))
-	return d.Format != "elf" && d.AnswersFormat() == "elf" && err != nil
+	_, own := d.Answer("crash-" + d.Format + "/" + strings.ReplaceAll(cmd, " ", "_") + ".txt")
+	return d.Format != "elf" && d.AnswersFormat() == "elf" && !own
 }
 
 // dropExcludedTasks leaves out of both answers the task blocks (from a

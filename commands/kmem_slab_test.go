@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,8 +24,7 @@ var kmemCommonCommands = []string{"kmem -s -i"}
 // slab table ("invalid structure member offset: kmem_cache_s_num"), so
 // no answer of crash's about slabs exists to compare with there.
 func noKmemCache(d testbed.Dump) bool {
-	v, _ := os.ReadFile(filepath.Join(d.Dir, "crash", "VERSION"))
-	return strings.Contains(string(v), "--no_kmem_cache")
+	return strings.Contains(d.CrashVersion(), "--no_kmem_cache")
 }
 
 // checkResolvedGoldens is checkGoldens for commands with {placeholders}:

@@ -71,15 +71,22 @@ func TestEveryCommandRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join(root, "*", "crash*", "*.txt"))
+	entries, err := testbed.List()
 	if err != nil {
 		t.Fatal(err)
 	}
 	recorded := map[string]bool{}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".txt")
-		name, _, _ = strings.Cut(name, "_")
-		recorded[name] = true
+	for _, e := range entries {
+		d := testbed.Dump{Name: e.Name, Format: e.Format, Dir: filepath.Join(root, e.Name)}
+		answers, err := d.Answers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rel := range answers {
+			name := strings.TrimSuffix(rel[strings.LastIndex(rel, "/")+1:], ".txt")
+			name, _, _ = strings.Cut(name, "_")
+			recorded[name] = true
+		}
 	}
 	for _, c := range Table() {
 		if why, ok := gocrashOnly[c.Name]; ok {

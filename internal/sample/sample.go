@@ -9,18 +9,24 @@
 //	testdata/dumps/VERSION/vmlinux.zst              the kernel with DWARF
 //	testdata/dumps/VERSION/gocrash_oops.ko.zst      the test module with DWARF
 //	testdata/dumps/VERSION-SCENARIO/vmcore.FMT.zst  one dump per format
-//	testdata/dumps/VERSION-SCENARIO/crash/CMD.txt   crash's answer (primary format)
-//	testdata/dumps/VERSION-SCENARIO/crash-FMT/      where another format's answer differs
+//	testdata/dumps/VERSION-SCENARIO/crash.tar.zst   crash's answers: crash/CMD.txt (primary
+//	                                                format), crash-FMT/CMD.txt (where another
+//	                                                format's answer differs)
+//	testdata/dumps/VERSION-SCENARIO/crash/VERSION   the crash that recorded them
+//	testdata/dumps/VERSION-SCENARIO/crash/CMD.txt   answers record.sh added since (they win)
 package sample
 
 import (
+	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -55,16 +61,129 @@ func (d Dump) Version() string {
 // format's own file where it differs from the primary format's, else the
 // primary one. ok is false when crash's answer for cmd was not recorded.
 func (d Dump) Golden(cmd string) (text string, ok bool) {
-	name := strings.ReplaceAll(cmd, " ", "_") + ".txt"
-	for _, p := range []string{
-		filepath.Join(d.Dir, "crash-"+d.Format, name),
-		filepath.Join(d.Dir, "crash", name),
-	} {
-		if b, err := os.ReadFile(p); err == nil {
-			return string(b), true
+	name := GoldenName(cmd)
+	for _, rel := range []string{"crash-" + d.Format + "/" + name, "crash/" + name} {
+		if text, ok := d.Answer(rel); ok {
+			return text, true
 		}
 	}
 	return "", false
+}
+
+// GoldenName is the file name of crash's answer to cmd (spaces as '_').
+func GoldenName(cmd string) string {
+	return strings.ReplaceAll(cmd, " ", "_") + ".txt"
+}
+
+// AnswersArchive is the file, in a dump's directory, that pack.sh writes
+// the dump's recorded answers into (a tar file compressed with zstd; its
+// members are crash/CMD.txt and crash-FMT/CMD.txt): a thousand answers of a
+// few hundred bytes each take more room in file-system blocks than their
+// text does compressed.
+const AnswersArchive = "crash.tar.zst"
+
+// Answer reads one recorded answer of the dump, rel being its path under
+// the dump's directory ("crash/sys.txt", "crash-zlib/log.txt"): the loose
+// file where one exists (record.sh writes answers so, after pack.sh),
+// else the archive's member.
+func (d Dump) Answer(rel string) (string, bool) {
+	if b, err := os.ReadFile(filepath.Join(d.Dir, filepath.FromSlash(rel))); err == nil {
+		return string(b), true
+	}
+	a, err := readArchive(filepath.Join(d.Dir, AnswersArchive))
+	if err != nil {
+		return "", false
+	}
+	text, ok := a[rel]
+	return text, ok
+}
+
+// Answers lists the dump's recorded answers, loose and archived, as paths
+// under its directory ("crash/sys.txt"), sorted; crash's VERSION and
+// start-up block are left out. The error is the archive's, if it cannot be
+// read.
+func (d Dump) Answers() ([]string, error) {
+	seen := map[string]bool{}
+	for _, dir := range append([]string{"crash"}, globDirs(d.Dir)...) {
+		files, _ := filepath.Glob(filepath.Join(d.Dir, dir, "*.txt"))
+		for _, f := range files {
+			seen[dir+"/"+filepath.Base(f)] = true
+		}
+	}
+	a, err := readArchive(filepath.Join(d.Dir, AnswersArchive))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for rel := range a {
+		seen[rel] = true
+	}
+	out := make([]string, 0, len(seen))
+	for rel := range seen {
+		if base := path.Base(rel); base != "startup.txt" && strings.HasSuffix(base, ".txt") {
+			out = append(out, rel)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func globDirs(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "crash-*"))
+	var out []string
+	for _, p := range m {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	return out
+}
+
+var archives sync.Map // path → *archive
+
+type archive struct {
+	once  sync.Once
+	files map[string]string
+	err   error
+}
+
+// readArchive reads a dump's answers archive once per process.
+func readArchive(p string) (map[string]string, error) {
+	v, _ := archives.LoadOrStore(p, &archive{})
+	a := v.(*archive)
+	a.once.Do(func() { a.files, a.err = loadArchive(p) })
+	return a.files, a.err
+}
+
+func loadArchive(p string) (map[string]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec, err := zstd.NewReader(f, zstd.WithDecoderMaxWindow(1<<31))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	defer dec.Close()
+	files := map[string]string{}
+	tr := tar.NewReader(dec)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", p, h.Name, err)
+		}
+		files[strings.TrimPrefix(h.Name, "./")] = string(b)
+	}
 }
 
 // TestModule is the name of the test bed's module (testdata/mkdump/oopsmod),
@@ -101,11 +220,11 @@ func (d Dump) Pending(cmd string) (why string, ok bool) {
 // the ELF dump (QEMU's where there is none) whether or not ELF is
 // committed, record.sh a committed format. "" when sys was not recorded.
 func (d Dump) AnswersFormat() string {
-	b, err := os.ReadFile(filepath.Join(d.Dir, "crash", "sys.txt"))
-	if err != nil {
+	b, ok := d.Answer("crash/sys.txt")
+	if !ok {
 		return ""
 	}
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(b, "\n") {
 		if f, ok := strings.CutPrefix(strings.TrimSpace(l), "DUMPFILE: "); ok {
 			f, _, _ = strings.Cut(f, " ")
 			if i := strings.LastIndex(f, "vmcore."); i >= 0 {
@@ -118,8 +237,8 @@ func (d Dump) AnswersFormat() string {
 
 // CrashVersion is the version line of the crash that wrote the goldens.
 func (d Dump) CrashVersion() string {
-	b, _ := os.ReadFile(filepath.Join(d.Dir, "crash", "VERSION"))
-	return strings.TrimSpace(string(b))
+	b, _ := d.Answer("crash/VERSION")
+	return strings.TrimSpace(b)
 }
 
 // Root is the repository's testdata/dumps directory.
@@ -365,8 +484,17 @@ func (d Dump) Resolve(cmd string) (string, error) {
 		if len(f) != 4 || !strings.Contains(cmd, "{"+f[0]+"}") {
 			continue
 		}
+		// LINE is a line number, or /RE/: the first line matching RE (an
+		// expression both awk's ERE and Go's regexp read alike).
 		var lineNo, field int
-		if _, err := fmt.Sscan(f[2], &lineNo); err != nil {
+		var lineRE *regexp.Regexp
+		if len(f[2]) > 2 && strings.HasPrefix(f[2], "/") && strings.HasSuffix(f[2], "/") {
+			re, err := regexp.Compile(f[2][1 : len(f[2])-1])
+			if err != nil {
+				return "", fmt.Errorf("placeholders: %q: line %q: %v", f[0], f[2], err)
+			}
+			lineRE = re
+		} else if _, err := fmt.Sscan(f[2], &lineNo); err != nil {
 			return "", fmt.Errorf("placeholders: %q: line %q: %v", f[0], f[2], err)
 		}
 		if _, err := fmt.Sscan(f[3], &field); err != nil {
@@ -377,6 +505,17 @@ func (d Dump) Resolve(cmd string) (string, error) {
 			return "", fmt.Errorf("{%s}: crash's answer to %q was not recorded on %s", f[0], f[1], d.Name)
 		}
 		lines := strings.Split(out, "\n")
+		if lineRE != nil {
+			for i, l := range lines {
+				if lineRE.MatchString(l) {
+					lineNo = i + 1
+					break
+				}
+			}
+			if lineNo == 0 {
+				return "", fmt.Errorf("{%s}: no line of %q on %s matches %s", f[0], f[1], d.Name, f[2])
+			}
+		}
 		if lineNo < 1 || lineNo > len(lines) {
 			return "", fmt.Errorf("{%s}: %q on %s has no line %d", f[0], f[1], d.Name, lineNo)
 		}

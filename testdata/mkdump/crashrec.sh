@@ -32,6 +32,35 @@ crash_golden() {
 	printf '%s.txt' "${c// /_}"
 }
 
+# Where answers are kept: mkdump.sh writes them as files, DUMP/crash/CMD.txt
+# and DUMP/crash-FMT/CMD.txt; pack.sh commits each dump's answers as one
+# archive, DUMP/crash.tar.zst (members crash/CMD.txt, crash-FMT/CMD.txt: a
+# thousand files of a few hundred bytes cost more in blocks than their text
+# compressed), and record.sh adds loose files beside it, which win over the
+# archive's (internal/sample's Dump.Answer reads them the same way).
+
+# crash_answer DUMP REL: the answer REL ("crash/sys.txt") of the dump whose
+# directory is DUMP, from its loose file, else from DUMP/crash.tar.zst.
+crash_answer() {
+	local dump=$1 rel=$2
+	if [ -f "$dump/$rel" ]; then
+		cat "$dump/$rel"
+	elif [ -f "$dump/crash.tar.zst" ]; then
+		zstd -q -d -c --long=31 "$dump/crash.tar.zst" | tar -xOf - --no-wildcards --no-unquote "$rel" 2>/dev/null
+	else
+		return 1
+	fi
+}
+
+# crash_answers DUMP: every answer REL of the dump, loose or archived, sorted.
+crash_answers() {
+	local dump=$1
+	{
+		(cd "$dump" && find crash crash-* -type f 2>/dev/null) || true
+		[ ! -f "$dump/crash.tar.zst" ] || zstd -q -d -c --long=31 "$dump/crash.tar.zst" | tar -tf - --quoting-style=literal | grep -v '/$'
+	} | sort -u
+}
+
 # crash_placeholders: NAME<TAB>COMMAND<TAB>LINE<TAB>FIELD lines, comments dropped.
 crash_placeholders() {
 	grep -v '^#' "$crashrec_here/placeholders" | grep -v '^$' || true
@@ -43,7 +72,11 @@ crash_resolve() {
 	local cdir=$1 r=$2 pname pcmd pline pfield v
 	while IFS=$'\t' read -r pname pcmd pline pfield; do
 		case $r in *"{$pname}"*) ;; *) continue ;; esac
-		v=$(awk -v l="$pline" -v f="$pfield" 'NR==l{print (f < 0 ? $(NF+f+1) : $f)}' "$cdir/$(crash_golden "$pcmd")" 2>/dev/null)
+		# LINE is a line number, or /ERE/: the first line matching it.
+		v=$({ crash_answer "$(dirname "$cdir")" "$(basename "$cdir")/$(crash_golden "$pcmd")" 2>/dev/null || true; } |
+			awk -v l="$pline" -v f="$pfield" '
+				BEGIN { re = ""; if (l ~ /^\/.*\/$/) re = substr(l, 2, length(l) - 2) }
+				(re == "" && NR == l) || (re != "" && $0 ~ re) { print (f < 0 ? $(NF+f+1) : $f); exit }')
 		if [ -z "$v" ]; then
 			echo "crashrec: no value for {$pname} ($pcmd, line $pline, field $pfield) in $cdir" >&2
 			return 1
@@ -59,9 +92,13 @@ crash_resolve() {
 # parent of its answers). crash looks for a module's object file ("mod -s
 # gocrash_oops") in the directory tree of the vmlinux, not here: mkdump.sh's
 # out/NAME/ and the test bed's cache put gocrash_oops.ko beside the vmlinux.
+# A session is stopped after CRASH_TIMEOUT seconds (default 3 h: ~950
+# commands took 15-60 min on a loaded 2-core machine); returns 124 then,
+# else crash's exit status.
 crash_session() {
-	local vmlinux=$1 vmcore=$2 dir=${CRASH_CWD:-$3} log=$4
-	(cd "$dir" && timeout 1800 "${CRASH[@]}" "${CRASH_OPTS[@]}" -s "$vmlinux" "$vmcore") > "$log" 2>&1 || true
+	local vmlinux=$1 vmcore=$2 dir=${CRASH_CWD:-$3} log=$4 rc=0
+	(cd "$dir" && timeout "${CRASH_TIMEOUT:-10800}" "${CRASH[@]}" "${CRASH_OPTS[@]}" -s "$vmlinux" "$vmcore") > "$log" 2>&1 || rc=$?
+	return $rc
 }
 
 # crash_record VMLINUX VMCORE CDIR LOG CMD...: every CMD's answer into CDIR.
@@ -75,14 +112,20 @@ crash_record() {
 		while IFS=$'\t' read -r pname pcmd pline pfield; do
 			script+="$pcmd > $cdir/$(crash_golden "$pcmd")"$'\n'
 		done < <(crash_placeholders)
-		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log"
+		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log" || true
 		script=""
 	fi
 	# crash itself can die on a command (8.0.6 does on "p runqueues:a" on
-	# some dumps): the session is then run again with the commands not yet
-	# answered, and the one it died on (its answer file the last one
-	# created, left empty) is dropped with a note. Each round answers at
-	# least one more command, or the loop ends.
+	# some dumps), or the session can run out of time: the session is then
+	# run again with the commands not yet answered. crash runs the script
+	# in order and opens each command's answer file before the command
+	# runs, so the command it stopped in is the last one, in script order,
+	# whose answer file exists (empty, or cut short): when crash died, that
+	# one is dropped with a note; when the session timed out, it is asked
+	# again, and dropped only if the next session times out in it too. An
+	# empty answer file is an answer (crash prints its errors to stderr,
+	# not into the redirection: "kmem -s bogus" is empty). Each round
+	# answers at least one more command, or the loop ends.
 	#
 	# Each answer is redirected through a symlink named by a number in a
 	# directory of digits: a command crash hands to gdb (ptype, gdb …) has
@@ -90,11 +133,18 @@ crash_record() {
 	# looks for the command's last word rightmost in the line — found again
 	# inside a golden's own name (ptype_struct_list_head.txt), it cut
 	# nothing and gdb failed on the whole line.
-	local r n=0 round=0 todo=("$@") left=() last k lnk
+	local r n=0 round=0 todo=() left=() k lnk rc stuck="" seen=" " dropped=0
+	# A command named twice is asked once (its answer is one file).
+	for c in "$@"; do
+		case $seen in *" $(crash_golden "$c") "*) continue ;; esac
+		seen+="$(crash_golden "$c") "
+		todo+=("$c")
+	done
+	local total=${#todo[@]}
 	lnk=/tmp/$$$RANDOM
 	mkdir -p "$cdir/.." "$lnk"
 	cdir=$(cd "$cdir" && pwd)
-	while [ ${#todo[@]} -gt 0 ] && [ $round -lt 5 ]; do
+	while [ ${#todo[@]} -gt 0 ] && [ $round -lt 8 ]; do
 		round=$((round + 1))
 		script=""
 		k=0
@@ -116,29 +166,42 @@ crash_record() {
 			ln -s "$cdir/$(crash_golden "$c")" "$lnk/$k"
 			script+="$r > $lnk/$k"$'\n'
 		done
-		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log.$round"
+		rc=0
+		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log.$round" || rc=$?
 		cat "$log.$round" >> "$log" && rm -f "$log.$round"
 		left=()
-		local asked=0
+		local asked=0 inprog=""
 		for i in "${!todo[@]}"; do
 			c=${todo[$i]}
-			[ -e "$cdir/$(crash_golden "$c")" ] && continue
+			if [ -e "$cdir/$(crash_golden "$c")" ]; then
+				inprog=$c
+				continue
+			fi
 			left+=("$c")
 			[ -z "${resolved[$i]}" ] || asked=$((asked + 1))
 		done
 		[ ${#left[@]} -gt 0 ] || break
-		[ ${#left[@]} -lt ${#todo[@]} ] || break
-		# Only commands crash was asked and did not answer mean it died
+		# Only commands crash was asked and did not answer mean it stopped
 		# (a placeholder without a value is not asked again).
 		[ $asked -gt 0 ] || break
-		last=$(cd "$cdir" && ls -t --time-style=+%s $(find . -type f -empty -printf '%P\n') 2>/dev/null | head -1)
-		if [ -n "$last" ]; then
-			echo "crashrec: crash died at $cdir/$last: dropped, $((${#left[@]})) commands again" >&2
-			rm -f "$cdir/$last"
+		[ -n "$inprog" ] || { echo "crashrec: crash answered nothing in $cdir (see $log)" >&2; break; }
+		if [ $rc = 124 ] && [ "$inprog" != "$stuck" ]; then
+			echo "crashrec: the crash session timed out after ${CRASH_TIMEOUT:-10800} s in '$inprog' ($cdir): it and ${#left[@]} more commands again" >&2
+			rm -f "$cdir/$(crash_golden "$inprog")"
+			left=("$inprog" "${left[@]}")
+			stuck=$inprog
+		elif [ $rc = 124 ]; then
+			echo "crashrec: the crash session timed out twice in '$inprog' ($cdir): dropped, ${#left[@]} commands again" >&2
+			rm -f "$cdir/$(crash_golden "$inprog")"
+			dropped=$((dropped + 1))
+		else
+			echo "crashrec: crash died (exit $rc) in '$inprog' ($cdir): dropped, ${#left[@]} commands again" >&2
+			rm -f "$cdir/$(crash_golden "$inprog")"
+			dropped=$((dropped + 1))
 		fi
 		todo=("${left[@]}")
 	done
 	rm -rf "$lnk"
-	n=$(($# - ${#left[@]}))
-	echo "crashrec: $n of $# commands recorded into $cdir" >&2
+	n=$((total - ${#left[@]} - dropped))
+	echo "crashrec: $n of $total commands recorded into $cdir" >&2
 }

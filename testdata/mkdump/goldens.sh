@@ -17,13 +17,14 @@ if [ "${1:-}" = -l ]; then
 	exit 0
 fi
 missing=0
-for d in "$here"/../dumps/*-*/crash; do
+for d in "$here"/../dumps/*-*; do
+	[ -d "$d/crash" ] || [ -f "$d/crash.tar.zst" ] || continue
 	while IFS= read -r f; do
 		case $f in VERSION | startup.txt | session.log) continue ;; esac
 		if ! grep -qxF -- "$f" <<< "$want"; then
-			echo "$(basename "$(dirname "$d")"): $f"
+			echo "$(basename "$d"): $f"
 			missing=1
 		fi
-	done < <(cd "$d" && find . -type f | sed 's|^\./||')
+	done < <(crash_answers "$d" | sed -n 's|^crash/||p')
 done
 exit $missing
