@@ -586,8 +586,19 @@ func (e *explainState) fault() {
 			Evidence: e.evidence(f.Line, f.Line+1), Command: "log | grep 'general protection'", Time: seconds(f.Time)})
 	case f.HasCR2 && f.Kind != kernel.ReportGPF:
 		ft.Address, ft.HasAddress = Addr(f.CR2), true
+		text := fmt.Sprintf("CR2 = %#x: the address the faulting access used", f.CR2)
+		if r, ok := f.Registers["CR2"]; ok && r != f.CR2 {
+			// __show_regs (arch/x86/kernel/process_64.c) prints the
+			// RIP and Code: lines first — show_opcodes reads the bytes
+			// around RIP with copy_from_kernel_nofault, and when they
+			// are not mapped ("Unable to access opcode bytes at") that
+			// fault sets CR2 — then read_cr2(). page_fault_oops
+			// (arch/x86/mm/fault.c) ends with the fault's own address,
+			// its "executive summary" CR2 line.
+			text += fmt.Sprintf(" (the last CR2 line; the register dump's CR2 %016x is a later fault, taken while printing the Code: line)", r)
+		}
 		ft.Findings = append(ft.Findings, Finding{Topic: "address",
-			Text:    fmt.Sprintf("CR2 = %#x: the address the faulting access used", f.CR2),
+			Text:    text,
 			Command: "log | grep CR2", Time: seconds(f.Time)})
 	case f.HasAddress:
 		ft.Address, ft.HasAddress = Addr(f.Address), true

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -209,6 +210,25 @@ func checkNullWrite(t *testing.T, d testbed.Dump, ex *Explanation) {
 	}
 	if !f.HasAddress || uint64(f.Address) != 0 {
 		t.Errorf("address %#x (has %v), want CR2 0", f.Address, f.HasAddress)
+	}
+	// On the 6.1.192 oops the register dump's CR2 is the fault of the
+	// Code: line's read ("Unable to access opcode bytes at X"): the
+	// address finding must say so, not leave a learner who greps CR2
+	// with two values.
+	if lg, ok := d.Golden("log"); ok {
+		// The last one: the WARN before the Oops has its own.
+		if ms := regexp.MustCompile(`Unable to access opcode bytes at 0x([0-9a-f]+)\.`).FindAllStringSubmatch(lg, -1); ms != nil {
+			m := ms[len(ms)-1]
+			var addr string
+			for _, fd := range f.Findings {
+				if fd.Topic == "address" {
+					addr = fd.Text
+				}
+			}
+			if !strings.Contains(addr, fmt.Sprintf("%016s is a later fault", m[1])) {
+				t.Errorf("the log's register dump has CR2 %s (the Code: line's fault); the address finding: %q", m[1], addr)
+			}
+		}
 	}
 	bt, ok := d.Golden("bt")
 	if !ok {
