@@ -407,7 +407,9 @@ func (e *explainState) cause() {
 		c.Kind = CauseSoftLockup
 		c.Summary = "soft lockup: a cpu ran kernel code without scheduling for longer than the watchdog allows, and softlockup_panic made the watchdog panic"
 		c.Detail = panicFinding("the watchdog's timer found the cpu stuck")
-	case strings.Contains(reason, "hard LOCKUP"):
+	case strings.Contains(strings.ToLower(reason), "hard lockup"):
+		// nmi_panic(regs, "Hard LOCKUP") (kernel/watchdog_hld.c in 6.1,
+		// kernel/watchdog.c in 6.12).
 		e.fatal = e.lastReport(end, kernel.ReportHardLockup)
 		c.Kind = CauseHardLockup
 		c.Summary = "hard lockup: a cpu stopped taking interrupts, and the NMI watchdog panicked (hardlockup_panic)"
@@ -478,6 +480,9 @@ func (e *explainState) cause() {
 		case kernel.ReportSoftLockup:
 			c.Detail.Text = fmt.Sprintf("CPU %d was stuck for %v in %s (PID %d); the watchdog's timer interrupt found it and panicked", f.StuckCPU, f.Stuck, f.VictimComm, f.VictimPID)
 			c.Detail.Command = "log | grep -A3 'soft lockup'"
+		case kernel.ReportHardLockup:
+			c.Detail.Text = fmt.Sprintf("CPU %d took no timer interrupt for the watchdog threshold (it spun with interrupts off); the perf NMI found it and panicked (hardlockup_panic)", f.StuckCPU)
+			c.Detail.Command = "log | grep -A20 'hard LOCKUP'"
 		case kernel.ReportHungTask:
 			c.Detail.Text = fmt.Sprintf("%s (PID %d) had been blocked in state %s for more than %v", f.VictimComm, f.VictimPID, orDash(f.VictimState), f.Blocked)
 			c.Detail.Command = "log | grep -A4 'blocked for more than'"

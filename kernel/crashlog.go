@@ -224,7 +224,7 @@ var (
 	reHung      = regexp.MustCompile(`^INFO: task (.*):(\d+) blocked for more than (\d+) seconds\.`)
 	reHungState = regexp.MustCompile(`^task:\S* +state:(\S)`)
 	// kernel/rcu/tree_stall.h.
-	reRCU = regexp.MustCompile(`^(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected stalls?`)
+	reRCU = regexp.MustCompile(`^(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected (?:expedited )?stalls?`)
 	// arch/x86/kernel/traps.c handle_stack_overflow.
 	reStackGuard = regexp.MustCompile(`^BUG: (?:\w+ )?stack guard page was hit at`)
 	// lib/dump_stack.c dump_stack_print_info: "CPU: %d PID: %d Comm:

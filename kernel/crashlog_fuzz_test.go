@@ -31,6 +31,13 @@ func seedLogs(f *testing.F) {
 		}
 		f.Add(strings.Join(out, "\n"))
 	}
+	// And the crash kinds the dumps lack (crashlog_reports_test.go).
+	reports, _ := filepath.Glob("testdata/reports/*.log")
+	for _, p := range reports {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
 }
 
 func linesOf(s string) []LogLine {
