@@ -102,7 +102,24 @@ type Backtracer struct {
 
 // NewBacktracer prepares backtraces of k's tasks. When the modules list
 // cannot be read the vmlinux frames still unwind (ModulesError says why).
+// It is built once per Kernel and shared by every caller: the modules,
+// the ORC tables and the .debug_frame index it reads do not change, and
+// reading them again took longer than a foreach bt of a small dump.
 func (k *Kernel) NewBacktracer(ctx context.Context) (*Backtracer, error) {
+	k.btMu.Lock()
+	defer k.btMu.Unlock()
+	if k.bt != nil {
+		return k.bt, nil
+	}
+	b, err := k.newBacktracer(ctx)
+	if err != nil {
+		return nil, err // a cancelled start is not kept
+	}
+	k.bt = b
+	return b, nil
+}
+
+func (k *Kernel) newBacktracer(ctx context.Context) (*Backtracer, error) {
 	b := &Backtracer{k: k, mem: k.memory()}
 	var err error
 	if b.types, err = k.Types(); err != nil {

@@ -98,6 +98,9 @@ type Kernel struct {
 	layoutOnce sync.Once
 	layout     *layoutCache // the walkers' member offsets (reader.go)
 
+	btMu sync.Mutex
+	bt   *Backtracer // built once by NewBacktracer
+
 	// A view (WithMemory) reads through view and shares base's types.
 	view symbols.Memory
 	base *Kernel

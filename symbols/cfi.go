@@ -6,9 +6,12 @@ package symbols
 // (pkg/dwarf/frame); only the mapping onto x86_64 kernel registers is ours.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
+	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
@@ -28,26 +31,121 @@ const (
 	dwarfRA  = 16
 )
 
-// cfiTable is a parsed .debug_frame, FDEs sorted by start address.
+// cfiTable is vmlinux's .debug_frame, indexed lazily: parseCFI only reads
+// each FDE's address range (a header walk of the section, a few
+// milliseconds even for a distribution kernel's), and an FDE's CIE and
+// instructions are decoded by delve when a pc inside it is first asked
+// for. delve's frame.Parse decodes every entry of the section up front,
+// which took longer than a whole foreach bt of the test bed's tasks, on
+// every bt command.
 type cfiTable struct {
-	fdes frame.FrameDescriptionEntries
+	data  []byte
+	slide uint64
+	fdes  []cfiFDE // sorted by begin, as delve's FDEForPC wants them
+
+	mu     sync.Mutex
+	parsed map[int]*frame.FrameDescriptionEntry // by index in fdes
 }
 
-// parseCFI parses .debug_frame; slide is added to every FDE address (KASLR).
-// delve's parser panics on some malformed input, so a panic becomes an error.
-func parseCFI(data []byte, slide uint64) (t *cfiTable, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf(".debug_frame: malformed: %v", r)
-		}
-	}()
-	fdes, err := frame.Parse(data, binary.LittleEndian, slide, 8, 0)
-	if err != nil {
-		return nil, fmt.Errorf(".debug_frame: %w", err)
+// cfiFDE is one FDE's place in the section.
+type cfiFDE struct {
+	begin, size uint64 // slide applied to begin
+	off, end    uint32 // the FDE's bytes: data[off:end]
+	cie, cieEnd uint32 // its CIE's bytes
+}
+
+func (f cfiFDE) cover(pc uint64) bool { return pc >= f.begin && pc-f.begin < f.size }
+
+// parseCFI indexes .debug_frame; slide is added to every FDE address
+// (KASLR). Only 32-bit DWARF is read, as delve's parser does.
+func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
+	t := &cfiTable{data: data, slide: slide, parsed: map[int]*frame.FrameDescriptionEntry{}}
+	if uint64(len(data)) >= 1<<32 {
+		return nil, fmt.Errorf(".debug_frame: %d bytes: larger than 32-bit DWARF can address", len(data))
 	}
-	// One FDE list per compilation unit, concatenated: sort for FDEForPC.
-	sort.SliceStable(fdes, func(i, j int) bool { return fdes[i].Begin() < fdes[j].Begin() })
-	return &cfiTable{fdes: fdes}, nil
+	cies := map[uint32]uint32{} // CIE offset -> its end
+	// A typical FDE is 40-60 bytes.
+	t.fdes = make([]cfiFDE, 0, len(data)/48)
+	le := binary.LittleEndian
+	for off := 0; off < len(data); {
+		if len(data)-off < 4 {
+			return nil, fmt.Errorf(".debug_frame: entry at %#x: %d bytes left, want a 4-byte length", off, len(data)-off)
+		}
+		length := le.Uint32(data[off:])
+		if length == 0 {
+			off += 4 // a zero terminator
+			continue
+		}
+		if length == 0xffffffff || uint64(length) > uint64(len(data)-off-4) || length < 4 {
+			return nil, fmt.Errorf(".debug_frame: entry at %#x: length %#x does not fit the section (%#x bytes)", off, length, len(data))
+		}
+		end := off + 4 + int(length)
+		id := le.Uint32(data[off+4:])
+		if id == 0xffffffff {
+			cies[uint32(off)] = uint32(end)
+			off = end
+			continue
+		}
+		cieEnd, ok := cies[id]
+		if !ok {
+			return nil, fmt.Errorf(".debug_frame: FDE at %#x: unknown CIE_id %#x", off, id)
+		}
+		if end-off < 24 {
+			return nil, fmt.Errorf(".debug_frame: FDE at %#x: %d bytes, too short for its address range", off, end-off)
+		}
+		t.fdes = append(t.fdes, cfiFDE{begin: le.Uint64(data[off+8:]) + slide, size: le.Uint64(data[off+16:]),
+			off: uint32(off), end: uint32(end), cie: id, cieEnd: cieEnd})
+		off = end
+	}
+	// One FDE list per compilation unit, concatenated: sorted for the
+	// lookup as delve sorts its own (stably: equal starts keep the
+	// section's order, here by offset, which is unique).
+	slices.SortFunc(t.fdes, func(a, b cfiFDE) int {
+		if c := cmp.Compare(a.begin, b.begin); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.off, b.off)
+	})
+	return t, nil
+}
+
+// fdeForPC is delve's FrameDescriptionEntries.FDEForPC over the index, the
+// FDE decoded on first use.
+func (t *cfiTable) fdeForPC(pc uint64) (*frame.FrameDescriptionEntry, error) {
+	i := sort.Search(len(t.fdes), func(i int) bool { return t.fdes[i].cover(pc) || t.fdes[i].begin >= pc })
+	if i == len(t.fdes) || !t.fdes[i].cover(pc) {
+		return nil, &frame.ErrNoFDEForPC{PC: pc}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fde, ok := t.parsed[i]; ok {
+		return fde, nil
+	}
+	fde, err := t.decode(t.fdes[i])
+	if err != nil {
+		return nil, err
+	}
+	t.parsed[i] = fde
+	return fde, nil
+}
+
+// decode has delve parse one FDE: its CIE, then the FDE with its CIE
+// pointer made 0, the CIE's offset in that small section.
+func (t *cfiTable) decode(f cfiFDE) (*frame.FrameDescriptionEntry, error) {
+	cie := t.data[f.cie:f.cieEnd]
+	buf := make([]byte, 0, len(cie)+int(f.end-f.off))
+	buf = append(buf, cie...)
+	fdeAt := len(buf)
+	buf = append(buf, t.data[f.off:f.end]...)
+	binary.LittleEndian.PutUint32(buf[fdeAt+4:], 0)
+	fdes, err := frame.Parse(buf, binary.LittleEndian, t.slide, 8, 0)
+	if err != nil {
+		return nil, fmt.Errorf(".debug_frame: FDE at %#x: %w", f.off, err)
+	}
+	if len(fdes) != 1 {
+		return nil, fmt.Errorf(".debug_frame: FDE at %#x: %d entries decoded, want 1", f.off, len(fdes))
+	}
+	return fdes[0], nil
 }
 
 // cfiRule is the part of a CFI row the kernel unwinder can use.
@@ -67,7 +165,7 @@ func (t *cfiTable) row(pc uint64) (r cfiRule, err error) {
 			err = fmt.Errorf(".debug_frame: malformed CFI program for pc %#x: %v", pc, p)
 		}
 	}()
-	fde, err := t.fdes.FDEForPC(pc)
+	fde, err := t.fdeForPC(pc)
 	if err != nil {
 		return r, err
 	}

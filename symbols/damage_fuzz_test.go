@@ -39,8 +39,8 @@ func FuzzParseCFI(f *testing.F) {
 			if i == 16 {
 				break
 			}
-			tab.row(fde.Begin())
-			tab.row(fde.Begin() + (fde.End()-fde.Begin())/2)
+			tab.row(fde.begin)
+			tab.row(fde.begin + fde.size/2)
 		}
 	})
 }

@@ -2,11 +2,16 @@ package symbols
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
 
 // objtoolReg prints an ORC base register as objtool's orc_dump.c does.
@@ -120,5 +125,51 @@ func TestCFI61(t *testing.T) {
 	}
 	if r.cfaReg != dwarfRSP || r.cfaOffset != 8 || r.ra.Offset != -8 || r.fdeBegin != sched {
 		t.Errorf("__schedule entry row: %+v", r)
+	}
+}
+
+// TestCFILazyIndex61 checks the lazy .debug_frame index against delve's
+// parse of the whole section: every FDE delve finds is indexed with the
+// same range, and a pc in each answers with the FDE delve's own lookup
+// gives, rows alike.
+func TestCFILazyIndex61(t *testing.T) {
+	v := openVmlinux61(t)
+	data, _, ok := v.Section(".debug_frame")
+	if !ok {
+		t.Skip("no .debug_frame")
+	}
+	all, err := frame.Parse(data, binary.LittleEndian, 0, 8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Begin() < all[j].Begin() })
+	tab, err := parseCFI(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.fdes) != len(all) {
+		t.Fatalf("%d FDEs indexed, delve parsed %d", len(tab.fdes), len(all))
+	}
+	for i, want := range all {
+		if i%7 != 0 {
+			continue
+		}
+		f := tab.fdes[i]
+		if f.begin != want.Begin() || f.begin+f.size != want.End() {
+			t.Fatalf("FDE %d: [%#x,%#x), delve [%#x,%#x)", i, f.begin, f.begin+f.size, want.Begin(), want.End())
+		}
+		for _, pc := range []uint64{want.Begin(), want.Begin() + (want.End()-want.Begin())/2} {
+			w, err1 := frame.FrameDescriptionEntries(all).FDEForPC(pc)
+			g, err2 := tab.fdeForPC(pc)
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("pc %#x: delve %v, index %v", pc, err1, err2)
+			}
+			if err1 != nil {
+				continue
+			}
+			if w.Begin() != g.Begin() || w.End() != g.End() || !bytes.Equal(w.Instructions, g.Instructions) || w.CIE.ReturnAddressRegister != g.CIE.ReturnAddressRegister || !bytes.Equal(w.CIE.InitialInstructions, g.CIE.InitialInstructions) {
+				t.Fatalf("pc %#x: index FDE [%#x,%#x) differs from delve's [%#x,%#x)", pc, g.Begin(), g.End(), w.Begin(), w.End())
+			}
+		}
 	}
 }
