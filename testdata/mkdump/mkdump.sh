@@ -110,6 +110,51 @@ SRC
 	fi
 }
 
+# debian_suite KVER: the Debian suite whose archive carries the prebuilt
+# kernel KVER (its ABI name says: 5.10.0-N is bullseye's, 6.1.0-N bookworm's,
+# 6.12.N+debN bookworm-backports' or trixie's).
+debian_suite() {
+	case $1 in
+	5.10.*) echo bullseye ;;
+	6.1.*) echo bookworm ;;
+	*+deb12-*) echo bookworm-backports ;;
+	*+deb13-*) echo trixie ;;
+	*) echo "" ;;
+	esac
+}
+
+# debian_add_suite SUITE: the suite (and, for bullseye, whose last kernels came
+# as security updates, its -security suite) added to apt's sources with a low
+# pin, as install_deps adds trixie: its packages are only ever downloaded.
+debian_add_suite() {
+	local suite=$1 src=/etc/apt/sources.list.d/gocrash-$1.sources m sec=
+	[ -f "$src" ] && return
+	m=$(debian_mirror)
+	# The security archive as this machine's sources name it, else beside the mirror.
+	[ -f /etc/apt/sources.list.d/debian.sources ] &&
+		sec=$(awk '/^URIs:/ && /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+	[ -n "$sec" ] || sec=${m%/debian}/debian-security
+	log "adding $suite to apt's sources (pinned low)"
+	cat > "$src" <<SRC
+Types: deb
+URIs: $m
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $sec
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	local n
+	for n in "$suite" "$suite-updates" "$suite-security"; do
+		printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n\n' "$n"
+	done > "/etc/apt/preferences.d/gocrash-$suite"
+	apt-get update -qq
+}
+
 # fetch_debian_kernel: the prebuilt image and its debug vmlinux, unpacked (not
 # installed) into $WORK/VERSION/root.
 fetch_debian_kernel() {
@@ -118,6 +163,11 @@ fetch_debian_kernel() {
 		log "Debian kernel $DEBKVER already unpacked"
 		return
 	fi
+	if ! apt-cache show "linux-image-$DEBKVER-dbg" >/dev/null 2>&1; then
+		local suite; suite=$(debian_suite "$DEBKVER")
+		[ -n "$suite" ] || { log "no apt source knows linux-image-$DEBKVER-dbg"; exit 1; }
+		debian_add_suite "$suite"
+	fi
 	log "downloading linux-image-$DEBKVER-unsigned and -dbg"
 	mkdir -p "$d/debs" "$d/root"
 	(cd "$d/debs" && apt-get download -qq "linux-image-$DEBKVER-unsigned" "linux-image-$DEBKVER-dbg")
@@ -125,12 +175,41 @@ fetch_debian_kernel() {
 	[ -f "$VMLINUX" ] && [ -f "$BZIMAGE" ] || { log "no $VMLINUX or $BZIMAGE in the packages"; exit 1; }
 }
 
-# Modules the Debian kernel needs for the guest's disks, in load order
-# (modinfo's depends: virtio_pci needs virtio_ring, virtio, the modern and
-# legacy device helpers; virtio_blk needs virtio and virtio_ring). ext2 is
-# served by the built-in ext4 (CONFIG_EXT4_USE_FOR_EXT2).
-DEB_MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_modern_dev.ko
-drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko"
+# The modules the Debian kernel needs for the guest's disks (virtio_pci,
+# virtio_blk), with what they depend on, in load order: the package has no
+# modules.dep (depmod makes it on installation), so each module's own
+# "depends" (modinfo) is followed, since the set changes between kernels
+# (virtio_pci_modern_dev exists from 5.14, virtio_pci_legacy_dev from 5.16)
+# and trixie compresses them with xz under /usr/lib/modules. A module the
+# kernel has built in (modules.builtin) needs nothing. ext2 is served by the
+# built-in ext4 (CONFIG_EXT4_USE_FOR_EXT2).
+DEB_WANT="virtio_pci virtio_blk"
+deb_moddir() {
+	if [ -d "$DEB/lib/modules/$DEBKVER/kernel" ]; then echo "$DEB/lib/modules/$DEBKVER"; else echo "$DEB/usr/lib/modules/$DEBKVER"; fi
+}
+# deb_modules prints the module files (relative to deb_moddir) in load order.
+deb_modules() {
+	local dir seen=" " out=() n
+	dir=$(deb_moddir)
+	# mod_path NAME: the file of module NAME (- and _ are one in module names).
+	mod_path() {
+		(cd "$dir" && find kernel -name '*.ko*' | awk -v n="$1" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko(\.(xz|zst|gz))?$/, "", b); gsub(/-/, "_", b) } b == n { print; exit }')
+	}
+	add_mod() {
+		local n=${1//-/_} path d
+		case $seen in *" $n "*) return 0 ;; esac
+		seen+="$n "
+		path=$(mod_path "$n")
+		if [ -z "$path" ]; then
+			grep -qE "/${1}\.ko\$" "$dir/modules.builtin" || { log "$1: neither a module nor built in"; return 1; }
+			return 0
+		fi
+		for d in $(modinfo -F depends "$dir/$path" | tr , ' '); do add_mod "$d" || return 1; done
+		out+=("$path")
+	}
+	for n in $DEB_WANT; do add_mod "$n" || exit 1; done
+	echo "${out[@]}"
+}
 
 # crash 8.0.6, run through its own loader so trixie's libc never touches the
 # host; crashrec.sh records its answers (record.sh uses the same code).
@@ -225,10 +304,18 @@ build_initramfs() {
 	gcc -O2 -static -pthread -o "$ir/bin/threads" "$here/threads.c"
 	if [ -n "$DEBKVER" ]; then
 		# init insmods the files listed in /lib/modules/preload, in order.
-		local m
-		for m in $DEB_MODULES; do
-			cp "$DEB/lib/modules/$DEBKVER/kernel/$m" "$ir/lib/modules/"
-			echo "/lib/modules/${m##*/}" >> "$ir/lib/modules/preload"
+		local m b mods md
+		mods=$(deb_modules)
+		md=$(deb_moddir)
+		for m in $mods; do
+			b=${m##*/}
+			case $m in
+			*.xz) b=${b%.xz}; xz -dc "$md/$m" > "$ir/lib/modules/$b" ;;
+			*.zst) b=${b%.zst}; zstd -qdc "$md/$m" > "$ir/lib/modules/$b" ;;
+			*.gz) b=${b%.gz}; gzip -dc "$md/$m" > "$ir/lib/modules/$b" ;;
+			*) cp "$md/$m" "$ir/lib/modules/" ;;
+			esac
+			echo "/lib/modules/$b" >> "$ir/lib/modules/preload"
 		done
 	else
 		cp "$WORK/oopsmod-$VERSION/gocrash_oops.ko" "$ir/lib/modules/"
