@@ -49,7 +49,25 @@ func (k *Kernel) openWithoutVmlinux() error {
 		KASLR:   info.KernelOffset,
 		BuildID: info.BuildID,
 	}
+	var findErr error
+	if !layout.Kallsyms.Complete() {
+		// Before 6.0 VMCOREINFO does not name the arrays: they are found
+		// in the image by their structure, from _stext (VMCOREINFO has it
+		// since 4.x), else x86_64's default _text moved by KASLR.
+		start := sym("_stext")
+		if start == 0 {
+			start = 0xffffffff81000000 + info.KernelOffset
+		}
+		a, ferr := symbols.FindKallsyms(k.Mem, start)
+		if ferr != nil {
+			findErr = fmt.Errorf("VMCOREINFO does not give the kallsyms arrays (kernels before 6.0 do not export them), and %w", ferr)
+		}
+		layout.Kallsyms = a
+	}
 	v, err := symbols.OpenMemoryImage(k.DumpPath, k.Mem, layout)
+	if err != nil && findErr != nil {
+		err = findErr
+	}
 	if err != nil {
 		// The log needs only VMCOREINFO (its printk layout): the session
 		// goes on for it, and the rest says why it cannot answer.

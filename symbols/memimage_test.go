@@ -82,8 +82,12 @@ func openMemImagePair(t testing.TB, name, vmlinuxPath, vmcorePath string) (memIm
 	ka := KallsymsAddrs{Names: sym("kallsyms_names"), NumSyms: sym("kallsyms_num_syms"), TokenTable: sym("kallsyms_token_table"),
 		TokenIndex: sym("kallsyms_token_index"), Offsets: sym("kallsyms_offsets"), RelativeBase: sym("kallsyms_relative_base")}
 	if !ka.Complete() {
-		t.Logf("%s: VMCOREINFO has no kallsyms (a kernel before 6.0)", name)
-		return memImagePair{}, false
+		// A kernel before 6.0: the arrays are found in the image.
+		var err error
+		if ka, err = FindKallsyms(mem, imageStart(info)); err != nil {
+			t.Logf("%s: VMCOREINFO has no kallsyms (a kernel before 6.0), and the image none found: %v", name, err)
+			return memImagePair{}, false
+		}
 	}
 	file, err := Open(vmlinuxPath)
 	if err != nil {
@@ -394,5 +398,37 @@ func TestMemImageWithoutORC(t *testing.T) {
 	frames, _ := u.Unwind(mem, Start{PC: sched, SP: mem.base + 4096}, Options{})
 	if len(frames) > 4 {
 		t.Errorf("%d frames from a zeroed stack", len(frames))
+	}
+}
+
+// imageStart is where FindKallsyms starts looking: VMCOREINFO's _stext, else
+// x86_64's default _text moved by KASLR.
+func imageStart(info *vmcore.VMCoreInfo) uint64 {
+	if a, ok := info.Symbol("_stext"); ok {
+		return a
+	}
+	return 0xffffffff81000000 + info.KernelOffset
+}
+
+// TestFindKallsyms: the kallsyms arrays found in the image by their
+// structure are those VMCOREINFO names, on every dump of a kernel that
+// names them.
+func TestFindKallsyms(t *testing.T) {
+	n := 0
+	for _, p := range openMemImagePairs(t) {
+		sym := func(n string) uint64 { a, _ := p.info.Symbol(n); return a }
+		want := KallsymsAddrs{Names: sym("kallsyms_names"), NumSyms: sym("kallsyms_num_syms"), TokenTable: sym("kallsyms_token_table"),
+			TokenIndex: sym("kallsyms_token_index"), Offsets: sym("kallsyms_offsets"), RelativeBase: sym("kallsyms_relative_base")}
+		if !want.Complete() {
+			continue
+		}
+		n++
+		got, err := FindKallsyms(p.mem, imageStart(p.info))
+		if err != nil || got != want {
+			t.Errorf("%s: found %+v, %v; VMCOREINFO says %+v", p.name, got, err, want)
+		}
+	}
+	if n == 0 {
+		t.Skip("no dump with kallsyms in its VMCOREINFO")
 	}
 }
