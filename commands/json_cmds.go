@@ -24,6 +24,8 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"runq":  runqJSON,
 	"files": filesJSON,
 	"vm":    vmJSON,
+	"swap":  swapJSON,
+	"mount": mountJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

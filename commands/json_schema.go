@@ -27,6 +27,8 @@ var JSONResultTypes = map[string]reflect.Type{
 	"files":   reflect.TypeOf([]FilesTaskJSON{}),
 	"vm":      reflect.TypeOf([]VmTaskJSON{}),
 	"explain": reflect.TypeOf(&Explanation{}),
+	"swap":    reflect.TypeOf([]SwapAreaJSON{}),
+	"mount":   reflect.TypeOf([]MountJSON{}),
 }
 
 // A SchemaNode describes one JSON value.

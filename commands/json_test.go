@@ -124,6 +124,9 @@ func TestJSONMatchesText(t *testing.T) {
 			t.Run("files 1", func(t *testing.T) { checkFilesJSON(t, s, "files 1") })
 			t.Run("vm", func(t *testing.T) { checkVmJSON(t, s, "vm") })
 			t.Run("vm 1", func(t *testing.T) { checkVmJSON(t, s, "vm 1") })
+			t.Run("swap", func(t *testing.T) { checkSwapJSON(t, s) })
+			t.Run("mount", func(t *testing.T) { checkMountJSON(t, s, "mount") })
+			t.Run("mount -n 1", func(t *testing.T) { checkMountJSON(t, s, "mount -n 1") })
 			t.Run("explain", func(t *testing.T) {
 				var ex Explanation
 				jsonRun(t, s, "explain", &ex)
@@ -559,5 +562,55 @@ func checkVmJSON(t *testing.T, s *Session, line string) {
 	got := runCmd(t, s, line)
 	if strings.TrimRight(got, "\n") != strings.TrimRight(b.String(), "\n") {
 		t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, got, b.String())
+	}
+}
+
+func checkSwapJSON(t *testing.T, s *Session) {
+	var rows []SwapAreaJSON
+	jsonRun(t, s, "swap", &rows)
+	lines := strings.Split(strings.TrimRight(runCmd(t, s, "swap"), "\n"), "\n")[1:]
+	if len(lines) != len(rows) {
+		t.Fatalf("swap: %d text lines, %d JSON rows", len(lines), len(rows))
+	}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		r := rows[i]
+		want := []string{fmt.Sprintf("%x", uint64(r.SwapInfo)), r.Type, fmt.Sprintf("%dk", r.SizeKB), fmt.Sprintf("%dk", r.UsedKB),
+			fmt.Sprintf("%d%%", r.Pct), strconv.FormatInt(r.Priority, 10), r.Filename}
+		if strings.Join(f, " ") != strings.Join(want, " ") {
+			t.Errorf("swap line %q, JSON %q", f, want)
+		}
+	}
+}
+
+func checkMountJSON(t *testing.T, s *Session, line string) {
+	var rows []MountJSON
+	jsonRun(t, s, line, &rows)
+	lines := strings.Split(strings.TrimRight(runCmd(t, s, line), "\n"), "\n")[1:]
+	if len(lines) != len(rows) {
+		t.Fatalf("%s: %d text lines, %d JSON rows", line, len(lines), len(rows))
+	}
+	for i, l := range lines {
+		r := rows[i]
+		if r.Error != "" {
+			if l != "mount: WARNING: "+r.Error {
+				t.Errorf("%s line %q, JSON error %q", line, l, r.Error)
+			}
+			continue
+		}
+		typ, dev := r.Type, r.DevName
+		if typ == "" {
+			typ = "unknown"
+		}
+		if dev == "" {
+			dev = "(unknown)"
+		}
+		want := []string{fmt.Sprintf("%x", uint64(r.Mount)), fmt.Sprintf("%x", uint64(r.Superblock)), typ, dev, r.DirName}
+		if f := strings.Fields(l); strings.Join(f, " ") != strings.Join(want, " ") {
+			t.Errorf("%s line %q, JSON %q", line, f, want)
+		}
+	}
+	if len(rows) == 0 {
+		t.Errorf("%s: no mounts", line)
 	}
 }

@@ -74,25 +74,9 @@ func runMount(s *Session, args []string, w io.Writer) error {
 		io.WriteString(w, "mount: the super_block.s_dirty linked list does not exist in this kernel\n")
 		return fmt.Errorf("-i option not supported or applicable on this architecture or kernel")
 	}
-	tt, err := s.taskTable()
+	task, err := s.mountTask(nsArg)
 	if err != nil {
 		return err
-	}
-	var task *Task
-	if nsArg != "" {
-		if task, err = tt.lookup(nsArg); err != nil {
-			return fmt.Errorf("invalid task or pid value: %s", nsArg)
-		}
-	} else {
-		// crash's namespace context: the lowest PID from 1 up that exists.
-		for i := range tt.tasks {
-			if tt.tasks[i].PID >= 1 && (task == nil || tt.tasks[i].PID < task.PID) {
-				task = &tt.tasks[i]
-			}
-		}
-		if task == nil {
-			return fmt.Errorf("no task with a PID of 1 or more")
-		}
 	}
 	rest := g.rest()
 	if (files || len(rest) > 0) && !t.HasMember("super_block", "s_files") {
@@ -116,6 +100,86 @@ func runMount(s *Session, args []string, w io.Writer) error {
 		writeMountLine(bw, m)
 	}
 	return err
+}
+
+// mountTask is the task whose mount namespace mount shows: -n's, else
+// crash's namespace context, the lowest PID from 1 up that exists.
+func (s *Session) mountTask(nsArg string) (*Task, error) {
+	tt, err := s.taskTable()
+	if err != nil {
+		return nil, err
+	}
+	if nsArg != "" {
+		task, err := tt.lookup(nsArg)
+		if err != nil {
+			return nil, fmt.Errorf("invalid task or pid value: %s", nsArg)
+		}
+		return task, nil
+	}
+	var task *Task
+	for i := range tt.tasks {
+		if tt.tasks[i].PID >= 1 && (task == nil || tt.tasks[i].PID < task.PID) {
+			task = &tt.tasks[i]
+		}
+	}
+	if task == nil {
+		return nil, fmt.Errorf("no task with a PID of 1 or more")
+	}
+	return task, nil
+}
+
+// MountJSON is one line of mount.
+type MountJSON struct {
+	Mount      Addr   `json:"mount" desc:"MOUNT: the struct mount"`
+	Superblock Addr   `json:"superblock" desc:"SUPERBLK: mnt.mnt_sb"`
+	Type       string `json:"type" desc:"TYPE: mnt_sb->s_type->name; empty when unreadable (the text's unknown)"`
+	DevName    string `json:"devname" desc:"DEVNAME: mnt_devname; empty when unreadable (the text's (unknown))"`
+	DirName    string `json:"dirname" desc:"DIRNAME: the mount point"`
+	Error      string `json:"error,omitempty" desc:"why the mount could not be read (the text's WARNING line); nothing else is set then"`
+}
+
+// mountJSON is mount's JSON: the default format and -n.
+func mountJSON(s *Session, args []string) (any, error) {
+	var nsArg string
+	g := parseFlags("mount", args)
+	for g.next() {
+		switch g.flag {
+		case "n":
+			nsArg = g.val
+		default:
+			return nil, jsonOptionsErr("mount", args)
+		}
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	if len(g.rest()) > 0 {
+		return nil, jsonOptionsErr("mount", args)
+	}
+	task, err := s.mountTask(nsArg)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := s.Mounts(s.Ctx(), task.Addr)
+	if err != nil {
+		return nil, err
+	}
+	out := []MountJSON{}
+	for _, m := range mounts {
+		if m.Err != nil {
+			out = append(out, MountJSON{Error: m.Err.Error()})
+			continue
+		}
+		j := MountJSON{Mount: Addr(m.Addr), Superblock: Addr(m.Super), DirName: m.DirName}
+		if m.TypeOK {
+			j.Type = m.Type
+		}
+		if m.DevOK {
+			j.DevName = m.DevName
+		}
+		out = append(out, j)
+	}
+	return out, nil
 }
 
 // writeMountLine is show_mounts' line: the type and device name are

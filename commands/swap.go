@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+
+	"gocrash/kernel"
 )
 
 func init() {
@@ -52,21 +54,55 @@ func runSwap(s *Session, args []string, w io.Writer) error {
 		return err
 	}
 	bw.WriteString(swapHdr)
-	shift := uint(12 - 10)
-	for _, a := range areas {
-		pages := uint64(a.Pages) << shift
-		used := a.Used << shift
-		var pct uint64
-		if pages != 0 {
-			pct = used * 100 / pages
-		}
+	for _, r := range swapRows(areas) {
 		typ := "  FILE   "
-		if a.Partition {
-			typ = "PARTITION"
+		if r.Type == "PARTITION" {
+			typ = r.Type
 		}
-		fmt.Fprintf(bw, "%s  %s %s %s %s %s  %s\n", center(fmt.Sprintf("%x", a.Addr), 16, false), typ,
-			center(fmt.Sprintf("%dk", pages), 10, true), center(fmt.Sprintf("%dk", used), 10, true),
-			center(fmt.Sprintf("%2d%%", pct), 4, true), fmt.Sprintf("%4d", a.Prio), a.Path)
+		fmt.Fprintf(bw, "%s  %s %s %s %s %s  %s\n", center(fmt.Sprintf("%x", uint64(r.SwapInfo)), 16, false), typ,
+			center(fmt.Sprintf("%dk", r.SizeKB), 10, true), center(fmt.Sprintf("%dk", r.UsedKB), 10, true),
+			center(fmt.Sprintf("%2d%%", r.Pct), 4, true), fmt.Sprintf("%4d", r.Priority), r.Filename)
 	}
 	return err
+}
+
+// SwapAreaJSON is one line of swap.
+type SwapAreaJSON struct {
+	SwapInfo Addr   `json:"swap_info_struct" desc:"SWAP_INFO_STRUCT: the area's struct swap_info_struct"`
+	Type     string `json:"type" desc:"TYPE: PARTITION (a block device) or FILE"`
+	SizeKB   uint64 `json:"size_kb" desc:"SIZE: the usable slots (swap_info_struct.pages), in KB"`
+	UsedKB   uint64 `json:"used_kb" desc:"USED: inuse_pages, in KB"`
+	Pct      uint64 `json:"pct" desc:"PCT: USED as a share of SIZE, in percent rounded down"`
+	Priority int64  `json:"priority" desc:"PRI: prio"`
+	Filename string `json:"filename" desc:"FILENAME: the path of swap_file, (unknown) without one"`
+}
+
+// swapRows is what swap prints of each area, for its text and its JSON.
+func swapRows(areas []kernel.SwapArea) []SwapAreaJSON {
+	out := []SwapAreaJSON{}
+	// crash's dump_swap_info: pages << (PAGESHIFT() - 10), 4 KB pages.
+	shift := uint(12 - 10)
+	for _, a := range areas {
+		r := SwapAreaJSON{SwapInfo: Addr(a.Addr), Type: "FILE", SizeKB: uint64(a.Pages) << shift, UsedKB: a.Used << shift,
+			Priority: a.Prio, Filename: a.Path}
+		if r.SizeKB != 0 {
+			r.Pct = r.UsedKB * 100 / r.SizeKB
+		}
+		if a.Partition {
+			r.Type = "PARTITION"
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func swapJSON(s *Session, args []string) (any, error) {
+	if len(args) > 0 {
+		return nil, usageErr("swap", "")
+	}
+	areas, err := s.SwapAreas(s.Ctx())
+	if err != nil {
+		return nil, err
+	}
+	return swapRows(areas), nil
 }
