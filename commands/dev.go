@@ -135,13 +135,18 @@ func writeChrdevs(s *Session, w *bufio.Writer) error {
 			fmt.Fprintf(w, " %s\n", center("(none)", 16, false))
 			continue
 		}
-		name := sym(d.Fops)
-		if name == "" {
-			name = fmt.Sprintf("%x", d.Fops)
-		}
-		fmt.Fprintf(w, " %16x  %s\n", d.Cdev, name)
+		fmt.Fprintf(w, " %16x  %s\n", d.Cdev, opsName(sym, d.Fops))
 	}
 	return err
+}
+
+// opsName is dev's OPERATIONS: the operations' symbol, else their
+// address.
+func opsName(sym func(uint64) string, fops uint64) string {
+	if name := sym(fops); name != "" {
+		return name
+	}
+	return fmt.Sprintf("%x", fops)
 }
 
 // writeBlkdevs is crash's dump_blkdevs_v3.
@@ -159,11 +164,7 @@ func writeBlkdevs(s *Session, w *bufio.Writer) error {
 			fmt.Fprintf(w, " %s\n", center("(none)", 16, false))
 			continue
 		}
-		fn := sym(d.Fops)
-		if fn == "" {
-			fn = fmt.Sprintf("%x", d.Fops)
-		}
-		fmt.Fprintf(w, " %16x  %s\n", d.Gendisk, fn)
+		fmt.Fprintf(w, " %16x  %s\n", d.Gendisk, opsName(sym, d.Fops))
 	}
 	return err
 }

@@ -26,6 +26,8 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"vm":    vmJSON,
 	"swap":  swapJSON,
 	"mount": mountJSON,
+	"dev":   devJSON,
+	"net":   netJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

@@ -29,6 +29,8 @@ var JSONResultTypes = map[string]reflect.Type{
 	"explain": reflect.TypeOf(&Explanation{}),
 	"swap":    reflect.TypeOf([]SwapAreaJSON{}),
 	"mount":   reflect.TypeOf([]MountJSON{}),
+	"dev":     reflect.TypeOf(&DevJSON{}),
+	"net":     reflect.TypeOf([]NetDeviceJSON{}),
 }
 
 // A SchemaNode describes one JSON value.

@@ -127,6 +127,8 @@ func TestJSONMatchesText(t *testing.T) {
 			t.Run("swap", func(t *testing.T) { checkSwapJSON(t, s) })
 			t.Run("mount", func(t *testing.T) { checkMountJSON(t, s, "mount") })
 			t.Run("mount -n 1", func(t *testing.T) { checkMountJSON(t, s, "mount -n 1") })
+			t.Run("dev", func(t *testing.T) { checkDevJSON(t, s) })
+			t.Run("net", func(t *testing.T) { checkNetJSON(t, s) })
 			t.Run("explain", func(t *testing.T) {
 				var ex Explanation
 				jsonRun(t, s, "explain", &ex)
@@ -612,5 +614,62 @@ func checkMountJSON(t *testing.T, s *Session, line string) {
 	}
 	if len(rows) == 0 {
 		t.Errorf("%s: no mounts", line)
+	}
+}
+
+func checkDevJSON(t *testing.T, s *Session) {
+	var j DevJSON
+	jsonRun(t, s, "dev", &j)
+	chr, blk, ok := strings.Cut(strings.TrimRight(runCmd(t, s, "dev"), "\n"), "\n\n")
+	if !ok {
+		t.Fatal("dev: no blank line between the tables")
+	}
+	line := func(major int, name string, addr Addr, ops string) string {
+		if ops == "" {
+			return fmt.Sprintf("%d %s (none)", major, name)
+		}
+		return fmt.Sprintf("%d %s %x %s", major, name, uint64(addr), ops)
+	}
+	var want []string
+	for _, c := range j.Char {
+		want = append(want, line(c.Major, c.Name, c.Cdev, c.Operations))
+	}
+	compareTable(t, "dev CHRDEV", chr, want)
+	want = nil
+	for _, b := range j.Block {
+		name := b.Name
+		if name == "" {
+			name = "(unknown)"
+		}
+		want = append(want, line(b.Major, name, b.Gendisk, b.Operations))
+	}
+	compareTable(t, "dev BLKDEV", blk, want)
+}
+
+func checkNetJSON(t *testing.T, s *Session) {
+	var rows []NetDeviceJSON
+	jsonRun(t, s, "net", &rows)
+	var want []string
+	for _, r := range rows {
+		want = append(want, strings.TrimSpace(fmt.Sprintf("%x %s %s", uint64(r.NetDevice), r.Name, strings.Join(r.Addresses, ", "))))
+	}
+	compareTable(t, "net", strings.TrimRight(runCmd(t, s, "net"), "\n"), want)
+	if len(rows) == 0 {
+		t.Error("net: no devices")
+	}
+}
+
+// compareTable compares a table's lines after its header, blanks
+// squeezed, with want.
+func compareTable(t *testing.T, what, text string, want []string) {
+	t.Helper()
+	lines := strings.Split(text, "\n")[1:]
+	if len(lines) != len(want) {
+		t.Fatalf("%s: %d text lines, %d JSON rows", what, len(lines), len(want))
+	}
+	for i, l := range lines {
+		if got := strings.Join(strings.Fields(l), " "); got != want[i] {
+			t.Errorf("%s line %d: text %q, JSON %q", what, i, got, want[i])
+		}
 	}
 }

@@ -218,17 +218,22 @@ func (s *Session) netDevices(w io.Writer, task uint64) error {
 	var b strings.Builder
 	b.WriteString(center("NET_DEVICE", 16, false) + "  NAME       IP ADDRESS(ES)\n")
 	for _, d := range devs {
-		var addrs []string
-		for _, a := range d.IPv4 {
-			addrs = append(addrs, netip.AddrFrom4(a).String())
-		}
-		for _, a := range d.IPv6 {
-			addrs = append(addrs, netip.AddrFrom16(a).String())
-		}
-		fmt.Fprintf(&b, "%s  %-10s %s\n", center(strconv.FormatUint(d.Addr, 16), 16, true), d.Name, strings.Join(addrs, ", "))
+		fmt.Fprintf(&b, "%s  %-10s %s\n", center(strconv.FormatUint(d.Addr, 16), 16, true), d.Name, strings.Join(netAddrs(d), ", "))
 	}
 	io.WriteString(w, b.String())
 	return err
+}
+
+// netAddrs is net's IP ADDRESS(ES): the IPv4 addresses, then the IPv6.
+func netAddrs(d kernel.NetDevice) []string {
+	addrs := []string{}
+	for _, a := range d.IPv4 {
+		addrs = append(addrs, netip.AddrFrom4(a).String())
+	}
+	for _, a := range d.IPv6 {
+		addrs = append(addrs, netip.AddrFrom16(a).String())
+	}
+	return addrs
 }
 
 // netRun is one net -s/-S (or foreach net).
