@@ -20,8 +20,8 @@ func init() {
 	register(Command{
 		Name:    "bt",
 		Summary: "backtrace",
-		// crash's -E -o -O -I -S -n are not here.
-		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-f|-[F]F|-v|-p] [-R ref] [-s [-x|d]] [pid | task]",
+		// crash's -E -I -S -n are not here.
+		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-f|-[F]F|-o|-O|-v|-p] [-R ref] [-s [-x|d]] [pid | task]",
 		Description: `  Display a kernel stack backtrace.  With no argument, the backtrace of the
   current context is shown: at start-up the task that panicked.`,
 		Flags: []Flag{
@@ -40,6 +40,8 @@ func init() {
 			{Name: "v", Help: "check the kernel stack of all tasks for evidence of stack overflows: the STACK_END_MAGIC value at the bottom of each stack."},
 			{Name: "p", Help: "display the stack trace of the panic task only (the default context may have been changed with set)."},
 			{Name: "R", Arg: "ref", Help: "display stack trace only if there is a reference to this symbol or text address."},
+			{Name: "o", Help: "use the old backtrace method, which dumps potentially stale kernel text return addresses found on the stack."},
+			{Name: "O", Help: "use the old backtrace method by default; subsequent usage of this option toggles the backtrace method."},
 			{Name: "F", Help: "similar to -f, except that the stack data is displayed symbolically when appropriate; if the stack data references a slab cache object, the name of the slab cache will be displayed in brackets; with -FF, the slab object address is shown with it."},
 		},
 		Operands: []Operand{
@@ -69,6 +71,25 @@ func init() {
   Display the stack trace of PID 2, with every frame's stack words:
 
     crash> bt -f 2
+
+  Display the panic task's stack trace with the old method, which shows every
+  kernel text return address above where the trace starts, stale ones too
+  (here the return address into __crash_kexec left by an earlier call):
+
+    crash> bt -o
+    PID: 1        TASK: ff4b470240198000  CPU: 0    COMMAND: "init"
+     #0 [ff80f79900013c88] machine_kexec at ffffffff9022ea4b
+     #1 [ff80f79900013cd8] __crash_kexec at ffffffff9029b8e5
+     #2 [ff80f79900013d60] __crash_kexec at ffffffff9029b8c4
+     #3 [ff80f79900013d90] panic at ffffffff905a8596
+    ...
+
+  Make the old method bt's default, and the new one again:
+
+    crash> bt -O
+    bt: use old bt method by default
+    crash> bt -O
+    bt: use new bt method by default
 
   Show only the stacks that went through panic():
 
@@ -100,6 +121,8 @@ type btOptions struct {
 	slab     int    // -F 1, -FF 2: -f with symbols and slab caches named
 	ref      string // -R: only the traces that reference this symbol or address
 	refs     int    // how many -R were given (crash takes the first)
+	old      bool   // -o: crash's old method (bt_old.go)
+	toggle   bool   // -O: change bt's default method, and nothing else
 	taskArgs []string
 }
 
@@ -136,6 +159,13 @@ func parseBt(args []string) (btOptions, error) {
 			if o.refs++; o.refs == 1 {
 				o.ref = g.val
 			}
+		case "o":
+			o.old = true
+		case "O":
+			// crash's cmd_bt returns as soon as it meets -O: what
+			// follows is not looked at.
+			o.toggle = true
+			return o, nil
 		case "F":
 			o.full = true
 			if o.slab < 2 {
@@ -191,6 +221,19 @@ func runBt(s *Session, args []string, w io.Writer) error {
 	opt, err := parseBt(args)
 	if err != nil {
 		return err
+	}
+	if opt.toggle {
+		// crash: error(INFO, "use %s bt method by default\n", ...).
+		s.btOld = !s.btOld
+		how := "new"
+		if s.btOld {
+			how = "old"
+		}
+		fmt.Fprintf(w, "bt: use %s bt method by default\n", how)
+		return nil
+	}
+	if s.btOld {
+		opt.old = true
 	}
 	r, err := newBtRun(s, opt, w)
 	if err != nil {
@@ -366,6 +409,10 @@ func (r *btRun) task(task uint64) {
 	}
 	if r.opt.text {
 		tr.printText()
+		return
+	}
+	if r.opt.old {
+		tr.printOld()
 		return
 	}
 	tr.print()

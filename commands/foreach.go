@@ -66,7 +66,7 @@ func init() {
   command  select one or more of the following commands to be run on the tasks
            selected, or on all tasks:
 
-             bt  run the "bt" command  (optional flags: -r -t -T -l -e -R -f -F -s -x -d)
+             bt  run the "bt" command  (optional flags: -r -t -T -l -e -R -f -F -o -s -x -d)
              vm  run the "vm" command  (optional flags: -p -v -m -R -d -x)
            task  run the "task" command  (optional flags: -R -d -x)
           files  run the "files" command  (optional flag: -c -R)
@@ -534,7 +534,7 @@ func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachR
 	if f.has('d') {
 		opt.radix = 10
 	}
-	if err := foreachBtOptions(f, &opt); err != nil {
+	if err := foreachBtOptions(s, f, &opt); err != nil {
 		return foreachRunner{}, err
 	}
 	r, err := newBtRun(s, opt, w)
@@ -551,15 +551,10 @@ func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachR
 	}, nil
 }
 
-// foreachBtOptions passes -R on to bt and refuses the bt option
-// gocrash's bt does not have (-o, crash's old x86_64 backtrace method)
-// with a clear line.
-func foreachBtOptions(f *foreachSpec, opt *btOptions) error {
-	for _, c := range []byte{'o'} {
-		if f.has(c) {
-			return fmt.Errorf("bt -%c is not available in gocrash's bt", c)
-		}
-	}
+// foreachBtOptions passes -R and -o on to bt (-o also when bt -O made
+// the old method the default).
+func foreachBtOptions(s *Session, f *foreachSpec, opt *btOptions) error {
+	opt.old = f.has('o') || s.btOld
 	opt.ref = f.ref
 	return nil
 }

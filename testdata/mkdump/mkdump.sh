@@ -646,6 +646,12 @@ CRASH_CMDS=(
 	"foreach vtop -R x 1000" "foreach 1 vtop -u {vma1}"
 	"bt -R schedule 2" "bt -R __schedule" "bt -R panic" "bt -R xyz 2" "bt -R {sched16} 2"
 	"foreach bt -R panic" "foreach bt -R kthread"
+	# bt -o (crash's old method), -E (IRQ and exception stacks), -n idle,
+	# -I/-S's errors (crash 8.0.6 dies on a valid -I/-S: commands/bt_old_test.go),
+	# foreach ps -l/-m, foreach vtop -c, a hexadecimal "pid" (commands/bt_old_test.go)
+	"bt -o" "bt -o 2" "bt -o -a" "foreach bt -o" "bt -E" "bt -E -c 1" "bt -n idle" "bt -a -n idle"
+	"bt -n x" "bt -S 0" "bt -S 1234 2" "bt -I xyz 2" "bt -I 0 2" "foreach ps -l" "foreach ps -m"
+	"foreach 1 vtop -c 0 1000" "foreach EX ps"
 	# --- types: struct, union and their short forms (commands/struct_test.go)
 	"struct task_struct {task1}" "struct task_struct.pid,comm,mm {task1}" "task_struct.pid {task1}"
 	"task_struct.pid,comm {task1}" "struct -o task_struct" "struct -o list_head"
@@ -755,6 +761,9 @@ CRASH_CMDS=(
 	"files -q" "init_task.pid" "union thread_union" "jiffies"
 	# --- last: these change the context, and "set -p" restores it.
 	"set 2" "set -p" "set 99999"
+	# tasks: bt -O makes the old method bt's default, "bt 1" then uses it, and
+	# "bt -OO" (crash returns at the first -O) makes the new one the default again
+	"bt -O" "bt 1" "bt -OO"
 	# --- code, last too: mod -s loads the test module's object file, which
 	# changes what follows (crash's bt then leaves out module frames); mod
 	# -d takes it away again ("mod -gr" is the list: a golden name of its
