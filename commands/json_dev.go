@@ -9,6 +9,8 @@ import "errors"
 type DevJSON struct {
 	Char  []CharDevJSON  `json:"chrdevs" desc:"the CHRDEV table: chrdevs[], each major's ranges"`
 	Block []BlockDevJSON `json:"blkdevs" desc:"the BLKDEV table: major_names[]"`
+	// As dev prints the lines it read and then the error.
+	Errors []FieldErr `json:"errors,omitempty" desc:"a table read only in part or not at all (field CHRDEV or BLKDEV): the lines read are above"`
 }
 
 // CharDevJSON is one CHRDEV line.
@@ -33,16 +35,19 @@ func devJSON(s *Session, args []string) (any, error) {
 	if len(args) > 0 {
 		return nil, jsonOptionsErr("dev", args)
 	}
+	j := &DevJSON{Char: []CharDevJSON{}, Block: []BlockDevJSON{}}
 	chr, err := s.CharDevices(s.Ctx())
 	if err != nil {
-		return nil, err
+		j.Errors = append(j.Errors, FieldErr{Field: "CHRDEV", Error: err.Error()})
 	}
 	blk, err := s.BlockDevices(s.Ctx())
 	if err != nil {
+		j.Errors = append(j.Errors, FieldErr{Field: "BLKDEV", Error: err.Error()})
+	}
+	if err := s.Ctx().Err(); err != nil {
 		return nil, err
 	}
 	sym := s.symstrAll()
-	j := &DevJSON{Char: []CharDevJSON{}, Block: []BlockDevJSON{}}
 	for _, d := range chr {
 		c := CharDevJSON{Major: d.Major, Name: d.Name}
 		if d.Fops != 0 {

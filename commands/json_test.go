@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -112,35 +113,66 @@ func TestJSONMatchesText(t *testing.T) {
 		t.Run(d.Name+"/"+d.Format, func(t *testing.T) {
 			s := openTestbed(t, d)
 			defer s.Close()
-			t.Run("sys", func(t *testing.T) { checkSysJSON(t, s) })
-			t.Run("ps", func(t *testing.T) { checkPsJSON(t, s) })
-			t.Run("bt", func(t *testing.T) { checkBtJSON(t, s, "bt -a") })
-			t.Run("mod", func(t *testing.T) { checkModJSON(t, s) })
-			t.Run("kmem", func(t *testing.T) { checkKmemJSON(t, s) })
-			t.Run("log", func(t *testing.T) { checkLogJSON(t, s) })
-			t.Run("runq", func(t *testing.T) { checkRunqJSON(t, s) })
-			t.Run("kmem -s", func(t *testing.T) { checkKmemSlabJSON(t, s) })
-			t.Run("files", func(t *testing.T) { checkFilesJSON(t, s, "files") })
-			t.Run("files 1", func(t *testing.T) { checkFilesJSON(t, s, "files 1") })
-			t.Run("vm", func(t *testing.T) { checkVmJSON(t, s, "vm") })
-			t.Run("vm 1", func(t *testing.T) { checkVmJSON(t, s, "vm 1") })
-			t.Run("swap", func(t *testing.T) { checkSwapJSON(t, s) })
-			t.Run("mount", func(t *testing.T) { checkMountJSON(t, s, "mount") })
-			t.Run("mount -n 1", func(t *testing.T) { checkMountJSON(t, s, "mount -n 1") })
-			t.Run("dev", func(t *testing.T) { checkDevJSON(t, s) })
-			t.Run("net", func(t *testing.T) { checkNetJSON(t, s) })
-			t.Run("explain", func(t *testing.T) {
-				var ex Explanation
-				jsonRun(t, s, "explain", &ex)
-				text := runCmd(t, s, "explain")
-				for _, want := range []string{"CAUSE: " + ex.Cause.Summary + "\n", "SIGNATURE: " + ex.Signature + " "} {
-					if !strings.Contains(text, want) {
-						t.Errorf("explain's text lacks the JSON's %q", want)
-					}
-				}
-			})
+			checkJSONMatchesText(t, s)
 		})
 	}
+}
+
+// TestJSONMatchesTextDistro: the same on the Debian kernels' dumps the
+// test bed leaves in its work folder (not committed: their -dbg vmlinux
+// files are ~600 MB), where they exist; $GOCRASH_DISTRO_DUMPS names
+// another folder of NAME/vmlinux and NAME/vmcore.zlib.
+func TestJSONMatchesTextDistro(t *testing.T) {
+	root := os.Getenv("GOCRASH_DISTRO_DUMPS")
+	if root == "" {
+		root = "/var/cache/gocrash-mkdump/distro"
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", "vmcore.zlib"))
+	if len(dirs) == 0 {
+		t.Skipf("no Debian kernel dumps in %s (testdata/mkdump/mkdump.sh debian-KVER makes them)", root)
+	}
+	for _, vmcore := range dirs {
+		dir := filepath.Dir(vmcore)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			s, err := Open(filepath.Join(dir, "vmlinux"), vmcore, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			checkJSONMatchesText(t, s)
+		})
+	}
+}
+
+// checkJSONMatchesText compares each JSON form with its text on one dump.
+func checkJSONMatchesText(t *testing.T, s *Session) {
+	t.Run("sys", func(t *testing.T) { checkSysJSON(t, s) })
+	t.Run("ps", func(t *testing.T) { checkPsJSON(t, s) })
+	t.Run("bt", func(t *testing.T) { checkBtJSON(t, s, "bt -a") })
+	t.Run("mod", func(t *testing.T) { checkModJSON(t, s) })
+	t.Run("kmem", func(t *testing.T) { checkKmemJSON(t, s) })
+	t.Run("log", func(t *testing.T) { checkLogJSON(t, s) })
+	t.Run("runq", func(t *testing.T) { checkRunqJSON(t, s) })
+	t.Run("kmem -s", func(t *testing.T) { checkKmemSlabJSON(t, s) })
+	t.Run("files", func(t *testing.T) { checkFilesJSON(t, s, "files") })
+	t.Run("files 1", func(t *testing.T) { checkFilesJSON(t, s, "files 1") })
+	t.Run("vm", func(t *testing.T) { checkVmJSON(t, s, "vm") })
+	t.Run("vm 1", func(t *testing.T) { checkVmJSON(t, s, "vm 1") })
+	t.Run("swap", func(t *testing.T) { checkSwapJSON(t, s) })
+	t.Run("mount", func(t *testing.T) { checkMountJSON(t, s, "mount") })
+	t.Run("mount -n 1", func(t *testing.T) { checkMountJSON(t, s, "mount -n 1") })
+	t.Run("dev", func(t *testing.T) { checkDevJSON(t, s) })
+	t.Run("net", func(t *testing.T) { checkNetJSON(t, s) })
+	t.Run("explain", func(t *testing.T) {
+		var ex Explanation
+		jsonRun(t, s, "explain", &ex)
+		text := runCmd(t, s, "explain")
+		for _, want := range []string{"CAUSE: " + ex.Cause.Summary + "\n", "SIGNATURE: " + ex.Signature + " "} {
+			if !strings.Contains(text, want) {
+				t.Errorf("explain's text lacks the JSON's %q", want)
+			}
+		}
+	})
 }
 
 func textFields(text string) map[string]string {
@@ -633,6 +665,13 @@ func checkDevJSON(t *testing.T, s *Session) {
 	var want []string
 	for _, c := range j.Char {
 		want = append(want, line(c.Major, c.Name, c.Cdev, c.Operations))
+	}
+	for _, e := range j.Errors {
+		// The text prints the lines it read, then "dev: ERROR".
+		if e.Field != "BLKDEV" || !strings.HasSuffix(blk, "\ndev: "+e.Error) {
+			t.Errorf("dev: JSON error %+v, text's BLKDEV table:\n%s", e, blk)
+		}
+		blk = strings.TrimSuffix(blk, "\ndev: "+e.Error)
 	}
 	compareTable(t, "dev CHRDEV", chr, want)
 	want = nil
