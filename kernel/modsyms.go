@@ -131,6 +131,9 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 			exported = append(exported, ModuleSym{Name: stripModuleSymbolEnd(name), Addr: value, Kind: '?'})
 		}
 	}
+	// Where the exported ones start: the kallsyms appended after them
+	// must not move the index the merge below looks them up by.
+	exp0 := len(syms)
 	syms = append(syms, exported...)
 	symtab, n, strtab := get("core_kallsyms.symtab"), get("core_kallsyms.num_symtab"), get("core_kallsyms.strtab")
 	if symtab != 0 && n > 0 && n <= maxModuleSymTab && in(symtab) && in(strtab) {
@@ -154,7 +157,7 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 				kind = 'T'
 			}
 			for j := range exported {
-				if e := &syms[len(syms)-len(exported)+j]; e.Addr == value && e.Name == name && !e.Pseudo {
+				if e := &syms[exp0+j]; e.Addr == value && e.Name == name && !e.Pseudo {
 					if e.Kind == '?' {
 						e.Kind = kind
 					}

@@ -80,6 +80,11 @@ func (v *Vmlinux) buildCrashSymbols() []Symbol {
 			nb = nb[:j]
 		}
 		name := string(nb)
+		if name == "" && typ == elf.STT_SECTION && shndx < elf.SHN_LORESERVE && int(shndx) < len(v.f.Sections) {
+			// bfd names a section symbol by its section (Debian's vmlinux
+			// keeps them: ".rodata", "__ksymtab", ".data" in crash's sym -l).
+			name = v.f.Sections[shndx].Name
+		}
 		if name == "" {
 			continue
 		}

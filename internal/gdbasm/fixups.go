@@ -119,9 +119,11 @@ func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, str
 	if len(raw) == 1 && raw[0] == 0x90 {
 		return "nop", ""
 	}
-	// 66 90 is "xchg %ax,%ax" to libopcodes (x86asm: "data16 nop").
-	if len(raw) == 2 && raw[0] == 0x66 && raw[1] == 0x90 {
-		return "xchg", "%ax,%ax"
+	// 66 90 is "xchg %ax,%ax" to libopcodes (x86asm: "data16 nop"); the
+	// 5-byte nop 66 66 66 66 90 (ftrace's, at every function's start on
+	// Debian's 5.10) is "data16 data16 data16 xchg %ax,%ax".
+	if n := len(raw); n >= 2 && raw[n-1] == 0x90 && strings.Count(string(raw[:n-1]), "\x66") == n-1 {
+		return strings.Repeat("data16 ", n-2) + "xchg", "%ax,%ax"
 	}
 	words[len(words)-1] = op
 	// REX.W is part of lretq and sysretq, not a prefix to show.
