@@ -28,6 +28,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"mount": mountJSON,
 	"dev":   devJSON,
 	"net":   netJSON,
+	"timer": timerJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

@@ -31,6 +31,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"mount":   reflect.TypeOf([]MountJSON{}),
 	"dev":     reflect.TypeOf(&DevJSON{}),
 	"net":     reflect.TypeOf([]NetDeviceJSON{}),
+	"timer":   reflect.TypeOf(&TimerJSON{}),
 }
 
 // A SchemaNode describes one JSON value.

@@ -163,6 +163,8 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("mount -n 1", func(t *testing.T) { checkMountJSON(t, s, "mount -n 1") })
 	t.Run("dev", func(t *testing.T) { checkDevJSON(t, s) })
 	t.Run("net", func(t *testing.T) { checkNetJSON(t, s) })
+	t.Run("timer", func(t *testing.T) { checkTimerJSON(t, s, "timer") })
+	t.Run("timer -C 1", func(t *testing.T) { checkTimerJSON(t, s, "timer -C 1") })
 	t.Run("explain", func(t *testing.T) {
 		var ex Explanation
 		jsonRun(t, s, "explain", &ex)
@@ -710,5 +712,30 @@ func compareTable(t *testing.T, what, text string, want []string) {
 		if got := strings.Join(strings.Fields(l), " "); got != want[i] {
 			t.Errorf("%s line %d: text %q, JSON %q", what, i, got, want[i])
 		}
+	}
+}
+
+func checkTimerJSON(t *testing.T, s *Session, line string) {
+	var j TimerJSON
+	jsonRun(t, s, line, &j)
+	want := []string{"JIFFIES", strconv.FormatUint(j.Jiffies, 10)}
+	for _, b := range j.Bases {
+		want = append(want, fmt.Sprintf("TIMER_BASES[%d][%s]: %x", b.CPU, b.Base, uint64(b.TimerBase)), "EXPIRES TTE TIMER_LIST FUNCTION")
+		for _, e := range b.Timers {
+			want = append(want, fmt.Sprintf("%d %d %x %x <%s>", e.Expires, e.TTE, uint64(e.TimerList), uint64(e.Function), e.FunctionName))
+		}
+		if len(b.Timers) == 0 {
+			want = append(want, "(none)")
+		}
+	}
+	var got []string
+	for _, l := range strings.Split(runCmd(t, s, line), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			got = append(got, strings.Join(f, " "))
+		}
+	}
+	compareTable(t, line, "\n"+strings.Join(got, "\n"), want)
+	if len(j.Bases) == 0 {
+		t.Errorf("%s: no timer bases", line)
 	}
 }

@@ -73,13 +73,70 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 		defer bw.Flush()
 		return runHRTimers(s, cpus, ncpu, bw)
 	}
-	jo, err := s.Var("jiffies")
+	tj, err := s.timerWheels(cpus, ncpu)
 	if err != nil {
 		return err
 	}
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	js := strconv.FormatUint(tj.Jiffies, 10)
+	flen := max(len(js), len("JIFFIES"))
+	fmt.Fprintf(bw, "%-*s\n%*s\n\n", flen, "JIFFIES", flen, js)
+	for i, b := range tj.Bases {
+		if i > 0 && b.CPU != tj.Bases[i-1].CPU {
+			bw.WriteString("\n")
+		}
+		fmt.Fprintf(bw, "TIMER_BASES[%d][%s]: %x\n", b.CPU, b.Base, uint64(b.TimerBase))
+		var highest int64
+		for _, t := range b.Timers {
+			highest = max(highest, t.TTE, -t.TTE)
+		}
+		tlen := max(len(strconv.FormatInt(highest, 10))+1, len("TTE"))
+		fmt.Fprintf(bw, "  %-*s     %-*s     TIMER_LIST     FUNCTION\n", flen, "EXPIRES", tlen, "TTE")
+		for _, t := range b.Timers {
+			fmt.Fprintf(bw, "  %*d  %*d  %s  %16x  <%s>\n", flen, t.Expires, tlen, t.TTE,
+				center(fmt.Sprintf("%16x", uint64(t.TimerList)), 16, false), uint64(t.Function), t.FunctionName)
+		}
+		if len(b.Timers) == 0 {
+			bw.WriteString("  (none)\n")
+		}
+	}
+	return nil
+}
+
+// TimerJSON is timer's answer: jiffies and each cpu's timer bases.
+type TimerJSON struct {
+	Jiffies uint64          `json:"jiffies" desc:"JIFFIES"`
+	Bases   []TimerBaseJSON `json:"bases" desc:"each cpu's bases, in cpu order"`
+}
+
+// TimerBaseJSON is one TIMER_BASES[cpu][base] block.
+type TimerBaseJSON struct {
+	CPU       int              `json:"cpu" desc:"the cpu"`
+	Base      string           `json:"base" desc:"BASE_STD or BASE_DEF, as timer labels timer_bases[0] and [1] (see help timer for 6.9+)"`
+	TimerBase Addr             `json:"timer_base" desc:"the struct timer_base"`
+	Timers    []TimerEntryJSON `json:"timers" desc:"its pending timers, by expiry"`
+}
+
+// TimerEntryJSON is one timer line.
+type TimerEntryJSON struct {
+	Expires      uint64 `json:"expires" desc:"EXPIRES: in jiffies"`
+	TTE          int64  `json:"tte" desc:"TTE: expires - jiffies, negative once past"`
+	TimerList    Addr   `json:"timer_list" desc:"TIMER_LIST: the struct timer_list"`
+	Function     Addr   `json:"function" desc:"FUNCTION: the address it calls"`
+	FunctionName string `json:"function_name" desc:"FUNCTION's symbol in brackets, empty when none"`
+}
+
+// timerWheels is what timer shows: jiffies and the bases of the cpus
+// (nil: all), their timers by expiry.
+func (s *Session) timerWheels(cpus map[int]bool, ncpu int) (*TimerJSON, error) {
+	jo, err := s.Var("jiffies")
+	if err != nil {
+		return nil, err
+	}
 	jiffies, err := jo.Uint()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// crash 8.0.6 looks at two bases (BASE_STD, BASE_DEF) when the kernel
 	// has timer migration (NO_HZ_COMMON), else one. Since 6.9 the kernel
@@ -91,57 +148,66 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 	if _, ok := s.Vmlinux.Lookup("sysctl_timer_migration"); ok {
 		nbases = 2
 	}
-	bw := bufio.NewWriter(w)
-	defer bw.Flush()
-	js := strconv.FormatUint(jiffies, 10)
-	flen := max(len(js), len("JIFFIES"))
-	fmt.Fprintf(bw, "%-*s\n%*s\n\n", flen, "JIFFIES", flen, js)
 	sym := s.symbolizer()
-	n := 0
+	tj := &TimerJSON{Jiffies: jiffies, Bases: []TimerBaseJSON{}}
 	for cpu := 0; cpu < ncpu; cpu++ {
 		if cpus != nil && !cpus[cpu] {
 			continue
 		}
 		bases, err := s.TimerBases(s.Ctx(), cpu, nbases)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if n > 0 {
-			bw.WriteString("\n")
-		}
-		n++
 		for _, b := range bases {
 			label := "BASE_STD"
 			if b.Index == 1 {
 				label = "BASE_DEF"
 			}
-			fmt.Fprintf(bw, "TIMER_BASES[%d][%s]: %x\n", cpu, label, b.Addr)
+			tb := TimerBaseJSON{CPU: cpu, Base: label, TimerBase: Addr(b.Addr), Timers: []TimerEntryJSON{}}
 			ts := b.Timers
 			sort.SliceStable(ts, func(i, j int) bool { return ts[i].Expires < ts[j].Expires })
-			var highest int64
 			for _, t := range ts {
-				tte := int64(t.Expires - jiffies)
-				if tte < 0 {
-					tte = -tte
-				}
-				highest = max(highest, tte)
-			}
-			tlen := max(len(strconv.FormatInt(highest, 10))+1, len("TTE"))
-			fmt.Fprintf(bw, "  %-*s     %-*s     TIMER_LIST     FUNCTION\n", flen, "EXPIRES", tlen, "TTE")
-			for _, t := range ts {
-				name := ""
+				e := TimerEntryJSON{Expires: t.Expires, TTE: int64(t.Expires - jiffies), TimerList: Addr(t.Addr), Function: Addr(t.Function)}
 				if sym != nil {
-					name = sym(t.Function)
+					e.FunctionName = sym(t.Function)
 				}
-				fmt.Fprintf(bw, "  %*d  %*d  %s  %16x  <%s>\n", flen, t.Expires, tlen, int64(t.Expires-jiffies),
-					center(fmt.Sprintf("%16x", t.Addr), 16, false), t.Function, name)
+				tb.Timers = append(tb.Timers, e)
 			}
-			if len(ts) == 0 {
-				bw.WriteString("  (none)\n")
-			}
+			tj.Bases = append(tj.Bases, tb)
 		}
 	}
-	return nil
+	return tj, nil
+}
+
+// timerJSON is timer's JSON: the default format and -C.
+func timerJSON(s *Session, args []string) (any, error) {
+	var cpuArg string
+	g := parseFlags("timer", args)
+	for g.next() {
+		switch g.flag {
+		case "C":
+			cpuArg = g.val
+		default:
+			return nil, jsonOptionsErr("timer", args)
+		}
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	if len(g.rest()) > 0 {
+		return nil, usageErr("timer", "")
+	}
+	ncpu, err := s.NumCPUs()
+	if err != nil {
+		return nil, err
+	}
+	var cpus map[int]bool
+	if cpuArg != "" {
+		if cpus, err = parseCPUList(cpuArg, ncpu); err != nil {
+			return nil, err
+		}
+	}
+	return s.timerWheels(cpus, ncpu)
 }
 
 // uptimeJiffies is crash's get_uptime(): jiffies_64 counted from
