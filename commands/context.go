@@ -97,7 +97,7 @@ func (s *Session) contextBlock(tt *taskTable, states *taskStates, t *Task) strin
 // task_struct since 4.9 (THREAD_INFO_IN_TASK), else task_struct.stack.
 func (s *Session) threadInfo(task uint64) uint64 {
 	ti := task
-	if ty, err := s.Types(); err == nil {
+	if ty, err := s.Layouts(); err == nil {
 		if off, err := ty.Offset("task_struct.thread_info"); err == nil {
 			ti = task + uint64(off)
 		} else if o, err := s.Object(task, "task_struct"); err == nil {

@@ -129,7 +129,7 @@ func runKmemPage(s *Session, addrs []uint64, physical bool, w *bufio.Writer) err
 // writePageFlagTable is crash's dump_page_flags: enum pageflags' PG_
 // names, bits and values; with flags, the ones set in it.
 func (s *Session) writePageFlagTable(w *bufio.Writer, flags uint64) error {
-	t, err := s.Types()
+	t, err := s.Layouts()
 	if err != nil {
 		return err
 	}

@@ -223,7 +223,7 @@ func (s *Session) taskStacks() *taskStackTable {
 	if err != nil {
 		return st
 	}
-	t, err := s.Types()
+	t, err := s.Layouts()
 	if err != nil {
 		return st
 	}

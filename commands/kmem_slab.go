@@ -58,7 +58,7 @@ func (s *Session) pages() (*kernel.Slab, error) {
 // newSlab builds a slab walker reading through mem (the dump's memory, or
 // in tests a hostile view of it).
 func (s *Session) newSlab(mem symbols.Memory) (*kernel.Slab, error) {
-	t, err := s.Types()
+	t, err := s.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -537,7 +537,7 @@ func (s *Session) pageFlagsOf(page uint64) (pageFlags, error) {
 	// 6.8 and later: slab pages carry a page type (include/linux/page-flags.h
 	// PGTY_slab in the top byte of page_type since 6.12; PG_slab as a
 	// cleared bit under PAGE_TYPE_BASE before).
-	t, err := s.Types()
+	t, err := s.Layouts()
 	if err != nil {
 		return pf, err
 	}

@@ -257,7 +257,7 @@ func writeMemoryBlocks(s *Session, w *bufio.Writer) error {
 	hasEnd, hasNid := false, false
 	if len(blocks) > 0 {
 		hasEnd, hasNid = blocks[0].HasEnd, blocks[0].HasNid
-	} else if t, terr := s.Types(); terr == nil {
+	} else if t, terr := s.Layouts(); terr == nil {
 		hasNid = t.HasMember("memory_block", "nid")
 		_, probed := s.Vmlinux.Lookup("memory_block_size_probed")
 		hasEnd = probed || t.HasMember("memory_block", "end_section_nr")
@@ -330,7 +330,7 @@ func (s *Session) paddrPrlen() int {
 const nodeZoneHdr = "ZONE  NAME         SIZE       MEM_MAP      START_PADDR  START_MAPNR"
 
 func (s *Session) hasType(name string) bool {
-	t, err := s.Types()
+	t, err := s.Layouts()
 	if err != nil {
 		return false
 	}

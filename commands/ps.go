@@ -173,7 +173,7 @@ func psInto(s *Session, args []string, out *strings.Builder, rows *[]PsRow) erro
 		return nil
 	}
 	lastRunOK := func() error {
-		t, err := s.Types()
+		t, err := s.Layouts()
 		if err != nil {
 			return err
 		}

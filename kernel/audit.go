@@ -157,7 +157,7 @@ func (k *Kernel) PrintkSafe(ctx context.Context) ([]PrintkSafeBuffers, error) {
 	if !nmi && !safe {
 		return nil, nil
 	}
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, nil
 	}

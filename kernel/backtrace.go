@@ -122,7 +122,7 @@ func (k *Kernel) NewBacktracer(ctx context.Context) (*Backtracer, error) {
 func (k *Kernel) newBacktracer(ctx context.Context) (*Backtracer, error) {
 	b := &Backtracer{k: k, mem: k.memory()}
 	var err error
-	if b.types, err = k.Types(); err != nil {
+	if b.types, err = k.Layouts(); err != nil {
 		return nil, err
 	}
 	if b.threadSize, b.irqSize, err = symbols.StackSizes(b.types); err != nil {

@@ -36,7 +36,7 @@ type FreeAreaShape struct {
 
 // FreeAreaShape reads the geometry from the types.
 func (k *Kernel) FreeAreaShape() (FreeAreaShape, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return FreeAreaShape{}, err
 	}

@@ -89,7 +89,7 @@ func (k *Kernel) DMI() ([]DMIField, error) {
 	}
 	n := o.Len()
 	var order []DMIField
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if typ, err := t.Lookup("enum dmi_field"); err == nil {
 			if et, ok := typ.(*godwarf.EnumType); ok {
 				for _, v := range et.Val {
@@ -132,7 +132,7 @@ func (k *Kernel) DMIFieldNames() []string {
 	if err != nil {
 		return nil
 	}
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil
 	}

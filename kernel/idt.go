@@ -24,7 +24,7 @@ func (k *Kernel) IDT() ([IDTEntries]uint64, error) {
 	// crash sizes the gate by gate_desc (the typedef since 2.6.25),
 	// else struct gate_struct.
 	size := int64(16)
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if s, err := t.SizeOf("gate_desc"); err == nil {
 			size = s
 		} else if s, err := t.SizeOf("gate_struct"); err == nil {

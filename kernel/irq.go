@@ -24,7 +24,7 @@ type IRQTable struct {
 
 // IRQTable reads the descriptors.
 func (k *Kernel) IRQTable(ctx context.Context) (*IRQTable, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ type IRQAction struct {
 
 // IRQActions is the irqaction chain of the irq_desc at desc.
 func (k *Kernel) IRQActions(desc uint64) ([]IRQAction, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (k *Kernel) IRQActions(desc uint64) ([]IRQAction, error) {
 // IRQCounts is the per-cpu interrupt counts of desc (kstat_irqs, a
 // __percpu array of unsigned int) for the given per-cpu offsets.
 func (k *Kernel) IRQCounts(desc uint64, offsets []uint64) ([]uint32, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (k *Kernel) IRQCounts(desc uint64, offsets []uint64) ([]uint32, error) {
 
 // IRQChip is the irq_data.chip->name of desc and the descriptor's name.
 func (k *Kernel) IRQChip(desc uint64) (chip string, chipOK bool, name string, nameOK bool) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return
 	}
@@ -216,7 +216,7 @@ func (k *Kernel) IRQChip(desc uint64) (chip string, chipOK bool, name string, na
 // IRQAffinity is the affinity cpumask of desc (irq_common_data.affinity,
 // a cpumask_var_t: a pointer with CONFIG_CPUMASK_OFFSTACK), nbytes long.
 func (k *Kernel) IRQAffinity(desc uint64, nbytes int) ([]byte, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ type Resource struct {
 // (ioport_resource, iomem_resource) as crash's do_resource_list does:
 // each entry, then its children, then its siblings.
 func (k *Kernel) Resources(ctx context.Context, root uint64) ([]Resource, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

@@ -249,6 +249,18 @@ func (k *Kernel) Types() (*symbols.Types, error) {
 	return k.types, k.typesErr
 }
 
+// Layouts is the Types the walkers read offsets, sizes and values
+// through (symbols.Types.Layouts): the kernel's .BTF the first time a
+// vmlinux is opened, its DWARF index when it has been opened before.
+// What prints C types (struct, p, whatis, ptype, dis) asks Types.
+func (k *Kernel) Layouts() (*symbols.Types, error) {
+	t, err := k.Types()
+	if err != nil {
+		return nil, err
+	}
+	return t.Layouts(), nil
+}
+
 // Close releases the dump and the vmlinux.
 func (k *Kernel) Close() error {
 	if k.base != nil {
@@ -268,7 +280,7 @@ func (k *Kernel) Close() error {
 
 // Var is the typed global variable name.
 func (k *Kernel) Var(name string) (symbols.Object, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return symbols.Object{}, err
 	}
@@ -277,7 +289,7 @@ func (k *Kernel) Var(name string) (symbols.Object, error) {
 
 // Object is the object of type typeName at addr.
 func (k *Kernel) Object(addr uint64, typeName string) (symbols.Object, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return symbols.Object{}, err
 	}

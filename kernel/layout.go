@@ -30,7 +30,7 @@ func (k *Kernel) HasSymbol(name string) bool {
 // LayoutOffset is the offset of member in struct typ: from DWARF, else
 // from VMCOREINFO's OFFSET(typ.member).
 func (k *Kernel) LayoutOffset(typ, member string) (int64, error) {
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if m, err := t.Member(typ, member); err == nil {
 			return m.Offset, nil
 		}
@@ -45,7 +45,7 @@ func (k *Kernel) LayoutOffset(typ, member string) (int64, error) {
 
 // LayoutSize is sizeof(struct typ), from DWARF or VMCOREINFO's SIZE(typ).
 func (k *Kernel) LayoutSize(typ string) (int64, error) {
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if n, err := t.SizeOf(typ); err == nil {
 			return n, nil
 		}
@@ -87,7 +87,7 @@ func (r *layoutReader) size(typ string) int64 {
 // arrayLen is the element count of a char array member, from DWARF or
 // VMCOREINFO's LENGTH(name).
 func (k *Kernel) arrayLen(typ, member, lengthName string) int {
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if m, err := t.Member(typ, member); err == nil {
 			if n, err := t.Size(m.Type); err == nil {
 				return int(n)

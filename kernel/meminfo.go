@@ -133,7 +133,7 @@ func (k *Kernel) totalRAMPages() (uint64, error) {
 // vm_numa_stat; a single vm_stat before 4.8). ok is false when the kernel
 // has no such item.
 func (k *Kernel) VMStatItem(item string) (v int64, ok bool, err error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return 0, false, err
 	}
@@ -217,7 +217,7 @@ func (k *Kernel) slabPages(walk *memMapCounts) (uint64, error) {
 
 // OnlineNodes is node_states[N_ONLINE], or node 0 on kernels without it.
 func (k *Kernel) OnlineNodes() []int {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return []int{0}
 	}
@@ -327,7 +327,7 @@ type memMapCounts struct {
 
 // PageFlagBit is a PG_* bit from DWARF's enum pageflags, else VMCOREINFO.
 func (k *Kernel) PageFlagBit(name string) (uint, bool) {
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if v, err := t.Enumerator(name); err == nil && v >= 0 && v < 64 {
 			return uint(v), true
 		}
@@ -527,7 +527,7 @@ func (k *Kernel) cachedPages(buffers int64) (int64, error) {
 			continue
 		}
 		var v int64
-		if t, err := k.Types(); err == nil {
+		if t, err := k.Layouts(); err == nil {
 			if typ, err := t.VarType(name); err == nil && typ.Size() == 8 {
 				u, err := k.ReadU64(a)
 				if err != nil {
@@ -624,7 +624,7 @@ func (k *Kernel) swapperSpacePages() (int64, error) {
 // be read, which is when crash prints no HUGE lines and no commit limit.
 func (k *Kernel) hugePages() (total, free uint64, ok bool, err error) {
 	if hs, verr := k.Var("hstates"); verr == nil {
-		t, _ := k.Types()
+		t, _ := k.Layouts()
 		size, e1 := t.SizeOf("hstate")
 		oOrder, e2 := t.Offset("hstate.order")
 		oNr, e3 := t.Offset("hstate.nr_huge_pages")
@@ -687,7 +687,7 @@ func (k *Kernel) swapPages() (total, used uint64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	t, _ := k.Types()
+	t, _ := k.Layouts()
 	flagsM, err := t.Member("swap_info_struct", "flags")
 	if err != nil {
 		return 0, 0, err

@@ -55,7 +55,7 @@ func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymTable, erro
 	if _, ok := k.Vmlinux.Lookup("modules"); !ok {
 		return nil, nil
 	}
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

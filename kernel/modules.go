@@ -82,7 +82,7 @@ func (k *Kernel) forEachModule(ctx context.Context, fn func(addr uint64) error) 
 	if !ok {
 		return nil
 	}
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return err
 	}

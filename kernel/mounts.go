@@ -24,7 +24,7 @@ type FS struct {
 
 // FS is the kernel's filesystem reader.
 func (k *Kernel) FS() (*FS, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (f *FS) vfsmountDevname(vfsmnt uint64) string {
 // WaitQueue is the private (task) pointer of each struct wait_queue_entry
 // on the wait_queue_head at head.
 func (k *Kernel) WaitQueue(ctx context.Context, head uint64) ([]uint64, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (k *Kernel) MemMap() (*MemMap, error) {
 
 func (k *Kernel) readMemMap() (*MemMap, error) {
 	info := k.Dump.Info()
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func (k *Kernel) PerCPUOffset(cpu int) (uint64, error) {
 
 // PerCPU is cpu's copy of the per-cpu variable name, typed.
 func (k *Kernel) PerCPU(name string, cpu int) (symbols.Object, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return symbols.Object{}, err
 	}

@@ -337,7 +337,7 @@ func (k *Kernel) prbLayoutOf() (*prbLayout, error) {
 	// u8 flags:5; u8 level:3); VMCOREINFO names neither, so without
 	// DWARF the kernel's layout is assumed.
 	l.Facility, l.LevelByte, l.LevelShift, l.LevelBits = l.TextLen+2, l.TextLen+3, 5, 3
-	if t, terr := k.Types(); terr == nil {
+	if t, terr := k.Layouts(); terr == nil {
 		if m, merr := t.Member("printk_info", "facility"); merr == nil {
 			l.Facility = int(m.Offset)
 		}
@@ -541,7 +541,7 @@ func walkPrintkLog(l *printkLogLayout, buf []byte, first, next uint32) (recs []L
 // else the four offsets VMCOREINFO gives for it.
 func (k *Kernel) printkLogLayoutOf() (*printkLogLayout, error) {
 	name := "printk_log"
-	t, terr := k.Types()
+	t, terr := k.Layouts()
 	if terr == nil {
 		if _, err := t.Lookup("struct printk_log"); err != nil {
 			if _, err := t.Lookup("struct log"); err == nil {
@@ -602,7 +602,7 @@ func (k *Kernel) logBuffer() (addr uint64, n uint64, err error) {
 		n = uint64(l)
 	} else {
 		// Oldest kernels: char log_buf[LOG_BUF_LEN].
-		t, err := k.Types()
+		t, err := k.Layouts()
 		if err != nil {
 			return 0, 0, err
 		}
@@ -661,7 +661,7 @@ func (k *Kernel) readPlainLog() (*Log, error) {
 	}
 	// log_end is an unsigned (2.6.25+) or unsigned long: read its size.
 	width := 4
-	if t, err := k.Types(); err == nil {
+	if t, err := k.Layouts(); err == nil {
 		if typ, err := t.VarType("log_end"); err == nil && typ.Size() == 8 {
 			width = 8
 		}

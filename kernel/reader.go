@@ -138,7 +138,7 @@ func (k *reader) cstring(addr uint64, max int) (string, error) {
 
 // reader returns a reader over the dump's kernel memory.
 func (k *Kernel) reader() (*reader, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

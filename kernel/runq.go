@@ -122,7 +122,7 @@ func (k *Kernel) TasksOnRunqueue(ctx context.Context, cpus map[int]bool) ([]CPUT
 	if err != nil {
 		return nil, err
 	}
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

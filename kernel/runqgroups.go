@@ -191,7 +191,7 @@ type groupLayout struct {
 }
 
 func (k *Kernel) groupLayout() (*groupLayout, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

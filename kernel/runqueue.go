@@ -60,7 +60,7 @@ type rqLayout struct {
 
 // runqueueLayout reads the scheduler's layout from DWARF.
 func (k *Kernel) runqueueLayout() (*rqLayout, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

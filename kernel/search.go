@@ -92,7 +92,7 @@ type Node struct{ StartPFN, Pages uint64 }
 // Nodes reads the memory nodes (node_data[] with NUMA, contig_page_data
 // without): node_start_pfn and node_spanned_pages.
 func (k *Kernel) Nodes() ([]Node, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

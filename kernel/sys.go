@@ -189,7 +189,7 @@ func (k *Kernel) CPUMHz() (uint64, error) {
 func (k *Kernel) MemorySize() (uint64, error) {
 	nodes := []int{0}
 	if ns, err := k.Var("node_states"); err == nil {
-		t, _ := k.Types()
+		t, _ := k.Layouts()
 		if nOnline, err := t.Enumerator("N_ONLINE"); err == nil {
 			if m, err := ns.Index(int(nOnline)); err == nil {
 				if b, err := m.Bytes(); err == nil {

@@ -261,7 +261,7 @@ type taskWalker struct {
 }
 
 func (k *Kernel) walker(ctx context.Context) (*taskWalker, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +479,7 @@ type MMCounters struct{ File, Anon, Shmem int64 }
 
 // RSSCounters are the kernel's MMCounters, from the enum when DWARF has it.
 func (k *Kernel) RSSCounters() (MMCounters, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return MMCounters{}, err
 	}
@@ -516,7 +516,7 @@ type taskReader struct {
 }
 
 func (k *Kernel) newTaskReader() (*taskReader, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -587,7 +587,7 @@ func (k *Kernel) newTaskReader() (*taskReader, error) {
 // (task_struct.rss_stat, SPLIT_RSS_COUNTING, before 6.2): an mm's RSS
 // is then its counters plus its threads' Task.SplitRSS.
 func (k *Kernel) HasSplitRSS() bool {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	return err == nil && t.HasMember("task_struct", "rss_stat.count")
 }
 

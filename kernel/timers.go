@@ -26,7 +26,7 @@ type TimerBase struct {
 // TimerBases are the timer_bases[] of a cpu, n of them (the per-cpu array
 // has NR_BASES entries).
 func (k *Kernel) TimerBases(ctx context.Context, cpu, n int) ([]TimerBase, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ type HRClockBase struct {
 // its address and each clock base with its timers in expiry order (the
 // timerqueue's rbtree in order).
 func (k *Kernel) HRTimerBases(ctx context.Context, cpu int) (uint64, []HRClockBase, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return 0, nil, err
 	}

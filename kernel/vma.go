@@ -15,7 +15,7 @@ type VMA struct {
 // order: from the mm_mt maple tree (6.1+), or the mmap list before it
 // (vm_next; include/linux/mm_types.h).
 func (k *Kernel) VMAs(ctx context.Context, mm uint64, fn func(VMA) error) error {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ type VmapArea struct {
 // VmapAreas lists the vmap_areas that have a vm_struct, in address order
 // (crash's dump_vmap_area).
 func (k *Kernel) VmapAreas(ctx context.Context) ([]VmapArea, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ type Counter struct {
 // to (not including) the enumerator stop; crash's vm_stat_init names
 // counters this way.
 func (k *Kernel) EnumNames(enum, stop string) ([]string, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ type Zone struct {
 
 // Zones reads the zones of the pglist_data at pgdat, node n.
 func (k *Kernel) Zones(n int, pgdat uint64) ([]Zone, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return nil, err
 	}

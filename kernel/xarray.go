@@ -32,7 +32,7 @@ type XAEntry struct {
 
 // XALayoutOf reads the layout from the kernel's types.
 func (k *Kernel) XALayout() (XALayout, error) {
-	t, err := k.Types()
+	t, err := k.Layouts()
 	if err != nil {
 		return XALayout{}, err
 	}

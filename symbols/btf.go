@@ -224,7 +224,7 @@ func enumValue(e *btf.Enum, v uint64) int64 {
 // VarLinkage is a variable's linkage as BTF records it (BTF has only the
 // per-cpu variables): global or static, and whether it is known.
 func (t *Types) VarLinkage(name string) (global, ok bool) {
-	if t == nil || t.btf == nil {
+	if t == nil || t.btf == nil || t.dwarf != nil {
 		return false, false
 	}
 	global, ok = t.btf.varGlobal[name]
@@ -232,7 +232,7 @@ func (t *Types) VarLinkage(name string) (global, ok bool) {
 }
 
 // FromBTF reports whether the types came from BTF (no DWARF).
-func (t *Types) FromBTF() bool { return t != nil && t.btf != nil }
+func (t *Types) FromBTF() bool { return t != nil && t.btf != nil && t.dwarf == nil }
 
 // SetArrayLen gives a BTF-backed Types the size of global arrays declared
 // without one (from the symbol table); see knownVars.

@@ -183,13 +183,21 @@ func (v *Vmlinux) GDBSymbol(addr uint64) (name string, off uint64, ok bool) {
 }
 
 // TypeAt decodes the type whose DIE is at off (a DW_AT_type reference).
-func (t *Types) TypeAt(off dwarf.Offset) (godwarf.Type, error) { return t.readType(off) }
+func (t *Types) TypeAt(off dwarf.Offset) (godwarf.Type, error) {
+	if t.dwarf != nil {
+		return t.dwarf.readType(off)
+	}
+	return t.readType(off)
+}
 
 // FuncType is the C type of the function named name that starts at pc
 // (relocated by KASLR: kaslr is subtracted to find its DWARF): its return
 // type and its parameters' types, read from the function's
 // DW_TAG_subprogram in the unit that holds pc.
 func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, error) {
+	if t.dwarf != nil {
+		return t.dwarf.FuncType(pc, kaslr, name)
+	}
 	if t.btf != nil {
 		return t.btf.funcType(name)
 	}
@@ -364,6 +372,9 @@ func (t *Types) EnumOf(name string) (*godwarf.EnumType, error) {
 // declaration (`const char linux_banner[] __weak;` before the sized one in
 // a later unit); a variable only declared has its declaration's type.
 func (t *Types) DeclaredVarType(name string) (godwarf.Type, error) {
+	if t.dwarf != nil {
+		return t.dwarf.DeclaredVarType(name)
+	}
 	var d firstDef
 	ok := false
 	if err := t.query("variable "+name, name, func(x *nameIndex) bool {

@@ -208,14 +208,17 @@ func (v *Vmlinux) FromMemory() bool { return v != nil && v.mem != nil }
 // bound: alignment pads it, and kallsyms lacks the compiler's labels):
 // a char array is its string and the NUL (linux_banner), a pointer array
 // ends at its last non-NULL entry (sys_call_table, task_state_array);
-// other arrays keep the extent.
+// other arrays keep the extent. From a vmlinux file the symbol's size is
+// the array's, exactly.
 func (v *Vmlinux) arrayLen(t *Types, name string, elem godwarf.Type, elemSize int64) int64 {
 	sym, ok := v.LookupSymbol(name)
 	if !ok || sym.Size == 0 || elemSize <= 0 {
 		return 0
 	}
 	n := int64(sym.Size) / elemSize
-	if elem == nil {
+	if elem == nil || v.mem == nil {
+		// A vmlinux file's .symtab gives the array's own size, not an
+		// extent: nothing to trim (Layouts' BTF-backed types).
 		return n
 	}
 	rt, err := t.Resolve(elem)

@@ -6,6 +6,9 @@ import "sort"
 // "struct" or "union"; any other kind: both), sorted and unique: the
 // shell completes them after struct, union and "*".
 func (t *Types) TypeNames(kind string) ([]string, error) {
+	if t.dwarf != nil {
+		return t.dwarf.TypeNames(kind)
+	}
 	var out []string
 	if c := t.cached; c != nil {
 		if kind != "union" {

@@ -56,6 +56,12 @@ type Types struct {
 	// btf is set when the types come from BTF instead (btf.go): the name
 	// index then holds BTF type IDs.
 	btf *btfTypes
+	// dwarf is the vmlinux's DWARF behind Layouts' BTF-backed Types
+	// (layouts.go): it answers what BTF cannot. layouts is that
+	// BTF-backed Types, on the DWARF one.
+	dwarf       *Types
+	layoutsOnce sync.Once
+	layouts     *Types
 
 	mu      sync.Mutex
 	cache   map[dwarf.Offset]godwarf.Type
@@ -218,6 +224,9 @@ func (v *Vmlinux) dwarfData() (*dwarf.Data, *dwarfSections, error) {
 
 // fullData is the dwarf.Data over all of .debug_info.
 func (t *Types) fullData() (*dwarf.Data, error) {
+	if t.dwarf != nil {
+		return t.dwarf.fullData()
+	}
 	if t.btf != nil {
 		return nil, errNoDWARFWithoutVmlinux
 	}
@@ -768,7 +777,11 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 			return nil, err
 		}
 		if !ok && t.btf != nil {
-			return t.knownVarType(name)
+			typ, err := t.knownVarType(name)
+			if err != nil && t.dwarf != nil {
+				return t.dwarf.VarType(name)
+			}
+			return typ, err
 		}
 		if !ok {
 			return nil, fmt.Errorf("no variable %q in the kernel's DWARF", name)
@@ -858,6 +871,9 @@ func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+		if (!ok || r.decl) && t.dwarf != nil {
+			return t.dwarf.complete(st)
 		}
 		if !ok || r.decl {
 			return nil, fmt.Errorf("%s %s is only declared in the kernel's DWARF, never defined", st.Kind, st.StructName)

@@ -1,0 +1,73 @@
+package symbols
+
+import (
+	"os"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+)
+
+// Layouts from .BTF for a vmlinux opened the first time.
+//
+// A session on a vmlinux without an index cache (cache.go) would find the
+// twenty variables and dozen structures `sys` reads by scanning compile
+// units: runqueues is declared only in kernel/sched/'s own header, hundreds
+// of units into a distribution kernel's 160 MB of DWARF, and a struct's
+// DWARF type pulls in most of the kernel's types. The kernel's .BTF (4 MB,
+// CONFIG_DEBUG_INFO_BTF, pahole's deduplicated copy of the same DWARF) has
+// every struct, union, enum and typedef and the per-cpu variables, each
+// decoded alone. The kernel's walkers read offsets, sizes and values only,
+// which BTF gives exactly; what is printed as C (struct, p, whatis, ptype,
+// dis, source lines) keeps reading DWARF, whose spelling gdb's is (BTF
+// cannot tell x[0] from x[], or the declared type of a global).
+
+// Layouts is the Types the kernel's walkers read layouts through. For a
+// vmlinux with DWARF, no index cache and a .BTF section, it is a BTF-backed
+// Types that asks t (the DWARF) what BTF does not have: the type of a
+// global variable that is not per-cpu and that knownVars does not
+// declare, function types, source lines, the first definition of a
+// variable. A type or enumerator BTF does not have is taken as absent:
+// pahole encodes every type of every unit, and the walkers probe for
+// types of other kernel versions (enum numa_stat_item on a kernel without
+// NUMA), which DWARF would answer only after scanning all of it.
+// Otherwise (types from BTF alone, a cached DWARF index that answers in
+// microseconds, no .BTF, or GOCRASH_LAYOUTS=dwarf) it is t itself.
+func (t *Types) Layouts() *Types {
+	if t == nil || t.btf != nil || t.cached != nil || t.vm == nil || t.sec == nil {
+		return t
+	}
+	t.layoutsOnce.Do(func() { t.layouts = t.btfLayouts() })
+	if t.layouts != nil {
+		return t.layouts
+	}
+	return t
+}
+
+// btfLayouts reads the vmlinux's .BTF into a Types falling back on t, or
+// returns nil (no .BTF, a damaged one: t answers everything then).
+func (t *Types) btfLayouts() *Types {
+	if os.Getenv("GOCRASH_LAYOUTS") == "dwarf" {
+		return nil
+	}
+	v := t.vm
+	s := v.f.Section(".BTF")
+	if s == nil {
+		return nil
+	}
+	data, err := v.sectionData(s)
+	if err != nil {
+		return nil
+	}
+	lt, err := NewBTFTypes(v.path+": .BTF", data)
+	if err != nil {
+		return nil
+	}
+	lt.dwarf = t
+	lt.SetArrayLen(func(name string, elem godwarf.Type, elemSize int64) int64 {
+		return v.arrayLen(lt, name, elem, elemSize)
+	})
+	return lt
+}
+
+// UsesBTF reports whether layouts are read from BTF: a Types from BTF
+// alone, or Layouts' BTF-backed one.
+func (t *Types) UsesBTF() bool { return t != nil && t.btf != nil }
