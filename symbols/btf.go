@@ -9,14 +9,16 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cilium/ebpf/btf"
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
 // Types from BTF: the kernel's own compact type information (.BTF, between
 // __start_BTF and __stop_BTF in its image, CONFIG_DEBUG_INFO_BTF), for a
-// session without the vmlinux. github.com/cilium/ebpf/btf parses it; the
-// types are converted to the same godwarf values the DWARF reader gives,
+// session without the vmlinux, and for Layouts. Its records are decoded
+// here one at a time (convert: cilium/ebpf's btf.Spec, the library for
+// BTF, inflates the whole graph a type reaches and copies the data first,
+// most of the cost of a first `sys`); the types are converted to the same
+// godwarf values the DWARF reader gives,
 // behind the same *Types, so nothing above this package knows where a
 // layout came from. The name index is the DWARF one, with BTF type IDs in
 // place of DIE offsets.
@@ -26,77 +28,112 @@ import (
 // supplies for the variables gocrash's walkers read; source lines; and
 // anything of a module without CONFIG_DEBUG_INFO_BTF_MODULES.
 
-// btfTypes is the BTF side of a *Types.
+// btfTypes is the BTF side of a *Types: the raw data, each type's record
+// found by its ID, decoded one at a time (convert).
 type btfTypes struct {
-	spec  *btf.Spec
-	funcs map[string]btf.TypeID
+	data  []byte   // the raw BTF (mapped from the vmlinux, or read from the dump)
+	types []byte   // its type section
+	strs  []byte   // its string table
+	offs  []uint32 // offs[id]: where type id's record starts in types
+	// funcs maps function names to their BTF_KIND_FUNC, built on the
+	// first funcType.
+	funcsOnce sync.Once
+	funcs     map[string]uint32
 	// varGlobal is each variable's linkage (BTF's VARs are the per-cpu
 	// ones): true for a global, false for a static.
 	varGlobal map[string]bool
 	// arrayLen gives the number of elements of a global array whose
 	// declaration has no size (from the symbol's extent), or 0.
 	arrayLen func(name string, elem godwarf.Type, elemSize int64) int64
+	// lazyPtrs makes pointers to structs and unions point to stubs
+	// (Layouts' types, which nothing prints).
+	lazyPtrs bool
 
 	mu    sync.Mutex
-	conv  map[btf.TypeID]godwarf.Type
+	conv  map[uint32]godwarf.Type
 	known map[string]godwarf.Type // knownVars results
+	stubs map[*godwarf.StructType]uint32
 }
 
 // NewBTFTypes reads BTF (the raw contents of .BTF) into a *Types. name is
-// where it came from, for messages.
+// where it came from, for messages. data is kept, not copied.
 func NewBTFTypes(name string, data []byte) (t *Types, err error) {
+	return newBTFTypes(name, data, false)
+}
+
+func newBTFTypes(name string, data []byte, lazyPtrs bool) (t *Types, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("%s: malformed BTF: %v", name, r)
 		}
 	}()
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(data))
-	if err != nil {
+	b := &btfTypes{data: data, lazyPtrs: lazyPtrs, varGlobal: map[string]bool{}, conv: map[uint32]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	// The index is built from the raw type records (btfScan), and types
+	// are decoded one by one as they are looked up (convert). Functions
+	// (half the records) are indexed only when a function's type is
+	// first asked for (funcType), and the maps are sized from a first
+	// count, so that the scan costs a few milliseconds.
+	if b.types, b.strs, err = btfSections(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	b := &btfTypes{spec: spec, funcs: map[string]btf.TypeID{}, varGlobal: map[string]bool{}, conv: map[btf.TypeID]godwarf.Type{}, known: map[string]godwarf.Type{}}
-	// The index is built from the raw type records (btfScan): asking
-	// cilium for every type would decode the whole graph, most of a
-	// second on a distribution kernel; types are decoded one by one as
-	// they are looked up.
-	x := newNameIndex()
-	err = btfScan(data, func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, body []byte, enums func(func(name string, val int64))) {
+	var counts [btfMaxKind + 1]int
+	b.offs = make([]uint32, 1, len(b.types)/16)
+	if err := btfScan(data, func(r btfRecord) {
+		b.offs = append(b.offs, uint32(r.pos))
+		if r.nameOff != 0 {
+			counts[r.kind]++
+		}
+		if r.kind == btfKindEnum || r.kind == btfKindEnum64 {
+			counts[0] += r.vlen
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	x := &nameIndex{
+		structs:     make(map[string]dieRef, counts[btfKindStruct]+counts[btfKindFwd]),
+		unions:      make(map[string]dieRef, counts[btfKindUnion]),
+		enums:       make(map[string]dieRef, counts[btfKindEnum]+counts[btfKindEnum64]),
+		typedefs:    make(map[string]dieRef, counts[btfKindTypedef]),
+		bases:       make(map[string]dieRef, counts[btfKindInt]+counts[btfKindFloat]),
+		vars:        make(map[string]dieRef, counts[btfKindVar]),
+		varDefs:     make(map[string]firstDef, counts[btfKindVar]),
+		enumerators: make(map[string]enumVal, counts[0]),
+	}
+	err = btfScan(data, func(r btfRecord) {
+		id := r.id
 		ref := dieRef{off: dwarf.Offset(id)}
-		switch kind {
+		switch r.kind {
 		case btfKindStruct:
-			if name != "" {
-				put(x.structs, name, ref)
+			if r.nameOff != 0 {
+				put(x.structs, r.name(), ref)
 			}
 		case btfKindUnion:
-			if name != "" {
-				put(x.unions, name, ref)
+			if r.nameOff != 0 {
+				put(x.unions, r.name(), ref)
 			}
 		case btfKindFwd:
 			ref.decl = true
-			if kindFlag {
-				put(x.unions, name, ref)
+			if r.kindFlag {
+				put(x.unions, r.name(), ref)
 			} else {
-				put(x.structs, name, ref)
+				put(x.structs, r.name(), ref)
 			}
 		case btfKindEnum, btfKindEnum64:
-			if name != "" {
-				put(x.enums, name, ref)
+			if r.nameOff != 0 {
+				put(x.enums, r.name(), ref)
 			}
-			enums(func(n string, v int64) { putEnum(x.enumerators, n, enumVal{val: v, off: dwarf.Offset(id)}) })
+			r.enums(func(n string, v int64) { putEnum(x.enumerators, n, enumVal{val: v, off: dwarf.Offset(id)}) })
 		case btfKindTypedef:
-			put(x.typedefs, name, ref)
+			put(x.typedefs, r.name(), ref)
 		case btfKindInt, btfKindFloat:
-			put(x.bases, name, ref)
-		case btfKindFunc:
-			if _, dup := b.funcs[name]; !dup {
-				b.funcs[name] = btf.TypeID(id)
-			}
+			put(x.bases, r.name(), ref)
 		case btfKindVar:
 			// struct btf_var { __u32 linkage; }: 0 static, 1 global.
-			b.varGlobal[name] = len(body) >= 4 && binary.LittleEndian.Uint32(body) != 0
-			r := dieRef{off: dwarf.Offset(typeRef)}
-			put(x.vars, name, r)
-			putFirstDef(x.varDefs, name, dwarf.Offset(id), r)
+			name := r.name()
+			b.varGlobal[name] = len(r.body) >= 4 && binary.LittleEndian.Uint32(r.body) != 0
+			ref := dieRef{off: dwarf.Offset(r.typeRef)}
+			put(x.vars, name, ref)
+			putFirstDef(x.varDefs, name, dwarf.Offset(id), ref)
 		}
 	})
 	if err != nil {
@@ -112,110 +149,165 @@ func NewBTFTypes(name string, data []byte) (t *Types, err error) {
 // BTF kinds (include/uapi/linux/btf.h).
 const (
 	btfKindInt      = 1
+	btfKindPtr      = 2
 	btfKindArray    = 3
 	btfKindStruct   = 4
 	btfKindUnion    = 5
 	btfKindEnum     = 6
 	btfKindFwd      = 7
 	btfKindTypedef  = 8
+	btfKindVolatile = 9
+	btfKindConst    = 10
+	btfKindRestrict = 11
 	btfKindFunc     = 12
 	btfKindProto    = 13
 	btfKindVar      = 14
 	btfKindDatasec  = 15
 	btfKindFloat    = 16
 	btfKindDeclTag  = 17
+	btfKindTypeTag  = 18
 	btfKindEnum64   = 19
 	btfMaxKind      = 19
 	btfHeaderMinLen = 24
+
+	// BTF_INT_ENCODING bits.
+	btfIntSigned = 1
+	btfIntChar   = 2
+	btfIntBool   = 4
 )
+
+// btfRecord is one raw type record of BTF data, as btfScan hands it out:
+// its ID (from 1, in order, as cilium numbers them), kind, kind_flag,
+// vlen, the string offset of its name, its size_or_type field and the
+// kind's data after the record.
+type btfRecord struct {
+	id       uint32
+	pos      int // where the record starts in the type section
+	kind     int
+	kindFlag bool
+	vlen     int
+	nameOff  uint32
+	typeRef  uint32
+	body     []byte
+	strs     []byte
+}
+
+// btfString is the NUL-terminated string at off of a BTF string table,
+// or "" when off is outside it.
+func btfString(strs []byte, off uint32) string {
+	if uint64(off) >= uint64(len(strs)) {
+		return ""
+	}
+	b := strs[off:]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// name is the record's name (a new string: the record's bytes are not
+// kept).
+func (r *btfRecord) name() string { return btfString(r.strs, r.nameOff) }
+
+// enums walks an enum's enumerators (none for other kinds).
+func (r *btfRecord) enums(f func(string, int64)) {
+	le := binary.LittleEndian
+	body := r.body
+	switch r.kind {
+	case btfKindEnum:
+		for i := 0; i+8 <= len(body); i += 8 {
+			v := int64(le.Uint32(body[i+4:]))
+			if r.kindFlag { // signed
+				v = int64(int32(uint32(v)))
+			}
+			f(btfString(r.strs, le.Uint32(body[i:])), v)
+		}
+	case btfKindEnum64:
+		for i := 0; i+12 <= len(body); i += 12 {
+			f(btfString(r.strs, le.Uint32(body[i:])), int64(uint64(le.Uint32(body[i+4:]))|uint64(le.Uint32(body[i+8:]))<<32))
+		}
+	}
+}
 
 // btfScan walks the raw type records of BTF data (the layout of
 // include/uapi/linux/btf.h: a header, then struct btf_type records, each
 // followed by its kind's data, then the string table), calling visit with
-// each record's ID (from 1, in order, as cilium numbers them), kind,
-// kind_flag, name, size_or_type field and, for enums, a walk over the
-// enumerators. Every offset is checked: damaged data gives an error.
-func btfScan(data []byte, visit func(id uint32, kind int, kindFlag bool, name string, typeRef uint32, body []byte, enums func(func(string, int64)))) error {
+// each record. Every offset is checked: damaged data gives an error.
+func btfScan(data []byte, visit func(r btfRecord)) error {
+	types, strs, err := btfSections(data)
+	if err != nil {
+		return err
+	}
+	for id, pos := uint32(1), 0; pos < len(types); id++ {
+		r, next, err := btfRecordAt(types, strs, pos, id)
+		if err != nil {
+			return err
+		}
+		visit(r)
+		pos = next
+	}
+	return nil
+}
+
+// btfSections checks BTF data's header and returns its type section and
+// string table.
+func btfSections(data []byte) (types, strs []byte, err error) {
 	le := binary.LittleEndian
 	if len(data) < btfHeaderMinLen || le.Uint16(data) != 0xeb9f {
-		return fmt.Errorf("BTF: no valid header (magic %#x)", data[:min(len(data), 2)])
+		return nil, nil, fmt.Errorf("BTF: no valid header (magic %#x)", data[:min(len(data), 2)])
 	}
 	hdrLen := uint64(le.Uint32(data[4:]))
 	typeOff, typeLen := uint64(le.Uint32(data[8:])), uint64(le.Uint32(data[12:]))
 	strOff, strLen := uint64(le.Uint32(data[16:])), uint64(le.Uint32(data[20:]))
 	n := uint64(len(data))
 	if hdrLen < btfHeaderMinLen || hdrLen > n || typeOff+typeLen > n-hdrLen || strOff+strLen > n-hdrLen {
-		return fmt.Errorf("BTF: header (length %d, types %d+%d, strings %d+%d) runs past the %d bytes", hdrLen, typeOff, typeLen, strOff, strLen, n)
+		return nil, nil, fmt.Errorf("BTF: header (length %d, types %d+%d, strings %d+%d) runs past the %d bytes", hdrLen, typeOff, typeLen, strOff, strLen, n)
 	}
-	types := data[hdrLen+typeOff : hdrLen+typeOff+typeLen]
-	strs := data[hdrLen+strOff : hdrLen+strOff+strLen]
-	str := func(off uint32) string {
-		if uint64(off) >= uint64(len(strs)) {
-			return ""
-		}
-		b := strs[off:]
-		if i := bytes.IndexByte(b, 0); i >= 0 {
-			b = b[:i]
-		}
-		return string(b)
+	return data[hdrLen+typeOff : hdrLen+typeOff+typeLen], data[hdrLen+strOff : hdrLen+strOff+strLen], nil
+}
+
+// btfRecordAt decodes the record of type id at pos in the type section,
+// and where the next one starts.
+func btfRecordAt(types, strs []byte, pos int, id uint32) (btfRecord, int, error) {
+	le := binary.LittleEndian
+	if pos < 0 || len(types)-pos < 12 {
+		return btfRecord{}, 0, fmt.Errorf("BTF: type %d at +%#x is cut short", id, pos)
 	}
-	for id, pos := uint32(1), 0; pos < len(types); id++ {
-		if len(types)-pos < 12 {
-			return fmt.Errorf("BTF: type %d at +%#x is cut short", id, pos)
+	nameOff, info, ref := le.Uint32(types[pos:]), le.Uint32(types[pos+4:]), le.Uint32(types[pos+8:])
+	vlen, kind, kflag := int(info&0xffff), int(info>>24&0x1f), info>>31 == 1
+	start := pos
+	pos += 12
+	var extra int
+	switch kind {
+	case btfKindInt, btfKindVar, btfKindDeclTag:
+		extra = 4
+	case btfKindArray:
+		extra = 12
+	case btfKindStruct, btfKindUnion, btfKindDatasec, btfKindEnum64:
+		extra = 12 * vlen
+	case btfKindEnum, btfKindProto:
+		extra = 8 * vlen
+	default:
+		if kind == 0 || kind > btfMaxKind {
+			return btfRecord{}, 0, fmt.Errorf("BTF: type %d at +%#x has unknown kind %d", id, start, kind)
 		}
-		nameOff, info, ref := le.Uint32(types[pos:]), le.Uint32(types[pos+4:]), le.Uint32(types[pos+8:])
-		vlen, kind, kflag := int(info&0xffff), int(info>>24&0x1f), info>>31 == 1
-		pos += 12
-		var extra int
-		switch kind {
-		case btfKindInt, btfKindVar, btfKindDeclTag:
-			extra = 4
-		case btfKindArray:
-			extra = 12
-		case btfKindStruct, btfKindUnion, btfKindDatasec, btfKindEnum64:
-			extra = 12 * vlen
-		case btfKindEnum, btfKindProto:
-			extra = 8 * vlen
-		default:
-			if kind == 0 || kind > btfMaxKind {
-				return fmt.Errorf("BTF: type %d at +%#x has unknown kind %d", id, pos-12, kind)
-			}
-		}
-		if extra > len(types)-pos {
-			return fmt.Errorf("BTF: type %d at +%#x: its %d bytes of members run past the type section", id, pos-12, extra)
-		}
-		body := types[pos : pos+extra]
-		enums := func(f func(string, int64)) {
-			switch kind {
-			case btfKindEnum:
-				for i := 0; i+8 <= len(body); i += 8 {
-					v := int64(le.Uint32(body[i+4:]))
-					if kflag { // signed
-						v = int64(int32(uint32(v)))
-					}
-					f(str(le.Uint32(body[i:])), v)
-				}
-			case btfKindEnum64:
-				for i := 0; i+12 <= len(body); i += 12 {
-					f(str(le.Uint32(body[i:])), int64(uint64(le.Uint32(body[i+4:]))|uint64(le.Uint32(body[i+8:]))<<32))
-				}
-			}
-		}
-		visit(id, kind, kflag, str(nameOff), ref, body, enums)
-		pos += extra
 	}
-	return nil
+	if extra > len(types)-pos {
+		return btfRecord{}, 0, fmt.Errorf("BTF: type %d at +%#x: its %d bytes of members run past the type section", id, start, extra)
+	}
+	r := btfRecord{id: id, pos: start, kind: kind, kindFlag: kflag, vlen: vlen, nameOff: nameOff, typeRef: ref, body: types[pos : pos+extra], strs: strs}
+	return r, pos + extra, nil
 }
 
 // enumValue is an enumerator's value as DWARF gives it: sign-extended
 // when the enum is signed (BTF's kind_flag), else as stored. Old pahole
 // leaves the flag unset; a 32-bit value with its top bit set is then read
 // as the int gcc would have made it only when it is small negative.
-func enumValue(e *btf.Enum, v uint64) int64 {
+func enumValue(size uint32, signed bool, v uint64) int64 {
 	switch {
-	case e.Size == 8:
+	case size == 8:
 		return int64(v)
-	case e.Signed:
+	case signed:
 		return int64(int32(uint32(v)))
 	}
 	return int64(uint32(v))
@@ -250,11 +342,27 @@ var errNoDWARFWithoutVmlinux = errors.New("no source files or lines without the 
 
 // btfType converts the BTF type id (and what it refers to) to godwarf
 // types. The caller holds t.mu.
-func (b *btfTypes) btfType(id btf.TypeID) (godwarf.Type, error) {
+func (b *btfTypes) btfType(id uint32) (godwarf.Type, error) {
 	return b.convert(id, 0)
 }
 
-func (b *btfTypes) convert(id btf.TypeID, depth int) (godwarf.Type, error) {
+// record is the raw type record id.
+func (b *btfTypes) record(id uint32) (btfRecord, error) {
+	if id == 0 || uint64(id) >= uint64(len(b.offs)) {
+		return btfRecord{}, fmt.Errorf("BTF type %d: no such type (the table has %d)", id, max(len(b.offs), 1)-1)
+	}
+	r, _, err := btfRecordAt(b.types, b.strs, int(b.offs[id]), id)
+	return r, err
+}
+
+// convert decodes type id from its raw record, and what it refers to:
+// each record is read alone, where cilium/ebpf's Spec would inflate the
+// whole graph the type reaches (task_struct's is most of the kernel's
+// types) and copy the data first. With lazyPtrs a pointer to a struct or
+// union points to a stub (stubs) that complete decodes when it is looked
+// into: a walker reading task_struct.tasks decodes task_struct, not every
+// struct it points to.
+func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 	if id == 0 {
 		return &godwarf.VoidType{}, nil
 	}
@@ -264,165 +372,246 @@ func (b *btfTypes) convert(id btf.TypeID, depth int) (godwarf.Type, error) {
 	if depth > 256 {
 		return nil, errBTFDepth
 	}
-	bt, err := b.spec.TypeByID(id)
+	r, err := b.record(id)
 	if err != nil {
-		return nil, fmt.Errorf("BTF type %d: %w", id, err)
+		return nil, err
 	}
-	ref := func(t btf.Type) (godwarf.Type, error) {
-		if t == nil {
-			return &godwarf.VoidType{}, nil
-		}
-		if _, ok := t.(*btf.Void); ok {
-			return &godwarf.VoidType{}, nil
-		}
-		tid, err := b.spec.TypeID(t)
-		if err != nil {
-			return nil, fmt.Errorf("BTF type %d refers to a type outside the table: %w", id, err)
+	le := binary.LittleEndian
+	ref := func(tid uint32) (godwarf.Type, error) {
+		if tid != 0 && uint64(tid) >= uint64(len(b.offs)) {
+			return nil, fmt.Errorf("BTF type %d refers to type %d outside the table", id, tid)
 		}
 		return b.convert(tid, depth+1)
 	}
+	save := func(t godwarf.Type) { b.conv[id] = t }
 	common := godwarf.CommonType{Offset: dwarf.Offset(id), ByteSize: -1}
-	var out godwarf.Type
-	switch tt := bt.(type) {
-	case *btf.Int:
-		common.Name, common.ByteSize = tt.Name, int64(tt.Size)
+	name := r.name()
+	switch r.kind {
+	case btfKindInt:
+		// struct btf_type's size, then BTF_INT_ENCODING (bits 24-27).
+		enc := le.Uint32(r.body) >> 24 & 0xf
+		common.Name, common.ByteSize = name, int64(r.typeRef)
 		basic := godwarf.BasicType{CommonType: common}
+		var out godwarf.Type
 		switch {
-		case tt.Encoding&btf.Bool != 0 || tt.Name == "_Bool":
+		case enc&btfIntBool != 0 || name == "_Bool":
 			out = &godwarf.BoolType{BasicType: basic}
-		case tt.Name == "char" || tt.Name == "signed char" || (tt.Encoding&btf.Char != 0 && tt.Encoding&btf.Signed != 0):
+		case name == "char" || name == "signed char" || (enc&btfIntChar != 0 && enc&btfIntSigned != 0):
 			out = &godwarf.CharType{BasicType: basic}
-		case tt.Name == "unsigned char" || tt.Encoding&btf.Char != 0:
+		case name == "unsigned char" || enc&btfIntChar != 0:
 			out = &godwarf.UcharType{BasicType: basic}
-		case tt.Encoding&btf.Signed != 0:
+		case enc&btfIntSigned != 0:
 			out = &godwarf.IntType{BasicType: basic}
 		default:
 			out = &godwarf.UintType{BasicType: basic}
 		}
-		b.conv[id] = out
-	case *btf.Float:
-		common.Name, common.ByteSize = tt.Name, int64(tt.Size)
-		out = &godwarf.FloatType{BasicType: godwarf.BasicType{CommonType: common}}
-		b.conv[id] = out
-	case *btf.Pointer:
+		save(out)
+		return out, nil
+	case btfKindFloat:
+		common.Name, common.ByteSize = name, int64(r.typeRef)
+		out := &godwarf.FloatType{BasicType: godwarf.BasicType{CommonType: common}}
+		save(out)
+		return out, nil
+	case btfKindPtr:
 		common.ByteSize = 8
 		p := &godwarf.PtrType{CommonType: common}
-		b.conv[id] = p
-		if p.Type, err = ref(tt.Target); err != nil {
+		save(p)
+		if st := b.stub(r.typeRef); st != nil {
+			p.Type = st
+			return p, nil
+		}
+		if p.Type, err = ref(r.typeRef); err != nil {
 			return nil, err
 		}
-		out = p
-	case *btf.Array:
-		a := &godwarf.ArrayType{CommonType: common, Count: int64(tt.Nelems)}
-		if tt.Nelems == 0 {
+		return p, nil
+	case btfKindArray:
+		// struct btf_array { __u32 type, index_type, nelems; }
+		elem, n := le.Uint32(r.body), le.Uint32(r.body[8:])
+		a := &godwarf.ArrayType{CommonType: common, Count: int64(n)}
+		if n == 0 {
 			// BTF writes a flexible array member (x[]) and a GNU
 			// zero-length one alike; DWARF's count for the first, the
 			// kernel's usual, is -1 (godwarf: "an incomplete array").
 			a.Count = -1
 		}
-		b.conv[id] = a
-		if a.Type, err = ref(tt.Type); err != nil {
+		save(a)
+		if a.Type, err = ref(elem); err != nil {
 			return nil, err
 		}
 		a.StrideBitSize = 8 * sizeOfConverted(a.Type)
-		out = a
-	case *btf.Struct, *btf.Union:
-		st := &godwarf.StructType{CommonType: common, Kind: "struct"}
-		var members []btf.Member
-		switch tt := tt.(type) {
-		case *btf.Struct:
-			st.Name, st.StructName, st.ByteSize, members = tt.Name, tt.Name, int64(tt.Size), tt.Members
-		case *btf.Union:
-			st.Name, st.StructName, st.ByteSize, members = tt.Name, tt.Name, int64(tt.Size), tt.Members
+		return a, nil
+	case btfKindStruct, btfKindUnion:
+		st := &godwarf.StructType{CommonType: common, Kind: "struct", StructName: name}
+		st.Name, st.ByteSize = name, int64(r.typeRef)
+		if r.kind == btfKindUnion {
 			st.Kind = "union"
 		}
-		b.conv[id] = st
-		st.Field = make([]*godwarf.StructField, 0, len(members))
-		for _, m := range members {
-			f := &godwarf.StructField{Name: m.Name}
-			if f.Type, err = ref(m.Type); err != nil {
+		save(st)
+		st.Field = make([]*godwarf.StructField, 0, r.vlen)
+		// struct btf_member { __u32 name_off, type, offset; }: with
+		// kind_flag the offset's top 8 bits are a bit field's size.
+		for i := 0; i+12 <= len(r.body); i += 12 {
+			mtype, off := le.Uint32(r.body[i+4:]), le.Uint32(r.body[i+8:])
+			f := &godwarf.StructField{Name: btfString(r.strs, le.Uint32(r.body[i:]))}
+			var bits uint32
+			if r.kindFlag {
+				bits, off = off>>24, off&0xffffff
+			} else if ioff, ibits, ok := b.legacyBitfield(mtype); ok {
+				off, bits = off+ioff, ibits
+			}
+			if f.Type, err = ref(mtype); err != nil {
 				return nil, err
 			}
-			off := int64(m.Offset)
-			f.ByteOffset = off / 8
-			if m.BitfieldSize > 0 {
-				f.BitOffset, f.BitSize = off%8, int64(m.BitfieldSize)
+			f.ByteOffset = int64(off / 8)
+			if bits > 0 {
+				f.BitOffset, f.BitSize = int64(off%8), int64(bits)
 			}
 			st.Field = append(st.Field, f)
 		}
-		out = st
-	case *btf.Fwd:
-		st := &godwarf.StructType{CommonType: common, Kind: "struct", StructName: tt.Name, Incomplete: true}
-		st.Name = tt.Name
-		if tt.Kind == btf.FwdUnion {
+		return st, nil
+	case btfKindFwd:
+		st := &godwarf.StructType{CommonType: common, Kind: "struct", StructName: name, Incomplete: true}
+		st.Name = name
+		if r.kindFlag {
 			st.Kind = "union"
 		}
-		out = st
-		b.conv[id] = out
-	case *btf.Enum:
-		common.Name, common.ByteSize = tt.Name, int64(tt.Size)
-		e := &godwarf.EnumType{CommonType: common, EnumName: tt.Name}
-		for _, v := range tt.Values {
-			e.Val = append(e.Val, &godwarf.EnumValue{Name: v.Name, Val: enumValue(tt, v.Value)})
+		save(st)
+		return st, nil
+	case btfKindEnum, btfKindEnum64:
+		common.Name, common.ByteSize = name, int64(r.typeRef)
+		e := &godwarf.EnumType{CommonType: common, EnumName: name}
+		size, signed := r.typeRef, r.kindFlag
+		if r.kind == btfKindEnum {
+			for i := 0; i+8 <= len(r.body); i += 8 {
+				v := uint64(le.Uint32(r.body[i+4:]))
+				if signed {
+					v = uint64(int32(uint32(v)))
+				}
+				e.Val = append(e.Val, &godwarf.EnumValue{Name: btfString(r.strs, le.Uint32(r.body[i:])), Val: enumValue(size, signed, v)})
+			}
+		} else {
+			for i := 0; i+12 <= len(r.body); i += 12 {
+				v := uint64(le.Uint32(r.body[i+4:])) | uint64(le.Uint32(r.body[i+8:]))<<32
+				e.Val = append(e.Val, &godwarf.EnumValue{Name: btfString(r.strs, le.Uint32(r.body[i:])), Val: enumValue(size, signed, v)})
+			}
 		}
-		out = e
-		b.conv[id] = out
-	case *btf.Typedef:
-		common.Name = tt.Name
+		save(e)
+		return e, nil
+	case btfKindTypedef:
+		common.Name = name
 		td := &godwarf.TypedefType{CommonType: common}
-		b.conv[id] = td
-		if td.Type, err = ref(tt.Type); err != nil {
+		save(td)
+		if td.Type, err = ref(r.typeRef); err != nil {
 			return nil, err
 		}
 		td.ByteSize = sizeOfConverted(td.Type)
-		out = td
-	case *btf.Volatile, *btf.Const, *btf.Restrict:
+		return td, nil
+	case btfKindVolatile, btfKindConst, btfKindRestrict:
 		q := &godwarf.QualType{CommonType: common}
-		b.conv[id] = q
-		var target btf.Type
-		switch tt := tt.(type) {
-		case *btf.Volatile:
-			q.Qual, target = "volatile", tt.Type
-		case *btf.Const:
-			q.Qual, target = "const", tt.Type
-		case *btf.Restrict:
-			q.Qual, target = "restrict", tt.Type
+		switch r.kind {
+		case btfKindVolatile:
+			q.Qual = "volatile"
+		case btfKindConst:
+			q.Qual = "const"
+		default:
+			q.Qual = "restrict"
 		}
-		if q.Type, err = ref(target); err != nil {
+		save(q)
+		if q.Type, err = ref(r.typeRef); err != nil {
 			return nil, err
 		}
-		out = q
-	case *btf.TypeTag:
-		// A type tag (__user, __rcu with newer pahole) is not C: the type
-		// it tags.
-		return ref(tt.Type)
-	case *btf.FuncProto:
+		return q, nil
+	case btfKindTypeTag, btfKindFunc, btfKindVar:
+		// A type tag (__user, __rcu with newer pahole) is not C: the
+		// type it tags; a function or variable: its type.
+		return ref(r.typeRef)
+	case btfKindProto:
 		common.ByteSize = 8
 		f := &godwarf.FuncType{CommonType: common}
-		b.conv[id] = f
-		if f.ReturnType, err = ref(tt.Return); err != nil {
+		save(f)
+		if f.ReturnType, err = ref(r.typeRef); err != nil {
 			return nil, err
 		}
-		for i, p := range tt.Params {
-			if _, void := p.Type.(*btf.Void); (void || p.Type == nil) && i == len(tt.Params)-1 {
+		// struct btf_param { __u32 name_off, type; }: a last one of type
+		// 0 (void) is the "..." of a variadic function.
+		for i := 0; i+8 <= len(r.body); i += 8 {
+			pt := le.Uint32(r.body[i+4:])
+			if pt == 0 && i+8 == len(r.body) {
 				f.ParamType = append(f.ParamType, &godwarf.DotDotDotType{})
 				continue
 			}
-			pt, err := ref(p.Type)
+			t, err := ref(pt)
 			if err != nil {
 				return nil, err
 			}
-			f.ParamType = append(f.ParamType, pt)
+			f.ParamType = append(f.ParamType, t)
 		}
-		out = f
-	case *btf.Func:
-		return ref(tt.Type)
-	case *btf.Var:
-		return ref(tt.Type)
-	default:
-		return nil, fmt.Errorf("BTF type %d is a %T, not a C type", id, bt)
+		return f, nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("BTF type %d is a %s, not a C type", id, btfKindName(r.kind))
+}
+
+// legacyBitfield reports a bit field of a struct without kind_flag (old
+// pahole): its member's type is an int whose BTF_INT_OFFSET is not 0 or
+// whose BTF_INT_BITS are not its size, as cilium/ebpf reads it.
+func (b *btfTypes) legacyBitfield(id uint32) (off, bits uint32, ok bool) {
+	r, err := b.record(id)
+	if err != nil || r.kind != btfKindInt || len(r.body) < 4 {
+		return 0, 0, false
+	}
+	v := binary.LittleEndian.Uint32(r.body)
+	off, bits = v>>16&0xff, v&0xff
+	if off > 0 || bits/8 != r.typeRef {
+		return off, bits, true
+	}
+	return 0, 0, false
+}
+
+// stub is, with lazyPtrs, an undecoded stand-in for the struct or union
+// id when it has not been decoded yet: incomplete, named, sized, and
+// remembered in stubs so that complete decodes it (not another struct of
+// the same name). Otherwise nil.
+func (b *btfTypes) stub(id uint32) *godwarf.StructType {
+	if !b.lazyPtrs {
+		return nil
+	}
+	if _, done := b.conv[id]; done {
+		return nil
+	}
+	r, err := b.record(id)
+	if err != nil || (r.kind != btfKindStruct && r.kind != btfKindUnion) {
+		return nil
+	}
+	name := r.name()
+	st := &godwarf.StructType{CommonType: godwarf.CommonType{Offset: dwarf.Offset(id), Name: name, ByteSize: int64(r.typeRef)}, StructName: name, Kind: "struct", Incomplete: true}
+	if r.kind == btfKindUnion {
+		st.Kind = "union"
+	}
+	b.mu.Lock()
+	if b.stubs == nil {
+		b.stubs = map[*godwarf.StructType]uint32{}
+	}
+	b.stubs[st] = id
+	b.mu.Unlock()
+	return st
+}
+
+// stubOf is the BTF type a stub stands for.
+func (b *btfTypes) stubOf(st *godwarf.StructType) (uint32, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id, ok := b.stubs[st]
+	return id, ok
+}
+
+func btfKindName(kind int) string {
+	switch kind {
+	case btfKindDatasec:
+		return "DATASEC"
+	case btfKindDeclTag:
+		return "DECL_TAG"
+	}
+	return fmt.Sprintf("kind %d", kind)
 }
 
 // sizeOfConverted is a converted type's size, following typedefs and
@@ -451,6 +640,17 @@ func sizeOfConverted(typ godwarf.Type) int64 {
 
 // funcType is FuncType for BTF: the BTF_KIND_FUNC of that name.
 func (b *btfTypes) funcType(name string) (*godwarf.FuncType, error) {
+	b.funcsOnce.Do(func() {
+		b.funcs = map[string]uint32{}
+		// The data was scanned whole by NewBTFTypes: no error now.
+		_ = btfScan(b.data, func(r btfRecord) {
+			if r.kind == btfKindFunc {
+				if name := r.name(); b.funcs[name] == 0 {
+					b.funcs[name] = uint32(r.id)
+				}
+			}
+		})
+	})
 	id, ok := b.funcs[name]
 	if !ok {
 		return nil, fmt.Errorf("no BTF for function %s", name)

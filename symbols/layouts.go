@@ -57,7 +57,7 @@ func (t *Types) btfLayouts() *Types {
 	if err != nil {
 		return nil
 	}
-	lt, err := NewBTFTypes(v.path+": .BTF", data)
+	lt, err := newBTFTypes(v.path+": .BTF", data, true)
 	if err != nil {
 		return nil
 	}

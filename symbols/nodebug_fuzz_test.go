@@ -117,8 +117,9 @@ func btfSeed(tb testing.TB, bt *Types) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	spec := btfSpec(tb, bt)
 	for _, name := range []string{"list_head", "rb_node", "timer_list", "upid", "pid_type", "kref", "qstr"} {
-		typ, err := bt.btf.spec.AnyTypeByName(name)
+		typ, err := spec.AnyTypeByName(name)
 		if err != nil {
 			continue
 		}

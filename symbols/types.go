@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cilium/ebpf/btf"
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
@@ -129,9 +128,13 @@ func newTypes(v *Vmlinux) (*Types, error) {
 		t.cached = v.cache
 		return t, nil
 	}
-	if sec != nil {
+	if sec != nil && !v.HasBTF() {
 		// Check the unit headers now (as dwarf.New did): a vmlinux with
-		// broken DWARF fails here, not in the middle of a command.
+		// broken DWARF fails here, not in the middle of a command. With
+		// .BTF the walkers read layouts from it (Layouts) and DWARF is
+		// read only for a command that prints C types, which then says
+		// what is wrong with it: walking every unit header costs a fault
+		// per unit, 10 ms on a distribution kernel's 2,000 units.
 		if _, err := t.lazyIndex(); err != nil {
 			return nil, err
 		}
@@ -249,8 +252,12 @@ func (t *Types) dataFor(off dwarf.Offset) (*dwarf.Data, error) {
 	switch {
 	case t.cached != nil:
 		units = t.cached.units
-	case t.lazy != nil:
-		units = t.lazy.units
+	case t.sec != nil:
+		// The unit headers, parsed here when no name was asked for yet
+		// (TypeAt from frame or line information).
+		if l, err := t.lazyIndex(); err == nil {
+			units = l.units
+		}
 	}
 	if t.sec == nil || t.sec.build == nil || units == nil {
 		return t.fullData()
@@ -595,7 +602,7 @@ func (t *Types) readType(off dwarf.Offset) (typ godwarf.Type, err error) {
 		}
 	}()
 	if t.btf != nil {
-		typ, err = t.btf.btfType(btf.TypeID(off))
+		typ, err = t.btf.btfType(uint32(off))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.path, err)
 		}
@@ -758,6 +765,11 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 	strict := false
 	// A variable the units scanned so far do not name: its own unit
 	// answers (unithint.go).
+	if t.cached == nil && t.sec != nil && t.btf == nil {
+		if _, err := t.lazyIndex(); err != nil {
+			return nil, err
+		}
+	}
 	if t.cached == nil && t.lazy != nil && !t.lazy.has(name) {
 		if r, ok := t.hintedVar(name); ok {
 			return t.readType(r.off)
@@ -855,6 +867,21 @@ func (t *Types) resolve(typ godwarf.Type) (godwarf.Type, error) {
 // (the kernel's DWARF has `struct mm_struct;` in compile units that only use
 // pointers to it).
 func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
+	if st.Incomplete && t.btf != nil {
+		// A pointer's target not decoded yet (btf.go's stub): that type,
+		// not another of its name.
+		if id, ok := t.btf.stubOf(st); ok {
+			typ, err := t.readType(dwarf.Offset(id))
+			if err != nil {
+				return nil, err
+			}
+			full, ok := typ.(*godwarf.StructType)
+			if !ok {
+				return nil, fmt.Errorf("BTF type %d (%s %s) is a %T", id, st.Kind, st.StructName, typ)
+			}
+			return full, nil
+		}
+	}
 	if st.Incomplete {
 		if st.StructName == "" {
 			return nil, fmt.Errorf("anonymous %s declaration has no definition", st.Kind)

@@ -38,7 +38,7 @@ func (v *Vmlinux) unitHint(name string) []uint64 {
 	le := binary.LittleEndian
 	t := v.nameTable()
 	i, ok := t.byName[name]
-	if !ok || t.dups[name] {
+	if !ok || len(t.dups[name]) > 0 {
 		return nil // no such symbol, or not unique
 	}
 	at := int(v.syms[i].order) // its .symtab index

@@ -107,11 +107,24 @@ type symOrder struct {
 }
 
 // nameTable maps each name to the index in syms of its preferred symbol
-// (preferName) for one KASLR offset.
+// (preferName) for one KASLR offset. Which of several symbols of one name
+// is preferred may change with the offset (a per-cpu symbol does not move,
+// a relocated one does), so only those names are picked again after
+// SetKASLR: byName and dups are shared by the tables of every offset.
 type nameTable struct {
 	kaslr  uint64
-	byName map[string]int32
-	dups   map[string]bool // names more than one symbol has
+	byName map[string]int32   // the symbol of each name (for a name in dups, any of them)
+	dups   map[string][]int32 // the symbols of names more than one symbol has
+	pick   map[string]int32   // each name in dups: its preferred symbol at kaslr
+}
+
+// lookup is the index in syms of name's preferred symbol.
+func (t *nameTable) lookup(name string) (int32, bool) {
+	if i, ok := t.pick[name]; ok {
+		return i, true
+	}
+	i, ok := t.byName[name]
+	return i, ok
 }
 
 // Open maps the vmlinux at path and checks its symbol table. Symbols are
@@ -507,7 +520,7 @@ func (v *Vmlinux) LookupSymbol(name string) (Symbol, bool) {
 		}
 	}
 	t := v.nameTable()
-	i, ok := t.byName[name]
+	i, ok := t.lookup(name)
 	if !ok {
 		return Symbol{}, false
 	}
@@ -524,19 +537,36 @@ func (v *Vmlinux) nameTable() *nameTable {
 		return t
 	}
 	syms := v.symbols()
-	m := make(map[string]int32, len(syms))
-	dups := map[string]bool{}
-	for i := range syms {
-		s := &syms[i]
-		j, dup := m[s.name]
-		if dup {
-			dups[s.name] = true
-		}
-		if !dup || v.preferName(s, &syms[j]) {
-			m[s.name] = int32(i)
+	var byName map[string]int32
+	var dups map[string][]int32
+	if old := v.names.Load(); old != nil {
+		byName, dups = old.byName, old.dups
+	} else {
+		byName = make(map[string]int32, len(syms))
+		dups = map[string][]int32{}
+		for i := range syms {
+			name := syms[i].name
+			if j, dup := byName[name]; dup {
+				if len(dups[name]) == 0 {
+					dups[name] = append(dups[name], j)
+				}
+				dups[name] = append(dups[name], int32(i))
+				continue
+			}
+			byName[name] = int32(i)
 		}
 	}
-	t := &nameTable{kaslr: v.kaslr, byName: m, dups: dups}
+	pick := make(map[string]int32, len(dups))
+	for name, idx := range dups {
+		best := idx[0]
+		for _, i := range idx[1:] {
+			if v.preferName(&syms[i], &syms[best]) {
+				best = i
+			}
+		}
+		pick[name] = best
+	}
+	t := &nameTable{kaslr: v.kaslr, byName: byName, dups: dups, pick: pick}
 	v.names.Store(t)
 	return t
 }
