@@ -772,6 +772,12 @@ var knownVars = map[string]string{
 	"ioport_resource":         "struct resource",
 	"mount_hashtable":         "struct hlist_head *",
 	"shadow_timekeeper":       "struct timekeeper",
+	// Per-cpu variables, which BTF has as VARs since pahole 1.18 but not
+	// every distribution kernel's (Debian's 5.10 has none of them).
+	"runqueues":    "struct rq",            // kernel/sched/sched.h
+	"cpu_number":   "int",                  // arch/x86/include/asm/smp.h
+	"current_task": "struct task_struct *", // arch/x86/include/asm/current.h (before 6.2)
+	"pcpu_hot":     "struct pcpu_hot",      // arch/x86/include/asm/current.h (6.2+)
 }
 
 // knownVarType is the type knownVars declares for name, or an error saying

@@ -118,8 +118,8 @@ func TestRealLazyIndexScansAPrefix(t *testing.T) {
 func TestRealUnitHintMatchesFull(t *testing.T) {
 	t.Setenv("GOCRASH_CACHE", "off")
 	_, ty := openReal(t)
-	if ty.lazy == nil {
-		t.Fatal("no lazy index")
+	if _, err := ty.lazyIndex(); err != nil {
+		t.Fatal(err)
 	}
 	full, err := fastIndex(*ty.sec)
 	if err != nil {
