@@ -250,9 +250,9 @@ func (k *Kernel) Types() (*symbols.Types, error) {
 }
 
 // Layouts is the Types the walkers read offsets, sizes and values
-// through (symbols.Types.Layouts): the kernel's .BTF the first time a
-// vmlinux is opened, its DWARF index when it has been opened before.
-// What prints C types (struct, p, whatis, ptype, dis) asks Types.
+// through (symbols.Types.Layouts): the kernel's .BTF when the vmlinux has
+// one, asking its DWARF only for what BTF lacks. What prints C types
+// (struct, p, whatis, ptype, dis) asks Types.
 func (k *Kernel) Layouts() (*symbols.Types, error) {
 	t, err := k.Types()
 	if err != nil {

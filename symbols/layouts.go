@@ -6,13 +6,14 @@ import (
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
-// Layouts from .BTF for a vmlinux opened the first time.
+// Layouts from .BTF.
 //
 // A session on a vmlinux without an index cache (cache.go) would find the
 // twenty variables and dozen structures `sys` reads by scanning compile
 // units: runqueues is declared only in kernel/sched/'s own header, hundreds
-// of units into a distribution kernel's 160 MB of DWARF, and a struct's
-// DWARF type pulls in most of the kernel's types. The kernel's .BTF (4 MB,
+// of units into a distribution kernel's 160 MB of DWARF; with the cache or
+// without, a struct's DWARF type pulls in most of the kernel's types
+// (godwarf.ReadType decodes the whole graph). The kernel's .BTF (4 MB,
 // CONFIG_DEBUG_INFO_BTF, pahole's deduplicated copy of the same DWARF) has
 // every struct, union, enum and typedef and the per-cpu variables, each
 // decoded alone. The kernel's walkers read offsets, sizes and values only,
@@ -21,7 +22,7 @@ import (
 // cannot tell x[0] from x[], or the declared type of a global).
 
 // Layouts is the Types the kernel's walkers read layouts through. For a
-// vmlinux with DWARF, no index cache and a .BTF section, it is a BTF-backed
+// vmlinux with DWARF and a .BTF section, it is a BTF-backed
 // Types that asks t (the DWARF) what BTF does not have: the type of a
 // global variable that is not per-cpu and that knownVars does not
 // declare, function types, source lines, the first definition of a
@@ -29,10 +30,12 @@ import (
 // pahole encodes every type of every unit, and the walkers probe for
 // types of other kernel versions (enum numa_stat_item on a kernel without
 // NUMA), which DWARF would answer only after scanning all of it.
-// Otherwise (types from BTF alone, a cached DWARF index that answers in
-// microseconds, no .BTF, or GOCRASH_LAYOUTS=dwarf) it is t itself.
+// Otherwise (types from BTF alone, no .BTF, or GOCRASH_LAYOUTS=dwarf) it
+// is t itself. Measured on Debian's 6.1 kernel, `sys` takes 20 ms of CPU
+// and 29 MB with BTF layouts and the index cache, 50 ms and 46 MB with
+// DWARF layouts and the cache.
 func (t *Types) Layouts() *Types {
-	if t == nil || t.btf != nil || t.cached != nil || t.vm == nil || t.sec == nil {
+	if t == nil || t.btf != nil || t.vm == nil || t.sec == nil {
 		return t
 	}
 	t.layoutsOnce.Do(func() { t.layouts = t.btfLayouts() })
