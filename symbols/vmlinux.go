@@ -309,6 +309,11 @@ func (v *Vmlinux) symbols() []symbol {
 			}
 		}
 		v.syms = syms
+		// Decoded and copied: the mapping's pages of both tables may
+		// leave the resident set (7 MB on a distribution kernel; an entry
+		// read again, from the index cache, faults its page back in).
+		v.release(v.symtab.data)
+		v.release(v.symtab.str)
 	})
 	return v.syms
 }
