@@ -3,8 +3,9 @@
 #
 #   bench/run.sh                 the committed dump 6.1-sysrq (ELF; FORMATS="elf zlib"
 #                                for more formats)
-#   bench/run.sh --distro        Debian's 6.1 cloud kernel (-dbg vmlinux) and
-#                                its dump made by testdata/mkdump/mkdump.sh
+#   bench/run.sh --distro        Debian's cloud kernels (-dbg vmlinux: 5.10, 6.1,
+#                                6.12, whichever exist) and their sysrq dumps
+#                                made by testdata/mkdump/mkdump.sh debian-KVER
 #   bench/run.sh --many          the "many" scenario (5,000 sleeping tasks)
 #   bench/run.sh --scale         all of the above that exist, plus a scale table
 #   bench/run.sh NAME=VMLINUX,VMCORE ...   any dumps
@@ -108,11 +109,15 @@ resolve() {
 		fi
 		;;
 	distro)
-		local d
-		d=$(ls -d "$WORK"/distro/debian-6.1.*-sysrq 2>/dev/null | tail -1 || true)
-		if [ -n "$d" ] && [ -f "$d/vmcore.elf" ]; then
+		# Every Debian kernel's sysrq dump mkdump.sh made (5.10, 6.1,
+		# 6.12: the newest of each).
+		local d found=0
+		for d in $(ls -d "$WORK"/distro/debian-*-sysrq 2>/dev/null | sort -V || true); do
+			[ -f "$d/vmcore.elf" ] || continue
 			echo "$(basename "$d").elf $(readlink -f "$d/vmlinux") $d/vmcore.elf"
-		else
+			found=1
+		done
+		if [ "$found" = 0 ]; then
 			log "no Debian kernel dump in $WORK/distro: make it with" \
 				" MEM=512 testdata/mkdump/mkdump.sh debian-\$(apt-cache search --names-only 'linux-image-6.1.0-.*-cloud-amd64-dbg' | sort -V | tail -1 | sed 's/linux-image-\(.*\)-dbg .*/\1/') sysrq  (skipped)"
 		fi
@@ -256,18 +261,25 @@ for name in "${names[@]}"; do
 	}
 	sw=$(med "$r" gocrash sys 5) sc=$(med "$r" gocrash-cold sys 5) sd=$(med "$r" drgn sys 5)
 	bw=$(med "$r" gocrash batch 5) bd=$(med "$r" drgn batch 5) bc=$(med "$r" crash batch 5)
-	swc=$(med "$r" gocrash sys 8) scc=$(med "$r" gocrash-cold sys 8)
+	swc=$(med "$r" gocrash sys 8) scc=$(med "$r" gocrash-cold sys 8) sdc=$(med "$r" drgn sys 8)
+	bwc=$(med "$r" gocrash batch 8) bcc=$(med "$r" gocrash-cold batch 8) bdc=$(med "$r" drgn batch 8) bxc=$(med "$r" crash batch 8)
 	target "first \`sys\`, vmlinux opened before: ≤ 50 ms (wall)" "$sw" 0.050 s
 	target "first \`sys\`, vmlinux opened before: ≤ 50 ms (CPU)" "$swc" 0.050 s
 	target "first \`sys\`, first time: ≤ 100 ms (wall)" "$sc" 0.100 s
 	target "first \`sys\`, first time: ≤ 100 ms (CPU)" "$scc" 0.100 s
 	target "\`sys\` ≤ 1/4 of drgn's (wall)" "$(ratio "$sw" "$sd")" 0.25 x
+	target "\`sys\` ≤ 1/4 of drgn's (CPU)" "$(ratio "$swc" "$sdc")" 0.25 x
 	target "\`sys\` first time ≤ 1/4 of drgn's (wall)" "$(ratio "$sc" "$sd")" 0.25 x
+	target "\`sys\` first time ≤ 1/4 of drgn's (CPU)" "$(ratio "$scc" "$sdc")" 0.25 x
 	target "batch ≤ 1/3 of drgn's (wall)" "$(ratio "$bw" "$bd")" 0.3334 x
+	target "batch ≤ 1/3 of drgn's (CPU)" "$(ratio "$bwc" "$bdc")" 0.3334 x
+	target "batch first time ≤ 1/3 of drgn's (CPU)" "$(ratio "$bcc" "$bdc")" 0.3334 x
 	target "batch ≤ 1/60 of crash's (wall)" "$(ratio "$bw" "$bc")" 0.01667 x
+	target "batch ≤ 1/60 of crash's (CPU)" "$(ratio "$bwc" "$bxc")" 0.01667 x
 	target "peak RSS of \`sys\` ≤ 48 MB" "$(med "$r" gocrash sys 6)" 49152 MB
 	target "peak RSS of \`sys\`, first time ≤ 48 MB" "$(med "$r" gocrash-cold sys 6)" 49152 MB
 	target "peak RSS of the batch ≤ 80 MB" "$(med "$r" gocrash batch 6)" 81920 MB
+	target "peak RSS of the batch, first time ≤ 80 MB" "$(med "$r" gocrash-cold batch 6)" 81920 MB
 done
 echo
 echo "(!) = some run failed or printed an incomplete answer: see $OUTDIR/DUMP/TOOL.KIND.N{,.err}"
