@@ -168,15 +168,60 @@ func runIRQ(s *Session, args []string, w io.Writer) error {
 		}
 		return nil
 	}
+	rows, err := s.irqRows(tab, g.rest(), inUse)
+	if err != nil {
+		return err
+	}
+	bw.WriteString(" IRQ   IRQ_DESC/_DATA      IRQACTION      NAME\n")
+	for _, r := range rows {
+		desc := center("(unused)", 16, false)
+		if r.Desc != 0 {
+			desc = fmt.Sprintf("%-16x", uint64(r.Desc))
+		}
+		fmt.Fprintf(bw, "%s  %s  ", center(strconv.Itoa(r.IRQ), 4, true), desc)
+		if len(r.Actions) == 0 {
+			fmt.Fprintf(bw, "%s  \n", center("(unused)", 16, false))
+			continue
+		}
+		for j, a := range r.Actions {
+			if j > 0 {
+				bw.WriteString("\n" + strings.Repeat(" ", 4+2+16+2))
+			}
+			fmt.Fprintf(bw, "%-16x  ", uint64(a.Action))
+			if a.Name != nil {
+				fmt.Fprintf(bw, "\"%s\"", *a.Name)
+			}
+		}
+		bw.WriteString("\n")
+	}
+	return nil
+}
+
+// IRQJSON is one IRQ of irq's table.
+type IRQJSON struct {
+	IRQ     int             `json:"irq" desc:"IRQ"`
+	Desc    Addr            `json:"irq_desc" desc:"IRQ_DESC/_DATA: its struct irq_desc; 0 when it has none (the text's (unused))"`
+	Actions []IRQActionJSON `json:"actions" desc:"IRQACTION, NAME: its handlers, none when unused"`
+}
+
+// IRQActionJSON is one handler of an IRQ.
+type IRQActionJSON struct {
+	Action Addr    `json:"irqaction" desc:"IRQACTION: the struct irqaction"`
+	Name   *string `json:"name" desc:"NAME: irqaction.name; null when unreadable"`
+}
+
+// irqRows is irq's table: the IRQs args name, else every IRQ (inUse:
+// only those with handlers).
+func (s *Session) irqRows(tab *kernel.IRQTable, args []string, inUse bool) ([]IRQJSON, error) {
 	var which []int
-	if rest := g.rest(); len(rest) > 0 {
-		for _, a := range rest {
+	if len(args) > 0 {
+		for _, a := range args {
 			n, err := strconv.Atoi(a)
 			if err != nil {
-				return fmt.Errorf("invalid decimal argument: %s", a)
+				return nil, fmt.Errorf("invalid decimal argument: %s", a)
 			}
 			if n >= tab.NrIRQs {
-				return fmt.Errorf("invalid IRQ value: %d  (%d max)", n, tab.NrIRQs-1)
+				return nil, fmt.Errorf("invalid IRQ value: %d  (%d max)", n, tab.NrIRQs-1)
 			}
 			which = append(which, n)
 		}
@@ -186,42 +231,62 @@ func runIRQ(s *Session, args []string, w io.Writer) error {
 			which = append(which, i)
 		}
 	}
-	bw.WriteString(" IRQ   IRQ_DESC/_DATA      IRQACTION      NAME\n")
+	rows := []IRQJSON{}
 	for _, i := range which {
 		if err := s.Ctx().Err(); err != nil {
-			return err
+			return nil, err
 		}
 		d, ok := tab.Descs[i]
 		var acts []IRQAction
 		if ok {
+			var err error
 			if acts, err = s.IRQActions(d); err != nil && len(acts) == 0 {
-				return err
+				return nil, err
 			}
 		}
 		if inUse && len(acts) == 0 {
 			continue
 		}
-		desc := center("(unused)", 16, false)
+		r := IRQJSON{IRQ: i, Actions: []IRQActionJSON{}}
 		if ok {
-			desc = fmt.Sprintf("%-16x", d)
+			r.Desc = Addr(d)
 		}
-		fmt.Fprintf(bw, "%s  %s  ", center(strconv.Itoa(i), 4, true), desc)
-		if len(acts) == 0 {
-			fmt.Fprintf(bw, "%s  \n", center("(unused)", 16, false))
-			continue
-		}
-		for j, a := range acts {
-			if j > 0 {
-				bw.WriteString("\n" + strings.Repeat(" ", 4+2+16+2))
-			}
-			fmt.Fprintf(bw, "%-16x  ", a.Addr)
+		for _, a := range acts {
+			j := IRQActionJSON{Action: Addr(a.Addr)}
 			if a.NameOK {
-				fmt.Fprintf(bw, "\"%s\"", a.Name)
+				name := a.Name
+				j.Name = &name
 			}
+			r.Actions = append(r.Actions, j)
 		}
-		bw.WriteString("\n")
+		rows = append(rows, r)
 	}
-	return nil
+	return rows, nil
+}
+
+// irqJSON is irq's JSON: the default table, -u and IRQ numbers.
+func irqJSON(s *Session, args []string) (any, error) {
+	inUse := false
+	g := parseFlags("irq", args)
+	for g.next() {
+		switch g.flag {
+		case "u":
+			inUse = true
+		default:
+			return nil, jsonOptionsErr("irq", args)
+		}
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	tab, err := s.IRQTable(s.Ctx())
+	if err != nil {
+		return nil, err
+	}
+	if tab.NrIRQs == 0 {
+		return nil, fmt.Errorf("cannot determine number of IRQs")
+	}
+	return s.irqRows(tab, g.rest(), inUse)
 }
 
 // IRQAction is the kernel's irqaction as the irq command shows it.

@@ -29,6 +29,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"dev":   devJSON,
 	"net":   netJSON,
 	"timer": timerJSON,
+	"irq":   irqJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

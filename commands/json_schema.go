@@ -32,6 +32,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"dev":     reflect.TypeOf(&DevJSON{}),
 	"net":     reflect.TypeOf([]NetDeviceJSON{}),
 	"timer":   reflect.TypeOf(&TimerJSON{}),
+	"irq":     reflect.TypeOf([]IRQJSON{}),
 }
 
 // A SchemaNode describes one JSON value.

@@ -164,6 +164,9 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("dev", func(t *testing.T) { checkDevJSON(t, s) })
 	t.Run("net", func(t *testing.T) { checkNetJSON(t, s) })
 	t.Run("timer", func(t *testing.T) { checkTimerJSON(t, s, "timer") })
+	t.Run("irq", func(t *testing.T) { checkIRQJSON(t, s, "irq") })
+	t.Run("irq -u", func(t *testing.T) { checkIRQJSON(t, s, "irq -u") })
+	t.Run("irq 0 4", func(t *testing.T) { checkIRQJSON(t, s, "irq 0 4") })
 	t.Run("timer -C 1", func(t *testing.T) { checkTimerJSON(t, s, "timer -C 1") })
 	t.Run("explain", func(t *testing.T) {
 		var ex Explanation
@@ -737,5 +740,37 @@ func checkTimerJSON(t *testing.T, s *Session, line string) {
 	compareTable(t, line, "\n"+strings.Join(got, "\n"), want)
 	if len(j.Bases) == 0 {
 		t.Errorf("%s: no timer bases", line)
+	}
+}
+
+func checkIRQJSON(t *testing.T, s *Session, line string) {
+	var rows []IRQJSON
+	jsonRun(t, s, line, &rows)
+	var want []string
+	for _, r := range rows {
+		w := strconv.Itoa(r.IRQ)
+		if r.Desc == 0 {
+			w += " (unused)"
+		} else {
+			w += fmt.Sprintf(" %x", uint64(r.Desc))
+		}
+		if len(r.Actions) == 0 {
+			w += " (unused)"
+		}
+		for i, a := range r.Actions {
+			if i > 0 {
+				want = append(want, w)
+				w = ""
+			}
+			w = strings.TrimSpace(w + fmt.Sprintf(" %x", uint64(a.Action)))
+			if a.Name != nil {
+				w += ` "` + *a.Name + `"`
+			}
+		}
+		want = append(want, w)
+	}
+	compareTable(t, line, strings.TrimRight(runCmd(t, s, line), "\n"), want)
+	if len(rows) == 0 {
+		t.Errorf("%s: no IRQs", line)
 	}
 }
