@@ -18,10 +18,9 @@ import (
 
 func init() {
 	register(Command{
-		Name:    "bt",
-		Summary: "backtrace",
-		// crash's -E -I -S -n are not here.
-		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-f|-[F]F|-o|-O|-v|-p] [-R ref] [-s [-x|d]] [pid | task]",
+		Name:     "bt",
+		Summary:  "backtrace",
+		Synopsis: "[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-E|-f|-[F]F|-o|-O|-v|-p] [-R ref] [-s [-x|d]]\n     [-I ip] [-S sp] [-n idle] [pid | task]",
 		Description: `  Display a kernel stack backtrace.  With no argument, the backtrace of the
   current context is shown: at start-up the task that panicked.`,
 		Flags: []Flag{
@@ -40,6 +39,10 @@ func init() {
 			{Name: "v", Help: "check the kernel stack of all tasks for evidence of stack overflows: the STACK_END_MAGIC value at the bottom of each stack."},
 			{Name: "p", Help: "display the stack trace of the panic task only (the default context may have been changed with set)."},
 			{Name: "R", Arg: "ref", Help: "display stack trace only if there is a reference to this symbol or text address."},
+			{Name: "E", Help: "search the IRQ stacks and the exception stacks of each CPU (of those -c lists) for possible exception frames; all other arguments except for -c are ignored."},
+			{Name: "n", Arg: "idle", Help: "filter the stack of idle tasks: an idle task stopped by the crash NMI shows its header only."},
+			{Name: "I", Arg: "ip", Help: "use ip (an address or symbol) as the starting text location, at the -S stack address or where the trace would start."},
+			{Name: "S", Arg: "sp", Help: "use sp as the starting stack frame address: the trace starts at the first kernel text return address saved there or above."},
 			{Name: "o", Help: "use the old backtrace method, which dumps potentially stale kernel text return addresses found on the stack."},
 			{Name: "O", Help: "use the old backtrace method by default; subsequent usage of this option toggles the backtrace method."},
 			{Name: "F", Help: "similar to -f, except that the stack data is displayed symbolically when appropriate; if the stack data references a slab cache object, the name of the slab cache will be displayed in brackets; with -FF, the slab object address is shown with it."},
@@ -48,7 +51,11 @@ func init() {
 			{"pid", "a process PID."},
 			{"task", "a hexadecimal task_struct pointer."},
 		},
-		Notes: `  The frames are found with the kernel's ORC unwind tables, as the kernel's
+		Notes: `  crash 8.0.6 itself dies on a valid -I or -S (fixed in crash 9.0.0), and
+  stops bt -E at the MCE exception stack, which it calls "(unknown)":
+  gocrash starts where they say and searches every stack.
+
+  The frames are found with the kernel's ORC unwind tables, as the kernel's
   own unwinder does; where ORC has no answer DWARF CFI (.debug_frame) and
   then the frame-pointer chain are used, and a note line after the backtrace
   says which frames came from them.`,
@@ -91,6 +98,31 @@ func init() {
     crash> bt -O
     bt: use new bt method by default
 
+  Start the trace of PID 2 at a stack address of your choice, the first
+  kernel text return address saved there or above (-I names the first
+  frame's instruction instead):
+
+    crash> bt -S ff80f7990001bf10 2
+    PID: 2        TASK: ff4b470240199500  CPU: 0    COMMAND: "kthreadd"
+     #0 [ff80f7990001bf10] schedule at ffffffff905b08fc
+     #1 [ff80f7990001bf30] kthreadd at ffffffff902514cd
+     #2 [ff80f7990001bf50] ret_from_fork at ffffffff902011df
+
+  Search the IRQ and exception stacks of CPU 1 for exception frames:
+
+    crash> bt -E -c 1
+    CPU 1 IRQ STACK:
+    (none found)
+
+    CPU 1 DOUBLEFAULT EXCEPTION STACK:
+    (none found)
+
+    CPU 1 NMI EXCEPTION STACK:
+
+      USER-MODE EXCEPTION FRAME AT: fffffe0000048f58
+        RIP: 00000000005308e2  RSP: 00007ffff010fab0  RFLAGS: 00000246
+    ...
+
   Show only the stacks that went through panic():
 
     crash> foreach bt -R panic
@@ -122,11 +154,15 @@ type btOptions struct {
 	ref      string // -R: only the traces that reference this symbol or address
 	refs     int    // how many -R were given (crash takes the first)
 	old      bool   // -o: crash's old method (bt_old.go)
+	startPC  uint64 // -I: the first frame's instruction
+	startSP  uint64 // -S: where on the stack the trace starts
+	skipIdle bool   // -n idle: no trace for the idle tasks an NMI stopped
+	estacks  bool   // -E: search every CPU's IRQ and exception stacks
 	toggle   bool   // -O: change bt's default method, and nothing else
 	taskArgs []string
 }
 
-func parseBt(args []string) (btOptions, error) {
+func parseBt(s *Session, args []string) (btOptions, error) {
 	var o btOptions
 	g := parseFlags("bt", args)
 	for g.next() {
@@ -145,6 +181,8 @@ func parseBt(args []string) (btOptions, error) {
 			o.lines = true
 		case "e":
 			o.eframes = true
+		case "E":
+			o.estacks = true
 		case "s":
 			o.offsets = true
 		case "r":
@@ -161,6 +199,32 @@ func parseBt(args []string) (btOptions, error) {
 			}
 		case "o":
 			o.old = true
+		case "I":
+			v, err := EvalAddress(g.val, func(name string) (uint64, bool) {
+				if s == nil || s.Vmlinux == nil {
+					return 0, false
+				}
+				return s.Vmlinux.Lookup(name)
+			})
+			if err != nil {
+				return o, fmt.Errorf("cannot convert \"%s\"", g.val)
+			}
+			o.startPC = v
+		case "S":
+			v, err := parseHex(g.val)
+			if err != nil {
+				return o, err
+			}
+			if v == 0 {
+				return o, errors.New("invalid stack address for this task: 0")
+			}
+			o.startSP = v
+		case "n":
+			// crash takes -n idle on x86_64 only.
+			if g.val != "idle" {
+				return o, errors.New("-n option not supported or applicable on this architecture or kernel")
+			}
+			o.skipIdle = true
 		case "O":
 			// crash's cmd_bt returns as soon as it meets -O: what
 			// follows is not looked at.
@@ -215,10 +279,11 @@ type btRun struct {
 	ref     *btRef  // -R: the reference looked for in the trace being printed
 	printed int     // task headers printed (a blank line goes before the next)
 	failed  error   // the last per-task failure, already printed
+	fatal   bool    // a failure that ends the command (crash's error(FATAL))
 }
 
 func runBt(s *Session, args []string, w io.Writer) error {
-	opt, err := parseBt(args)
+	opt, err := parseBt(s, args)
 	if err != nil {
 		return err
 	}
@@ -245,6 +310,9 @@ func runBt(s *Session, args []string, w io.Writer) error {
 // run prints the backtraces the options ask for.
 func (r *btRun) run() error {
 	s, opt, w := r.s, r.opt, r.w
+	if opt.estacks {
+		return r.searchCPUStacks()
+	}
 	if done, err := r.runMore(); done {
 		return err
 	}
@@ -291,11 +359,17 @@ func (r *btRun) run() error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if r.fatal {
+			break
+		}
 		r.task(t)
 	}
 	for _, a := range opt.taskArgs {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.fatal {
+			break
 		}
 		ts := r.tb.resolve(a)
 		if ts == nil {
@@ -311,7 +385,9 @@ func (r *btRun) run() error {
 			ts = r.group(ts[0])
 		}
 		for _, t := range ts {
-			r.task(t)
+			if !r.fatal {
+				r.task(t)
+			}
 		}
 	}
 	if r.failed != nil {
@@ -369,7 +445,7 @@ func (r *btRun) task(task uint64) {
 	if r.mem != r.s.Mem {
 		bk = bk.WithMemory(r.mem)
 	}
-	opt := kernel.BacktraceOptions{Registers: r.regs, StacksOnly: r.opt.eframes}
+	opt := kernel.BacktraceOptions{Registers: r.regs, StacksOnly: r.opt.eframes, StartPC: r.opt.startPC, StartSP: r.opt.startSP}
 	bt, err := bk.Backtrace(r.s.Ctx(), task, opt)
 	if bt == nil {
 		if r.printed > 0 {
@@ -385,7 +461,13 @@ func (r *btRun) task(task uint64) {
 		return
 	}
 	var re *kernel.StackReadError
+	var outside *kernel.StartOutsideError
 	switch {
+	case errors.As(err, &outside):
+		// crash: error(FATAL, ...): the command stops here.
+		fmt.Fprintf(r.w, "bt: non-process stack address for this task: %x\n    (valid range: %x - %x)\n", outside.SP, outside.Low, outside.High)
+		r.failed, r.fatal = err, true
+		return
 	case errors.Is(err, kernel.ErrNoStack):
 		io.WriteString(r.w, "(no stack)\n")
 		return
@@ -400,6 +482,11 @@ func (r *btRun) task(task uint64) {
 	}
 	for _, d := range bt.Diagnostics {
 		fmt.Fprintf(r.w, "bt: WARNING: %s\n", d.Text)
+	}
+	if r.opt.skipIdle && bt.How == "crash_nmi_callback" && bt.Task.PID == 0 {
+		// -n idle: crash's BT_SKIP_IDLE, kept by the dump-file search
+		// only for an idle task it found stopped in crash_nmi_callback.
+		return
 	}
 	tr := &btTrace{r: r, ti: bt.Task, mem: bt.Mem, stacks: bt.Stacks, taskStack: bt.TaskStack,
 		st: bt.Start, how: bt.How, regs: bt.Regs, frames: bt.Frames, err: bt.Err}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"gocrash/kernel"
 	"gocrash/symbols"
 )
 
@@ -312,4 +313,68 @@ func (r *btRun) taskRef(task uint64) {
 		w.Write(buf.Bytes())
 		io.WriteString(w, "\n")
 	}
+}
+
+// searchCPUStacks is bt -E: the pt_regs on every CPU's IRQ stack, then on
+// each CPU's exception stacks (x86_64_eframe_search with
+// BT_EFRAME_SEARCH2), of the CPUs -c lists if given. crash 8.0.6 names the
+// fourth exception stack of 6.x kernels "(unknown)" and stops the command
+// there ("unrecognized stack address for this task"): its table of
+// exception stack names and sizes predates the MCE stack's place in
+// cea_exception_stacks. gocrash names it and searches it and the rest
+// (commands/bt_old_test.go compares crash's answer up to that line).
+func (r *btRun) searchCPUStacks() error {
+	var cpus map[int]bool
+	if r.opt.cpus != "" {
+		var err error
+		if cpus, err = parseCPUList(r.opt.cpus, r.tb.cpus); err != nil {
+			return err
+		}
+	}
+	type cpuStacks struct {
+		cpu    int
+		stacks []symbols.Stack
+		mem    *kernel.StackMemory
+	}
+	var all []cpuStacks
+	for cpu := 0; cpu < r.tb.cpus; cpu++ {
+		if cpus != nil && !cpus[cpu] {
+			continue
+		}
+		sts, mem, err := r.bk.CPUStacks(cpu)
+		if err != nil && len(sts) == 0 {
+			r.fail(fmt.Errorf("cpu %d: %w", cpu, err))
+			continue
+		}
+		all = append(all, cpuStacks{cpu, sts, mem})
+	}
+	search := func(c cpuStacks, st symbols.Stack, title string) {
+		fmt.Fprintf(r.w, "CPU %d %s:\n", c.cpu, title)
+		tr := &btTrace{r: r, mem: c.mem}
+		if tr.searchEframes(st) > 0 {
+			io.WriteString(r.w, "\n")
+		} else {
+			io.WriteString(r.w, "(none found)\n\n")
+		}
+	}
+	ctx := r.s.Ctx()
+	for _, irq := range []bool{true, false} {
+		for _, c := range all {
+			for _, st := range c.stacks {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				switch {
+				case irq && st.Kind == symbols.StackIRQ:
+					search(c, st, "IRQ STACK")
+				case !irq && isExceptionStack(st.Kind):
+					search(c, st, st.Kind.String()+" EXCEPTION STACK")
+				}
+			}
+		}
+	}
+	if r.failed != nil {
+		return &printedError{err: r.failed}
+	}
+	return nil
 }

@@ -320,9 +320,11 @@ func (tr *btTrace) irqEntry(st symbols.Stack) (*symbols.ExceptionFrame, uint64, 
 
 // eframeSearch is bt -e: every place on the task's stack that holds a
 // plausible struct pt_regs (x86_64_eframe_search, x86_64_eframe_verify).
-func (tr *btTrace) eframeSearch() {
+func (tr *btTrace) eframeSearch() { tr.searchEframes(tr.taskStack) }
+
+// searchEframes prints the plausible pt_regs on st and returns how many.
+func (tr *btTrace) searchEframes(st symbols.Stack) int {
 	w := tr.r.w
-	st := tr.taskStack
 	var found []uint64
 	for addr := st.Low; addr+symbols.PtRegsSize <= st.High; addr += 8 {
 		regs, ok := tr.readRegs(addr)
@@ -343,6 +345,7 @@ func (tr *btTrace) eframeSearch() {
 		fmt.Fprintf(w, "\n  %s-MODE EXCEPTION FRAME AT: %x\n", mode, addr)
 		tr.exceptionBlock(regs)
 	}
+	return len(found)
 }
 
 // The x86_64 segment selectors of kernel and user code and stack

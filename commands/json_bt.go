@@ -102,7 +102,7 @@ func (j *btJSON) fail(err error) {
 // task arguments; the formats that print other lines (-f, -t, -l, -e, -r,
 // -g, -v, -p, -F) have none.
 func btJSONForm(s *Session, args []string) (any, error) {
-	opt, err := parseBt(args)
+	opt, err := parseBt(s, args)
 	if err != nil {
 		return nil, err
 	}

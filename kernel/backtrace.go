@@ -37,6 +37,22 @@ type BacktraceOptions struct {
 	// StacksOnly finds and reads the stacks but does not unwind (for
 	// a search of the stacks, as bt -e does).
 	StacksOnly bool
+	// StartPC and StartSP start the unwind elsewhere (bt -I, -S): PC is
+	// the first frame's instruction, at StartSP or else the SP the
+	// trace would start at; StartSP alone starts at the first kernel
+	// text return address saved at or above it. StartSP must lie on one
+	// of the task's stacks (*StartOutsideError).
+	StartPC, StartSP uint64
+}
+
+// StartOutsideError is Backtrace's error for a BacktraceOptions.StartSP
+// on none of the task's stacks; Low and High bound its own stack.
+type StartOutsideError struct {
+	SP, Low, High uint64
+}
+
+func (e *StartOutsideError) Error() string {
+	return fmt.Sprintf("non-process stack address for this task: %x (valid range: %x - %x)", e.SP, e.Low, e.High)
 }
 
 // A Backtrace is one task's stack and the frames found on it.
@@ -254,12 +270,61 @@ func (b *Backtracer) Backtrace(ctx context.Context, task uint64, opt BacktraceOp
 	if opt.StacksOnly {
 		return bt, nil
 	}
+	if opt.StartSP != 0 {
+		if _, ok := bt.Mem.StackOf(opt.StartSP); !ok {
+			return bt, &StartOutsideError{SP: opt.StartSP, Low: bt.TaskStack.Low, High: bt.TaskStack.High}
+		}
+	}
 	regs := opt.Registers
 	if regs == nil {
 		regs = func(cpu int) (symbols.PtRegs, bool) { return CPURegs(b.k.Dump, cpu) }
 	}
 	b.start(bt, regs)
+	if opt.StartPC != 0 || opt.StartSP != 0 {
+		b.startAt(bt, opt.StartPC, opt.StartSP)
+	}
 	return bt, nil
+}
+
+// startAt unwinds again from where bt -I/-S say (BacktraceOptions).
+func (b *Backtracer) startAt(bt *Backtrace, pc, sp uint64) {
+	st := symbols.Start{PC: pc, SP: sp, Slot: sp, Signal: true}
+	switch {
+	case pc != 0 && sp == 0:
+		if bt.Start.SP == 0 {
+			return // no default start to take the SP from: bt.Err says why
+		}
+		st.SP, st.Slot, st.BP = bt.Start.SP, bt.Start.SP, bt.Start.BP
+	case pc == 0:
+		// The first return address at or above sp: a word of kernel
+		// text that is not a symbol's first byte (crash's
+		// x86_64_print_stack_entry keeps those only).
+		stack, _ := bt.Mem.StackOf(sp)
+		found := false
+		for slot := sp &^ 7; slot+8 <= stack.High; slot += 8 {
+			w, ok := bt.Mem.Word(slot)
+			if !ok || !b.img.IsText(w) {
+				continue
+			}
+			if _, off, ok := b.img.Symbolize(w); ok && off != 0 {
+				st, found = symbols.Start{PC: w, SP: slot + 8, Slot: slot}, true
+				// RBP is unknown here; a callee that kept a frame
+				// pointer saved its caller's just below the return
+				// address (ORC entries based on RBP need it).
+				if slot > stack.Low {
+					st.BP, _ = bt.Mem.Word(slot - 8)
+				}
+				break
+			}
+		}
+		if !found {
+			bt.Start, bt.How, bt.Frames = symbols.Start{SP: sp}, "given", nil
+			bt.Err = fmt.Errorf("no kernel text return address on the stack from %#x to %#x", sp, stack.High)
+			return
+		}
+	}
+	bt.Start, bt.How = st, "given"
+	bt.Frames, bt.Err = b.u.Unwind(bt.Mem, st, symbols.Options{Stacks: bt.Stacks})
 }
 
 // start finds where the backtrace begins and unwinds.
@@ -563,4 +628,23 @@ func (im *Image) IsText(addr uint64) bool {
 		return true
 	}
 	return false
+}
+
+// CPUStacks are cpu's IRQ stack and IST exception stacks (IRQ first, the
+// exception stacks in cea_exception_stacks order), each read into the
+// returned memory; a stack that cannot be read is left out.
+func (b *Backtracer) CPUStacks(cpu int) ([]symbols.Stack, *StackMemory, error) {
+	off, err := b.k.PerCPUOffset(cpu)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := symbols.CPUStacks(b.img, b.types, b.mem, off, b.irqSize)
+	mem := &StackMemory{mem: b.mem, k: b.k}
+	var out []symbols.Stack
+	for _, st := range cs {
+		if mem.load(st) == nil {
+			out = append(out, st)
+		}
+	}
+	return out, mem, err
 }
