@@ -369,6 +369,15 @@ func (e *explainState) lastReport(end int, kinds ...kernel.ReportKind) *kernel.L
 var dieKinds = []kernel.ReportKind{kernel.ReportNullDeref, kernel.ReportPageFault, kernel.ReportGPF,
 	kernel.ReportBUG, kernel.ReportOops, kernel.ReportDoubleFault, kernel.ReportStackOverrun}
 
+// dieReason reports whether a panic reason is the end of an Oops: oops_end's
+// "Fatal exception" (panic_on_oops), or what arch/x86/kernel/traps.c
+// panics with when die() returns from a kernel stack overflow
+// (handle_stack_overflow: "%s stack guard hit") or a double fault
+// (exc_double_fault: "Machine halted.").
+func dieReason(reason string) bool {
+	return strings.HasPrefix(reason, "Fatal exception") || strings.HasSuffix(reason, " stack guard hit") || reason == "Machine halted."
+}
+
 // cause decides how the kernel died: the panic line's reason names the
 // detector that called panic(); without one, the kernel was dumped from
 // an Oops (crash_kexec in oops_end) and the last die() report is it.
@@ -439,7 +448,7 @@ func (e *explainState) cause() {
 		c.Kind = CauseWarnPanic
 		c.Summary = "a WARN() fired with panic_on_warn set"
 		c.Detail = panicFinding("the warning became a panic")
-	case p != nil && !strings.HasPrefix(reason, "Fatal exception"):
+	case p != nil && !dieReason(reason):
 		c.Kind = CausePanic
 		c.Summary = "the kernel called panic(): " + reason
 		c.Detail = panicFinding("panic() was called with \"" + reason + "\"")
@@ -465,6 +474,9 @@ func (e *explainState) cause() {
 			c.Detail.Text = "no panic() line: the Oops went straight to the capture kernel (crash_kexec from oops_end), as it does when kdump is loaded"
 		} else {
 			c.Detail.Text = "panic_on_oops turned the Oops into a panic (\"Fatal exception\")"
+			if !strings.HasPrefix(reason, "Fatal exception") {
+				c.Detail.Text = fmt.Sprintf("die() came back (no panic_on_oops) and the fault handler panicked itself (%q)", reason)
+			}
 		}
 	}
 	if e.fatal != nil {

@@ -62,6 +62,19 @@ func TestExplainCauseKinds(t *testing.T) {
 		// kernel/watchdog.c (6.12) watchdog_hardlockup_check, pr_fmt
 		// "watchdog: ".
 		{"hard lockup 6.12", "", "watchdog: CPU0: Watchdog detected hard LOCKUP on cpu 1\nKernel panic - not syncing: Hard LOCKUP", "hard-lockup", "", "hard lockup", "CPU 1 "},
+		// arch/x86/kernel/traps.c handle_stack_overflow (5.x+):
+		// "BUG: %s stack guard page was hit at %px (stack is
+		// %px..%px)", die("stack guard page", regs, 0), and when die()
+		// returns, panic("%s stack guard hit", name).
+		{"stack overflow", "", "BUG: kernel stack guard page was hit at ffffc9000027bff8 (stack is ffffc9000027c000..ffffc90000283fff)\nstack guard page: 0000 [#1] PREEMPT SMP NOPTI\n" + fatal,
+			"stack-overflow", "", "kernel stack overflow", "panic_on_oops"},
+		{"stack overflow, die returned", "", "BUG: kernel stack guard page was hit at ffffc9000027bff8 (stack is ffffc9000027c000..ffffc90000283fff)\nstack guard page: 0000 [#1] PREEMPT SMP NOPTI\nKernel panic - not syncing: kernel stack guard hit",
+			"stack-overflow", "", "kernel stack overflow", "the fault handler panicked itself"},
+		// exc_double_fault: pr_emerg("PANIC: double fault, error_code:
+		// 0x%lx\n"), die("double fault", regs, error_code),
+		// panic("Machine halted.").
+		{"double fault", "", "PANIC: double fault, error_code: 0x0\ndouble fault: 0000 [#1] PREEMPT SMP NOPTI\nKernel panic - not syncing: Machine halted.",
+			"double-fault", "", "double fault", "the fault handler panicked itself"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lines := reportLog(t, c.file, c.extra)
