@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -854,7 +855,16 @@ func (p *psRun) showArgs(t *Task) error {
 }
 
 // lastRun is crash's task_last_run() (kernel's TaskLastRun).
-func (p *psRun) lastRun(t *Task) (uint64, error) { return p.s.TaskLastRun(t.Addr) }
+// lastRun is crash's task_last_run(): 0 on a kernel without the
+// timestamps (ps -l refuses to run there first; foreach ps -l does not, and
+// shows 0 for every task).
+func (p *psRun) lastRun(t *Task) (uint64, error) {
+	v, err := p.s.TaskLastRun(t.Addr)
+	if errors.Is(err, kernel.ErrNoLastRun) {
+		return 0, nil
+	}
+	return v, err
+}
 
 // sortByLastRun is crash's sort_context_array_by_last_run(): most recent
 // first.
