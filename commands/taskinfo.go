@@ -155,6 +155,7 @@ func parseTaskHex(s string) (uint64, bool) {
 		return 0, false
 	}
 	var v uint64
+	digits := 0
 	for _, c := range s {
 		switch {
 		case c >= '0' && c <= '9':
@@ -163,11 +164,16 @@ func parseTaskHex(s string) (uint64, bool) {
 			v = v<<4 | uint64(c-'a'+10)
 		case c >= 'A' && c <= 'F':
 			v = v<<4 | uint64(c-'A'+10)
+		case c == 'x' || c == 'X':
+			// crash's hexadecimal() and htol() pass over an x
+			// anywhere: "foreach EX ps" is PID 0xe there.
+			continue
 		default:
 			return 0, false
 		}
+		digits++
 	}
-	return v, true
+	return v, digits > 0
 }
 
 // isNumber is crash's IS_A_NUMBER: decimal or hexadecimal digits.
