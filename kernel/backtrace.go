@@ -610,7 +610,11 @@ func (im *Image) Symbolize(addr uint64) (string, uint64, bool) {
 	if m := im.Module(addr); m != nil {
 		return m.symbolize(addr)
 	}
-	return im.Vmlinux.Symbolize(addr)
+	// crash's symbol table holds vmlinux's names cut at .isra./.part./
+	// .llvm. (strip_symbol_end in store_symbols): bt and the commands that
+	// name words by it say sigsuspend where .symtab has sigsuspend.isra.0.
+	name, off, ok := im.Vmlinux.Symbolize(addr)
+	return stripSymbolEnd(name), off, ok
 }
 
 // IsText is crash's is_kernel_text(): an address in vmlinux's code or in

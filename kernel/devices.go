@@ -114,12 +114,16 @@ type kobjProbes struct {
 	heads []byte
 }
 
-func (k *Kernel) cdevProbes(r *reader) *kobjProbes {
-	a, ok := k.Vmlinux.Lookup("cdev_map")
+func (k *Kernel) cdevProbes(r *reader) *kobjProbes { return k.kobjMap(r, "cdev_map") }
+
+// kobjMap reads the probes[] heads of the kobj_map the pointer variable
+// name points to.
+func (k *Kernel) kobjMap(r *reader, name string) *kobjProbes {
+	a, ok := k.Vmlinux.Lookup(name)
 	if !ok {
 		return nil
 	}
-	m, err := r.word(a, "cdev_map")
+	m, err := r.word(a, name)
 	if err != nil || m == 0 {
 		return nil
 	}
@@ -127,7 +131,7 @@ func (k *Kernel) cdevProbes(r *reader) *kobjProbes {
 	if err != nil {
 		return nil
 	}
-	heads, err := r.read(m+po, devHashSize*8, "cdev_map.probes[]")
+	heads, err := r.read(m+po, devHashSize*8, name+".probes[]")
 	if err != nil {
 		return nil
 	}
@@ -171,6 +175,44 @@ func (p *kobjProbes) find(ctx context.Context, major, minor int) (cdev, ops uint
 	return 0, 0, false
 }
 
+// findDisk is crash's search_bdev_map_probes: the first probe of
+// probes[major] of that major whose data (a struct gendisk) has fops.
+func (p *kobjProbes) findDisk(ctx context.Context, major int) (disk, fops uint64) {
+	if p == nil || major < 0 || major >= devHashSize {
+		return 0, 0
+	}
+	seen := map[uint64]bool{}
+	for n := le64(p.heads, int64(major)*8); n != 0 && !seen[n] && len(seen) < 4096; {
+		if ctx.Err() != nil {
+			return 0, 0
+		}
+		seen[n] = true
+		data, err := p.r.ptr(n, "probe.data")
+		if err != nil {
+			return 0, 0
+		}
+		if data != 0 {
+			dev, err := p.r.member(n, "probe.dev", 4)
+			if err != nil {
+				return 0, 0
+			}
+			if int(dev>>20) == major {
+				ops, err := p.r.ptr(data, "gendisk.fops")
+				if err != nil {
+					return 0, 0
+				}
+				if ops != 0 {
+					return data, ops
+				}
+			}
+		}
+		if n, err = p.r.ptr(n, "probe.next"); err != nil {
+			return 0, 0
+		}
+	}
+	return 0, 0
+}
+
 // BlockDevice is the first struct blk_major_name of a major_names[] hash
 // slot, with the gendisk crash shows for its major.
 type BlockDevice struct {
@@ -195,8 +237,13 @@ func (k *Kernel) BlockDevices(ctx context.Context) ([]BlockDevice, error) {
 	if !ok {
 		return nil, errors.New("major_names: symbol does not exist")
 	}
+	// Before 5.11 the gendisks are bdev_map's probes' data (crash's
+	// search_bdev_map_probes), after it the bdev inodes'.
+	var bdevMap *kobjProbes
 	if _, ok := k.Vmlinux.Lookup("bdev_map"); ok {
-		return nil, errors.New("block devices of kernels before 5.11 (bdev_map) are not supported")
+		if bdevMap = k.kobjMap(r, "bdev_map"); bdevMap == nil {
+			return nil, errors.New("bdev_map: cannot read its probes")
+		}
 	}
 	n := devHashSize
 	if sz, err := r.sizeOf("major_names"); err == nil && sz > 0 && sz%8 == 0 {
@@ -210,7 +257,11 @@ func (k *Kernel) BlockDevices(ctx context.Context) ([]BlockDevice, error) {
 	if err != nil {
 		return nil, err
 	}
-	disks, diskErr := k.bdevDisks(ctx, r)
+	var disks []bdevDisk
+	var diskErr error
+	if bdevMap == nil {
+		disks, diskErr = k.bdevDisks(ctx, r)
+	}
 	var out []BlockDevice
 	for i := 0; i < n; i++ {
 		p := le64(heads, int64(i)*8)
@@ -230,6 +281,15 @@ func (k *Kernel) BlockDevices(ctx context.Context) ([]BlockDevice, error) {
 			return out, err
 		}
 		d := BlockDevice{Major: int(int32(maj)), Name: cstr(nb)}
+		if bdevMap != nil {
+			// crash looks in probes[major] when the major is the slot's
+			// index, else in probes[slot] for that slot's major.
+			key := i
+			if d.Major == i {
+				key = d.Major
+			}
+			d.Gendisk, d.Fops = bdevMap.findDisk(ctx, key)
+		}
 		for _, g := range disks {
 			if g.major == d.Major {
 				d.Gendisk, d.Fops = g.addr, g.fops

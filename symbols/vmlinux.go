@@ -649,7 +649,21 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 	if i == 0 {
 		return Symbol{}, false
 	}
-	return v.export(v.syms[o.addrIdx[i-1]]), true
+	// Of equally ranked symbols at one address, the last by name, as
+	// crash's value_search (its table sorted by value, then strcmp) and
+	// gdb's msymbol lookup take it: __x64_sys_pause, not its alias
+	// __ia32_sys_pause, on Debian's IA32_EMULATION kernels.
+	best := o.addrIdx[i-1]
+	for j := i - 2; j >= 0; j-- {
+		c := o.addrIdx[j]
+		if v.reloc(v.syms[c]) != v.reloc(v.syms[best]) || v.syms[c].rank != v.syms[best].rank {
+			break
+		}
+		if v.syms[c].name > v.syms[best].name {
+			best = c
+		}
+	}
+	return v.export(v.syms[best]), true
 }
 
 // SymbolStartingAt returns the symbol whose address is exactly addr
