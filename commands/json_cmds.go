@@ -15,21 +15,23 @@ import (
 // are initialized before any init function runs, so every register call
 // finds this map filled.
 var jsonForms = map[string]func(s *Session, args []string) (any, error){
-	"sys":   sysJSON,
-	"log":   logJSON,
-	"mod":   modJSON,
-	"kmem":  kmemJSON,
-	"ps":    psJSON,
-	"bt":    btJSONForm,
-	"runq":  runqJSON,
-	"files": filesJSON,
-	"vm":    vmJSON,
-	"swap":  swapJSON,
-	"mount": mountJSON,
-	"dev":   devJSON,
-	"net":   netJSON,
-	"timer": timerJSON,
-	"irq":   irqJSON,
+	"sys":    sysJSON,
+	"log":    logJSON,
+	"mod":    modJSON,
+	"kmem":   kmemJSON,
+	"ps":     psJSON,
+	"bt":     btJSONForm,
+	"runq":   runqJSON,
+	"files":  filesJSON,
+	"vm":     vmJSON,
+	"swap":   swapJSON,
+	"mount":  mountJSON,
+	"dev":    devJSON,
+	"net":    netJSON,
+	"timer":  timerJSON,
+	"irq":    irqJSON,
+	"free":   freeJSON,
+	"uptime": uptimeJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

@@ -33,6 +33,8 @@ var JSONResultTypes = map[string]reflect.Type{
 	"net":     reflect.TypeOf([]NetDeviceJSON{}),
 	"timer":   reflect.TypeOf(&TimerJSON{}),
 	"irq":     reflect.TypeOf([]IRQJSON{}),
+	"free":    reflect.TypeOf(&FreeJSON{}),
+	"uptime":  reflect.TypeOf(&UptimeJSON{}),
 }
 
 // A SchemaNode describes one JSON value.

@@ -164,6 +164,8 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("dev", func(t *testing.T) { checkDevJSON(t, s) })
 	t.Run("net", func(t *testing.T) { checkNetJSON(t, s) })
 	t.Run("timer", func(t *testing.T) { checkTimerJSON(t, s, "timer") })
+	t.Run("free", func(t *testing.T) { checkFreeJSON(t, s) })
+	t.Run("uptime", func(t *testing.T) { checkUptimeJSON(t, s) })
 	t.Run("irq", func(t *testing.T) { checkIRQJSON(t, s, "irq") })
 	t.Run("irq -u", func(t *testing.T) { checkIRQJSON(t, s, "irq -u") })
 	t.Run("irq 0 4", func(t *testing.T) { checkIRQJSON(t, s, "irq 0 4") })
@@ -772,5 +774,38 @@ func checkIRQJSON(t *testing.T, s *Session, line string) {
 	compareTable(t, line, strings.TrimRight(runCmd(t, s, line), "\n"), want)
 	if len(rows) == 0 {
 		t.Errorf("%s: no IRQs", line)
+	}
+}
+
+func checkFreeJSON(t *testing.T, s *Session) {
+	var j FreeJSON
+	jsonRun(t, s, "free", &j)
+	k := func(v uint64) string { return strconv.FormatUint(v/1024, 10) }
+	want := []string{"Mem: " + strings.Join([]string{k(j.Total), k(j.Used), k(j.Free), k(j.Shared), k(j.Buffers + j.Cache), k(j.Available)}, " "),
+		"Swap: " + strings.Join([]string{k(j.SwapTotal), k(j.SwapUsed), k(j.SwapFree)}, " ")}
+	compareTable(t, "free", strings.TrimRight(runCmd(t, s, "free"), "\n"), want)
+	want[0] = "Mem: " + strings.Join([]string{k(j.Total), k(j.Used), k(j.Free), k(j.Shared), k(j.Buffers), k(j.Cache), k(j.Available)}, " ")
+	compareTable(t, "free -w", strings.TrimRight(runCmd(t, s, "free -w"), "\n"), want)
+}
+
+func checkUptimeJSON(t *testing.T, s *Session) {
+	var j UptimeJSON
+	jsonRun(t, s, "uptime", &j)
+	now, err := time.Parse(time.RFC3339, j.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := time.Duration(j.UptimeSeconds * float64(time.Second))
+	want := fmt.Sprintf(" %02d:%02d:%02d up %s,  load average: %.2f, %.2f, %.2f\n", now.Hour(), now.Minute(), now.Second(), uptimeSpan(up),
+		j.LoadAverage[0], j.LoadAverage[1], j.LoadAverage[2])
+	if got := runCmd(t, s, "uptime"); got != want {
+		t.Errorf("uptime: text %q, JSON gives %q", got, want)
+	}
+	since, err := time.Parse(time.RFC3339, j.Since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := runCmd(t, s, "uptime -s"), since.Format("2006-01-02 15:04:05")+"\n"; got != want {
+		t.Errorf("uptime -s: text %q, JSON gives %q", got, want)
 	}
 }

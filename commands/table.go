@@ -218,4 +218,17 @@ func WriteHelp(w io.Writer, c *Command) {
 		}
 		io.WriteString(w, "\n")
 	}
+	if c.JSON != nil {
+		// gocrash's too: where the command's JSON form is documented.
+		var forms []string
+		for k := range JSONResultTypes {
+			if first, _, _ := strings.Cut(k, " "); first == c.Name {
+				forms = append(forms, k)
+			}
+		}
+		sort.Strings(forms)
+		fmt.Fprintf(w, "JSON\n  gocrash --json (or \"set output json\") makes %s print one JSON document,\n"+
+			"  {\"command\": \"%s\", \"result\": ...}, instead of its text; docs/json.md\n  describes the result (%s).\n\n",
+			c.Name, forms[0], strings.Join(forms, ", "))
+	}
 }
