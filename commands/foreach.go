@@ -75,7 +75,7 @@ func init() {
              ps  run the "ps" command  (optional flags: -G -s -p -c -t -l -a
                  -g -r -y)
             sig  run the "sig" command (optional flag: -g)
-           vtop  run the "vtop" command  (optional flags: -u -k)
+           vtop  run the "vtop" command  (optional flags: -c -u -k)
 
      flag  Pass this optional flag to the command selected.
  argument  Pass this argument to the command selected (vtop's addresses).

@@ -31,7 +31,7 @@ var tasksGoldens = []string{
 	"sig -s 0", "sig -s ffffffffffffffff", "sig 99999", "sig xyz", "sig 1 2", "foreach sig",
 	"foreach sig -g", "foreach 1 sig -R pid", "sig pid 1", "foreach sig -l", "sig -g",
 	"bt -F 2", "bt -FF 2", "bt -F", "bt -FF 1", "bt -aF", "foreach bt -F", "foreach 1 bt -FF",
-	"net", "foreach bt -o", "foreach ps -l", "foreach ps -m", "foreach EX ps",
+	"net", "foreach bt -o", "foreach ps -l", "foreach ps -m", "foreach EX ps", "foreach 1 vtop -c 0 1000",
 }
 
 // tasksFix applies bt's allowed differences to the answers that hold
