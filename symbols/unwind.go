@@ -357,6 +357,10 @@ type state struct {
 	regs       *ExceptionFrame // the pt_regs the current frame came from (or the start registers)
 	prevRegs   *ExceptionFrame // a full pt_regs under a partial one
 	slot       uint64
+	// bpStale: the frame was reached by the call into a function without
+	// unwind data (stepCallSite), which may have used RBP for its own
+	// purposes: a frame-pointer rule of the caller cannot trust bp.
+	bpStale bool
 
 	mem     Memory
 	stacks  []Stack
@@ -608,6 +612,15 @@ func (u *Unwinder) stepORC(s *state) (*state, uint64, stepResult, error) {
 	n := s.clone()
 	n.signal = e.Signal
 
+	// An RBP-based rule after a call-site step: RBP is found again.
+	bp := s.bp
+	if s.bpStale && (e.SPReg == ORCRegBP || e.BPReg == ORCRegBP) && (bp < s.sp || bp > s.sp+callSiteScan) {
+		if fp, ok := u.framePointerAbove(s); ok {
+			bp = fp
+		}
+	}
+	n.bpStale = s.bpStale && e.BPReg == ORCRegUndefined
+
 	var sp uint64
 	indirect := false
 	regErr := func(name string) (*state, uint64, stepResult, error) {
@@ -617,7 +630,7 @@ func (u *Unwinder) stepORC(s *state) (*state, uint64, stepResult, error) {
 	case ORCRegSP:
 		sp = s.sp + uint64(int64(e.SPOffset))
 	case ORCRegBP:
-		sp = s.bp + uint64(int64(e.SPOffset))
+		sp = bp + uint64(int64(e.SPOffset))
 	case ORCRegSPIndirect:
 		sp, indirect = s.sp, true
 	case ORCRegBPIndirect:
@@ -699,9 +712,9 @@ func (u *Unwinder) stepORC(s *state) (*state, uint64, stepResult, error) {
 		}
 		n.bp = v
 	case ORCRegBP:
-		v, err := n.word(s.bp + uint64(int64(e.BPOffset)))
+		v, err := n.word(bp + uint64(int64(e.BPOffset)))
 		if err != nil {
-			return nil, 0, stepFail, fmt.Errorf("pc %#x: saved bp at %#x: %w", pc, s.bp+uint64(int64(e.BPOffset)), err)
+			return nil, 0, stepFail, fmt.Errorf("pc %#x: saved bp at %#x: %w", pc, bp+uint64(int64(e.BPOffset)), err)
 		}
 		n.bp = v
 	default:
@@ -779,9 +792,45 @@ func (u *Unwinder) stepCallSite(s *state) (*state, uint64, stepResult, error) {
 		n := s.clone()
 		n.ip, n.sp, n.slot, n.signal = w, slot+8, slot, false
 		n.regs, n.prevRegs = nil, nil
+		n.bpStale = true
 		return n, slot + 8, stepNext, nil
 	}
 	return nil, 0, stepNone, fmt.Errorf("no call to %s found within %d bytes above sp %#x", name, callSiteScan, s.sp)
+}
+
+// framePointerAbove finds, for a frame whose ORC rule is RBP-based but
+// whose RBP a callee without unwind data may have changed, where RBP must
+// point: 8 bytes below the frame's return address, the first stack word
+// at or above sp that follows a direct call to this frame's function.
+// Debian's 5.10 panic() keeps a frame pointer, and __crash_kexec, without
+// ORC, is where the dump's registers come from.
+func (u *Unwinder) framePointerAbove(s *state) (uint64, bool) {
+	pc := s.ip
+	if !s.signal && pc > 0 {
+		pc--
+	}
+	_, off, ok := u.img.Symbolize(pc)
+	if !ok {
+		return 0, false
+	}
+	fn := pc - off
+	for slot := s.sp; slot < s.sp+callSiteScan; slot += 8 {
+		w, err := s.word(slot)
+		if err != nil {
+			return 0, false
+		}
+		if w < 5 || !u.isText(w) {
+			continue
+		}
+		var call [5]byte
+		if u.img.ReadFile(w-5, call[:]) != nil || call[0] != 0xe8 {
+			continue
+		}
+		if w+uint64(int64(int32(binary.LittleEndian.Uint32(call[1:])))) == fn {
+			return slot - 8, true
+		}
+	}
+	return 0, false
 }
 
 // isText reports a kernel or module text address (the frame-pointer
