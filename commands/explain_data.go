@@ -957,8 +957,12 @@ func (e *explainState) before() {
 		e.ex.Before = append(e.ex.Before, f)
 	}
 	for _, s := range e.log.SYNFloods {
+		on := ""
+		if s.Listen != "" {
+			on = " (" + s.Listen + ")"
+		}
 		e.ex.Before = append(e.ex.Before, Finding{Topic: "syn-flood",
-			Text:     "possible SYN flood on port " + s.Port + ": the listener's SYN queue overflowed and the kernel sent SYN cookies",
+			Text:     "possible SYN flood on port " + s.Port + on + ": the listener's SYN queue overflowed and the kernel sent SYN cookies",
 			Evidence: e.evidence(s.Line, s.Line+1), Command: "log | grep 'SYN flooding'", Time: seconds(s.Time)})
 	}
 	for _, s := range e.log.Segfaults {

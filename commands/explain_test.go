@@ -178,7 +178,12 @@ func checkBefore(t *testing.T, ex *Explanation, saved string) {
 		}
 	}
 	for _, m := range reSavedSYN.FindAllStringSubmatch(saved, -1) {
-		if !strings.Contains(text("syn-flood"), "on port "+m[1]+":") {
+		// 6.12 names the listener's address: "on port 127.0.0.1:7777".
+		port, listen := m[1], ""
+		if j := strings.LastIndexByte(port, ':'); j > 0 {
+			port, listen = port[j+1:], " ("+strings.Trim(port[:j], "[]")+")"
+		}
+		if !strings.Contains(text("syn-flood"), "on port "+port+listen+":") {
 			t.Errorf("the log's SYN flood on port %s is not among explain's findings:\n%s", m[1], text("syn-flood"))
 		}
 	}

@@ -176,7 +176,11 @@ type LogEvent struct {
 	Text string
 	// What the line names: the port of a SYN flood, the task and
 	// address of a segfault, the device of an I/O error.
-	Port    string
+	Port string
+	// Listen is the address a SYN flood's listener is bound to, where
+	// the kernel names it (6.12 prints "on port 127.0.0.1:7777", 6.1
+	// "on port 7777"; IPv6 in brackets).
+	Listen  string
 	Comm    string
 	PID     int64
 	Address uint64
@@ -415,8 +419,11 @@ func ParseCrashLog(lines []LogLine) *CrashLog {
 			continue
 		}
 		if m := matchIf(strings.Contains(text, "SYN flooding"), reSYN, text); m != nil {
-			port := m[1]
-			c.SYNFloods = append(c.SYNFloods, LogEvent{Line: i, Time: l.Time, Text: text, Port: port})
+			ev := LogEvent{Line: i, Time: l.Time, Text: text, Port: m[1]}
+			if j := strings.LastIndexByte(m[1], ':'); j > 0 {
+				ev.Listen, ev.Port = strings.TrimSuffix(strings.TrimPrefix(m[1][:j], "["), "]"), m[1][j+1:]
+			}
+			c.SYNFloods = append(c.SYNFloods, ev)
 			continue
 		}
 		if m := matchIf(strings.Contains(text, "segfault at"), reSegfault, text); m != nil {

@@ -141,6 +141,19 @@ func TestParseCrashLogRealReports(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SYN flood", func(t *testing.T) {
+		// As the committed dumps' logs have them (testdata/dumps/
+		// 6.1-oops and 6.12-sysrq dmesg.txt): 6.12 names the address.
+		for _, c := range []struct{ line, port, listen string }{
+			{"TCP: request_sock_TCP: Possible SYN flooding on port 7777. Sending cookies.  Check SNMP counters.", "7777", ""},
+			{"TCP: request_sock_TCP: Possible SYN flooding on port 127.0.0.1:7777. Sending cookies.", "7777", "127.0.0.1"},
+		} {
+			f := ParseCrashLog(reportLines(c.line)).SYNFloods
+			if len(f) != 1 || f[0].Port != c.port || f[0].Listen != c.listen {
+				t.Errorf("%q: %+v", c.line, f)
+			}
+		}
+	})
 	t.Run("hard lockup", func(t *testing.T) {
 		for _, h := range hardLockups {
 			r := onlyReport(t, ParseCrashLog(reportLines(h.line+"\nKernel panic - not syncing: Hard LOCKUP")))
