@@ -146,8 +146,13 @@ func writeExplanation(s *Session, w *bufio.Writer, ex *Explanation, verbose bool
 		if t.Kthread {
 			kind = "kernel thread"
 		}
-		fmt.Fprintf(w, "\nTASK: PID %d %q on CPU %d, state %s (%s), task_struct %x\n", t.PID, t.Command, t.CPU, orDash(t.State), kind, uint64(t.Task))
-		shown("  ", "set")
+		if t.FromLog {
+			fmt.Fprintf(w, "\nTASK: PID %d %q on CPU %d (from the log's panic report: the task table could not be read)\n", t.PID, t.Command, t.CPU)
+			shown("  ", "log | grep -A1 'not syncing'")
+		} else {
+			fmt.Fprintf(w, "\nTASK: PID %d %q on CPU %d, state %s (%s), task_struct %x\n", t.PID, t.Command, t.CPU, orDash(t.State), kind, uint64(t.Task))
+			shown("  ", "set")
+		}
 		if t.Ran != "" {
 			fmt.Fprintf(w, "  it had been running on CPU %d for %s (days hh:mm:ss.ms) when the dump was taken\n", t.CPU, t.Ran)
 			shown("  ", "runq -m")
@@ -172,7 +177,11 @@ func writeExplanation(s *Session, w *bufio.Writer, ex *Explanation, verbose bool
 		for _, f := range ex.Trace {
 			fmt.Fprintf(w, "  %s\n", f)
 		}
-		shown("  ", "bt")
+		if ex.TraceFromLog {
+			shown("  ", "log | grep -A30 'not syncing'")
+		} else {
+			shown("  ", "bt")
+		}
 	}
 	t := ex.Taint
 	if t.Mask == 0 {

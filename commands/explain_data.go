@@ -42,16 +42,19 @@ const (
 type Explanation struct {
 	Release string `json:"release" desc:"utsname release"`
 	// Panic is crash's PANIC line (sys).
-	Panic     string    `json:"panic" desc:"crash's PANIC line"`
-	Cause     Cause     `json:"cause" desc:"how the kernel died"`
-	Fault     *Fault    `json:"fault,omitempty" desc:"the fault behind an Oops; absent otherwise"`
-	Task      *TaskNote `json:"task,omitempty" desc:"task_struct"`
-	CPUs      []CPUNote `json:"cpus" desc:"the task each cpu ran"`
-	Trace     []string  `json:"trace" desc:"the panic task's frames without the panic and kexec plumbing, innermost first (\"func [module]\")"`
-	Taint     TaintNote `json:"taint" desc:"tainted_mask decoded"`
-	Before    []Finding `json:"before" desc:"what the log reported before the crash, oldest first"` // the log's reports before the crash
-	State     []Finding `json:"state" desc:"ps state (RU, IN, UN, ...)"`                            // memory, blocked tasks, runqueues
-	Signature string    `json:"signature" desc:"12 hex digits: a hash of signature_of"`
+	Panic string    `json:"panic" desc:"crash's PANIC line"`
+	Cause Cause     `json:"cause" desc:"how the kernel died"`
+	Fault *Fault    `json:"fault,omitempty" desc:"the fault behind an Oops; absent otherwise"`
+	Task  *TaskNote `json:"task,omitempty" desc:"task_struct"`
+	CPUs  []CPUNote `json:"cpus" desc:"the task each cpu ran"`
+	Trace []string  `json:"trace" desc:"the panic task's frames without the panic and kexec plumbing, innermost first (\"func [module]\")"`
+	// TraceFromLog: no backtrace could be read, Trace is the one panic()
+	// printed in the log.
+	TraceFromLog bool      `json:"trace_from_log,omitempty" desc:"no backtrace could be read: trace is the log's, below the panic line"`
+	Taint        TaintNote `json:"taint" desc:"tainted_mask decoded"`
+	Before       []Finding `json:"before" desc:"what the log reported before the crash, oldest first"` // the log's reports before the crash
+	State        []Finding `json:"state" desc:"ps state (RU, IN, UN, ...)"`                            // memory, blocked tasks, runqueues
+	Signature    string    `json:"signature" desc:"12 hex digits: a hash of signature_of"`
 	// SignatureOf is what the signature hashes, readable.
 	SignatureOf string   `json:"signature_of" desc:"what the signature hashes: kind|module|top frames"`
 	Next        []string `json:"next" desc:"commands to look at next"`
@@ -108,8 +111,8 @@ type Fault struct {
 // A TaskNote is the task that died.
 type TaskNote struct {
 	PID     int64  `json:"pid" desc:"PID"`
-	Command string `json:"command" desc:"the crash command that shows it"`
-	Task    Addr   `json:"task" desc:"task_struct"`
+	Command string `json:"command" desc:"the task's command (comm)"`
+	Task    Addr   `json:"task" desc:"task_struct; 0 when from_log"`
 	CPU     int    `json:"cpu" desc:"cpu"`
 	State   string `json:"state" desc:"ps state (RU, IN, UN, ...)"`
 	Kthread bool   `json:"kernel_thread" desc:"a kernel thread"`
@@ -117,6 +120,9 @@ type TaskNote struct {
 	// its last arrival), "" when unknown.
 	Ran   string `json:"ran,omitempty" desc:"how long it had run on its cpu at the crash, as runq -m shows it"`
 	RanNs uint64 `json:"ran_ns" desc:"the same in nanoseconds (0 when unknown)"`
+	// FromLog: the task table could not be read, and the panic's task
+	// line in the log named it (no task_struct, state or run time).
+	FromLog bool `json:"from_log,omitempty" desc:"the task table could not be read: PID, command and cpu are the log's panic task line"`
 }
 
 // A CPUNote is what ran on one cpu.
@@ -244,6 +250,10 @@ func (s *Session) ExplainWith(ctx context.Context, opt ExplainOptions) (*Explana
 		e.ex.Release = u.Release
 	} else {
 		e.problem("utsname", err)
+		if info := s.Dump.Info(); info != nil {
+			// The release the kernel wrote into VMCOREINFO.
+			e.ex.Release = info.OSRelease
+		}
 	}
 	lg, err := s.Log(ctx)
 	if err != nil {
@@ -310,6 +320,10 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 
 func (e *explainState) panicTask() {
 	if e.tt == nil {
+		// The task table could not be read: the panic's own task line.
+		if p := e.log.Panic; p != nil && p.HasTask {
+			e.ex.Task = &TaskNote{PID: p.PID, Command: p.Comm, CPU: p.CPU, FromLog: true}
+		}
 		return
 	}
 	addr := e.tt.Panic()
@@ -803,7 +817,30 @@ func (e *explainState) cpus() {
 		// the interrupt came in; any other panic's at its caller.
 		fromException := e.fatal != nil && e.fatal.Kind != kernel.ReportHungTask && e.fatal.Kind != kernel.ReportWarn && e.fatal.Kind != kernel.ReportRCUStall
 		e.ex.Trace = meaningfulFrames(e.panicBT.Frames, e.bter, fromException)
+	} else if p := e.log.Panic; p != nil && len(p.Trace) > 0 && e.fatal == nil {
+		// No backtrace (the task table or the stack could not be read,
+		// as from a dump alone of a kernel without BTF): the trace panic()
+		// printed, its reliable frames. Not for an Oops, whose log trace
+		// starts at the caller of the faulting function.
+		e.ex.Trace, e.ex.TraceFromLog = logFrames(p.Trace), true
 	}
+}
+
+// logFrames is a log's Call Trace as explain's trace: the frames the
+// unwinder reached ("? " ones left out), without the panic plumbing.
+func logFrames(trace []kernel.LogFrame) []string {
+	out := []string{}
+	for _, f := range trace {
+		if f.Unreliable || len(out) == 0 && plumbing[f.Func] {
+			continue
+		}
+		name := f.Func
+		if f.Module != "" {
+			name += " [" + f.Module + "]"
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // meaningfulFrames is a trace without the panic and kexec plumbing: with

@@ -19,6 +19,7 @@ import (
 type TriageResult struct {
 	Dump        string  `json:"dump" desc:"the dump file"`
 	Vmlinux     string  `json:"vmlinux,omitempty" desc:"the vmlinux it was read with"`
+	DumpAlone   string  `json:"dump_alone,omitempty" desc:"why no vmlinux was used (none found): the dump was read alone, its symbols from kallsyms, types from BTF"`
 	Release     string  `json:"release,omitempty" desc:"utsname release"`
 	Kind        string  `json:"kind,omitempty" desc:"explain's cause kind"`
 	Signature   string  `json:"signature,omitempty" desc:"explain's crash signature"`

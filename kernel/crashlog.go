@@ -121,11 +121,47 @@ type LogReport struct {
 	VictimState string
 }
 
-// A PanicLine is the "Kernel panic - not syncing: REASON" line.
+// A PanicLine is the "Kernel panic - not syncing: REASON" line, with the
+// task line and the trace panic() prints below it (dump_stack, when no
+// Oops printed one).
 type PanicLine struct {
 	Line   int
 	Time   time.Duration
 	Reason string
+	// The task line: "CPU: 0 PID: 1 Comm: init ...".
+	HasTask bool
+	CPU     int
+	PID     int64
+	Comm    string
+	// Trace is its "Call Trace:", innermost first.
+	Trace []LogFrame
+}
+
+// parsePanicLine takes one line after the panic line; false when it is
+// none of the panic's and the panic's block has ended (done).
+func parsePanicLine(p *PanicLine, text string, inTrace *bool) (taken, done bool) {
+	switch {
+	case text == "Call Trace:":
+		*inTrace = len(p.Trace) == 0
+		return true, false
+	case text == "</TASK>" && *inTrace:
+		*inTrace = false
+		return true, true
+	}
+	if m := matchIf(!p.HasTask && strings.HasPrefix(text, "CPU: "), reTaskLine, text); m != nil {
+		p.HasTask = true
+		p.CPU, _ = strconv.Atoi(m[1])
+		p.PID, _ = strconv.ParseInt(m[2], 10, 64)
+		p.Comm = strings.TrimSpace(m[3])
+		return true, false
+	}
+	if *inTrace && len(p.Trace) < maxLogTrace {
+		if f, ok := parseFrame(text); ok {
+			p.Trace = append(p.Trace, f)
+			return true, false
+		}
+	}
+	return false, false
 }
 
 // An OOMReport is one run of the OOM killer.
@@ -265,6 +301,8 @@ func ParseCrashLog(lines []LogLine) *CrashLog {
 	c := &CrashLog{}
 	var cur *LogReport
 	var oom *OOMReport
+	var pan *PanicLine // the first panic line, while its block lasts
+	panTrace := false
 	inTrace := false
 	regsDone := false
 	ripLine := -1
@@ -364,8 +402,18 @@ func ParseCrashLog(lines []LogLine) *CrashLog {
 			finish()
 			if c.Panic == nil {
 				c.Panic = &PanicLine{Line: i, Time: l.Time, Reason: m[1]}
+				pan = c.Panic
 			}
 			continue
+		}
+		if pan != nil {
+			taken, done := parsePanicLine(pan, text, &panTrace)
+			if done || i > pan.Line+maxLogTrace+40 {
+				pan = nil
+			}
+			if taken {
+				continue
+			}
 		}
 		if c.Sysrq == nil && strings.Contains(text, "Trigger a crash") && reSysrq.MatchString(text) {
 			c.Sysrq = &LogEvent{Line: i, Time: l.Time, Text: text}

@@ -97,6 +97,21 @@ func TestParseCrashLogSeeds(t *testing.T) {
 		if want := strings.Contains(text, "Kernel panic - not syncing:"); want != (c.Panic != nil) {
 			t.Errorf("%s: panic line found %v, the file has one: %v", p, c.Panic != nil, want)
 		}
+		if strings.Contains(text, "Kernel panic - not syncing: sysrq triggered crash") {
+			// panic()'s own task line and trace, below it.
+			pl := c.Panic
+			if pl == nil || !pl.HasTask || len(pl.Trace) == 0 {
+				t.Errorf("%s: the sysrq panic's task line and trace: %+v", p, pl)
+			} else {
+				seen := false
+				for _, f := range pl.Trace {
+					seen = seen || f.Func == "sysrq_handle_crash"
+				}
+				if !seen || !strings.Contains(text, fmt.Sprintf("PID: %d Comm: %s ", pl.PID, pl.Comm)) {
+					t.Errorf("%s: panic trace %+v, task %d %s", p, pl.Trace, pl.PID, pl.Comm)
+				}
+			}
+		}
 		if strings.Contains(text, "BUG: kernel NULL pointer dereference") {
 			var r *LogReport
 			for i := range c.Reports {

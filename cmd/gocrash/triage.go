@@ -33,7 +33,9 @@ A DIR is searched (three levels deep) for dump files: ELF cores,
 kdump-compressed and flattened dumps, recognised by their first bytes. Each
 dump's vmlinux is the one with the dump's build id (VMCOREINFO BUILD-ID) in
 a --vmlinux-dir, beside the dump or in the system's debug directories
-(as gocrash VMCORE finds it), else a file named vmlinux beside the dump.
+(as gocrash VMCORE finds it), else a file named vmlinux beside the dump;
+with none, the dump is read alone (its kallsyms, BTF and ORC tables), and
+its line says so.
 A dump that cannot be opened is a line with the reason; the run goes on.
 
   --json              JSON Lines: one object a dump, then one summary
@@ -50,11 +52,12 @@ Examples:
 `)
 }
 
-// A triageJob is one dump and its vmlinux ("" when none was found: the
-// reason is in err).
+// A triageJob is one dump and its vmlinux; when none was found, vmlinux
+// is "" and alone says why (the dump is read alone), and err is set when
+// the dump itself could not be read.
 type triageJob struct {
-	dump, vmlinux string
-	err           error
+	dump, vmlinux, alone string
+	err                  error
 }
 
 func runTriage(args []string, stdout, stderr io.Writer) int {
@@ -116,8 +119,8 @@ func runTriage(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		for _, f := range found {
-			v, err := triageVmlinux(f, dirs)
-			list = append(list, triageJob{dump: f, vmlinux: v, err: err})
+			v, alone, err := triageVmlinux(f, dirs)
+			list = append(list, triageJob{dump: f, vmlinux: v, alone: alone, err: err})
 		}
 	}
 	if len(list) == 0 {
@@ -180,6 +183,9 @@ func triageAll(ctx context.Context, list []triageJob, jobs int, emit func(comman
 					results[i] = commands.TriageResult{Dump: j.dump, PID: -1, CPU: -1, Error: j.err.Error()}
 				default:
 					results[i] = commands.TriageDump(ctx, &pool, j.vmlinux, j.dump)
+					if j.vmlinux == "" {
+						results[i].DumpAlone = j.alone
+					}
 				}
 				close(done[i])
 			}
@@ -260,23 +266,25 @@ func isDumpFile(p string) bool {
 
 // triageVmlinux finds a dump's vmlinux: by build id in dirs, beside the
 // dump and where gocrash VMCORE looks; else a vmlinux file beside it.
-func triageVmlinux(dump string, dirs []string) (string, error) {
+// With none, the dump is read alone (symbols from its kallsyms, types
+// from its BTF, as gocrash VMCORE does): vmlinux is "" and alone says why.
+func triageVmlinux(dump string, dirs []string) (vmlinux, alone string, err error) {
 	d, err := vmcore.Open(dump)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	info := d.Info()
 	d.Close()
 	beside := filepath.Dir(dump)
 	path, _, err := kernel.FindVmlinux(info, append(append([]string(nil), dirs...), beside))
 	if err == nil {
-		return path, nil
+		return path, "", nil
 	}
 	if st, serr := os.Stat(filepath.Join(beside, "vmlinux")); serr == nil && st.Mode().IsRegular() {
 		// Open's linux_banner check decides whether it is the dump's.
-		return filepath.Join(beside, "vmlinux"), nil
+		return filepath.Join(beside, "vmlinux"), "", nil
 	}
-	return "", err
+	return "", err.Error(), nil
 }
 
 func triageLine(r commands.TriageResult) string {
@@ -290,7 +298,11 @@ func triageLine(r commands.TriageResult) string {
 	if where == "" {
 		where = "-"
 	}
-	return fmt.Sprintf("%s  %s  %s  %s  PID %d %q CPU %d  in %s", r.Dump, r.Signature, r.Release, r.Kind, r.PID, r.Command, r.CPU, where)
+	line := fmt.Sprintf("%s  %s  %s  %s  PID %d %q CPU %d  in %s", r.Dump, r.Signature, r.Release, r.Kind, r.PID, r.Command, r.CPU, where)
+	if r.DumpAlone != "" {
+		line += "  (no vmlinux: the dump alone)"
+	}
+	return line
 }
 
 func writeSummary(w io.Writer, s commands.TriageSummary) {

@@ -124,3 +124,37 @@ func BenchmarkTriage(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(list)*b.N)/time.Since(start).Seconds(), "dumps/s")
 }
+
+// TestTriageDumpAlone: a dump whose vmlinux is nowhere to be found is
+// read alone (kallsyms, BTF, ORC), its line says so, and its signature is
+// the one the vmlinux gives — also on the 6.12 test-bed kernel, which has
+// no BTF (the trace is then the one panic() printed in the log).
+func TestTriageDumpAlone(t *testing.T) {
+	for _, name := range []string{"6.1-oops", "6.12-sysrq"} {
+		var d testbed.Dump
+		for _, x := range testbed.All(t) {
+			if x.Name == name {
+				d = x
+			}
+		}
+		if d.Vmcore == "" {
+			t.Fatalf("no committed %s dump", name)
+		}
+		with := commands.TriageDump(context.Background(), nil, d.Vmlinux, d.Vmcore)
+		code, out, errs := runCLI(t, "", "triage", "--json", d.Vmcore)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s%s", name, code, out, errs)
+		}
+		var r commands.TriageResult
+		if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.DumpAlone == "" || r.Vmlinux != "" || r.Error != "" {
+			t.Errorf("%s: %+v, want it read alone", name, r)
+		}
+		if r.Signature != with.Signature || r.Kind != with.Kind || r.Release != with.Release || r.PID != with.PID || r.CPU != with.CPU {
+			t.Errorf("%s alone: %s %s %s PID %d CPU %d; with the vmlinux: %s %s %s PID %d CPU %d", name,
+				r.Signature, r.Kind, r.Release, r.PID, r.CPU, with.Signature, with.Kind, with.Release, with.PID, with.CPU)
+		}
+	}
+}
