@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -126,9 +127,21 @@ func jsonError(cmd string, err error) string {
 	return cmd + ": " + err.Error()
 }
 
-// jsonOptionsErr refuses options whose output has no JSON form.
+// jsonOptionsErr refuses options whose output has no JSON form, saying
+// what the command's JSON form takes (JSONArguments).
 func jsonOptionsErr(cmd string, args []string) error {
-	return fmt.Errorf("%s has no JSON output (only the default format of %s has one)", strings.Join(args, " "), cmd)
+	takes := JSONArguments[cmd]
+	if takes == "" {
+		var forms []string
+		for k := range JSONArguments {
+			if first, opt, ok := strings.Cut(k, " "); ok && first == cmd {
+				forms = append(forms, opt)
+			}
+		}
+		sort.Strings(forms)
+		takes = strings.Join(forms, " or ")
+	}
+	return fmt.Errorf("%s has no JSON output (the JSON form of %s takes %s)", strings.Join(args, " "), cmd, takes)
 }
 
 // Addr is an address or a register in JSON: a hex string as crash prints

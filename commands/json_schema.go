@@ -37,6 +37,30 @@ var JSONResultTypes = map[string]reflect.Type{
 	"uptime":  reflect.TypeOf(&UptimeJSON{}),
 }
 
+// JSONArguments says what each JSON form takes (TestJSONArguments runs
+// each example); any other option answers with an error document.
+var JSONArguments = map[string]string{
+	"sys":     "no arguments",
+	"ps":      "ps's task selections (pid, task, command, -k, -u, -G, ...) in the default format; options that print other columns have none",
+	"bt":      "the default format, -a, -c cpu(s), -s, -x, -d and pid/task arguments",
+	"log":     "no arguments",
+	"mod":     "no arguments",
+	"kmem -i": "-i",
+	"kmem -s": "-s",
+	"runq":    "the default format and -c cpu(s)",
+	"files":   "pid/task arguments (none: the current context)",
+	"vm":      "pid/task arguments (none: the current context)",
+	"explain": "no arguments",
+	"swap":    "no arguments",
+	"mount":   "the default format and -n pid|task",
+	"dev":     "no arguments (both tables)",
+	"net":     "no arguments (the devices of PID 0's namespace)",
+	"timer":   "the default format and -C cpu(s)",
+	"irq":     "the default table, -u and IRQ numbers",
+	"free":    "no arguments (bytes)",
+	"uptime":  "no arguments",
+}
+
 // A SchemaNode describes one JSON value.
 type SchemaNode struct {
 	Type     string // object, array, map, string, hex, integer, number, boolean
@@ -211,7 +235,8 @@ func JSONReference() string {
 	var b strings.Builder
 	b.WriteString(`# gocrash JSON output
 
-Generated from the Go types in commands/json*.go and commands/explain_data.go
+Generated from the result types of the commands (the *JSON types beside each
+command in commands/, commands/json*.go, commands/explain_data.go) by
 (` + "`go test ./commands -run TestJSONSchema -update`" + `); a test fails when it is stale.
 
 With ` + "`gocrash --json`" + ` (or ` + "`set output json`" + ` in the shell) each command that has a
@@ -221,13 +246,14 @@ JSON form prints one document on one line:
 
 and a command that fails, or has no JSON form, prints
 
-    {"command": "kmem -s", "error": "kmem: -s has no JSON output (only the default format of kmem has one)"}
+    {"command": "kmem -f", "error": "kmem: -f has no JSON output (the JSON form of kmem takes -i or -s)"}
 
 Types: ` + "`hex`" + ` is an address or register as a string of hex digits without 0x
 ("ffffffffc00c6000": JSON numbers lose 64-bit precision in most readers);
 a member marked optional may be absent; ` + "`[]`" + ` is an array, ` + "`{}`" + ` an object
-keyed by name. Only each command's default format has a JSON form (kmem: -i);
-other options answer with an error document.
+keyed by name. Each section says what the command's JSON form takes (mostly
+its default format, and the task, cpu or namespace selections); other options
+answer with an error document.
 
 `)
 	names := make([]string, 0, len(JSONResultTypes))
@@ -241,6 +267,9 @@ other options answer with an error document.
 		cmd, _, _ := strings.Cut(name, " ")
 		if c, ok := Lookup(cmd); ok {
 			fmt.Fprintf(&b, "%s (`%s`). Result: %s.\n\n", c.Summary, c.UsageLine(), typeName(n))
+		}
+		if takes, ok := JSONArguments[name]; ok {
+			fmt.Fprintf(&b, "The JSON form takes: %s.\n\n", takes)
 		}
 		b.WriteString("| member | type | meaning |\n| --- | --- | --- |\n")
 		writeSchemaRows(&b, "result", n, map[*SchemaNode]bool{})

@@ -97,8 +97,14 @@ func swapRows(areas []kernel.SwapArea) []SwapAreaJSON {
 }
 
 func swapJSON(s *Session, args []string) (any, error) {
-	if len(args) > 0 {
-		return nil, usageErr("swap", "")
+	g := parseFlags("swap", args)
+	for g.next() {
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	if len(g.rest()) > 0 {
+		return nil, jsonOptionsErr("swap", args)
 	}
 	areas, err := s.SwapAreas(s.Ctx())
 	if err != nil {
