@@ -37,8 +37,9 @@ var JSONResultTypes = map[string]reflect.Type{
 	"uptime":  reflect.TypeOf(&UptimeJSON{}),
 }
 
-// JSONArguments says what each JSON form takes (TestJSONArguments runs
-// each example); any other option answers with an error document.
+// JSONArguments says what each JSON form takes, by JSONResultTypes' key
+// (TestJSONSchema: one for each); any other option answers with an error
+// document.
 var JSONArguments = map[string]string{
 	"sys":     "no arguments",
 	"ps":      "ps's task selections (pid, task, command, -k, -u, -G, ...) in the default format; options that print other columns have none",

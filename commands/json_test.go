@@ -33,6 +33,11 @@ func TestJSONSchema(t *testing.T) {
 	if string(have) != want {
 		t.Errorf("docs/json.md is stale: run go test ./commands -run TestJSONSchema -update")
 	}
+	for k := range JSONResultTypes {
+		if JSONArguments[k] == "" {
+			t.Errorf("%s: no JSONArguments entry (what its JSON form takes, for docs/json.md)", k)
+		}
+	}
 	for _, c := range Table() {
 		typed := false
 		for k := range JSONResultTypes {
