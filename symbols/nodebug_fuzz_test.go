@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf/btf"
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
 // The in-memory kallsyms and BTF readers take bytes from the dump, which
@@ -147,28 +148,41 @@ func FuzzBTF(f *testing.F) {
 	}
 	f.Add([]byte{0x9f, 0xeb, 1, 0, 24, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ty, err := NewBTFTypes("fuzz", data)
-		if err != nil {
-			return
-		}
-		names, err := ty.TypeNames("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range names {
-			for _, kind := range []string{"struct ", "union "} {
-				typ, err := ty.Lookup(kind + n)
-				if err != nil {
-					continue
-				}
-				ty.Size(typ)
-				if st, err := ty.Resolve(typ); err == nil {
+		// Eager (a session without the vmlinux) and lazy (Layouts: a
+		// pointer's struct decoded when looked into).
+		for _, lazy := range []bool{false, true} {
+			ty, err := newBTFTypes("fuzz", data, lazy)
+			if err != nil {
+				return
+			}
+			names, err := ty.TypeNames("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range names {
+				for _, kind := range []string{"struct ", "union "} {
+					typ, err := ty.Lookup(kind + n)
+					if err != nil {
+						continue
+					}
+					ty.Size(typ)
+					st, err := ty.Resolve(typ)
+					if err != nil {
+						continue
+					}
 					_ = typeName(st)
+					if s, ok := st.(*godwarf.StructType); ok {
+						for _, f := range s.Field {
+							if pt, ok := f.Type.(*godwarf.PtrType); ok {
+								ty.Size(pt.Type)
+							}
+						}
+					}
 				}
 			}
-		}
-		for n := range knownVars {
-			ty.VarType(n)
+			for n := range knownVars {
+				ty.VarType(n)
+			}
 		}
 	})
 }
