@@ -37,7 +37,7 @@ func (v *Vmlinux) unitHint(name string) []uint64 {
 	}
 	le := binary.LittleEndian
 	t := v.nameTable()
-	i, ok := t.byName[name]
+	i, ok := t.byName.find(t.syms, name)
 	if !ok || len(t.dups[name]) > 0 {
 		return nil // no such symbol, or not unique
 	}

@@ -113,7 +113,8 @@ type symOrder struct {
 // SetKASLR: byName and dups are shared by the tables of every offset.
 type nameTable struct {
 	kaslr  uint64
-	byName map[string]int32   // the symbol of each name (for a name in dups, any of them)
+	byName *symHash           // the first symbol of each name, in .symtab order
+	syms   []symbol           // what byName indexes
 	dups   map[string][]int32 // the symbols of names more than one symbol has
 	pick   map[string]int32   // each name in dups: its preferred symbol at kaslr
 }
@@ -123,8 +124,7 @@ func (t *nameTable) lookup(name string) (int32, bool) {
 	if i, ok := t.pick[name]; ok {
 		return i, true
 	}
-	i, ok := t.byName[name]
-	return i, ok
+	return t.byName.find(t.syms, name)
 }
 
 // Open maps the vmlinux at path and checks its symbol table. Symbols are
@@ -564,24 +564,19 @@ func (v *Vmlinux) nameTable() *nameTable {
 		return t
 	}
 	syms := v.symbols()
-	var byName map[string]int32
+	var byName *symHash
 	var dups map[string][]int32
 	if old := v.names.Load(); old != nil {
 		byName, dups = old.byName, old.dups
 	} else {
-		byName = make(map[string]int32, len(syms))
 		dups = map[string][]int32{}
-		for i := range syms {
+		byName = newSymHash(syms, func(first, i int32) {
 			name := syms[i].name
-			if j, dup := byName[name]; dup {
-				if len(dups[name]) == 0 {
-					dups[name] = append(dups[name], j)
-				}
-				dups[name] = append(dups[name], int32(i))
-				continue
+			if len(dups[name]) == 0 {
+				dups[name] = append(dups[name], first)
 			}
-			byName[name] = int32(i)
-		}
+			dups[name] = append(dups[name], i)
+		})
 	}
 	pick := make(map[string]int32, len(dups))
 	for name, idx := range dups {
@@ -593,7 +588,7 @@ func (v *Vmlinux) nameTable() *nameTable {
 		}
 		pick[name] = best
 	}
-	t := &nameTable{kaslr: v.kaslr, byName: byName, dups: dups, pick: pick}
+	t := &nameTable{kaslr: v.kaslr, byName: byName, syms: syms, dups: dups, pick: pick}
 	v.names.Store(t)
 	return t
 }
