@@ -364,15 +364,24 @@ func foreachFiles(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (forea
 
 // dentryInfo is crash's display_dentry_info() (files -d).
 func (r *filesRun) dentryInfo(arg string) error {
-	dentry, ok := parseTaskHex(arg)
-	if !ok {
-		return fmt.Errorf("invalid dentry address: %s", arg)
+	// crash: htol(FAULT_ON_ERROR), then fill_dentry_cache() reads the
+	// whole dentry, after the header.
+	dentry, err := parseHex(arg)
+	if err != nil {
+		return err
 	}
 	init := r.tt.byPID(1)
 	if init == nil {
 		return errors.New("no pid 1: cannot find the mount list")
 	}
 	io.WriteString(r.w, center("DENTRY", 16, false)+" "+center("INODE", 16, false)+" "+center("SUPERBLK", 16, false)+" TYPE PATH\n")
+	if t, err := r.s.Types(); err == nil {
+		if size, err := t.SizeOf("dentry"); err == nil {
+			if err := r.s.Mem.ReadVirt(make([]byte, size), dentry); err != nil {
+				return classifyReadError(err, kvaddr, dentry, "fill_dentry_cache", r.s.dumpFormat())
+			}
+		}
+	}
 	di, err := r.s.DentryInfo(r.s.Ctx(), dentry, init.Addr)
 	if err != nil {
 		return err
@@ -430,9 +439,9 @@ func inodeType(mode uint32, pipe bool, path string) (string, string) {
 // dump_inode_page_cache_info(): INODE and NRPAGES, then each page as
 // kmem -p shows it, its header before each).
 func (r *filesRun) inodePages(arg string) error {
-	inode, ok := parseTaskHex(arg)
-	if !ok {
-		return fmt.Errorf("invalid inode address: %s", arg)
+	inode, err := parseHex(arg) // crash: htol(FAULT_ON_ERROR)
+	if err != nil {
+		return err
 	}
 	s := r.s
 	// crash reads the whole inode first, and its message is readmem's.
