@@ -68,6 +68,8 @@ func FuzzCommandLine(f *testing.F) {
 		"log -T", "log -m", "log -d", "runq -c 1", "runq -g", "kmem -i",
 		"set -c 1", "set 2", "set zero_excluded on", "eval jiffies+0x10", "eval 2#10",
 		"eval (jiffies+16)", "sys -c", "help rd",
+		"bt -o -a", "bt -O", "bt -E -c 1", "bt -n idle -a", "bt -S ffffffffdeadbeef 1", "bt -I schedule 2",
+		"foreach bt -o", "foreach ps -l", "foreach 1 vtop -c 1000",
 	} {
 		f.Add(l)
 	}
@@ -80,6 +82,7 @@ func FuzzCommandLine(f *testing.F) {
 		defer func() {
 			s.SetContext(0)
 			s.Dump.SetZeroExcluded(false)
+			s.btOld = false // bt -O
 		}()
 		done := make(chan error, 1)
 		go func() { done <- Run(s, line, &cappedWriter{}) }()

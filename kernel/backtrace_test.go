@@ -120,5 +120,19 @@ func FuzzBacktrace(f *testing.F) {
 		if bt != nil && len(bt.Frames) > 10000 {
 			t.Fatalf("%d frames", len(bt.Frames))
 		}
+		// bt -S and -I over the same words: a start anywhere on the
+		// stack, at a return address found there or at a given pc.
+		if len(data) >= 2 {
+			sp := st.Low + uint64(data[0])<<6&^7%(st.High-st.Low)
+			for _, opt := range []BacktraceOptions{{StartSP: sp}, {StartSP: sp, StartPC: clean.Start.PC}, {StartPC: clean.Start.PC + uint64(data[1])}} {
+				bt, err := b.WithMemory(pm).Backtrace(context.Background(), task, opt)
+				if bt == nil && err == nil {
+					t.Fatal("no backtrace and no error")
+				}
+				if bt != nil && len(bt.Frames) > 10000 {
+					t.Fatalf("%d frames", len(bt.Frames))
+				}
+			}
+		}
 	})
 }
