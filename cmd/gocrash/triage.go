@@ -284,7 +284,10 @@ func triageVmlinux(dump string, dirs []string) (vmlinux, alone string, err error
 		// Open's linux_banner check decides whether it is the dump's.
 		return filepath.Join(beside, "vmlinux"), "", nil
 	}
-	return "", err.Error(), nil
+	// FindVmlinux's advice names gocrash's --debuginfo-dir; triage's is
+	// --vmlinux-dir.
+	why, _, _ := strings.Cut(err.Error(), ": a vmlinux with debug info is needed")
+	return "", why + " (--vmlinux-dir DIR gives it: the types and source lines only the vmlinux has)", nil
 }
 
 func triageLine(r commands.TriageResult) string {
