@@ -19,8 +19,8 @@ const (
 	flagZstd   = 0x20 // DUMP_DH_COMPRESSED_ZSTD
 )
 
-// decompressor holds the reusable decoder state for one dump. It is not safe
-// for concurrent use; the Dump serialises page loads.
+// decompressor holds reusable decoder state. It is not safe for concurrent
+// use: each shard of the Dump's page cache has its own, under its lock.
 type decompressor struct {
 	zr   io.ReadCloser // zlib reader, reset per page
 	zsrc bytes.Reader

@@ -67,10 +67,40 @@ type Dump struct {
 	zeroExcluded atomic.Bool
 	closed       atomic.Bool
 
-	mu      sync.Mutex // guards the cache, the decoders and scratch
+	// shards hold the decompressed pages of a kdump-compressed dump: pfn
+	// p lives in shards[p % len(shards)], each with its own lock, LRU,
+	// decoders and scratch buffer, so that goroutines reading different
+	// pages (the parallel mem_map walk of kmem -i, search) decompress at
+	// the same time instead of one after another behind one lock.
+	shardMu sync.RWMutex // write-held to replace the shards (SetCachePages, Close)
+	shards  []pageShard
+}
+
+// pageShard is one part of the cache of decompressed pages.
+type pageShard struct {
+	mu      sync.Mutex // guards the rest
 	cache   *pageCache
 	dc      decompressor
 	scratch []byte
+}
+
+// cacheShards is how many shards a cache of n pages is split into.
+const cacheShards = 16
+
+// newShards splits a cache of n pages of size bytes into shards.
+func newShards(n, size int) []pageShard {
+	n = max(n, 1)
+	k := min(cacheShards, n)
+	sh := make([]pageShard, k)
+	for i := range sh {
+		per := n / k
+		if i < n%k {
+			per++
+		}
+		sh[i].cache = newPageCache(per, size)
+		sh[i].scratch = make([]byte, size)
+	}
+	return sh
 }
 
 // Open opens a dump file read-only and reads its headers; the format is
@@ -163,8 +193,7 @@ func newDump(raw source, path string) (*Dump, error) {
 	if d.kdump != nil {
 		d.partial = d.kdump.hdr.DumpLevel > 0
 		// Bounded in bytes too: block_size comes from the file.
-		d.cache = newPageCache(min(DefaultCachePages, max(16, maxCacheBytes/d.pageSize)), d.pageSize)
-		d.scratch = make([]byte, d.pageSize)
+		d.shards = newShards(min(DefaultCachePages, max(16, maxCacheBytes/d.pageSize)), d.pageSize)
 	} else {
 		d.partial = d.notes.partial
 	}
@@ -191,10 +220,14 @@ func detect(src source) (Format, error) {
 
 // Close releases the file and its mapping.
 func (d *Dump) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.shardMu.Lock()
+	defer d.shardMu.Unlock()
 	d.closed.Store(true)
-	d.dc.close()
+	for i := range d.shards {
+		d.shards[i].mu.Lock()
+		d.shards[i].dc.close()
+		d.shards[i].mu.Unlock()
+	}
 	var err error
 	if d.unmap != nil {
 		err = d.unmap()
@@ -271,9 +304,16 @@ func (d *Dump) SetCachePages(n int) {
 	if d.kdump == nil {
 		return
 	}
-	d.mu.Lock()
-	d.cache = newPageCache(n, d.pageSize)
-	d.mu.Unlock()
+	sh := newShards(n, d.pageSize)
+	d.shardMu.Lock()
+	old := d.shards
+	d.shards = sh
+	d.shardMu.Unlock()
+	for i := range old {
+		old[i].mu.Lock()
+		old[i].dc.close()
+		old[i].mu.Unlock()
+	}
 }
 
 // KdumpHeader is the kdump-compressed header, nil for other formats.
@@ -367,15 +407,21 @@ func (d *Dump) readKdump(p []byte, paddr uint64) (int, error) {
 		}
 		return 0, withAddr(err, paddr)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	page, ok := d.cache.get(pfn)
+	d.shardMu.RLock()
+	defer d.shardMu.RUnlock()
+	if d.closed.Load() {
+		return 0, physError(paddr, ErrBadAddress, "dump %s is closed", d.path)
+	}
+	sh := &d.shards[pfn%uint64(len(d.shards))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	page, ok := sh.cache.get(pfn)
 	if !ok {
-		buf := d.cache.slot()
-		if err := k.loadPage(d, pfn, buf); err != nil {
+		buf := sh.cache.slot()
+		if err := k.loadPage(d, pfn, buf, sh); err != nil {
 			return 0, withAddr(err, paddr)
 		}
-		page = d.cache.put(pfn, buf)
+		page = sh.cache.put(pfn, buf)
 	}
 	copy(p[:n], page[off:])
 	return n, nil

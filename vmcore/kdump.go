@@ -385,9 +385,10 @@ type pageDesc struct {
 	pageFlags uint64
 }
 
-// loadPage fills buf (one block) with page pfn, or says why it cannot.
-// The caller has checked the bitmaps.
-func (k *kdumpDump) loadPage(d *Dump, pfn uint64, buf []byte) error {
+// loadPage fills buf (one block) with page pfn, or says why it cannot,
+// with the shard's scratch buffer and decoders (the caller holds sh.mu
+// and has checked the bitmaps).
+func (k *kdumpDump) loadPage(d *Dump, pfn uint64, buf []byte, sh *pageShard) error {
 	paddr := pfn * k.blockSize
 	idx := k.rankOf(pfn) - k.rankBase
 	descOff := uint64(k.dataOff) + idx*pageDescSize
@@ -415,11 +416,11 @@ func (k *kdumpDump) loadPage(d *Dump, pfn uint64, buf []byte) error {
 	if uint64(pd.offset) > size || uint64(pd.size) > size-uint64(pd.offset) {
 		return physError(paddr, ErrTruncated, "its %d bytes of data at file offset %#x lie past the end of the file, size %#x", pd.size, pd.offset, size)
 	}
-	src := d.scratch[:pd.size]
+	src := sh.scratch[:pd.size]
 	if err := readFull(d.src, src, pd.offset, "page data"); err != nil {
 		return physError(paddr, ErrTruncated, "%v", err)
 	}
-	if err := d.dc.decompress(pd.flags, src, buf); err != nil {
+	if err := sh.dc.decompress(pd.flags, src, buf); err != nil {
 		return physError(paddr, ErrCorrupt, "page data at file offset %#x, %d bytes, flags %#x: %v", pd.offset, pd.size, pd.flags, err)
 	}
 	return nil
