@@ -175,7 +175,15 @@ func writeBlkdevs(s *Session, w *bufio.Writer) error {
 // DRV column does not appear.
 func writeDiskIO(s *Session, w *bufio.Writer, nonzero bool) error {
 	disks, err := s.Disks(s.Ctx())
-	fmt.Fprintf(w, "MAJOR %-18s NAME       %-18s TOTAL  READ WRITE \n", "GENDISK", "REQUEST_QUEUE")
+	// crash labels the two counts ASYNC and SYNC where the kernel has
+	// enum BLK_RW_SYNC (before 5.18), READ and WRITE after.
+	rd, wr := "READ", "WRITE"
+	if t, terr := s.Types(); terr == nil {
+		if _, e := t.Enumerator("BLK_RW_SYNC"); e == nil {
+			rd, wr = "ASYNC", "SYNC"
+		}
+	}
+	fmt.Fprintf(w, "MAJOR %-18s NAME       %-18s TOTAL %5s %5s \n", "GENDISK", "REQUEST_QUEUE", rd, wr)
 	for _, d := range disks {
 		if strings.HasPrefix(d.Name, "ram") || strings.HasPrefix(d.Name, "loop") {
 			continue

@@ -21,7 +21,7 @@ func init() {
   irq_desc[] array), its first struct irqaction and the name of each
   handler on its chain.`,
 		Flags: []Flag{
-			{Name: "u", Help: "only the IRQs that are in use."},
+			{Name: "u", Help: "the IRQs that have a descriptor (crash 8.0.6's in-use test reads irq_desc.chip, gone since 2.6.37: on current kernels it leaves out only the IRQs without a descriptor, and so does gocrash)."},
 			{Name: "b", Help: "the softirq vector: each softirq's action function."},
 			{Name: "a", Help: "the cpu affinity of each IRQ in use."},
 			{Name: "s", Help: "the per-cpu interrupt counts of each IRQ in use, like /proc/interrupts."},
@@ -244,7 +244,10 @@ func (s *Session) irqRows(tab *kernel.IRQTable, args []string, inUse bool) ([]IR
 				return nil, err
 			}
 		}
-		if inUse && len(acts) == 0 {
+		if inUse && !ok {
+			// crash's -u leaves out only the IRQs without a descriptor:
+			// its "no action and no_irq_chip" test reads irq_desc.chip,
+			// a member gone since 2.6.37, and never holds after.
 			continue
 		}
 		r := IRQJSON{IRQ: i, Actions: []IRQActionJSON{}}

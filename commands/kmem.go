@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,7 +30,7 @@ func init() {
 			{Name: "o", Help: "each cpu's per-cpu offset (__per_cpu_offset[]): added to a per-cpu symbol's value, the cpu's copy."},
 			{Name: "h", Help: "each huge page size (hstates[]): size, free and total pages, name."},
 			{Name: "p", Help: "every struct page of every present memory section (mem_map): its address, the physical address of its page, MAPPING, INDEX, CNT (_refcount) and FLAGS. With an address (a struct page itself, a kernel virtual or a physical address), that page only."},
-			{Name: "m", Arg: "member[,member]", Help: "the named struct page members of every page (not in gocrash)."},
+			{Name: "m", Arg: "member[,member]", Help: "the same as -p, with the named struct page members instead of crash's columns: each page's address, then each member (a member path such as lru.next may be given). Pointers are shown in hex, flags in hex, integers, _count and _mapcount in decimal, a struct as its 8-byte (else 4-byte, printed with no spaces after them, as crash does) words in hex; crash's \"unsupported page member reference\" for unions, arrays and enums."},
 			{Name: "s", Help: "each slab cache (SLUB): the kmem_cache address, object size, objects allocated and in total, slabs, slab size and name. With a cache name, that cache only; \"kmem -s list\" lists the caches' addresses and names. With an address, the cache and slab holding it and whether the object there is free or [allocated]."},
 			{Name: "S", Help: "the same as -s with every slab of each cache: each cpu's kmem_cache_cpu, its active slab with every object, free or [ALLOCATED] (\"cpu N cache\": on that cpu's lockless freelist), its partial slabs, then each node's kmem_cache_node counters and partial list. -S=cpus limits the per-cpu part to the listed cpus (-S=1, -S=0-2,5, -S=all)."},
 			{Name: "r", Help: "the accumulated data of each root slab cache and its memcg children (slab_root_caches, kernels before 5.9): crash's \"option not supported\" on later ones."},
@@ -110,6 +111,14 @@ func init() {
     ...
     nr_free_pages: 54535  (verified)
 
+  Chosen members of every struct page:
+
+    crash> kmem -m flags,_mapcount,mapping
+          PAGE        flags  _mapcount  mapping
+    ffddc7ee00000000  0000000000001000  -1  0000000000000000
+    ffddc7ee00000040  0000000000001000  -1  0000000000000000
+    ...
+
   The caches' addresses and names:
 
     crash> kmem -s list
@@ -143,6 +152,7 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 	set := map[byte]bool{}
 	var spec kmemSlabOpts
 	lists := ""
+	var members []kernel.PageMember
 	g := newGetopt("kmem", args)
 	for {
 		c, ok := g.next()
@@ -187,6 +197,25 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			switch c {
 			case 'I':
 				spec.ignore = v
+			case 'm':
+				// crash collects the members at once (an unknown one
+				// ends the command before any other check) and takes
+				// -m for -p.
+				names, err := kernel.ParsePageMembers(v)
+				if err != nil {
+					return err
+				}
+				for _, name := range names {
+					pm, err := s.PageMember(name)
+					if err != nil {
+						if errors.Is(err, kernel.ErrNoPageMember) {
+							return fmt.Errorf("invalid page struct member: %s", name)
+						}
+						return err
+					}
+					members = append(members, pm)
+				}
+				set['p'] = true
 			case 'l', 'L':
 				if v != "a" && v != "i" && v != "ic" && v != "id" {
 					return usageErr("kmem", "")
@@ -232,9 +261,6 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			return fmt.Errorf("-r option not supported or applicable on this architecture or kernel")
 		}
 		return fmt.Errorf("kmem -r: the memcg root caches of kernels before 5.9 are not read by gocrash")
-	}
-	if set['m'] {
-		return fmt.Errorf("kmem -m: crash 8.0.6 has this option; gocrash does not have it yet")
 	}
 	if set['l'] || set['L'] {
 		// The page lists of 2.4 kernels (crash's dump_page_lists).
@@ -292,9 +318,9 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 	case set['f'], set['F']:
 		return runKmemFree(s, set['F'], bw)
 	case pflag && len(spec.addrs) > 0:
-		return runKmemPage(s, spec.addrs, set['P'], bw)
+		return runKmemPage(s, spec.addrs, set['P'], members, bw)
 	case set['p']:
-		return runKmemPageAll(s, bw)
+		return runKmemPageAll(s, members, bw)
 	case slab:
 		return runKmemSlab(s, spec, bw)
 	case set['v']:

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -97,33 +96,182 @@ func (s *Session) memMapPhys(w *bufio.Writer, sl *kernel.Slab, phys uint64) erro
 	return s.writePage(w, page, base)
 }
 
-// runKmemPage is kmem -p / -P ADDRESS: one struct page. A kernel address
-// is a struct page itself or memory in the page shown; any other value
-// (and every value with -P) is a physical address.
-func runKmemPage(s *Session, addrs []uint64, physical bool, w *bufio.Writer) error {
+// runKmemPage is kmem -p / -P ADDRESS (and kmem -m MEMBERS ADDRESS): one
+// struct page. A kernel address is a struct page itself or memory in the
+// page shown; any other value (and every value with -P) is a physical
+// address. crash prints the header once per command (HEADER_PRINTED).
+func runKmemPage(s *Session, addrs []uint64, physical bool, members []kernel.PageMember, w *bufio.Writer) error {
 	sl, err := s.pages()
 	if err != nil {
 		return err
 	}
+	l, err := s.newPageLister(members)
+	if err != nil {
+		return err
+	}
 	for _, a := range addrs {
-		if !physical && a >= 0xff00000000000000 {
-			if _, ok := sl.PagePFN(a); ok {
-				if err := s.memMapLine(w, sl, a); err != nil {
-					return err
+		var page, phys uint64
+		if pfn, ok := sl.PagePFN(a); ok && !physical && a >= 0xff00000000000000 {
+			page, phys = a, pfn<<12
+		} else {
+			if !physical && a >= 0xff00000000000000 {
+				p, err := s.Mem.VirtToPhys(a)
+				if err != nil {
+					continue
 				}
+				a = p
+			}
+			phys = a &^ 0xfff
+			pg, ok := sl.PageOf(s.PageOffset() + phys)
+			if !ok {
 				continue
 			}
-			p, err := s.Mem.VirtToPhys(a)
-			if err != nil {
-				continue
-			}
-			a = p
+			page = pg
 		}
-		if err := s.memMapPhys(w, sl, a); err != nil {
+		ps, err := l.mm.ReadPageStruct(page, phys)
+		if err != nil {
+			return err
+		}
+		if err := l.line(w, ps); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// pageLister prints struct pages as crash's dump_mem_map does: the mem_map
+// line (PAGE PHYSICAL MAPPING INDEX CNT FLAGS) or, for kmem -m, the
+// members named; its header before the first.
+type pageLister struct {
+	s       *Session
+	mm      *kernel.MemMap
+	members []kernel.PageMember
+	names   []kernel.PageFlag
+	pw      int
+	hdr     bool
+}
+
+func (s *Session) newPageLister(members []kernel.PageMember) (*pageLister, error) {
+	mm, err := s.MemMap()
+	if err != nil {
+		return nil, err
+	}
+	l := &pageLister{s: s, mm: mm, members: members, pw: s.physWidth()}
+	if members == nil {
+		l.names, _ = s.PageFlags()
+	}
+	return l, nil
+}
+
+func (l *pageLister) header(w *bufio.Writer) {
+	if l.hdr {
+		return
+	}
+	l.hdr = true
+	if l.members == nil {
+		w.WriteString(l.s.memMapHeader())
+		return
+	}
+	w.WriteString(center("PAGE", 16, false))
+	for _, m := range l.members {
+		w.WriteString("  " + m.Name)
+	}
+	w.WriteString("\n")
+}
+
+func (l *pageLister) line(w *bufio.Writer, ps kernel.PageStruct) error {
+	l.header(w)
+	if l.members != nil {
+		return writePageMembers(w, ps, l.members)
+	}
+	p, err := l.mm.Decode(ps)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%-16x %*x %16x %8x %2d %s\n", p.Addr, l.pw, p.Phys, p.Mapping, p.Index, p.Count, l.s.pageFlagsText(p.Flags, l.names))
+	return nil
+}
+
+// writePageMembers is crash's show_page_member_data: the struct page's
+// address, then each member as its type class says, two spaces after
+// each (crash leaves them out after a signed long shown in hex, after a
+// struct of 4-byte words and after a bool above 1; gocrash does too).
+// flags is shown in hex, _count and _mapcount in decimal, the rest in the
+// output radix (10).
+func writePageMembers(w *bufio.Writer, ps kernel.PageStruct, members []kernel.PageMember) error {
+	fmt.Fprintf(w, "%x  ", ps.Addr)
+	for _, m := range members {
+		v, err := m.Read(ps.Raw)
+		if err != nil {
+			w.Flush()
+			return fmt.Errorf("unsupported page member reference: page.%s", m.Name)
+		}
+		count := strings.HasPrefix(m.Name, "_count") || strings.HasPrefix(m.Name, "_mapcount")
+		switch m.Kind {
+		case kernel.PageMemberPointer:
+			fmt.Fprintf(w, "%016x  ", v.Value)
+		case kernel.PageMemberInt:
+			hex := m.Name == "flags"
+			x := v.Value
+			switch {
+			case m.Unsigned && hex:
+				fmt.Fprintf(w, "%0*x  ", 2*m.Length, x)
+			case m.Unsigned:
+				fmt.Fprintf(w, "%d  ", x)
+			case hex && m.Length == 8:
+				fmt.Fprintf(w, "%016x", x)
+			case hex:
+				// printf's %x of the int the value was cast to.
+				fmt.Fprintf(w, "%0*x  ", 2*m.Length, uint32(signExtend(x, m.Length)))
+			default:
+				fmt.Fprintf(w, "%d  ", signExtend(x, m.Length))
+			}
+		case kernel.PageMemberStruct:
+			switch {
+			case count && len(v.Words) > 0:
+				fmt.Fprintf(w, "%d  ", int32(v.Words[0]))
+			case count:
+				w.WriteString("0  ")
+			case v.WordSize == 8:
+				for i, x := range v.Words {
+					if i > 0 {
+						w.WriteByte(',')
+					}
+					fmt.Fprintf(w, "%016x", x)
+				}
+				w.WriteString("  ")
+			case v.WordSize == 4:
+				for i, x := range v.Words {
+					if i > 0 {
+						w.WriteByte(',')
+					}
+					fmt.Fprintf(w, "%08x", x)
+				}
+			default:
+				fmt.Fprintf(w, "%04x  ", v.Words[0])
+			}
+		case kernel.PageMemberBool:
+			switch v.Value {
+			case 0:
+				w.WriteString("false  ")
+			case 1:
+				w.WriteString("true  ")
+			default:
+				fmt.Fprintf(w, "%d", v.Value&0xff)
+			}
+		}
+	}
+	w.WriteByte('\n')
+	return nil
+}
+
+// signExtend reads the low n bytes of x as a signed integer.
+func signExtend(x uint64, n int64) int64 {
+	if n <= 0 || n >= 8 {
+		return int64(x)
+	}
+	sh := uint(64 - 8*n)
+	return int64(x<<sh) >> sh
 }
 
 // writePageFlagTable is crash's dump_page_flags: enum pageflags' PG_
@@ -174,71 +322,13 @@ func (s *Session) writePageFlagTable(w *bufio.Writer, flags uint64) error {
 	return nil
 }
 
-// runKmemPageAll is kmem -p without an address: crash's dump_mem_map over
-// every page of every present memory section, in section order (holes
-// inside a section included, as crash lists them).
-func runKmemPageAll(s *Session, w *bufio.Writer) error {
-	mm, err := s.MemMap()
+// runKmemPageAll is kmem -p (or kmem -m MEMBERS) without an address:
+// crash's dump_mem_map over every page of every present memory section, in
+// section order (holes inside a section included, as crash lists them).
+func runKmemPageAll(s *Session, members []kernel.PageMember, w *bufio.Writer) error {
+	l, err := s.newPageLister(members)
 	if err != nil {
 		return err
 	}
-	ps, err := s.LayoutSize("page")
-	if err != nil {
-		return err
-	}
-	var offs [4]uint64
-	for i, m := range [][]string{{"flags"}, {"mapping"}, {"index"}, {"_refcount", "_count"}} {
-		var oerr error
-		for _, name := range m {
-			var o int64
-			if o, oerr = s.LayoutOffset("page", name); oerr == nil {
-				offs[i] = uint64(o)
-				break
-			}
-		}
-		if oerr != nil {
-			return oerr
-		}
-	}
-	if ps < 8 || ps > 1024 || offs[0]+8 > uint64(ps) || offs[1]+8 > uint64(ps) || offs[2]+8 > uint64(ps) || offs[3]+4 > uint64(ps) {
-		return fmt.Errorf("implausible struct page layout (size %d)", ps)
-	}
-	names, _ := s.PageFlags()
-	pw := s.physWidth()
-	pps := mm.PagesPerSection()
-	pageSize := uint64(s.Dump.PageSize())
-	const chunk = 1024
-	buf := make([]byte, chunk*uint64(ps))
-	hdr := false
-	le := binary.LittleEndian
-	ctx := s.Ctx()
-	return mm.Sections(ctx, func(sec kernel.Section) error {
-		if !hdr {
-			w.WriteString(s.memMapHeader())
-			hdr = true
-		}
-		phys := sec.Nr * pps * pageSize
-		for i := uint64(0); i < pps; i += chunk {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			n := min(chunk, pps-i)
-			b := buf[:n*uint64(ps)]
-			base := sec.MemMap + i*uint64(ps)
-			// crash fills its page cache with zeroes where the read fails.
-			if err := s.Mem.ReadVirt(b, base); err != nil {
-				clear(b)
-				for p := uint64(0); p < n; p++ {
-					s.Mem.ReadVirt(b[p*uint64(ps):(p+1)*uint64(ps)], base+p*uint64(ps))
-				}
-			}
-			for p := uint64(0); p < n; p++ {
-				pg := b[p*uint64(ps):]
-				flags := le.Uint64(pg[offs[0]:])
-				fmt.Fprintf(w, "%-16x %*x %16x %8x %2d %s\n", base+p*uint64(ps), pw, phys+(i+p)*pageSize,
-					le.Uint64(pg[offs[1]:]), le.Uint64(pg[offs[2]:]), int32(le.Uint32(pg[offs[3]:])), s.pageFlagsText(flags, names))
-			}
-		}
-		return nil
-	})
+	return l.mm.ForEachPage(s.Ctx(), func(ps kernel.PageStruct) error { return l.line(w, ps) })
 }

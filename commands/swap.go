@@ -44,9 +44,7 @@ func runSwap(s *Session, args []string, w io.Writer) error {
 	if g.err != nil {
 		return g.err
 	}
-	if len(g.rest()) > 0 {
-		return usageErr("swap", "")
-	}
+	// crash takes no options and ignores any other argument.
 	areas, err := s.SwapAreas(s.Ctx())
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()

@@ -26,7 +26,9 @@ func runSys(s *Session, args []string, w io.Writer) error {
 	if args[0] == "config" && len(args) == 1 {
 		return writeConfig(s, w)
 	}
-	// crash's sys also has -t (taints); not here.
+	if args[0] == "-t" {
+		return writeTaints(s, w)
+	}
 	return usageErr("sys", "sys takes no such argument here: %s (sys -c lists the system call table)", strings.Join(args, " "))
 }
 
@@ -213,4 +215,22 @@ func writeContext(s *Session, w io.Writer, indent int) error {
 	}
 	_, err = io.WriteString(w, formatContext(c, indent))
 	return err
+}
+
+// writeTaints is crash's sys -t: tainted_mask and the letters of the
+// kernel's taint_flags[] table for it.
+func writeTaints(s *Session, w io.Writer) error {
+	table, err := s.TaintTable()
+	if err != nil {
+		if !s.HasSymbol("taint_flags") {
+			return fmt.Errorf("-t option not supported or applicable on this architecture or kernel")
+		}
+		return err
+	}
+	mask, err := s.TaintedMask()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "TAINTED_MASK: %x  %s\n", mask, kernel.TaintTableString(table, mask))
+	return nil
 }

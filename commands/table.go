@@ -66,13 +66,14 @@ func init() {
 	register(Command{
 		Name:     "sys",
 		Summary:  "system data",
-		Synopsis: "[-c [name|number] ...] [-i] [config]",
+		Synopsis: "[-c [name|number] ...] [-t] [-i] [config]",
 		Description: `  This command displays system-specific data: the vmlinux and dump file
   used, the number of cpus, the time of the crash, the uptime, the load
   average, the number of tasks, the kernel's utsname, the cpu speed, the
   amount of memory and the panic message.`,
 		Flags: []Flag{
 			{Name: "c", Help: `the system call table (sys_call_table): each slot's number, the function it calls and the source line of that function, shown from the kernel build directory ("../fs/read_write.c: 623").  A name argument shows the calls whose function name contains it, a number the call of that number.  A slot that points at no function's start is shown as an invalid entry.`},
+			{Name: "t", Help: "the kernel's taints: tainted_mask in hex and, for each entry of the kernel's taint_flags[] table, its letter when that bit is set (else its letter for a clear bit, where that is not ' ', '-' or 'G')."},
 			{Name: "i", Help: "the DMI strings the firmware gave the kernel (dmi_ident[]: BIOS, system, board and chassis vendor, name, version, serial), each under its enum dmi_field name."},
 		},
 		Operands: []Operand{
@@ -108,7 +109,13 @@ func init() {
     NUM  SYSTEM CALL                FILE AND LINE NUMBER
       0  __x64_sys_read             ../fs/read_write.c: 623
       1  __x64_sys_write            ../fs/read_write.c: 649
-    crash> sys -c open`,
+    crash> sys -c open
+
+  The kernel's taints (here a WARN() fired and an out-of-tree module was
+  loaded):
+
+    crash> sys -t
+    TAINTED_MASK: 1200  WO`,
 		Run: runSys,
 	})
 	register(Command{

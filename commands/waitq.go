@@ -2,9 +2,13 @@ package commands
 
 import (
 	"bufio"
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"gocrash/kernel"
 )
 
 func init() {
@@ -66,11 +70,21 @@ func runWaitq(s *Session, args []string, w io.Writer) error {
 		return nil
 	}
 	entries, err := s.WaitQueue(s.Ctx(), q)
-	if err != nil {
-		return err
-	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
+	var le *kernel.ListEntryError
+	switch {
+	case errors.As(err, &le):
+		if len(entries) == 0 {
+			return classifyReadError(le.Err, kvaddr, le.Addr, cmp.Or(le.What, "list entry"), s.dumpFormat())
+		}
+	case errors.Is(err, kernel.ErrDuplicateEntry):
+		// crash's error(FATAL, "\nduplicate list entry: %lx\n").
+		fmt.Fprintf(bw, "\nwaitq: %v\n", err)
+		return &printedError{err: err}
+	case err != nil:
+		return err
+	}
 	if len(entries) == 0 {
 		if name != "" {
 			fmt.Fprintf(bw, "wait queue \"%s\" (%x) is empty\n", name, q)
@@ -86,9 +100,19 @@ func runWaitq(s *Session, args []string, w io.Writer) error {
 	for _, task := range entries {
 		t := tt.byTask(task)
 		if t == nil {
-			break
+			if owner, ok := s.stackTask(task); ok {
+				t = tt.byTask(owner)
+			}
+		}
+		if t == nil {
+			return nil
 		}
 		bw.WriteString(taskHeader(t))
+	}
+	if le != nil {
+		// The task pointer of an entry after the ones shown could not be
+		// read.
+		return classifyReadError(le.Err, kvaddr, le.Addr, le.What, s.dumpFormat())
 	}
 	return nil
 }

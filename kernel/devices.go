@@ -227,7 +227,8 @@ type BlockDevice struct {
 // and for its major the first gendisk with block_device_operations, from
 // the inodes of the bdev pseudo filesystem (blockdev_superblock's
 // s_inodes, 5.11 and later: each inode is the vfs_inode of a struct
-// bdev_inode, right after its struct block_device).
+// bdev_inode, right after its struct block_device), or before 5.11 from
+// bdev_map's probes.
 func (k *Kernel) BlockDevices(ctx context.Context) ([]BlockDevice, error) {
 	r, err := k.reader()
 	if err != nil {
@@ -398,8 +399,18 @@ func (k *Kernel) Disks(ctx context.Context) ([]DiskIO, error) {
 	if err != nil {
 		return nil, err
 	}
-	bdDev, err := r.off("block_device.bd_device")
-	if err != nil {
+	// The gendisk of a disk's struct device: before 5.11 the device is
+	// gendisk.part0.__dev (an embedded struct hd_struct), since the
+	// bd_device of part0, a struct block_device (crash's get_gendisk_5).
+	var hdDev, part0, bdDev uint64
+	if r.has("hd_struct.__dev") {
+		if hdDev, err = r.off("hd_struct.__dev"); err != nil {
+			return nil, err
+		}
+		if part0, err = r.off("gendisk.part0"); err != nil {
+			return nil, err
+		}
+	} else if bdDev, err = r.off("block_device.bd_device"); err != nil {
 		return nil, err
 	}
 	nameLen, err := r.sizeOf("gendisk.disk_name")
@@ -424,9 +435,11 @@ func (k *Kernel) Disks(ctx context.Context) ([]DiskIO, error) {
 		if typ != diskType {
 			return nil
 		}
-		g, err := r.ptr(dev-bdDev, "block_device.bd_disk")
-		if err != nil {
-			return err
+		g := dev - hdDev - part0
+		if hdDev == 0 && part0 == 0 {
+			if g, err = r.ptr(dev-bdDev, "block_device.bd_disk"); err != nil {
+				return err
+			}
 		}
 		d := DiskIO{Gendisk: g}
 		no, _ := r.off("gendisk.disk_name")
@@ -534,15 +547,30 @@ func (k *Kernel) diskInFlight(ctx context.Context, r *reader, d *DiskIO) error {
 		d.MQ = ops != 0
 	}
 	if !d.MQ {
-		// bio-based disks: part0 (a struct block_device since 5.11)
-		// has per-cpu disk_stats with in_flight[READ, WRITE].
-		part0, err := r.ptr(d.Gendisk, "gendisk.part0")
-		if err != nil {
-			return err
-		}
-		stats, err := r.ptr(part0, "block_device.bd_stats")
-		if err != nil {
-			return err
+		// bio-based disks: part0 (a struct block_device since 5.11,
+		// an embedded struct hd_struct with dkstats before) has
+		// per-cpu disk_stats with in_flight[READ, WRITE].
+		var stats uint64
+		if r.has("hd_struct.dkstats") {
+			po, err := r.off("gendisk.part0")
+			if err != nil {
+				return err
+			}
+			so, err := r.off("hd_struct.dkstats")
+			if err != nil {
+				return err
+			}
+			if stats, err = r.word(d.Gendisk+po+so, "gendisk.part0.dkstats"); err != nil {
+				return err
+			}
+		} else {
+			part0, err := r.ptr(d.Gendisk, "gendisk.part0")
+			if err != nil {
+				return err
+			}
+			if stats, err = r.ptr(part0, "block_device.bd_stats"); err != nil {
+				return err
+			}
 		}
 		fo, err := r.off("disk_stats.in_flight")
 		if err != nil {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -324,7 +325,12 @@ func (f *FS) vfsmountDevname(vfsmnt uint64) string {
 }
 
 // WaitQueue is the private (task) pointer of each struct wait_queue_entry
-// on the wait_queue_head at head.
+// on the wait_queue_head at head, the list walked as crash's dump_waitq
+// walks it (tools.c do_list, every entry once): from the head's list_head,
+// ending at a NULL next pointer, at the head or the first entry again, or
+// at an entry pointing to itself. A next pointer that cannot be read ends
+// the walk with a *ListEntryError; an entry met again elsewhere, with
+// ErrDuplicateEntry.
 func (k *Kernel) WaitQueue(ctx context.Context, head uint64) ([]uint64, error) {
 	t, err := k.Layouts()
 	if err != nil {
@@ -342,14 +348,63 @@ func (k *Kernel) WaitQueue(ctx context.Context, head uint64) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []uint64
-	err = WalkList(ctx, k.Mem, head+uint64(ho), "wait queue", func(node uint64) error {
-		p, err := ReadPointer(k.Mem, node-uint64(eo)+uint64(po))
+	mem := k.memory()
+	start := head + uint64(ho)
+	first, err := ReadPointer(mem, start)
+	if err != nil {
+		return nil, &ListEntryError{Addr: start, Err: err, What: "first list entry"}
+	}
+	var nodes []uint64
+	seen := map[uint64]bool{start: true}
+	next, last := start, uint64(0)
+	for count := 1; ; count++ {
+		if count%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		last = next
+		if next, err = ReadPointer(mem, next); err != nil {
+			return nil, &ListEntryError{Addr: last, Err: err}
+		}
+		if next == 0 || next == start || next == last || next == first && count != 1 {
+			break
+		}
+		if seen[next] {
+			return nil, fmt.Errorf("%w: %x", ErrDuplicateEntry, next)
+		}
+		seen[next] = true
+		nodes = append(nodes, next)
+	}
+	out := make([]uint64, 0, len(nodes))
+	for _, n := range nodes {
+		p, err := ReadPointer(mem, n-uint64(eo)+uint64(po))
 		if err != nil {
-			return err
+			return out, &ListEntryError{Addr: n - uint64(eo) + uint64(po), Err: err, What: "wait_queue_t.task"}
 		}
 		out = append(out, p)
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
+
+// ErrDuplicateEntry is crash's "duplicate list entry": a list that comes
+// back to an entry other than its head or first one.
+var ErrDuplicateEntry = errors.New("duplicate list entry")
+
+// ListEntryError is a list pointer that could not be read: Addr is where
+// it was read, What crash's name for the read ("list entry" when empty).
+type ListEntryError struct {
+	Addr uint64
+	What string
+	Err  error
+}
+
+func (e *ListEntryError) Error() string {
+	w := e.What
+	if w == "" {
+		w = "list entry"
+	}
+	return fmt.Sprintf("%s at %#x: %v", w, e.Addr, e.Err)
+}
+
+func (e *ListEntryError) Unwrap() error { return e.Err }

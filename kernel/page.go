@@ -347,10 +347,15 @@ func (m *MemMap) Page(addr, phys uint64) (Page, error) {
 	if m.pageErr != nil {
 		return Page{}, m.pageErr
 	}
-	buf := make([]byte, m.pageSize)
-	if err := m.mem.ReadVirt(buf, addr); err != nil {
-		return Page{}, fmt.Errorf("struct page at %#x: %w", addr, err)
+	ps, err := m.ReadPageStruct(addr, phys)
+	if err != nil {
+		return Page{}, err
 	}
+	return m.decode(ps.Addr, ps.Phys, ps.Raw), nil
+}
+
+// decode picks the mem_map line's members out of a struct page's bytes.
+func (m *MemMap) decode(addr, phys uint64, buf []byte) Page {
 	u64 := func(off uint64) uint64 {
 		if off+8 > uint64(len(buf)) {
 			return 0
@@ -361,7 +366,7 @@ func (m *MemMap) Page(addr, phys uint64) (Page, error) {
 	if m.offCount+4 <= uint64(len(buf)) {
 		p.Count = int32(binary.LittleEndian.Uint32(buf[m.offCount:]))
 	}
-	return p, nil
+	return p
 }
 
 // PageFlags reads the kernel's pageflag_names (struct trace_print_flags

@@ -1,6 +1,9 @@
 package kernel
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // A TaintFlag is one bit of the kernel's tainted_mask: the letter
 // print_tainted() shows for it and what it means. The bits and letters
@@ -67,6 +70,70 @@ func TaintString(mask uint64) string {
 			b.WriteByte('G')
 		default:
 			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+// A TaintLetters entry is one element of the kernel's taint_flags[]
+// (struct taint_flag, kernel/panic.c): the letter print_tainted() shows
+// when the bit is set and the one when it is not.
+type TaintLetters struct {
+	True, False byte
+}
+
+// TaintTable reads the kernel's own taint_flags[] table, bit by bit (crash's
+// sys -t reads the letters from it, not from a table of its own). Its
+// members are c_true/c_false since 4.15's rename, true/false before.
+func (k *Kernel) TaintTable() ([]TaintLetters, error) {
+	o, err := k.Var("taint_flags")
+	if err != nil {
+		return nil, err
+	}
+	n := o.Len()
+	if n <= 0 || n > 64 {
+		return nil, fmt.Errorf("taint_flags: implausible length %d", n)
+	}
+	out := make([]TaintLetters, 0, n)
+	for i := 0; i < n; i++ {
+		e, err := o.Index(i)
+		if err != nil {
+			return out, err
+		}
+		var l TaintLetters
+		for j, names := range [2][2]string{{"c_true", "true"}, {"c_false", "false"}} {
+			m, err := e.Member(names[0])
+			if err != nil {
+				if m, err = e.Member(names[1]); err != nil {
+					return out, fmt.Errorf("taint_flags[%d]: %w", i, err)
+				}
+			}
+			v, err := m.Uint()
+			if err != nil {
+				return out, fmt.Errorf("taint_flags[%d]: %w", i, err)
+			}
+			if j == 0 {
+				l.True = byte(v)
+			} else {
+				l.False = byte(v)
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// TaintTableString is crash's sys -t string of mask: for each entry of the
+// table, its True letter when the bit is set, else its False letter unless
+// that is ' ', '-' or 'G' (show_kernel_taints).
+func TaintTableString(table []TaintLetters, mask uint64) string {
+	var b strings.Builder
+	for i, l := range table {
+		switch {
+		case i < 64 && mask&(1<<uint(i)) != 0:
+			b.WriteByte(l.True)
+		case l.False != ' ' && l.False != '-' && l.False != 'G':
+			b.WriteByte(l.False)
 		}
 	}
 	return b.String()

@@ -533,6 +533,20 @@ CRASH_CMDS=(
 	"kmem -v {vmalloc1}" "kmem -v ffffffffdeadbeef"
 	# (the whole of kmem -p is 6 MB: its first lines, through crash's pipe)
 	"kmem -p | head -300"
+	# --- system (continued): kmem -m, struct page members of every page
+	# (their first lines) or of the pages named, with crash's messages
+	"kmem -m flags,_refcount,lru,mapping,_mapcount,index | head -300"
+	"kmem -m compound_head,page_type,private,_refcount.counter,lru.next | head -300"
+	"kmem -m flags,_refcount {slabpage}" "kmem -m flags,mapping -P 1000 2000" "kmem -p 1000 {freepage}"
+	"kmem -m flags,_refcount ffffffffdeadbeef" "kmem -m foo" "kmem -m flags," "kmem -m flags -f"
+	"kmem -m lru.next.prev" "kmem -m mapping.host"
+	# --- system (continued): irq/timer/dev/sys/swap/waitq options and
+	# arguments: in-use IRQs, chosen IRQs and cpus, taints, wait queues
+	# named by symbol, struct.member and address, with crash's messages
+	"irq -u" "irq -s -c 0" "irq 0 1 4" "irq 9999" "timer -C 0" "timer -r -C 0" "timer -C 5"
+	"dev -v 0" "sys -t" "swap 1" "waitq jiffies" "waitq ffffffffdeadbeef"
+	"waitq task_struct.signal {task1}" "waitq task_struct.foo {task1}" "waitq task_struct.signal"
+	"waitq nosuchsym" "kmem -S=0,1 kmalloc-64" "kmem -g 1 2" "kmem -z 1000"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"
