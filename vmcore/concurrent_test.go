@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestConcurrentReadPhys reads the same pages of every compressed real
@@ -118,5 +119,64 @@ func BenchmarkReadPhysCompressed(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestDecompressionsOverlap checks the point of the sharded cache: two
+// goroutines missing the cache on pages of different shards are inside
+// their loads at the same time. Each load waits (with its shard locked)
+// until the other has started; behind one lock the second could never
+// start and the test would time out.
+func TestDecompressionsOverlap(t *testing.T) {
+	var rd *realDump
+	for _, r := range realDumps(t) {
+		if r.format == "zlib" || r.format == "lzo" || r.format == "zstd" {
+			rd = &r
+			break
+		}
+	}
+	if rd == nil {
+		t.Skip("no compressed real dump")
+	}
+	d := openReal(t, *rd)
+	buf := make([]byte, 4096)
+	var pages []uint64
+	for _, r := range d.PhysRanges() {
+		for pa := r.Start &^ 4095; pa < r.End && len(pages) < 2; pa += 4096 {
+			// Two readable pages of different shards.
+			if d.ReadPhys(buf, pa) == nil && (len(pages) == 0 || (pa/4096)%cacheShards != (pages[0]/4096)%cacheShards) {
+				pages = append(pages, pa)
+			}
+		}
+	}
+	if len(pages) < 2 {
+		t.Fatal("no two readable pages")
+	}
+	d.SetCachePages(DefaultCachePages) // empty again
+	var entered sync.WaitGroup
+	entered.Add(2)
+	both := make(chan struct{})
+	go func() { entered.Wait(); close(both) }()
+	var timedOut atomic.Bool
+	testLoadHook = func(uint64) {
+		entered.Done()
+		select {
+		case <-both:
+		case <-time.After(20 * time.Second):
+			timedOut.Store(true)
+		}
+	}
+	defer func() { testLoadHook = nil }()
+	var wg sync.WaitGroup
+	for _, pa := range pages {
+		wg.Add(1)
+		go func(pa uint64) {
+			defer wg.Done()
+			d.ReadPhys(make([]byte, 8), pa)
+		}(pa)
+	}
+	wg.Wait()
+	if timedOut.Load() {
+		t.Fatal("the second page's load did not start while the first one's was under way")
 	}
 }

@@ -84,6 +84,10 @@ type pageShard struct {
 	scratch []byte
 }
 
+// testLoadHook, set by tests only, is called before each page is loaded,
+// with its shard's lock held.
+var testLoadHook func(pfn uint64)
+
 // cacheShards is how many shards a cache of n pages is split into.
 const cacheShards = 16
 
@@ -417,6 +421,9 @@ func (d *Dump) readKdump(p []byte, paddr uint64) (int, error) {
 	defer sh.mu.Unlock()
 	page, ok := sh.cache.get(pfn)
 	if !ok {
+		if testLoadHook != nil {
+			testLoadHook(pfn)
+		}
 		buf := sh.cache.slot()
 		if err := k.loadPage(d, pfn, buf, sh); err != nil {
 			return 0, withAddr(err, paddr)
