@@ -447,6 +447,7 @@ func (r *btRun) task(task uint64) {
 	}
 	opt := kernel.BacktraceOptions{Registers: r.regs, StacksOnly: r.opt.eframes, StartPC: r.opt.startPC, StartSP: r.opt.startSP}
 	bt, err := bk.Backtrace(r.s.Ctx(), task, opt)
+	defer bt.Release() // nothing keeps the stacks once printed
 	if bt == nil {
 		if r.printed > 0 {
 			io.WriteString(r.w, "\n")
