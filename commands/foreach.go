@@ -162,6 +162,56 @@ func init() {
 }
 
 func runForeach(s *Session, args []string, w io.Writer) error {
+	f, tt, states, err := parseForeach(s, args, w)
+	if f == nil || err != nil {
+		return err
+	}
+	cmd, ok := foreachKeywords[f.keyword]
+	if !ok {
+		// vtop and test are crash's keywords too; gocrash has neither
+		// command yet.
+		return fmt.Errorf("%s: gocrash has no %s command to run on each task", f.keyword, f.keyword)
+	}
+	r, err := cmd.start(s, f, tt, w)
+	if err != nil {
+		return err
+	}
+	subsequent := 0
+	err = f.each(s, tt, states, r.order, func(t *Task) error {
+		if f.ref == "" && r.header {
+			nl := ""
+			if subsequent > 0 {
+				nl = "\n"
+			}
+			subsequent++
+			io.WriteString(w, nl+taskHeader(t))
+		}
+		if err := r.run(t); err != nil {
+			// crash longjmps back into its loop (foreach_loop_env):
+			// the error is shown and the next task goes on.
+			var ue *UsageError
+			if errors.As(err, &ue) {
+				return err
+			}
+			if !Printed(err) {
+				fmt.Fprintf(w, "%s: %v\n", f.keyword, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if r.done != nil {
+		return r.done()
+	}
+	return nil
+}
+
+// parseForeach reads foreach's line: its options, the task selection and
+// the command keyword with its arguments. A nil spec without an error is
+// a line foreach answers with a message only (no keyword).
+func parseForeach(s *Session, args []string, w io.Writer) (*foreachSpec, *taskTable, *taskStates, error) {
 	f := &foreachSpec{flags: map[byte]int{}}
 	// getopt(3) as glibc's: options are taken from anywhere on the line
 	// (up to "--"), the other words keep their order.
@@ -179,13 +229,13 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 		for j := 1; j < len(a); j++ {
 			c := a[j]
 			if !strings.ContainsRune("RvomlgersStTpukcfFxhdaGy", rune(c)) {
-				return usageErr("foreach", "invalid option -- '%c'", c)
+				return nil, nil, nil, usageErr("foreach", "invalid option -- '%c'", c)
 			}
 			if c == 'R' || c == 'y' {
 				v := a[j+1:]
 				if v == "" {
 					if i+1 >= len(args) {
-						return usageErr("foreach", "option requires an argument -- '%c'", c)
+						return nil, nil, nil, usageErr("foreach", "option requires an argument -- '%c'", c)
 					}
 					i++
 					v = args[i]
@@ -205,15 +255,15 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 		}
 	}
 	if len(words) == 0 {
-		return &UsageError{Cmd: "foreach"}
+		return nil, nil, nil, &UsageError{Cmd: "foreach"}
 	}
 	tt, err := s.taskTable()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	states, err := s.taskStates()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	info := func(format string, a ...any) {
 		fmt.Fprintf(w, "foreach: "+format+"\n", a...)
@@ -232,7 +282,7 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 				info("ambiguous task-identifying argument: %s", a)
 				fmt.Fprintf(w, "         for a \"state\" argument, use: \\DE\n")
 				fmt.Fprintf(w, "         for a \"pid\" argument, use: 0xDE, 0xde, de or 222\n\n")
-				return &UsageError{Cmd: "foreach"}
+				return nil, nil, nil, &UsageError{Cmd: "foreach"}
 			}
 			if pid, task, ok := tt.strToContext(a); ok {
 				if task != 0 {
@@ -246,7 +296,7 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 		}
 		if a == "kernel" {
 			if f.user {
-				return errors.New("user and kernel are mutually exclusive!")
+				return nil, nil, nil, errors.New("user and kernel are mutually exclusive!")
 			}
 			f.kernel = true
 			continue
@@ -256,10 +306,10 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 		}
 		if bit, ok := foreachStates(states)[a]; ok {
 			if f.state != "" {
-				return errors.New("only one task state allowed")
+				return nil, nil, nil, errors.New("only one task state allowed")
 			}
 			if !has(bit) {
-				return fmt.Errorf("invalid task state for this kernel: %s", a)
+				return nil, nil, nil, fmt.Errorf("invalid task state for this kernel: %s", a)
 			}
 			f.state = a
 			continue
@@ -267,13 +317,13 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 		switch a {
 		case "user":
 			if f.kernel {
-				return errors.New("user and kernel are mutually exclusive!")
+				return nil, nil, nil, errors.New("user and kernel are mutually exclusive!")
 			}
 			f.user = true
 			continue
 		case "gleader":
 			if f.kernel {
-				return errors.New("gleader and kernel are mutually exclusive!")
+				return nil, nil, nil, errors.New("gleader and kernel are mutually exclusive!")
 			}
 			f.user, f.gleader = true, true
 			continue
@@ -285,7 +335,7 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 			re, err := compileERE(a[1 : len(a)-1])
 			if err != nil {
 				info("invalid regular expression: %s", a[1:len(a)-1])
-				return &printedError{err: err}
+				return nil, nil, nil, &printedError{err: err}
 			}
 			f.regexs = append(f.regexs, re)
 			continue
@@ -302,24 +352,18 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 	}
 	if f.keyword == "" {
 		info("no keywords specified")
-		return nil
+		return nil, nil, nil, nil
 	}
-	cmd, ok := foreachKeywords[f.keyword]
-	if !ok {
-		// vtop and test are crash's keywords too; gocrash has neither
-		// command yet.
-		return fmt.Errorf("%s: gocrash has no %s command to run on each task", f.keyword, f.keyword)
-	}
-	r, err := cmd.start(s, f, tt, w)
-	if err != nil {
-		return err
-	}
-	order := r.order
+	return f, tt, states, nil
+}
+
+// each calls fn on every task the spec selects, in order (the task
+// table's when nil), the one selection foreach's text and JSON share.
+func (f *foreachSpec) each(s *Session, tt *taskTable, states *taskStates, order []Task, fn func(t *Task) error) error {
 	if order == nil {
 		order = tt.tasks
 	}
 	specified := len(f.tasks) > 0 || len(f.pids) > 0 || len(f.comms) > 0 || len(f.regexs) > 0 || f.specified
-	subsequent := 0
 	for i := range order {
 		if err := s.Ctx().Err(); err != nil {
 			return err
@@ -343,28 +387,9 @@ func runForeach(s *Session, args []string, w io.Writer) error {
 		if specified && !f.selects(t) {
 			continue
 		}
-		if f.ref == "" && r.header {
-			nl := ""
-			if subsequent > 0 {
-				nl = "\n"
-			}
-			subsequent++
-			io.WriteString(w, nl+taskHeader(t))
+		if err := fn(t); err != nil {
+			return err
 		}
-		if err := r.run(t); err != nil {
-			// crash longjmps back into its loop (foreach_loop_env):
-			// the error is shown and the next task goes on.
-			var ue *UsageError
-			if errors.As(err, &ue) {
-				return err
-			}
-			if !Printed(err) {
-				fmt.Fprintf(w, "%s: %v\n", f.keyword, err)
-			}
-		}
-	}
-	if r.done != nil {
-		return r.done()
 	}
 	return nil
 }
@@ -511,11 +536,27 @@ func (tt *taskTable) strToContext(arg string) (pid int64, task uint64, ok bool) 
 
 // foreachBt runs bt on each task with foreach's flags.
 func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachRunner, error) {
+	r, err := foreachBtRun(s, f, w)
+	if err != nil {
+		return foreachRunner{}, err
+	}
+	return foreachRunner{
+		// bt's own header is crash's print_task_header(), with the
+		// blank line between tasks: it is printed by r.task.
+		run: func(t *Task) error {
+			r.task(t.Addr)
+			return nil
+		},
+	}, nil
+}
+
+// foreachBtRun is the bt run foreach's flags make (its text and JSON).
+func foreachBtRun(s *Session, f *foreachSpec, w io.Writer) (*btRun, error) {
 	if f.has('x') && f.has('d') {
-		return foreachRunner{}, errors.New("bt: -x and -d options are mutually exclusive")
+		return nil, errors.New("bt: -x and -d options are mutually exclusive")
 	}
 	if f.has('g') {
-		return foreachRunner{}, errors.New("bt -g option is not supported when issued from foreach")
+		return nil, errors.New("bt -g option is not supported when issued from foreach")
 	}
 	var opt btOptions
 	opt.offsets = f.has('s')
@@ -535,20 +576,9 @@ func foreachBt(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachR
 		opt.radix = 10
 	}
 	if err := foreachBtOptions(s, f, &opt); err != nil {
-		return foreachRunner{}, err
+		return nil, err
 	}
-	r, err := newBtRun(s, opt, w)
-	if err != nil {
-		return foreachRunner{}, err
-	}
-	return foreachRunner{
-		// bt's own header is crash's print_task_header(), with the
-		// blank line between tasks: it is printed by r.task.
-		run: func(t *Task) error {
-			r.task(t.Addr)
-			return nil
-		},
-	}, nil
+	return newBtRun(s, opt, w)
 }
 
 // foreachBtOptions passes -R and -o on to bt (-o also when bt -O made
@@ -562,7 +592,13 @@ func foreachBtOptions(s *Session, f *foreachSpec, opt *btOptions) error {
 // foreachPs runs ps on each task: one header line before the first task
 // (crash's PS_NO_HEADER for the others), and ps -l/-m's re-sorted order.
 func foreachPs(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreachRunner, error) {
-	p := &psRun{s: s, w: &strings.Builder{}, shown: map[uint64]bool{}, tt: tt}
+	return foreachPsRows(s, f, tt, w, nil)
+}
+
+// foreachPsRows is foreachPs also collecting the default format's rows
+// when rows is not nil (foreach ps's JSON).
+func foreachPsRows(s *Session, f *foreachSpec, tt *taskTable, w io.Writer, rows *[]PsRow) (foreachRunner, error) {
+	p := &psRun{s: s, w: &strings.Builder{}, shown: map[uint64]bool{}, tt: tt, rows: rows}
 	n := 0
 	for _, x := range []struct {
 		c    byte

@@ -15,6 +15,7 @@ type FilesTaskJSON struct {
 	Root    string         `json:"root" desc:"ROOT"`
 	Cwd     string         `json:"cwd" desc:"CWD"`
 	Files   []FileLineJSON `json:"files" desc:"the open files, by fd (empty: No open files)"`
+	Error   string         `json:"error,omitempty" desc:"foreach files: why this task's files could not be read"`
 }
 
 // FileLineJSON is one open file.
@@ -36,20 +37,29 @@ func filesJSON(s *Session, args []string) (any, error) {
 	}
 	out := []FilesTaskJSON{}
 	for _, t := range tasks {
-		tf, err := s.TaskFiles(s.Ctx(), t.Addr, false)
+		j, err := filesTaskJSON(s, t)
 		if err != nil {
 			return nil, err
-		}
-		j := FilesTaskJSON{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm, HasFS: tf.HasFS,
-			Root: tf.Root, Cwd: tf.Cwd, Files: []FileLineJSON{}}
-		for _, f := range tf.Files {
-			typ, path := inodeType(f.Mode, f.Pipe, f.Path)
-			j.Files = append(j.Files, FileLineJSON{FD: f.FD, File: Addr(f.File), Dentry: Addr(f.Dentry), Inode: Addr(f.Inode),
-				Type: strings.TrimSpace(typ), Path: path})
 		}
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// filesTaskJSON is one task's files (files' JSON, and foreach files').
+func filesTaskJSON(s *Session, t *Task) (FilesTaskJSON, error) {
+	tf, err := s.TaskFiles(s.Ctx(), t.Addr, false)
+	if err != nil {
+		return FilesTaskJSON{}, err
+	}
+	j := FilesTaskJSON{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm, HasFS: tf.HasFS,
+		Root: tf.Root, Cwd: tf.Cwd, Files: []FileLineJSON{}}
+	for _, f := range tf.Files {
+		typ, path := inodeType(f.Mode, f.Pipe, f.Path)
+		j.Files = append(j.Files, FileLineJSON{FD: f.FD, File: Addr(f.File), Dentry: Addr(f.Dentry), Inode: Addr(f.Inode),
+			Type: strings.TrimSpace(typ), Path: path})
+	}
+	return j, nil
 }
 
 // jsonTasks is the task selection files and vm make for their JSON: the

@@ -82,6 +82,14 @@ func jsonRun(t *testing.T, s *Session, line string, out any) {
 	if !ok {
 		name, _, _ := strings.Cut(line, " ")
 		typ = JSONResultTypes[name]
+		if name == "foreach" {
+			for _, w := range strings.Fields(line) {
+				if _, ok := foreachJSONForms[w]; ok {
+					typ = JSONResultTypes["foreach "+w]
+					break
+				}
+			}
+		}
 	}
 	if err := SchemaOf(typ).Validate(generic); err != nil {
 		t.Fatalf("%s: the document does not fit the schema: %v", line, err)
@@ -152,7 +160,14 @@ func TestJSONMatchesTextDistro(t *testing.T) {
 // checkJSONMatchesText compares each JSON form with its text on one dump.
 func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("sys", func(t *testing.T) { checkSysJSON(t, s) })
-	t.Run("ps", func(t *testing.T) { checkPsJSON(t, s) })
+	t.Run("ps", func(t *testing.T) { checkPsJSON(t, s, "ps") })
+	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
+	t.Run("foreach kernel ps", func(t *testing.T) { checkPsJSON(t, s, "foreach kernel ps") })
+	t.Run("foreach bt", func(t *testing.T) { checkBtJSON(t, s, "foreach bt") })
+	t.Run("foreach RU bt -s", func(t *testing.T) { checkBtJSON(t, s, "foreach RU bt -s") })
+	t.Run("foreach files", func(t *testing.T) { checkFilesJSON(t, s, "foreach files") })
+	t.Run("foreach 1 vm", func(t *testing.T) { checkVmJSON(t, s, "foreach 1 vm") })
+	t.Run("foreach user vm", func(t *testing.T) { checkVmJSON(t, s, "foreach user vm") })
 	t.Run("bt", func(t *testing.T) { checkBtJSON(t, s, "bt -a") })
 	t.Run("mod", func(t *testing.T) { checkModJSON(t, s) })
 	t.Run("kmem", func(t *testing.T) { checkKmemJSON(t, s) })
@@ -234,10 +249,10 @@ func checkSysJSON(t *testing.T, s *Session) {
 	}
 }
 
-func checkPsJSON(t *testing.T, s *Session) {
+func checkPsJSON(t *testing.T, s *Session, line string) {
 	var rows []PsRow
-	jsonRun(t, s, "ps", &rows)
-	lines := strings.Split(strings.TrimRight(runCmd(t, s, "ps"), "\n"), "\n")[1:]
+	jsonRun(t, s, line, &rows)
+	lines := strings.Split(strings.TrimRight(runCmd(t, s, line), "\n"), "\n")[1:]
 	if len(lines) != len(rows) {
 		t.Fatalf("ps: %d text lines, %d JSON rows", len(lines), len(rows))
 	}

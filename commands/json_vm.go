@@ -15,6 +15,7 @@ type VmTaskJSON struct {
 	RSSKB     uint64       `json:"rss_kb" desc:"RSS in KB"`
 	TotalVMKB uint64       `json:"total_vm_kb" desc:"TOTAL_VM in KB"`
 	VMAs      []VmAreaJSON `json:"vmas" desc:"the vm_area_structs, in address order"`
+	Error     string       `json:"error,omitempty" desc:"foreach vm: why this task's vm could not be read"`
 }
 
 // VmAreaJSON is one VMA line.
@@ -37,31 +38,40 @@ func vmJSON(s *Session, args []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := uint64(s.Dump.PageSize())
 	out := []VmTaskJSON{}
 	for _, t := range tasks {
-		// vmRun.dump's reads, in its order.
-		mem, err := r.ps.memUsage(t)
+		j, err := vmTaskJSON(s, r, t)
 		if err != nil {
 			return nil, err
-		}
-		j := VmTaskJSON{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm, MM: Addr(t.MM),
-			RSSKB: mem.RSS * page / 1024, TotalVMKB: mem.TotalVM * page / 1024, VMAs: []VmAreaJSON{}}
-		if t.MM != 0 {
-			pgd, err := s.PGD(t.MM)
-			if err != nil {
-				return nil, err
-			}
-			j.PGD = Addr(pgd)
-			vmas, err := s.VMAInfos(s.Ctx(), t.MM)
-			if err != nil {
-				return nil, err
-			}
-			for _, v := range vmas {
-				j.VMAs = append(j.VMAs, VmAreaJSON{VMA: Addr(v.Addr), Start: Addr(v.Start), End: Addr(v.End), Flags: Addr(v.Flags), File: v.Path})
-			}
 		}
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// vmTaskJSON is one task's vm (vm's JSON, and foreach vm's): vmRun.dump's
+// reads, in its order.
+func vmTaskJSON(s *Session, r *vmRun, t *Task) (VmTaskJSON, error) {
+	page := uint64(s.Dump.PageSize())
+	mem, err := r.ps.memUsage(t)
+	if err != nil {
+		return VmTaskJSON{}, err
+	}
+	j := VmTaskJSON{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm, MM: Addr(t.MM),
+		RSSKB: mem.RSS * page / 1024, TotalVMKB: mem.TotalVM * page / 1024, VMAs: []VmAreaJSON{}}
+	if t.MM != 0 {
+		pgd, err := s.PGD(t.MM)
+		if err != nil {
+			return VmTaskJSON{}, err
+		}
+		j.PGD = Addr(pgd)
+		vmas, err := s.VMAInfos(s.Ctx(), t.MM)
+		if err != nil {
+			return VmTaskJSON{}, err
+		}
+		for _, v := range vmas {
+			j.VMAs = append(j.VMAs, VmAreaJSON{VMA: Addr(v.Addr), Start: Addr(v.Start), End: Addr(v.End), Flags: Addr(v.Flags), File: v.Path})
+		}
+	}
+	return j, nil
 }
