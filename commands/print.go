@@ -209,7 +209,7 @@ func (s *Session) printExpr(w io.Writer, expr string, radix int, leader string, 
 		text, err = s.formatTop(env, v, radix)
 	}
 	if err != nil {
-		fmt.Fprintf(w, "%v\n", err)
+		fmt.Fprintf(s.diag(w), "%v\n", err)
 		return fmt.Errorf("gdb request failed: p %s", expr)
 	}
 	ps := s.printState()
@@ -368,7 +368,7 @@ func (s *Session) printPerCPU(w io.Writer, name string, addr uint64, radix int, 
 func (s *Session) printValue(w io.Writer, env *exprEnv, v cval, radix int, leader string) error {
 	text, err := s.formatTop(env, v, radix)
 	if err != nil {
-		fmt.Fprintf(w, "%v\n", err)
+		fmt.Fprintf(s.diag(w), "%v\n", err)
 		return fmt.Errorf("gdb request failed: p *(%s*) 0x%x", gdbfmt.TypeName(v.typ), v.addr)
 	}
 	ps := s.printState()

@@ -72,7 +72,7 @@ func init() {
 func runPtype(s *Session, args []string, w io.Writer) error {
 	expr := strings.TrimSpace(strings.Join(args, " "))
 	failed := func(err error) error {
-		fmt.Fprintf(w, "%v\n", err)
+		fmt.Fprintf(s.diag(w), "%v\n", err)
 		return &CommandError{Cmd: "gdb", Err: fmt.Errorf("gdb request failed: ptype %s", expr)}
 	}
 	if expr == "" {

@@ -92,7 +92,7 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 		if errors.As(err, &ue) {
 			notYetOption(c.Name, ue)
 			if ue.Reason != "" && ue.Reason != "usage" {
-				fmt.Fprintf(w, "%s: %s\n", c.Name, ue.Reason)
+				fmt.Fprintf(s.diag(w), "%s: %s\n", c.Name, ue.Reason)
 			}
 			fmt.Fprintf(w, "Usage:\n  %s\nEnter \"help %s\" for details.\n", c.UsageLine(), c.Name)
 			return &CommandError{Cmd: c.Name, Err: err}

@@ -43,6 +43,23 @@ type Session struct {
 	btOld        bool        // bt -O: the old method is bt's default (crash's USE_OPT_BT)
 	settingsOnce sync.Once
 	settings     *Settings // "set NAME VALUE" (settings.go)
+
+	// Stderr, when set, takes the lines crash writes to its standard
+	// error alone: getopt's complaint about an option and gdb's reason
+	// for refusing an expression ("No symbol \"foo\" in current
+	// context."). A redirected crash command's file or pipe has none of
+	// them; the shell sets Stderr while a command's output is redirected.
+	// Nil: they go with the output, as on crash's terminal.
+	Stderr io.Writer
+}
+
+// diag is where a line crash writes to stderr alone goes: Stderr when the
+// output is redirected, else w.
+func (s *Session) diag(w io.Writer) io.Writer {
+	if s != nil && s.Stderr != nil {
+		return s.Stderr
+	}
+	return w
 }
 
 // Ctx is the context of the command being run: cancelled when the user

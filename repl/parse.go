@@ -3,8 +3,6 @@ package repl
 import (
 	"fmt"
 	"strings"
-
-	"gocrash/commands"
 )
 
 // A Line is one input line taken apart the way crash's setup_redirect()
@@ -19,10 +17,14 @@ type Line struct {
 	WantQuit bool   // q, quit, exit
 }
 
-// ParseLine splits a line. '|' and '>' count only outside quotes and
+// ParseLine splits a line. '|', '!' and '>' count only outside quotes and
 // outside parentheses (so that "eval (a | b)" and "rd (x >> 2)" keep their
 // operators); everything after the first '|' belongs to the shell, so a
-// '>' there is the shell's.
+// '>' there is the shell's. As in crash's setup_redirect() (cmdline.c), a
+// '!' after the command word is a pipe like '|' ("p !0" pipes p's output
+// to the shell command "0"), the '>' of "->" is C's member operator, not
+// a redirection ("p init_task.real_parent->comm > f"), and the file name
+// is the rest of the line as written (crash fopen()s it: quotes stay).
 func ParseLine(line string) (Line, error) {
 	t := strings.TrimSpace(line)
 	switch {
@@ -58,29 +60,29 @@ func ParseLine(line string) (Line, error) {
 			if depth > 0 {
 				depth--
 			}
-		case '|':
+		case '|', '!':
 			if depth == 0 {
 				l.Pipe = strings.TrimSpace(t[i+1:])
 				if l.Pipe == "" {
-					return Line{}, fmt.Errorf("missing shell command after '|'")
+					return Line{}, fmt.Errorf("missing shell command after '%c'", r)
 				}
 				cmdEnd = i
 			}
 		case '>':
-			if depth == 0 {
+			if depth == 0 && (i == 0 || t[i-1] != '-') {
 				rest := t[i+1:]
 				if strings.HasPrefix(rest, ">") {
 					l.Append = true
 					rest = rest[1:]
 				}
-				words, err := commands.SplitShellWords(rest)
-				if err != nil {
-					return Line{}, err
+				l.File = strings.TrimSpace(rest)
+				if l.File == "" {
+					op := ">"
+					if l.Append {
+						op = ">>"
+					}
+					return Line{}, fmt.Errorf("no file name after %s", op)
 				}
-				if len(words) != 1 || words[0] == "" {
-					return Line{}, fmt.Errorf("one file name expected after '>': %s", strings.TrimSpace(rest))
-				}
-				l.File = words[0]
 				cmdEnd = i
 			}
 		}

@@ -40,9 +40,10 @@ type Shell struct {
 	failed      int
 	interrupted atomic.Bool
 	aliases     []alias
-	atPrompt    bool   // the line being run was typed at the terminal
-	inInputFile bool   // running "< FILE"
-	partial     string // the last output's text after its last newline
+	atPrompt    bool      // the line being run was typed at the terminal
+	inInputFile bool      // running "< FILE"
+	partial     string    // the last output's text after its last newline
+	diag        io.Writer // while output is redirected: where crash's stderr-only lines go
 
 	cancelMu sync.Mutex
 	cancel   context.CancelFunc // the running command's (Interrupt)
@@ -237,7 +238,13 @@ const progName = "gocrash"
 func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) (ok bool) {
 	ow := &outWriter{w: w, sh: sh}
 	ctx, cancel := sh.commandContext()
+	if sh.Session != nil {
+		sh.Session.Stderr = sh.diag
+	}
 	err := commands.RunContext(ctx, sh.Session, line, ow)
+	if sh.Session != nil {
+		sh.Session.Stderr = nil
+	}
 	cancel()
 	if err == nil {
 		return true
@@ -254,17 +261,23 @@ func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) (ok bool) 
 		sh.failed++
 		return false
 	}
-	var msg string
+	var msg, why string
 	if errors.Is(err, commands.ErrNotFound) {
 		fields := strings.Fields(line)
 		msg = fmt.Sprintf("%s: command not found: %s", progName, fields[0])
 	} else {
-		msg = err.Error()
-		if why := reason(err); why != "" {
-			msg += "\n" + why
-		}
+		msg, why = err.Error(), reason(err)
 	}
 	sh.report(w, also, msg)
+	if why != "" {
+		// gocrash's own second line: on the terminal, never in a
+		// redirected command's file or pipe, which get crash's one line.
+		if sh.diag != nil {
+			io.WriteString(sh.diag, why+"\n")
+		} else {
+			io.WriteString(w, why+"\n")
+		}
+	}
 	return false
 }
 
@@ -317,7 +330,9 @@ func (sh *Shell) runPiped(l Line, body func(w, also io.Writer)) {
 		return
 	}
 	w := bufio.NewWriterSize(in, 64<<10)
+	sh.diag = sh.Err
 	body(&pipeWriter{w: w}, nil)
+	sh.diag = nil
 	w.Flush()
 	in.Close()
 	// The pipeline's own exit status (grep finding nothing) is not the
@@ -371,7 +386,9 @@ func (sh *Shell) runRedirected(l Line, body func(w, also io.Writer)) {
 		return
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
+	sh.diag = sh.Err
 	body(w, sh.Out)
+	sh.diag = nil
 	if err := w.Flush(); err != nil {
 		sh.fail(sh.Out, fmt.Sprintf("%s: writing %s: %v", progName, l.File, err))
 	}

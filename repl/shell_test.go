@@ -21,7 +21,12 @@ func TestParseLine(t *testing.T) {
 		{"eval (1 | 2)", Line{Command: "eval (1 | 2)"}},
 		{"rd (jiffies >> 2)", Line{Command: "rd (jiffies >> 2)"}},
 		{"rd jiffies > /tmp/x", Line{Command: "rd jiffies", File: "/tmp/x"}},
-		{"rd jiffies >> '/tmp/a b'", Line{Command: "rd jiffies", File: "/tmp/a b", Append: true}},
+		{"rd jiffies >> /tmp/a b", Line{Command: "rd jiffies", File: "/tmp/a b", Append: true}},
+		{"ps 'a b' > /tmp/ps_'a_b'.txt", Line{Command: "ps 'a b'", File: "/tmp/ps_'a_b'.txt"}},
+		{"p init_task.real_parent->comm > f", Line{Command: "p init_task.real_parent->comm", File: "f"}},
+		{"p init_task.real_parent->comm", Line{Command: "p init_task.real_parent->comm"}},
+		{"p !0", Line{Command: "p", Pipe: "0"}},
+		{"p '!0'", Line{Command: "p '!0'"}},
 		{"!ls -l", Line{Shell: "ls -l"}},
 		{"  # comment", Line{Comment: true}},
 		{"q", Line{Command: "q", WantQuit: true}},
@@ -33,7 +38,7 @@ func TestParseLine(t *testing.T) {
 			t.Errorf("ParseLine(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"| grep x", "log |", "rd x >", "rd x > a b", `sym "open`} {
+	for _, bad := range []string{"| grep x", "log |", "rd x >", "rd x >> ", "p !", `sym "open`} {
 		if l, err := ParseLine(bad); err == nil {
 			t.Errorf("ParseLine(%q) = %+v, want an error", bad, l)
 		}
