@@ -92,7 +92,14 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 		if errors.As(err, &ue) {
 			notYetOption(c.Name, ue)
 			if ue.Reason != "" && ue.Reason != "usage" {
-				fmt.Fprintf(s.diag(w), "%s: %s\n", c.Name, ue.Reason)
+				// getopt's complaint goes to crash's stderr alone;
+				// crash's own reasons ("mod: /x is not a directory")
+				// are error()s, also in a redirected file.
+				out := w
+				if strings.HasPrefix(ue.Reason, "invalid option -- ") || strings.HasPrefix(ue.Reason, "option requires an argument -- ") {
+					out = s.diag(w)
+				}
+				fmt.Fprintf(out, "%s: %s\n", c.Name, ue.Reason)
 			}
 			fmt.Fprintf(w, "Usage:\n  %s\nEnter \"help %s\" for details.\n", c.UsageLine(), c.Name)
 			return &CommandError{Cmd: c.Name, Err: err}
