@@ -144,6 +144,14 @@ func (v *Vmlinux) crashSymbolsFromKallsyms() []Symbol {
 				continue
 			}
 		}
+		if s.reloc {
+			// kallsyms' addresses are the running kernel's: every one
+			// moves with KASLR, also those past the image's sections
+			// (__init_scratch_begin/end, beyond _end: left at their
+			// link addresses, the last symbols of the table put every
+			// kernel address out of sym's range).
+			lo, hi = min(lo, s.addr), max(hi, s.addr)
+		}
 		all = append(all, crashSym{name: s.name, link: s.addr, kind: s.kind})
 	}
 	return v.crashSelect(all, lo, hi)
