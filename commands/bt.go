@@ -264,6 +264,7 @@ type btRun struct {
 	bk   *kernel.Backtracer
 	img  *kernel.Image
 	tb   *btTable
+	syms *symTable // crash's symbol table, for the words bt -r and -F name (wordName)
 
 	threadSize, irqSize uint64
 	regsPad             uint64 // TOP_OF_KERNEL_STACK_PADDING: 16 with FRED (struct fred_frame), else 0

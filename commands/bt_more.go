@@ -82,7 +82,7 @@ func (r *btRun) rawStack(ti btTask) {
 		return
 	}
 	named := func(v uint64) string {
-		if name, off, ok := r.img.Symbolize(v); ok {
+		if name, off, ok := r.wordName(v); ok {
 			if off != 0 {
 				return fmt.Sprintf("%s+%d", name, off)
 			}
@@ -171,7 +171,7 @@ func (tr *btTrace) stackEntry(v uint64) string {
 	if !tr.r.accessible(v) {
 		return fmt.Sprintf("%016x", v)
 	}
-	if name, off, ok := tr.r.img.Symbolize(v); ok {
+	if name, off, ok := tr.r.wordName(v); ok {
 		if off != 0 {
 			name = fmt.Sprintf("%s+%d", name, off)
 		}
@@ -377,4 +377,25 @@ func (r *btRun) searchCPUStacks() error {
 		return &printedError{err: r.failed}
 	}
 	return nil
+}
+
+// wordName names a stack word as crash's value_search does: a word at a
+// symbol's first byte is named by the first of the symbols there in
+// crash's table (sorted by address, ties as written), which need not be
+// the one gdb would take — "__key.2", not kthread_create_lock, on
+// Debian's 5.10, where a lock's lockdep key shares its address.
+func (r *btRun) wordName(v uint64) (string, uint64, bool) {
+	name, off, ok := r.img.Symbolize(v)
+	if !ok || off != 0 {
+		return name, off, ok
+	}
+	if r.syms == nil {
+		r.syms = r.s.symTable()
+	}
+	if r.syms.inKernelRange(v) {
+		if i, o, found := r.syms.searchKernel(v); found && o == 0 {
+			return r.syms.syms[i].Name, 0, true
+		}
+	}
+	return name, off, ok
 }
