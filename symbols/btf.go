@@ -778,7 +778,15 @@ var knownVars = map[string]string{
 	"cpu_number":   "int",                  // arch/x86/include/asm/smp.h
 	"current_task": "struct task_struct *", // arch/x86/include/asm/current.h (before 6.2)
 	"pcpu_hot":     "struct pcpu_hot",      // arch/x86/include/asm/current.h (6.2+)
+	// What crash users print first after a panic.
+	"oops_in_progress": "int",           // include/linux/printk.h
+	"loops_per_jiffy":  "unsigned long", // include/linux/delay.h
 }
+
+// knownPerCPU are the per-cpu variables of knownVars, all declared global
+// (DECLARE_PER_CPU in a header): kallsyms types a per-cpu symbol 'A',
+// losing its class, which BTF's VARs give back where it has them.
+var knownPerCPU = map[string]bool{"runqueues": true, "cpu_number": true, "current_task": true, "pcpu_hot": true}
 
 // knownVarType is the type knownVars declares for name, or an error saying
 // what BTF lacks.

@@ -140,6 +140,10 @@ func (v *Vmlinux) crashSymbolsFromKallsyms() []Symbol {
 				s.kind = 'D'
 			case ok:
 				s.kind = 'd'
+			case knownPerCPU[s.name]:
+				// A kernel whose BTF has no per-cpu VARs (Debian's
+				// 5.10): the ones gocrash knows are globals.
+				s.kind = 'D'
 			default:
 				continue
 			}
