@@ -33,6 +33,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"free":    freeJSON,
 	"uptime":  uptimeJSON,
 	"foreach": foreachJSON,
+	"sym":     symJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

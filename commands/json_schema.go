@@ -35,6 +35,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"irq":     reflect.TypeOf([]IRQJSON{}),
 	"free":    reflect.TypeOf(&FreeJSON{}),
 	"uptime":  reflect.TypeOf(&UptimeJSON{}),
+	"sym":     reflect.TypeOf([]SymJSON{}),
 	// foreach's result is its command's per-task values.
 	"foreach bt":    reflect.TypeOf([]BtTaskJSON{}),
 	"foreach ps":    reflect.TypeOf([]PsRow{}),
@@ -65,6 +66,7 @@ var JSONArguments = map[string]string{
 	"irq":           "the default table, -u and IRQ numbers",
 	"free":          "no arguments (bytes)",
 	"uptime":        "no arguments",
+	"sym":           "symbols and addresses, with -p and -n, and -q string (-l, -M and -m have none)",
 	"foreach bt":    "any task selection; bt's default format, -s, -x, -d, -o (one bt element per task)",
 	"foreach ps":    "any task selection; ps's default format and -G",
 	"foreach files": "any task selection, no options (one files element per task)",

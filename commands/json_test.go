@@ -161,6 +161,7 @@ func TestJSONMatchesTextDistro(t *testing.T) {
 func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("sys", func(t *testing.T) { checkSysJSON(t, s) })
 	t.Run("ps", func(t *testing.T) { checkPsJSON(t, s, "ps") })
+	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
 	t.Run("foreach kernel ps", func(t *testing.T) { checkPsJSON(t, s, "foreach kernel ps") })
 	t.Run("foreach bt", func(t *testing.T) { checkBtJSON(t, s, "foreach bt") })
@@ -828,5 +829,57 @@ func checkUptimeJSON(t *testing.T, s *Session) {
 	}
 	if got, want := runCmd(t, s, "uptime -s"), since.Format("2006-01-02 15:04:05")+"\n"; got != want {
 		t.Errorf("uptime -s: text %q, JSON gives %q", got, want)
+	}
+}
+
+// checkSymJSON rebuilds each sym line from the JSON (show's layout) and
+// compares it with the text.
+func checkSymJSON(t *testing.T, s *Session, line string) {
+	var syms []SymJSON
+	jsonRun(t, s, line, &syms)
+	var b strings.Builder
+	for _, j := range syms {
+		if j.Module != "" && strings.HasPrefix(j.Name, "_MODULE_START_") {
+			fmt.Fprintf(&b, "%x (%s) (%s module)", uint64(j.Address), j.Type, strings.TrimPrefix(j.Name, "_MODULE_START_"))
+			if j.Offset != 0 {
+				fmt.Fprintf(&b, "+0x%x", j.Offset)
+			}
+			b.WriteString("\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%x (%s) %s", uint64(j.Address), j.Type, j.Name)
+		if j.Offset != 0 {
+			fmt.Fprintf(&b, "+%d", j.Offset)
+		}
+		if j.Module != "" {
+			fmt.Fprintf(&b, " [%s]", j.Module)
+		}
+		if j.Text {
+			b.WriteString(" " + j.Source)
+		}
+		b.WriteString("\n")
+	}
+	if got := runCmd(t, s, line); got != b.String() {
+		t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, got, b.String())
+	}
+	if len(syms) == 0 {
+		t.Errorf("%s: no symbol", line)
+	}
+}
+
+// checkSymJSONs: symbols, addresses inside a function and a module, -p/-n
+// and -q.
+func checkSymJSONs(t *testing.T, s *Session) {
+	for _, line := range []string{"sym jiffies", "sym -np schedule", "sym -q sched_tick", "sym schedule panic"} {
+		checkSymJSON(t, s, line)
+	}
+	var syms []SymJSON
+	jsonRun(t, s, "sym schedule", &syms)
+	checkSymJSON(t, s, fmt.Sprintf("sym -p %x", uint64(syms[0].Address)+16))
+	var mods []ModuleJSON
+	jsonRun(t, s, "mod", &mods)
+	for _, m := range mods {
+		checkSymJSON(t, s, fmt.Sprintf("sym %x %x", uint64(m.Base), uint64(m.Base)+8))
+		checkSymJSON(t, s, "sym -q "+m.Name)
 	}
 }

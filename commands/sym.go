@@ -70,6 +70,8 @@ type symTable struct {
 	modsRead bool
 	mods     []kernel.ModuleSymTable
 	modsErr  error
+
+	js *[]SymJSON // sym's JSON: each line show prints (json_sym.go)
 }
 
 // symRef names one symbol of the table: the kernel's syms[i] (mod < 0)
@@ -263,6 +265,7 @@ func (t *symTable) line(v uint64) string {
 // line.
 func (t *symTable) show(b *strings.Builder, r symRef, off uint64, withLine, withModule bool) {
 	name, addr, kind := t.sym(r)
+	t.showJSON(r, name, addr, kind, off, withLine)
 	if r.mod >= 0 && strings.HasPrefix(name, "_MODULE_START_") {
 		fmt.Fprintf(b, "%x (%c) (%s module)", addr, kind, strings.TrimPrefix(name, "_MODULE_START_"))
 		if off != 0 {
@@ -408,6 +411,12 @@ func (t *symTable) byName(name string) []symRef {
 }
 
 func runSym(s *Session, args []string, w io.Writer) error {
+	return symRun(s, args, w, nil)
+}
+
+// symRun is sym, also collecting each symbol line's values into js when
+// it is not nil (sym's JSON).
+func symRun(s *Session, args []string, w io.Writer, js *[]SymJSON) error {
 	if s == nil || s.Vmlinux == nil {
 		return fmt.Errorf("no vmlinux")
 	}
@@ -425,6 +434,7 @@ func runSym(s *Session, args []string, w io.Writer) error {
 	}
 	rest := g.rest()
 	t := s.symTable()
+	t.js = js
 	var b strings.Builder
 	flush := func() {
 		io.WriteString(w, b.String())
