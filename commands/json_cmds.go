@@ -34,6 +34,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"uptime":  uptimeJSON,
 	"foreach": foreachJSON,
 	"sym":     symJSON,
+	"sig":     sigJSON,
 }
 
 // jsonTextCommands run as text even in JSON mode: they steer the session

@@ -18,6 +18,7 @@ var foreachJSONForms = map[string]struct {
 	"ps":    {"G", foreachPsJSON},
 	"files": {"", foreachFilesJSON},
 	"vm":    {"", foreachVmJSON},
+	"sig":   {"", foreachSigJSON},
 }
 
 // foreachJSON is foreach's JSON: foreach bt (the default format, -s,
