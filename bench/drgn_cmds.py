@@ -36,7 +36,7 @@ def do_sys():
     pages = prog["_totalram_pages"].counter.value_()
     panic = ""
     for r in get_printk_records(prog):
-        t = r.text.decode(errors="replace")
+        t = r.text.decode(errors='replace')
         if t.startswith("Kernel panic") or "Oops" in t:
             panic = t
             break
@@ -45,10 +45,10 @@ def do_sys():
     print(f"      UPTIME: {prog['jiffies_64'].value_()} jiffies")
     print(f"LOAD AVERAGE: {avenrun[0]:.2f}, {avenrun[1]:.2f}, {avenrun[2]:.2f}")
     print(f"       TASKS: {ntasks}")
-    print(f"    NODENAME: {uts.nodename.string_().decode()}")
-    print(f"     RELEASE: {uts.release.string_().decode()}")
-    print(f"     VERSION: {uts.version.string_().decode()}")
-    print(f"     MACHINE: {uts.machine.string_().decode()}")
+    print(f"    NODENAME: {uts.nodename.string_().decode(errors='replace')}")
+    print(f"     RELEASE: {uts.release.string_().decode(errors='replace')}")
+    print(f"     VERSION: {uts.version.string_().decode(errors='replace')}")
+    print(f"     MACHINE: {uts.machine.string_().decode(errors='replace')}")
     print(f"      MEMORY: {pages * PAGE / 2**20:.1f} MB (totalram)")
     print(f'       PANIC: "{panic}"')
 
@@ -59,7 +59,7 @@ def cpu_currs():
 
 def do_bt():
     for cpu, task in cpu_currs():
-        print(f"PID: {task.pid.value_()}  TASK: {task.value_():x}  CPU: {cpu}  COMMAND: \"{task.comm.string_().decode()}\"")
+        print(f"PID: {task.pid.value_()}  TASK: {task.value_():x}  CPU: {cpu}  COMMAND: \"{task.comm.string_().decode(errors='replace')}\"")
         try:
             print(prog.stack_trace(task))
         except Exception as e:  # an idle or user task without a kernel stack
@@ -68,37 +68,43 @@ def do_bt():
 
 
 def do_log():
-    sys.stdout.write(get_dmesg(prog).decode(errors="replace"))
+    sys.stdout.write(get_dmesg(prog).decode(errors='replace'))
 
 
 def rss_pages(task):
     mm = task.mm
     if not mm:
         return 0
-    return sum(int(x.counter) for x in mm.rss_stat.count)
+    try:
+        # Before 6.2: struct mm_rss_stat { atomic_long_t count[NR_MM_COUNTERS]; }
+        return sum(int(x.counter) for x in mm.rss_stat.count)
+    except AttributeError:
+        # 6.2+: struct percpu_counter rss_stat[NR_MM_COUNTERS] (the shared
+        # count, as crash's get_task_mem_usage reads it without per-cpu sums)
+        return sum(int(x.count) for x in mm.rss_stat)
 
 
 def do_ps():
     print("   PID    PPID  CPU       TASK        ST  RSS  COMM")
     for t in for_each_task(prog):
         print(f"{t.pid.value_():>7} {t.real_parent.pid.value_():>7} {task_cpu(t):>3}  {t.value_():x}  {task_state_to_char(t)}  "
-              f"{rss_pages(t) * PAGE // 1024:>6}  {t.comm.string_().decode()}")
+              f"{rss_pages(t) * PAGE // 1024:>6}  {t.comm.string_().decode(errors='replace')}")
 
 
 def do_runq():
     for cpu, curr in cpu_currs():
         rq = per_cpu(prog["runqueues"], cpu)
         print(f"CPU {cpu} RUNQUEUE: {rq.address_of_().value_():x}")
-        print(f"  CURRENT: PID: {curr.pid.value_()}  TASK: {curr.value_():x}  COMMAND: \"{curr.comm.string_().decode()}\"")
+        print(f"  CURRENT: PID: {curr.pid.value_()}  TASK: {curr.value_():x}  COMMAND: \"{curr.comm.string_().decode(errors='replace')}\"")
         print("  RT PRIO_ARRAY:")
         for prio, q in enumerate(rq.rt.active.queue):
             for se in list_for_each_entry("struct sched_rt_entity", q.address_of_(), "run_list"):
                 t = container_of(se, "struct task_struct", "rt")
-                print(f"     [{prio}] PID: {t.pid.value_()}  TASK: {t.value_():x}  COMMAND: \"{t.comm.string_().decode()}\"")
+                print(f"     [{prio}] PID: {t.pid.value_()}  TASK: {t.value_():x}  COMMAND: \"{t.comm.string_().decode(errors='replace')}\"")
         print("  CFS RB_ROOT:")
         for se in rbtree_inorder_for_each_entry("struct sched_entity", rq.cfs.tasks_timeline.rb_root.address_of_(), "run_node"):
             t = container_of(se, "struct task_struct", "se")
-            print(f"     [{t.prio.value_()}] PID: {t.pid.value_()}  TASK: {t.value_():x}  COMMAND: \"{t.comm.string_().decode()}\"")
+            print(f"     [{t.prio.value_()}] PID: {t.pid.value_()}  TASK: {t.value_():x}  COMMAND: \"{t.comm.string_().decode(errors='replace')}\"")
 
 
 def do_kmem_i():
@@ -120,7 +126,7 @@ def do_kmem_i():
 def do_set():
     t = prog.crashed_thread().object
     print(f"    PID: {t.pid.value_()}")
-    print(f"COMMAND: \"{t.comm.string_().decode()}\"")
+    print(f"COMMAND: \"{t.comm.string_().decode(errors='replace')}\"")
     print(f"   TASK: {t.value_():x}")
     print(f"    CPU: {task_cpu(t)}")
     print(f"  STATE: {task_state_to_char(t)}")
