@@ -95,6 +95,15 @@ type disOpts struct {
 var errDisUsage = &UsageError{Cmd: "dis"}
 
 func runDis(s *Session, args []string, w io.Writer) error {
+	return disInto(s, args, w, nil)
+}
+
+// disInto is dis, also collecting each instruction's values into js when
+// it is not nil (dis's JSON).
+func disInto(s *Session, args []string, w io.Writer, js *[]DisInstJSON) error {
+	if js != nil && len(args) == 1 && args[0] == "-b" {
+		return jsonOptionsErr("dis", args)
+	}
 	if len(args) == 1 && args[0] == "-b" {
 		// x86_64 kernels since 2.6.20 put nothing after ud2 (kernel.c
 		// BUG_x86_64).
@@ -178,7 +187,10 @@ func runDis(s *Session, args []string, w io.Writer) error {
 		}
 		return errDisUsage
 	}
-	d := &disRun{s: s, w: w, o: o, arg: operands[0]}
+	if js != nil && (o.source || o.bugBytes) {
+		return jsonOptionsErr("dis", args)
+	}
+	d := &disRun{s: s, w: w, o: o, arg: operands[0], js: js}
 	if mods, err := s.modules(); err == nil {
 		d.mods = mods
 	}
@@ -194,6 +206,9 @@ type disRun struct {
 	lt   *symbols.LineTable
 
 	atCache map[uint64][]symbols.Symbol // vmlinuxSearch: the symbols at an address, crash's order
+
+	js       *[]DisInstJSON // dis's JSON: each instruction line (json_dis.go)
+	jsSource string         // dis -l's source line above the instructions
 }
 
 // sym is one symbol of crash's table: vmlinux's or a module's.
@@ -660,6 +675,7 @@ func (d *disRun) line(b *strings.Builder, in gdbasm.Inst) {
 	b.WriteString(d.symstr(in.PC))
 	b.WriteString(">:\t")
 	b.WriteString(in.Text)
+	target := ""
 	switch in.RefKind {
 	case gdbasm.BranchRef, gdbasm.RIPRef:
 		// gdb names what it knows; crash re-names it (x86_64_dis_filter)
@@ -667,18 +683,22 @@ func (d *disRun) line(b *strings.Builder, in gdbasm.Inst) {
 		jump := in.RefKind == gdbasm.BranchRef && strings.HasPrefix(mnemonicOf(in.Text), "j")
 		if d.gdbKnows(in.Ref) || jump {
 			if s := d.symstr(in.Ref); s != "" {
+				target = s
 				b.WriteString(" <")
 				b.WriteString(s)
 				b.WriteString(">")
 			}
 		}
 	}
+	ftrace := false
 	if strings.Contains(in.Text, "nopl   0x0(%rax,%rax,1)") {
 		if _, ok := d.startsSymbol(in.PC); ok {
+			ftrace = true
 			b.WriteString(" [FTRACE NOP]")
 		}
 	}
 	b.WriteString("\n")
+	d.instJSON(in, d.symstr(in.PC), target, ftrace)
 }
 
 // mnemonicOf is the word before the last one (crash's argv[argc-2]: the
@@ -809,6 +829,7 @@ func (d *disRun) print(start, target, end, count uint64, countEntered bool) erro
 				b.WriteString(l + "\n")
 				lastLine = l
 			}
+			d.jsSource = lastLine
 		}
 		d.line(&b, in)
 		if d.o.reverse && in.PC >= target {
@@ -906,6 +927,7 @@ func (d *disRun) raw(addr, count uint64) error {
 		}
 		in := gdbasm.Decode(code, pc)
 		fmt.Fprintf(&b, "   0x%x:\t%s\n", pc, in.Text)
+		d.instJSON(in, "", "", false)
 		pc += uint64(in.Len)
 	}
 	_, err := io.WriteString(d.w, b.String())

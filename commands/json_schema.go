@@ -36,6 +36,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"free":        reflect.TypeOf(&FreeJSON{}),
 	"uptime":      reflect.TypeOf(&UptimeJSON{}),
 	"sym":         reflect.TypeOf([]SymJSON{}),
+	"dis":         reflect.TypeOf([]DisInstJSON{}),
 	"sig":         reflect.TypeOf([]SigTaskJSON{}),
 	"foreach sig": reflect.TypeOf([]SigTaskJSON{}),
 	// foreach's result is its command's per-task values.
@@ -69,6 +70,7 @@ var JSONArguments = map[string]string{
 	"free":          "no arguments (bytes)",
 	"uptime":        "no arguments",
 	"sym":           "symbols and addresses, with -p and -n, and -q string (-l, -M and -m have none)",
+	"dis":           "a function, an address or expression and a count, -r, -f, -l, -u, -x and -d; -s and -b have none",
 	"sig":           "pid/task arguments (none: the current context); -g, -s, -l and -R have none",
 	"foreach sig":   "any task selection, no options (one sig element per task)",
 	"foreach bt":    "any task selection; bt's default format, -s, -x, -d, -o (one bt element per task)",

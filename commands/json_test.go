@@ -165,6 +165,7 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("sig", func(t *testing.T) { checkSigJSON(t, s, "sig") })
 	t.Run("sig 1", func(t *testing.T) { checkSigJSON(t, s, "sig 1") })
 	t.Run("foreach sig", func(t *testing.T) { checkSigJSON(t, s, "foreach sig") })
+	t.Run("dis", func(t *testing.T) { checkDisJSONs(t, s) })
 	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
 	t.Run("foreach kernel ps", func(t *testing.T) { checkPsJSON(t, s, "foreach kernel ps") })
@@ -945,4 +946,67 @@ func checkSymJSONIfText(t *testing.T, s *Session, line string) {
 		return
 	}
 	checkSymJSON(t, s, line)
+}
+
+// checkDisJSON rebuilds dis's lines from the JSON and compares them with
+// its text.
+func checkDisJSON(t *testing.T, s *Session, line string) {
+	var text strings.Builder
+	if err := Run(s, line, &text); err != nil {
+		// A module's text on 6.4+ kernels, say: the text fails too.
+		t.Logf("%s: %v", line, err)
+		return
+	}
+	var insts []DisInstJSON
+	jsonRun(t, s, line, &insts)
+	var b strings.Builder
+	if strings.HasPrefix(text.String(), "WARNING: ") {
+		l, _, _ := strings.Cut(text.String(), "\n")
+		b.WriteString(l + "\n")
+	}
+	src := ""
+	for _, j := range insts {
+		if j.Source != src {
+			b.WriteString(j.Source + "\n")
+			src = j.Source
+		}
+		if j.Mnemonic != strings.Fields(j.Instruction)[0] {
+			t.Errorf("%s: mnemonic %q of %q", line, j.Mnemonic, j.Instruction)
+		}
+		if j.Symbol == "" {
+			fmt.Fprintf(&b, "   0x%x:\t%s\n", uint64(j.Address), j.Instruction)
+			continue
+		}
+		fmt.Fprintf(&b, "0x%x <%s>:\t%s", uint64(j.Address), j.Symbol, j.Instruction)
+		if j.TargetSymbol != "" {
+			fmt.Fprintf(&b, " <%s>", j.TargetSymbol)
+		}
+		if j.FtraceNop {
+			b.WriteString(" [FTRACE NOP]")
+		}
+		b.WriteString("\n")
+	}
+	for i := 1; i < len(insts); i++ {
+		if p := insts[i-1]; uint64(p.Address)+uint64(p.Length) != uint64(insts[i].Address) && insts[i].Symbol != "" {
+			t.Errorf("%s: instruction at %x of %d bytes, the next at %x", line, uint64(p.Address), p.Length, uint64(insts[i].Address))
+		}
+	}
+	if text.String() != b.String() {
+		t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, text.String(), b.String())
+	}
+	if len(insts) == 0 {
+		t.Errorf("%s: no instruction", line)
+	}
+}
+
+func checkDisJSONs(t *testing.T, s *Session) {
+	for _, line := range []string{"dis schedule", "dis panic", "dis -l schedule 12", "dis -r schedule+16", "dis -f schedule+16",
+		"dis -x schedule 8", "dis -d schedule 8"} {
+		checkDisJSON(t, s, line)
+	}
+	var mods []ModuleJSON
+	jsonRun(t, s, "mod", &mods)
+	for _, m := range mods {
+		checkDisJSON(t, s, fmt.Sprintf("dis %x 16", uint64(m.Base)))
+	}
 }
