@@ -458,12 +458,13 @@ func TestJSONErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for line, want := range map[string]string{
-		"kmem -S":   `{"command":"kmem -S","error":"kmem: -S has no JSON output (the JSON form of kmem takes -i or -s)"}`,
-		"dis panic": `{"command":"dis panic","error":"dis: dis has no JSON output (docs/json.md lists the commands that have)"}`,
-		"bt 99999":  `{"command":"bt 99999","error":"bt: invalid task or pid value: 99999"}`,
-		"ps 99999":  `{"command":"ps 99999","error":"ps: invalid task or pid value: 99999"}`,
-		"swap -x":   `{"command":"swap -x","error":"swap: invalid option -- 'x'; usage: swap  "}`,
-		"sys -q":    `{"command":"sys -q","error":"sys: -q has no JSON output (the JSON form of sys takes no arguments)"}`,
+		"kmem -S":      `{"command":"kmem -S","error":"kmem: -S has no JSON output (the JSON form of kmem takes -i or -s)"}`,
+		"rd jiffies":   `{"command":"rd jiffies","error":"rd: rd has no JSON output (docs/json.md lists the commands that have)"}`,
+		"foreach task": `{"command":"foreach task","error":"foreach: task has no JSON output (the JSON form of foreach takes bt or files or ps or sig or vm)"}`,
+		"bt 99999":     `{"command":"bt 99999","error":"bt: invalid task or pid value: 99999"}`,
+		"ps 99999":     `{"command":"ps 99999","error":"ps: invalid task or pid value: 99999"}`,
+		"swap -x":      `{"command":"swap -x","error":"swap: invalid option -- 'x'; usage: swap  "}`,
+		"sys -q":       `{"command":"sys -q","error":"sys: -q has no JSON output (the JSON form of sys takes no arguments)"}`,
 	} {
 		var b bytes.Buffer
 		Run(s, line, &b)
