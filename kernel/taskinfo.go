@@ -58,6 +58,25 @@ func (k *Kernel) TaskLastRun(task uint64) (uint64, error) {
 	return 0, ErrNoLastRun
 }
 
+// HasLastRun reports whether the kernel keeps a task's last-run timestamp
+// (TaskLastRun): crash then adds the builtin alias "last" for "ps -l"
+// (task.c task_init).
+func (k *Kernel) HasLastRun() bool {
+	if k == nil || k.Vmlinux == nil {
+		return false
+	}
+	t, err := k.Layouts()
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{"task_struct.last_run", "task_struct.timestamp", "task_struct.sched_info.last_arrival"} {
+		if _, err := t.Offset(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // rlimitNames are the RLIMIT_* of include/uapi/asm-generic/resource.h in
 // order, as crash's show_task_rlimit names them.
 var rlimitNames = []string{"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK",

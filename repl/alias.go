@@ -32,6 +32,11 @@ func (sh *Shell) initAliases() {
 	for _, b := range builtinAliases {
 		sh.aliases = append(sh.aliases, alias{name: b[0], words: strings.Fields(b[1]), origin: "builtin"})
 	}
+	// crash's task_init adds one more where the kernel keeps last-run
+	// timestamps (sched_info.last_arrival: CONFIG_SCHED_INFO).
+	if sh.Session != nil && sh.Session.Kernel != nil && sh.Session.HasLastRun() {
+		sh.aliases = append(sh.aliases, alias{name: "last", words: []string{"ps", "-l"}, origin: "builtin"})
+	}
 }
 
 // expandAlias replaces an alias at the start of line by what it stands
