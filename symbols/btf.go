@@ -48,6 +48,11 @@ type btfTypes struct {
 	// lazyPtrs makes pointers to structs and unions point to stubs
 	// (Layouts' types, which nothing prints).
 	lazyPtrs bool
+	// charSigns: the BTF encodes a char's signedness ("signed char" has
+	// BTF_INT_SIGNED; pahole before 1.2x left it out, Debian's 5.10), so
+	// a "char" without it is unsigned (-funsigned-char, the x86 kernel's
+	// since 6.2: gdb prints init_task.comm[100] as 255 '\377').
+	charSigns bool
 
 	mu    sync.Mutex
 	conv  map[uint32]godwarf.Type
@@ -127,6 +132,9 @@ func newBTFTypes(name string, data []byte, lazyPtrs bool) (t *Types, err error) 
 			put(x.typedefs, r.name(), ref)
 		case btfKindInt, btfKindFloat:
 			put(x.bases, r.name(), ref)
+			if r.kind == btfKindInt && len(r.body) >= 4 && binary.LittleEndian.Uint32(r.body)>>24&btfIntSigned != 0 && r.name() == "signed char" {
+				b.charSigns = true
+			}
 		case btfKindVar:
 			// struct btf_var { __u32 linkage; }: 0 static, 1 global.
 			name := r.name()
@@ -396,6 +404,8 @@ func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 		switch {
 		case enc&btfIntBool != 0 || name == "_Bool":
 			out = &godwarf.BoolType{BasicType: basic}
+		case name == "char" && b.charSigns && enc&btfIntSigned == 0:
+			out = &godwarf.UcharType{BasicType: basic}
 		case name == "char" || name == "signed char" || (enc&btfIntChar != 0 && enc&btfIntSigned != 0):
 			out = &godwarf.CharType{BasicType: basic}
 		case name == "unsigned char" || enc&btfIntChar != 0:
@@ -778,6 +788,8 @@ var knownVars = map[string]string{
 	"cpu_number":   "int",                  // arch/x86/include/asm/smp.h
 	"current_task": "struct task_struct *", // arch/x86/include/asm/current.h (before 6.2)
 	"pcpu_hot":     "struct pcpu_hot",      // arch/x86/include/asm/current.h (6.2+)
+	"irq_stat":     "irq_cpustat_t",        // arch/x86/include/asm/hardirq.h
+	"this_cpu_off": "unsigned long",        // arch/x86/include/asm/percpu.h
 	// What crash users print first after a panic.
 	"oops_in_progress": "int",           // include/linux/printk.h
 	"loops_per_jiffy":  "unsigned long", // include/linux/delay.h
@@ -786,7 +798,8 @@ var knownVars = map[string]string{
 // knownPerCPU are the per-cpu variables of knownVars, all declared global
 // (DECLARE_PER_CPU in a header): kallsyms types a per-cpu symbol 'A',
 // losing its class, which BTF's VARs give back where it has them.
-var knownPerCPU = map[string]bool{"runqueues": true, "cpu_number": true, "current_task": true, "pcpu_hot": true}
+var knownPerCPU = map[string]bool{"runqueues": true, "cpu_number": true, "current_task": true, "pcpu_hot": true,
+	"irq_stat": true, "this_cpu_off": true}
 
 // knownVarType is the type knownVars declares for name, or an error saying
 // what BTF lacks.
