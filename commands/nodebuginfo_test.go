@@ -40,7 +40,8 @@ var noDebuginfoCommands = []string{
 	"foreach bt", "foreach ps",
 	"files", "files 1",
 	"vm", "vm 1",
-	"net", "sig", "mount", "swap", "irq", "timer", "dev -i",
+	"net", "sig", "mount", "swap", "irq", "timer", "dev -i", "dev -d",
+	"p init_task.comm[100]", "p oops_in_progress", "p loops_per_jiffy", "p this_cpu_off:0", "p irq_stat:a",
 }
 
 // noDebuginfoDiffs are the deliberate differences: for a command, how its
