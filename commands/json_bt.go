@@ -100,13 +100,15 @@ func (j *btJSON) fail(err error) {
 
 // btJSONForm is bt's JSON: the default format, -a, -c, -s, -x/-d and
 // task arguments; the formats that print other lines (-f, -t, -l, -e, -r,
-// -g, -v, -p, -F) have none.
+// -g, -v, -p, -F, -E) have none, and -O, which changes the session, is
+// refused too.
 func btJSONForm(s *Session, args []string) (any, error) {
 	opt, err := parseBt(s, args)
 	if err != nil {
 		return nil, err
 	}
-	if opt.text || opt.full || opt.lines || opt.eframes || opt.raw || opt.group || opt.verify || opt.panic || opt.slab != 0 {
+	if opt.text || opt.full || opt.lines || opt.eframes || opt.raw || opt.group || opt.verify || opt.panic || opt.slab != 0 ||
+		opt.estacks || opt.toggle {
 		return nil, jsonOptionsErr("bt", args)
 	}
 	r, err := newBtRun(s, opt, io.Discard)
