@@ -255,6 +255,12 @@ func kmemJSON(s *Session, args []string) (any, error) {
 	if len(args) == 1 && args[0] == "-s" {
 		return kmemSlabJSON(s)
 	}
+	if len(args) == 1 && args[0] == "-V" {
+		return kmemVMStatJSON(s)
+	}
+	if len(args) == 1 && args[0] == "-z" {
+		return kmemZonesJSON(s)
+	}
 	if len(args) != 1 || args[0] != "-i" {
 		return nil, jsonOptionsErr("kmem", args)
 	}

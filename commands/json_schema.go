@@ -23,6 +23,8 @@ var JSONResultTypes = map[string]reflect.Type{
 	"mod":         reflect.TypeOf([]ModuleJSON{}),
 	"kmem -i":     reflect.TypeOf(&KmemInfoJSON{}),
 	"kmem -s":     reflect.TypeOf([]KmemCacheJSON{}),
+	"kmem -V":     reflect.TypeOf(&KmemVMStatJSON{}),
+	"kmem -z":     reflect.TypeOf([]KmemZoneJSON{}),
 	"runq":        reflect.TypeOf([]RunqCPUJSON{}),
 	"files":       reflect.TypeOf([]FilesTaskJSON{}),
 	"vm":          reflect.TypeOf([]VmTaskJSON{}),
@@ -57,6 +59,8 @@ var JSONArguments = map[string]string{
 	"mod":           "no arguments",
 	"kmem -i":       "-i",
 	"kmem -s":       "-s",
+	"kmem -V":       "-V",
+	"kmem -z":       "-z",
 	"runq":          "the default format and -c cpu(s)",
 	"files":         "pid/task arguments (none: the current context)",
 	"vm":            "pid/task arguments (none: the current context)",
@@ -264,7 +268,7 @@ JSON form prints one document on one line:
 
 and a command that fails, or has no JSON form, prints
 
-    {"command": "kmem -f", "error": "kmem: -f has no JSON output (the JSON form of kmem takes -i or -s)"}
+    {"command": "kmem -f", "error": "kmem: -f has no JSON output (the JSON form of kmem takes -V or -i or -s or -z)"}
 
 Types: ` + "`hex`" + ` is an address or register as a string of hex digits without 0x
 ("ffffffffc00c6000": JSON numbers lose 64-bit precision in most readers);

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -165,6 +166,8 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("sig", func(t *testing.T) { checkSigJSON(t, s, "sig") })
 	t.Run("sig 1", func(t *testing.T) { checkSigJSON(t, s, "sig 1") })
 	t.Run("foreach sig", func(t *testing.T) { checkSigJSON(t, s, "foreach sig") })
+	t.Run("kmem -V", func(t *testing.T) { checkKmemVJSON(t, s) })
+	t.Run("kmem -z", func(t *testing.T) { checkKmemZJSON(t, s) })
 	t.Run("dis", func(t *testing.T) { checkDisJSONs(t, s) })
 	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
@@ -458,7 +461,7 @@ func TestJSONErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for line, want := range map[string]string{
-		"kmem -S":      `{"command":"kmem -S","error":"kmem: -S has no JSON output (the JSON form of kmem takes -i or -s)"}`,
+		"kmem -S":      `{"command":"kmem -S","error":"kmem: -S has no JSON output (the JSON form of kmem takes -V or -i or -s or -z)"}`,
 		"rd jiffies":   `{"command":"rd jiffies","error":"rd: rd has no JSON output (docs/json.md lists the commands that have)"}`,
 		"foreach task": `{"command":"foreach task","error":"foreach: task has no JSON output (the JSON form of foreach takes bt or files or ps or sig or vm)"}`,
 		"bt 99999":     `{"command":"bt 99999","error":"bt: invalid task or pid value: 99999"}`,
@@ -1009,5 +1012,90 @@ func checkDisJSONs(t *testing.T, s *Session) {
 	jsonRun(t, s, "mod", &mods)
 	for _, m := range mods {
 		checkDisJSON(t, s, fmt.Sprintf("dis %x 16", uint64(m.Base)))
+	}
+}
+
+func countersOf(cs []CounterJSON) []kernel.Counter {
+	var out []kernel.Counter
+	for _, c := range cs {
+		out = append(out, kernel.Counter{Name: c.Name, Value: c.Value})
+	}
+	return out
+}
+
+// checkKmemVJSON prints kmem -V's text from the JSON with kmem's layout
+// (writeCounters) and compares.
+func checkKmemVJSON(t *testing.T, s *Session) {
+	var text strings.Builder
+	if err := Run(s, "kmem -V", &text); err != nil {
+		t.Skipf("kmem -V: %v", err)
+	}
+	var j KmemVMStatJSON
+	jsonRun(t, s, "kmem -V", &j)
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	zone, node, numa := countersOf(j.ZoneStat), countersOf(j.NodeStat), countersOf(j.NumaStat)
+	width := longest(zone, node, numa)
+	w.WriteString("  VM_ZONE_STAT:\n")
+	writeCounters(w, width, zone, false)
+	w.WriteString("\n  VM_NODE_STAT:\n")
+	writeCounters(w, width, node, false)
+	if len(numa) > 0 {
+		w.WriteString("\n  VM_NUMA_STAT:\n")
+		writeCounters(w, width, numa, false)
+	}
+	if j.Events != nil {
+		var ev []kernel.Counter
+		for _, e := range j.Events {
+			ev = append(ev, kernel.Counter{Name: e.Name, Value: int64(e.Value)})
+		}
+		w.WriteString("\n  VM_EVENT_STATES:\n")
+		writeCounters(w, longest(ev), ev, true)
+	}
+	w.Flush()
+	if text.String() != b.String() {
+		t.Errorf("kmem -V text:\n%s\nfrom the JSON:\n%s", text.String(), b.String())
+	}
+	if len(j.ZoneStat) == 0 {
+		t.Error("kmem -V: no counter")
+	}
+}
+
+// checkKmemZJSON: kmem -z likewise.
+func checkKmemZJSON(t *testing.T, s *Session) {
+	var text strings.Builder
+	if err := Run(s, "kmem -z", &text); err != nil {
+		t.Skipf("kmem -z: %v", err)
+	}
+	var zones []KmemZoneJSON
+	jsonRun(t, s, "kmem -z", &zones)
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	for _, z := range zones {
+		name := "(unknown) "
+		if z.Name != "" {
+			name = z.Name
+		}
+		fmt.Fprintf(w, "NODE: %d  ZONE: %d  ADDR: %x  NAME: \"%s\"\n", z.Node, z.Zone, uint64(z.Addr), name)
+		if z.Unpopulated {
+			w.WriteString("  [unpopulated]\n\n")
+			continue
+		}
+		fmt.Fprintf(w, "  SIZE: %d", z.Size)
+		if z.Present < z.Size {
+			fmt.Fprintf(w, "  PRESENT: %d", z.Present)
+		}
+		fmt.Fprintf(w, "  MIN/LOW/HIGH: %d/%d/%d", z.Min, z.Low, z.High)
+		w.WriteString("\n  VM_STAT:\n")
+		st := countersOf(z.VMStat)
+		writeCounters(w, longest(st), st, false)
+		w.WriteString("\n\n")
+	}
+	w.Flush()
+	if text.String() != b.String() {
+		t.Errorf("kmem -z text:\n%s\nfrom the JSON:\n%s", text.String(), b.String())
+	}
+	if len(zones) == 0 {
+		t.Error("kmem -z: no zone")
 	}
 }
