@@ -48,23 +48,28 @@ func init() {
 }
 
 func runIRQ(s *Session, args []string, w io.Writer) error {
-	var inUse, bh, aff, stats, idt bool
-	var cpuArg string
+	var inUse, aff, stats, cpuTwice bool
+	var cpuArg, first string
 	g := parseFlags("irq", args)
 	for g.next() {
 		switch g.flag {
 		case "u":
 			inUse = true
-		case "b":
-			bh = true
+		case "b", "d":
+			// crash shows the softirq vector or the IDT as soon as
+			// getopt meets -b or -d: the first of them wins.
+			if first == "" {
+				first = g.flag
+			}
 		case "a":
 			aff = true
 		case "s":
 			stats = true
 		case "c":
+			if cpuArg != "" {
+				cpuTwice = true
+			}
 			cpuArg = g.val
-		case "d":
-			idt = true
 		}
 	}
 	if g.err != nil {
@@ -72,11 +77,16 @@ func runIRQ(s *Session, args []string, w io.Writer) error {
 	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	switch {
-	case idt:
+	switch first {
+	case "d":
 		return writeIDT(s, bw)
-	case bh:
+	case "b":
 		return writeSoftirqVec(s, bw)
+	}
+	if cpuTwice {
+		bw.WriteString("irq: only one -c option allowed\n")
+		bw.Flush()
+		return usageErr("irq", "")
 	}
 	tab, err := s.IRQTable(s.Ctx())
 	if err != nil {

@@ -165,6 +165,9 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			if a := g.args[g.i]; g.j < len(a) {
 				v := a[g.j:]
 				g.i, g.j = g.i+1, 0
+				if spec.cpus != nil {
+					return fmt.Errorf("only one -S option allowed")
+				}
 				if v[0] != '=' {
 					return fmt.Errorf("CPU-specific slab data to be displayed must be written as expected only e.g. -S=1,45.")
 				}
@@ -172,9 +175,13 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 				if err != nil {
 					return err
 				}
-				cpus, err := parseCPUList(v[1:], ncpu)
-				if err != nil {
-					return err
+				cpus := map[int]bool{}
+				// crash's make_cpumask of a list without a cpu ("-S=")
+				// sets none: no cpu's slabs are shown.
+				if strings.Trim(v[1:], ",") != "" {
+					if cpus, err = parseCPUList(v[1:], ncpu); err != nil {
+						return err
+					}
 				}
 				spec.cpus = cpus
 			}
@@ -205,6 +212,7 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 				if err != nil {
 					return err
 				}
+				members = members[:0] // a second -m replaces the first's list
 				for _, name := range names {
 					pm, err := s.PageMember(name)
 					if err != nil {
@@ -235,12 +243,8 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			n++
 		}
 	}
-	if set['z'] {
-		n++
-	}
-	if set['n'] {
-		n++
-	}
+	// crash does not count -z and -n: with another option each is shown
+	// after it, in cmd_kmem's order (see the switch below).
 	if n > 1 {
 		io.WriteString(w, "kmem: only one flag allowed!\n")
 		return usageErr("kmem", "")
@@ -261,18 +265,6 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 			return fmt.Errorf("-r option not supported or applicable on this architecture or kernel")
 		}
 		return fmt.Errorf("kmem -r: the memcg root caches of kernels before 5.9 are not read by gocrash")
-	}
-	if set['l'] || set['L'] {
-		// The page lists of 2.4 kernels (crash's dump_page_lists).
-		switch lists {
-		case "a":
-			return fmt.Errorf("active_list does not exist in this kernel")
-		case "i":
-			return fmt.Errorf("inactive_list does not exist in this kernel")
-		case "id":
-			return fmt.Errorf("inactive_dirty_list does not exist in this kernel")
-		}
-		return fmt.Errorf("inactive_clean_list(s) do not exist in this kernel")
 	}
 	slab := set['s'] || set['S']
 	spec.verbose = set['S']
@@ -298,10 +290,21 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	switch {
-	case set['g']:
-		var flags uint64
-		if len(spec.addrs) > 0 {
+	pageLists := func() error {
+		// The page lists of 2.4 kernels (crash's dump_page_lists).
+		switch lists {
+		case "a":
+			return fmt.Errorf("active_list does not exist in this kernel")
+		case "i":
+			return fmt.Errorf("inactive_list does not exist in this kernel")
+		case "id":
+			return fmt.Errorf("inactive_dirty_list does not exist in this kernel")
+		}
+		return fmt.Errorf("inactive_clean_list(s) do not exist in this kernel")
+	}
+	if len(spec.addrs) > 0 {
+		switch {
+		case set['g']:
 			for i, f := range spec.addrs {
 				if i > 0 {
 					bw.WriteString("\n")
@@ -311,41 +314,63 @@ func runKmem(s *Session, args []string, w io.Writer) error {
 				}
 			}
 			return nil
+		case set['f']:
+			return runKmemFreeSearch(s, spec.addrs, set['P'], bw)
+		case set['p']:
+			return runKmemPage(s, spec.addrs, set['P'], members, bw)
+		case slab:
+			spec.phys = set['P']
+			return runKmemSlab(s, spec, bw)
+		case set['P'] && !set['v'] && !set['l'] && !set['L']:
+			return runKmemPage(s, spec.addrs, true, members, bw)
+		case set['v']:
+			return runKmemVmalloc(s, spec.addrs, bw)
+		case set['l'] || set['L']:
+			return pageLists()
 		}
-		return s.writePageFlagTable(bw, flags)
-	case set['f'] && len(spec.addrs) > 0:
-		return runKmemFreeSearch(s, spec.addrs, set['P'], bw)
-	case set['f'], set['F']:
-		return runKmemFree(s, set['F'], bw)
-	case pflag && len(spec.addrs) > 0:
-		return runKmemPage(s, spec.addrs, set['P'], members, bw)
-	case set['p']:
-		return runKmemPageAll(s, members, bw)
-	case slab:
-		return runKmemSlab(s, spec, bw)
-	case set['v']:
-		return runKmemVmalloc(s, spec.addrs, bw)
-	case len(spec.addrs) > 0:
 		return runKmemSearch(s, spec.addrs, bw)
-	case set['n']:
-		return runKmemNodes(s, bw)
-	case set['V']:
-		return runKmemVMStat(s, bw)
-	case set['z']:
-		return runKmemZones(s, bw)
-	case set['h']:
-		return runKmemHStates(s, bw)
-	case set['o']:
-		return runKmemOffsets(s, bw)
-	case set['i']:
-		m, err := s.MemInfo(s.Ctx())
-		if err != nil {
+	}
+	// Without an address, what each option shows in cmd_kmem's order:
+	// at most one of them, but -n and -z (which crash does not count)
+	// after it.
+	steps := []struct {
+		on  bool
+		run func() error
+	}{
+		{set['i'], func() error {
+			m, err := s.MemInfo(s.Ctx())
+			if err != nil {
+				return err
+			}
+			writeKmemInfo(bw, m)
+			return nil
+		}},
+		{set['p'], func() error { return runKmemPageAll(s, members, bw) }},
+		{set['f'] || set['F'], func() error { return runKmemFree(s, set['F'], bw) }},
+		{set['h'], func() error { return runKmemHStates(s, bw) }},
+		{slab, func() error { return runKmemSlab(s, spec, bw) }},
+		{set['v'], func() error { return runKmemVmalloc(s, nil, bw) }},
+		{set['n'], func() error { return runKmemNodes(s, bw) }},
+		{set['z'], func() error { return runKmemZones(s, bw) }},
+		{set['l'] || set['L'], pageLists},
+		{set['V'], func() error { return runKmemVMStat(s, bw) }},
+		{set['o'], func() error { return runKmemOffsets(s, bw) }},
+		{set['g'], func() error { return s.writePageFlagTable(bw, 0) }},
+	}
+	ran := false
+	for _, st := range steps {
+		if !st.on {
+			continue
+		}
+		ran = true
+		if err := st.run(); err != nil {
 			return err
 		}
-		writeKmemInfo(bw, m)
-		return nil
 	}
-	return usageErr("kmem", "")
+	if !ran {
+		return usageErr("kmem", "")
+	}
+	return nil
 }
 
 // parseHexArg is crash's hexadecimal() test and htoll(): a word of hex

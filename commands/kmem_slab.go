@@ -116,6 +116,7 @@ type kmemSlabOpts struct {
 	reqname string
 	addrs   []uint64
 	ignore  string // -I: caches listed as [IGNORED]
+	phys    bool   // -P: the addresses are physical
 }
 
 // slabPrinter prints one kmem -s/-S run.
@@ -176,9 +177,19 @@ func runKmemSlab(s *Session, o kmemSlabOpts, bw *bufio.Writer) error {
 		return nil
 	}
 	if len(o.addrs) > 0 {
+		po := s.PageOffset()
 		for i, a := range o.addrs {
 			if i > 0 {
 				bw.WriteString("\n")
+			}
+			// crash: a physical address (-P, or not a kernel one) is
+			// looked at through the direct map where that holds it.
+			if o.phys || a < po {
+				if hm, ok := s.highMemory(); ok && a < hm-po {
+					a += po
+				} else {
+					fmt.Fprintf(bw, "WARNING: cannot make virtual-to-physical translation: %x\n", a)
+				}
 			}
 			if isCache(addrs, a) {
 				c, err := sl.Cache(a)
@@ -424,6 +435,13 @@ func (p *slabPrinter) dumpAddress(addrs []uint64, addr uint64, verbose bool, req
 		}
 	}
 	if name == "" {
+		if !sl.IsPagePtr(addr) {
+			if _, err := p.s.Mem.VirtToPhys(addr); err != nil {
+				// crash's vaddr_to_kmem_cache warns of an unmapped
+				// address before it finds no slab.
+				fmt.Fprintf(p.w, "WARNING: cannot make virtual-to-physical translation: %x\n", addr)
+			}
+		}
 		pg, ok := p.s.slabPageOf(sl, addr, true)
 		if !ok {
 			p.info(fmt.Sprintf("address is not allocated in slab subsystem: %x", addr))

@@ -14,22 +14,54 @@ import (
 // crash 8.0.6 reads it, except UPTIME's HZ (see uptime).
 
 func runSys(s *Session, args []string, w io.Writer) error {
-	if len(args) == 0 {
+	// crash's getopt string "ctip:", permuted as glibc's getopt does:
+	// -t and -i answer as soon as they are met.
+	g := newGetopt("sys", args)
+	g.permute = true
+	calls := false
+	for {
+		c, ok := g.next()
+		if !ok {
+			break
+		}
+		switch c {
+		case 'c':
+			calls = true
+		case 't':
+			return writeTaints(s, w)
+		case 'i':
+			return writeDMI(s, w)
+		case 'p':
+			v, err := g.arg()
+			if err != nil {
+				return err
+			}
+			if v == "anic" {
+				return fmt.Errorf("cannot panic a dumpfile!")
+			}
+			return usageErr("sys", "")
+		default:
+			return usageErr("sys", "invalid option -- '%c'", c)
+		}
+	}
+	ops := g.rest()
+	if calls {
+		return writeSyscalls(s, ops, w)
+	}
+	if len(ops) == 0 {
 		return WriteSys(s, w)
 	}
-	if args[0] == "-c" {
-		return writeSyscalls(s, args[1:], w)
+	// Each operand in turn: config shows the kernel's configuration,
+	// anything else crash's usage, which ends the command.
+	for _, a := range ops {
+		if a != "config" {
+			return usageErr("sys", "")
+		}
+		if err := writeConfig(s, w); err != nil {
+			return err
+		}
 	}
-	if args[0] == "-i" {
-		return writeDMI(s, w)
-	}
-	if args[0] == "config" && len(args) == 1 {
-		return writeConfig(s, w)
-	}
-	if args[0] == "-t" {
-		return writeTaints(s, w)
-	}
-	return usageErr("sys", "sys takes no such argument here: %s (sys -c lists the system call table)", strings.Join(args, " "))
+	return nil
 }
 
 // WriteSys prints the sys block from kernel's Sys. A value that could not

@@ -30,6 +30,8 @@ var systemCommands = []string{
 	"dev -v 0", "sys -t", "swap 1", "waitq jiffies", "waitq ffffffffdeadbeef",
 	"waitq task_struct.signal {task1}", "waitq task_struct.foo {task1}", "waitq task_struct.signal",
 	"waitq nosuchsym", "kmem -g 1 2", "kmem -z 1000",
+	"sys x config", "sys -c 1 -t", "sys -panic", "kmem -V -z", "kmem -h -z", "kmem -l a -z",
+	"irq -s -c 0 -c 1", "irq -b -d", "timer 1",
 }
 
 // systemModuleCommands need the test module loaded ({modsym}: the dumps
@@ -38,7 +40,8 @@ var systemModuleCommands = []string{"kmem {modsym}"}
 
 // systemSlabCommands need crash's slab table (not on SLUB_TINY dumps).
 var systemSlabCommands = []string{"kmem -p {slabpage}", "kmem -s -I kmalloc-64,kmem_cache", "kmem -m flags,_refcount {slabpage}",
-	"kmem -S=0,1 kmalloc-64"}
+	"kmem -S=0,1 kmalloc-64", "kmem -S= kmalloc-64", "kmem -S=0 -S=1 kmalloc-64",
+	"kmem -s kmalloc-64 ffffffffdeadbeef", "kmem -s 1000", "kmem -s -P 1000"}
 
 // systemHeadCommands are recorded through crash's pipe to head(1): the
 // whole answer (every struct page: 98,305 lines, 6 MB on a 6.1 test-bed

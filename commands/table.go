@@ -66,7 +66,7 @@ func init() {
 	register(Command{
 		Name:     "sys",
 		Summary:  "system data",
-		Synopsis: "[-c [name|number] ...] [-t] [-i] [config]",
+		Synopsis: "[-c [name|number]] [-t] [-i] config",
 		Description: `  This command displays system-specific data: the vmlinux and dump file
   used, the number of cpus, the time of the crash, the uptime, the load
   average, the number of tasks, the kernel's utsname, the cpu speed, the

@@ -55,9 +55,7 @@ func runTimer(s *Session, args []string, w io.Writer) error {
 	if g.err != nil {
 		return g.err
 	}
-	if len(g.rest()) > 0 {
-		return usageErr("timer", "")
-	}
+	// crash takes no operands and ignores any.
 	ncpu, err := s.NumCPUs()
 	if err != nil {
 		return err

@@ -547,6 +547,12 @@ CRASH_CMDS=(
 	"dev -v 0" "sys -t" "swap 1" "waitq jiffies" "waitq ffffffffdeadbeef"
 	"waitq task_struct.signal {task1}" "waitq task_struct.foo {task1}" "waitq task_struct.signal"
 	"waitq nosuchsym" "kmem -S=0,1 kmalloc-64" "kmem -g 1 2" "kmem -z 1000"
+	# --- system (continued): option combinations as crash's getopt loops
+	# take them (-z/-n after another option, the first of irq -b/-d, a
+	# second -c or -S, operands ignored or each answered)
+	"sys x config" "sys -c 1 -t" "sys -panic" "kmem -V -z" "kmem -h -z" "kmem -l a -z"
+	"kmem -S= kmalloc-64" "kmem -S=0 -S=1 kmalloc-64" "irq -s -c 0 -c 1" "irq -b -d" "timer 1"
+	"kmem -s kmalloc-64 ffffffffdeadbeef" "kmem -s 1000" "kmem -s -P 1000"
 	# --- mem (issue #12, second half): sym, eval, vtop, ptov,
 	# btop, ptob, ascii, list, tree; {placeholders} from testdata/mkdump/placeholders
 	"vm 1" "eval schedule+16"
