@@ -34,6 +34,8 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"uptime":  uptimeJSON,
 	"foreach": foreachJSON,
 	"sym":     symJSON,
+	"list":    listJSON,
+	"tree":    treeJSON,
 	"dis":     disJSON,
 	"sig":     sigJSON,
 }

@@ -168,6 +168,7 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("foreach sig", func(t *testing.T) { checkSigJSON(t, s, "foreach sig") })
 	t.Run("kmem -V", func(t *testing.T) { checkKmemVJSON(t, s) })
 	t.Run("kmem -z", func(t *testing.T) { checkKmemZJSON(t, s) })
+	t.Run("list tree", func(t *testing.T) { checkListTreeJSON(t, s) })
 	t.Run("dis", func(t *testing.T) { checkDisJSONs(t, s) })
 	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
@@ -1097,5 +1098,53 @@ func checkKmemZJSON(t *testing.T, s *Session) {
 	}
 	if len(zones) == 0 {
 		t.Error("kmem -z: no zone")
+	}
+}
+
+// checkAddrsJSON compares list's or tree's JSON addresses with the
+// lines of their text, where the text answers.
+func checkAddrsJSON(t *testing.T, s *Session, line string) int {
+	var text strings.Builder
+	if err := Run(s, line, &text); err != nil {
+		t.Logf("%s: %v", line, err)
+		return 0
+	}
+	var addrs []Addr
+	jsonRun(t, s, line, &addrs)
+	var b strings.Builder
+	for _, a := range addrs {
+		fmt.Fprintf(&b, "%x\n", uint64(a))
+	}
+	want := text.String()
+	if want == "(empty)\n" {
+		want = ""
+	}
+	if b.String() != want {
+		t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, text.String(), b.String())
+	}
+	return len(addrs)
+}
+
+func checkListTreeJSON(t *testing.T, s *Session) {
+	var syms []SymJSON
+	jsonRun(t, s, "sym init_task", &syms)
+	n := 0
+	for _, line := range []string{"list -H super_blocks", "list -r -H super_blocks", "list -o super_block.s_list -H super_blocks",
+		"list -H modules", fmt.Sprintf("list task_struct.tasks -h %x", uint64(syms[0].Address))} {
+		n += checkAddrsJSON(t, s, line)
+	}
+	if n == 0 {
+		t.Error("list: no entry compared")
+	}
+	var vms []VmTaskJSON
+	jsonRun(t, s, "vm 1", &vms)
+	mm1 := fmt.Sprintf("%x", uint64(vms[0].MM))
+	n = 0
+	for _, line := range []string{"tree -t rbtree -o vmap_area.rb_node vmap_area_root", "tree -t rbtree -o vmap_area.rb_node -l vmap_area_root",
+		"tree -t xarray irq_desc_tree", "tree -t maple sparse_irqs", "tree -t maple -r mm_struct.mm_mt " + mm1} {
+		n += checkAddrsJSON(t, s, line)
+	}
+	if n == 0 {
+		t.Error("tree: no entry compared")
 	}
 }

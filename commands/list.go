@@ -77,14 +77,22 @@ type listArgs struct {
 	radix                            int
 	headFormat, headPointer          bool
 	reverse, brent                   bool
+
+	js *[]Addr // list's JSON: each entry's address (json_list.go)
 }
 
 func runList(s *Session, args []string, w io.Writer) error {
+	return listInto(s, args, w, nil)
+}
+
+// listInto is list, also collecting each entry's address into js when
+// it is not nil (list's JSON: the addresses only).
+func listInto(s *Session, args []string, w io.Writer, js *[]Addr) error {
 	t, err := s.Types()
 	if err != nil {
 		return err
 	}
-	la := listArgs{}
+	la := listArgs{js: js}
 	g := parseFlagsPermuted("list", args)
 	parseOff := func(opt, v string) (int64, error) {
 		if isNumberWord(v) {
@@ -174,6 +182,9 @@ func runList(s *Session, args []string, w io.Writer) error {
 	if la.offsetSet && la.structOffset != 0 {
 		fmt.Fprintf(w, "list: -l and -o are mutually exclusive\n")
 		return &UsageError{Cmd: "list"}
+	}
+	if js != nil && len(la.structs) > 0 {
+		return jsonOptionsErr("list", args)
 	}
 	return la.run(s, t, w)
 }
@@ -497,6 +508,9 @@ func (la *listArgs) run(s *Session, t *symbols.Types, w io.Writer) error {
 	spec := kernel.FollowSpec{Start: la.start, NextOffset: next, End: la.end, NullIsError: la.headFormat}
 	err = kernel.FollowList(s.Ctx(), s.Mem, spec, func(link uint64) error {
 		fmt.Fprintf(&b, "%x\n", link-headOffset)
+		if la.js != nil {
+			*la.js = append(*la.js, Addr(link-headOffset))
+		}
 		for _, r := range readers {
 			if err := r.write(s, st, &b, link-structOff, la.radix); err != nil {
 				return err

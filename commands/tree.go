@@ -69,7 +69,14 @@ type treeArgs struct {
 	start                      uint64
 }
 
+// runTree is tree.
 func runTree(s *Session, args []string, w io.Writer) error {
+	return treeInto(s, args, w, nil)
+}
+
+// treeInto is tree, also collecting each entry's address into js when
+// it is not nil (tree's JSON: the addresses only).
+func treeInto(s *Session, args []string, w io.Writer, js *[]Addr) error {
 	t, err := s.Types()
 	if err != nil {
 		return err
@@ -202,6 +209,9 @@ func runTree(s *Session, args []string, w io.Writer) error {
 	if ta.verbose {
 		return errors.New("-v: the maple node dump is not produced yet")
 	}
+	if js != nil && (len(ta.structs) > 0 || ta.pos) {
+		return jsonOptionsErr("tree", args)
+	}
 	readers, err := newEntryWriters(s, t, ta.structs, !sFlag)
 	if err != nil {
 		return err
@@ -217,6 +227,9 @@ func runTree(s *Session, args []string, w io.Writer) error {
 	defer flush()
 	st := s.symTable()
 	entry := func(addr uint64) {
+		if js != nil {
+			*js = append(*js, Addr(addr))
+		}
 		for _, r := range readers {
 			if err := r.write(s, st, &b, addr, ta.radix); err != nil {
 				// one line for the entry, and the walk goes on
