@@ -966,7 +966,7 @@ func (d *disRun) listSource(addr uint64, countEntered bool, count uint64) error 
 	if err != nil {
 		b.WriteString("FILE: (unknown)\nLINE: (unknown)\n\n")
 		io.WriteString(d.w, b.String())
-		return fmt.Errorf("%s: source code is not available\n", d.arg)
+		return &stderrError{fmt.Errorf("%s: source code is not available\n", d.arg)}
 	}
 	file := full
 	if dir, err := compDir(addr); err == nil && dir != "" {
@@ -976,7 +976,7 @@ func (d *disRun) listSource(addr uint64, countEntered bool, count uint64) error 
 	src, err := os.ReadFile(full)
 	if err != nil {
 		io.WriteString(d.w, b.String())
-		return fmt.Errorf("%s: source code is not available\n", d.arg)
+		return &stderrError{fmt.Errorf("%s: source code is not available\n", d.arg)}
 	}
 	lines := strings.Split(string(src), "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {

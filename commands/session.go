@@ -53,6 +53,22 @@ type Session struct {
 	Stderr io.Writer
 }
 
+// StderrOnly reports whether err is one crash reports on its standard
+// error alone (gdb's failed read under struct, an error() inside a gdb
+// request such as dis -s's "source code is not available"): the shell
+// leaves it out of a redirected command's file or pipe.
+func StderrOnly(err error) bool {
+	var e interface{ StderrOnly() bool }
+	return errors.As(err, &e) && e.StderrOnly()
+}
+
+// stderrError marks err as StderrOnly.
+type stderrError struct{ err error }
+
+func (e *stderrError) Error() string    { return e.err.Error() }
+func (e *stderrError) Unwrap() error    { return e.err }
+func (e *stderrError) StderrOnly() bool { return true }
+
 // diag is where a line crash writes to stderr alone goes: Stderr when the
 // output is redirected, else w.
 func (s *Session) diag(w io.Writer) io.Writer {

@@ -602,6 +602,10 @@ type readErr struct {
 func (e *readErr) Error() string { return e.msg.Error() }
 func (e *readErr) Unwrap() error { return e.err }
 
+// StderrOnly: crash's gdb reports the failed read on its stderr, and a
+// redirected struct command's file is empty.
+func (e *readErr) StderrOnly() bool { return true }
+
 // memReadError says which read failed.
 func memReadError(err error, addr uint64, what string) error {
 	return fmt.Errorf("cannot read %s at %x: %v", what, addr, err)

@@ -252,7 +252,9 @@ func (r *taskRun) members(b *bytes.Buffer, text string) {
 			continue
 		}
 		if !r.t.HasMember("task_struct", m) && !r.t.HasMember("thread_info", m) {
-			fmt.Fprintf(b, "task: %s: not a task_struct or thread_info member\n", m)
+			// crash's error() from inside its gdb request: on the
+			// terminal, not in a redirected file.
+			fmt.Fprintf(r.s.diag(b), "task: %s: not a task_struct or thread_info member\n", m)
 		}
 		parseTaskThread(b, text, m)
 	}

@@ -268,6 +268,16 @@ func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) (ok bool) 
 	} else {
 		msg, why = err.Error(), reason(err)
 	}
+	if commands.StderrOnly(err) && sh.diag != nil {
+		// crash's file gets nothing; the terminal the message.
+		sh.failed++
+		if also != nil {
+			io.WriteString(also, strings.TrimRight(msg, "\n")+"\n")
+		} else {
+			io.WriteString(sh.diag, strings.TrimRight(msg, "\n")+"\n")
+		}
+		return false
+	}
 	sh.report(w, also, msg)
 	if why != "" {
 		// gocrash's own second line: on the terminal, never in a
