@@ -49,6 +49,10 @@ var distroCommands = []string{
 	"foreach bt", "foreach files",
 	"p init_task.comm", "p jiffies", "p init_uts_ns", "whatis task_struct", "struct -o task_struct",
 	"struct list_head init_task.tasks",
+	// A lock's lockdep key at the lock's address (5.10: __key.2, not
+	// kthread_create_lock), the words bt -r/-F name.
+	"bt -r 2", "bt -F 2", "bt -FF 2",
+	"p oops_in_progress", "p loops_per_jiffy", "p init_task.comm[100]", "p this_cpu_off:0", "sym runqueues",
 }
 
 // distroDiffs are the deliberate differences, per dump and command, with
