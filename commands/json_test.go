@@ -169,6 +169,7 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("kmem -V", func(t *testing.T) { checkKmemVJSON(t, s) })
 	t.Run("kmem -z", func(t *testing.T) { checkKmemZJSON(t, s) })
 	t.Run("list tree", func(t *testing.T) { checkListTreeJSON(t, s) })
+	t.Run("waitq", func(t *testing.T) { checkWaitqJSON(t, s) })
 	t.Run("dis", func(t *testing.T) { checkDisJSONs(t, s) })
 	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
@@ -1146,5 +1147,42 @@ func checkListTreeJSON(t *testing.T, s *Session) {
 	}
 	if n == 0 {
 		t.Error("tree: no entry compared")
+	}
+}
+
+// checkWaitqJSON compares waitq's JSON with its text: kswapd and
+// kcompactd waiting on their node's queues, and log_wait.
+func checkWaitqJSON(t *testing.T, s *Session) {
+	lines := []string{"waitq log_wait"}
+	var text strings.Builder
+	if err := Run(s, "sym contig_page_data", &text); err == nil && !strings.Contains(text.String(), "not found") {
+		var syms []SymJSON
+		jsonRun(t, s, "sym contig_page_data", &syms)
+		for _, q := range []string{"kswapd_wait", "kcompactd_wait"} {
+			lines = append(lines, fmt.Sprintf("waitq pglist_data.%s %x", q, uint64(syms[0].Address)))
+		}
+	}
+	n := 0
+	for _, line := range lines {
+		var j WaitqJSON
+		jsonRun(t, s, line, &j)
+		var b strings.Builder
+		for _, x := range j.Tasks {
+			fmt.Fprintf(&b, "PID: %-7d  TASK: %-16x  CPU: %-3d  COMMAND: \"%s\"\n", x.PID, uint64(x.Task), x.CPU, x.Command)
+		}
+		if len(j.Tasks) == 0 {
+			if j.Name != "" {
+				fmt.Fprintf(&b, "wait queue \"%s\" (%x) is empty\n", j.Name, uint64(j.Queue))
+			} else {
+				fmt.Fprintf(&b, "wait queue %x is empty\n", uint64(j.Queue))
+			}
+		}
+		if got := runCmd(t, s, line); got != b.String() {
+			t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, got, b.String())
+		}
+		n += len(j.Tasks)
+	}
+	if len(lines) > 1 && n == 0 {
+		t.Error("waitq: no waiting task compared")
 	}
 }

@@ -33,6 +33,11 @@ func init() {
 }
 
 func runWaitq(s *Session, args []string, w io.Writer) error {
+	return waitqInto(s, args, w, nil)
+}
+
+// waitqInto is waitq, also filling js when it is not nil (waitq's JSON).
+func waitqInto(s *Session, args []string, w io.Writer, js *WaitqJSON) error {
 	if len(args) < 1 || len(args) > 2 {
 		return usageErr("waitq", "")
 	}
@@ -68,6 +73,9 @@ func runWaitq(s *Session, args []string, w io.Writer) error {
 	}
 	if q == 0 || q < 0xff00000000000000 {
 		return nil
+	}
+	if js != nil {
+		js.Queue, js.Name, js.Tasks = Addr(q), name, []WaitqTaskJSON{}
 	}
 	entries, err := s.WaitQueue(s.Ctx(), q)
 	bw := bufio.NewWriter(w)
@@ -108,6 +116,9 @@ func runWaitq(s *Session, args []string, w io.Writer) error {
 			return nil
 		}
 		bw.WriteString(taskHeader(t))
+		if js != nil {
+			js.Tasks = append(js.Tasks, WaitqTaskJSON{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm})
+		}
 	}
 	if le != nil {
 		// The task pointer of an entry after the ones shown could not be
