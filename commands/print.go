@@ -38,7 +38,7 @@ func init() {
 		Usage:   "whatis [[-o] [struct | union | typedef | symbol]] | \n         [[-r [size|range]] [-m member]]",
 		Summary: "search symbol table for data or type information",
 		Help:    whatisHelp,
-		Options: []string{"-o"},
+		Options: []string{"-o", "-r", "-m"},
 		Run:     runWhatis,
 	})
 }
@@ -74,6 +74,13 @@ const whatisHelp = `  This command displays the definition of structures, unions
    typedef  a typedef name; the typedef definition is displayed.
     symbol  a kernel symbol; its declaration is displayed.
         -o  show the offsets of structure and union members.
+   -r size  search for structures of this exact size.
+  -r range  search for structures of a range of sizes, expressed as "low-high".
+ -m member  search for structures that contain a member of this data type, or
+            that contain a pointer to this data type; if a structure contains
+            another structure, the members of the embedded structure will also
+            be subject to the search. The member argument may also be expressed
+            as a substring of a member's data type.
 
 EXAMPLES
   A variable, a function and a structure:
@@ -87,7 +94,37 @@ EXAMPLES
        [0] struct list_head *next;
        [8] struct list_head *prev;
     }
-    SIZE: 16`
+    SIZE: 16
+
+  The structures that point to an mm_struct, and those of 40 to 100 bytes
+  among them:
+
+    crash> whatis -m mm_struct
+     SIZE  TYPE
+       40  flush_tlb_info
+       40  mm_slot
+    ...
+     6720  task_struct
+    40192  kvm
+    crash> whatis -r 40-100 -m mm_struct
+    SIZE  TYPE
+      40  flush_tlb_info
+      40  mm_slot
+      48  mm_walk
+      48  mmap_unlock_irq_work
+      72  bpf_iter_seq_task_vma_info
+      88  proc_maps_private
+      96  move_charge_struct
+
+  The types of one byte (gdb knows a typedef's size only once it resolved
+  it: gocrash lists the typedefs that are an array's element type):
+
+    crash> whatis -r 1
+    SIZE  TYPE
+       1  BYTE
+       1  _Bool
+       1  __u8
+    ...`
 
 // printState is a session's gdb value history.
 type printState struct {

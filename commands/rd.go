@@ -37,7 +37,7 @@ import (
 var rdCommand = Command{
 	Name:     "rd",
 	Summary:  "read memory",
-	Synopsis: "[-adDsSupxmNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n     [count]",
+	Synopsis: "[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n     [count]",
 	Description: `  This command displays the contents of memory, with the output formatted
   in several different manners.  The starting address may be entered either
   symbolically or by address.  The default output size is the size of a long
@@ -47,6 +47,7 @@ var rdCommand = Command{
 		{Name: "p", Help: "address argument is a physical address."},
 		{Name: "u", Help: "address argument is a user virtual address (of the current context, the panic task by default)."},
 		{Name: "m", Help: "address argument is a xen host machine address (refused: this is not a Xen dump)."},
+		{Name: "f", Help: "address argument is a dumpfile offset: the bytes of the dump file as stored (compressed pages stay compressed)."},
 		{Name: "d", Help: "display output in signed decimal format (default is hexadecimal)."},
 		{Name: "D", Help: "display output in unsigned decimal format (default is hexadecimal)."},
 		{Name: "s", Help: "displays output symbolically when appropriate."},
@@ -83,7 +84,13 @@ var rdCommand = Command{
 
   Find what is at a physical address:
 
-    crash> rd -p 1000 8`,
+    crash> rd -p 1000 8
+
+  The first bytes of the dump file itself (an ELF dump's header):
+
+    crash> rd -f 0 4
+                   0:  00010102464c457f 0000000000000000   .ELF............
+                  10:  00000001003e0004 0000000000000000   ..>.............`,
 	Run: runRd,
 }
 
@@ -162,6 +169,7 @@ const (
 	kvaddr memType = iota
 	uvaddr
 	physaddr
+	fileaddr // an offset in the dump file (crash's FILEADDR: rd -f, struct -f)
 )
 
 func (t memType) String() string {
@@ -170,6 +178,8 @@ func (t memType) String() string {
 		return "UVADDR"
 	case physaddr:
 		return "PHYSADDR"
+	case fileaddr:
+		return "FILEADDR"
 	}
 	return "KVADDR"
 }
@@ -181,6 +191,8 @@ func (t memType) space() string {
 		return "user virtual"
 	case physaddr:
 		return "physical"
+	case fileaddr:
+		return "dumpfile"
 	}
 	return "kernel virtual"
 }
@@ -300,6 +312,8 @@ func parseRd(s *Session, args []string) (req rdRequest, reverse bool, endAddr ui
 			req.mem = physaddr
 		case "u":
 			req.mem = uvaddr
+		case "f":
+			req.mem = fileaddr
 		case "d":
 			req.flag &^= rdHex | rdDec
 			req.flag |= rdDec

@@ -132,6 +132,8 @@ func (s *Session) reader(t memType) (ReadFunc, error) {
 	switch t {
 	case physaddr:
 		return s.Dump.ReadPhys, nil
+	case fileaddr:
+		return func(p []byte, off uint64) error { return s.Dump.ReadFile(p, off) }, nil
 	case uvaddr:
 		return func(p []byte, addr uint64) error {
 			if addr >= userTop || addr+uint64(len(p)) > userTop {
@@ -141,7 +143,8 @@ func (s *Session) reader(t memType) (ReadFunc, error) {
 			if err != nil {
 				return &vmcore.AddrError{Addr: addr, Space: "user virtual", Err: vmcore.ErrBadAddress, Detail: err.Error()}
 			}
-			return s.Mem.ReadUser(pgd, p, addr)
+			// crash reads an ELF dump's excluded user pages as zeroes
+			return s.readUserLikeCrash(pgd, p, addr)
 		}, nil
 	}
 	return s.Mem.ReadVirt, nil

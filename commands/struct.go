@@ -20,7 +20,7 @@ func init() {
 		Usage:   "struct struct_name[.member[,member]][-o][-l offset][-rfuxdp]\n         [address | symbol][:cpuspec] [count | -c count]",
 		Summary: "structure contents",
 		Help:    structHelp,
-		Options: []string{"-o", "-l", "-r", "-x", "-d", "-c"},
+		Options: []string{"-o", "-l", "-r", "-x", "-d", "-c", "-p", "-f", "-u"},
 		Run:     func(s *Session, args []string, w io.Writer) error { return runDatatype(s, "struct", args, w) },
 	})
 	register(Command{
@@ -28,7 +28,7 @@ func init() {
 		Usage:   "union union_name[.member[,member]] [-o][-l offset][-rfuxdp]\n        [address | symbol][:cpuspec] [count | -c count]",
 		Summary: "union contents",
 		Help:    unionHelp,
-		Options: []string{"-o", "-l", "-r", "-x", "-d", "-c"},
+		Options: []string{"-o", "-l", "-r", "-x", "-d", "-c", "-p", "-f", "-u"},
 		Run:     func(s *Session, args []string, w io.Writer) error { return runDatatype(s, "union", args, w) },
 	})
 }
@@ -48,8 +48,17 @@ const structHelp = `  This command displays either a structure definition, or a 
     -l offset  the address given is that of an embedded list_head at offset
                (a number, or struct.member) inside the structure.
            -r  raw dump of the structure's memory.
+           -f  address argument is a dumpfile offset: the structure is read
+               from the dump file itself.
+           -u  address argument is a user virtual address in the current
+               context.
            -x  integers in hexadecimal.
            -d  integers in decimal.
+           -p  if a structure member is a pointer value, show the member's
+               data type on the output line; and on the subsequent line(s),
+               dereference the pointer, display the pointer target's symbol
+               value in brackets if appropriate, and if possible, display the
+               target data; requires an address argument.
       address  hexadecimal address of a structure; a symbol of one.
      :cpuspec  with a per-cpu symbol: the cpus (a list such as 0,1 or a for
                all) whose copies to show.
@@ -82,7 +91,42 @@ EXAMPLES
     [0]: ff18cf4416820840
       nr_running = 2,
     [1]: ff18cf4416920840
-      nr_running = 1,`
+      nr_running = 1,
+
+  Pointer members and what they point to (-p):
+
+    crash> task_struct.stack,mm,sched_class ff4b470240198000 -p
+      void *stack = 0xff80f79900010000
+      -> (unknown target type)
+      struct mm_struct *mm = 0xff4b4702401383c0
+      -> {
+           {
+             mm_mt = {
+    ...
+      const struct sched_class *sched_class = 0xffffffff90b8b9d0
+      -> <fair_sched_class> {
+           enqueue_task = 0xffffffff9025cdc5 <enqueue_task_fair>,
+    ...
+    crash> struct -p list_head ff4b470240198000
+    struct list_head {
+      struct list_head *next = 0x0
+      -> NULL
+      struct list_head *prev = 0x0
+      -> NULL
+    }
+
+  The ELF header at the start of the dump file (-f), and a structure in
+  the current context's user memory (-u):
+
+    crash> struct -f -x elf64_hdr 0
+    struct elf64_hdr {
+      e_ident = "\177ELF\002\001\001\000\000\000\000\000\000\000\000",
+      e_type = 0x4,
+      e_machine = 0x3e,
+    ...
+    crash> struct -u elf64_hdr.e_entry,e_phoff 400000
+      e_entry = 0,
+      e_phoff = 0,`
 
 const unionHelp = `  This command displays either a union definition, or a formatted display
   of the contents of a union at a specified address.  It takes the options
@@ -111,6 +155,9 @@ type dtOpts struct {
 	listOff  int64
 	count    int64
 	hasCount bool
+	deref    bool    // -p: show what each pointer member points to
+	mem      memType // -u: user virtual, -f: dump file offset; else kernel virtual
+	fileOff  uint64  // -f: the offset
 }
 
 // permute splits args the way glibc's getopt sees them (it permutes: an
@@ -191,8 +238,15 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 				return err
 			}
 			o.listOff = off
-		case 'p', 'v', 'f', 'u':
-			return fmt.Errorf("option -%c is not supported by gocrash", op.c)
+		case 'p':
+			o.deref = true
+		case 'f':
+			o.mem = fileaddr
+		case 'u':
+			o.mem = uvaddr
+		case 'v':
+			// crash's STRUCT_VERBOSE: only raw_data_dump looks at it,
+			// and prints the same.
 		}
 	}
 	if len(rest) == 0 {
@@ -227,11 +281,25 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 				o.count, o.hasCount = n, true
 				continue
 			}
+			if hasCPU && o.mem == fileaddr {
+				return errors.New("-f option cannot be used with percpu")
+			}
+			if !hasCPU && o.mem == fileaddr {
+				// crash's stoll: decimal when every digit is, else hex
+				v, err := strconv.ParseUint(a, 10, 64)
+				if err != nil {
+					if v, err = parseHex(a); err != nil {
+						return fmt.Errorf("invalid address: %s", a)
+					}
+				}
+				o.fileOff, hasAddr = v, true
+				continue
+			}
 			v, err := parseHex(a)
 			if err != nil {
 				return fmt.Errorf("invalid address: %s", a)
 			}
-			if !hasCPU && v < s.PageOffset() && v < s.kernelStart() {
+			if !hasCPU && o.mem != uvaddr && v < s.PageOffset() && v < s.kernelStart() {
 				return fmt.Errorf("invalid kernel virtual address: %s", a)
 			}
 			addr, hasAddr = v, true
@@ -274,6 +342,9 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 			return errors.New("no kernel virtual address argument entered")
 		}
 		count = o.count
+	}
+	if o.deref && !hasAddr {
+		return errors.New("-p option requires address argument")
 	}
 	addr -= uint64(o.listOff)
 
@@ -504,6 +575,11 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 		addr -= uint64(dt.size) * uint64(n)
 		addr += uint64(dt.size)
 	}
+	if o.mem == fileaddr {
+		// crash prints the object at address 0 and reads every byte of
+		// it from the file offset, which a negative count leaves alone.
+		addr = 0
+	}
 	ctx := s.Ctx()
 	for c := int64(0); c < n; c++ {
 		// A count of 10^9 over readable memory is what was asked for:
@@ -515,6 +591,17 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 			io.WriteString(w, "\n")
 		}
 		at := addr + uint64(c)*uint64(dt.size)
+		// where the object's bytes are read, and how a failure names it
+		mem, where := symbols.Memory(s.Mem), at
+		switch o.mem {
+		case uvaddr:
+			mem = s.userMemory()
+		case fileaddr:
+			where = o.fileOff + uint64(c)*uint64(dt.size)
+			mem = s.fileMemory(where)
+		}
+		opr := *pr
+		opr.Mem = mem
 		list := members
 		if len(list) == 0 {
 			list = []string{""}
@@ -532,7 +619,7 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 			case o.offsets:
 				writeDeclaration(w, t, dt, m, at, true, radixOf(o.radix))
 			case o.raw:
-				start, size := at, dt.size
+				start, size := where, dt.size
 				if m != "" {
 					mem, _ := t.Member(dt.lookupName, m)
 					start += uint64(mem.Offset)
@@ -540,16 +627,16 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 						size = sz
 					}
 				}
-				if err := s.rawDump(w, start, size); err != nil {
+				if err := s.rawDump(w, o.mem, start, size); err != nil {
 					return err
 				}
 			default:
-				text, err := s.datatypeText(pr, dt, at)
+				text, err := s.datatypeText(&opr, mem, dt, at)
 				if err != nil && m == "" {
 					// crash's print_struct writes "struct NAME " before gdb
 					// fails, and gdb's read callback says why.
 					fmt.Fprintf(w, "%s %s %s: %v\n", dt.kind, dt.name, dt.kind,
-						classifyReadError(errors.Unwrap(err), kvaddr, at, "gdb_readmem_callback", s.dumpFormat()))
+						classifyReadError(errors.Unwrap(err), o.mem, where, "gdb_readmem_callback", s.dumpFormat()))
 					if dt.kind == "struct" {
 						io.WriteString(w, "\n") // print_struct's own newline after gdb's output
 					}
@@ -559,7 +646,14 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 					return err
 				}
 				if m == "" {
+					if o.deref {
+						s.printWithDereference(w, &opr, dt, at, text, o.radix)
+						continue
+					}
 					io.WriteString(w, text)
+					continue
+				}
+				if o.deref && s.dereferencePointer(w, dt, m, at, o.radix) {
 					continue
 				}
 				var out string
@@ -579,10 +673,10 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 }
 
 // datatypeText is what crash's print_struct writes: "struct NAME ", gdb's
-// value, a newline (print_union has none).
-func (s *Session) datatypeText(pr *gdbfmt.Printer, dt *datatype, addr uint64) (string, error) {
+// value, a newline (print_union has none); the bytes come from mem.
+func (s *Session) datatypeText(pr *gdbfmt.Printer, mem symbols.Memory, dt *datatype, addr uint64) (string, error) {
 	data := make([]byte, dt.size)
-	if err := s.Mem.ReadVirt(data, addr); err != nil {
+	if err := mem.ReadVirt(data, addr); err != nil {
 		return "", &readErr{memReadError(err, addr, dt.kind+" "+dt.name), err}
 	}
 	var b bytes.Buffer
@@ -593,6 +687,27 @@ func (s *Session) datatypeText(pr *gdbfmt.Printer, dt *datatype, addr uint64) (s
 	}
 	return b.String(), nil
 }
+
+// userMemory reads user virtual memory of the current context (struct -u).
+func (s *Session) userMemory() symbols.Memory {
+	read, err := s.reader(uvaddr)
+	if err != nil {
+		return readFuncMemory(func(p []byte, addr uint64) error { return err })
+	}
+	return readFuncMemory(read)
+}
+
+// fileMemory serves every read from the dump file at off, whatever the
+// address: gdb's reads of struct -f's object at address 0 all land there
+// (crash's gdb_readmem_callback reads its curcmd_private offset).
+func (s *Session) fileMemory(off uint64) symbols.Memory {
+	return readFuncMemory(func(p []byte, _ uint64) error { return s.Dump.ReadFile(p, off) })
+}
+
+// readFuncMemory is a ReadFunc as a symbols.Memory.
+type readFuncMemory ReadFunc
+
+func (f readFuncMemory) ReadVirt(p []byte, addr uint64) error { return f(p, addr) }
 
 type readErr struct {
 	msg error
@@ -611,13 +726,21 @@ func memReadError(err error, addr uint64, what string) error {
 	return fmt.Errorf("cannot read %s at %x: %v", what, addr, err)
 }
 
-// rawDump is crash's raw_data_dump: rd's 64-bit display of the bytes.
-func (s *Session) rawDump(w io.Writer, addr uint64, size int64) error {
+// rawDump is crash's raw_data_dump: rd's 64-bit display of the bytes, of
+// the memory (or dump file) mt says.
+func (s *Session) rawDump(w io.Writer, mt memType, addr uint64, size int64) error {
 	n := (size + 7) / 8
-	if size%8 != 0 || addr%8 != 0 {
-		return runRd(s, []string{"-8", fmt.Sprintf("%x", addr), strconv.FormatInt(size, 10)}, w)
+	var args []string
+	switch mt {
+	case uvaddr:
+		args = append(args, "-u")
+	case fileaddr:
+		args = append(args, "-f")
 	}
-	return runRd(s, []string{"-64", fmt.Sprintf("%x", addr), strconv.FormatInt(n, 10)}, w)
+	if size%8 != 0 || addr%8 != 0 {
+		return runRd(s, append(args, "-8", fmt.Sprintf("%x", addr), strconv.FormatInt(size, 10)), w)
+	}
+	return runRd(s, append(args, "-64", fmt.Sprintf("%x", addr), strconv.FormatInt(n, 10)), w)
 }
 
 // writeDeclaration prints the definition of dt as crash's

@@ -105,8 +105,8 @@ func (t *symTable) sym(r symRef) (name string, addr uint64, kind byte) {
 // memory holds v.
 func (t *symTable) moduleOf(v uint64) int {
 	mods, _ := t.modules()
-	for i, m := range mods {
-		if v >= m.Base && v < m.Base+m.Size || m.InitSize > 0 && v >= m.InitBase && v < m.InitBase+m.InitSize {
+	for i := range mods {
+		if mods[i].Contains(v) {
 			return i
 		}
 	}
@@ -170,20 +170,17 @@ func (t *symTable) searchKernel(v uint64) (int, uint64, bool) {
 	return i - 1, v - t.syms[i-1].Addr, true
 }
 
-// searchModule is crash's value_search_module for one module: the core
-// symbols from _MODULE_START_ to _MODULE_END_, then the init ones.
+// searchModule is crash's value_search_module for one module: the
+// symbols of each region of its table in turn (core then init; on 6.4+
+// each memory type's), from the region's start marker to its end marker.
 func searchModule(m kernel.ModuleSymTable, v uint64) (int, uint64, bool) {
-	for _, init := range []bool{false, true} {
+	for _, r := range m.Regions {
 		lo, hi := -1, -1
 		for i, sy := range m.Syms {
-			start, end := "_MODULE_START_", "_MODULE_END_"
-			if init {
-				start, end = "_MODULE_INIT_START_", "_MODULE_INIT_END_"
-			}
-			if sy.Pseudo && sy.Name == start+m.Name {
+			if sy.Pseudo && sy.Name == r.Start && lo < 0 {
 				lo = i
 			}
-			if sy.Pseudo && sy.Name == end+m.Name {
+			if sy.Pseudo && sy.Name == r.End && lo >= 0 && hi < 0 {
 				hi = i
 			}
 		}
@@ -233,8 +230,7 @@ func (t *symTable) isText(v uint64) bool {
 		}
 	}
 	if m := t.moduleOf(v); m >= 0 {
-		mm := t.mods[m]
-		return v >= mm.Base && v < mm.Base+mm.TextSize || mm.InitSize > 0 && v >= mm.InitBase && v < mm.InitBase+mm.InitTextSize
+		return t.mods[m].InText(v)
 	}
 	return false
 }
@@ -322,6 +318,30 @@ func (t *symTable) dumpModules(b *strings.Builder, only string) error {
 		if only != "" && m.Name != only {
 			continue
 		}
+		if m.MemoryLayout {
+			// module_symbol_dump: each memory type's symbols from its
+			// start marker to its end marker, both included.
+			for _, r := range m.Regions {
+				lo, hi := regionBounds(m, r)
+				if lo < 0 {
+					continue
+				}
+				for i := lo; i <= hi; i++ {
+					sy := m.Syms[i]
+					switch {
+					case sy.Pseudo && sy.Name == r.Start:
+						fmt.Fprintf(b, "%x %s: %s\n", sy.Addr, r.StartText, m.Name)
+					case sy.Pseudo && sy.Name == r.End:
+						fmt.Fprintf(b, "%x %s: %s\n", sy.Addr, r.EndText, m.Name)
+					case sy.Pseudo:
+						fmt.Fprintf(b, "%x unknown tag: %s\n", sy.Addr, sy.Name)
+					default:
+						t.show(b, symRef{mi, i}, 0, false, false)
+					}
+				}
+			}
+			continue
+		}
 		for _, init := range []bool{false, true} {
 			start, end, startText, endText := "_MODULE_START_", "_MODULE_END_", "MODULE START", "MODULE END"
 			if init {
@@ -361,6 +381,25 @@ func (t *symTable) query(b *strings.Builder, s, pad string) (int, error) {
 		}
 	}
 	mods, err := t.modules()
+	if len(mods) > 0 && mods[0].MemoryLayout {
+		// 6.4+: module by module, each memory type's symbols without
+		// the markers (and without its end marker's slot).
+		for mi, m := range mods {
+			for _, r := range m.Regions {
+				lo, hi := regionBounds(m, r)
+				for i := lo; lo >= 0 && i < hi; i++ {
+					sy := m.Syms[i]
+					if sy.Pseudo || !strings.Contains(sy.Name, s) {
+						continue
+					}
+					b.WriteString(pad)
+					t.show(b, symRef{mi, i}, 0, false, true)
+					n++
+				}
+			}
+		}
+		return n, err
+	}
 	for _, init := range []bool{false, true} {
 		for mi, m := range mods {
 			start, end := "_MODULE_START_", "_MODULE_END_"
@@ -522,4 +561,22 @@ func symRun(s *Session, args []string, w io.Writer, js *[]SymJSON) error {
 		}
 	}
 	return nil
+}
+
+// regionBounds are the indexes of r's start and end markers in m's table
+// (-1 when it has none).
+func regionBounds(m kernel.ModuleSymTable, r kernel.ModuleRegion) (lo, hi int) {
+	lo, hi = -1, -1
+	for i, sy := range m.Syms {
+		if sy.Pseudo && sy.Name == r.Start && lo < 0 {
+			lo = i
+		}
+		if sy.Pseudo && sy.Name == r.End && lo >= 0 && hi < 0 {
+			hi = i
+		}
+	}
+	if hi < 0 {
+		return -1, -1
+	}
+	return lo, hi
 }

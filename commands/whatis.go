@@ -23,13 +23,20 @@ func runWhatis(s *Session, args []string, w io.Writer) error {
 		return err
 	}
 	offsets := false
+	var rangeArg, member string
+	var hasRange, hasMember bool
 	for _, o := range opts {
 		switch o.c {
 		case 'o':
 			offsets = true
-		case 'm', 'r':
-			return fmt.Errorf("option -%c (searching types by size or member) is not supported by gocrash", o.c)
+		case 'm':
+			member, hasMember = o.arg, true
+		case 'r':
+			rangeArg, hasRange = o.arg, true
 		}
+	}
+	if hasRange || hasMember {
+		return runWhatisSearch(s, w, rangeArg, hasRange, member, hasMember)
 	}
 	if len(rest) == 0 {
 		return &UsageError{Cmd: "whatis"}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,8 +11,9 @@ import (
 	"gocrash/symbols"
 )
 
-// Module symbol tables as crash 8.0.6 builds them for kernels before 6.4
-// (symbols.c store_module_symbols_v2, store_module_kallsyms_v2): for each
+// Module symbol tables as crash 8.0.6 builds them (symbols.c
+// store_module_symbols_v2 before 6.4, store_module_symbols_6_4 since,
+// store_module_kallsyms_v2 for both). Before 6.4: for each
 // module on the modules list, a _MODULE_START_name marker at
 // core_layout.base, _MODULE_INIT_START_name at init_layout.base when the
 // init part is still there, the exported symbols (syms, gpl_syms; struct
@@ -22,7 +22,14 @@ import (
 // crash's Elf64_Sym_to_common reads it: 0x02 't', 0x12 'T', a printable
 // byte as is, else '?'), then _MODULE_END_name and _MODULE_INIT_END_name,
 // sorted by address (crash's compare_syms: a start marker before the
-// symbols at its address, otherwise in that order).
+// symbols at its address, otherwise in that order). On 6.4+ kernels the
+// module's memory is in mem[] by type (struct module_memory, enum
+// mod_mem_type: MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT,
+// MOD_INIT_TEXT, MOD_INIT_DATA, MOD_INIT_RODATA): each type with a size
+// gets _MODULE_<TYPE>_START_name and _MODULE_<TYPE>_END_name markers
+// ("MODULE TEXT START" in sym's listing), a symbol belongs to the module
+// when it lies in one of them, and only _MODULE_TEXT_START_ sorts before
+// the symbols at its address.
 
 // ModuleSym is one entry of a module's table; Pseudo marks crash's
 // _MODULE_*_ markers.
@@ -35,17 +42,61 @@ type ModuleSym struct {
 
 // ModuleSymTable is one module's table.
 type ModuleSymTable struct {
-	Name               string
-	Base, Size         uint64 // core_layout
-	TextSize           uint64 // core_layout.text_size
-	InitBase, InitSize uint64 // init_layout (0 size once init is freed)
+	Name string
+	// Base and Size: core_layout before 6.4; mem[MOD_TEXT].base and the
+	// sizes of the core types added up since (crash's mod_base, mod_size).
+	Base, Size uint64
+	TextSize   uint64 // core_layout.text_size; mem[MOD_TEXT].size
+	// InitBase, InitSize: init_layout before 6.4, mem[MOD_INIT_TEXT] since
+	// (0 size once init is freed).
+	InitBase, InitSize uint64
 	InitTextSize       uint64
-	Syms               []ModuleSym
+	// Regions are the parts of the table between a start marker and its
+	// end marker, in crash's order: core then init before 6.4, one per
+	// memory type with a size since.
+	Regions []ModuleRegion
+	Syms    []ModuleSym
+	// MemoryLayout is true on 6.4+ kernels (struct module_memory).
+	MemoryLayout bool
 }
 
-// ErrModuleMemory says the kernel keeps module memory by type (6.4+,
-// struct module_memory), whose tables crash builds differently.
-var ErrModuleMemory = errors.New("module symbol tables of 6.4+ kernels (struct module_memory) are not read yet")
+// A ModuleRegion is one of a module's memory areas with the markers that
+// bound its symbols in the table.
+type ModuleRegion struct {
+	Start, End         string // the markers' names ("_MODULE_START_name")
+	StartText, EndText string // sym's words for them ("MODULE START")
+	Base, Size         uint64
+	TextEnd            uint64 // where its text ends (Base when it holds none)
+	Init               bool
+}
+
+// Contains is crash's IN_MODULE || IN_MODULE_INIT: v lies in one of the
+// module's memory areas.
+func (m *ModuleSymTable) Contains(v uint64) bool {
+	for _, r := range m.Regions {
+		if v >= r.Base && v < r.Base+r.Size {
+			return true
+		}
+	}
+	return false
+}
+
+// InText is crash's IN_MODULE_TEXT: v lies in the module's (core or
+// init) text.
+func (m *ModuleSymTable) InText(v uint64) bool {
+	for _, r := range m.Regions {
+		if v >= r.Base && v < r.TextEnd {
+			return true
+		}
+	}
+	return false
+}
+
+// moduleMemTags are crash's module_tag[] names of enum mod_mem_type.
+var moduleMemTags = []string{"TEXT", "DATA", "RODATA", "RO_AFTER_INIT", "INIT_TEXT", "INIT_DATA", "INIT_RODATA"}
+
+// moduleInitText is MOD_INIT_TEXT, the first init type.
+const moduleInitText = 4
 
 const maxModuleSymTab = 1 << 20
 
@@ -59,17 +110,10 @@ func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymTable, erro
 	if err != nil {
 		return nil, err
 	}
-	if t.HasMember("module", "mem") {
-		var n int
-		k.forEachModule(ctx, func(uint64) error { n++; return nil })
-		if n == 0 {
-			return nil, nil
-		}
-		return nil, ErrModuleMemory
-	}
+	memLayout := t.HasMember("module", "mem")
 	var out []ModuleSymTable
 	err = k.forEachModule(ctx, func(addr uint64) error {
-		m, err := k.moduleSymTable(addr)
+		m, err := k.moduleSymTable(addr, memLayout)
 		if err != nil {
 			return err
 		}
@@ -80,7 +124,7 @@ func (k *Kernel) ModuleSymbolTables(ctx context.Context) ([]ModuleSymTable, erro
 	return out, err
 }
 
-func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
+func (k *Kernel) moduleSymTable(addr uint64, memLayout bool) (ModuleSymTable, error) {
 	o, err := k.Object(addr, "module")
 	if err != nil {
 		return ModuleSymTable{}, err
@@ -96,23 +140,71 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 		v, _ := f.Uint()
 		return v
 	}
-	m := ModuleSymTable{Base: get("core_layout.base"), Size: get("core_layout.size"), TextSize: get("core_layout.text_size"),
-		InitBase: get("init_layout.base"), InitSize: get("init_layout.size"), InitTextSize: get("init_layout.text_size")}
+	m := ModuleSymTable{MemoryLayout: memLayout}
 	if f, err := o.Member("name"); err == nil {
 		m.Name, _ = f.CString()
 	}
-	in := func(v uint64) bool {
-		return v >= m.Base && v < m.Base+m.Size || m.InitSize > 0 && v >= m.InitBase && v < m.InitBase+m.InitSize
+	if memLayout {
+		// crash reads MOD_MEM_NUM_TYPES entries of mem[]: base a long,
+		// size an unsigned int.
+		for i, tag := range moduleMemTags {
+			base := get(fmt.Sprintf("mem[%d].base", i))
+			size := get(fmt.Sprintf("mem[%d].size", i)) & 0xffffffff
+			if i < moduleInitText {
+				m.Size += size
+			}
+			switch i {
+			case 0:
+				m.Base, m.TextSize = base, size
+			case moduleInitText:
+				m.InitBase, m.InitSize, m.InitTextSize = base, size, size
+			}
+			if size == 0 {
+				continue
+			}
+			r := ModuleRegion{Start: "_MODULE_" + tag + "_START_" + m.Name, End: "_MODULE_" + tag + "_END_" + m.Name,
+				StartText: "MODULE " + strings.ReplaceAll(tag, "_", " ") + " START", EndText: "MODULE " + strings.ReplaceAll(tag, "_", " ") + " END",
+				Base: base, Size: size, TextEnd: base, Init: i >= moduleInitText}
+			if i == 0 || i == moduleInitText {
+				r.TextEnd = base + size
+			}
+			m.Regions = append(m.Regions, r)
+		}
+	} else {
+		m.Base, m.Size, m.TextSize = get("core_layout.base"), get("core_layout.size"), get("core_layout.text_size")
+		m.InitBase, m.InitSize, m.InitTextSize = get("init_layout.base"), get("init_layout.size"), get("init_layout.text_size")
+		m.Regions = append(m.Regions, ModuleRegion{Start: "_MODULE_START_" + m.Name, End: "_MODULE_END_" + m.Name,
+			StartText: "MODULE START", EndText: "MODULE END", Base: m.Base, Size: m.Size, TextEnd: m.Base + m.TextSize})
+		if m.InitSize > 0 {
+			m.Regions = append(m.Regions, ModuleRegion{Start: "_MODULE_INIT_START_" + m.Name, End: "_MODULE_INIT_END_" + m.Name,
+				StartText: "MODULE INIT START", EndText: "MODULE INIT END", Base: m.InitBase, Size: m.InitSize,
+				TextEnd: m.InitBase + m.InitTextSize, Init: true})
+		}
+	}
+	if len(m.Regions) == 0 {
+		return m, nil // no memory of any type (a module being torn down): no symbols
+	}
+	in := m.Contains
+	// crash's exported symbols must lie in the core memory (IN_MODULE)
+	inCore := func(v uint64) bool {
+		for _, r := range m.Regions {
+			if !r.Init && v >= r.Base && v < r.Base+r.Size {
+				return true
+			}
+		}
+		return false
+	}
+	if !memLayout {
+		inCore = in
 	}
 	var syms []ModuleSym
-	syms = append(syms, ModuleSym{Name: "_MODULE_START_" + m.Name, Addr: m.Base, Kind: 'm', Pseudo: true})
-	if m.InitSize > 0 {
-		syms = append(syms, ModuleSym{Name: "_MODULE_INIT_START_" + m.Name, Addr: m.InitBase, Kind: 'm', Pseudo: true})
+	for _, r := range m.Regions {
+		syms = append(syms, ModuleSym{Name: r.Start, Addr: r.Base, Kind: 'm', Pseudo: true})
 	}
 	var exported []ModuleSym
 	for _, tab := range [][2]string{{"syms", "num_syms"}, {"gpl_syms", "num_gpl_syms"}} {
 		base, n := get(tab[0]), get(tab[1])
-		if base == 0 || n == 0 || n > maxModuleSymTab || !in(base) {
+		if base == 0 || n == 0 || n > maxModuleSymTab || !inCore(base) {
 			continue
 		}
 		const ksymSize = 12 // struct kernel_symbol: value_offset, name_offset, namespace_offset
@@ -170,15 +262,18 @@ func (k *Kernel) moduleSymTable(addr uint64) (ModuleSymTable, error) {
 			return m, fmt.Errorf("module %s: core_kallsyms.symtab: %w", m.Name, err)
 		}
 	}
-	syms = append(syms, ModuleSym{Name: "_MODULE_END_" + m.Name, Addr: m.Base + m.Size, Kind: 'm', Pseudo: true})
-	if m.InitSize > 0 {
-		syms = append(syms, ModuleSym{Name: "_MODULE_INIT_END_" + m.Name, Addr: m.InitBase + m.InitSize, Kind: 'm', Pseudo: true})
+	for _, r := range m.Regions {
+		syms = append(syms, ModuleSym{Name: r.End, Addr: r.Base + r.Size, Kind: 'm', Pseudo: true})
+	}
+	first := m.Regions[0].Start // _MODULE_START_name or _MODULE_TEXT_START_name
+	if memLayout {
+		first = "_MODULE_TEXT_START_" + m.Name
 	}
 	sort.SliceStable(syms, func(i, j int) bool {
 		if syms[i].Addr != syms[j].Addr {
 			return syms[i].Addr < syms[j].Addr
 		}
-		return strings.HasPrefix(syms[i].Name, "_MODULE_START_") && !strings.HasPrefix(syms[j].Name, "_MODULE_START_")
+		return syms[i].Pseudo && syms[i].Name == first && !(syms[j].Pseudo && syms[j].Name == first)
 	})
 	m.Syms = syms
 	return m, nil

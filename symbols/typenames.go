@@ -1,6 +1,9 @@
 package symbols
 
-import "sort"
+import (
+	"debug/dwarf"
+	"sort"
+)
 
 // TypeNames are the names of the kernel's struct or union types (kind
 // "struct" or "union"; any other kind: both), sorted and unique: the
@@ -45,4 +48,63 @@ func uniqueSorted(out []string) []string {
 		}
 	}
 	return uniq
+}
+
+// A NamedType is one named type definition of the debuginfo: a struct,
+// union or enum tag, a base type or a typedef, the first definition of
+// its name (the one Lookup finds).
+type NamedType struct {
+	Name string
+	Kind string // "struct", "union", "enum", "base" or "typedef"
+	Off  dwarf.Offset
+}
+
+// NamedTypes lists every named type definition (declarations left out),
+// sorted by name then kind: whatis -r and -m search them. It reads the
+// whole name index (a second or two on a distribution vmlinux the first
+// time, without an index cache).
+func (t *Types) NamedTypes() ([]NamedType, error) {
+	if t.btf != nil {
+		return nil, errNoDWARFWithoutVmlinux
+	}
+	kinds := []struct {
+		kind string
+		tab  int
+		m    func(x *nameIndex) map[string]dieRef
+	}{
+		{"struct", tabStruct, func(x *nameIndex) map[string]dieRef { return x.structs }},
+		{"union", tabUnion, func(x *nameIndex) map[string]dieRef { return x.unions }},
+		{"enum", tabEnum, func(x *nameIndex) map[string]dieRef { return x.enums }},
+		{"base", tabBase, func(x *nameIndex) map[string]dieRef { return x.bases }},
+		{"typedef", tabTypedef, func(x *nameIndex) map[string]dieRef { return x.typedefs }},
+	}
+	var out []NamedType
+	if c := t.cached; c != nil {
+		for _, k := range kinds {
+			for _, n := range c.tableNames(k.tab) {
+				if r, ok := k.m(c.names(n))[n]; ok && !r.decl {
+					out = append(out, NamedType{n, k.kind, r.off})
+				}
+			}
+		}
+	} else {
+		idx, err := t.index()
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kinds {
+			for n, r := range k.m(idx) {
+				if !r.decl && n != "" {
+					out = append(out, NamedType{n, k.kind, r.off})
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out, nil
 }

@@ -246,6 +246,25 @@ func (d *Dump) Close() error {
 	return err
 }
 
+// ReadFile reads len(p) bytes of the dump file itself at off (crash's
+// FILEADDR reads, struct -f and rd -f): the bytes as stored, compressed or
+// not; for a flattened stream, the file it reconstructs. A read past the
+// end fails with an *AddrError in the "dumpfile" space.
+func (d *Dump) ReadFile(p []byte, off uint64) error {
+	if d.closed.Load() {
+		return errors.New("vmcore: dump is closed")
+	}
+	size := uint64(d.src.Size())
+	if off > size || uint64(len(p)) > size-off {
+		return &AddrError{Addr: off, Space: "dumpfile", Err: ErrNotInDump}
+	}
+	n, err := d.src.ReadAt(p, int64(off))
+	if n < len(p) {
+		return &AddrError{Addr: off + uint64(n), Space: "dumpfile", Err: ErrNotInDump, Detail: fmt.Sprint(err)}
+	}
+	return nil
+}
+
 // Path is the file name given to Open.
 func (d *Dump) Path() string { return d.path }
 
