@@ -39,7 +39,7 @@ func init() {
 			{Name: "k", Help: "search kernel virtual memory (the default)."},
 			{Name: "K", Help: "search kernel virtual memory, the direct map and the kernel image only."},
 			{Name: "V", Help: "search kernel virtual memory, the vmalloc areas and the vmemmap only."},
-			{Name: "u", Help: "search the user virtual memory of the current context (refused: not available yet)."},
+			{Name: "u", Help: "search the user virtual memory of the current context: from its first VMA on (or -s), to the end of user space (or -e/-l), each page its page tables map and the dump holds; a kernel thread's context has none."},
 			{Name: "p", Help: "search physical memory."},
 			{Name: "t", Help: "search only the kernel stack of every task (task_struct.stack, THREAD_SIZE bytes); a task's matches follow a task-identifying header (crash's print_task_header). Not with -s, -e, -l or a memory type."},
 			{Name: "T", Help: "the same as -t, for the active tasks only (each cpu's current task, and the panic task)."},
@@ -59,7 +59,17 @@ func init() {
     crash> search -c "sysrq triggered"
     ff2c138f03349bc9: sysrq triggered crash..sysrq-trigger..3sysrq: Failed to
     ff2c138f036c4cc0: sysrq triggered crash...................................
-    ...`,
+    ...
+
+  The first words of the current context's user memory (init's, on the
+  sample dump: makedumpfile excluded its pages, which an ELF dump gives
+  as zeroes):
+
+    crash> search -u -l 32 0
+    400000: 0
+    400008: 0
+    400010: 0
+    400018: 0`,
 		Run: runSearch,
 	})
 }
@@ -93,6 +103,7 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 		sflag, endSet            bool
 		memType                  memType = -1
 		K, V, u, t, T            bool
+		umm, upgd                uint64 // -u: the current context's mm_struct and pgd
 		mode                     byte
 		context                  int
 		err                      error
@@ -145,7 +156,20 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 			K = K || g.flag == "K"
 			V = V || g.flag == "V"
 		case "u":
-			u = true
+			mm, pgd, err := s.contextUserSpace()
+			if err != nil {
+				return errors.New("current context has no user address space")
+			}
+			umm, upgd = mm, pgd
+			if !sflag {
+				// address_space_start: the first VMA's start
+				start = 0
+				s.VMAs(s.Ctx(), mm, func(v kernel.VMA) error {
+					start = v.Start
+					return kernel.ErrSearchStopped
+				})
+			}
+			memType, sflag, u = uvaddr, true, true
 		case "p":
 			if nodes == nil {
 				if nodes, err = s.Nodes(); err != nil || len(nodes) == 0 {
@@ -185,9 +209,6 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 		if !sflag {
 			start, sflag = s.PageOffset(), true
 		}
-	}
-	if u {
-		return errors.New("user memory searches (-u) are not available yet")
 	}
 	rest := g.rest()
 	if len(rest) == 0 || length != 0 && endSet {
@@ -280,6 +301,27 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 			fmt.Fprintf(&b, "search: rounding down start address to: %x\n", start)
 		}
 		return r.walkErr(s.SearchPhys(ctx, start, end, r.scanner(start, end), func(pg kernel.SearchPage) error { return r.page(pg, start, end) }))
+	}
+	if memType == uvaddr {
+		if start >= userTop {
+			fmt.Fprintf(w, "search: invalid user virtual address: %x\n", start)
+			return &UsageError{Cmd: "search"}
+		}
+		uend := uint64(s.PageOffset())
+		if !endSet && length == 0 {
+			end = uend
+		} else if length != 0 {
+			end = start + length
+		}
+		if end > uend {
+			fmt.Fprintf(w, "search: ending address %x is in kernel space: %x\n", end, uend)
+			return &UsageError{Cmd: "search"}
+		}
+		if end < start {
+			fmt.Fprintf(w, "search: ending address %x is below starting address %x\n", end, start)
+			return &UsageError{Cmd: "search"}
+		}
+		return r.userSpace(umm, upgd, start, end)
 	}
 	ranges, areas, err := s.SearchRanges(ctx)
 	if err != nil {
@@ -399,6 +441,98 @@ func (r *searchRun) taskStacks(activeOnly bool) error {
 		}
 	}
 	return nil
+}
+
+// userSpace is crash's search_virtual over user memory: page by page
+// from start to end, a page that no page table maps (or past the end of
+// its VMA) passed over to the next page of a VMA (next_upage), a mapped
+// page that cannot be read skipped; an ELF dump's excluded pages read as
+// zeroes, as in crash.
+func (r *searchRun) userSpace(mm, pgd, start, end uint64) error {
+	s := r.s
+	ctx := s.Ctx()
+	var vmas []kernel.VMA
+	if err := s.VMAs(ctx, mm, func(v kernel.VMA) error {
+		if len(vmas) >= 1<<20 {
+			return kernel.ErrSearchStopped
+		}
+		vmas = append(vmas, v)
+		return nil
+	}); err != nil && !errors.Is(err, kernel.ErrSearchStopped) {
+		return err
+	}
+	// nextUpage: the first page at or after va that some VMA covers
+	nextUpage := func(va uint64) (uint64, bool) {
+		va = va&^4095 + 4096
+		for _, v := range vmas {
+			if va <= v.Start {
+				return v.Start, true
+			}
+			if va < v.End {
+				return va, true
+			}
+		}
+		return 0, false
+	}
+	if start&7 != 0 {
+		start &^= 7
+		fmt.Fprintf(r.b, "search: rounding down start address to: %x\n", start)
+	}
+	scan := r.scanner(start, end)
+	r.crossNext = ^uint64(0)
+	page := make([]byte, 4096)
+	n := 0
+	for pp, next := start&^4095, start; next < end; next = pp {
+		if n++; n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		pa, err := s.Mem.UserVirtToPhys(pgd, pp)
+		if err != nil {
+			np, ok := nextUpage(pp)
+			if !ok || np <= pp {
+				return nil
+			}
+			pp = np
+			continue
+		}
+		if err := s.ReadAsCrash(func(p []byte, a uint64) error { return s.Dump.ReadPhys(p, a) }, page, pa); err != nil {
+			pp += 4096
+			continue
+		}
+		pg := kernel.SearchPage{Addr: pp, Data: page}
+		if scan != nil {
+			pg.Found = scan(pg)
+		}
+		if err := r.page(pg, next, end); err != nil {
+			return err
+		}
+		pp += 4096
+	}
+	return nil
+}
+
+// contextUserSpace is the current context's mm_struct and pgd; a kernel
+// thread has neither.
+func (s *Session) contextUserSpace() (mm, pgd uint64, err error) {
+	task, err := s.Context()
+	if err != nil {
+		return 0, 0, err
+	}
+	o, err := s.Object(task, "task_struct")
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := o.Member("mm")
+	if err != nil {
+		return 0, 0, err
+	}
+	if mm, err = m.Pointer(); err != nil || mm == 0 {
+		return 0, 0, fmt.Errorf("task %#x has no user address space", task)
+	}
+	pgd, err = s.taskPGD(task)
+	return mm, pgd, err
 }
 
 func (r *searchRun) walkErr(err error) error {

@@ -7,6 +7,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -112,6 +113,49 @@ func FuzzGDBFormat(f *testing.F) {
 		pr.Value(&b, typ, data, base, 0)
 		if b.Len() == 0 {
 			t.Fatalf("%s: nothing printed", gdbfmt.TypeName(typ))
+		}
+	})
+}
+
+// FuzzStructDeref runs struct -p (every pointer member followed once),
+// struct -u and -f, search -u and rd -f over fuzzed addresses, offsets,
+// types and strings on the real test-bed dump: pointers lead anywhere, user
+// page tables are whatever the bytes say. None may panic or hang.
+func FuzzStructDeref(f *testing.F) {
+	d := testbed.Open(f, testbed.DefaultName, testbed.DefaultFormat)
+	cmdFuzzOnce.Do(func() { cmdFuzzSession, cmdFuzzErr = Open(d.Vmlinux, d.Vmcore, Options{}) })
+	if cmdFuzzErr != nil {
+		f.Fatal(cmdFuzzErr)
+	}
+	s := cmdFuzzSession
+	types := []string{"task_struct", "list_head", "mm_struct", "file_operations", "sched_class", "rq", "elf64_hdr", "page", "rcu_special"}
+	for i, a := range []uint64{0xffffffffdeadbeef, 0, 0x400000, 0xffffffff91011600, 0xff4b470240198000, 0x7ffe9c17b000, 1 << 63} {
+		f.Add(uint8(i), a, "int")
+	}
+	f.Fuzz(func(t *testing.T, ti uint8, addr uint64, word string) {
+		if strings.ContainsAny(word, "\n\"'\\") || word == "" || len(word) > 64 {
+			return
+		}
+		typ := types[int(ti)%len(types)]
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, line := range []string{
+				fmt.Sprintf("struct -p %s %x", typ, addr), fmt.Sprintf("struct -u %s %x", typ, addr),
+				fmt.Sprintf("struct -f %s %d", typ, addr%(1<<34)), fmt.Sprintf("union -p rcu_special %x", addr),
+				fmt.Sprintf("search -u -s %x -l 8192 %x", addr%(1<<47), addr), fmt.Sprintf("rd -f %x 4", addr),
+				fmt.Sprintf("search -u -c -l 4096 %q", word),
+			} {
+				err := Run(s, line, &cappedWriter{})
+				if err != nil && strings.Contains(err.Error(), "internal error") && !strings.Contains(err.Error(), errOutputCap.Error()) {
+					t.Fatalf("%s: %v", line, err)
+				}
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("type %s at %x: no answer in 60 s", typ, addr)
 		}
 	})
 }

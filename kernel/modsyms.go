@@ -163,7 +163,7 @@ func (k *Kernel) moduleSymTable(addr uint64, memLayout bool) (ModuleSymTable, er
 				continue
 			}
 			r := ModuleRegion{Start: "_MODULE_" + tag + "_START_" + m.Name, End: "_MODULE_" + tag + "_END_" + m.Name,
-				StartText: "MODULE " + strings.ReplaceAll(tag, "_", " ") + " START", EndText: "MODULE " + strings.ReplaceAll(tag, "_", " ") + " END",
+				StartText: "MODULE " + tag + " START", EndText: "MODULE " + tag + " END",
 				Base: base, Size: size, TextEnd: base, Init: i >= moduleInitText}
 			if i == 0 || i == moduleInitText {
 				r.TextEnd = base + size
