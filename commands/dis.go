@@ -918,7 +918,13 @@ func (d *disRun) raw(addr, count uint64) error {
 				for _, a := range []uint64{pc &^ 0x3f, pc} {
 					var one [1]byte
 					if err := read(one[:], a); err != nil {
-						fmt.Fprintf(&b, "dis: %s\n", classifyReadError(err, t, a, "gdb_readmem_callback", d.s.dumpFormat()))
+						me := classifyReadError(err, t, a, "gdb_readmem_callback", d.s.dumpFormat())
+						fmt.Fprintf(&b, "dis: %s\n", me)
+						if me.pinned {
+							// a kernel thread's context: crash reports the
+							// failed pgd read once
+							break
+						}
 					}
 				}
 			}

@@ -217,6 +217,9 @@ type MemReadError struct {
 	Addr     uint64
 	ReadType string
 	Err      error // the underlying error, for errors.Is and the detail line
+	// pinned keeps ReadType: the read that failed was not the one asked
+	// for (a kernel thread's user read fails reading its mm's pgd).
+	pinned bool
 }
 
 func (e *MemReadError) Error() string {
@@ -235,6 +238,10 @@ func (e *MemReadError) Unwrap() error { return e.Err }
 // (diskdump.c: not RAM or beyond max_mapnr); a filtered page is "page
 // excluded" in a kdump-compressed dump; anything else reads as a read error.
 func classifyReadError(err error, t memType, addr uint64, readType string, format vmcore.Format) *MemReadError {
+	var pinned *MemReadError
+	if errors.As(err, &pinned) && pinned.pinned {
+		return pinned
+	}
 	e := &MemReadError{Kind: "read error", Space: t.space(), Addr: addr, ReadType: readType, Err: err}
 	var ae *vmcore.AddrError
 	if errors.As(err, &ae) {
@@ -245,7 +252,8 @@ func classifyReadError(err error, t memType, addr uint64, readType string, forma
 			e.Addr = addr
 		}
 	}
-	kdump := format == vmcore.FormatKdump
+	// a dump-file read (FILEADDR) fails as a read() of the file does
+	kdump := format == vmcore.FormatKdump && t != fileaddr
 	switch {
 	case errors.Is(err, vmcore.ErrBadAddress):
 		e.Kind, e.Space = "invalid "+t.space()+" address", ""
@@ -464,6 +472,7 @@ func displayMemory(ctx context.Context, w io.Writer, req rdRequest, read ReadFun
 		buf      [8]byte
 		a        int64 // printable run position (-a)
 		shown    int64
+		lost     int64 // items of a dump-file read that failed
 	)
 	flush := func() {
 		io.WriteString(w, out.String())
@@ -480,17 +489,27 @@ func displayMemory(ctx context.Context, w io.Writer, req rdRequest, read ReadFun
 			}
 		}
 		p := buf[:size]
-		if err := readItem(read, p, addr); err != nil {
+		if err := readItem(read, p, addr); err != nil && req.mem == fileaddr {
+			// crash's dumpfile reads report a failure and return (they
+			// take no FAULT_ON_ERROR): display_memory counts the item
+			// lost and goes on with the next one.
+			fmt.Fprintf(&out, "rd: %s\n", classifyReadError(err, req.mem, addr, readType, format))
+			lost++
+			addr += uint64(size)
+			continue
+		} else if err != nil {
 			flush()
 			var me *MemReadError
 			if errors.As(err, &me) {
-				me.ReadType = readType
+				if !me.pinned {
+					me.ReadType = readType
+				}
 				return me
 			}
 			return classifyReadError(err, req.mem, addr, readType, format)
 		}
-		if req.mode != rdASCII && i%int64(perLine) == 0 {
-			if i != 0 {
+		if req.mode != rdASCII && (i-lost)%int64(perLine) == 0 {
+			if i-lost != 0 {
 				if req.flag&rdASCIIEndline != 0 {
 					out.WriteString("  ")
 					out.Write(hexchars)
@@ -597,7 +616,9 @@ func displayMemory(ctx context.Context, w io.Writer, req rdRequest, read ReadFun
 		out.WriteString("  ")
 		out.Write(hexchars)
 	}
-	out.WriteString("\n")
+	if lost != req.count {
+		out.WriteString("\n")
+	}
 	flush()
 	return nil
 }

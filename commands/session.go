@@ -141,6 +141,9 @@ func (s *Session) reader(t memType) (ReadFunc, error) {
 			}
 			pgd, err := s.contextPGD()
 			if err != nil {
+				if e := s.noUserSpace(); e != nil {
+					return e
+				}
 				return &vmcore.AddrError{Addr: addr, Space: "user virtual", Err: vmcore.ErrBadAddress, Detail: err.Error()}
 			}
 			// crash reads an ELF dump's excluded user pages as zeroes
@@ -212,4 +215,35 @@ func (s *Session) dumpFormat() vmcore.Format {
 		return vmcore.FormatUnknown
 	}
 	return s.DumpFormat()
+}
+
+// noUserSpace is crash's answer to a user read in a kernel thread's
+// context: uvtop reads the NULL mm's pgd, "invalid kernel virtual address:
+// 38  type: "mm_struct pgd"" (nil when the context has an mm).
+func (s *Session) noUserSpace() error {
+	task, err := s.Context()
+	if err != nil {
+		return nil
+	}
+	o, err := s.Object(task, "task_struct")
+	if err != nil {
+		return nil
+	}
+	m, err := o.Member("mm")
+	if err != nil {
+		return nil
+	}
+	if mm, err := m.Pointer(); err != nil || mm != 0 {
+		return nil
+	}
+	t, err := s.Types()
+	if err != nil {
+		return nil
+	}
+	off, err := t.Offset("mm_struct.pgd")
+	if err != nil {
+		return nil
+	}
+	return &MemReadError{Kind: "invalid kernel virtual address", Addr: uint64(off), ReadType: "mm_struct pgd",
+		Err: vmcore.ErrBadAddress, pinned: true}
 }

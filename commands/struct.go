@@ -635,9 +635,11 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 				if err != nil && m == "" {
 					// crash's print_struct writes "struct NAME " before gdb
 					// fails, and gdb's read callback says why.
-					fmt.Fprintf(w, "%s %s %s: %v\n", dt.kind, dt.name, dt.kind,
-						classifyReadError(errors.Unwrap(err), o.mem, where, "gdb_readmem_callback", s.dumpFormat()))
-					if dt.kind == "struct" {
+					me := classifyReadError(errors.Unwrap(err), o.mem, where, "gdb_readmem_callback", s.dumpFormat())
+					fmt.Fprintf(w, "%s %s %s: %v\n", dt.kind, dt.name, dt.kind, me)
+					// (a kernel thread's failed pgd read ends the command
+					// before print_struct's newline)
+					if dt.kind == "struct" && !me.pinned {
 						io.WriteString(w, "\n") // print_struct's own newline after gdb's output
 					}
 					return &printedError{err}

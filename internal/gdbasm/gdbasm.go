@@ -82,6 +82,12 @@ func Decode(code []byte, pc uint64) Inst {
 	if text, n, ok := decodeExtra(code); ok {
 		return Inst{PC: pc, Len: n, Text: text}
 	}
+	if len(code) >= 2 && code[0]&0xf0 == 0x40 && code[1]&0xf0 == 0x40 {
+		// A REX prefix before another one is no part of the
+		// instruction: libopcodes prints it alone ("rex.WR"), x86asm
+		// refuses the pair.
+		return Inst{PC: pc, Len: 1, Text: prefixName(code[0])}
+	}
 	inst, err := x86asm.Decode(code, 64)
 	if err != nil || inst.Len == 0 || inst.Op == 0 && !isPrefixByte(code[0]) {
 		return Inst{PC: pc, Len: 1, Text: pad("(bad)", "")}

@@ -49,6 +49,7 @@ var gdbCases = []struct {
 	{"ff", "(bad)  ", "no instruction"},
 	{"0f01c8", "monitor %rax,%ecx,%edx", "x86asm: %eax"},
 	{"41", "rex.B", "a lone prefix, unpadded"},
+	
 	{"480fa303", "bt     %rax,(%rbx)", "0f a3 is bt, not a moffs mov"},
 	{"0f1efa", "nop    %edx", "x86asm: (bad); endbr64 entered one byte late (6.12's dis panic+1)"},
 	{"a32dffff0000000000", "movabs %eax,0xffff2d", "x86asm: mov; a 64-bit absolute address (the qemu dump's dis jiffies)"},
@@ -93,6 +94,20 @@ func TestGDBSyntax(t *testing.T) {
 		if in.Len != len(b) && c.hex != "ff" {
 			t.Errorf("% x: length %d, want %d", b, in.Len, len(b))
 		}
+	}
+}
+
+// TestREXBeforeREX: a REX prefix followed by another is printed alone,
+// one byte long, as crash's gdb does (dis -u of busybox's ELF header on
+// 6.1-qemu: "0x400002:\trex.WR", then "rex.RX add (%rcx),%r8b").
+func TestREXBeforeREX(t *testing.T) {
+	in := Decode([]byte{0x4c, 0x46, 0x02, 0x01, 0x01, 0x03}, 0x400002)
+	if in.Text != "rex.WR" || in.Len != 1 {
+		t.Errorf("4c 46 02 01: %q length %d, want gdb's \"rex.WR\" length 1", in.Text, in.Len)
+	}
+	in = Decode([]byte{0x46, 0x02, 0x01, 0x01, 0x03}, 0x400003)
+	if in.Text != "rex.RX add (%rcx),%r8b" {
+		t.Errorf("46 02 01: %q, want gdb's \"rex.RX add (%%rcx),%%r8b\"", in.Text)
 	}
 }
 

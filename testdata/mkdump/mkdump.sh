@@ -775,6 +775,27 @@ CRASH_CMDS=(
 	"ptype &init_task.tasks" "ptype init_task.stack" "ptype *init_task.signal" "ptype struct fpu"
 	"ptype struct xregs_state" "ptype irq_stat" "ptype nr_cpu_ids" "ptype cpu_online_mask"
 	"ptype init_pid_ns" "ptype struct zone"
+	# --- types: struct -p (each pointer member followed), -u (user memory
+	# of the current context), -f (the dump file itself), rd -f, whatis
+	# -r/-m (commands/struct_test.go's structMoreGoldens). After the p
+	# block: crash's -p prints the targets through gdb, numbering them in
+	# gdb's value history
+	"struct -p task_struct {task1}"
+	"task_struct.stack,mm,comm,sched_class,real_parent,thread_pid,files,pid {task1} -p"
+	"struct -p list_head {task1}" "struct -p task_struct" "struct -px task_struct.thread_info,stack {task1}"
+	"struct -p sched_class fair_sched_class" "struct -p file_operations def_blk_fops"
+	"union -p rcu_special {task1}" "struct -p -o list_head {task1}" "struct -p -r list_head {task1}"
+	"struct -u elf64_hdr {vma1}" "struct -u -x elf64_hdr {vma1}" "struct -u elf64_hdr.e_entry,e_phoff {vma1}"
+	"struct -u -r elf64_hdr {vma1}" "struct -u -o elf64_hdr {vma1}" "struct -u elf64_hdr ffffffffdeadbeef"
+	"struct -f elf64_hdr 0" "struct -f -x elf64_hdr 0" "struct -f elf64_hdr 64" "struct -f -r elf64_hdr 0"
+	"struct -f -o elf64_hdr 0" "struct -f elf64_hdr 0:a" "struct -f elf64_hdr 99999999999"
+	"struct -f elf64_hdr 0 2" "rd -f 0 4" "rd -f 99999999999 2"
+	"whatis -m task_struct" "whatis -m mm_struct" "whatis -r 100-200 -m list_head"
+	"whatis -r 40-100 -m mm_struct" "whatis -m nosuchtype" "whatis -r 5-3" "whatis -r abc" "whatis -r 1"
+	"whatis -r 4" "whatis -r" "whatis -m" "whatis -r xyz"
+	# search -u (the current context's user memory, VMA by VMA) and dis -u
+	"search -u deadbeef" "search -u -l 64 0" "search -u -w -l 32 0" "search -u -s ffffffffdeadbeef 0"
+	"search -u -c -l 4096 ELF" "search -u -t 1" "dis -u {vma1} 4" "dis -u ffffffffdeadbeef 2"
 	# --- test bed: answers recorded on main (record.sh) that no block
 	# above named yet (goldens.sh found them), kept so a regeneration
 	# records them again: their owners move them into their blocks.
