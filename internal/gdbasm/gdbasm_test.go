@@ -49,7 +49,7 @@ var gdbCases = []struct {
 	{"ff", "(bad)  ", "no instruction"},
 	{"0f01c8", "monitor %rax,%ecx,%edx", "x86asm: %eax"},
 	{"41", "rex.B", "a lone prefix, unpadded"},
-	
+
 	{"480fa303", "bt     %rax,(%rbx)", "0f a3 is bt, not a moffs mov"},
 	{"0f1efa", "nop    %edx", "x86asm: (bad); endbr64 entered one byte late (6.12's dis panic+1)"},
 	{"a32dffff0000000000", "movabs %eax,0xffff2d", "x86asm: mov; a 64-bit absolute address (the qemu dump's dis jiffies)"},
