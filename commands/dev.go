@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"gocrash/kernel"
@@ -276,7 +275,7 @@ func pcieType(d *kernel.PCIDevice) string {
 // (module data too, as crash's value_search): "name" or "name+off".
 func (s *Session) symstrAll() func(uint64) string {
 	sym := s.symbolizer()
-	var mods []*kernel.Module
+	var st *symTable
 	modsRead := false
 	return func(v uint64) string {
 		if sym != nil {
@@ -284,22 +283,20 @@ func (s *Session) symstrAll() func(uint64) string {
 				return n
 			}
 		}
+		// the modules' tables as crash builds them (value_search_module:
+		// core and init before 6.4, every memory type since)
 		if !modsRead {
 			modsRead = true
-			mods, _ = s.Modules(s.Ctx())
+			st = s.symTable()
 		}
-		for _, m := range mods {
-			if !(v >= m.Core[0] && v < m.Core[1] || v >= m.Init[0] && v < m.Init[1]) {
-				continue
+		if m := st.moduleOf(v); m >= 0 {
+			if r, off, ok := st.search(v); ok {
+				name, _, _ := st.sym(r)
+				if off != 0 {
+					return fmt.Sprintf("%s+%d", name, off)
+				}
+				return name
 			}
-			i := sort.Search(len(m.Symbols), func(i int) bool { return m.Symbols[i].Addr > v }) - 1
-			if i < 0 {
-				return ""
-			}
-			if off := v - m.Symbols[i].Addr; off != 0 {
-				return fmt.Sprintf("%s+%d", m.Symbols[i].Name, off)
-			}
-			return m.Symbols[i].Name
 		}
 		return ""
 	}

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gocrash/kernel"
 )
 
 // The distribution kernels gocrash is judged on: Debian's own cloud
@@ -277,12 +274,6 @@ func TestDistroSystemGoldens(t *testing.T) {
 				if wrongHZ && strings.HasPrefix(cmd, "timer -r") {
 					w, got = wrongHZTimers(w, got)
 				}
-				if _, err := s.ModuleSymbolTables(s.Ctx()); errors.Is(err, kernel.ErrModuleMemory) {
-					if g := moduleSymbolsAsHex(w, got); g != got {
-						t.Logf("%s: module symbols shown as addresses (TODO(types): %v)", cmd, err)
-						got = g
-					}
-				}
 				if got != w {
 					t.Errorf("%s differs from crash:\n%s", file, lineDiff(w, got))
 					continue
@@ -295,33 +286,4 @@ func TestDistroSystemGoldens(t *testing.T) {
 	if ran == 0 {
 		t.Skipf("no Debian kernel dump with crash's answers beside it under %s", base)
 	}
-}
-
-// moduleSymbolsAsHex accepts, on kernels whose module symbol tables
-// gocrash does not read yet (6.4+: struct module_memory), a line where
-// crash names a module symbol ("virtblk_fops") and gocrash, the rest of
-// the line the same, shows its address: got's line is taken as crash's.
-func moduleSymbolsAsHex(crash, got string) string {
-	c, g := strings.Split(crash, "\n"), strings.Split(got, "\n")
-	if len(c) != len(g) {
-		return got
-	}
-	for i := range g {
-		if c[i] == g[i] {
-			continue
-		}
-		cw, gw := strings.Fields(c[i]), strings.Fields(g[i])
-		if len(cw) != len(gw) || len(cw) == 0 {
-			continue
-		}
-		last := len(cw) - 1
-		if strings.Join(cw[:last], " ") != strings.Join(gw[:last], " ") {
-			continue
-		}
-		if _, err := strconv.ParseUint(gw[last], 16, 64); err != nil || !strings.HasPrefix(gw[last], "ffffffffc") {
-			continue
-		}
-		g[i] = c[i]
-	}
-	return strings.Join(g, "\n")
 }
