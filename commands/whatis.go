@@ -72,7 +72,22 @@ func runWhatis(s *Session, args []string, w io.Writer) error {
 		return err
 	}
 	failure := func() error {
-		fmt.Fprintf(w, "whatis: cannot resolve: %s\n", all)
+		// crash's arg_to_datatype() cut its argument at the first '.'
+		// (TYPE.member) in place, and the message joins the arguments
+		// after that: "whatis gocrash_write_null.constprop.0" cannot
+		// resolve "gocrash_write_null".
+		msg := all
+		if i := strings.IndexByte(rest[0], '.'); i >= 0 {
+			words := strings.Fields(all)
+			for j, wd := range words {
+				if wd == rest[0] {
+					words[j] = rest[0][:i]
+					break
+				}
+			}
+			msg = strings.Join(words, " ")
+		}
+		fmt.Fprintf(w, "whatis: cannot resolve: %s\n", msg)
 		return &UsageError{Cmd: "whatis"}
 	}
 	name := rest[0]
