@@ -732,16 +732,24 @@ func (v *Vmlinux) SymbolsWithPrefix(prefix string) []Symbol {
 }
 
 // ReadFile copies the vmlinux's static contents at addr into p, e.g.
-// linux_banner to compare against the dump. addr may be the link-time or the
-// relocated address.
+// linux_banner to compare against the dump. addr is a relocated address
+// (Lookup's, a return address on a stack); one that is no relocated
+// address in the file is read as a link-time one. The relocated reading
+// comes first: with a small KASLR slide (0x600000 on the 6.12-oops test
+// dump) a relocated address is often also a link-time address inside
+// another section, and read as such gave another object's bytes.
 func (v *Vmlinux) ReadFile(addr uint64, p []byte) error {
-	if err := v.readFile(addr, p); err == nil || v.kaslr == 0 {
-		return err
-	} else if err2 := v.readFile(addr-v.kaslr, p); err2 == nil {
-		return nil
-	} else {
-		return err
+	if v.kaslr == 0 {
+		return v.readFile(addr, p)
 	}
+	err := v.readFile(addr-v.kaslr, p)
+	if err == nil {
+		return nil
+	}
+	if err2 := v.readFile(addr, p); err2 == nil {
+		return nil
+	}
+	return err
 }
 
 func (v *Vmlinux) readFile(addr uint64, p []byte) error {
