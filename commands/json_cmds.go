@@ -261,6 +261,9 @@ func kmemJSON(s *Session, args []string) (any, error) {
 	if len(args) == 1 && args[0] == "-V" {
 		return kmemVMStatJSON(s)
 	}
+	if len(args) == 1 && args[0] == "-f" {
+		return kmemFreeJSON(s)
+	}
 	if len(args) == 1 && args[0] == "-z" {
 		return kmemZonesJSON(s)
 	}

@@ -24,6 +24,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"kmem -i":     reflect.TypeOf(&KmemInfoJSON{}),
 	"kmem -s":     reflect.TypeOf([]KmemCacheJSON{}),
 	"kmem -V":     reflect.TypeOf(&KmemVMStatJSON{}),
+	"kmem -f":     reflect.TypeOf(&KmemFreeJSON{}),
 	"kmem -z":     reflect.TypeOf([]KmemZoneJSON{}),
 	"runq":        reflect.TypeOf([]RunqCPUJSON{}),
 	"files":       reflect.TypeOf([]FilesTaskJSON{}),
@@ -63,6 +64,7 @@ var JSONArguments = map[string]string{
 	"kmem -i":       "-i",
 	"kmem -s":       "-s",
 	"kmem -V":       "-V",
+	"kmem -f":       "-f (without an address; -F has none)",
 	"kmem -z":       "-z",
 	"runq":          "the default format and -c cpu(s)",
 	"files":         "pid/task arguments (none: the current context)",
@@ -274,7 +276,7 @@ JSON form prints one document on one line:
 
 and a command that fails, or has no JSON form, prints
 
-    {"command": "kmem -f", "error": "kmem: -f has no JSON output (the JSON form of kmem takes -V or -i or -s or -z)"}
+    {"command": "kmem -f", "error": "kmem: -f has no JSON output (the JSON form of kmem takes -V or -f or -i or -s or -z)"}
 
 Types: ` + "`hex`" + ` is an address or register as a string of hex digits without 0x
 ("ffffffffc00c6000": JSON numbers lose 64-bit precision in most readers);

@@ -167,6 +167,7 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("sig 1", func(t *testing.T) { checkSigJSON(t, s, "sig 1") })
 	t.Run("foreach sig", func(t *testing.T) { checkSigJSON(t, s, "foreach sig") })
 	t.Run("kmem -V", func(t *testing.T) { checkKmemVJSON(t, s) })
+	t.Run("kmem -f", func(t *testing.T) { checkKmemFreeJSON(t, s) })
 	t.Run("kmem -z", func(t *testing.T) { checkKmemZJSON(t, s) })
 	t.Run("list tree", func(t *testing.T) { checkListTreeJSON(t, s) })
 	t.Run("waitq", func(t *testing.T) { checkWaitqJSON(t, s) })
@@ -463,7 +464,7 @@ func TestJSONErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for line, want := range map[string]string{
-		"kmem -S":      `{"command":"kmem -S","error":"kmem: -S has no JSON output (the JSON form of kmem takes -V or -i or -s or -z)"}`,
+		"kmem -S":      `{"command":"kmem -S","error":"kmem: -S has no JSON output (the JSON form of kmem takes -V or -f or -i or -s or -z)"}`,
 		"rd jiffies":   `{"command":"rd jiffies","error":"rd: rd has no JSON output (docs/json.md lists the commands that have)"}`,
 		"foreach task": `{"command":"foreach task","error":"foreach: task has no JSON output (the JSON form of foreach takes bt or files or ps or sig or vm)"}`,
 		"bt 99999":     `{"command":"bt 99999","error":"bt: invalid task or pid value: 99999"}`,
@@ -1184,5 +1185,50 @@ func checkWaitqJSON(t *testing.T, s *Session) {
 	}
 	if len(lines) > 1 && n == 0 {
 		t.Error("waitq: no waiting task compared")
+	}
+}
+
+// checkKmemFreeJSON compares kmem -f's JSON with the numbers of its text:
+// each zone line, each AREA line in order, and nr_free_pages.
+func checkKmemFreeJSON(t *testing.T, s *Session) {
+	var text strings.Builder
+	if err := Run(s, "kmem -f", &text); err != nil {
+		t.Skipf("kmem -f: %v", err)
+	}
+	var j KmemFreeJSON
+	jsonRun(t, s, "kmem -f", &j)
+	var zones, areas []string
+	for _, l := range strings.Split(text.String(), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 7 && isDecWord(f[0]) && isDecWord(f[2]):
+			zones = append(zones, strings.Join(f, " "))
+		case len(f) == 5 && isDecWord(f[0]) && strings.HasSuffix(f[1], "k"):
+			areas = append(areas, strings.Join(f, " "))
+		case strings.HasPrefix(l, "nr_free_pages: "):
+			want := fmt.Sprintf("nr_free_pages: %d  (verified)", j.NrFreePages)
+			if j.FoundPages != j.NrFreePages {
+				want = fmt.Sprintf("nr_free_pages: %d  (found %d)", j.NrFreePages, j.FoundPages)
+			}
+			if l != want {
+				t.Errorf("kmem -f: %q, JSON %q", l, want)
+			}
+		}
+	}
+	var jz, ja []string
+	for _, z := range j.Zones {
+		jz = append(jz, fmt.Sprintf("%d %s %d %d %x %x %d", z.Zone, z.Name, z.Size, z.Free, uint64(z.MemMap), uint64(z.StartPaddr), z.StartMapnr))
+		for _, a := range z.Areas {
+			ja = append(ja, fmt.Sprintf("%d %dk %x %d %d", a.Order, a.SizeKB, uint64(a.FreeArea), a.Blocks, a.Pages))
+		}
+	}
+	if strings.Join(zones, "\n") != strings.Join(jz, "\n") {
+		t.Errorf("kmem -f zones, text:\n%s\nJSON:\n%s", strings.Join(zones, "\n"), strings.Join(jz, "\n"))
+	}
+	if strings.Join(areas, "\n") != strings.Join(ja, "\n") {
+		t.Errorf("kmem -f areas, text:\n%s\nJSON:\n%s", strings.Join(areas, "\n"), strings.Join(ja, "\n"))
+	}
+	if len(ja) == 0 {
+		t.Error("kmem -f: no free area compared")
 	}
 }
