@@ -50,7 +50,7 @@ var distroCommands = []string{
 	// kthread_create_lock), the words bt -r/-F name.
 	"bt -r 2", "bt -F 2", "bt -FF 2",
 	"p oops_in_progress", "p loops_per_jiffy", "p init_task.comm[100]", "p this_cpu_off:0", "sym runqueues",
-	"whatis gocrash_write_null.constprop.0", // no such module here: crash cuts the name at its first dot
+	"whatis gocrash_write_null.constprop.0", "whatis init_task.tasks.next", // crash cuts these at the first dot
 }
 
 // distroDiffs are the deliberate differences, per dump and command, with

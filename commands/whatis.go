@@ -71,23 +71,34 @@ func runWhatis(s *Session, args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	failure := func() error {
-		// crash's arg_to_datatype() cut its argument at the first '.'
-		// (TYPE.member) in place, and the message joins the arguments
-		// after that: "whatis gocrash_write_null.constprop.0" cannot
-		// resolve "gocrash_write_null".
-		msg := all
-		if i := strings.IndexByte(rest[0], '.'); i >= 0 {
-			words := strings.Fields(all)
-			for j, wd := range words {
-				if wd == rest[0] {
-					words[j] = rest[0][:i]
-					break
-				}
+	// crash's arg_to_datatype() cuts its argument at the first '.' in
+	// place and, where it gives up before taking it as TYPE.member (a
+	// second '.', or nothing on one side of the first), leaves it cut:
+	// what follows, gdb's whatis and the failure message, sees the part
+	// before the dot ("whatis init_task.tasks.next" is struct
+	// task_struct, "whatis gocrash_write_null.constprop.0" cannot
+	// resolve "gocrash_write_null").
+	if i := strings.IndexByte(rest[0], '.'); i >= 0 && (i == 0 || i == len(rest[0])-1 || strings.Contains(rest[0][i+1:], ".")) {
+		cut := rest[0][:i]
+		words := strings.Fields(all)
+		for j, wd := range words {
+			if wd == rest[0] {
+				words[j] = cut
+				break
 			}
-			msg = strings.Join(words, " ")
 		}
-		fmt.Fprintf(w, "whatis: cannot resolve: %s\n", msg)
+		all = strings.Join(words, " ")
+		rest = append([]string{cut}, rest[1:]...)
+		if cut == "" {
+			rest = rest[1:]
+			if len(rest) == 0 {
+				fmt.Fprintf(w, "whatis: cannot resolve: %s\n", all)
+				return &UsageError{Cmd: "whatis"}
+			}
+		}
+	}
+	failure := func() error {
+		fmt.Fprintf(w, "whatis: cannot resolve: %s\n", all)
 		return &UsageError{Cmd: "whatis"}
 	}
 	name := rest[0]
