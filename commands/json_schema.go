@@ -310,8 +310,43 @@ answer with an error document.
 		"`{\"summary\": ...}` object.\n\n| member | type | meaning |\n| --- | --- | --- |\n")
 	writeSchemaRows(&b, "(line)", SchemaOf(reflect.TypeOf(TriageResult{})), map[*SchemaNode]bool{})
 	writeSchemaRows(&b, "summary", SchemaOf(reflect.TypeOf(TriageSummary{})), map[*SchemaNode]bool{})
-	b.WriteString("\n")
+	b.WriteString("\n## Commands without a JSON form\n\n" +
+		"In JSON mode these answer with an error document, except the ones that steer\n" +
+		"the session, which print their text.\n\n| command | why |\n| --- | --- |\n")
+	none := make([]string, 0, len(JSONNone))
+	for n := range JSONNone {
+		none = append(none, n)
+	}
+	sort.Strings(none)
+	for _, n := range none {
+		fmt.Fprintf(&b, "| %s | %s |\n", n, JSONNone[n])
+	}
 	return b.String()
+}
+
+// JSONNone says why each command without a JSON form has none
+// (TestJSONSchema: every such command is listed, and only those).
+var JSONNone = map[string]string{
+	"alias":  "steers the session (prints its text in JSON mode too)",
+	"exit":   "steers the session",
+	"help":   "steers the session (prints its text in JSON mode too)",
+	"q":      "steers the session",
+	"repeat": "steers the session (prints its text in JSON mode too)",
+	"set":    "steers the session (prints its text in JSON mode too, so that set output text works)",
+	"ascii":  "a character table or a number's characters, nothing read from the dump: meaningless as data",
+	"btop":   "a number conversion (bytes to a page number); not done yet",
+	"ptob":   "a number conversion (a page number to bytes); not done yet",
+	"ptov":   "an address translation (physical or per-cpu to virtual); not done yet",
+	"eval":   "an expression's value in several radixes; not done yet",
+	"p":      "gdb's rendering of a C value: a JSON value tree needs a typed-value walker beside gdbfmt's printer (not one to parse its text); not done yet",
+	"struct": "as p: a value tree of the structure's members is not done yet",
+	"union":  "as p: not done yet",
+	"task":   "the task_struct printed as struct task_struct (a value tree, as p); its header is ps's and foreach ps's JSON",
+	"whatis": "a C declaration: text is its natural form (gdb's type syntax)",
+	"ptype":  "a C declaration, as whatis",
+	"rd":     "memory words in the format asked; not done yet",
+	"search": "the matches are formatted by the page readers in parallel; a typed hit list is not done yet",
+	"vtop":   "the page-table walk; not done yet",
 }
 
 func typeName(n *SchemaNode) string {

@@ -49,6 +49,9 @@ func TestJSONSchema(t *testing.T) {
 		if (c.JSON != nil) != typed {
 			t.Errorf("%s: JSON form %v, result type in JSONResultTypes %v", c.Name, c.JSON != nil, typed)
 		}
+		if _, none := JSONNone[c.Name]; none == (c.JSON != nil) {
+			t.Errorf("%s: JSON form %v, in JSONNone %v (docs/json.md says why a command has none)", c.Name, c.JSON != nil, none)
+		}
 	}
 }
 
