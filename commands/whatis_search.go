@@ -34,7 +34,8 @@ import (
 // gdb session did before (crash's start-up asks for some, a local array
 // in a function resolves its element type). gocrash lists a typedef with
 // the size of its type when the typedef is the element type of a sized
-// array in a type reachable from the named types, else with 0; -m never
+// array in a type reachable from the named types or the variables, else
+// with 0; -m never
 // lists a typedef (it has no members), so its answers are gdb's. Of
 // several definitions of one name (a struct private to two drivers)
 // gocrash searches the first, gdb the first its iteration meets.
@@ -86,7 +87,7 @@ func runWhatisSearch(s *Session, w io.Writer, rangeArg string, hasRange bool, me
 				return err
 			}
 		}
-		if seen[nt.Name] {
+		if seen[nt.Name] || nt.Kind == "var" {
 			continue
 		}
 		typ, err := t.TypeAt(nt.Off)
@@ -158,7 +159,7 @@ func arrayElemTypedefs(ctx context.Context, t *symbols.Types, named []symbols.Na
 				return nil, err
 			}
 		}
-		if nt.Kind != "struct" && nt.Kind != "union" && nt.Kind != "typedef" {
+		if nt.Kind != "struct" && nt.Kind != "union" && nt.Kind != "typedef" && nt.Kind != "var" {
 			continue
 		}
 		typ, err := t.TypeAt(nt.Off)

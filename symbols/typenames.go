@@ -55,12 +55,12 @@ func uniqueSorted(out []string) []string {
 // its name (the one Lookup finds).
 type NamedType struct {
 	Name string
-	Kind string // "struct", "union", "enum", "base" or "typedef"
+	Kind string // "struct", "union", "enum", "base", "typedef"; "var": a variable, Off its type
 	Off  dwarf.Offset
 }
 
 // NamedTypes lists every named type definition (declarations left out),
-// sorted by name then kind: whatis -r and -m search them. It reads the
+// and the type of every variable (kind "var"), sorted by name then kind: whatis -r and -m search them. It reads the
 // whole name index (a second or two on a distribution vmlinux the first
 // time, without an index cache).
 func (t *Types) NamedTypes() ([]NamedType, error) {
@@ -77,6 +77,7 @@ func (t *Types) NamedTypes() ([]NamedType, error) {
 		{"enum", tabEnum, func(x *nameIndex) map[string]dieRef { return x.enums }},
 		{"base", tabBase, func(x *nameIndex) map[string]dieRef { return x.bases }},
 		{"typedef", tabTypedef, func(x *nameIndex) map[string]dieRef { return x.typedefs }},
+		{"var", tabVar, func(x *nameIndex) map[string]dieRef { return x.vars }},
 	}
 	var out []NamedType
 	if c := t.cached; c != nil {
