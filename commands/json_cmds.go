@@ -34,6 +34,7 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"uptime":  uptimeJSON,
 	"foreach": foreachJSON,
 	"sym":     symJSON,
+	"vtop":    vtopJSON,
 	"waitq":   waitqJSON,
 	"list":    listJSON,
 	"tree":    treeJSON,

@@ -39,6 +39,7 @@ var JSONResultTypes = map[string]reflect.Type{
 	"free":        reflect.TypeOf(&FreeJSON{}),
 	"uptime":      reflect.TypeOf(&UptimeJSON{}),
 	"sym":         reflect.TypeOf([]SymJSON{}),
+	"vtop":        reflect.TypeOf([]VtopJSON{}),
 	"waitq":       reflect.TypeOf(&WaitqJSON{}),
 	"list":        reflect.TypeOf([]Addr{}),
 	"tree":        reflect.TypeOf([]Addr{}),
@@ -83,6 +84,7 @@ var JSONArguments = map[string]string{
 	"list":          "every list option but -s and -S (the entries' addresses, an array of hex)",
 	"tree":          "every tree option but -s, -S and -p (the entries' addresses, an array of hex)",
 	"waitq":         "a symbol, struct.member and address, or an address",
+	"vtop":          "addresses, -u, -k and -c pid|task (one element an address)",
 	"sig":           "pid/task arguments (none: the current context); -g, -s, -l and -R have none",
 	"foreach sig":   "any task selection, no options (one sig element per task)",
 	"foreach bt":    "any task selection; bt's default format, -s, -x, -d, -o (one bt element per task)",
@@ -346,7 +348,6 @@ var JSONNone = map[string]string{
 	"ptype":  "a C declaration, as whatis",
 	"rd":     "memory words in the format asked; not done yet",
 	"search": "the matches are formatted by the page readers in parallel; a typed hit list is not done yet",
-	"vtop":   "the page-table walk; not done yet",
 }
 
 func typeName(n *SchemaNode) string {

@@ -174,6 +174,7 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("kmem -z", func(t *testing.T) { checkKmemZJSON(t, s) })
 	t.Run("list tree", func(t *testing.T) { checkListTreeJSON(t, s) })
 	t.Run("waitq", func(t *testing.T) { checkWaitqJSON(t, s) })
+	t.Run("vtop", func(t *testing.T) { checkVtopJSONs(t, s) })
 	t.Run("dis", func(t *testing.T) { checkDisJSONs(t, s) })
 	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
@@ -1233,5 +1234,97 @@ func checkKmemFreeJSON(t *testing.T, s *Session) {
 	}
 	if len(ja) == 0 {
 		t.Error("kmem -f: no free area compared")
+	}
+}
+
+// checkVtopJSON checks that every line vtop's JSON implies is in its text
+// (the translation, the PGD, each page-table entry, the struct page) and
+// that the text has no other page-table entry line.
+func checkVtopJSON(t *testing.T, s *Session, line string) {
+	var text strings.Builder
+	if err := Run(s, line, &text); err != nil {
+		t.Logf("%s: %v", line, err)
+		return
+	}
+	var tr []VtopJSON
+	jsonRun(t, s, line, &tr)
+	have := map[string]bool{}
+	steps := 0
+	for _, l := range strings.Split(text.String(), "\n") {
+		have[strings.TrimRight(l, " ")] = true
+		if strings.Contains(l, " => ") || strings.HasPrefix(l, "PAGE DIRECTORY: ") {
+			steps++
+		}
+	}
+	var want []string
+	n := 0
+	for _, j := range tr {
+		w := 16
+		if j.User {
+			w = 10
+		}
+		switch {
+		case j.Mapped:
+			want = append(want, strings.TrimRight(fmt.Sprintf("%-*x  %-16x", w, uint64(j.Virtual), uint64(j.Physical)), " "))
+		case j.Accessible:
+			want = append(want, fmt.Sprintf("%-*x  (not mapped)", w, uint64(j.Virtual)))
+		}
+		if !j.Accessible {
+			continue
+		}
+		if !j.User {
+			want = append(want, fmt.Sprintf("PGD DIRECTORY: %x", uint64(j.PGD)))
+		}
+		for i, st := range j.Steps {
+			n++
+			if i == 0 && !j.User {
+				want = append(want, fmt.Sprintf("PAGE DIRECTORY: %x", uint64(st.Entry)))
+				continue
+			}
+			want = append(want, fmt.Sprintf("   %s: %x => %x", st.Level, uint64(st.Addr), uint64(st.Entry)))
+		}
+		if j.Page != nil {
+			pw := s.paddrWidth()
+			want = append(want, strings.TrimRight(fmt.Sprintf("%-16x %*x %16x %8x %2d %s", uint64(j.Page.Page), pw, uint64(j.Physical)&^0xfff,
+				uint64(j.Page.Mapping), uint64(j.Page.Index), j.Page.Count, pageFlagString(uint64(j.Page.Flags), mustPageFlags(t, s))), " "))
+		}
+	}
+	for _, l := range want {
+		if !have[l] {
+			t.Errorf("%s: the JSON's %q is not in the text:\n%s", line, l, text.String())
+		}
+	}
+	if n != steps {
+		t.Errorf("%s: %d page-table entries in the text, %d in the JSON", line, steps, n)
+	}
+}
+
+func mustPageFlags(t *testing.T, s *Session) []kernel.PageFlag {
+	f, err := s.PageFlags()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func checkVtopJSONs(t *testing.T, s *Session) {
+	var syms []SymJSON
+	jsonRun(t, s, "sym jiffies", &syms)
+	lines := []string{fmt.Sprintf("vtop %x", uint64(syms[0].Address)), "vtop -c 1 400000", "vtop -k 1000"}
+	var mods []ModuleJSON
+	jsonRun(t, s, "mod", &mods)
+	for _, m := range mods {
+		lines = append(lines, fmt.Sprintf("vtop %x", uint64(m.Base)))
+	}
+	var vms []VmTaskJSON
+	jsonRun(t, s, "vm 1", &vms)
+	for i, v := range vms[0].VMAs {
+		if i < 4 {
+			lines = append(lines, fmt.Sprintf("vtop -c 1 %x", uint64(v.Start)))
+		}
+	}
+	lines = append(lines, fmt.Sprintf("vtop %x %x", uint64(syms[0].Address), uint64(syms[0].Address)+4096))
+	for _, l := range lines {
+		checkVtopJSON(t, s, l)
 	}
 }

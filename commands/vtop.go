@@ -132,9 +132,17 @@ type vtopRun struct {
 	mmErr      error
 	flags      []kernel.PageFlag
 	headerDone bool
+
+	js *[]VtopJSON // vtop's JSON: each address's translation (json_vtop.go)
 }
 
 func runVtop(s *Session, args []string, w io.Writer) error {
+	return vtopInto(s, args, w, nil)
+}
+
+// vtopInto is vtop, also collecting each address's translation into js
+// when it is not nil (vtop's JSON).
+func vtopInto(s *Session, args []string, w io.Writer, js *[]VtopJSON) error {
 	var user, kern bool
 	var ctxArg string
 	g := parseFlagsPermuted("vtop", args)
@@ -176,7 +184,7 @@ func runVtop(s *Session, args []string, w io.Writer) error {
 	if user && kern {
 		return errors.New("-u and -k options are mutually exclusive")
 	}
-	r := &vtopRun{s: s, w: w}
+	r := &vtopRun{s: s, w: w, js: js}
 	for i, a := range addrs {
 		va, err := parseHex(a)
 		if err != nil || !isHexWord(a) {
@@ -206,6 +214,7 @@ func (r *vtopRun) one(task, va uint64, user, kern, sep bool) error {
 	if sep {
 		io.WriteString(r.w, "\n")
 	}
+	r.jsStart(va, kind == "u")
 	if kind == "u" {
 		return r.user(task, va)
 	}
@@ -231,6 +240,7 @@ func (r *vtopRun) kernel(va uint64) error {
 	// crash's kvtop: the direct map and the kernel image by arithmetic,
 	// everything else (vmalloc, vmemmap, modules) by the page tables.
 	phys, mapped := r.s.KVToP(va)
+	r.jsTranslation(true, mapped, phys)
 	if mapped {
 		fmt.Fprintf(&b, "%-16x  %-16x\n\n", va, phys)
 	} else {
@@ -238,6 +248,7 @@ func (r *vtopRun) kernel(va uint64) error {
 	}
 	pgd, _ := r.s.Vmlinux.Lookup("init_top_pgt")
 	fmt.Fprintf(&b, "PGD DIRECTORY: %x\n", pgd)
+	r.jsPGD(pgd)
 	if err := r.walkLines(&b, walk, true); err != nil {
 		return err
 	}
@@ -255,6 +266,7 @@ func (r *vtopRun) kernel(va uint64) error {
 // walkLines prints the entries of a walk as x86_64_kvtop/uvtop do: the
 // kernel's top entry as "PAGE DIRECTORY", a user walk's as "PGD: a => v".
 func (r *vtopRun) walkLines(b *strings.Builder, w vmcore.PTWalk, kernelWalk bool) error {
+	r.jsWalk(w)
 	for i, st := range w.Steps {
 		if i == 0 && kernelWalk {
 			fmt.Fprintf(b, "PAGE DIRECTORY: %x\n", st.Entry)
@@ -352,6 +364,7 @@ func (r *vtopRun) pageLine(b *strings.Builder, phys uint64) error {
 			center("MAPPING", 16, true), center("INDEX", 8, true))
 	}
 	fmt.Fprintf(b, "%-16x %*x %16x %8x %2d %s\n", p.Addr, pw, p.Phys, p.Mapping, p.Index, p.Count, pageFlagString(p.Flags, r.flags))
+	r.jsPage(p.Addr, p.Mapping, p.Index, int64(p.Count), p.Flags)
 	return nil
 }
 
@@ -412,6 +425,8 @@ func (r *vtopRun) user(task, va uint64) error {
 	if err != nil {
 		return err
 	}
+	r.jsTranslation(true, walk.Mapped, walk.Phys)
+	r.jsPGD(pgd)
 	if walk.Mapped {
 		fmt.Fprintf(&b, "%-10x  %-16x\n\n", va, walk.Phys)
 	} else {
@@ -431,6 +446,7 @@ func (r *vtopRun) user(task, va uint64) error {
 			continue
 		}
 		b.WriteString(vmaHeader + vmaLine(v))
+		r.jsVMA(v.Addr)
 		if !walk.Mapped && v.File != 0 && v.Path != "" {
 			fmt.Fprintf(&b, "\nFILE: %s  OFFSET: %x\n", v.Path, ((va-v.Start)>>12+v.PgOff)<<12)
 		}
