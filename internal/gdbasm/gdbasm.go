@@ -161,6 +161,7 @@ func format(inst x86asm.Inst, raw []byte, pc uint64) Inst {
 		}
 	}
 	mnemonic, operands = fixup(inst, raw, mnemonic, operands)
+	mnemonic = x87WordSuffix(inst, mnemonic)
 	out.Text = pad(mnemonic, operands) + comment
 	return out
 }
@@ -289,4 +290,20 @@ func isMoffs(raw []byte) bool {
 func hex0x(v uint64) string {
 	var b [18]byte
 	return string(strconv.AppendUint(append(b[:0], "0x"...), v, 16))
+}
+
+// x87WordSuffix gives an x87 integer instruction on a 16-bit memory
+// operand (DE/DF /r: ficom, fiadd, fild, fistp ...) the "s" suffix gdb
+// and objdump print ("ficoms (%rbx)"), which x86asm's GNU syntax leaves
+// out while it writes the "l" and "ll" of the wider forms.
+func x87WordSuffix(inst x86asm.Inst, mnemonic string) string {
+	if inst.MemBytes != 2 || !strings.HasPrefix(mnemonic, "fi") || strings.HasSuffix(mnemonic, "s") || strings.HasSuffix(mnemonic, "l") {
+		return mnemonic
+	}
+	for _, a := range inst.Args {
+		if _, ok := a.(x86asm.Mem); ok {
+			return mnemonic + "s"
+		}
+	}
+	return mnemonic
 }

@@ -17,6 +17,12 @@ var gdbCases = []struct {
 	hex, want, why string
 }{
 	{"55", "push   %rbp", "mnemonic padded to six columns and a space"},
+	{"de13", "ficoms (%rbx)", "x87 integer op on a 16-bit operand: objdump's s suffix (x86asm: ficom); dis of a data word on Debian's 5.10"},
+	{"df03", "filds  (%rbx)", "objdump 2.40"},
+	{"de03", "fiadds (%rbx)", "objdump 2.40"},
+	{"df1b", "fistps (%rbx)", "objdump 2.40"},
+	{"da13", "ficoml (%rbx)", "the 32-bit form keeps its l"},
+	{"df2b", "fildll (%rbx)", "the 64-bit form keeps its ll"},
 	{"c3", "ret    ", "no q suffix (x86asm: retq), padding kept with no operand"},
 	{"e8fbffffff", "call   0x1000", "relative target as an address (x86asm: callq)"},
 	{"90", "nop", "a lone nop is printed unpadded"},
