@@ -1328,3 +1328,55 @@ func checkVtopJSONs(t *testing.T, s *Session) {
 		checkVtopJSON(t, s, l)
 	}
 }
+
+// FuzzJSONCommandLine runs command lines in JSON mode: every answer is
+// one JSON document on one line, never an internal error (a recovered
+// panic), and a result fits its command's schema.
+func FuzzJSONCommandLine(f *testing.F) {
+	d := testbed.Open(f, testbed.DefaultName, testbed.DefaultFormat)
+	s, err := Open(d.Vmlinux, d.Vmcore, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Close() })
+	for k := range JSONResultTypes {
+		f.Add(k)
+	}
+	for _, l := range []string{"foreach RU bt -s", "foreach kernel ps", "foreach 1 vm", "foreach user files", "foreach sig",
+		"foreach nosuch bt", "foreach bt -t", "sym -np schedule", "sym -q sched", "sym ffffffffdeadbeef", "dis -l schedule 4",
+		"dis -r schedule+16", "dis -u 400000 2", "dis -s panic", "sig 1", "waitq log_wait", "waitq task_struct.signal 1",
+		"list -H modules", "list -H super_blocks -s super_block.s_id", "tree -t maple sparse_irqs", "vtop -c 1 400000",
+		"vtop ffffffffdeadbeef", "kmem -f", "kmem -V", "kmem -z", "kmem -F"} {
+		f.Add(l)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if len(line) > 256 || strings.ContainsAny(line, "|>!") {
+			return
+		}
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if jsonTextCommands[name] || name == "rd" {
+			// set/help/alias steer the session; rd -r writes a file.
+			return
+		}
+		defer s.SetContext(0)
+		if err := s.SetJSONOutput(true); err != nil {
+			t.Fatal(err)
+		}
+		defer s.SetJSONOutput(false)
+		var b bytes.Buffer
+		Run(s, line, &b)
+		if b.Len() == 0 {
+			return // an empty line, a comment
+		}
+		if bytes.Count(b.Bytes(), []byte("\n")) != 1 {
+			t.Fatalf("%q: not one JSON line:\n%s", line, b.String())
+		}
+		var doc JSONDoc
+		if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+			t.Fatalf("%q: %v:\n%s", line, err, b.String())
+		}
+		if strings.Contains(doc.Error, "internal error") {
+			t.Fatalf("%q: %s", line, doc.Error)
+		}
+	})
+}
