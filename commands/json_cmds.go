@@ -34,6 +34,8 @@ var jsonForms = map[string]func(s *Session, args []string) (any, error){
 	"uptime":  uptimeJSON,
 	"foreach": foreachJSON,
 	"sym":     symJSON,
+	"btop":    btopJSON,
+	"ptob":    ptobJSON,
 	"vtop":    vtopJSON,
 	"waitq":   waitqJSON,
 	"list":    listJSON,

@@ -175,6 +175,10 @@ func checkJSONMatchesText(t *testing.T, s *Session) {
 	t.Run("list tree", func(t *testing.T) { checkListTreeJSON(t, s) })
 	t.Run("waitq", func(t *testing.T) { checkWaitqJSON(t, s) })
 	t.Run("vtop", func(t *testing.T) { checkVtopJSONs(t, s) })
+	t.Run("btop ptob", func(t *testing.T) {
+		checkConvJSON(t, s, "btop 1000 7fffff 10a5000")
+		checkConvJSON(t, s, "ptob 1 0x10a5 512")
+	})
 	t.Run("dis", func(t *testing.T) { checkDisJSONs(t, s) })
 	t.Run("sym", func(t *testing.T) { checkSymJSONs(t, s) })
 	t.Run("foreach ps", func(t *testing.T) { checkPsJSON(t, s, "foreach ps") })
@@ -1379,4 +1383,16 @@ func FuzzJSONCommandLine(f *testing.F) {
 			t.Fatalf("%q: %s", line, doc.Error)
 		}
 	})
+}
+
+func checkConvJSON(t *testing.T, s *Session, line string) {
+	var cs []ConvJSON
+	jsonRun(t, s, line, &cs)
+	var b strings.Builder
+	for _, c := range cs {
+		fmt.Fprintf(&b, "%x: %x\n", uint64(c.Input), uint64(c.Output))
+	}
+	if got := runCmd(t, s, line); got != b.String() || len(cs) == 0 {
+		t.Errorf("%s text:\n%s\nfrom the JSON:\n%s", line, got, b.String())
+	}
 }

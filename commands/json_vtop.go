@@ -99,3 +99,27 @@ func vtopJSON(s *Session, args []string) (any, error) {
 	}
 	return js, nil
 }
+
+// ConvJSON is one line of btop or ptob: "INPUT: OUTPUT".
+type ConvJSON struct {
+	Input  Addr `json:"input" desc:"the number given (btop: an address; ptob: a page frame number)"`
+	Output Addr `json:"output" desc:"btop: its page frame number; ptob: the page's first byte address"`
+}
+
+func btopJSON(s *Session, args []string) (any, error) {
+	var out strings.Builder
+	js := []ConvJSON{}
+	if err := btopInto(args, &out, &js); err != nil {
+		return nil, err
+	}
+	return js, nil
+}
+
+func ptobJSON(s *Session, args []string) (any, error) {
+	var out strings.Builder
+	js := []ConvJSON{}
+	if err := ptobInto(args, &out, &js); err != nil {
+		return nil, err
+	}
+	return js, nil
+}

@@ -530,6 +530,12 @@ func runPtov(s *Session, args []string, w io.Writer) error {
 }
 
 func runBtop(s *Session, args []string, w io.Writer) error {
+	return btopInto(args, w, nil)
+}
+
+// btopInto is btop, also collecting each conversion into js when it is
+// not nil (btop's JSON).
+func btopInto(args []string, w io.Writer, js *[]ConvJSON) error {
 	if len(args) == 0 {
 		return &UsageError{Cmd: "btop"}
 	}
@@ -541,11 +547,20 @@ func runBtop(s *Session, args []string, w io.Writer) error {
 			return fmt.Errorf("invalid input: \"%s\"", a)
 		}
 		fmt.Fprintf(&b, "%x: %x\n", v, v>>12)
+		if js != nil {
+			*js = append(*js, ConvJSON{Input: Addr(v), Output: Addr(v >> 12)})
+		}
 	}
 	return nil
 }
 
 func runPtob(s *Session, args []string, w io.Writer) error {
+	return ptobInto(args, w, nil)
+}
+
+// ptobInto is ptob, also collecting each conversion into js when it is
+// not nil (ptob's JSON).
+func ptobInto(args []string, w io.Writer, js *[]ConvJSON) error {
 	if len(args) == 0 {
 		return &UsageError{Cmd: "ptob"}
 	}
@@ -557,6 +572,9 @@ func runPtob(s *Session, args []string, w io.Writer) error {
 			return fmt.Errorf("not a valid number: %s", a)
 		}
 		fmt.Fprintf(&b, "%x: %x\n", v, v<<12)
+		if js != nil {
+			*js = append(*js, ConvJSON{Input: Addr(v), Output: Addr(v << 12)})
+		}
 	}
 	return nil
 }
