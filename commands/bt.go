@@ -272,9 +272,8 @@ type btRun struct {
 	lines    *symbols.LineTable
 	linesErr error
 
-	mods    []*kernel.Module // -F: the modules' symbols, read on first use
-	modsErr error
-	modsOK  bool
+	st     *symTable // -F: crash's symbol table with the modules', made on first use
+	modsOK bool
 
 	js      *btJSON // --json (json_bt.go): the values of each line printed
 	ref     *btRef  // -R: the reference looked for in the trace being printed

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"gocrash/kernel"
@@ -189,30 +188,27 @@ func (tr *btTrace) stackEntry(v uint64) string {
 	return fmt.Sprintf("%016x", v)
 }
 
-// moduleSymbol names an address inside a module's memory from the
-// module's kallsyms (data symbols too: crash's module_symbol()), as
-// "name" or "name+off".
+// moduleSymbol names an address inside a module's memory as crash's
+// value_search does for a module (data symbols too: every memory type of
+// a 6.4+ module, where __this_module is in MOD_DATA, not the text that
+// Core spans), as "name" or "name+off".
 func (r *btRun) moduleSymbol(v uint64) (string, bool) {
 	if !r.modsOK {
 		r.modsOK = true
-		r.mods, r.modsErr = r.s.Modules(r.s.Ctx())
+		r.st = r.s.symTable()
 	}
-	for _, m := range r.mods {
-		in := v >= m.Core[0] && v < m.Core[1] || v >= m.Init[0] && v < m.Init[1]
-		if !in {
-			continue
-		}
-		i := sort.Search(len(m.Symbols), func(i int) bool { return m.Symbols[i].Addr > v }) - 1
-		if i < 0 {
-			return "", false
-		}
-		sym := m.Symbols[i]
-		if off := v - sym.Addr; off != 0 {
-			return fmt.Sprintf("%s+%d", sym.Name, off), true
-		}
-		return sym.Name, true
+	if r.st.moduleOf(v) < 0 {
+		return "", false
 	}
-	return "", false
+	ref, off, ok := r.st.search(v)
+	if !ok {
+		return "", false
+	}
+	name, _, _ := r.st.sym(ref)
+	if off != 0 {
+		return fmt.Sprintf("%s+%d", name, off), true
+	}
+	return name, true
 }
 
 // accessible is crash's accessible(): the word at v can be read, as

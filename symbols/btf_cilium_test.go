@@ -22,6 +22,25 @@ import (
 type ciliumConv struct {
 	spec *btf.Spec
 	conv map[btf.TypeID]godwarf.Type
+	// charSigns: the BTF's "signed char" has BTF_INT_SIGNED, so a "char"
+	// without it is unsigned (-funsigned-char kernels, 6.2+), btf.go's
+	// rule, here from cilium's own records.
+	charSigns bool
+}
+
+// newCiliumConv is the reference converter of spec.
+func newCiliumConv(spec *btf.Spec) *ciliumConv {
+	c := &ciliumConv{spec: spec, conv: map[btf.TypeID]godwarf.Type{}}
+	for typ, err := range spec.All() {
+		if err != nil {
+			break
+		}
+		if i, ok := typ.(*btf.Int); ok && i.Name == "signed char" && i.Encoding&btf.Signed != 0 {
+			c.charSigns = true
+			break
+		}
+	}
+	return c
 }
 
 // btfSpec is cilium's Spec of a BTF-backed Types' data.
@@ -80,6 +99,8 @@ func (b *ciliumConv) convert(id btf.TypeID, depth int) (godwarf.Type, error) {
 		switch {
 		case tt.Encoding&btf.Bool != 0 || tt.Name == "_Bool":
 			out = &godwarf.BoolType{BasicType: basic}
+		case tt.Name == "char" && b.charSigns && tt.Encoding&btf.Signed == 0:
+			out = &godwarf.UcharType{BasicType: basic}
 		case tt.Name == "char" || tt.Name == "signed char" || (tt.Encoding&btf.Char != 0 && tt.Encoding&btf.Signed != 0):
 			out = &godwarf.CharType{BasicType: basic}
 		case tt.Name == "unsigned char" || tt.Encoding&btf.Char != 0:
@@ -241,7 +262,7 @@ func TestBTFDecoderMatchesCilium(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := &ciliumConv{spec: btfSpec(t, raw), conv: map[btf.TypeID]godwarf.Type{}}
+		ref := newCiliumConv(btfSpec(t, raw))
 		same := map[[2]godwarf.Type]bool{}
 		bad := 0
 		for id := 1; id < len(raw.btf.offs); id++ {

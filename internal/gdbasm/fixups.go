@@ -136,6 +136,12 @@ func fixup(inst x86asm.Inst, raw []byte, mnemonic, operands string) (string, str
 		if w == "data32" {
 			words[i] = "data16"
 		}
+		// F2 before an instruction it does not repeat: libopcodes names
+		// it repnz (x86asm: repn), as F3 is repz (seen in dis jiffies on
+		// the 6.12 test bed: "repnz add (%rax),%al").
+		if w == "repn" && i < len(words)-1 {
+			words[i] = "repnz"
+		}
 	}
 	return strings.Join(words, " "), operands
 }

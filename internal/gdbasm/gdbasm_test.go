@@ -26,6 +26,7 @@ var gdbCases = []struct {
 	{"c3", "ret    ", "no q suffix (x86asm: retq), padding kept with no operand"},
 	{"e8fbffffff", "call   0x1000", "relative target as an address (x86asm: callq)"},
 	{"90", "nop", "a lone nop is printed unpadded"},
+	{"f20200", "repnz add (%rax),%al", "F2 before an instruction it does not repeat (x86asm: repn; dis jiffies on 6.12-oops)"},
 	{"6690", "xchg   %ax,%ax", "x86asm: data16 nop"},
 	{"662e0f1f840000000000", "nopw   %cs:0x0(%rax,%rax,1)", "segment on the operand, zero disp32 and scale 1 shown"},
 	{"66662e0f1f840000000000", "data16 nopw %cs:0x0(%rax,%rax,1)", "x86asm: data32"},
