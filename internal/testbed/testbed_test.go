@@ -145,22 +145,10 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// previousTestBed are committed dumps made before the workload and the
-// test module were what README says (no module committed, no D-state
-// writer, RT task, cpu cgroup or WARN_ON): the facts below are not
-// checked on them, and each is said in the test log.
-var previousTestBed = map[string]string{
-	"6.12-sysrq": "the previous test bed's 6.12 dump (SLUB_TINY, old workload), until the 6.12 set is regenerated",
-}
-
 // Each kernel's test module is committed with its DWARF (crash's mod -s
 // reads it), and it is the module crash lists in that kernel's dumps.
 func TestEveryKernelHasTheTestModule(t *testing.T) {
 	for _, d := range firstFormats(t) {
-		if why, ok := previousTestBed[d.Name]; ok {
-			t.Logf("%s: not checked: %s", d.Name, why)
-			continue
-		}
 		ko, err := d.Module(TestModule)
 		if err != nil {
 			t.Errorf("%s: %v", d.Name, err)
@@ -189,10 +177,6 @@ func TestEveryKernelHasTheTestModule(t *testing.T) {
 // cgroup's task group in runq.
 func TestScenariosHoldWhatReadmeSays(t *testing.T) {
 	for _, d := range firstFormats(t) {
-		if why, ok := previousTestBed[d.Name]; ok {
-			t.Logf("%s: not checked: %s", d.Name, why)
-			continue
-		}
 		golden := func(cmd string) string {
 			out, ok := d.Golden(cmd)
 			if !ok {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Write testdata/mkdump/pending: the commands of mkdump.sh's CRASH_CMDS
 # whose crash answers are not recorded on a regenerated dump (NAME...:
-# the dumps to look at, default the 6.1 ones), one "NAME<TAB>COMMAND" a
+# the dumps to look at, default every committed one), one "NAME<TAB>COMMAND" a
 # line. Tests log a pending command instead of failing on it
 # (internal/sample's Dump.Pending); record.sh -d NAME records them, and
 # running this again shrinks the list.
@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 eval "$(sed -n '/^CRASH_CMDS=(/,/^)/p' "$here/mkdump.sh")"
 . "$here/crashrec.sh"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=($(cd "$here/../dumps" && ls -d 6.1-*))
+[ ${#names[@]} -gt 0 ] || names=($(cd "$here/../dumps" && ls -d *-*))
 {
 	echo "# Commands of CRASH_CMDS whose crash 8.0.6 answers are not recorded yet on"
 	echo "# the regenerated dumps (written by pending.sh; TODO(testbed): record"
