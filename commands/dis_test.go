@@ -56,8 +56,8 @@ func TestDisSourceGoldens(t *testing.T) {
 				out = append(out, c)
 				continue
 			}
-			if _, err := os.Stat("/var/cache/gocrash-mkdump/linux-source-" + d.Version()); err != nil {
-				t.Logf("%s: the kernel source tree is not on this machine: not compared", c)
+			if why := buildTreeOf(d); why != "" {
+				t.Logf("%s: %s: not compared", c, why)
 				continue
 			}
 			out = append(out, c)
@@ -137,4 +137,31 @@ func BenchmarkDisFunction(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		runCmd(b, s, "dis dev_ethtool")
 	}
+}
+
+// buildTreeOf says why the test bed's kernel source tree on this machine
+// cannot give this dump's source lines, or "" when it can: the tree must be
+// the very build of the dump's kernel (its UTS_VERSION, "#1 SMP <date>", is
+// the dump's sys VERSION), not merely the same release: a rebuilt or
+// re-extracted tree of the same release lists other lines (kernel/panic.c
+// of a later 6.12.117 package, seen here).
+func buildTreeOf(d testbed.Dump) string {
+	tree := "/var/cache/gocrash-mkdump/linux-source-" + d.Version()
+	b, err := os.ReadFile(tree + "/include/generated/utsversion.h")
+	if err != nil {
+		return "the kernel source tree is not on this machine"
+	}
+	sys, ok := d.Golden("sys")
+	if !ok {
+		return "no sys answer to tell the dump's build"
+	}
+	for _, l := range strings.Split(sys, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "VERSION: "); ok {
+			if strings.Contains(string(b), `"`+v+`"`) {
+				return ""
+			}
+			return "the kernel source tree on this machine is another build (" + strings.TrimSpace(string(b)) + ", the dump's is " + v + ")"
+		}
+	}
+	return "no VERSION in the dump's sys answer"
 }

