@@ -721,3 +721,58 @@ func foreachSet(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreach
 		},
 	}, nil
 }
+
+// eachTaskArg is crash's loop of vm and net over their PID/task arguments
+// (the context task when there are none): each task's header when header
+// is set, a blank line before every header or error after the first, an
+// argument that names no task reported and passed over, every failure
+// printed under the command's name and the last one returned as printed.
+func (tt *taskTable) eachTaskArg(s *Session, w io.Writer, cmd string, args []string, header bool, do func(*Task) error) error {
+	if len(args) == 0 {
+		ctx, err := s.Context()
+		if err != nil {
+			return err
+		}
+		t := tt.byTask(ctx)
+		if t == nil {
+			return fmt.Errorf("context task %x is not in the task table", ctx)
+		}
+		if header {
+			io.WriteString(w, taskHeader(t))
+		}
+		return do(t)
+	}
+	subsequent := 0
+	var failed error
+	for _, a := range args {
+		nl := ""
+		if subsequent > 0 {
+			nl = "\n"
+		}
+		pid, task, ok := tt.strToContext(a)
+		if !ok {
+			subsequent++
+			fmt.Fprintf(w, "%s: %sinvalid task or pid value: %s\n", cmd, nl, a)
+			failed = fmt.Errorf("invalid task or pid value: %s", a)
+			continue
+		}
+		for _, t := range tt.selected(pid, task) {
+			if header {
+				nl := ""
+				if subsequent > 0 {
+					nl = "\n"
+				}
+				io.WriteString(w, nl+taskHeader(t))
+			}
+			subsequent++
+			if err := do(t); err != nil {
+				fmt.Fprintf(w, "%s: %v\n", cmd, err)
+				failed = err
+			}
+		}
+	}
+	if failed != nil {
+		return &printedError{err: failed}
+	}
+	return nil
+}

@@ -248,54 +248,7 @@ type netRun struct {
 // sockets is crash's dump_sockets(): the current context, or each task
 // named.
 func (r *netRun) sockets(tt *taskTable, rest []string) error {
-	if len(rest) == 0 {
-		ctx, err := r.s.Context()
-		if err != nil {
-			return err
-		}
-		t := tt.byTask(ctx)
-		if t == nil {
-			return fmt.Errorf("context task %x is not in the task table", ctx)
-		}
-		if r.ref == "" {
-			io.WriteString(r.w, taskHeader(t))
-		}
-		return r.task(t)
-	}
-	subsequent := 0
-	var failed error
-	for _, a := range rest {
-		pid, task, ok := tt.strToContext(a)
-		if !ok {
-			nl := ""
-			if subsequent > 0 {
-				nl = "\n"
-			}
-			subsequent++
-			fmt.Fprintf(r.w, "net: %sinvalid task or pid value: %s\n", nl, a)
-			failed = fmt.Errorf("invalid task or pid value: %s", a)
-			continue
-		}
-		list := tt.selected(pid, task)
-		for _, t := range list {
-			if r.ref == "" {
-				nl := ""
-				if subsequent > 0 {
-					nl = "\n"
-				}
-				io.WriteString(r.w, nl+taskHeader(t))
-			}
-			subsequent++
-			if err := r.task(t); err != nil {
-				fmt.Fprintf(r.w, "net: %v\n", err)
-				failed = err
-			}
-		}
-	}
-	if failed != nil {
-		return &printedError{err: failed}
-	}
-	return nil
+	return tt.eachTaskArg(r.s, r.w, "net", rest, r.ref == "", r.task)
 }
 
 // socketHeader is crash's socket_hdr_64.

@@ -214,55 +214,7 @@ func runVm(s *Session, args []string, w io.Writer) error {
 		return err
 	}
 	r.ref, r.mode, r.single, r.radix, r.forceMM = ref, mode, single, radix, forceMM
-	rest := g.rest()
-	if len(rest) == 0 {
-		ctx, err := s.Context()
-		if err != nil {
-			return err
-		}
-		t := tt.byTask(ctx)
-		if t == nil {
-			return fmt.Errorf("context task %x is not in the task table", ctx)
-		}
-		if ref == "" {
-			io.WriteString(w, taskHeader(t))
-		}
-		return r.dump(t)
-	}
-	subsequent := 0
-	var failed error
-	for _, a := range rest {
-		pid, task, ok := tt.strToContext(a)
-		if !ok {
-			nl := ""
-			if subsequent > 0 {
-				nl = "\n"
-			}
-			subsequent++
-			fmt.Fprintf(w, "vm: %sinvalid task or pid value: %s\n", nl, a)
-			failed = fmt.Errorf("invalid task or pid value: %s", a)
-			continue
-		}
-		list := tt.selected(pid, task)
-		for _, t := range list {
-			if ref == "" {
-				nl := ""
-				if subsequent > 0 {
-					nl = "\n"
-				}
-				io.WriteString(w, nl+taskHeader(t))
-			}
-			subsequent++
-			if err := r.dump(t); err != nil {
-				fmt.Fprintf(w, "vm: %v\n", err)
-				failed = err
-			}
-		}
-	}
-	if failed != nil {
-		return &printedError{err: failed}
-	}
-	return nil
+	return tt.eachTaskArg(s, w, "vm", g.rest(), ref == "", r.dump)
 }
 
 // vmData is crash's PRINT_VM_DATA: the MM PGD RSS TOTAL_VM lines.
