@@ -93,13 +93,8 @@ func checkGoldens(t *testing.T, cmds func(testbed.Dump) []string, fix func(t *te
 			s := openTestbed(t, d)
 			defer s.Close()
 			for _, cmd := range cmds(d) {
-				want, ok := d.Golden(cmd)
+				want, ok := recorded(t, d, cmd)
 				if !ok {
-					if why, pending := d.Pending(cmd); pending {
-						t.Logf("%s: %s", cmd, why)
-						continue
-					}
-					t.Errorf("%s: crash's output was not recorded", cmd)
 					continue
 				}
 				got := runCmd(t, s, cmd)
@@ -244,4 +239,20 @@ func BenchmarkStartupSys(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// recorded is crash's answer to cmd on d. Without one it reports why and
+// says false: a command still pending in testdata/mkdump/pending is logged,
+// one never recorded is an error.
+func recorded(t *testing.T, d testbed.Dump, cmd string) (string, bool) {
+	t.Helper()
+	if want, ok := d.Golden(cmd); ok {
+		return want, true
+	}
+	if why, pending := d.Pending(cmd); pending {
+		t.Logf("%s: %s", cmd, why)
+		return "", false
+	}
+	t.Errorf("%s: crash's output was not recorded", cmd)
+	return "", false
 }
