@@ -67,7 +67,51 @@ debian_mirror() {
 	echo "$u"
 }
 
-install_deps() {
+# apt_get ARGS: apt-get waiting up to 10 min for dpkg's lock another apt user
+# (unattended-upgrades, a second mkdump.sh) holds. DPkg::Lock::Timeout (apt
+# >= 1.9.11; bookworm has 2.6) covers the dpkg frontend lock of install and
+# download only, not the lists lock of `apt-get update`: apt_locked serialises
+# this script's own apt work, and apt_update retries a lock held by others.
+apt_get() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+
+apt_update() {
+	local i err
+	for i in $(seq 1 60); do
+		if err=$(apt-get -qq update 2>&1); then
+			[ -z "$err" ] || printf '%s\n' "$err" >&2
+			return 0
+		fi
+		case $err in
+		*"Could not get lock"*) [ "$i" = 1 ] && log "apt's lists lock is held: waiting" ; sleep 10 ;;
+		*) printf '%s\n' "$err" >&2; return 1 ;;
+		esac
+	done
+	printf '%s\n' "$err" >&2
+	return 1
+}
+
+# apt_locked CMD...: CMD with the host-wide lock every mkdump.sh takes for its
+# apt work, so that two runs started together (mkdump.sh 6.1 & mkdump.sh 6.12)
+# do not both run apt-get update (the second failed on apt's lists lock) nor
+# unpack crash into the same $TX at once; the second waits, then finds the
+# packages present.
+APT_LOCK=${APT_LOCK:-/run/lock/gocrash-mkdump-apt.lock}
+apt_locked() {
+	local fd
+	exec {fd}>>"$APT_LOCK"
+	if ! flock -n "$fd"; then
+		log "another mkdump.sh is installing packages: waiting for it"
+		flock -w 3600 "$fd" || { log "waited an hour for $APT_LOCK"; exit 1; }
+	fi
+	"$@"
+	local rc=$?
+	exec {fd}>&-
+	return $rc
+}
+
+install_deps() { apt_locked install_deps_locked; }
+
+install_deps_locked() {
 	export DEBIAN_FRONTEND=noninteractive
 	local missing=0 p
 	# shellcheck disable=SC2086
@@ -92,16 +136,16 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 		printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/gocrash-extra
 	fi
-	apt-get update -qq
+	apt_update
 	# shellcheck disable=SC2086
-	apt-get install -y -qq -t bookworm $HOST_PKGS >/dev/null
+	apt_get install -y -qq -t bookworm $HOST_PKGS >/dev/null
 	if [ -z "$DEBKVER" ] && [ ! -f "/usr/src/linux-source-$VERSION.tar.xz" ]; then
-		apt-get install -y -qq "linux-source-$VERSION" >/dev/null ||
-			apt-get install -y -qq -t bookworm-backports "linux-source-$VERSION" >/dev/null
+		apt_get install -y -qq "linux-source-$VERSION" >/dev/null ||
+			apt_get install -y -qq -t bookworm-backports "linux-source-$VERSION" >/dev/null
 	fi
 	if [ ! -x "$TX/usr/bin/crash" ]; then
 		local dl; dl=$(mktemp -d)
-		(cd "$dl" && apt-get download -qq crash/trixie makedumpfile/trixie libc6/trixie libgcc-s1/trixie \
+		(cd "$dl" && apt_get download -qq crash/trixie makedumpfile/trixie libc6/trixie libgcc-s1/trixie \
 			liblzo2-2/trixie libncursesw6/trixie libsnappy1v5/trixie libstdc++6/trixie libtinfo6/trixie \
 			libzstd1/trixie libdw1t64/trixie libelf1t64/trixie zlib1g/trixie libbz2-1.0/trixie liblzma5/trixie)
 		mkdir -p "$TX"
@@ -152,7 +196,7 @@ SRC
 	for n in "$suite" "$suite-updates" "$suite-security"; do
 		printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n\n' "$n"
 	done > "/etc/apt/preferences.d/gocrash-$suite"
-	apt-get update -qq
+	apt_update
 }
 
 # fetch_debian_kernel: the prebuilt image and its debug vmlinux, unpacked (not
@@ -166,11 +210,11 @@ fetch_debian_kernel() {
 	if ! apt-cache show "linux-image-$DEBKVER-dbg" >/dev/null 2>&1; then
 		local suite; suite=$(debian_suite "$DEBKVER")
 		[ -n "$suite" ] || { log "no apt source knows linux-image-$DEBKVER-dbg"; exit 1; }
-		debian_add_suite "$suite"
+		apt_locked debian_add_suite "$suite"
 	fi
 	log "downloading linux-image-$DEBKVER-unsigned and -dbg"
 	mkdir -p "$d/debs" "$d/root"
-	(cd "$d/debs" && apt-get download -qq "linux-image-$DEBKVER-unsigned" "linux-image-$DEBKVER-dbg")
+	(cd "$d/debs" && apt_get download -qq "linux-image-$DEBKVER-unsigned" "linux-image-$DEBKVER-dbg")
 	for p in "$d"/debs/*.deb; do dpkg -x "$p" "$d/root"; done
 	[ -f "$VMLINUX" ] && [ -f "$BZIMAGE" ] || { log "no $VMLINUX or $BZIMAGE in the packages"; exit 1; }
 }
