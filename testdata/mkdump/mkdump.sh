@@ -373,14 +373,19 @@ build_initramfs() {
 
 # One boot: the guest runs the workload and panics; the capture kernel saves
 # the dump (or QEMU does, for the qemu scenario) into $OUT/VERSION-SCENARIO.
-# scenario_dir SCENARIO: where a scenario's results go. "many" (thousands of
-# tasks, a dump of hundreds of MB, for bench/) goes to $WORK/scale, which
-# pack.sh does not pack.
+# scenario_dir SCENARIO: where a scenario's results go. The scale scenarios
+# (for bench/; pack.sh never packs them, crash's answers are recorded only
+# with RECORD=1) go to $WORK/scale/VERSION-SCENARIO[-TAG]: "many" (thousands
+# of sleeping tasks: APPEND=gocrash.many=N), "mem" (the workload without
+# the memory hog, for a guest of MEM MB; TAG defaults to MEM, e.g.
+# 6.1-mem-16384M) and "biglog" (log_buf_len=4M, filled past wrapping:
+# gocrash.logfill=KIB). TAG tells two runs of one scenario apart (e.g.
+# TAG=20000 for 20,000 tasks).
+is_scale() { case $1 in many | mem | biglog) return 0 ;; esac; return 1; }
 scenario_dir() {
-	case $1 in
-	many) echo "$WORK/scale/$VERSION-$1" ;;
-	*) echo "$OUT/$VERSION-$1" ;;
-	esac
+	local tag=${TAG:-}
+	[ "$1" != mem ] || tag=${tag:-${MEM}M}
+	if is_scale "$1"; then echo "$WORK/scale/$VERSION-$1${tag:+-$tag}"; else echo "$OUT/$VERSION-$1"; fi
 }
 
 # kvm_boots: whether a KVM guest gets as far as the kernel's first line
@@ -464,11 +469,13 @@ run_scenario() {
 	# no_timer_check: under TCG on a loaded host the IO-APIC timer check
 	# can miss its ticks and panic the guest ("IO-APIC + timer doesn't work!",
 	# seen on the 6.12 cpu1 boot); init passes it to the capture kernel too.
+	local extra=
+	[ "$sc" != biglog ] || extra=" log_buf_len=${LOGBUF:-4M}"
 	log "booting $VERSION scenario $sc (cpu $cpu, $accel)"
 	# shellcheck disable=SC2086
 	qemu-system-x86_64 $accel -machine pc -cpu "$cpu" -smp 2 -m "$MEM" \
 		-kernel "$BZIMAGE" -initrd "$WORK/initramfs-$VERSION.cpio.gz" \
-		-append "console=ttyS0 no_timer_check crashkernel=${CRASHKERNEL:-128M} panic=0 gocrash.scenario=$sc gocrash.formats=$formats gocrash.out=$outarg${APPEND:+ $APPEND}" \
+		-append "console=ttyS0 no_timer_check crashkernel=${CRASHKERNEL:-128M} panic=0 gocrash.scenario=$sc gocrash.formats=$formats gocrash.out=$outarg$extra${APPEND:+ $APPEND}" \
 		-display none -serial "file:$dir/serial.log" -monitor "pipe:$mon" -no-reboot \
 		-drive file="$disks/swap.img",if=virtio,format=raw -drive file="$disks/ext2.img",if=virtio,format=raw \
 		"${share[@]}" \
@@ -938,7 +945,7 @@ recording=()
 failed=0
 for sc in $SCENARIOS; do
 	run_scenario "$sc" || { failed=1; continue; }
-	if [ -z "$DEBKVER" ] || [ "${RECORD:-0}" = 1 ]; then
+	if { [ -z "$DEBKVER" ] && ! is_scale "$sc"; } || [ "${RECORD:-0}" = 1 ]; then
 		if [ "${PIPELINE:-1}" = 1 ]; then
 			# At most two sessions at once: the oldest is waited for.
 			if [ ${#recording[@]} -ge 2 ]; then
