@@ -564,7 +564,14 @@ func (tr *btTrace) modTag(pc uint64) string {
 }
 
 // isText is crash's is_kernel_text() (kernel.Image.IsText).
-func (r *btRun) isText(addr uint64) bool { return r.img.IsText(addr) }
+func (r *btRun) isText(addr uint64) bool {
+	if m := r.img.Module(addr); m != nil {
+		if text, ok := r.s.loadedModuleText(m.Name, addr); ok {
+			return text
+		}
+	}
+	return r.img.IsText(addr)
+}
 
 // exceptionRIP is crash's "[exception RIP: name+off]": the offset in the
 // session's output radix (x86_64.c: *gdb_output_radix, which "set radix"

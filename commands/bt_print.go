@@ -72,6 +72,11 @@ func (tr *btTrace) print() {
 	level := 0
 	var frameptr uint64 // -f: the first word not yet shown
 	emit := func(rsp, pc uint64, signal bool) {
+		if r.img.Module(pc) != nil && !r.isText(pc) {
+			// module text crash does not count as text after mod -s
+			// (loadedModuleText): its stack walk passes the word by
+			return
+		}
 		if r.opt.full {
 			tr.fullFrame(frameptr, rsp)
 		}

@@ -115,6 +115,22 @@ func (s *Session) gdbSymbol(addr uint64) (string, uint64, bool) {
 	return "", 0, false
 }
 
+// loadedModuleText is crash's is_kernel_text() for addr in module name's
+// text once mod -s loaded the module's object file (MOD_LOAD_SYMS): the
+// object's code sections where crash placed them (ModuleObject's
+// PlaceLikeCrash). A section that no kallsyms symbol of the module lies
+// in (a running init function's .init.text: crash reads the symbols that
+// outlive init) is not where it was loaded there, and its words are no
+// text: bt passes over their frames, as crash does after mod -s. ok is
+// false without a loaded object: the caller's own rule holds.
+func (s *Session) loadedModuleText(name string, addr uint64) (text, ok bool) {
+	o := s.moduleObject(name)
+	if o == nil {
+		return false, false
+	}
+	return o.IsCrashText(addr)
+}
+
 // moduleSymbol is a module symbol of that name from the modules' own
 // symbol tables (kallsyms): crash's symbol table knows them without mod -s.
 func (s *Session) moduleSymbol(name string) (kernel.ModuleSymbol, bool) {
@@ -375,6 +391,13 @@ func runMod(s *Session, args []string, w io.Writer) error {
 func loadModuleObject(s *Session, m *kernel.Module, file string) (*symbols.ModuleObject, error) {
 	o, err := symbols.OpenModuleObject(file, m.Sections)
 	if err != nil {
+		return nil, fmt.Errorf("cannot load symbols from: %s (%v)", file, err)
+	}
+	ksyms := make([]symbols.Symbol, len(m.Symbols))
+	for i, ms := range m.Symbols {
+		ksyms[i] = symbols.Symbol{Name: ms.Name, Addr: ms.Addr, Size: ms.Size}
+	}
+	if err := o.PlaceLikeCrash(ksyms, m.Base, m.MemoryLayout); err != nil {
 		return nil, fmt.Errorf("cannot load symbols from: %s (%v)", file, err)
 	}
 	if o.Name != "" && o.Name != m.Name {

@@ -236,11 +236,19 @@ func (t *symTable) isText(v uint64) bool {
 }
 
 // line is get_line_number's answer for a text address: "file: line", or
-// "" where DWARF has none (module text: gocrash reads no module
-// debuginfo here, as crash without "mod -s").
+// "" where DWARF has none (module text: only from the object file mod -s
+// loaded, as gdb knows it after crash's add-symbol-file).
 func (t *symTable) line(v uint64) string {
-	if t.moduleOf(v) >= 0 {
-		return ""
+	if m := t.moduleOf(v); m >= 0 {
+		o := t.s.moduleObject(t.mods[m].Name)
+		if o == nil {
+			return ""
+		}
+		file, line, err := o.Line(v)
+		if err != nil {
+			return ""
+		}
+		return lineString(file, line)
 	}
 	if !t.ltOK {
 		t.ltOK = true

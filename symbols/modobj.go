@@ -37,7 +37,28 @@ type ModuleObject struct {
 	Symbols []Symbol
 
 	lines *LineTable
+	// what PlaceLikeCrash needs: the file, its symbols in symbol-table
+	// order (name, section, value) and its sections
+	data     []byte
+	raw      []objSym
+	sections []objSection
+	// crashText: set by PlaceLikeCrash, the code sections as crash's
+	// is_kernel_text() sees them
+	crashText [][2]uint64
+	placed    bool
+
 	types *Types
+}
+
+type objSym struct {
+	name, section string
+	value         uint64
+}
+
+type objSection struct {
+	name string
+	size uint64
+	code bool
 }
 
 // Types are the module's own types and variables, from its DWARF (nil
@@ -118,6 +139,19 @@ func parseModuleObject(path string, data []byte, sections map[string]uint64) (*M
 		o.Symbols = append(o.Symbols, Symbol{Name: s.Name, Addr: base + s.Value, Size: s.Size, Kind: kind})
 	}
 	sort.SliceStable(o.Symbols, func(i, j int) bool { return o.Symbols[i].Addr < o.Symbols[j].Addr })
+	o.data = data
+	for _, s := range syms {
+		if s.Section == elf.SHN_UNDEF || s.Section >= elf.SHN_LORESERVE || s.Name == "" || int(s.Section) >= len(f.Sections) {
+			continue
+		}
+		o.raw = append(o.raw, objSym{s.Name, f.Sections[s.Section].Name, s.Value})
+	}
+	for _, sec := range f.Sections {
+		if sec.Type == elf.SHT_NULL || sec.Type == elf.SHT_RELA || sec.Type == elf.SHT_REL || sec.Type == elf.SHT_SYMTAB || sec.Type == elf.SHT_STRTAB {
+			continue
+		}
+		o.sections = append(o.sections, objSection{sec.Name, sec.Size, sec.Flags&elf.SHF_EXECINSTR != 0})
+	}
 	o.readInfo(f)
 
 	// The debug sections, relocated.
@@ -250,6 +284,131 @@ func relocate(f *elf.File, target int, b []byte, syms []elf.Symbol, secAddr func
 		}
 	}
 	return nil
+}
+
+// PlaceLikeCrash places the object's sections where crash 8.0.6's mod -s
+// tells gdb they are, for the line numbers, and as crash's own
+// is_kernel_text() sees them, for IsCrashText. crash cannot read the
+// section addresses of module_sect_attrs since 5.8 (its
+// add_symbol_file_kallsyms wants module_sect_attr.mattr and .name, which
+// became a bin_attribute), so it takes the fallback of add_symbol_file:
+// a section's address is known ("found") only where one of the module's
+// kallsyms symbols (ksyms, in address order) has a namesake in the
+// object (the first in symbol-table order) in that section, at the
+// kallsyms address less the object symbol's value (symbols.c's
+// calculate_load_order_v2 and _6_4). gdb then gets (the gdb patch's
+// gdb_add_symbol_file): with .text found, .text there and every other
+// found section at its offset from mod_base, which on 6.4+ kernels
+// (memoryLayout: crash keeps an address, not an offset) is 0, so there
+// they all land at base; without .text, .text at base and only .data,
+// .bss and .rodata where they were found. Any other section stays
+// unplaced: gdb has no line for its code (the 6.1 test module's
+// functions, all in .text.unlikely, have none in crash). crash's own
+// text test takes each code section at its found address, an unfound one
+// at base before 6.4 and at 0 since, so an init function that no
+// kallsyms symbol names (crash reads the symbols that outlive init) is
+// no text once mod -s loaded the object.
+func (o *ModuleObject) PlaceLikeCrash(ksyms []Symbol, base uint64, memoryLayout bool) error {
+	secStart := map[string]uint64{}
+	known := map[string]bool{}
+	for _, sec := range o.sections {
+		known[sec.name] = true
+	}
+	first := map[string]objSym{}
+	for _, r := range o.raw {
+		if _, ok := first[r.name]; !ok {
+			first[r.name] = r
+		}
+	}
+	for _, k := range ksyms {
+		if strings.HasPrefix(k.Name, "_MODULE_") {
+			continue
+		}
+		inFound := false
+		for name, start := range secStart {
+			if k.Addr >= start && k.Addr-start < o.sectionSize(name) {
+				inFound = true
+				break
+			}
+		}
+		if inFound {
+			continue
+		}
+		r, ok := first[k.Name]
+		if !ok || !known[r.section] {
+			continue
+		}
+		if _, done := secStart[r.section]; done {
+			continue
+		}
+		secStart[r.section] = k.Addr - r.value
+	}
+	gdb := map[string]uint64{}
+	if t, ok := secStart[".text"]; ok {
+		gdb[".text"] = t
+		for name, start := range secStart {
+			if name == ".text" {
+				continue
+			}
+			if memoryLayout {
+				gdb[name] = base
+			} else {
+				gdb[name] = start
+			}
+		}
+	} else {
+		gdb[".text"] = base
+		for _, name := range []string{".data", ".bss", ".rodata"} {
+			if start, ok := secStart[name]; ok {
+				gdb[name] = start
+			}
+		}
+	}
+	o.crashText = nil
+	for _, sec := range o.sections {
+		if !sec.code {
+			continue
+		}
+		start, ok := secStart[sec.name]
+		switch {
+		case ok:
+		case memoryLayout:
+			start = 0
+		default:
+			start = base
+		}
+		o.crashText = append(o.crashText, [2]uint64{start, start + sec.size})
+	}
+	o.placed = true
+	placed, err := parseModuleObject(o.Path, o.data, gdb)
+	if err != nil {
+		return err
+	}
+	o.lines = placed.lines
+	return nil
+}
+
+func (o *ModuleObject) sectionSize(name string) uint64 {
+	for _, sec := range o.sections {
+		if sec.name == name {
+			return sec.size
+		}
+	}
+	return 0
+}
+
+// IsCrashText is crash's is_kernel_text() for an address of the module
+// once PlaceLikeCrash placed the object; ok is false before.
+func (o *ModuleObject) IsCrashText(addr uint64) (text, ok bool) {
+	if !o.placed {
+		return false, false
+	}
+	for _, r := range o.crashText {
+		if addr >= r[0] && addr < r[1] {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // Line returns the source file and line of the loaded address pc, as gdb
