@@ -730,13 +730,15 @@ func (env *exprEnv) moduleVariable(name string) (cval, bool) {
 		if err != nil {
 			continue
 		}
-		sym, ok := o.Lookup(name)
-		if !ok {
+		if _, ok := o.Lookup(name); !ok {
 			// In the DWARF without a symbol: gdb knows its type (whatis,
 			// ptype), not a value.
 			return cval{typ: typ, lval: true, optimizedOut: true}, true
 		}
-		return cval{typ: typ, lval: true, addr: sym.Addr}, true
+		// where gdb has it: crash may not have told gdb where its
+		// section is (ModuleObject.PlaceLikeCrash)
+		addr, _ := o.GDBAddr(name)
+		return cval{typ: typ, lval: true, addr: addr}, true
 	}
 	return cval{}, false
 }

@@ -45,6 +45,7 @@ type ModuleObject struct {
 	// crashText: set by PlaceLikeCrash, the code sections as crash's
 	// is_kernel_text() sees them
 	crashText [][2]uint64
+	gdbAddr   map[string]uint64
 	placed    bool
 
 	types *Types
@@ -297,13 +298,12 @@ func relocate(f *elf.File, target int, b []byte, syms []elf.Symbol, secAddr func
 // object (the first in symbol-table order) in that section, at the
 // kallsyms address less the object symbol's value (symbols.c's
 // calculate_load_order_v2 and _6_4). gdb then gets (the gdb patch's
-// gdb_add_symbol_file): with .text found, .text there and every other
-// found section at its offset from mod_base, which on 6.4+ kernels
-// (memoryLayout: crash keeps an address, not an offset) is 0, so there
-// they all land at base; without .text, .text at base and only .data,
+// gdb_add_symbol_file): with .text found, every found section where it
+// was found; without .text, .text at base (mod_base) and only .data,
 // .bss and .rodata where they were found. Any other section stays
-// unplaced: gdb has no line for its code (the 6.1 test module's
-// functions, all in .text.unlikely, have none in crash). crash's own
+// unplaced: gdb has no line for its code and cannot read its variables
+// (the 6.1 test module's functions, all in .text.unlikely, have no lines
+// in crash, and its __this_module is unreadable there). crash's own
 // text test takes each code section at its found address, an unfound one
 // at base before 6.4 and at 0 since, so an init function that no
 // kallsyms symbol names (crash reads the symbols that outlive init) is
@@ -347,14 +347,7 @@ func (o *ModuleObject) PlaceLikeCrash(ksyms []Symbol, base uint64, memoryLayout 
 	if t, ok := secStart[".text"]; ok {
 		gdb[".text"] = t
 		for name, start := range secStart {
-			if name == ".text" {
-				continue
-			}
-			if memoryLayout {
-				gdb[name] = base
-			} else {
-				gdb[name] = start
-			}
+			gdb[name] = start
 		}
 	} else {
 		gdb[".text"] = base
@@ -380,6 +373,15 @@ func (o *ModuleObject) PlaceLikeCrash(ksyms []Symbol, base uint64, memoryLayout 
 		o.crashText = append(o.crashText, [2]uint64{start, start + sec.size})
 	}
 	o.placed = true
+	o.gdbAddr = map[string]uint64{}
+	for _, r := range o.raw {
+		if _, ok := o.gdbAddr[r.name]; ok {
+			continue
+		}
+		// an unplaced section is where gdb lays out a relocatable
+		// file's sections itself, from 0: no kernel address
+		o.gdbAddr[r.name] = gdb[r.section] + r.value
+	}
 	placed, err := parseModuleObject(o.Path, o.data, gdb)
 	if err != nil {
 		return err
@@ -409,6 +411,17 @@ func (o *ModuleObject) IsCrashText(addr uint64) (text, ok bool) {
 		}
 	}
 	return false, true
+}
+
+// GDBAddr is the address gdb gives the object's symbol name: where
+// PlaceLikeCrash placed its section, else where it was loaded.
+func (o *ModuleObject) GDBAddr(name string) (uint64, bool) {
+	if o.placed {
+		a, ok := o.gdbAddr[name]
+		return a, ok
+	}
+	sym, ok := o.Lookup(name)
+	return sym.Addr, ok
 }
 
 // Line returns the source file and line of the loaded address pc, as gdb
