@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 	*) cmds+=("$1"); shift ;;
 	esac
 done
-[ "$N" -ge 2 ] || { echo "cmdtime.sh: -n REPEAT must be at least 2" >&2; exit 2; }
+[ "$N" -ge 1 ] || { echo "cmdtime.sh: -n REPEAT must be at least 1" >&2; exit 2; }
 [ ${#cmds[@]} -gt 0 ] || cmds=("struct task_struct {task1}" "p runqueues:a" "dis dev_ethtool" "foreach bt"
 	"kmem -s" "files 1" "search -k ffffffffdeadbeef" "mod")
 cdir=
@@ -156,9 +156,9 @@ measure() {
 		if ("cal0" in s) printf "S %.0f 0 %d 0\n", (t["cal0"] > s["cal0"] + 20000000 ? t["cal0"] : s["cal0"]), h["cal0"]
 		for (k = 0; ("" k ".2") in s; k++) {
 			f = cpu(k ".0", k ".1") - cal
-			nx = (cpu(k ".1", k ".2") - cal) / (n - 1)
+			nx = (n > 1) ? (cpu(k ".1", k ".2") - cal) / (n - 1) : -1
 			rss = h[k ".1"] > h[k ".2"] ? h[k ".1"] : h[k ".2"]
-			printf "%d %.0f %.0f %d %.0f\n", k, (f < 0 ? 0 : f), (nx < 0 ? 0 : nx), rss, w[k ".1"] - w[k ".0"]
+			printf "%d %.0f %s %d %.0f\n", k, (f < 0 ? 0 : f), (n > 1 ? sprintf("%.0f", nx < 0 ? 0 : nx) : "-"), rss, w[k ".1"] - w[k ".0"]
 		}
 	}' "$1"
 }
@@ -188,7 +188,7 @@ done
 
 # med TOOL K FIELD: the median of a column (4 first, 5 next, 6 RSS, 7 wall).
 med() {
-	awk -v t="$1" -v k="$2" -v f="$3" '$1 == t && $3 == k { print $f }' "$res" | sort -g |
+	awk -v t="$1" -v k="$2" -v f="$3" '$1 == t && $3 == k && $f != "-" { print $f }' "$res" | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 ms() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else if (v < 10e6) printf "%.2f ms", v / 1e6; else if (v < 1e9) printf "%.0f ms", v / 1e6; else printf "%.2f s", v / 1e9 }'; }
