@@ -278,6 +278,7 @@ type btRun struct {
 	js      *btJSON // --json (json_bt.go): the values of each line printed
 	ref     *btRef  // -R: the reference looked for in the trace being printed
 	printed int     // task headers printed (a blank line goes before the next)
+	line    []byte  // frameLine's buffer, reused line after line
 	failed  error   // the last per-task failure, already printed
 	fatal   bool    // a failure that ends the command (crash's error(FATAL))
 }

@@ -5,6 +5,7 @@ package commands
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gocrash/symbols"
@@ -20,18 +21,43 @@ func (tr *btTrace) frameLine(level int, rsp, pc uint64, signal bool) bool {
 		plain, _, _ := tr.r.img.Symbolize(pc - map[bool]uint64{true: 0, false: 1}[signal])
 		tr.r.ref.entry(tr.r, pc, plain)
 	}
-	sp := " "
-	if level >= 10 {
-		sp = ""
+	tag := tr.modTag(pc)
+	// "%s#%d [%8x] %s at %x%s\n", appended by hand into one buffer: fmt's
+	// boxing of six arguments was most of foreach bt's printing.
+	b := tr.r.line[:0]
+	if level < 10 {
+		b = append(b, ' ')
 	}
-	fmt.Fprintf(tr.r.w, "%s#%d [%8x] %s at %x%s\n", sp, level, rsp, name, pc, tr.modTag(pc))
-	tr.r.js.frame(level, rsp, name, pc, tr.modTag(pc))
+	b = append(b, '#')
+	b = strconv.AppendInt(b, int64(level), 10)
+	b = append(b, " ["...)
+	b = appendHexWidth(b, rsp, 8)
+	b = append(b, "] "...)
+	b = append(b, name...)
+	b = append(b, " at "...)
+	b = strconv.AppendUint(b, pc, 16)
+	b = append(b, tag...)
+	b = append(b, '\n')
+	tr.r.w.Write(b)
+	tr.r.line = b
+	tr.r.js.frame(level, rsp, name, pc, tag)
 	if tr.r.opt.lines {
 		// crash shows the line of the return address itself, not of
 		// the call before it (what gdb answers for the address).
 		tr.line(pc)
 	}
 	return true
+}
+
+// appendHexWidth appends v in lower-case hex, right-aligned in width
+// columns with spaces (fmt's %<width>x).
+func appendHexWidth(b []byte, v uint64, width int) []byte {
+	var d [16]byte
+	h := strconv.AppendUint(d[:0], v, 16)
+	for i := len(h); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, h...)
 }
 
 // fullFrame is x86_64_display_full_frame(): the stack words from just

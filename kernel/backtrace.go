@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"gocrash/symbols"
 	"gocrash/vmcore"
@@ -553,6 +554,19 @@ func (m *StackMemory) StackOf(addr uint64) (symbols.Stack, bool) {
 type Image struct {
 	*symbols.Vmlinux
 	Modules []*ImageModule
+	names   *symbolCache
+}
+
+// symbolCache keeps Symbolize's recent answers, direct-mapped by address:
+// foreach bt names the same few dozen return addresses thousands of times
+// over (each a binary search of vmlinux's symbols, twice: the unwinder's
+// frame and the printed line).
+type symbolCache [1024]atomic.Pointer[symbolAnswer]
+
+type symbolAnswer struct {
+	addr, off uint64
+	name      string
+	ok        bool
 }
 
 // ImageModule is one loaded module's text and its names.
@@ -569,7 +583,7 @@ type imageSym struct {
 }
 
 func newImage(v *symbols.Vmlinux, mods []*Module) *Image {
-	im := &Image{Vmlinux: v}
+	im := &Image{Vmlinux: v, names: new(symbolCache)}
 	for _, km := range mods {
 		m := &ImageModule{Addr: km.Addr, Name: km.Name, Text: km.Text}
 		// crash names module text from core_kallsyms, the symbols that
@@ -633,14 +647,29 @@ func (im *Image) Module(addr uint64) *ImageModule {
 // Symbolize names addr from the module whose text holds it, else from
 // vmlinux.
 func (im *Image) Symbolize(addr uint64) (string, uint64, bool) {
-	if m := im.Module(addr); m != nil {
-		return m.symbolize(addr)
+	var slot *atomic.Pointer[symbolAnswer]
+	if im.names != nil {
+		slot = &im.names[(addr^addr>>10)%uint64(len(im.names))]
+		if a := slot.Load(); a != nil && a.addr == addr {
+			return a.name, a.off, a.ok
+		}
 	}
-	// crash's symbol table holds vmlinux's names cut at .isra./.part./
-	// .llvm. (strip_symbol_end in store_symbols): bt and the commands that
-	// name words by it say sigsuspend where .symtab has sigsuspend.isra.0.
-	name, off, ok := im.Vmlinux.Symbolize(addr)
-	return stripSymbolEnd(name), off, ok
+	var name string
+	var off uint64
+	var ok bool
+	if m := im.Module(addr); m != nil {
+		name, off, ok = m.symbolize(addr)
+	} else {
+		// crash's symbol table holds vmlinux's names cut at .isra./.part./
+		// .llvm. (strip_symbol_end in store_symbols): bt and the commands that
+		// name words by it say sigsuspend where .symtab has sigsuspend.isra.0.
+		name, off, ok = im.Vmlinux.Symbolize(addr)
+		name = stripSymbolEnd(name)
+	}
+	if slot != nil {
+		slot.Store(&symbolAnswer{addr: addr, off: off, name: name, ok: ok})
+	}
+	return name, off, ok
 }
 
 // IsText is crash's is_kernel_text(): an address in vmlinux's code or in

@@ -80,7 +80,33 @@ func isIdent(s string) bool {
 }
 
 // walk resolves path inside typ.
+type walkKey struct {
+	typ  godwarf.Type // always a pointer (godwarf's types have pointer methods)
+	path string
+}
+
+type walkResult struct {
+	m   Member
+	err error
+}
+
+// walk resolves path inside typ, once for each type and path: types do not
+// change once read, so neither does the answer.
 func (t *Types) walk(typ godwarf.Type, path string) (Member, error) {
+	if typ == nil {
+		return t.walkPath(typ, path)
+	}
+	k := walkKey{typ, path}
+	if r, ok := t.walks.Load(k); ok {
+		r := r.(walkResult)
+		return r.m, r.err
+	}
+	m, err := t.walkPath(typ, path)
+	t.walks.Store(k, walkResult{m, err})
+	return m, err
+}
+
+func (t *Types) walkPath(typ godwarf.Type, path string) (Member, error) {
 	steps, err := parsePath(path)
 	if err != nil {
 		return Member{}, err

@@ -62,6 +62,12 @@ type Types struct {
 	layoutsOnce sync.Once
 	layouts     *Types
 
+	// walks are the member paths resolved (walk), by type and path: a
+	// walker resolves the same few paths for every task of a foreach
+	// (task_struct.pid, .stack, .thread.sp …), and parsing and walking them
+	// each time was a fifth of foreach bt.
+	walks sync.Map // walkKey -> walkResult
+
 	mu      sync.Mutex
 	cache   map[dwarf.Offset]godwarf.Type
 	visited map[godwarf.Type]bool   // types already passed through fixNew
