@@ -30,6 +30,9 @@ type exprEnv struct {
 	// mods are the module objects mod -s loaded: their variables are
 	// known after vmlinux's, as gdb's add-symbol-file makes them.
 	mods []*symbols.ModuleObject
+	// modSym is a module symbol's address from the modules' kallsyms
+	// (nil: none), for a module function typed by its BTF.
+	modSym func(name string) (uint64, bool)
 	// typeOnly reads zeroes instead of memory: ptype wants only the
 	// expression's type, as gdb's EVAL_AVOID_SIDE_EFFECTS, so a pointer
 	// into nowhere still has its target type.
@@ -728,6 +731,13 @@ func (env *exprEnv) moduleVariable(name string) (cval, bool) {
 		}
 		typ, err := t.DeclaredVarType(name)
 		if err != nil {
+			// A function of the module: its type from the object's
+			// DWARF, found by name.
+			if sym, ok := o.Lookup(name); ok {
+				if ft, err := t.FuncType(sym.Addr, 0, name); err == nil {
+					return cval{typ: ft, lval: true, addr: sym.Addr}, true
+				}
+			}
 			continue
 		}
 		if _, ok := o.Lookup(name); !ok {
@@ -739,6 +749,15 @@ func (env *exprEnv) moduleVariable(name string) (cval, bool) {
 		// section is (ModuleObject.PlaceLikeCrash)
 		addr, _ := o.GDBAddr(name)
 		return cval{typ: typ, lval: true, addr: addr}, true
+	}
+	// Without the vmlinux: a module function's type from the module's
+	// BTF, at its kallsyms address.
+	if env.modSym != nil {
+		if addr, ok := env.modSym(name); ok {
+			if ft, err := env.t.ModuleFuncType(name); err == nil {
+				return cval{typ: ft, lval: true, addr: addr}, true
+			}
+		}
 	}
 	return cval{}, false
 }

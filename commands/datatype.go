@@ -20,6 +20,7 @@ func (s *Session) datatypeCommand(args []string) ([]string, bool) {
 	if isSym && len(args) == 1 {
 		return append([]string{"p"}, args...), true
 	}
+	s.loadModuleTypes()
 	if word == "enum" {
 		return append([]string{"whatis"}, args...), true
 	}

@@ -82,6 +82,7 @@ type listArgs struct {
 }
 
 func runList(s *Session, args []string, w io.Writer) error {
+	s.loadModuleTypes()
 	return listInto(s, args, w, nil)
 }
 

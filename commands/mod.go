@@ -164,7 +164,29 @@ func (s *Session) moduleObjects() []*symbols.ModuleObject {
 	return out
 }
 
+// loadModuleTypes makes the loaded modules' BTF types known to the type
+// commands (struct, union, whatis, ptype, p, list, a type name as a
+// command) in a session without the vmlinux, on the first of them: there
+// is no object file to load them from, and crash could not start at all.
+// With the vmlinux a module's types are its object file's, after mod -s,
+// as crash's.
+func (s *Session) loadModuleTypes() {
+	if s == nil || s.Kernel == nil || !s.Kernel.NoDebuginfo() {
+		return
+	}
+	_ = s.Kernel.LoadModuleTypes(context.Background())
+}
+
 func (s *Session) setModuleObject(name string, o *symbols.ModuleObject) {
+	// The object file's types, after the kernel's, for every type name
+	// (gdb's add-symbol-file).
+	if t, err := s.Types(); err == nil {
+		var mt *symbols.Types
+		if o != nil {
+			mt = o.Types()
+		}
+		t.SetModuleTypes(name, true, mt)
+	}
 	s.mods.objMu.Lock()
 	defer s.mods.objMu.Unlock()
 	if o == nil {

@@ -29,7 +29,12 @@ func init() {
 			{"symbol", "a kernel variable; its name leads the output."},
 			{":cpuspec", "for a per-cpu variable: the cpus whose copies to print (a list such as 0,1, or a for all); without it, the variable's type and the address of each cpu's copy."},
 		},
-		Notes:    "  The results are numbered $1, $2, ... in the order they were printed.",
+		Notes: "  The results are numbered $1, $2, ... in the order they were printed.\n" +
+			"  p/x EXPRESSION and p/d EXPRESSION are gdb's print with a format, which crash hands to gdb whole:\n" +
+			"  every integer, character, enum and pointer in hexadecimal or decimal (no <symbol>, a char array as\n" +
+			"  numbers), numbered as p's results but without the NAME = leader; its errors are gdb's.\n" +
+			"  Without the vmlinux, the types of the loaded modules come from their BTF; mod -s loads a module's\n" +
+			"  object file for its variables (and source lines) as with the vmlinux.",
 		Examples: printExamples,
 		Run:      runPrint,
 	})
@@ -160,10 +165,18 @@ func (s *Session) exprEnv() (*exprEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &exprEnv{t: t, vm: s.Vmlinux, mem: s.Mem, history: s.printState().history, mods: s.moduleObjects()}, nil
+	env := &exprEnv{t: t, vm: s.Vmlinux, mem: s.Mem, history: s.printState().history, mods: s.moduleObjects()}
+	if s.Kernel != nil && s.Kernel.NoDebuginfo() {
+		env.modSym = func(name string) (uint64, bool) {
+			ms, ok := s.moduleSymbol(name)
+			return ms.Addr, ok && ms.Func
+		}
+	}
+	return env, nil
 }
 
 func runPrint(s *Session, args []string, w io.Writer) error {
+	s.loadModuleTypes()
 	opts, rest, err := permute("p", args, "dhxu", "")
 	if err != nil {
 		if ue, ok := err.(*UsageError); ok {
@@ -230,6 +243,29 @@ func runPrint(s *Session, args []string, w io.Writer) error {
 // the value history, with crash's "NAME = " leader when the expression
 // starts with a symbol.
 func (s *Session) printExpr(w io.Writer, expr string, radix int, leader string, user bool) error {
+	return s.printExprFormat(w, "p "+expr, expr, radix, 0, leader, user)
+}
+
+// printGDBFormat is gdb's print/FMT, which crash hands to gdb whole (a
+// command word "p/x" is no crash command): the value in that format,
+// numbered in the value history, without crash's "NAME = " leader. gocrash
+// prints /x and /d, the formats of crash's own -x and -d.
+func (s *Session) printGDBFormat(w io.Writer, word, format, expr string) error {
+	req := word + "/" + format + " " + expr
+	if strings.TrimSpace(expr) == "" {
+		// gdb prints the last value again; with none, nothing.
+		expr = "$"
+	}
+	switch format {
+	case "x", "d":
+	default:
+		fmt.Fprintf(s.diag(w), "gocrash prints the formats /x and /d, not /%s\n", format)
+		return fmt.Errorf("gdb request failed: %s", req)
+	}
+	return s.printExprFormat(w, req, expr, 0, format[0], "", false)
+}
+
+func (s *Session) printExprFormat(w io.Writer, req, expr string, radix int, format byte, leader string, user bool) error {
 	env, err := s.exprEnv()
 	if err != nil {
 		return err
@@ -242,12 +278,14 @@ func (s *Session) printExpr(w io.Writer, expr string, radix int, leader string, 
 		// variables are not there.
 		err = errorf("Cannot access memory")
 	}
-	if err == nil {
+	if err == nil && format != 0 {
+		text, err = s.formatTopAs(env, v, format)
+	} else if err == nil {
 		text, err = s.formatTop(env, v, radix)
 	}
 	if err != nil {
 		fmt.Fprintf(s.diag(w), "%v\n", err)
-		return fmt.Errorf("gdb request failed: p %s", expr)
+		return fmt.Errorf("gdb request failed: %s", req)
 	}
 	ps := s.printState()
 	if v.lval {
@@ -301,6 +339,44 @@ func (s *Session) formatTop(env *exprEnv, v cval, radix int) (string, error) {
 			b.WriteString("(" + gdbfmt.TypeName(v.typ) + ") ")
 		}
 		pr.Pointer(&b, tt, x)
+		return b.String(), nil
+	}
+	if v.bitSize > 0 {
+		x, _, err := env.scalar(v)
+		if err != nil {
+			return "", err
+		}
+		pr.Scalar(&b, v.typ, x, int(v.bitSize))
+		return b.String(), nil
+	}
+	data, err := env.bytes(v)
+	if err != nil {
+		return "", err
+	}
+	pr.Value(&b, v.typ, data, v.addr, 0)
+	return b.String(), nil
+}
+
+// formatTopAs prints a value as gdb's print/FMT does: every scalar in
+// the format, a pointer or a function as its address alone, without the
+// type in front.
+func (s *Session) formatTopAs(env *exprEnv, v cval, format byte) (string, error) {
+	pr := s.gdbPrinter(10)
+	pr.Format = format
+	var b bytes.Buffer
+	rt := env.resolve(v.typ)
+	switch rt.(type) {
+	case *godwarf.VoidType, nil:
+		return "<void>", nil
+	case *godwarf.FuncType:
+		pr.Value(&b, rt, nil, v.addr, 0)
+		return b.String(), nil
+	case *godwarf.PtrType:
+		x, _, err := env.scalar(v)
+		if err != nil {
+			return "", err
+		}
+		pr.Value(&b, rt, le64(x), 0, 0)
 		return b.String(), nil
 	}
 	if v.bitSize > 0 {

@@ -70,6 +70,7 @@ func init() {
 // runPtype is gdb's ptype (whatis_exp with show 1): a type name is taken as
 // the type, anything else as an expression whose type is printed.
 func runPtype(s *Session, args []string, w io.Writer) error {
+	s.loadModuleTypes()
 	expr := strings.TrimSpace(strings.Join(args, " "))
 	failed := func(err error) error {
 		fmt.Fprintf(s.diag(w), "%v\n", err)

@@ -70,6 +70,15 @@ func RunContext(ctx context.Context, s *Session, line string, w io.Writer) (err 
 		}
 	}
 	if !ok {
+		if word, format, isFormat := strings.Cut(name, "/"); isFormat && (word == "p" || word == "print") && format != "" {
+			// gdb's print/FMT: crash passes the line to gdb, whose
+			// errors are the gdb command's.
+			defer s.withCtx(ctx)()
+			if err := s.printGDBFormat(w, word, format, strings.Join(args[1:], " ")); err != nil {
+				return &CommandError{Cmd: "gdb", Err: err}
+			}
+			return nil
+		}
 		if IsCrashCommand(name) {
 			return &NotYetError{Name: name}
 		}

@@ -204,6 +204,7 @@ type optArg struct {
 }
 
 func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
+	s.loadModuleTypes()
 	opts, rest, err := permute(kind, args, "pxdhfuc:rvol:", "cl")
 	if err != nil {
 		var ue *UsageError

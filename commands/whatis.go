@@ -15,6 +15,7 @@ import (
 // definition (struct, union, typedef, enum), or gdb's type of an
 // expression.
 func runWhatis(s *Session, args []string, w io.Writer) error {
+	s.loadModuleTypes()
 	opts, rest, err := permute("whatis", args, "om:r:", "mr")
 	if err != nil {
 		if ue, ok := err.(*UsageError); ok {

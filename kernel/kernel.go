@@ -98,6 +98,11 @@ type Kernel struct {
 	layoutOnce sync.Once
 	layout     *layoutCache // the walkers' member offsets (reader.go)
 
+	modBTFOnce   sync.Once // ModulesBTF (modbtf.go)
+	modBTF       []ModuleBTF
+	modBTFErr    error
+	modTypesOnce sync.Once
+
 	btMu sync.Mutex
 	bt   *Backtracer // built once by NewBacktracer
 

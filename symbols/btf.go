@@ -33,8 +33,13 @@ import (
 type btfTypes struct {
 	data  []byte   // the raw BTF (mapped from the vmlinux, or read from the dump)
 	types []byte   // its type section
-	strs  []byte   // its string table
-	offs  []uint32 // offs[id]: where type id's record starts in types
+	strs  btfStrs  // its string table (and its base's, for split BTF)
+	offs  []uint32 // offs[id-first+1]: where type id's record starts in types
+	// first is the ID of the first type of types: 1, or for a module's
+	// split BTF (CONFIG_DEBUG_INFO_BTF_MODULES) the kernel's type count
+	// + 1, its lower IDs being the kernel's types, which base decodes.
+	first uint32
+	base  *Types
 	// funcs maps function names to their BTF_KIND_FUNC, built on the
 	// first funcType.
 	funcsOnce sync.Once
@@ -66,24 +71,58 @@ func NewBTFTypes(name string, data []byte) (t *Types, err error) {
 	return newBTFTypes(name, data, false)
 }
 
+// NewModuleBTFTypes reads a module's BTF, split BTF on top of the
+// kernel's (base, from NewBTFTypes): its type IDs go on from the kernel's
+// last and its string offsets from the end of the kernel's string table,
+// as pahole --btf_base writes a module's .BTF (tools/lib/bpf/btf.c,
+// btf__new_split). Its name index has the module's own types only; the
+// kernel's types it refers to are base's.
+func NewModuleBTFTypes(name string, data []byte, base *Types) (*Types, error) {
+	if base == nil || base.btf == nil || base.btf.base != nil {
+		return nil, fmt.Errorf("%s: split BTF needs the kernel's BTF as its base", name)
+	}
+	return newBTFTypesOn(name, data, false, base)
+}
+
+// BTFTypeCount is the number of types of BTF-backed types (the ID the
+// first type of a module's split BTF on them has, less one), and the
+// size of its string table; 0, 0 for others.
+func (t *Types) BTFTypeCount() (types, strs uint32) {
+	if t == nil || t.btf == nil {
+		return 0, 0
+	}
+	b := t.btf
+	return b.end() - 1, uint32(len(b.strs.base)) + uint32(len(b.strs.own))
+}
+
 func newBTFTypes(name string, data []byte, lazyPtrs bool) (t *Types, err error) {
+	return newBTFTypesOn(name, data, lazyPtrs, nil)
+}
+
+func newBTFTypesOn(name string, data []byte, lazyPtrs bool, base *Types) (t *Types, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("%s: malformed BTF: %v", name, r)
 		}
 	}()
-	b := &btfTypes{data: data, lazyPtrs: lazyPtrs, varGlobal: map[string]bool{}, conv: map[uint32]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	b := &btfTypes{data: data, lazyPtrs: lazyPtrs, first: 1, varGlobal: map[string]bool{}, conv: map[uint32]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	if base != nil {
+		b.base = base
+		b.first = base.btf.end()
+		b.strs.base = base.btf.strs.own
+		b.charSigns = base.btf.charSigns
+	}
 	// The index is built from the raw type records (btfScan), and types
 	// are decoded one by one as they are looked up (convert). Functions
 	// (half the records) are indexed only when a function's type is
 	// first asked for (funcType), and the maps are sized from a first
 	// count, so that the scan costs a few milliseconds.
-	if b.types, b.strs, err = btfSections(data); err != nil {
+	if b.types, b.strs.own, err = btfSections(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var counts [btfMaxKind + 1]int
 	b.offs = make([]uint32, 1, len(b.types)/16)
-	if err := btfScan(data, func(r btfRecord) {
+	if err := b.scan(func(r btfRecord) {
 		b.offs = append(b.offs, uint32(r.pos))
 		if r.nameOff != 0 {
 			counts[r.kind]++
@@ -104,7 +143,7 @@ func newBTFTypes(name string, data []byte, lazyPtrs bool) (t *Types, err error) 
 		varDefs:     make(map[string]firstDef, counts[btfKindVar]),
 		enumerators: make(map[string]enumVal, counts[0]),
 	}
-	err = btfScan(data, func(r btfRecord) {
+	err = b.scan(func(r btfRecord) {
 		id := r.id
 		ref := dieRef{off: dwarf.Offset(id)}
 		switch r.kind {
@@ -197,7 +236,24 @@ type btfRecord struct {
 	nameOff  uint32
 	typeRef  uint32
 	body     []byte
-	strs     []byte
+	strs     btfStrs
+}
+
+// btfStrs is a BTF string table: a split BTF's offsets below its base's
+// table length are the base's strings.
+type btfStrs struct {
+	base, own []byte
+}
+
+// at is the string at off.
+func (s btfStrs) at(off uint32) string {
+	if n := uint64(len(s.base)); n > 0 {
+		if uint64(off) < n {
+			return btfString(s.base, off)
+		}
+		off -= uint32(n)
+	}
+	return btfString(s.own, off)
 }
 
 // btfString is the NUL-terminated string at off of a BTF string table,
@@ -215,7 +271,7 @@ func btfString(strs []byte, off uint32) string {
 
 // name is the record's name (a new string: the record's bytes are not
 // kept).
-func (r *btfRecord) name() string { return btfString(r.strs, r.nameOff) }
+func (r *btfRecord) name() string { return r.strs.at(r.nameOff) }
 
 // enums walks an enum's enumerators (none for other kinds).
 func (r *btfRecord) enums(f func(string, int64)) {
@@ -228,11 +284,11 @@ func (r *btfRecord) enums(f func(string, int64)) {
 			if r.kindFlag { // signed
 				v = int64(int32(uint32(v)))
 			}
-			f(btfString(r.strs, le.Uint32(body[i:])), v)
+			f(r.strs.at(le.Uint32(body[i:])), v)
 		}
 	case btfKindEnum64:
 		for i := 0; i+12 <= len(body); i += 12 {
-			f(btfString(r.strs, le.Uint32(body[i:])), int64(uint64(le.Uint32(body[i+4:]))|uint64(le.Uint32(body[i+8:]))<<32))
+			f(r.strs.at(le.Uint32(body[i:])), int64(uint64(le.Uint32(body[i+4:]))|uint64(le.Uint32(body[i+8:]))<<32))
 		}
 	}
 }
@@ -246,7 +302,16 @@ func btfScan(data []byte, visit func(r btfRecord)) error {
 	if err != nil {
 		return err
 	}
-	for id, pos := uint32(1), 0; pos < len(types); id++ {
+	return btfScanTypes(types, btfStrs{own: strs}, 1, visit)
+}
+
+// scan is btfScan over b's records, split BTF's IDs and strings included.
+func (b *btfTypes) scan(visit func(r btfRecord)) error {
+	return btfScanTypes(b.types, b.strs, b.first, visit)
+}
+
+func btfScanTypes(types []byte, strs btfStrs, first uint32, visit func(r btfRecord)) error {
+	for id, pos := first, 0; pos < len(types); id++ {
 		r, next, err := btfRecordAt(types, strs, pos, id)
 		if err != nil {
 			return err
@@ -276,7 +341,7 @@ func btfSections(data []byte) (types, strs []byte, err error) {
 
 // btfRecordAt decodes the record of type id at pos in the type section,
 // and where the next one starts.
-func btfRecordAt(types, strs []byte, pos int, id uint32) (btfRecord, int, error) {
+func btfRecordAt(types []byte, strs btfStrs, pos int, id uint32) (btfRecord, int, error) {
 	le := binary.LittleEndian
 	if pos < 0 || len(types)-pos < 12 {
 		return btfRecord{}, 0, fmt.Errorf("BTF: type %d at +%#x is cut short", id, pos)
@@ -356,12 +421,18 @@ func (b *btfTypes) btfType(id uint32) (godwarf.Type, error) {
 
 // record is the raw type record id.
 func (b *btfTypes) record(id uint32) (btfRecord, error) {
-	if id == 0 || uint64(id) >= uint64(len(b.offs)) {
-		return btfRecord{}, fmt.Errorf("BTF type %d: no such type (the table has %d)", id, max(len(b.offs), 1)-1)
+	if id != 0 && id < b.first && b.base != nil {
+		return b.base.btf.record(id)
 	}
-	r, _, err := btfRecordAt(b.types, b.strs, int(b.offs[id]), id)
+	if id == 0 || id < b.first || id >= b.end() {
+		return btfRecord{}, fmt.Errorf("BTF type %d: no such type (the table has %d)", id, b.end()-1)
+	}
+	r, _, err := btfRecordAt(b.types, b.strs, int(b.offs[id-b.first+1]), id)
 	return r, err
 }
+
+// end is one past the last type ID.
+func (b *btfTypes) end() uint32 { return b.first + uint32(max(len(b.offs), 1)) - 1 }
 
 // convert decodes type id from its raw record, and what it refers to:
 // each record is read alone, where cilium/ebpf's Spec would inflate the
@@ -377,6 +448,11 @@ func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 	if typ, ok := b.conv[id]; ok {
 		return typ, nil
 	}
+	if id < b.first && b.base != nil {
+		// The kernel's type under a module's: decoded (and kept) by the
+		// kernel's Types, so that both have the same one.
+		return b.base.readType(dwarf.Offset(id))
+	}
 	if depth > 256 {
 		return nil, errBTFDepth
 	}
@@ -386,7 +462,7 @@ func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 	}
 	le := binary.LittleEndian
 	ref := func(tid uint32) (godwarf.Type, error) {
-		if tid != 0 && uint64(tid) >= uint64(len(b.offs)) {
+		if tid != 0 && tid >= b.end() {
 			return nil, fmt.Errorf("BTF type %d refers to type %d outside the table", id, tid)
 		}
 		return b.convert(tid, depth+1)
@@ -462,7 +538,7 @@ func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 		// kind_flag the offset's top 8 bits are a bit field's size.
 		for i := 0; i+12 <= len(r.body); i += 12 {
 			mtype, off := le.Uint32(r.body[i+4:]), le.Uint32(r.body[i+8:])
-			f := &godwarf.StructField{Name: btfString(r.strs, le.Uint32(r.body[i:]))}
+			f := &godwarf.StructField{Name: r.strs.at(le.Uint32(r.body[i:]))}
 			var bits uint32
 			if r.kindFlag {
 				bits, off = off>>24, off&0xffffff
@@ -497,12 +573,12 @@ func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 				if signed {
 					v = uint64(int32(uint32(v)))
 				}
-				e.Val = append(e.Val, &godwarf.EnumValue{Name: btfString(r.strs, le.Uint32(r.body[i:])), Val: enumValue(size, signed, v)})
+				e.Val = append(e.Val, &godwarf.EnumValue{Name: r.strs.at(le.Uint32(r.body[i:])), Val: enumValue(size, signed, v)})
 			}
 		} else {
 			for i := 0; i+12 <= len(r.body); i += 12 {
 				v := uint64(le.Uint32(r.body[i+4:])) | uint64(le.Uint32(r.body[i+8:]))<<32
-				e.Val = append(e.Val, &godwarf.EnumValue{Name: btfString(r.strs, le.Uint32(r.body[i:])), Val: enumValue(size, signed, v)})
+				e.Val = append(e.Val, &godwarf.EnumValue{Name: r.strs.at(le.Uint32(r.body[i:])), Val: enumValue(size, signed, v)})
 			}
 		}
 		save(e)
@@ -653,7 +729,7 @@ func (b *btfTypes) funcType(name string) (*godwarf.FuncType, error) {
 	b.funcsOnce.Do(func() {
 		b.funcs = map[string]uint32{}
 		// The data was scanned whole by NewBTFTypes: no error now.
-		_ = btfScan(b.data, func(r btfRecord) {
+		_ = b.scan(func(r btfRecord) {
 			if r.kind == btfKindFunc {
 				if name := r.name(); b.funcs[name] == 0 {
 					b.funcs[name] = uint32(r.id)

@@ -209,17 +209,24 @@ func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, erro
 		return nil, fmt.Errorf("no DWARF for %s", name)
 	}
 	r := d.Reader()
-	cu, err := r.SeekPC(pc - kaslr)
-	if err != nil || cu == nil {
-		return nil, fmt.Errorf("no debug information for function %s", name)
+	if t.vm != nil {
+		cu, err := r.SeekPC(pc - kaslr)
+		if err != nil || cu == nil {
+			return nil, fmt.Errorf("no debug information for function %s", name)
+		}
 	}
+	// A module's object file (no vmlinux): its sections all start at 0,
+	// so the function is found by its name alone, in every unit.
 	for {
 		e, err := r.Next()
 		if err != nil {
 			return nil, err
 		}
-		if e == nil || e.Tag == 0 {
+		if e == nil || (e.Tag == 0 && t.vm != nil) {
 			break
+		}
+		if e.Tag == 0 || e.Tag == dwarf.TagCompileUnit || e.Tag == dwarf.TagPartialUnit {
+			continue
 		}
 		if e.Tag != dwarf.TagSubprogram {
 			if e.Children {
@@ -244,7 +251,7 @@ func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, erro
 			}
 		}
 		low, _ := e.Val(dwarf.AttrLowpc).(uint64)
-		if n != name || (low != 0 && low != pc-kaslr) {
+		if n != name || (low != 0 && low != pc-kaslr && t.vm != nil) {
 			if e.Children {
 				r.SkipChildren()
 			}
@@ -302,6 +309,21 @@ func (t *Types) FuncType(pc, kaslr uint64, name string) (*godwarf.FuncType, erro
 		return ft, nil
 	}
 	return nil, fmt.Errorf("no debug information for function %s", name)
+}
+
+// ModuleFuncType is the type of a module's function from the modules'
+// BTF (SetModuleTypes; BTF has a module's functions as it has the
+// kernel's), or an error.
+func (t *Types) ModuleFuncType(name string) (*godwarf.FuncType, error) {
+	for _, mt := range t.moduleTypeList() {
+		if mt.btf == nil {
+			continue
+		}
+		if ft, err := mt.btf.funcType(name); err == nil {
+			return ft, nil
+		}
+	}
+	return nil, fmt.Errorf("no module function %s in the modules' BTF", name)
 }
 
 // EnumOf returns the enumeration type that declares the enumerator name.

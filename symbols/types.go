@@ -72,6 +72,19 @@ type Types struct {
 	cache   map[dwarf.Offset]godwarf.Type
 	visited map[godwarf.Type]bool   // types already passed through fixNew
 	named   map[string]godwarf.Type // Lookup results
+
+	// modules are the types of modules Lookup and Enumerator fall back on
+	// (SetModuleTypes).
+	modMu   sync.Mutex
+	modules []moduleTypes
+}
+
+// moduleTypes are one module's types: from its object file (mod -s) or
+// its BTF.
+type moduleTypes struct {
+	module string
+	object bool
+	t      *Types
 }
 
 // nameIndex maps names to DIE offsets. Struct/union/enum tags have their
@@ -704,12 +717,82 @@ func (t *Types) Lookup(name string) (godwarf.Type, error) {
 	}
 	typ, err := t.lookup(name)
 	if err != nil {
+		// A module's type (not kept in named: mod -d takes it away).
+		for _, mt := range t.moduleTypeList() {
+			if typ, merr := mt.Lookup(name); merr == nil {
+				return typ, nil
+			}
+		}
 		return nil, err
 	}
 	t.mu.Lock()
 	t.named[name] = typ
 	t.mu.Unlock()
 	return typ, nil
+}
+
+// SetModuleTypes makes a module's types known after t's own to Lookup
+// (and so Member, SizeOf, Offset) and Enumerator, as gdb knows a module's
+// types once its symbol file is loaded: mt from its object file's DWARF
+// (object, crash's mod -s) or from its BTF. Object files' types come
+// before BTF's. A nil mt takes that module's types of that source away.
+// A name the kernel has is the kernel's: a module's type of the same name
+// is found only by the module's own Types.
+func (t *Types) SetModuleTypes(module string, object bool, mt *Types) {
+	t.modMu.Lock()
+	defer t.modMu.Unlock()
+	mods := t.modules[:0:0]
+	for _, m := range t.modules {
+		if m.module != module || m.object != object {
+			mods = append(mods, m)
+		}
+	}
+	if mt != nil {
+		mods = append(mods, moduleTypes{module: module, object: object, t: mt})
+	}
+	// Object files first, then BTF; each in the order added.
+	sort.SliceStable(mods, func(i, j int) bool { return mods[i].object && !mods[j].object })
+	t.modules = mods
+}
+
+// moduleTypeList is a copy of the modules' Types, in lookup order.
+func (t *Types) moduleTypeList() []*Types {
+	t.modMu.Lock()
+	defer t.modMu.Unlock()
+	out := make([]*Types, len(t.modules))
+	for i, m := range t.modules {
+		out[i] = m.t
+	}
+	return out
+}
+
+// ModuleOf is the module whose types (SetModuleTypes) the type name is
+// found in, or "" for the kernel's own or an unknown one.
+func (t *Types) ModuleOf(name string) string {
+	if _, err := t.lookupOwn(name); err == nil {
+		return ""
+	}
+	t.modMu.Lock()
+	mods := append([]moduleTypes(nil), t.modules...)
+	t.modMu.Unlock()
+	for _, m := range mods {
+		if _, err := m.t.Lookup(name); err == nil {
+			return m.module
+		}
+	}
+	return ""
+}
+
+// lookupOwn is Lookup without the modules' types.
+func (t *Types) lookupOwn(name string) (godwarf.Type, error) {
+	name = strings.TrimSpace(name)
+	t.mu.Lock()
+	typ, ok := t.named[name]
+	t.mu.Unlock()
+	if ok {
+		return typ, nil
+	}
+	return t.lookup(name)
 }
 
 func (t *Types) lookup(name string) (godwarf.Type, error) {
@@ -794,6 +877,9 @@ func (t *Types) VarType(name string) (godwarf.Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !ok && t.btf != nil && t.btf.base != nil {
+			return nil, fmt.Errorf("no variable %q in the module's BTF", name)
+		}
 		if !ok && t.btf != nil {
 			typ, err := t.knownVarType(name)
 			if err != nil && t.dwarf != nil {
@@ -844,6 +930,11 @@ func (t *Types) Enumerator(name string) (int64, error) {
 		return 0, err
 	}
 	if !ok {
+		for _, mt := range t.moduleTypeList() {
+			if v, merr := mt.Enumerator(name); merr == nil {
+				return v, nil
+			}
+		}
 		return 0, fmt.Errorf("no enumerator %q in the kernel's DWARF", name)
 	}
 	return v.val, nil
@@ -907,6 +998,10 @@ func (t *Types) complete(st *godwarf.StructType) (*godwarf.StructType, error) {
 		}
 		if (!ok || r.decl) && t.dwarf != nil {
 			return t.dwarf.complete(st)
+		}
+		if (!ok || r.decl) && t.btf != nil && t.btf.base != nil {
+			// A module's declaration of a kernel struct.
+			return t.btf.base.complete(st)
 		}
 		if !ok || r.decl {
 			return nil, fmt.Errorf("%s %s is only declared in the kernel's DWARF, never defined", st.Kind, st.StructName)

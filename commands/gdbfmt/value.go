@@ -33,6 +33,10 @@ type Printer struct {
 	// Hex prints integers in hexadecimal (crash's output radix 16, struct
 	// -x and p -x); pointers, enums and strings are printed the same.
 	Hex bool
+	// Format is gdb's print/FMT letter, 'x' or 'd' (0: none): every
+	// scalar - integer, char, bool, enum, pointer - as a number in that
+	// radix, with no <symbol>, no character and no string.
+	Format byte
 	// PrintMax bounds the elements of an array and the characters of a
 	// string (0: DefaultPrintMax); MaxDepth the nesting of structs and
 	// arrays before "{...}" (0: DefaultMaxDepth).
@@ -100,6 +104,10 @@ func (p *Printer) Value(b *bytes.Buffer, typ godwarf.Type, data []byte, addr uin
 	case *godwarf.ArrayType:
 		p.arrayValue(b, tt, data, addr, recurse)
 	case *godwarf.FuncType:
+		if p.Format != 0 {
+			p.formatted(b, addr, 64, false)
+			return
+		}
 		b.WriteByte('{')
 		b.WriteString(TypeName(typ))
 		b.WriteString("} ")
@@ -108,6 +116,10 @@ func (p *Printer) Value(b *bytes.Buffer, typ godwarf.Type, data []byte, addr uin
 		v, ok := p.uint(data, 8)
 		if !ok {
 			p.short(b, addr)
+			return
+		}
+		if p.Format != 0 {
+			p.formatted(b, v, 64, false)
 			return
 		}
 		p.pointer(b, tt, v)
@@ -366,6 +378,14 @@ func (p *Printer) Scalar(b *bytes.Buffer, typ godwarf.Type, raw uint64, nbits in
 		b.WriteString("0x")
 		b.WriteString(strconv.FormatUint(v, 16))
 	}
+	if p.Format != 0 {
+		bits := nbits
+		if bits <= 0 || bits > size*8 {
+			bits = size * 8
+		}
+		p.formatted(b, raw, bits, signed)
+		return
+	}
 	switch tt := rt.(type) {
 	case *godwarf.BoolType:
 		if p.Hex {
@@ -401,6 +421,27 @@ func (p *Printer) Scalar(b *bytes.Buffer, typ godwarf.Type, raw uint64, nbits in
 		b.WriteString(" '")
 		emitChar(b, byte(raw), '\'', false)
 		b.WriteByte('\'')
+	}
+}
+
+// formatted prints a scalar of nbits bits as gdb's print/FMT does: /x
+// its bits in hexadecimal (a negative value as its two's complement at
+// its size), /d as a signed number of that size (a pointer, an unsigned
+// int with its top bit set: negative).
+func (p *Printer) formatted(b *bytes.Buffer, raw uint64, nbits int, signed bool) {
+	if nbits <= 0 || nbits > 64 {
+		nbits = 64
+	}
+	if nbits < 64 {
+		raw &= 1<<uint(nbits) - 1
+	}
+	switch p.Format {
+	case 'd':
+		v := int64(raw<<uint(64-nbits)) >> uint(64-nbits)
+		b.WriteString(strconv.FormatInt(v, 10))
+	default:
+		b.WriteString("0x")
+		b.WriteString(strconv.FormatUint(raw, 16))
 	}
 }
 
@@ -557,7 +598,7 @@ func (p *Printer) arrayValue(b *bytes.Buffer, at *godwarf.ArrayType, data []byte
 		return
 	}
 	n := at.Count
-	if p.textual(at.Type) && es == 1 {
+	if p.textual(at.Type) && es == 1 && p.Format == 0 {
 		if int64(len(data)) < n {
 			p.short(b, addr)
 			return
