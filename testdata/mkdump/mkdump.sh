@@ -874,6 +874,15 @@ CRASH_CMDS=(
 	"mod -d gocrash_oops"
 	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -d gocrash_oops" "mod"
 )
+# A Debian kernel's module types after mod -s (commands/modtypes_test.go):
+# virtio_blk's object file with its debuginfo from the -dbg package, found
+# through $CRASH_MODULE_PATH, in a session of their own.
+MODTYPE_CMDS=("mod -s virtio_blk" "struct virtio_blk" "struct -o virtio_blk" "struct virtio_blk_vq"
+	"whatis struct virtio_blk_vq" "ptype struct virtio_blk" "p sizeof(struct virtio_blk)" "virtio_blk_vq"
+	"struct virtio_blk.num_vqs" "p *(struct virtio_blk *)((struct gendisk *)0x{gendisk1})->private_data"
+	"p ((struct virtio_blk *)((struct gendisk *)0x{gendisk1})->private_data)->num_vqs"
+	"p/x ((struct virtio_blk *)((struct gendisk *)0x{gendisk1})->private_data)->io_queues"
+	"whatis virtio_blk" "p virtblk_fops" "whatis virtblk_getgeo")
 # The commands whose answers could depend on the dump's format (headers,
 # notes, page reads), recorded on every other format of a dump.
 FORMAT_CMDS=("sys" "bt" "bt -a" "ps" "ps -a" "log" "runq" "kmem -i" "rd linux_banner 8" "rd -64 jiffies 4" "rd -p 0 4" "rd -p 1000 4" "rd -p fffffff000 2")
@@ -909,6 +918,10 @@ record_crash() {
 		# FORMAT_CMDS only.
 		if [ "$fmt" = "$primary" ]; then
 			crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/session.log" "${CRASH_CMDS[@]}"
+			if [ -n "$DEBKVER" ]; then
+				CRASH_MODULE_PATH=$WORK/$VERSION/root/usr/lib/debug/lib/modules/$DEBKVER \
+					crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/modtypes.log" "${MODTYPE_CMDS[@]}"
+			fi
 		else
 			crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/session.log" "${FORMAT_CMDS[@]}"
 		fi
