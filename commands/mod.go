@@ -28,7 +28,7 @@ func init() {
   size, the object file name (if known), and whether the module was compiled
   with CONFIG_KALLSYMS.`,
 		Flags: []Flag{
-			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified (when no objfile is given, NAME.o, NAME.ko or NAME.ko.debug searched as crash does: under /usr/lib/debug/lib/modules/RELEASE, $CRASH_MODULE_PATH, /lib/modules/RELEASE/updates, /lib/modules/RELEASE and the vmlinux's directory tree; then, gocrash's addition, the current directory), relocated to where the module's sections were loaded: dis and dis -l, dis -s and bt -l then name the module's functions and lines from it. A file of another module, or of another build (its GNU build ID or srcversion is not the loaded module's), is refused."},
+			{Name: "s", Arg: "module [objfile]", Help: "loads symbolic and debugging data from the object file for the module specified (when no objfile is given, NAME.o, NAME.ko or NAME.ko.debug searched as crash does: under /usr/lib/debug/lib/modules/RELEASE, $CRASH_MODULE_PATH, /lib/modules/RELEASE/updates, /lib/modules/RELEASE and the vmlinux's directory tree; then, gocrash's addition, the current directory), relocated to where the module's sections were loaded: dis and dis -l, dis -s and bt -l then name the module's functions and lines from it, and p, whatis, struct and ptype know its variables and types. Without the vmlinux it loads the file the same way (the dump's directory tree taking the vmlinux's place in the search, the current directory searched last for a file named too); the module's types are known before it from the module's BTF, its variables only after it. A file of another module, or of another build (its GNU build ID or srcversion is not the loaded module's), is refused."},
 			{Name: "d", Arg: "module", Help: "deletes the symbolic and debugging data of the module specified."},
 			{Name: "S", Arg: "[directory]", Help: "loads symbolic and debugging data from the object file of every loaded module."},
 			{Name: "D", Help: "deletes the symbolic and debugging data of all modules."},
@@ -463,7 +463,9 @@ func loadedBuildID(s *Session, m *kernel.Module) string {
 // /lib/modules); a module named with '_' is looked for with '-' next.
 // gocrash's one addition, when crash would find nothing and no file was
 // named: NAME.ko or NAME.o in the current directory, shown by its full
-// path.
+// path. Without a vmlinux (crash cannot start then), the dump's directory
+// tree takes the vmlinux's place, and the current directory is searched
+// last for a file named too.
 func findModuleObject(s *Session, name, dir string, named bool) string {
 	variants := []string{name}
 	if d := strings.ReplaceAll(name, "_", "-"); d != name {
@@ -484,8 +486,14 @@ func findModuleObject(s *Session, name, dir string, named bool) string {
 		}
 		roots = append(roots, root{"/lib/modules/" + rel + "/updates", false}, root{"/lib/modules/" + rel, false})
 	}
-	if dir == "" && s.VmlinuxPath != "" {
-		if real, err := filepath.EvalSymlinks(s.VmlinuxPath); err == nil {
+	// Without a vmlinux, the dump's directory tree stands in for the
+	// vmlinux's (where a .ko is kept beside the vmcore).
+	tree := s.VmlinuxPath
+	if tree == "" && s.Kernel != nil {
+		tree = s.Kernel.DumpPath
+	}
+	if dir == "" && tree != "" {
+		if real, err := filepath.EvalSymlinks(tree); err == nil {
 			if abs, err := filepath.Abs(real); err == nil {
 				roots = append(roots, root{filepath.Dir(abs), true})
 			}
@@ -504,7 +512,7 @@ func findModuleObject(s *Session, name, dir string, named bool) string {
 			}
 		}
 	}
-	if !named && dir == "" {
+	if (!named || s.VmlinuxPath == "") && dir == "" {
 		for _, ext := range []string{".ko", ".o"} {
 			if fileExists(name + ext) {
 				if abs, err := filepath.Abs(name + ext); err == nil {
