@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // The open-files walker: a task's fs_struct (root and working directory)
@@ -56,6 +57,7 @@ type filesWalker struct {
 	pipeFops uint64 // rdwr_pipe_fops (older kernels), used when pipeOps is 0
 	mountOff uint64 // offsetof(struct mount, mnt)
 	hasMount bool
+	paths    *sync.Map // full paths by [dentry, vfsmount], when the caller keeps them (VMAInfos)
 }
 
 // MaxFDs is the task's fdtable.max_fds: 0 without a files_struct.

@@ -106,6 +106,11 @@ type Kernel struct {
 	btMu sync.Mutex
 	bt   *Backtracer // built once by NewBacktracer
 
+	// vmaPaths are the file paths VMAInfos rebuilt, by dentry and
+	// vfsmount: every task of a foreach vm maps the same few files, and
+	// walking their dentries up to the root for each VMA was a fifth of it.
+	vmaPaths sync.Map // [2]uint64 -> string
+
 	// A view (WithMemory) reads through view and shares base's types.
 	view symbols.Memory
 	base *Kernel

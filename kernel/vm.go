@@ -47,6 +47,7 @@ func (k *Kernel) VMAInfos(ctx context.Context, mm uint64) ([]VMAInfo, error) {
 		return nil, err
 	}
 	fw := newFilesWalker(r, 0, 0)
+	fw.paths = &k.vmaPaths
 	var out []VMAInfo
 	err = k.VMAs(ctx, mm, func(v VMA) error {
 		if len(out) >= maxVMAs {
@@ -85,6 +86,15 @@ func vmaInfo(r *reader, fw *filesWalker, v VMA) (VMAInfo, error) {
 	if err != nil {
 		return vi, err
 	}
+	if fw.paths != nil {
+		if p, ok := fw.paths.Load([2]uint64{dentry, mnt}); ok {
+			vi.Path = p.(string)
+			return vi, nil
+		}
+	}
 	vi.Path, err = fw.pathname(dentry, mnt, true)
+	if err == nil && fw.paths != nil {
+		fw.paths.Store([2]uint64{dentry, mnt}, vi.Path)
+	}
 	return vi, err
 }
