@@ -41,11 +41,21 @@ func init() {
                                 CFI or the frame-pointer chain found where the
                                 kernel's ORC data could not unwind.  crash
                                 prints no such line.
+            radix  10 | 16      the output radix of p, struct and union
+                                without -x or -d.
+        print_max  number       the most elements of an array or characters
+                                of a string printed (256).
          namelist  (shown only) the vmlinux of this session.
          dumpfile  (shown only) the dump of this session.
+           output  text | json  gocrash's own: json prints every command that
+                                has a JSON form as one JSON document.
 
-  Other crash variables (radix, refresh, print_max, ...) are not gocrash
-  settings yet.  Variables may also be set in $HOME/.crashrc,
+  "set -v" also shows crash's other variables (refresh, print_array,
+  console, debug, core, hash, edit, unwind, null-stop, gdb, scope,
+  offline, redzone, error) with the value gocrash's behaviour has; they
+  cannot be changed.  gocrash's own variables (output, unwind_notes) are
+  not in "set -v", as crash has none of them: "set NAME" shows each.
+  Variables may also be set in $HOME/.crashrc,
   $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc, read in that order at
   start.`,
 		Flags: []Flag{

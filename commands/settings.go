@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Settings are the internal variables "set NAME [VALUE]" reads and
@@ -201,8 +202,95 @@ func (s *Session) Settings() *Settings {
 // other than ORC found. crash prints no such line, so it is off.
 const UnwindNotes = "unwind_notes"
 
+// crashFixed are crash's variables whose value gocrash does not let change:
+// the value is what gocrash does (gdb's print_array off, no console, no
+// core file on error, lists walked with loop detection as crash's hash
+// on…), as crash shows it by default.
+var crashFixed = []struct{ name, value, help string }{
+	{"refresh", "on", "the task table is read again when the system changes (a dump does not)."},
+	{"print_array", "off", "gdb's \"set print array\": arrays are printed on one line."},
+	{"console", "(not assigned)", "the tty crash's debug output goes to: none."},
+	{"debug", "0", "crash's debug level: none."},
+	{"core", "off", "a core file when gocrash meets an internal error: never."},
+	{"hash", "on", "lists are walked with loop detection (crash's hash table of entries seen)."},
+	{"edit", "vi", "the command line's editing mode (crash's default)."},
+	{"unwind", "off", "crash's DWARF unwinder (gocrash's bt reads ORC, then DWARF CFI, as crash's default)."},
+	{"null-stop", "off", "gdb's \"set print null-stop\": char arrays print all of their characters."},
+	{"gdb", "off", "crash's gdb mode: off, commands are crash's."},
+	{"scope", "0 (not set)", "the text address gdb resolves symbols in: none."},
+	{"offline", "show", "offline cpus are shown."},
+	{"redzone", "on", "kmem -s objects include SLUB's red zones (crash's default)."},
+	{"error", "default", "where error messages go: as crash's default."},
+}
+
+// defineCrashVariables adds crash's variables: radix and print_max, which
+// change what p, struct and union print, and the rest with the values
+// gocrash's fixed behaviour has (crashFixed).
+func defineCrashVariables(st *Settings) {
+	var radix, printMax atomic.Int64
+	radix.Store(10)
+	printMax.Store(256)
+	st.Define(Setting{
+		Name: "radix", Values: "10 | 16",
+		Help: "the output radix of p, struct and union without -x or -d.",
+		Get: func() string {
+			if radix.Load() == 16 {
+				return "16 (hexadecimal)"
+			}
+			return "10 (decimal)"
+		},
+		Set: func(v string) error {
+			switch v {
+			case "10", "decimal":
+				radix.Store(10)
+			case "16", "hex", "hexadecimal":
+				radix.Store(16)
+			default:
+				return fmt.Errorf("invalid radix: %s (10 or 16)", v)
+			}
+			return nil
+		},
+	})
+	st.Define(Setting{
+		Name: "print_max", Values: "number",
+		Help: "gdb's \"set print elements\": the most elements of an array, or characters of a string, printed.",
+		Get:  func() string { return strconv.FormatInt(printMax.Load(), 10) },
+		Set: func(v string) error {
+			n, err := strconv.ParseInt(v, 0, 32)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("invalid print_max: %s", v)
+			}
+			printMax.Store(n)
+			return nil
+		},
+	})
+	for _, f := range crashFixed {
+		value := f.value
+		st.Define(Setting{Name: f.name, Values: "(shown only)", Help: f.help, Get: func() string { return value }})
+	}
+}
+
+// outputRadix is the radix setting: 10 or 16.
+func (st *Settings) outputRadix() int {
+	if s, ok := st.Lookup("radix"); ok && strings.HasPrefix(s.Get(), "16") {
+		return 16
+	}
+	return 10
+}
+
+// printMax is the print_max setting.
+func (st *Settings) printMax() int {
+	if s, ok := st.Lookup("print_max"); ok {
+		if n, err := strconv.Atoi(s.Get()); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
 func defaultSettings() *Settings {
 	st := &Settings{}
+	defineCrashVariables(st)
 	st.DefineBool(UnwindNotes,
 		"if on, bt ends a backtrace with a line naming the frames that DWARF\n"+
 			"CFI or the frame-pointer chain found where the kernel's ORC data\n"+
@@ -230,9 +318,14 @@ func runSetVariable(s *Session, st *Setting, args []string, w func(string) error
 
 // writeSettings is "set -v": every setting as crash's show_options()
 // lays them out, the name right-aligned in 14 columns.
+// gocrash's own settings are left out, as crash's list has none of them
+// ("set NAME" shows one).
 func writeSettings(st *Settings) string {
 	var b strings.Builder
 	for _, s := range st.All() {
+		if s.Gocrash {
+			continue
+		}
 		fmt.Fprintf(&b, "%14s: %s\n", s.Name, s.Get())
 	}
 	return b.String()

@@ -532,7 +532,11 @@ func lookupDatatype(t *symbols.Types, name string) (*datatype, error) {
 // the radix given (0: crash's default, decimal).
 func (s *Session) gdbPrinter(radix int) *gdbfmt.Printer {
 	t, _ := s.Types()
-	return &gdbfmt.Printer{Types: t, Symbol: s.gdbSymbol, Mem: s.Mem, Hex: radix == 16}
+	st := s.Settings()
+	if radix == 0 {
+		radix = st.outputRadix() // set radix
+	}
+	return &gdbfmt.Printer{Types: t, Symbol: s.gdbSymbol, Mem: s.Mem, Hex: radix == 16, PrintMax: st.printMax()}
 }
 
 // FormatObject writes the object as crash's struct command does: "struct
@@ -667,7 +671,9 @@ func (s *Session) datatypeAt(w io.Writer, pr *gdbfmt.Printer, t *symbols.Types, 
 				}
 				io.WriteString(w, out)
 				if err != nil {
-					fmt.Fprintf(w, "%s: %v\n", dt.kind, err)
+					// crash's error(INFO) from inside its gdb output
+					// parse: not in a redirected answer.
+					fmt.Fprintf(s.diag(w), "%s: %v\n", dt.kind, err)
 				}
 			}
 		}
@@ -992,6 +998,10 @@ func parseForMember(text, member string) string {
 	return out.String()
 }
 
+// crashBufsize is crash's BUFSIZE (defs.h), the size of the line buffers
+// it reads gdb's output with.
+const crashBufsize = 1500
+
 // elem is a node of crash's parse_for_member_extended tree.
 type elem struct {
 	name        string
@@ -1019,7 +1029,21 @@ func parseForMemberExtended(text, member string) (string, error) {
 		cur.next = n
 		cur = n
 	}
+	// crash reads the text with fgets into a BUFSIZE (1500) buffer: a
+	// longer line comes as several, 1,499 bytes at a time - a cpumask of
+	// Debian's NR_CPUS=8192, 128 words on one line, opens a level it never
+	// closes, and the member after it is not found ("invalid data
+	// structure member reference: pid_links[1]").
+	var chunks []string
 	for _, line := range strings.Split(text, "\n") {
+		full := line + "\n"
+		for len(full) > crashBufsize-1 {
+			chunks = append(chunks, full[:crashBufsize-1])
+			full = full[crashBufsize-1:]
+		}
+		chunks = append(chunks, full)
+	}
+	for _, line := range chunks {
 		buf := strings.TrimRightFunc(line, func(r rune) bool { return r <= ' ' })
 		if buf == "" {
 			continue
