@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 )
 
 // Symbols and layouts that may come from VMCOREINFO when the vmlinux
@@ -148,13 +149,10 @@ func (k *Kernel) readHoles(addr uint64, n int) (buf []byte, missing int, hole fu
 		off += chunk
 	}
 	hole = func(off, m uint64) bool {
-		for _, b := range bad {
-			end := b + ps - (addr+b)%ps
-			if off < end && off+m > b {
-				return true
-			}
-		}
-		return false
+		// bad ascends: the first hole ending after off is the only one
+		// that can start before off+m without an earlier one doing so.
+		i := sort.Search(len(bad), func(i int) bool { return bad[i]+ps-(addr+bad[i])%ps > off })
+		return i < len(bad) && off+m > bad[i]
 	}
 	return buf, missing, hole
 }

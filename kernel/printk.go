@@ -178,6 +178,8 @@ type prbRing struct {
 	// TextHole reports a text range that was missing from the dump (nil:
 	// everything was read).
 	TextHole func(off, n uint64) bool
+	// InfoHole is the same for the info array.
+	InfoHole func(off, n uint64) bool
 }
 
 // Descriptor states and the id mask (kernel/printk/printk_ringbuffer.h:
@@ -225,12 +227,16 @@ func walkPRB(l *prbLayout, r *prbRing) (recs []LogRecord, notes []string) {
 	}
 	wraps := func(lpos uint64) uint64 { return lpos >> r.SizeBits }
 	index := func(lpos uint64) uint64 { return lpos & (size - 1) }
+	zeroInfos := 0
 	for id := tail; ; id = (id + 1) & descIDMask {
 		slot := id % count
 		d := r.Descs[slot*uint64(l.DescSize):][:l.DescSize]
 		sv := le.Uint64(d[l.StateVar:])
 		state := sv >> descFlagShift
 		if sv&descIDMask == id && (state == descCommitted || state == descFinalized) {
+			if r.InfoHole != nil && r.InfoHole(slot*uint64(l.InfoSize), uint64(l.InfoSize)) {
+				zeroInfos++
+			}
 			in := r.Infos[slot*uint64(l.InfoSize):][:l.InfoSize]
 			rec := LogRecord{
 				Seq:       le.Uint64(in[l.Seq:]),
@@ -267,6 +273,9 @@ func walkPRB(l *prbLayout, r *prbRing) (recs []LogRecord, notes []string) {
 		if id == head {
 			break
 		}
+	}
+	if zeroInfos > 0 {
+		notes = append(notes, fmt.Sprintf("%d record(s) have their info (sequence number, timestamp, level) in pages missing from the dump: read as zero", zeroInfos))
 	}
 	return recs, notes
 }
@@ -430,17 +439,38 @@ func (k *Kernel) prbSnapshot() (*prbLayout, *prbRing, []string, error) {
 	r.CountBits, r.SizeBits = uint(cb), uint(sb)
 	count, size := 1<<cb, 1<<sb
 	var notes []string
-	var missing int
-	r.Descs, missing, _ = k.readHoles(descs, count*l.DescSize)
-	if missing > 0 {
-		notes = append(notes, fmt.Sprintf("%d page(s) of the descriptor ring at %#x are missing from the dump: their records are skipped", missing, descs))
-	}
-	r.Infos, missing, _ = k.readHoles(infos, count*l.InfoSize)
-	if missing > 0 {
-		notes = append(notes, fmt.Sprintf("%d page(s) of the info array at %#x are missing from the dump: their records carry zero timestamps and levels", missing, infos))
+	var descHole func(off, n uint64) bool
+	r.Descs, _, descHole = k.readHoles(descs, count*l.DescSize)
+	// A hole in the info array matters only under a record the walk keeps
+	// (walkPRB notes those).
+	r.Infos, _, r.InfoHole = k.readHoles(infos, count*l.InfoSize)
+	if n := liveInHoles(uint64(count), r.TailID&descIDMask, r.HeadID&descIDMask, l.DescSize, descHole); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d record(s) of the descriptor ring at %#x are in pages missing from the dump: they are skipped", n, descs))
 	}
 	r.Text, _, r.TextHole = k.readHoles(data, size)
 	return l, r, notes, nil
+}
+
+// liveInHoles counts the records from tail to head (descriptor ids) whose
+// entry of an array of count entries of size bytes lies in a hole. Only
+// those are lost: the rest of a large ring (log_buf_len=4M has 131,072
+// descriptors, a few thousand of them used) is zeroes, pages makedumpfile -d
+// 31 leaves out as zero pages; read as zeroes they are what the kernel had
+// there, and crash says nothing of them.
+func liveInHoles(count, tail, head uint64, size int, hole func(off, n uint64) bool) int {
+	if count == 0 || size <= 0 || hole == nil {
+		return 0
+	}
+	n := 0
+	for i, id := uint64(0), tail; i < count; i, id = i+1, id+1 {
+		if hole(id%count*uint64(size), uint64(size)) {
+			n++
+		}
+		if id == head {
+			break
+		}
+	}
+	return n
 }
 
 // ---- struct printk_log records (3.5-5.9) ----

@@ -514,6 +514,16 @@ func TestLogSkipsDamagedRecords(t *testing.T) {
 				return off <= begin&(uint64(1)<<c.SizeBits-1) && begin&(uint64(1)<<c.SizeBits-1) < off+n
 			}
 		}, "missing from the dump", 1},
+		{"missing info page", func(c *prbRing) {
+			at := victim % count * uint64(l.InfoSize)
+			c.InfoHole = func(off, n uint64) bool { return off <= at && at < off+n }
+		}, "in pages missing from the dump: read as zero", 0},
+		{"missing page of unused infos", func(c *prbRing) {
+			// Past every slot: what makedumpfile leaves out of a big ring's
+			// unused, zero tail is no loss and gets no note.
+			end := count * uint64(l.InfoSize)
+			c.InfoHole = func(off, n uint64) bool { return off >= end }
+		}, "", 0},
 		{"garbage tail", func(c *prbRing) { c.TailID = head + 5 }, "walked the last", 0},
 		{"garbage state", func(c *prbRing) {
 			d := c.Descs[victim%count*uint64(l.DescSize):]
@@ -544,4 +554,27 @@ func openTestbed(t testing.TB, d testbed.Dump) *Kernel {
 	}
 	t.Cleanup(func() { k.Close() })
 	return k
+}
+
+func TestLiveInHoles(t *testing.T) {
+	slotHole := func(slot uint64) func(off, n uint64) bool {
+		return func(off, n uint64) bool { return off <= slot*16 && slot*16 < off+n }
+	}
+	for _, tc := range []struct {
+		name              string
+		count, tail, head uint64
+		hole              func(off, n uint64) bool
+		want              int
+	}{
+		{"live slot, the walk wrapping", 8, 6, 9, slotHole(0), 1},
+		{"unused slot", 8, 6, 9, slotHole(3), 0},
+		{"no hole", 8, 0, 7, func(uint64, uint64) bool { return false }, 0},
+		{"every slot", 8, 0, 7, func(uint64, uint64) bool { return true }, 8},
+		{"head before tail: at most count", 8, 9, 3, func(uint64, uint64) bool { return true }, 8},
+		{"no array", 0, 0, 0, slotHole(0), 0},
+	} {
+		if got := liveInHoles(tc.count, tc.tail, tc.head, 16, tc.hole); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
 }
