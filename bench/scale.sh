@@ -115,7 +115,7 @@ med() {
 ms() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else if (v < 10e6) printf "%.2f ms", v / 1e6; else if (v < 1e9) printf "%.0f ms", v / 1e6; else printf "%.2f s", v / 1e9 }'; }
 mb() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.0f MB", v / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.3f", a / b }'; }
-same() { awk -F'\t' -v l="$1" -v c="$2" '$1 == l && $3 == c { s = $9 } END { print (s == "" ? "-" : s) }' "$tsv"; }
+same() { awk -F'\t' -v l="$1" -v c="$2" '$1 == l && $3 == c && $9 != "-" { s = $9 } END { print (s == "" ? "-" : s) }' "$tsv"; }
 # row WHAT LABEL CMD: one table row.
 row() {
 	local g c
