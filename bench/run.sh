@@ -10,7 +10,8 @@
 #   bench/run.sh --scale         all of the above that exist, plus a scale table
 #   bench/run.sh NAME=VMLINUX,VMCORE ...   any dumps
 #
-# Options: -n RUNS (default 5; RUNS= too), --tools "gocrash gocrash-cold crash drgn",
+# Options: -n RUNS (default 5; RUNS= too), --tools "gocrash gocrash-cold crash drgn"
+# (and gocrash-nodebug: the dump alone, --no-debuginfo, issue #17),
 # --kinds "sys batch ps".
 # For each dump and tool it measures, RUNS times each, on a warm page cache:
 #   sys    a session that answers `sys` and quits (start-up)
@@ -145,6 +146,7 @@ run_one() {
 	case $tool in
 	gocrash) cmd=(env GOCRASH_CACHE="$OUTDIR/cache" "$GOCRASH" -s "$vml" "$core") ;;
 	gocrash-cold) cmd=(env GOCRASH_CACHE=off "$GOCRASH" -s "$vml" "$core") ;;
+	gocrash-nodebug) cmd=(env GOCRASH_CACHE=off "$GOCRASH" -s --no-debuginfo "$core") ;;
 	crash) cmd=("${CRASH[@]}" -s "$vml" "$core") ;;
 	drgn) cmd=(drgn -q -c "$core" -s "$vml" "$here/drgn_cmds.py" "$kind") ;;
 	esac
@@ -280,6 +282,21 @@ for name in "${names[@]}"; do
 	target "peak RSS of \`sys\`, first time ≤ 48 MB" "$(med "$r" gocrash-cold sys 6)" 49152 MB
 	target "peak RSS of the batch ≤ 80 MB" "$(med "$r" gocrash batch 6)" 81920 MB
 	target "peak RSS of the batch, first time ≤ 80 MB" "$(med "$r" gocrash-cold batch 6)" 81920 MB
+	if [[ " $TOOLS " == *" gocrash-nodebug "* ]]; then
+		# Issue #17: the dump alone (kallsyms, BTF, ORC from memory)
+		# against the vmlinux, opened before and the first time.
+		for kind in $KINDS; do
+			for f in 8 5 6; do
+				case $f in 8) u=CPU ;; 5) u=wall ;; 6) u="peak RSS" ;; esac
+				fm=fmt_s
+				[ $f = 6 ] && fm=fmt_mb
+				set -- $(stats "$r" gocrash-nodebug "$kind" "$f")
+				echo "| $(label "$kind") without debuginfo, $u: $($fm "$1" "$2"); /gocrash $(ratio "$2" "$(med "$r" gocrash "$kind" "$f")"), /gocrash-cold $(ratio "$2" "$(med "$r" gocrash-cold "$kind" "$f")") | | |"
+			done
+		done
+		target "first \`sys\` without debuginfo ≤ with the vmlinux, opened before (CPU, #17)" "$(ratio "$(med "$r" gocrash-nodebug sys 8)" "$swc")" 1 x
+		target "first \`sys\` without debuginfo ≤ with the vmlinux, first time (CPU, #17)" "$(ratio "$(med "$r" gocrash-nodebug sys 8)" "$scc")" 1 x
+	fi
 done
 echo
 echo "(!) = some run failed or printed an incomplete answer: see $OUTDIR/DUMP/TOOL.KIND.N{,.err}"

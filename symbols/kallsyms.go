@@ -3,7 +3,9 @@ package symbols
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
+	"unsafe"
 )
 
 // The kernel's own symbol table, kallsyms, read from its memory: what a
@@ -63,41 +65,80 @@ const (
 // bounded and every index checked: a table overwritten in the dump gives
 // an error naming the array and the entry, never a panic or a hang.
 func ReadKallsyms(mem Memory, a KallsymsAddrs) ([]KallsymsSymbol, error) {
+	tab, err := readKallsymsTable(mem, a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KallsymsSymbol, tab.len())
+	for i := range out {
+		out[i] = tab.symbol(i)
+	}
+	return out, nil
+}
+
+// kallsymsTable is the decoded kallsyms, compact: every name a substring
+// of one string (names[ends[i-1]:ends[i]] is symbol i's type letter and
+// name), and each symbol's address. A session without the vmlinux builds
+// its symbol table from it directly, with no []KallsymsSymbol in between
+// (the garbage of one start-up's first collection).
+type kallsymsTable struct {
+	names string
+	ends  []uint32
+	meta  []kallsymsMeta
+}
+
+type kallsymsMeta struct {
+	addr uint64
+	abs  bool
+}
+
+func (t *kallsymsTable) len() int { return len(t.ends) }
+
+func (t *kallsymsTable) symbol(i int) KallsymsSymbol {
+	start := uint32(0)
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return KallsymsSymbol{Type: t.names[start], Name: t.names[start+1 : t.ends[i]], Addr: t.meta[i].addr, Absolute: t.meta[i].abs}
+}
+
+func readKallsymsTable(mem Memory, a KallsymsAddrs) (kallsymsTable, error) {
+	var none kallsymsTable
 	if !a.Complete() {
-		return nil, fmt.Errorf("kallsyms: VMCOREINFO does not give the kallsyms arrays (kernels before 6.0 do not export them)")
+		return none, fmt.Errorf("kallsyms: VMCOREINFO does not give the kallsyms arrays (kernels before 6.0 do not export them)")
 	}
 	le := binary.LittleEndian
 	var b8 [8]byte
 	if err := mem.ReadVirt(b8[:4], a.NumSyms); err != nil {
-		return nil, fmt.Errorf("kallsyms: reading kallsyms_num_syms at %#x: %w", a.NumSyms, err)
+		return none, fmt.Errorf("kallsyms: reading kallsyms_num_syms at %#x: %w", a.NumSyms, err)
 	}
 	n := le.Uint32(b8[:4])
 	if n == 0 || n > maxKallsyms {
-		return nil, fmt.Errorf("kallsyms: kallsyms_num_syms at %#x is %d (expected 1..%d): the table is damaged", a.NumSyms, n, maxKallsyms)
+		return none, fmt.Errorf("kallsyms: kallsyms_num_syms at %#x is %d (expected 1..%d): the table is damaged", a.NumSyms, n, maxKallsyms)
 	}
 	if err := mem.ReadVirt(b8[:], a.RelativeBase); err != nil {
-		return nil, fmt.Errorf("kallsyms: reading kallsyms_relative_base at %#x: %w", a.RelativeBase, err)
+		return none, fmt.Errorf("kallsyms: reading kallsyms_relative_base at %#x: %w", a.RelativeBase, err)
 	}
 	base := le.Uint64(b8[:])
 
 	var idx [256 * 2]byte
 	if err := mem.ReadVirt(idx[:], a.TokenIndex); err != nil {
-		return nil, fmt.Errorf("kallsyms: reading kallsyms_token_index at %#x: %w", a.TokenIndex, err)
+		return none, fmt.Errorf("kallsyms: reading kallsyms_token_index at %#x: %w", a.TokenIndex, err)
 	}
 	tokens, err := readTokens(mem, a.TokenTable, idx[:])
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 
 	// The counts are checked against the dump before anything sized by
 	// them is allocated: the last offset must be readable.
 	var last [4]byte
 	if err := mem.ReadVirt(last[:], a.Offsets+4*uint64(n-1)); err != nil {
-		return nil, fmt.Errorf("kallsyms: kallsyms_offsets[%d] (kallsyms_num_syms %d) at %#x: %w", n-1, n, a.Offsets+4*uint64(n-1), err)
+		return none, fmt.Errorf("kallsyms: kallsyms_offsets[%d] (kallsyms_num_syms %d) at %#x: %w", n-1, n, a.Offsets+4*uint64(n-1), err)
 	}
 	offs := make([]byte, 4*int(n))
 	if err := mem.ReadVirt(offs, a.Offsets); err != nil {
-		return nil, fmt.Errorf("kallsyms: reading kallsyms_offsets (%d entries) at %#x: %w", n, a.Offsets, err)
+		return none, fmt.Errorf("kallsyms: reading kallsyms_offsets (%d entries) at %#x: %w", n, a.Offsets, err)
 	}
 	absPercpu := false
 	for i := range int(n) {
@@ -108,52 +149,66 @@ func ReadKallsyms(mem Memory, a KallsymsAddrs) ([]KallsymsSymbol, error) {
 	}
 
 	names := &chunkReader{mem: mem, addr: a.Names, limit: maxKallsymsNames}
-	out := make([]KallsymsSymbol, 0, min(n, 1<<16))
-	var sb strings.Builder
+	// n is checked against the dump above: one allocation for the
+	// symbols, and their names expanded into one arena, each name a
+	// substring of one string made at the end (a distribution kernel has
+	// 150,000-200,000 symbols: a string and a builder each cost a third
+	// of the dump-alone start-up).
+	meta := make([]kallsymsMeta, 0, n)
+	ends := make([]uint32, 0, n)
+	arena := make([]byte, 0, 32*int(n))
 	for i := range int(n) {
 		l, err := names.byte()
 		if err != nil {
-			return nil, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
+			return none, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
 		}
 		ln := int(l)
 		if l&0x80 != 0 {
 			hi, err := names.byte()
 			if err != nil {
-				return nil, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
+				return none, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
 			}
 			ln = int(l&0x7f) | int(hi)<<7
 		}
 		if ln == 0 {
-			return nil, fmt.Errorf("kallsyms: symbol %d of %d at kallsyms_names+%#x has length 0: the table is damaged", i, n, names.off-1)
+			return none, fmt.Errorf("kallsyms: symbol %d of %d at kallsyms_names+%#x has length 0: the table is damaged", i, n, names.off-1)
 		}
-		sb.Reset()
+		start := len(arena)
 		for range ln {
 			t, err := names.byte()
 			if err != nil {
-				return nil, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
+				return none, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
 			}
-			sb.WriteString(tokens[t])
-			if sb.Len() > ksymNameLen+1 {
-				return nil, fmt.Errorf("kallsyms: symbol %d of %d at kallsyms_names+%#x expands past %d characters: the table is damaged", i, n, names.off, ksymNameLen)
+			arena = append(arena, tokens[t]...)
+			if len(arena)-start > ksymNameLen+1 {
+				return none, fmt.Errorf("kallsyms: symbol %d of %d at kallsyms_names+%#x expands past %d characters: the table is damaged", i, n, names.off, ksymNameLen)
 			}
 		}
-		full := sb.String()
-		if len(full) < 2 {
-			return nil, fmt.Errorf("kallsyms: symbol %d of %d expands to %q (a type letter and a name expected): the table is damaged", i, n, full)
+		if len(arena)-start < 2 {
+			return none, fmt.Errorf("kallsyms: symbol %d of %d expands to %q (a type letter and a name expected): the table is damaged", i, n, arena[start:])
 		}
-		s := KallsymsSymbol{Type: full[0], Name: full[1:]}
+		if len(arena) > math.MaxUint32 {
+			return none, fmt.Errorf("kallsyms: the names expand past 4 GB: the table is damaged")
+		}
+		ends = append(ends, uint32(len(arena)))
+		var m kallsymsMeta
 		off := int32(le.Uint32(offs[4*i:]))
 		switch {
 		case !absPercpu:
-			s.Addr = base + uint64(uint32(off))
+			m.addr = base + uint64(uint32(off))
 		case off >= 0:
-			s.Addr, s.Absolute = uint64(off), true
+			m.addr, m.abs = uint64(off), true
 		default:
-			s.Addr = base - 1 - uint64(int64(off))
+			m.addr = base - 1 - uint64(int64(off))
 		}
-		out = append(out, s)
+		meta = append(meta, m)
 	}
-	return out, nil
+	// The arena is never written again: its bytes are the string's.
+	var all string
+	if len(arena) > 0 {
+		all = unsafe.String(&arena[0], len(arena))
+	}
+	return kallsymsTable{names: all, ends: ends, meta: meta}, nil
 }
 
 // readTokens reads the 256 token strings.

@@ -61,15 +61,25 @@ const maxMemSection = 64 << 20
 // OpenMemoryImage builds the kernel image from the dump's memory: kallsyms
 // for the symbols (an error when they cannot be read), the rest on demand.
 func OpenMemoryImage(name string, mem Memory, l MemoryImageLayout) (*Vmlinux, error) {
-	ks, err := ReadKallsyms(mem, l.Kallsyms)
+	ks, err := readKallsymsTable(mem, l.Kallsyms)
 	if err != nil {
 		return nil, err
 	}
 	v := newMemImage(name, mem, l)
 	v.kaslr = l.KASLR
-	byName := map[string]uint64{}
-	for _, s := range ks {
-		if _, dup := byName[s.Name]; !dup && !s.Absolute {
+	// The first address of each name the sections are bounded by (a
+	// map of every name would cost as much as reading them).
+	byName := make(map[string]uint64, 2*len(memSectionDefs))
+	want := make(map[string]bool, 2*len(memSectionDefs))
+	for _, d := range memSectionDefs {
+		want[d.start], want[d.end] = true, true
+	}
+	for i := range ks.len() {
+		s := ks.symbol(i)
+		if s.Absolute || len(s.Name) < 4 || (s.Name[0] != '_' && s.Name[0] != '.') || !want[s.Name] {
+			continue
+		}
+		if _, dup := byName[s.Name]; !dup {
 			byName[s.Name] = s.Addr - l.KASLR
 		}
 	}
@@ -88,8 +98,9 @@ func OpenMemoryImage(name string, mem Memory, l MemoryImageLayout) (*Vmlinux, er
 	if len(v.image) == 0 {
 		return nil, fmt.Errorf("kallsyms: no _text/_etext symbols: cannot place the kernel image")
 	}
-	v.syms = make([]symbol, 0, len(ks))
-	for i, s := range ks {
+	v.syms = make([]symbol, 0, ks.len())
+	for i := range ks.len() {
+		s := ks.symbol(i)
 		sym := symbol{name: s.Name, kind: s.Type, order: int32(i)}
 		if s.Absolute {
 			sym.addr = s.Addr

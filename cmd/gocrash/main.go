@@ -296,6 +296,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if c.noDebuginfo {
 		vmlinux = "" // a sample opened --no-debuginfo
 	}
+	if vmlinux == "" {
+		// The dump alone: its symbols and types live in the heap (gc.go).
+		startWithoutVmlinux()
+	}
 	s, err := commands.Open(vmlinux, vmcore, commands.Options{Force: c.force, ZeroExcluded: c.zeroExcluded})
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
