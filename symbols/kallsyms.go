@@ -174,11 +174,11 @@ func readKallsymsTable(mem Memory, a KallsymsAddrs) (kallsymsTable, error) {
 			return none, fmt.Errorf("kallsyms: symbol %d of %d at kallsyms_names+%#x has length 0: the table is damaged", i, n, names.off-1)
 		}
 		start := len(arena)
-		for range ln {
-			t, err := names.byte()
-			if err != nil {
-				return none, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
-			}
+		enc, err := names.next(ln)
+		if err != nil {
+			return none, fmt.Errorf("kallsyms: symbol %d of %d: %w", i, n, err)
+		}
+		for _, t := range enc {
 			arena = append(arena, tokens[t]...)
 			if len(arena)-start > ksymNameLen+1 {
 				return none, fmt.Errorf("kallsyms: symbol %d of %d at kallsyms_names+%#x expands past %d characters: the table is damaged", i, n, names.off, ksymNameLen)
@@ -246,6 +246,28 @@ type chunkReader struct {
 	buf   []byte
 	pos   int
 	limit int
+	// scratch holds a run of bytes next gathered across two chunks.
+	scratch []byte
+}
+
+// next is the next n bytes, valid until the next call: a slice of the
+// chunk when it holds them, else gathered byte by byte.
+func (r *chunkReader) next(n int) ([]byte, error) {
+	if r.pos+n <= len(r.buf) {
+		b := r.buf[r.pos : r.pos+n]
+		r.pos += n
+		r.off += n
+		return b, nil
+	}
+	r.scratch = r.scratch[:0]
+	for range n {
+		c, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		r.scratch = append(r.scratch, c)
+	}
+	return r.scratch, nil
 }
 
 func (r *chunkReader) byte() (byte, error) {

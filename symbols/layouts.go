@@ -35,6 +35,15 @@ import (
 // and 29 MB with BTF layouts and the index cache, 50 ms and 46 MB with
 // DWARF layouts and the cache.
 func (t *Types) Layouts() *Types {
+	if t != nil && t.btf != nil && t.vm == nil && !t.btf.lazyPtrs && t.btf.base == nil && t.dwarf == nil {
+		// The kernel's BTF alone (a session without the vmlinux): the
+		// walkers read a lazy twin over the same index, whose pointers'
+		// structs are decoded when looked into (decoding task_struct
+		// for its layout decodes most of the kernel's types otherwise:
+		// 6 ms of Debian 6.1's first sys); what prints C types keeps t.
+		t.layoutsOnce.Do(func() { t.layouts = t.lazyTwin() })
+		return t.layouts
+	}
 	if t == nil || t.btf != nil || t.vm == nil || t.sec == nil {
 		return t
 	}
@@ -74,3 +83,18 @@ func (t *Types) btfLayouts() *Types {
 // UsesBTF reports whether layouts are read from BTF: a Types from BTF
 // alone, or Layouts' BTF-backed one.
 func (t *Types) UsesBTF() bool { return t != nil && t.btf != nil }
+
+// lazyTwin is a BTF-backed Types over t's raw BTF and name index (both
+// read-only once built) whose pointers to structs point to stubs
+// (lazyPtrs), with its own decoded types.
+func (t *Types) lazyTwin() *Types {
+	b := t.btf
+	nb := &btfTypes{data: b.data, types: b.types, strs: b.strs, offs: b.offs, first: b.first, base: b.base,
+		lazyPtrs: true, varGlobal: b.varGlobal, charSigns: b.charSigns, arrayLen: b.arrayLen,
+		conv: map[uint32]godwarf.Type{}, known: map[string]godwarf.Type{}}
+	nt := newTypesFromData(t.path, nil)
+	nt.btf = nb
+	nt.idx = t.idx
+	nt.indexOnce.Do(func() {})
+	return nt
+}

@@ -116,7 +116,8 @@ func OpenMemoryImage(name string, mem Memory, l MemoryImageLayout) (*Vmlinux, er
 		v.syms = append(v.syms, sym)
 	}
 	v.sizeSymbols()
-	v.sortSymbols()
+	// The address order is built on first use (order), as a vmlinux's:
+	// sys needs none.
 	return v, nil
 }
 
@@ -178,7 +179,11 @@ func (v *Vmlinux) sizeSymbols() {
 			idx = append(idx, i)
 		}
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmpU64(v.syms[a].addr, v.syms[b].addr) })
+	// kallsyms keeps its symbols in address order (scripts/kallsyms.c
+	// sorts them): sorted already, but for a damaged table.
+	if !slices.IsSortedFunc(idx, func(a, b int) int { return cmpU64(v.syms[a].addr, v.syms[b].addr) }) {
+		slices.SortStableFunc(idx, func(a, b int) int { return cmpU64(v.syms[a].addr, v.syms[b].addr) })
+	}
 	for j := 0; j < len(idx); {
 		addr := v.syms[idx[j]].addr
 		k := j
