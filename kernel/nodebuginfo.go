@@ -58,7 +58,14 @@ func (k *Kernel) openWithoutVmlinux() error {
 		if start == 0 {
 			start = 0xffffffff81000000 + info.KernelOffset
 		}
-		a, ferr := symbols.FindKallsyms(k.Mem, start)
+		// The lowest .data variable VMCOREINFO names bounds .rodata.
+		upper := uint64(0)
+		for _, name := range []string{"init_uts_ns", "swapper_pg_dir", "init_top_pgt", "node_online_map", "vmap_area_list", "prb"} {
+			if a := sym(name); a > start && (upper == 0 || a < upper) {
+				upper = a
+			}
+		}
+		a, ferr := symbols.FindKallsymsBelow(k.Mem, start, upper)
 		if ferr != nil {
 			findErr = fmt.Errorf("VMCOREINFO does not give the kallsyms arrays (kernels before 6.0 do not export them), and %w", ferr)
 		}

@@ -67,6 +67,41 @@ func FindKallsyms(mem Memory, text uint64) (KallsymsAddrs, error) {
 	return KallsymsAddrs{}, fmt.Errorf("kallsyms: no kallsyms token table in the %d MB of kernel image from %#x (%d MB unreadable): this kernel needs its vmlinux", kallsymsScanLimit>>20, text, misses)
 }
 
+// FindKallsymsBelow is FindKallsyms searching down from upper (the
+// lowest address the caller knows is past .rodata: a .data variable
+// VMCOREINFO names, such as init_uts_ns) to text, then up from text as
+// FindKallsyms does: scripts/kallsyms.c's object is linked last, so its
+// arrays end .rodata's own part, some 5 MB below .data on Debian's 5.10,
+// while 17 MB of text and read-only data lie before them.
+func FindKallsymsBelow(mem Memory, text, upper uint64) (KallsymsAddrs, error) {
+	if upper > text && upper-text <= kallsymsScanLimit {
+		buf := make([]byte, scanChunk+len(digitTokens))
+		for hi := upper; hi > text; {
+			lo := text
+			if hi-text > scanChunk {
+				lo = hi - scanChunk
+			}
+			// A run crossing into the chunk above is read whole.
+			chunk := buf[:hi-lo+uint64(len(digitTokens))]
+			if err := mem.ReadVirt(chunk, lo); err != nil {
+				readPages(mem, chunk, lo)
+			}
+			for i := 0; ; {
+				j := bytes.Index(chunk[i:], digitTokens)
+				if j < 0 {
+					break
+				}
+				if a, ok := kallsymsAround(mem, lo+uint64(i+j)); ok {
+					return a, nil
+				}
+				i += j + 1
+			}
+			hi = lo
+		}
+	}
+	return FindKallsyms(mem, text)
+}
+
 // readPages fills buf from addr page by page, zeroing pages that cannot be read.
 func readPages(mem Memory, buf []byte, addr uint64) {
 	for p := 0; p < len(buf); {

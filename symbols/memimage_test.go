@@ -435,6 +435,13 @@ func TestFindKallsyms(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%s: found %+v, %v; VMCOREINFO says %+v", p.name, got, err, want)
 		}
+		// Down from a .data variable (the session's way), and from a
+		// bound below the table (then up from the start).
+		for _, upper := range []uint64{sym("init_uts_ns"), imageStart(p.info) + 4096} {
+			if got, err := FindKallsymsBelow(p.mem, imageStart(p.info), upper); err != nil || got != want {
+				t.Errorf("%s: below %#x: found %+v, %v; VMCOREINFO says %+v", p.name, upper, got, err, want)
+			}
+		}
 	}
 	if n == 0 {
 		t.Skip("no dump with kallsyms in its VMCOREINFO")
