@@ -81,7 +81,13 @@ func runMount(s *Session, args []string, w io.Writer) error {
 	rest := g.rest()
 	if (files || len(rest) > 0) && !t.HasMember("super_block", "s_files") {
 		// crash's search arguments dump with -f first (show_mounts with
-		// MOUNT_PRINT_FILES), which fails the same way.
+		// MOUNT_PRINT_FILES), which fails the same way; with an
+		// argument crash's output is its temporary file then, and both
+		// lines reach only the terminal, not a redirected command's
+		// file: one message the shell prints there.
+		if len(rest) > 0 {
+			return &stderrError{err: fmt.Errorf("the super_block.s_files linked list does not exist in this kernel\nmount: -f option not supported or applicable on this architecture or kernel")}
+		}
 		io.WriteString(w, "mount: the super_block.s_files linked list does not exist in this kernel\n")
 		return fmt.Errorf("-f option not supported or applicable on this architecture or kernel")
 	}
