@@ -117,6 +117,9 @@ func Open(vmlinuxPath, dumpPath string, opt Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// crash reads what makedumpfile excluded from an ELF dump as zeroes,
+	// in every command
+	k.Dump.SetZeroFillELF(true)
 	return &Session{Kernel: k, Location: time.Local}, nil
 }
 

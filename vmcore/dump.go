@@ -65,6 +65,7 @@ type Dump struct {
 	warnings []string
 
 	zeroExcluded atomic.Bool
+	zeroFillELF  atomic.Bool
 	closed       atomic.Bool
 
 	// shards hold the decompressed pages of a kdump-compressed dump: pfn
@@ -320,6 +321,13 @@ func (d *Dump) SetZeroExcluded(on bool) { d.zeroExcluded.Store(on) }
 
 // ZeroExcluded reports whether excluded pages read as zeroes.
 func (d *Dump) ZeroExcluded() bool { return d.zeroExcluded.Load() }
+
+// SetZeroFillELF makes the pages an ELF dump's PT_LOAD leaves out of the
+// file (p_memsz beyond p_filesz: makedumpfile excluded them) read as
+// zeroes, as crash reads every ELF dump (netdump.c's zero_fill, whatever
+// its zero_excluded setting says); other formats are unchanged. Off, they
+// fail with ErrExcluded.
+func (d *Dump) SetZeroFillELF(on bool) { d.zeroFillELF.Store(on) }
 
 // SetCachePages bounds the cache of decompressed pages (kdump-compressed
 // dumps only; ELF pages are read straight from the mapping).

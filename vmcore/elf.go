@@ -191,7 +191,7 @@ func (e *elfDump) read(d *Dump, p []byte, paddr uint64) (int, error) {
 	rel := paddr - s.paddr
 	if rel >= s.filesz {
 		n := int(min(uint64(len(p)), s.memsz-rel))
-		if d.zeroExcluded.Load() {
+		if d.zeroExcluded.Load() || d.zeroFillELF.Load() {
 			clear(p[:n])
 			return n, nil
 		}

@@ -403,6 +403,9 @@ func damageCases(t *testing.T) []damageCase {
 			t.Fatal("no PT_LOAD at 0x17800000")
 			return nil
 		})})
+	// An ELF dump's excluded page (beyond its PT_LOAD's p_filesz) reads as
+	// zeroes, as crash reads it (netdump.c's zero_fill), with or without
+	// zero_excluded.
 	add(damageCase{name: "elf-excluded-page", stdin: "rd -p 0x8336000 4\nset zero_excluded on\nrd -p 0x8336000 4\n" + probe,
 		files: func(t *testing.T, dir string) []string { return []string{"-s", vmlinux, elfDump.Vmcore} }})
 
