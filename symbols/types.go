@@ -46,6 +46,15 @@ type Types struct {
 	prefixUnits int
 	// windows hold single units past the prefix (unitWindow), by index.
 	windows map[int]*dwarf.Data
+	// partial is a dwarf.Data over the partial units dwz moved the shared
+	// types to (DW_UT_partial, all at the start of .debug_info, up to
+	// partialEnd, 0 without any), which refer to each other with
+	// DW_FORM_ref_addr: a type of theirs reads there, without the cost of
+	// every compile unit's abbreviations (a dwz'd vmlinux's task_struct:
+	// 4 ms instead of 110 ms over all of .debug_info).
+	partial     *dwarf.Data
+	partialEnd  uint64
+	partialDone bool
 
 	indexOnce sync.Once
 	idx       *nameIndex
@@ -260,10 +269,55 @@ func (t *Types) fullData() (*dwarf.Data, error) {
 	return t.d, t.fullErr
 }
 
+// partialData is the dwarf.Data over dwz's partial units when off lies
+// among them, else nil. The caller holds t.mu.
+func (t *Types) partialData(off dwarf.Offset) *dwarf.Data {
+	if !t.partialDone {
+		t.partialDone = true
+		var units []unitHeader
+		switch {
+		case t.cached != nil:
+			units = t.cached.units
+		case t.sec != nil:
+			if l, err := t.lazyIndex(); err == nil {
+				units = l.units
+			}
+		}
+		if t.sec == nil || t.sec.build == nil {
+			return nil
+		}
+		for _, u := range units {
+			// DWARF 5's unit_type follows the length and the version
+			typeAt := u.off + 4 + 2
+			if u.offsetSize == 8 {
+				typeAt = u.off + 12 + 2
+			}
+			if u.version >= 5 && typeAt < uint64(len(t.sec.info)) && t.sec.info[typeAt] == 0x03 { // DW_UT_partial
+				t.partialEnd = u.end
+			}
+		}
+		if t.partialEnd > 0 && t.partialEnd <= uint64(len(t.sec.info)) {
+			d, err := t.sec.build(t.sec.info[:t.partialEnd])
+			if err != nil {
+				t.partialEnd = 0
+				return nil
+			}
+			t.partial = d
+		}
+	}
+	if t.partial == nil || uint64(off) >= t.partialEnd {
+		return nil
+	}
+	return t.partial
+}
+
 // dataFor returns a dwarf.Data whose .debug_info holds the unit of off: the
 // prefix, grown (at least doubled) when off lies past it, or the full data.
 // The caller holds t.mu.
 func (t *Types) dataFor(off dwarf.Offset) (*dwarf.Data, error) {
+	if t.partial != nil && uint64(off) < t.partialEnd {
+		return t.partial, nil
+	}
 	if t.prefix != nil && uint64(off) < t.prefixEnd {
 		return t.prefix, nil
 	}
@@ -632,6 +686,14 @@ func (t *Types) readType(off dwarf.Offset) (typ godwarf.Type, err error) {
 		return nil, err
 	}
 	typ, err = godwarf.ReadType(d, 0, off, t.cache)
+	if err != nil && d != t.d && d != t.partial {
+		if p := t.partialData(off); p != nil {
+			t.cache = map[dwarf.Offset]godwarf.Type{}
+			t.visited = map[godwarf.Type]bool{}
+			d = p
+			typ, err = godwarf.ReadType(p, 0, off, t.cache)
+		}
+	}
 	if err != nil && d != t.d {
 		// A reference into a unit past the prefix (DW_FORM_ref_addr, as
 		// dwz writes): again over all of .debug_info, with a fresh cache
