@@ -30,9 +30,11 @@ func init() {
 			{":cpuspec", "for a per-cpu variable: the cpus whose copies to print (a list such as 0,1, or a for all); without it, the variable's type and the address of each cpu's copy."},
 		},
 		Notes: "  The results are numbered $1, $2, ... in the order they were printed.\n" +
-			"  p/x EXPRESSION and p/d EXPRESSION are gdb's print with a format, which crash hands to gdb whole:\n" +
-			"  every integer, character, enum and pointer in hexadecimal or decimal (no <symbol>, a char array as\n" +
-			"  numbers), numbered as p's results but without the NAME = leader; its errors are gdb's.\n" +
+			"  p/FMT EXPRESSION is gdb's print with a format, which crash hands to gdb whole: every integer,\n" +
+			"  character, enum and pointer in hex (x), signed (d), unsigned (u), octal (o), binary (t),\n" +
+			"  zero-padded hex (z), as a character (c) or an address with its <symbol> (a); no <symbol> else,\n" +
+			"  a char array as numbers, numbered as p's results but without the NAME = leader; a failure is\n" +
+			"  gdb's \"gdb request failed\" line.\n" +
 			"  Without the vmlinux, the types of the loaded modules come from their BTF; mod -s loads a module's\n" +
 			"  object file for its variables (and source lines) as with the vmlinux.",
 		Examples: printExamples,
@@ -247,22 +249,57 @@ func (s *Session) printExpr(w io.Writer, expr string, radix int, leader string, 
 }
 
 // printGDBFormat is gdb's print/FMT, which crash hands to gdb whole (a
-// command word "p/x" is no crash command): the value in that format,
-// numbered in the value history, without crash's "NAME = " leader. gocrash
-// prints /x and /d, the formats of crash's own -x and -d.
+// command word "p/x" is no crash command): the value in that format
+// (gdbfmt.Printer.Format: x, d, u, o, t, z, c, a; s and f print numbers
+// as they are), numbered in the value history, without crash's "NAME = "
+// leader. A failure is crash's one line, "gdb: gdb request failed: LINE"
+// (gdb's reason does not reach crash's output); gdb refuses an item
+// count before anything, and a format letter it does not know, or a
+// function's value in any format (unpack_long cannot convert it), only
+// after "$N = " and the value's entry in the history. (Checked against
+// crash 8.0.6 on 6.1-sysrq: p/x, /d, /o, /t, /c, /a, /z, /u, /q, /2x.)
 func (s *Session) printGDBFormat(w io.Writer, word, format, expr string) error {
-	req := word + "/" + format + " " + expr
+	req := strings.TrimSpace(word + "/" + format + " " + expr)
+	failed := fmt.Errorf("gdb request failed: %s", req)
+	if format == "" || format[0] >= '0' && format[0] <= '9' {
+		return failed
+	}
 	if strings.TrimSpace(expr) == "" {
-		// gdb prints the last value again; with none, nothing.
+		// gdb prints the last value again
 		expr = "$"
 	}
-	switch format {
-	case "x", "d":
-	default:
-		fmt.Fprintf(s.diag(w), "gocrash prints the formats /x and /d, not /%s\n", format)
-		return fmt.Errorf("gdb request failed: %s", req)
+	env, err := s.exprEnv()
+	if err != nil {
+		return err
 	}
-	return s.printExprFormat(w, req, expr, 0, format[0], "", false)
+	v, err := env.eval(expr)
+	if err != nil {
+		return failed
+	}
+	ps := s.printState()
+	if v.lval {
+		if b, err := env.bytes(v); err == nil {
+			v.data = b
+		}
+	}
+	_, isFunc := env.resolve(v.typ).(*godwarf.FuncType)
+	if len(format) != 1 || !strings.Contains("xduotzacsf", format) || isFunc {
+		ps.history = append(ps.history, v)
+		fmt.Fprintf(w, "$%d = ", len(ps.history))
+		return failed
+	}
+	if format == "s" || format == "f" {
+		// integers print as they are (gocrash has no floats in
+		// expressions)
+		return s.printExprFormat(w, req, expr, 10, 0, "", false)
+	}
+	text, err := s.formatTopAs(env, v, format[0])
+	if err != nil {
+		return failed
+	}
+	ps.history = append(ps.history, v)
+	_, err = fmt.Fprintf(w, "$%d = %s\n", len(ps.history), text)
+	return err
 }
 
 func (s *Session) printExprFormat(w io.Writer, req, expr string, radix int, format byte, leader string, user bool) error {

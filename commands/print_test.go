@@ -72,6 +72,13 @@ func TestPrintGoldens(t *testing.T) {
 				if !ok {
 					continue
 				}
+				if strings.HasPrefix(cmd, "p/") && strings.Contains(want, "gdb request failed: "+cmd+" > ") {
+					// A recording artefact: crash hands gdb a command
+					// it does not know with its redirection, and the
+					// golden's path ("p/x_jiffies.txt") named a
+					// directory the recording had not made.
+					continue
+				}
 				// The recorded session may have printed other values
 				// first: number the next one as crash did.
 				if m := historyNumber.FindStringSubmatch(want); m != nil {

@@ -33,9 +33,10 @@ type Printer struct {
 	// Hex prints integers in hexadecimal (crash's output radix 16, struct
 	// -x and p -x); pointers, enums and strings are printed the same.
 	Hex bool
-	// Format is gdb's print/FMT letter, 'x' or 'd' (0: none): every
-	// scalar - integer, char, bool, enum, pointer - as a number in that
-	// radix, with no <symbol>, no character and no string.
+	// Format is gdb's print/FMT letter, 'x', 'd', 'u', 'o', 't', 'z', 'c'
+	// or 'a' (0: none): every scalar - integer, char, bool, enum,
+	// pointer - as a number in that format, with no <symbol> (but for
+	// 'a'), no character (but for 'c') and no string.
 	Format byte
 	// PrintMax bounds the elements of an array and the characters of a
 	// string (0: DefaultPrintMax); MaxDepth the nesting of structs and
@@ -424,10 +425,13 @@ func (p *Printer) Scalar(b *bytes.Buffer, typ godwarf.Type, raw uint64, nbits in
 	}
 }
 
-// formatted prints a scalar of nbits bits as gdb's print/FMT does: /x
-// its bits in hexadecimal (a negative value as its two's complement at
-// its size), /d as a signed number of that size (a pointer, an unsigned
-// int with its top bit set: negative).
+// formatted prints a scalar of nbits bits as gdb's print/FMT does
+// (print_scalar_formatted): /x its bits in hexadecimal (a negative value
+// as its two's complement at its size), /d as a signed number of that
+// size (a pointer, an unsigned int with its top bit set: negative), /u
+// unsigned, /o octal with a leading 0, /t binary, /z hexadecimal padded
+// to the size, /c as a char (number and character), /a as an address
+// with its <symbol>.
 func (p *Printer) formatted(b *bytes.Buffer, raw uint64, nbits int, signed bool) {
 	if nbits <= 0 || nbits > 64 {
 		nbits = 64
@@ -435,10 +439,34 @@ func (p *Printer) formatted(b *bytes.Buffer, raw uint64, nbits int, signed bool)
 	if nbits < 64 {
 		raw &= 1<<uint(nbits) - 1
 	}
+	sv := int64(raw<<uint(64-nbits)) >> uint(64-nbits)
 	switch p.Format {
 	case 'd':
-		v := int64(raw<<uint(64-nbits)) >> uint(64-nbits)
-		b.WriteString(strconv.FormatInt(v, 10))
+		b.WriteString(strconv.FormatInt(sv, 10))
+	case 'u':
+		b.WriteString(strconv.FormatUint(raw, 10))
+	case 'o':
+		// a leading 0, and 0 alone
+		b.WriteByte('0')
+		if raw != 0 {
+			b.WriteString(strconv.FormatUint(raw, 8))
+		}
+	case 't':
+		b.WriteString(strconv.FormatUint(raw, 2))
+	case 'z':
+		digits := strconv.FormatUint(raw, 16)
+		b.WriteString("0x")
+		for i := len(digits); i < (nbits+3)/4; i++ {
+			b.WriteByte('0')
+		}
+		b.WriteString(digits)
+	case 'c':
+		// the value as a char: its number, then the character
+		fmt.Fprintf(b, "%d '", int8(raw))
+		emitChar(b, byte(raw), '\'', false)
+		b.WriteByte('\'')
+	case 'a':
+		p.address(b, raw)
 	default:
 		b.WriteString("0x")
 		b.WriteString(strconv.FormatUint(raw, 16))
