@@ -42,7 +42,7 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 		return x.(*gdbSymtab)
 	}
 	g := &gdbSymtab{}
-	secIdx := map[int]int{}
+	secIdx := make([]int, len(v.f.Sections)) // section index -> g.secs index+1
 	for i, s := range v.f.Sections {
 		// The per-cpu section is linked at 0 and is not where any pointer
 		// in the dump points: gdb, relocated by crash, finds no symbol
@@ -50,7 +50,7 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Addr == 0 || s.Size == 0 {
 			continue
 		}
-		secIdx[i] = len(g.secs)
+		secIdx[i] = len(g.secs) + 1
 		g.secs = append(g.secs, gdbSection{start: s.Addr, end: s.Addr + s.Size, text: s.Flags&elf.SHF_EXECINSTR != 0})
 	}
 	st := v.f.Section(".symtab")
@@ -60,14 +60,31 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 		if err1 == nil && err2 == nil {
 			strtab := string(strData)
 			le := binary.LittleEndian
-			for i := 1; (i+1)*24 <= len(symData); i++ {
-				b := symData[i*24 : (i+1)*24]
+			// sec is the symbol's g.secs index, or -1
+			sec := func(b []byte) int {
 				typ := elf.SymType(b[4] & 0xf)
 				if typ == elf.STT_SECTION || typ == elf.STT_FILE {
-					continue
+					return -1
 				}
-				j, ok := secIdx[int(le.Uint16(b[6:]))]
-				if !ok {
+				if k := int(le.Uint16(b[6:])); k < len(secIdx) {
+					return secIdx[k] - 1
+				}
+				return -1
+			}
+			// counted first: each section's slice is made once
+			counts := make([]int, len(g.secs))
+			for i := 1; (i+1)*24 <= len(symData); i++ {
+				if j := sec(symData[i*24 : (i+1)*24]); j >= 0 {
+					counts[j]++
+				}
+			}
+			for j := range g.secs {
+				g.secs[j].syms = make([]gdbSym, 0, counts[j])
+			}
+			for i := 1; (i+1)*24 <= len(symData); i++ {
+				b := symData[i*24 : (i+1)*24]
+				j := sec(b)
+				if j < 0 {
 					continue
 				}
 				off := le.Uint32(b[0:])
@@ -101,13 +118,27 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 	}
 	for i := range g.secs {
 		s := g.secs[i].syms
-		slices.SortFunc(s, func(a, b gdbSym) int {
+		// sorted through 16-byte keys (the symbols are 48 bytes: moving
+		// them was most of the first struct command's symbol cost)
+		type key struct {
+			addr uint64
+			i    int32
+		}
+		keys := make([]key, len(s))
+		for j := range s {
+			keys[j] = key{s[j].addr, int32(j)}
+		}
+		slices.SortFunc(keys, func(a, b key) int {
 			if a.addr != b.addr {
 				return cmpU64(a.addr, b.addr)
 			}
-			return strings.Compare(a.name, b.name)
+			return strings.Compare(s[a.i].name, s[b.i].name)
 		})
-		g.secs[i].syms = slices.CompactFunc(s, func(a, b gdbSym) bool { return a.addr == b.addr && a.name == b.name })
+		sorted := make([]gdbSym, len(s))
+		for j, k := range keys {
+			sorted[j] = s[k.i]
+		}
+		g.secs[i].syms = slices.CompactFunc(sorted, func(a, b gdbSym) bool { return a.addr == b.addr && a.name == b.name })
 	}
 	x, _ := gdbSymOnce.LoadOrStore(v, g)
 	return x.(*gdbSymtab)
