@@ -350,6 +350,7 @@ var JSONNone = map[string]string{
 	"ptype":  "a C declaration, as whatis",
 	"rd":     "memory words in the format asked; not done yet",
 	"search": "the matches are formatted by the page readers in parallel; a typed hit list is not done yet",
+	"pte":    "a page table entry's value decoded (its physical address and flags, or its swap device and offset); not done yet",
 }
 
 func typeName(n *SchemaNode) string {

@@ -100,3 +100,12 @@ func (k *Kernel) swapPaths(ctx context.Context) map[uint64]string {
 	}
 	return out
 }
+
+// SwapLocation is where a swap entry (a PTE that is not present and not
+// zero) points: the swap area's file by the entry's type (swap_info[],
+// crash's get_swapdev) and the page's offset in it; ok is false when no
+// swap area in use has that type.
+func (k *Kernel) SwapLocation(ctx context.Context, pte uint64) (path string, offset uint64, ok bool) {
+	path, ok = k.swapPaths(ctx)[swpType(pte)]
+	return path, swpOffset(pte), ok
+}

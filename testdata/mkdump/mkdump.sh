@@ -856,6 +856,8 @@ CRASH_CMDS=(
 	# tasks: bt -O makes the old method bt's default, "bt 1" then uses it, and
 	# "bt -OO" (crash returns at the first -O) makes the new one the default again
 	"bt -O" "bt 1" "bt -OO"
+	# pte (commands/pte_test.go): a kernel page's entry, a user page's, zero, a swap entry (type 0), a bad value
+	"pte 8000000000198163" "pte 0" "pte 1a0e2067" "pte 2" "pte 8000000000198163 0" "pte zz" "pte"
 	# --- code, last too: mod -s loads the test module's object file, which
 	# changes what follows (crash's bt then leaves out module frames); mod
 	# -d takes it away again ("mod -gr" is the list: a golden name of its
