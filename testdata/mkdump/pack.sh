@@ -68,23 +68,38 @@ formats_for() {
 	awk -v n="$1" '$1 == n { $1 = ""; print }' "$here/committed.txt"
 }
 
+# Only what changed since the last pack is compressed again.
+# (zstd gives its output the input's mtime, hence "not older".)
+# Written beside and renamed over, so tests never read a half-written fixture.
+pack() {
+	{ [ -f "$2" ] && ! [ "$2" -ot "$1" ]; } && return
+	zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2.part" && mv -f "$2.part" "$2"
+}
+# Each scenario's directory holds its own copy of the kernel's vmlinux and
+# test module (copied at its boot, so each copy is newer than the last):
+# they are packed once a version, from its first dump, and every other
+# dump's copy must be the same file (one build; 2026-12-01 the pack
+# compressed the 6.1 vmlinux seven times, a minute and a half each).
+declare -A kernel_of
 for dir in "$WORK"/out/*-*; do
 	name=$(basename "$dir")
 	version=${name%%-*}
 	[ -f "$dir/vmlinux" ] || continue
 	[ -n "$(formats_for "$name")" ] || continue
 	mkdir -p "$DEST/$version" "$DEST/$name"
-	# Only what changed since the last pack is compressed again.
-	# (zstd gives its output the input's mtime, hence "not older".)
-	# Written beside and renamed over, so tests never read a half-written fixture.
-	pack() {
-		{ [ -f "$2" ] && ! [ "$2" -ot "$1" ]; } && return
-		zstd -q -f -T0 --long=27 -"$LEVEL" "$1" -o "$2.part" && mv -f "$2.part" "$2"
-	}
-	pack "$dir/vmlinux" "$DEST/$version/vmlinux.zst"
-	# The test module, with its DWARF: crash's mod -s and gocrash's module
-	# debuginfo read it (internal/testbed's Dump.Module).
-	[ -f "$dir/gocrash_oops.ko" ] && pack "$dir/gocrash_oops.ko" "$DEST/$version/gocrash_oops.ko.zst"
+	if [ -z "${kernel_of[$version]:-}" ]; then
+		kernel_of[$version]=$dir
+		pack "$dir/vmlinux" "$DEST/$version/vmlinux.zst"
+		# The test module, with its DWARF: crash's mod -s and gocrash's
+		# module debuginfo read it (internal/testbed's Dump.Module).
+		[ -f "$dir/gocrash_oops.ko" ] && pack "$dir/gocrash_oops.ko" "$DEST/$version/gocrash_oops.ko.zst"
+	else
+		for f in vmlinux gocrash_oops.ko; do
+			[ -f "$dir/$f" ] || continue
+			cmp -s "$dir/$f" "${kernel_of[$version]}/$f" ||
+				{ echo "pack: $dir/$f is not ${kernel_of[$version]}/$f: the $version dumps come from different builds" >&2; exit 1; }
+		done
+	fi
 	for z in "$DEST/$name"/vmcore.*.zst; do
 		[ -f "$z" ] || continue
 		f=${z##*/vmcore.}
