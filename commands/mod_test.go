@@ -143,9 +143,13 @@ func TestModLoadGoldens(t *testing.T) {
 			if !alone.Vmlinux.HasBTF() {
 				alone = nil
 			}
+			unplaced := unplacedRecording(t, d)
 			for _, cmd := range modLoadGoldens {
 				want, ok := recorded(t, d, cmd)
 				if !ok {
+					continue
+				}
+				if unplaced && placementDependent[cmd] {
 					continue
 				}
 				if alone != nil && !modLoadAloneDiffs[cmd] {
@@ -183,6 +187,42 @@ func TestModLoadGoldens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// placementDependent are the answers after mod -s that depend on where
+// crash told gdb the object's sections are (symbols.ModuleObject's
+// PlaceLikeCrash).
+var placementDependent = map[string]bool{
+	"dis -l gocrash_write_null.constprop.0": true, "sym gocrash_write_null.constprop.0": true,
+	"bt -a -l": true, "p gocrash_spins": true, "p &gocrash_spins": true, "p __this_module.name": true,
+}
+
+// unplacedRecording reports a recording whose mod -s placed none of the
+// object's sections: crash's "p &gocrash_spins" answered an unrelocated
+// address (0x640 on the 18:00 regeneration's 6.1-oops, 0x0 on its
+// 6.12-oops, where the earlier run's recordings had 0xffffffffc0...). The
+// answers after mod -s then depend on the ~1,000 commands the recording
+// session ran before: crash 8.0.6 asked "mod -s gocrash_oops", "p
+// gocrash_spins", "p &gocrash_spins", "dis -l ...", "bt -a -l" in a fresh
+// session on that 6.1-oops (18:40 UTC, 2026-12-01) placed them and
+// answered as gocrash does (gocrash_spins = $1 = 0; the init frame passed
+// over). Those answers are not compared on such a recording (TODO(testbed):
+// record the mod -s block in a session of its own, as MODTYPE_CMDS are).
+func unplacedRecording(t *testing.T, d testbed.Dump) bool {
+	want, ok := d.Golden("p &gocrash_spins")
+	if !ok {
+		return false
+	}
+	m := regexp.MustCompile(`\) 0x([0-9a-f]+)`).FindStringSubmatch(want)
+	if m == nil {
+		return false
+	}
+	v, err := strconv.ParseUint(m[1], 16, 64)
+	if err != nil || v >= 0xffff000000000000 {
+		return false
+	}
+	t.Logf("crash's recorded mod -s placed no section of the object (p &gocrash_spins: %s): its placement-dependent answers are not compared", strings.TrimSpace(want))
+	return true
 }
 
 // modLoadAloneDiffs are the commands after mod -s whose answer without
