@@ -176,7 +176,7 @@ func TestStartupFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(home, ".crashrc", "# crash's own\nalias jj rd -64 jiffies 4\nset radix 16\n", 0o644)
+	write(home, ".crashrc", "# crash's own\nalias jj rd -64 jiffies 4\nset hash off\n", 0o644)
 	write(home, ".gocrashrc", "set unwind_notes on\n", 0o644)
 	write(work, ".crashrc", "alias bb bt\n", 0o644)
 	write(work, ".gocrashrc", "alias pp ps -p 1\n", 0o666)
@@ -198,7 +198,7 @@ func TestStartupFiles(t *testing.T) {
 	}
 	jiffies, _ := d.Golden("rd -64 jiffies 4")
 	for _, want := range []string{
-		"set: gocrash has no \"radix\" setting",             // the failing line of ~/.crashrc is said
+		"set: hash cannot be changed during a session",      // the failing line of ~/.crashrc is said
 		"WARNING: not using untrusted file: \".gocrashrc\"", // others may write ./.gocrashrc
 		jiffies, // jj from ~/.crashrc
 		"    (ORC could not unwind: #2 found with DWARF CFI (.debug_frame))", // bb from ./.crashrc, with ~/.gocrashrc's setting
@@ -212,7 +212,7 @@ func TestStartupFiles(t *testing.T) {
 	if strings.Contains(out, "runtime  pp") {
 		t.Errorf("the untrusted file ran:\n%s", out)
 	}
-	if i, j := strings.Index(out, "radix"), strings.Index(out, "untrusted"); i < 0 || j < 0 || i > j {
+	if i, j := strings.Index(out, "set: hash"), strings.Index(out, "untrusted"); i < 0 || j < 0 || i > j {
 		t.Errorf("start-up files out of order:\n%s", out)
 	}
 	// Without -s each start-up line is echoed after the prompt, as crash
