@@ -903,7 +903,11 @@ func (t *Types) lookup(name string) (godwarf.Type, error) {
 		return nil, err
 	}
 	if !found {
-		return nil, fmt.Errorf("no type %q in the kernel's DWARF", name)
+		src := "DWARF"
+		if t.btf != nil {
+			src = "BTF"
+		}
+		return nil, fmt.Errorf("no type %q in the kernel's %s", name, src)
 	}
 	typ, err := t.readType(ref.off)
 	return typ, err

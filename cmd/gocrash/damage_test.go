@@ -305,9 +305,10 @@ const (
 func damageCases(t *testing.T) []damageCase {
 	elfDump := testbed.Open(t, "6.1-sysrq", "elf")
 	// The kdump-compressed cases damage 6.1-oops (zlib), a dump of the same
-	// kernel: 6.1-sysrq is committed as ELF and flattened only.
+	// kernel: 6.1-sysrq is committed as ELF only. The flattened format is
+	// committed for 6.12-hung alone (testdata/mkdump/committed.txt).
 	kd := testbed.Open(t, "6.1-oops", "zlib")
-	flat := testbed.Open(t, "6.1-sysrq", "flat")
+	flat := testbed.Open(t, "6.12-hung", "flat")
 	vmlinux := elfDump.Vmlinux
 
 	var elfOnce, kdOnce sync.Once
@@ -391,16 +392,16 @@ func damageCases(t *testing.T) []damageCase {
 			}
 			return b
 		})})
-	add(damageCase{name: "elf-load-past-end", stdin: "rd -p 0x17800000 4\n" + probe,
-		// The PT_LOAD of physical 0x17800000 says its data is beyond the file.
+	add(damageCase{name: "elf-load-past-end", stdin: "rd -p 0x17000000 4\n" + probe,
+		// The PT_LOAD of physical 0x17000000 says its data is beyond the file.
 		files: elfWith(func(t *testing.T, b []byte) []byte {
 			for i, p := range elfProgs(t, b) {
-				if p.Type == elf.PT_LOAD && p.Paddr == 0x17800000 {
+				if p.Type == elf.PT_LOAD && p.Paddr == 0x17000000 {
 					binary.LittleEndian.PutUint64(b[elfPhdrOff(b, i)+8:], uint64(len(b))+0x100000)
 					return b
 				}
 			}
-			t.Fatal("no PT_LOAD at 0x17800000")
+			t.Fatal("no PT_LOAD at 0x17000000")
 			return nil
 		})})
 	// An ELF dump's excluded page (beyond its PT_LOAD's p_filesz) reads as
@@ -510,7 +511,7 @@ func damageCases(t *testing.T) []damageCase {
 	add(damageCase{name: "flat-cut-in-records", stdin: "sys\n" + probe,
 		files: func(t *testing.T, dir string) []string {
 			b := readAll(t, flat.Vmcore)
-			return []string{"-s", vmlinux, writeTemp(t, dir, "vmcore", b[:len(b)*2/3], 0o444)}
+			return []string{"-s", flat.Vmlinux, writeTemp(t, dir, "vmcore", b[:len(b)*2/3], 0o444)}
 		}})
 
 	// -- the wrong files --

@@ -102,7 +102,7 @@ func TestReadOnly(t *testing.T) {
 		t.Skip("no /proc: cannot see how the process holds its files")
 	}
 	bin := gocrashBinary(t)
-	for _, dump := range []struct{ name, format string }{{"6.1-sysrq", "elf"}, {"6.1-oops", "zlib"}, {"6.1-sysrq", "flat"}} {
+	for _, dump := range []struct{ name, format string }{{"6.1-sysrq", "elf"}, {"6.1-oops", "zlib"}, {"6.12-hung", "flat"}} {
 		t.Run(dump.format, func(t *testing.T) {
 			d := testbed.Open(t, dump.name, dump.format)
 			before := map[string][32]byte{d.Vmlinux: fileHash(t, d.Vmlinux), d.Vmcore: fileHash(t, d.Vmcore)}
