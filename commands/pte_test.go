@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strings"
 	"testing"
 
 	"gocrash/internal/testbed"
@@ -27,6 +28,13 @@ func TestPteGoldens(t *testing.T) {
 				want, ok := d.Golden(cmd)
 				if !ok {
 					t.Errorf("%s: crash's output was not recorded", cmd)
+					continue
+				}
+				if strings.Contains(want, "pte: cannot determine swap location") && strings.HasPrefix(d.Name, "6.12") {
+					// crash 8.0.6 cannot find the swap area's file on 6.12
+					// (the same miss that leaves vm -p's swap name empty
+					// there); gocrash names it from swap_info.
+					t.Logf("%s: crash could not determine the swap location on 6.12", cmd)
 					continue
 				}
 				compared++

@@ -475,6 +475,9 @@ func (v *Vmlinux) reloc(s symbol) uint64 {
 
 // Close unmaps the file. Slices returned by Section are invalid afterwards.
 func (v *Vmlinux) Close() error {
+	// gdb's symbol table is kept beside, keyed by v: dropped here, or every
+	// image ever opened in the process stays reachable through it.
+	gdbSymOnce.Delete(v)
 	if v.base != nil {
 		v.data = nil
 		return nil // the mapping, the file and the index cache are base's
