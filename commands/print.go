@@ -378,19 +378,25 @@ func (s *Session) formatTop(env *exprEnv, v cval, radix int) (string, error) {
 		pr.Pointer(&b, tt, x)
 		return b.String(), nil
 	}
+	return printStored(env, pr, &b, v)
+}
+
+// printStored appends v, a value in memory or a bitfield, to b as pr
+// prints it: the tail print and print/FMT share.
+func printStored(env *exprEnv, pr *gdbfmt.Printer, b *bytes.Buffer, v cval) (string, error) {
 	if v.bitSize > 0 {
 		x, _, err := env.scalar(v)
 		if err != nil {
 			return "", err
 		}
-		pr.Scalar(&b, v.typ, x, int(v.bitSize))
+		pr.Scalar(b, v.typ, x, int(v.bitSize))
 		return b.String(), nil
 	}
 	data, err := env.bytes(v)
 	if err != nil {
 		return "", err
 	}
-	pr.Value(&b, v.typ, data, v.addr, 0)
+	pr.Value(b, v.typ, data, v.addr, 0)
 	return b.String(), nil
 }
 
@@ -416,20 +422,7 @@ func (s *Session) formatTopAs(env *exprEnv, v cval, format byte) (string, error)
 		pr.Value(&b, rt, le64(x), 0, 0)
 		return b.String(), nil
 	}
-	if v.bitSize > 0 {
-		x, _, err := env.scalar(v)
-		if err != nil {
-			return "", err
-		}
-		pr.Scalar(&b, v.typ, x, int(v.bitSize))
-		return b.String(), nil
-	}
-	data, err := env.bytes(v)
-	if err != nil {
-		return "", err
-	}
-	pr.Value(&b, v.typ, data, v.addr, 0)
-	return b.String(), nil
+	return printStored(env, pr, &b, v)
 }
 
 func le64(v uint64) []byte {
