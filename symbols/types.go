@@ -269,20 +269,27 @@ func (t *Types) fullData() (*dwarf.Data, error) {
 	return t.d, t.fullErr
 }
 
+// unitHeaders is every unit header of .debug_info: the index cache's, or
+// parsed now when no name was asked for yet (TypeAt from frame or line
+// information). The caller holds t.mu.
+func (t *Types) unitHeaders() []unitHeader {
+	switch {
+	case t.cached != nil:
+		return t.cached.units
+	case t.sec != nil:
+		if l, err := t.lazyIndex(); err == nil {
+			return l.units
+		}
+	}
+	return nil
+}
+
 // partialData is the dwarf.Data over dwz's partial units when off lies
 // among them, else nil. The caller holds t.mu.
 func (t *Types) partialData(off dwarf.Offset) *dwarf.Data {
 	if !t.partialDone {
 		t.partialDone = true
-		var units []unitHeader
-		switch {
-		case t.cached != nil:
-			units = t.cached.units
-		case t.sec != nil:
-			if l, err := t.lazyIndex(); err == nil {
-				units = l.units
-			}
-		}
+		units := t.unitHeaders()
 		if t.sec == nil || t.sec.build == nil {
 			return nil
 		}
@@ -321,17 +328,7 @@ func (t *Types) dataFor(off dwarf.Offset) (*dwarf.Data, error) {
 	if t.prefix != nil && uint64(off) < t.prefixEnd {
 		return t.prefix, nil
 	}
-	var units []unitHeader
-	switch {
-	case t.cached != nil:
-		units = t.cached.units
-	case t.sec != nil:
-		// The unit headers, parsed here when no name was asked for yet
-		// (TypeAt from frame or line information).
-		if l, err := t.lazyIndex(); err == nil {
-			units = l.units
-		}
-	}
+	units := t.unitHeaders()
 	if t.sec == nil || t.sec.build == nil || units == nil {
 		return t.fullData()
 	}
