@@ -858,24 +858,27 @@ CRASH_CMDS=(
 	"bt -O" "bt 1" "bt -OO"
 	# pte (commands/pte_test.go): a kernel page's entry, a user page's, zero, a swap entry (type 0), a bad value
 	"pte 8000000000198163" "pte 0" "pte 1a0e2067" "pte 2" "pte 8000000000198163 0" "pte zz" "pte"
-	# --- code, last too: mod -s loads the test module's object file, which
-	# changes what follows (crash's bt then leaves out module frames); mod
-	# -d takes it away again ("mod -gr" is the list: a golden name of its
-	# own). crash finds gocrash_oops.ko in the directory tree of the
-	# vmlinux (kernel.c's module_objfile_search; Debian's crash does not
-	# look in the current directory), where the dump's directory has it.
-	# mod -s with a file that does not exist loads it too (crash searches
-	# for it by name), so it is here, followed by mod -d, and not with the
-	# other mod errors above (recorded there it changed every answer after).
-	"mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.0"
+)
+# The test module's object file loaded (commands/mod_test.go's
+# modLoadGoldens), in a crash session of its own: mod -s changes what
+# follows (crash's bt then leaves out module frames), and recorded after
+# CRASH_CMDS' thousand commands crash 8.0.6's mod -s placed none of the
+# object's sections ("p &gocrash_spins" answered 0x640 on 6.1-oops, 0x0 on
+# 6.12-oops), where a fresh session places them all. crash finds
+# gocrash_oops.ko in the directory tree of the vmlinux (kernel.c's
+# module_objfile_search; Debian's crash does not look in the current
+# directory), where the dump's directory has it. "mod -gr" is mod's list
+# (crash takes -g and -r out of the options) under a golden name of its
+# own, so that mod.txt stays CRASH_CMDS' answer; mod -s with a file that
+# does not exist loads the module too (crash searches for it by name), so
+# it comes after mod -d, and the session ends there.
+MODLOAD_CMDS=("mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.0"
 	"dis -l gocrash_write_null.constprop.0"
-	# types: the module's symbols, variables and types from its debuginfo
-	# after mod -s, and bt naming its frames (names no earlier command has)
+	# the module's symbols, variables and types from its debuginfo, and
+	# bt naming its frames (names no earlier command has)
 	"sym gocrash_write_null.constprop.0" "bt -a -l" "p gocrash_spins" "p &gocrash_spins"
 	"whatis gocrash_target" "p __this_module.name" "whatis gocrash_write_null.constprop.0"
-	"mod -d gocrash_oops"
-	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko" "mod -d gocrash_oops" "mod"
-)
+	"mod -d gocrash_oops" "mod -s gocrash_oops /nonexistent/gocrash_oops.ko")
 # A Debian kernel's module types after mod -s (commands/modtypes_test.go):
 # virtio_blk's object file with its debuginfo from the -dbg package, found
 # through $CRASH_MODULE_PATH, in a session of their own.
@@ -920,6 +923,7 @@ record_crash() {
 		# FORMAT_CMDS only.
 		if [ "$fmt" = "$primary" ]; then
 			crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/session.log" "${CRASH_CMDS[@]}"
+			crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/modload.log" "${MODLOAD_CMDS[@]}"
 			if [ -n "$DEBKVER" ]; then
 				CRASH_MODULE_PATH=$WORK/$VERSION/root/usr/lib/debug/lib/modules/$DEBKVER \
 					crash_record "$dir/vmlinux" "$f" "$cdir" "$cdir/modtypes.log" "${MODTYPE_CMDS[@]}"

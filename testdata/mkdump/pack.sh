@@ -23,11 +23,11 @@ LEVEL=${LEVEL:-19}
 
 # archive SRC OUT DIR...: SRC's answer directories DIR... into OUT, the
 # same bytes for the same answers (sorted, no owners or times); crash's
-# session logs are not answers.
+# session logs (*.log) are not answers.
 archive() {
 	local src=$1 out=$2
 	shift 2
-	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --exclude='session*.log' \
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --exclude='*.log' \
 		-C "$src" -cf - "$@" | zstd -q -f -"$LEVEL" --long=27 -o "$out.part"
 	mv -f "$out.part" "$out"
 }
