@@ -1,6 +1,7 @@
 package repl
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,11 +46,17 @@ func (c *Completer) typesWithPrefix(kind, prefix string) []string {
 		if err != nil {
 			return
 		}
-		for _, k := range []string{"struct", "union", ""} {
-			c.types[k], _ = t.TypeNames(k)
-		}
+		c.types["struct"] = t.CompletionNames("struct")
+		c.types["union"] = t.CompletionNames("union")
+		c.types[""] = t.CompletionNames("struct", "union")
+		c.types["typedef"] = t.CompletionNames("typedef")
 	})
-	names := c.types[kind]
+	return withPrefix(c.types[kind], prefix)
+}
+
+// withPrefix are the names of the sorted list that start with prefix, at
+// most maxCandidates of them.
+func withPrefix(names []string, prefix string) []string {
 	i := sort.SearchStrings(names, prefix)
 	var out []string
 	for ; i < len(names) && strings.HasPrefix(names[i], prefix); i++ {
@@ -59,6 +66,89 @@ func (c *Completer) typesWithPrefix(kind, prefix string) []string {
 		out = append(out, names[i])
 	}
 	return out
+}
+
+// isExprCommand: the commands whose arguments are gdb expressions or type
+// names (p/x and print/d too).
+func isExprCommand(cmd string) bool {
+	word, _, _ := strings.Cut(cmd, "/")
+	switch word {
+	case "p", "print", "whatis", "ptype":
+		return true
+	}
+	return false
+}
+
+// expression completes word, the end of args (what follows the command
+// word cmd): a member after '.' or "->" of a C expression (p
+// init_task.pi, p ((struct task_struct *)ADDR)->se.vr), a struct or
+// union name after "struct" or "union" (whatis struct task_s, p (struct
+// task_s, p sizeof(union thread_), a type or symbol name as whatis's and
+// ptype's argument (whatis task_s offers task_struct and task_struct_cachep),
+// and a kernel symbol after any operator and parenthesis (p &init_ta).
+func (c *Completer) expression(cmd, args, word string, fields []string, nth int) []string {
+	_ = fields[nth-1] // nth >= 1: the command word is fields[0]
+	if c.Session == nil || c.Session.Vmlinux == nil {
+		return nil
+	}
+	if names, partial, ok := c.Session.CompleteExpression(args); ok {
+		stem := word[:len(word)-len(partial)]
+		out := make([]string, 0, len(names))
+		for _, n := range names {
+			if len(out) == maxCandidates {
+				break
+			}
+			out = append(out, stem+n)
+		}
+		return out
+	}
+	// The identifier being typed, after any operator or parenthesis.
+	i := len(word)
+	for i > 0 && (isIdent(word[i-1])) {
+		i--
+	}
+	lead, ident := word[:i], word[i:]
+	if strings.HasSuffix(lead, ".") || strings.HasSuffix(lead, "->") {
+		return nil // a member of what is not a struct or union, or not known
+	}
+	prev := ""
+	if lead == "" && nth >= 2 {
+		prev = fields[nth-1]
+	} else {
+		prev = lead
+	}
+	prev = prev[strings.LastIndexAny(prev, "(*&!~-+")+1:]
+	var out []string
+	add := func(names []string) {
+		for _, n := range names {
+			out = append(out, lead+n)
+		}
+	}
+	switch {
+	case prev == "struct" || prev == "union":
+		add(c.typesWithPrefix(prev, ident))
+		return out
+	case ident == "" || strings.ContainsAny(ident[:1], "0123456789"):
+		return nil
+	}
+	base, _, _ := strings.Cut(cmd, "/")
+	if (base == "whatis" || base == "ptype") && lead == "" {
+		names := append(c.typesWithPrefix("", ident), c.typesWithPrefix("typedef", ident)...)
+		names = append(names, c.symbolsWithPrefix(ident)...)
+		sort.Strings(names)
+		names = slices.Compact(names)
+		if len(names) > maxCandidates {
+			names = names[:maxCandidates]
+		}
+		add(names)
+		return out
+	}
+	add(c.symbolsWithPrefix(ident))
+	return out
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func (c *Completer) symbolNames() []string {
@@ -128,6 +218,8 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 				kind = ""
 			}
 			cands = c.typesWithPrefix(kind, word)
+		case isExprCommand(cmd) && !strings.HasPrefix(word, "-"):
+			cands = c.expression(cmd, before[strings.Index(before, fields[0])+len(fields[0]):], word, fields, nth)
 		case cmd == "set" && nth == 1 && !strings.HasPrefix(word, "-"):
 			cands = c.settingNames(word)
 		case cmd == "set" && nth == 2:
