@@ -62,13 +62,13 @@ func init() {
 		Examples: `  Display the stack trace of the task that panicked:
 
     crash> bt
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
-     #0 [ff7c89f0c0013c88] machine_kexec at ffffffff8f42e965
-     #1 [ff7c89f0c0013cd8] __crash_kexec at ffffffff8f49a1fb
-     #2 [ff7c89f0c0013d90] panic at ffffffff8f71b72b
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
+     #0 [ff5ed7c980013c88] machine_kexec at ffffffff8ca2ea4b
+     #1 [ff5ed7c980013cd8] __crash_kexec at ffffffff8ca9b8e5
+     #2 [ff5ed7c980013d90] panic at ffffffff8cda8596
      ...
-     #9 [ff7c89f0c0013f50] entry_SYSCALL_64_after_hwframe at ffffffff8f8000af
-        RIP: 000000000047b7a0  RSP: 00007ffd87ac2b88  RFLAGS: 00000202
+     #9 [ff5ed7c980013f50] entry_SYSCALL_64_after_hwframe at ffffffff8ce000af
+        RIP: 000000000047b7a0  RSP: 00007fff30603b78  RFLAGS: 00000202
         ...
 
   Display the stack traces of the active task on each CPU:
@@ -84,11 +84,11 @@ func init() {
   (here the return address into __crash_kexec left by an earlier call):
 
     crash> bt -o
-    PID: 1        TASK: ff4b470240198000  CPU: 0    COMMAND: "init"
-     #0 [ff80f79900013c88] machine_kexec at ffffffff9022ea4b
-     #1 [ff80f79900013cd8] __crash_kexec at ffffffff9029b8e5
-     #2 [ff80f79900013d60] __crash_kexec at ffffffff9029b8c4
-     #3 [ff80f79900013d90] panic at ffffffff905a8596
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
+     #0 [ff5ed7c980013c88] machine_kexec at ffffffff8ca2ea4b
+     #1 [ff5ed7c980013cd8] __crash_kexec at ffffffff8ca9b8e5
+     #2 [ff5ed7c980013d60] __crash_kexec at ffffffff8ca9b8c4
+     #3 [ff5ed7c980013d90] panic at ffffffff8cda8596
     ...
 
   Make the old method bt's default, and the new one again:
@@ -102,11 +102,11 @@ func init() {
   kernel text return address saved there or above (-I names the first
   frame's instruction instead):
 
-    crash> bt -S ff80f7990001bf10 2
-    PID: 2        TASK: ff4b470240199500  CPU: 0    COMMAND: "kthreadd"
-     #0 [ff80f7990001bf10] schedule at ffffffff905b08fc
-     #1 [ff80f7990001bf30] kthreadd at ffffffff902514cd
-     #2 [ff80f7990001bf50] ret_from_fork at ffffffff902011df
+    crash> bt -S ff5ed7c98001bf10 2
+    PID: 2        TASK: ff42bab500199500  CPU: 0    COMMAND: "kthreadd"
+     #0 [ff5ed7c98001bf10] schedule at ffffffff8cdb08fc
+     #1 [ff5ed7c98001bf30] kthreadd at ffffffff8ca514cd
+     #2 [ff5ed7c98001bf50] ret_from_fork at ffffffff8ca011df
 
   Search the IRQ and exception stacks of CPU 1 for exception frames:
 
@@ -120,16 +120,16 @@ func init() {
     CPU 1 NMI EXCEPTION STACK:
 
       USER-MODE EXCEPTION FRAME AT: fffffe0000048f58
-        RIP: 00000000005308e2  RSP: 00007ffff010fab0  RFLAGS: 00000246
+        RIP: 0000000000455120  RSP: 00007ffee1908c68  RFLAGS: 00000246
     ...
 
   Show only the stacks that went through panic():
 
     crash> foreach bt -R panic
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
-     #0 [ff7c89f0c0013c88] machine_kexec at ffffffff8f42e965
-     #1 [ff7c89f0c0013cd8] __crash_kexec at ffffffff8f49a1fb
-     #2 [ff7c89f0c0013d90] panic at ffffffff8f71b72b
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
+     #0 [ff5ed7c980013c88] machine_kexec at ffffffff8ca2ea4b
+     #1 [ff5ed7c980013cd8] __crash_kexec at ffffffff8ca9b8e5
+     #2 [ff5ed7c980013d90] panic at ffffffff8cda8596
     ...`,
 		Run: runBt,
 	})

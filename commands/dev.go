@@ -31,34 +31,37 @@ func init() {
 
     crash> dev
     CHRDEV    NAME                 CDEV        OPERATIONS
-       1      mem            ff2c138f00842e00  memory_fops
-       4      ttyS           ff2c138f00ad2200  tty_fops
+       1      mem            ff42bab5008cf700  memory_fops
+       2      pty            ff42bab50089d800  tty_fops
     ...
     BLKDEV    NAME                GENDISK      OPERATIONS
      259      blkext              (none)
-     254      virtblk        ff2c138f17852a00  virtblk_fops
+     254      virtblk        ff42bab5018af000  virtblk_fops
 
   The disks and their requests in flight:
 
     crash> dev -d
     MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE
-      254 ff2c138f1784ca00   vda        ff2c138f17858000       0     0     0
+      254 ff42bab501861000   vda        ff42bab50184c000       0     0     0
+    ...
 
   The PCI devices:
 
     crash> dev -p
         ROOT BUS     BUSNAME
-    ff2c138f008d3000 0000:00
+    ff42bab50088b400 0000:00
           PCI DEV      DO:BU:SL.FN  CLASS   PCI_ID      TYPE
-      ff2c138f00926000 0000:00:00.0  0600  8086:1237  ENDPOINT
+      ff42bab500931000 0000:00:00.0  0600  8086:1237  ENDPOINT
+    ...
 
   The I/O ports and memory:
 
     crash> dev -i
         RESOURCE        RANGE    NAME
-    ffffffff96233780  0000-ffff  PCI IO
-    ff18cf44008879e0  0000-0cf7  PCI Bus 0000:00
-    ffffffff9622edc0  0000-001f  dma1`,
+    ffffffff8d833800  0000-ffff  PCI IO
+    ff42bab50091e020  0000-0cf7  PCI Bus 0000:00
+    ffffffff8d82ee40  0000-001f  dma1
+    ...`,
 		Run: runDev,
 	})
 }

@@ -56,33 +56,34 @@ func init() {
 const disExamples = `  Disassemble the first instructions of panic() on the sample dump:
 
     crash> dis panic 5
-    0xffffffff9c71b60a <panic>:	push   %rbp
-    0xffffffff9c71b60b <panic+1>:	xor    %eax,%eax
-    0xffffffff9c71b60d <panic+3>:	mov    %rsp,%rbp
-    0xffffffff9c71b610 <panic+6>:	push   %r14
-    0xffffffff9c71b612 <panic+8>:	push   %r13
+    0xffffffff8cda8475 <panic>:	push   %rbp
+    0xffffffff8cda8476 <panic+1>:	xor    %eax,%eax
+    0xffffffff8cda8478 <panic+3>:	mov    %rsp,%rbp
+    0xffffffff8cda847b <panic+6>:	push   %r14
+    0xffffffff8cda847d <panic+8>:	push   %r13
 
   With source lines:
 
     crash> dis -l panic 3
-    /var/cache/gocrash-mkdump/linux-source-6.1/kernel/panic.c: 278
-    0xffffffff9c71b60a <panic>:	push   %rbp
-    0xffffffff9c71b60b <panic+1>:	xor    %eax,%eax
-    /var/cache/gocrash-mkdump/linux-source-6.1/kernel/panic.c: 276
-    0xffffffff9c71b60d <panic+3>:	mov    %rsp,%rbp
+    /var/cache/gocrash-mkdump-2/linux-source-6.1/kernel/panic.c: 278
+    0xffffffff8cda8475 <panic>:	push   %rbp
+    0xffffffff8cda8476 <panic+1>:	xor    %eax,%eax
+    /var/cache/gocrash-mkdump-2/linux-source-6.1/kernel/panic.c: 276
+    0xffffffff8cda8478 <panic+3>:	mov    %rsp,%rbp
 
   The last three instructions of panic() up to and including panic+20:
 
     crash> dis -r panic+20 3
-    0xffffffff9c71b617 <panic+13>:	mov    %rdi,%rbx
-    0xffffffff9c71b61a <panic+16>:	sub    $0x48,%rsp
-    0xffffffff9c71b61e <panic+20>:	cmpl   $0x0,0x7b35ef(%rip)        # 0xffffffff9cecec14 <panic_on_warn>
+    0xffffffff8cda8482 <panic+13>:	mov    %rdi,%rbx
+    0xffffffff8cda8485 <panic+16>:	sub    $0x48,%rsp
+    0xffffffff8cda8489 <panic+20>:	cmpl   $0x0,0xb28b84(%rip)        # 0xffffffff8d8d1014 <panic_on_warn>
 
-  The faulting instruction of the oops dump's module, at the exception RIP
-  bt shows (a store to address 0):
+  The faulting instruction of the module on the oops dump
+  (gocrash --sample 6.1-oops), at the exception RIP bt shows (a store to
+  address 0):
 
-    crash> dis -r ffffffffc00c6001
-    0xffffffffc00c6001 <gocrash_write_null.constprop.0>:	movl   $0x6b6b6b6b,0x0`
+    crash> dis -r ffffffffc0320018
+    0xffffffffc0320018 <gocrash_write_null.constprop.0>:	movl   $0x6b6b6b6b,0x0`
 
 // disOpts are dis's options.
 type disOpts struct {

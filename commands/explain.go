@@ -46,7 +46,7 @@ func init() {
     crash> explain
     CAUSE: NULL pointer dereference in gocrash_write_null.constprop.0 (module gocrash_oops): kernel code accessed address 0x0, in the unmapped first page
       no panic() line: the Oops went straight to the capture kernel (crash_kexec from oops_end), as it does when kdump is loaded
-        [   33.854240] BUG: kernel NULL pointer dereference, address: 0000000000000000
+        [   51.173811] BUG: kernel NULL pointer dereference, address: 0000000000000000
         ... Oops: 0002 [#1] SMP
       shown by: log | grep -A3 'BUG: kernel'
 
@@ -60,7 +60,7 @@ func init() {
       memory operand: displacement 0x0
       its address is 0x0, the CR2 of the fault
       no register was involved: the address is a constant in the instruction itself (a NULL pointer the compiler folded in)
-      shown by: dis -r ffffffffc00c6001
+      shown by: dis -r ffffffffc0320018
     ...
 
   The same with each command's output below it:

@@ -42,14 +42,14 @@ func init() {
 		Examples: `  Display the open files of the current context:
 
     crash> files
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
     ROOT: /    CWD: /
      FD       FILE            DENTRY           INODE       TYPE PATH
-      0 ff2c138f009b6900 ff2c138f00410cc0 ff2c138f00176440 CHR  /dev/console
-      1 ff2c138f179ac200 ff2c138f0046b000 ff2c138f00489998 REG  /proc/sysrq-trigger
-      2 ff2c138f009b6900 ff2c138f00410cc0 ff2c138f00176440 CHR  /dev/console
-     10 ff2c138f00b83000 ff2c138f004116c0 ff2c138f00177a40 REG  /init
-     11 ff2c138f009b6900 ff2c138f00410cc0 ff2c138f00176440 CHR  /dev/console
+      0 ff42bab5018bc000 ff42bab5004109c0 ff42bab500174b80 CHR  /dev/console
+      1 ff42bab501a9de00 ff42bab5004939c0 ff42bab500460f78 REG  /proc/sysrq-trigger
+      2 ff42bab5018bc000 ff42bab5004109c0 ff42bab500174b80 CHR  /dev/console
+     10 ff42bab5018bc100 ff42bab500411600 ff42bab5001769c0 REG  /init
+     11 ff42bab5018bc000 ff42bab5004109c0 ff42bab500174b80 CHR  /dev/console
 
   The page cache use of each file of PID 1:
 
@@ -58,12 +58,14 @@ func init() {
   The pages of /init (its inode, from the INODE column above) in the
   page cache:
 
-    crash> files -p ff2c138f00177a40
+    crash> files -p ff42bab5001769c0
          INODE        NRPAGES
-    ff2c138f00177a40        1
+    ff42bab5001769c0        2
 
           PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
-    ffb424d4000e9300  3a4c000 ff2c138f00177b90        0  1 8003e referenced,uptodate,dirty,lru,active,swapbacked
+    ffcc70a040031500   c54000 ff42bab500176b10        0  1 8003e referenced,uptodate,dirty,lru,active,swapbacked
+          PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
+    ffcc70a040031540   c55000 ff42bab500176b10        1  1 8003c uptodate,dirty,lru,active,swapbacked
 
   Which tasks hold /dev/console open:
 

@@ -85,9 +85,9 @@ func init() {
 		Examples: `  Display the stack traces for all tasks:
 
     crash> foreach bt
-    PID: 0        TASK: ffffffff8fe11600  CPU: 0    COMMAND: "swapper/0"
-     #0 [ffffffff8fe03e98] __schedule at ffffffff8f723966
-     #1 [ffffffff8fe03ee0] schedule_idle at ffffffff8f723c27
+    PID: 0        TASK: ffffffff8d811600  CPU: 0    COMMAND: "swapper/0"
+     #0 [ffffffff8d803e98] __schedule at ffffffff8cdb083c
+     #1 [ffffffff8d803ee0] schedule_idle at ffffffff8cdb0afd
     ...
 
   Display the process status of the tasks whose names start with "k":

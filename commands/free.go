@@ -45,14 +45,14 @@ func init() {
 
     crash> free
                    total        used        free      shared  buff/cache   available
-    Mem:          241524       25868      218140       14560       15264      215656
-    Swap:          65532        6248       59284
+    Mem:          238996       28528      212860       15704       16512      210468
+    Swap:          65532        6464       59068
 
   In MiB, with buffers and cache apart:
 
     crash> free -m -w
                    total        used        free      shared     buffers       cache   available
-    Mem:             235          25         213          14           0          14         210
+    Mem:             233          27         207          15           0          16         205
     Swap:             63           6          57`,
 		Run: runFree,
 	})

@@ -33,16 +33,18 @@ func init() {
 
     crash> irq
      IRQ   IRQ_DESC/_DATA      IRQACTION      NAME
-      0   ff2c138f00147200  ff2c138f00144100  "timer"
-      1   ff2c138f00147400      (unused)      
+      0   ff42bab500145200  ff42bab500143100  "timer"
+      1   ff42bab500145400      (unused)
     ...
-      4   ff2c138f00147a00  ff2c138f00ad2e80  "ttyS0"
+      4   ff42bab500145a00  ff42bab501864680  "ttyS0"
+    ...
 
   Interrupt counts per cpu:
 
     crash> irq -s
                CPU0       CPU1
-      0:         43          0   IO-APIC-edge     timer`,
+      0:         53          0  IO-APIC-edge     timer
+    ...`,
 		Run: runIRQ,
 	})
 }

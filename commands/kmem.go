@@ -55,75 +55,75 @@ func init() {
 
     crash> kmem -i
                      PAGES        TOTAL      PERCENTAGE
-        TOTAL MEM    60381     235.9 MB         ----
-             FREE    54535       213 MB   90% of TOTAL MEM
-             USED     5846      22.8 MB    9% of TOTAL MEM
-           SHARED      769         3 MB    1% of TOTAL MEM
-          BUFFERS        2         8 KB    0% of TOTAL MEM
-           CACHED     3640      14.2 MB    6% of TOTAL MEM
-             SLAB     1410       5.5 MB    2% of TOTAL MEM
+        TOTAL MEM    59749     233.4 MB         ----
+             FREE    53215     207.9 MB   89% of TOTAL MEM
+             USED     6534      25.5 MB   10% of TOTAL MEM
+           SHARED      778         3 MB    1% of TOTAL MEM
+          BUFFERS        8        32 KB    0% of TOTAL MEM
+           CACHED     3926      15.3 MB    6% of TOTAL MEM
+             SLAB     1592       6.2 MB    2% of TOTAL MEM
 
        TOTAL HUGE        0            0         ----
         HUGE FREE        0            0    0% of TOTAL HUGE
 
        TOTAL SWAP    16383        64 MB         ----
-        SWAP USED     1562       6.1 MB    9% of TOTAL SWAP
-        SWAP FREE    14821      57.9 MB   90% of TOTAL SWAP
+        SWAP USED     1616       6.3 MB    9% of TOTAL SWAP
+        SWAP FREE    14767      57.7 MB   90% of TOTAL SWAP
 
-     COMMIT LIMIT    46573     181.9 MB         ----
-        COMMITTED     8109      31.7 MB   17% of TOTAL LIMIT
+     COMMIT LIMIT    46257     180.7 MB         ----
+        COMMITTED    11448      44.7 MB   24% of TOTAL LIMIT
 
   The kmalloc-64 cache:
 
     crash> kmem -s kmalloc-64
     CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME
-    ff2c138f00134500       64        330       512      8     4k  kmalloc-64
+    ff42bab500134500       64        362       448      7     4k  kmalloc-64
 
   What an address in a slab is:
 
-    crash> kmem ff2c138f178b7404
+    crash> kmem ff42bab500943044
     CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME
-    ff2c138f00134500       64        330       512      8     4k  kmalloc-64
+    ff42bab500134500       64        362       448      7     4k  kmalloc-64
       SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE
-      ffb424d4005e2dc0  ff2c138f178b7000     0     64         20    44
+      ffcc70a0400250c0  ff42bab500943000     0     64         52    12
       FREE / [ALLOCATED]
-       ff2c138f178b7400  (cpu 0 cache)
+      [ff42bab500943040]
 
           PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
-    ffb424d4005e2dc0 178b7000 ff2c138f00134500 ff2c138f178b7980  1 200 slab
+    ffcc70a0400250c0   943000 ff42bab500134500 ff42bab500943a80  1 200 slab
 
   What a kernel data address is:
 
-    crash> kmem ffffffff8fe079c0
-    ffffffff8fe079c0 (D) jiffies
+    crash> kmem ffffffff8d8079c0
+    ffffffff8d8079c0 (D) jiffies
 
           PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
-    ffb424d4004701c0 11c07000                0        0  1 1000 reserved
+    ffcc70a0403581c0  d607000                0        0  1 1000 reserved
 
   The free lists of the buddy allocator:
 
     crash> kmem -f
     ZONE  NAME        SIZE    FREE      MEM_MAP       START_PADDR  START_MAPNR
-      0   DMA32      98265   54535  ffb424d400000040      1000          0
+      0   DMA32      98265   53215  ffcc70a040000040      1000          0
     AREA    SIZE  FREE_AREA_STRUCT  BLOCKS  PAGES
-      0       4k  ffffffff8fecb400      33     33
-      0       4k  ffffffff8fecb410     256    256
+      0       4k  ffffffff8d8cd7c0      24     24
+      0       4k  ffffffff8d8cd7d0     261    261
     ...
-    nr_free_pages: 54535  (verified)
+    nr_free_pages: 53215  (verified)
 
   Chosen members of every struct page:
 
     crash> kmem -m flags,_mapcount,mapping
           PAGE        flags  _mapcount  mapping
-    ffddc7ee00000000  0000000000001000  -1  0000000000000000
-    ffddc7ee00000040  0000000000001000  -1  0000000000000000
+    ffcc70a040000000  0000000000001000  -1  0000000000000000
+    ffcc70a040000040  0000000000001000  -1  0000000000000000
     ...
 
   The caches' addresses and names:
 
     crash> kmem -s list
-    ff2c138f00159d00 p9_req_t
-    ff2c138f00159c00 bio-96
+    ff42bab500ad0300 ext4_groupinfo_1k
+    ff42bab500ad0200 p9_req_t
     ...`,
 		Columns: []Column{
 			{"TOTAL MEM", "totalram_pages: RAM the kernel manages (less than installed: firmware, the crashkernel reservation, kernel image)"},

@@ -46,19 +46,19 @@ func init() {
   list head super_blocks, with their block sizes read from memory:
 
     crash> list super_block.s_list -H super_blocks -S super_block.s_blocksize
-    ff2c138f00178800
+    ff42bab500178800
       s_blocksize = 4096
-    ff2c138f00179000
+    ff42bab500179000
       s_blocksize = 4096
     ...
 
   The tasks after init in the task list, their pid and comm:
 
-    crash> list task_struct.tasks -h ff2c138f00198000 -S task_struct.pid,comm
-    ff2c138f00198000
+    crash> list task_struct.tasks -h ff42bab500198000 -S task_struct.pid,comm
+    ff42bab500198000
       pid = 1
       comm = "init"
-    ff2c138f00199480
+    ff42bab500199500
       pid = 2
       comm = "kthreadd"
     ...`,

@@ -45,12 +45,12 @@ func init() {
 			{"SIZE", "its core memory in bytes: core_layout.size, or the sum of the core mem[] sizes"},
 			{"OBJECT FILE", "the object file mod -s loaded its symbols from, else (not loaded); [CONFIG_KALLSYMS] when the module carries its own symbol table"},
 		},
-		Examples: `  Display the currently-installed modules (the oops dump's test module,
-  loaded when it oopsed):
+		Examples: `  Display the currently-installed modules (the test bed's module, loaded
+  with action=warn: it hit a WARN_ON and stayed loaded):
 
     crash> mod
          MODULE       NAME                BASE         SIZE  OBJECT FILE
-    ffffffffc00c8040  gocrash_oops  ffffffffc00c6000  16384  (not loaded)  [CONFIG_KALLSYMS]
+    ffffffffc01dd040  gocrash_oops  ffffffffc01db000  16384  (not loaded)  [CONFIG_KALLSYMS]
 
   Display the taint flags of the tainted modules (O: out-of-tree):
 
@@ -59,10 +59,16 @@ func init() {
     gocrash_oops  O
 
   Load the module's object file with its debuginfo, then disassemble the
-  faulting function with source lines:
+  function that writes through a NULL pointer on the oops dump, with
+  source lines (there are none for this clone the compiler made of it:
+  crash prints none either):
 
     crash> mod -s gocrash_oops gocrash_oops.ko
-    crash> dis -l gocrash_write_null.constprop.0`,
+         MODULE       NAME                BASE         SIZE  OBJECT FILE
+    ffffffffc01dd040  gocrash_oops  ffffffffc01db000  16384  gocrash_oops.ko
+    crash> dis -l gocrash_write_null.constprop.0
+    0xffffffffc01db018 <gocrash_write_null.constprop.0>:	movl   $0x6b6b6b6b,0x0
+    0xffffffffc01db023 <gocrash_write_null.constprop.0+11>:	ret`,
 		Run: runMod,
 	})
 }

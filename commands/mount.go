@@ -33,16 +33,18 @@ func init() {
 
     crash> mount
          MOUNT           SUPERBLK     TYPE   DEVNAME   DIRNAME
-    ff2c138f0015d140 ff2c138f00179000 rootfs rootfs    /
-    ff2c138f0015d500 ff2c138f178c1800 proc   proc      /proc
-    ff2c138f0015d640 ff2c138f178c2000 sysfs  sys       /sys
-    ff2c138f00839b40 ff2c138f00848000 devtmpfs dev     /dev
-    ff2c138f0015d780 ff2c138f178c2800 tmpfs  tmp       /tmp
-    ff2c138f0015d8c0 ff2c138f178c3000 ext2   /dev/vdb  /mnt
+    ff42bab50015d140 ff42bab500179000 rootfs rootfs    /
+    ff42bab50015dc80 ff42bab500951800 proc   proc      /proc
+    ff42bab50015ddc0 ff42bab500952000 sysfs  sys       /sys
+    ff42bab501964000 ff42bab50017c000 devtmpfs dev     /dev
+    ff42bab5008463c0 ff42bab5018e2000 tmpfs  tmp       /tmp
+    ff42bab500846500 ff42bab500952800 ext2   /dev/vdb  /mnt
+    ...
 
-  The mounts seen by PID 56:
+  The mounts seen by PID 79 (the shell writing to the frozen ext2
+  filesystem):
 
-    crash> mount -n 56`,
+    crash> mount -n 79`,
 		Run: runMount,
 	})
 }

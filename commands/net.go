@@ -55,22 +55,22 @@ func init() {
 
     crash> net
        NET_DEVICE     NAME       IP ADDRESS(ES)
-    ff2c138f00940000  lo         127.0.0.1
+    ff42bab500190800  lo         127.0.0.1
 
-  The sockets of the synflood task (PID 59 on the sample dump):
+  The sockets of the synflood task (PID 80 on the sample dump):
 
-    crash> net -s 59
-    PID: 59       TASK: ff2c138f179d9480  CPU: 0    COMMAND: "synflood"
+    crash> net -s 80
+    PID: 80       TASK: ff42bab50195bf00  CPU: 0    COMMAND: "synflood"
     FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT
-     3 ff2c138f00494300 ff2c138f179b8000 INET:STREAM  127.0.0.1-7777 0.0.0.0-0
-     4 ff2c138f00494600 ff2c138f179b8840 INET:STREAM  127.0.0.1-59756 127.0.0.1-7777
+     3 ff42bab500425200 ff42bab501940000 INET:STREAM  127.0.0.1-7777 0.0.0.0-0
+     4 ff42bab500425500 ff42bab501940880 INET:STREAM  127.0.0.1-34534 127.0.0.1-7777
     ...
 
   The ARP cache:
 
     crash> net -a
     NEIGHBOUR        IP ADDRESS      HW TYPE    HW ADDRESS         DEVICE  STATE
-    ff2c138f17988800 0.0.0.0         UNKNOWN    00 00 00 00 00 00  lo      NOARP
+    ff42bab50096fc00 0.0.0.0         UNKNOWN    00 00 00 00 00 00  lo      NOARP
 
   Which task holds socket file descriptor 3:
 

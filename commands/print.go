@@ -53,16 +53,16 @@ func init() {
 const printExamples = `  A variable, in hexadecimal, and a member of the init task:
 
     crash> p jiffies
-    jiffies = $1 = 4294918552
+    jiffies = $1 = 4294901069
     crash> p -x jiffies
-    jiffies = $2 = 0xffff4198
+    jiffies = $2 = 0xfffefd4d
     crash> p init_task.comm
     $3 = "swapper/0\000\000\000\000\000\000"
 
   An address, and a pointer followed:
 
     crash> p &init_task.tasks
-    $4 = (struct list_head *) 0xffffffff962118f0 <init_task+752>
+    $4 = (struct list_head *) 0xffffffff8d811920 <init_task+800>
     crash> p init_task.real_parent->pid
     $5 = 0
 

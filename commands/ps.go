@@ -81,23 +81,23 @@ const psExamples = `  Show the process status of all current tasks:
 
     crash> ps
           PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM
-            0       0   0  ffffffff8fe11600  RU   0.0        0        0  [swapper/0]
-            0       0   1  ff2c138f001f8000  RU   0.0        0        0  [swapper/1]
-    >       1       0   0  ff2c138f00198000  RU   0.5     2256     1788  init
-            2       0   1  ff2c138f00199480  IN   0.0        0        0  [kthreadd]
+            0       0   0  ffffffff8d811600  RU   0.0        0        0  [swapper/0]
+            0       0   1  ff42bab5001faa00  RU   0.0        0        0  [swapper/1]
+    >       1       0   0  ff42bab500198000  RU   0.5     2256     1792  init
+            2       0   0  ff42bab500199500  IN   0.0        0        0  [kthreadd]
     ...
 
-  Show the parental hierarchy of pid 56:
+  Show the parental hierarchy of pid 79:
 
-    crash> ps -p 56
-    PID: 0        TASK: ffffffff8fe11600  CPU: 0    COMMAND: "swapper/0"
-     PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
-      PID: 56       TASK: ff2c138f00a4d200  CPU: 1    COMMAND: "sh"
+    crash> ps -p 79
+    PID: 0        TASK: ffffffff8d811600  CPU: 0    COMMAND: "swapper/0"
+     PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
+      PID: 79       TASK: ff42bab50195aa00  CPU: 0    COMMAND: "sh"
 
   Show the tasks named sh, and the threads of a process:
 
     crash> ps sh
-    crash> ps -g 54`
+    crash> ps -g 64`
 
 // ps flags, crash's PS_* of defs.h.
 const (

@@ -39,12 +39,13 @@ func init() {
 		Examples: `  Display the run queues:
 
     crash> runq
-    CPU 0 RUNQUEUE: ff2c138f0e820840
-      CURRENT: PID: 1      TASK: ff2c138f00198000  COMMAND: "init"
-      RT PRIO_ARRAY: ff2c138f0e820a40
+    CPU 0 RUNQUEUE: ff42bab50e621d80
+      CURRENT: PID: 1      TASK: ff42bab500198000  COMMAND: "init"
+      RT PRIO_ARRAY: ff42bab50e621f80
          [no tasks queued]
-      CFS RB_ROOT: ff2c138f0e8208f0
-         [120] PID: 11     TASK: ff2c138f001bd200  COMMAND: "rcu_sched"
+      CFS RB_ROOT: ff42bab50e621e30
+         [120] PID: 72     TASK: ff42bab50197d400  COMMAND: "sh"
+    ...
 
   The runqueue of cpu 1 only:
 

@@ -50,15 +50,15 @@ func init() {
 		Operands: []Operand{{"value", "a hexadecimal value, a symbol or an expression (a string with -c)."}},
 		Examples: `  Where is the task_struct of init referred to from inside itself:
 
-    crash> search -s ff2c138f00198000 -l 4096 ff2c138f00198000
-    ff2c138f00198408: ff2c138f00198000
+    crash> search -s ff42bab500198000 -l 4096 ff42bab500198000
+    ff42bab500198438: ff42bab500198000
 
   The panic message in memory (the direct map first, then the kernel
   image mapping of the same pages):
 
     crash> search -c "sysrq triggered"
-    ff2c138f03349bc9: sysrq triggered crash..sysrq-trigger..3sysrq: Failed to
-    ff2c138f036c4cc0: sysrq triggered crash...................................
+    ff42bab50d17d128: sysrq triggered crash..sysrq-trigger..3sysrq: Failed to
+    ff42bab50d8eccc0: sysrq triggered crash...................................
     ...
 
   The first words of the current context's user memory (init's, on the

@@ -72,7 +72,7 @@ func init() {
     crash> set
         PID: 1
     COMMAND: "init"
-       TASK: ff2c138f00198000  [THREAD_INFO: ff2c138f00198000]
+       TASK: ff42bab500198000  [THREAD_INFO: ff42bab500198000]
         CPU: 0
       STATE: TASK_RUNNING (PANIC)
 
@@ -81,8 +81,8 @@ func init() {
     crash> set 2
         PID: 2
     COMMAND: "kthreadd"
-       TASK: ff2c138f00199480  [THREAD_INFO: ff2c138f00199480]
-        CPU: 1
+       TASK: ff42bab500199500  [THREAD_INFO: ff42bab500199500]
+        CPU: 0
       STATE: TASK_INTERRUPTIBLE
 
   Back to the panic task:

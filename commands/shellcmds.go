@@ -68,8 +68,8 @@ func init() {
 		Examples: `  Show jiffies every second until Ctrl-C:
 
     crash> repeat -1 rd -d jiffies
-    ffffffff8fe079c0:       4294899771 
-    ffffffff8fe079c0:       4294899771 
+    ffffffff8d8079c0:       4294901069
+    ffffffff8d8079c0:       4294901069
     ^C`,
 		Run: shellOnly,
 	})

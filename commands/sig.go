@@ -44,11 +44,11 @@ func init() {
 		Examples: `  Display the signal-handling data of PID 1:
 
     crash> sig 1
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
-    SIGNAL_STRUCT: ff2c138f001c0000  NR_THREADS: 1
-     SIG    SIGACTION        HANDLER       MASK       FLAGS           
-     [1] ff2c138f001b0020    SIG_DFL 0000000000000000 0 
-     [2] ff2c138f001b0040     525892 fffffffe7ffbfeff 4000000 (SA_RESTORER)
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
+    SIGNAL_STRUCT: ff42bab5001c0000  NR_THREADS: 1
+     SIG    SIGACTION        HANDLER       MASK       FLAGS
+     [1] ff42bab5001b0020    SIG_DFL 0000000000000000 0
+     [2] ff42bab5001b0040     525892 fffffffe7ffbfeff 4000000 (SA_RESTORER)
     ...
     SIGPENDING: no
        BLOCKED: 0000000000000000

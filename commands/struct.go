@@ -79,35 +79,35 @@ EXAMPLES
 
   Members of the init process's task_struct:
 
-    crash> struct task_struct.pid,comm ff18cf4400198000
+    crash> struct task_struct.pid,comm ff42bab500198000
       pid = 1,
       comm = "init\000\000\000\000\000\000\000\000\000\000\000",
 
   The same in the short form, and a member of each cpu's runqueue:
 
-    crash> task_struct.pid ff18cf4400198000
+    crash> task_struct.pid ff42bab500198000
       pid = 1,
     crash> struct rq.nr_running runqueues:a
-    [0]: ff18cf4416820840
+    [0]: ff42bab50e621d80
       nr_running = 2,
-    [1]: ff18cf4416920840
-      nr_running = 1,
+    [1]: ff42bab50e721d80
+      nr_running = 2,
 
   Pointer members and what they point to (-p):
 
-    crash> task_struct.stack,mm,sched_class ff4b470240198000 -p
-      void *stack = 0xff80f79900010000
+    crash> task_struct.stack,mm,sched_class ff42bab500198000 -p
+      void *stack = 0xff5ed7c980010000
       -> (unknown target type)
-      struct mm_struct *mm = 0xff4b4702401383c0
+      struct mm_struct *mm = 0xff42bab5018b4000
       -> {
            {
              mm_mt = {
     ...
-      const struct sched_class *sched_class = 0xffffffff90b8b9d0
+      const struct sched_class *sched_class = 0xffffffff8d38b9d0
       -> <fair_sched_class> {
-           enqueue_task = 0xffffffff9025cdc5 <enqueue_task_fair>,
+           enqueue_task = 0xffffffff8ca5cdc5 <enqueue_task_fair>,
     ...
-    crash> struct -p list_head ff4b470240198000
+    crash> struct -p list_head ff42bab500198000
     struct list_head {
       struct list_head *next = 0x0
       -> NULL

@@ -30,7 +30,7 @@ func init() {
 
     crash> swap
     SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME
-    ff2c138f00b71400  PARTITION   65532k      6248k     9%   -2  /dev/vda`,
+    ff42bab50096f000  PARTITION   65532k      6464k     9%   -2  /dev/vda`,
 		Run: runSwap,
 	})
 }

@@ -39,21 +39,21 @@ func init() {
 		Examples: `  Translate a symbol to its address, and an address inside a function:
 
     crash> sym jiffies
-    ffffffff8fe079c0 (D) jiffies
-    crash> sym ffffffff8f7239b9
-    ffffffff8f7239b9 (T) schedule+16 /var/cache/gocrash-mkdump/linux-source-6.1/kernel/sched/core.c: 6592
+    ffffffff8d8079c0 (D) jiffies
+    crash> sym ffffffff8cdb088f
+    ffffffff8cdb088f (T) schedule+16 /var/cache/gocrash-mkdump-2/linux-source-6.1/kernel/sched/core.c: 6614
 
   The symbols around jiffies:
 
     crash> sym -np jiffies
-    ffffffff8fe07980 (D) mod_tree
-    ffffffff8fe079c0 (D) jiffies
-    ffffffff8fe07a00 (D) jiffies_seq
+    ffffffff8d807980 (D) mod_tree
+    ffffffff8d8079c0 (D) jiffies
+    ffffffff8d807a00 (D) jiffies_seq
 
   Every symbol whose name holds "sched_tick":
 
     crash> sym -q sched_tick
-    ffffffff8f494e18 (t) tick_nohz_restart_sched_tick`,
+    ffffffff8ca96428 (t) tick_nohz_restart_sched_tick`,
 		Run: runSym,
 	})
 }

@@ -79,29 +79,39 @@ func init() {
 		Operands: []Operand{
 			{"config", `the kernel's own configuration, when it was built with CONFIG_IKCONFIG (the gzipped .config at kernel_config_data); otherwise "kernel_config_data does not exist in this kernel".`},
 		},
-		Examples: `  The sample dump's kernel keeps neither its config nor DMI strings:
-
-    crash> sys config
-    sys: kernel_config_data does not exist in this kernel
-    crash> sys -i
-    sys: dmi_ident does not exist in this kernel
-
-  Display essential system information:
+		Examples: `  Display essential system information:
 
     crash> sys
-          KERNEL: vmlinux
-        DUMPFILE: vmcore  [PARTIAL DUMP]
+          KERNEL: vmlinux  [TAINTED]
+        DUMPFILE: vmcore.elf
             CPUS: 2
-            DATE: Mon Jan  5 10:11:12 UTC 2026
-          UPTIME: 00:00:41
-    LOAD AVERAGE: 0.29, 0.08, 0.03
-           TASKS: 96
-        NODENAME: debian
-         RELEASE: 6.1.0
-         VERSION: #1 SMP PREEMPT_DYNAMIC Debian 6.1.0
-         MACHINE: x86_64  (2995 Mhz)
-          MEMORY: 511.5 MB
+            DATE: Tue Dec  1 17:13:11 UTC 2026
+          UPTIME: 00:00:35
+    LOAD AVERAGE: 2.16, 0.53, 0.18
+           TASKS: 59
+        NODENAME: gocrash-guest
+         RELEASE: 6.1.192
+         VERSION: #1 SMP Tue Dec  1 17:09:54 UTC 2026
+         MACHINE: x86_64  (2595 Mhz)
+          MEMORY: 383.5 MB
            PANIC: "Kernel panic - not syncing: sysrq triggered crash"
+
+  The sample dump's kernel was built with CONFIG_IKCONFIG, so it carries
+  its own .config; without CONFIG_DMI it kept no DMI strings:
+
+    crash> sys config
+    #
+    # Automatically generated file; DO NOT EDIT.
+    # Linux/x86 6.1.192 Kernel Configuration
+    #
+    ...
+    crash> sys config | grep IKCONFIG
+    CONFIG_IKCONFIG=y
+    CONFIG_IKCONFIG_PROC=y
+    crash> sys config | grep CONFIG_DMI
+    # CONFIG_DMI is not set
+    crash> sys -i
+    sys: dmi_ident does not exist in this kernel
 
   Which functions system calls 0 and 1 run, and the calls about "open":
 
@@ -138,10 +148,10 @@ func init() {
 		Examples: `  Where is the 16th byte after jiffies:
 
     crash> eval (jiffies + 16)
-    hexadecimal: ffffffff8fe079d0
-        decimal: 18446744071828437456  (-1881114160)
-          octal: 1777777777761770074720
-         binary: 1111111111111111111111111111111110001111111000000111100111010000
+    hexadecimal: ffffffff8d8079d0
+        decimal: 18446744071788591568  (-1920960048)
+          octal: 1777777777761540074720
+         binary: 1111111111111111111111111111111110001101100000000111100111010000
 
   128 megabytes, and the bits of a flags word:
 

@@ -42,22 +42,24 @@ func init() {
 		Examples: `  The pid and command name of PID 1:
 
     crash> task -R pid,comm 1
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
       pid = 1,
       comm = "init\000\000\000\000\000\000\000\000\000\000\000",
+    ...
 
   A member of an embedded structure, with another member:
 
     crash> task -R se.avg.util_avg,pid 1
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
-      se.avg.util_avg = 43,
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
+      se.avg.util_avg = 99,
       pid = 1,
+    ...
 
   The whole task_struct and thread_info of the current context (the
   task that panicked, at start-up):
 
     crash> task
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
     struct task_struct {
       thread_info = {
         flags = 0,

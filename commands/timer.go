@@ -30,12 +30,13 @@ func init() {
 		Examples: `  The timers of the sample dump's cpus:
 
     crash> timer
-    JIFFIES   
-    4294918552
+    JIFFIES
+    4294901069
 
-    TIMER_BASES[0][BASE_STD]: ff18cf441681b380
+    TIMER_BASES[0][BASE_STD]: ff42bab50e61b4c0
       EXPIRES        TTE        TIMER_LIST     FUNCTION
-      4294919482     930  ff18cf4400a180f8  ffffffff95984896  <blk_rq_timed_out_timer>`,
+      4294901070       1  ff5ed7c98006be58  ffffffff8ca8a30b  <process_timeout>
+    ...`,
 		Run: runTimer,
 	})
 }

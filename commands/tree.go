@@ -42,16 +42,16 @@ func init() {
   red-black tree vmap_area_root, with where each sits:
 
     crash> tree -t rbtree -o vmap_area.rb_node -p vmap_area_root
-    ff2c138f00137740
+    ff42bab500137740
       position: root
-    ff2c138f00137340
+    ff42bab500137340
       position: root/l
     ...
 
   The VMAs of init, from its mm_struct's maple tree, with their bounds:
 
-    crash> tree -t maple -r mm_struct.mm_mt ff2c138f001383c0 -S vm_area_struct.vm_start,vm_end
-    ff2c138f178b3088
+    crash> tree -t maple -r mm_struct.mm_mt ff42bab5018b4000 -S vm_area_struct.vm_start,vm_end
+    ff42bab501916088
       vm_start = 4194304
       vm_end = 4198400
     ...`,

@@ -30,9 +30,9 @@ func init() {
 		Examples: `  The sample dump:
 
     crash> uptime
-     14:44:30 up 0 min,  load average: 0.85, 0.20, 0.06
+     17:13:11 up 0 min,  load average: 2.16, 0.53, 0.18
     crash> uptime -s
-    2026-11-22 14:44:01`,
+    2026-12-01 17:12:36`,
 		Run: runUptime,
 	})
 }

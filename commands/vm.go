@@ -49,25 +49,25 @@ func init() {
 		Examples: `  Display the address space of PID 1:
 
     crash> vm 1
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
            MM               PGD          RSS    TOTAL_VM
-    ff2c138f001383c0  ff2c138f178b2000  1788k    2256k  
+    ff42bab5018b4000  ff42bab501915000  1792k    2256k
           VMA           START       END     FLAGS FILE
-    ff2c138f178b3088     400000     401000     71 /bin/busybox
-    ff2c138f178b3110     401000     585000     75 /bin/busybox
+    ff42bab501916088     400000     401000     71 /bin/busybox
+    ff42bab501916110     401000     585000     75 /bin/busybox
     ...
-    ff2c138f178b3330 7ffd87b61000 7ffd87b62000  40075 
+    ff42bab501916330 7fff30707000 7fff30708000  40075
 
   The physical page behind each virtual page of PID 1:
 
     crash> vm -p 1
-    PID: 1        TASK: ff2c138f00198000  CPU: 0    COMMAND: "init"
+    PID: 1        TASK: ff42bab500198000  CPU: 0    COMMAND: "init"
            MM               PGD          RSS    TOTAL_VM
-    ff2c138f001383c0  ff2c138f178b2000  1788k    2256k  
+    ff42bab5018b4000  ff42bab501915000  1792k    2256k
           VMA           START       END     FLAGS FILE
-    ff2c138f178b3088     400000     401000     71 /bin/busybox
+    ff42bab501916088     400000     401000     71 /bin/busybox
     VIRTUAL     PHYSICAL
-    400000       128a000
+    400000       14a4000
     ...
 
   The mm_struct of PID 1, in hexadecimal:

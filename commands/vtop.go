@@ -39,27 +39,27 @@ func init() {
   the task holds it.`,
 		Examples: `  Translate the address of a task_struct in the direct map:
 
-    crash> vtop ff2c138f00198000
+    crash> vtop ff42bab500198000
     VIRTUAL           PHYSICAL
-    ff2c138f00198000  198000
+    ff42bab500198000  198000
 
-    PGD DIRECTORY: ffffffff8fe0a000
-    PAGE DIRECTORY: 3800067
-       P4D: 3800138 => 3801067
-       PUD: 38011e0 => 3802067
-       PMD: 3802000 => 3803067
-       PTE: 3803cc0 => 8000000000198163
+    PGD DIRECTORY: ffffffff8d80a000
+    PAGE DIRECTORY: da00067
+       P4D: da00ba8 => da01067
+       PUD: da016a0 => da02067
+       PMD: da02000 => da03067
+       PTE: da03cc0 => 8000000000198163
       PAGE: 198000
 
           PTE         PHYSICAL  FLAGS
     8000000000198163   198000   (PRESENT|RW|ACCESSED|DIRTY|GLOBAL|NX)
 
           PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS
-    ffb424d400006600   198000 ff2c138f00155700        0  1 10200 slab,head
+    ffcc70a040006600   198000 ff42bab500155700        0  1 10200 slab,head
 
   An address in kernel text, mapped by a 2 MB page:
 
-    crash> vtop ffffffff8f7239b9`,
+    crash> vtop ffffffff8cdb088f`,
 		Run: runVtop,
 	})
 	register(Command{
@@ -75,12 +75,12 @@ func init() {
 		},
 		Examples: `    crash> ptov 1000
     VIRTUAL           PHYSICAL
-    ff2c138f00001000  1000
+    ff42bab500001000  1000
     crash> ptov 1000:a
     PER-CPU OFFSET: 1000
       CPU    VIRTUAL
-      [0]  ff2c138f0e801000
-      [1]  ff2c138f0e901000`,
+      [0]  ff42bab50e601000
+      [1]  ff42bab50e701000`,
 		Run: runPtov,
 	})
 	register(Command{

@@ -27,7 +27,7 @@ func init() {
 		Examples: `  An empty wait queue:
 
     crash> waitq log_wait
-    wait queue "log_wait" (ffffffff962a7170) is empty`,
+    wait queue "log_wait" (ffffffff8d8a7030) is empty`,
 		Run: runWaitq,
 	})
 }
