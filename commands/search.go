@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"gocrash/kernel"
 	"gocrash/symbols"
@@ -77,9 +78,12 @@ func init() {
 const searchCharsContext = 56 // crash's CHARS_CTX
 
 type searchRun struct {
-	s       *Session
-	b       *strings.Builder
-	flush   func()
+	s     *Session
+	b     *strings.Builder
+	flush func()
+	// flushed is when the output was last written: a match waits at most
+	// flushEvery in the buffer (a search of a big dump prints as it goes).
+	flushed time.Time
 	width   int // 8, 4, 2; 0 for strings
 	mask    uint64
 	values  []uint64
@@ -278,7 +282,9 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 	r.flush = func() {
 		io.WriteString(w, b.String())
 		b.Reset()
+		r.flushed = time.Now()
 	}
+	r.flushed = time.Now()
 	defer r.flush()
 	ctx := s.Ctx()
 	if t || T {
@@ -662,11 +668,14 @@ func (r *searchRun) page(pg kernel.SearchPage, start, end uint64) error {
 			}
 		}
 	}
-	if r.b.Len() > 1<<14 {
+	if n := r.b.Len(); n > 1<<14 || n > 0 && time.Since(r.flushed) > flushEvery {
 		r.flush()
 	}
 	return nil
 }
+
+// flushEvery bounds how long a match found waits in the buffer.
+const flushEvery = 100 * time.Millisecond
 
 // chars is crash's search_chars: matches inside the page show up to 56
 // characters from the match or to the page's end; a match that runs into

@@ -242,6 +242,7 @@ func (k *Kernel) SearchVirt(ctx context.Context, r VirtRange, areas []VmapArea, 
 	}
 	pp := start &^ 4095
 	kvtop := k.kvtop()
+	described := mm.Describes()
 	gen := func() (pageCand, bool) {
 		for pp < end {
 			if ctx.Err() != nil {
@@ -250,7 +251,7 @@ func (k *Kernel) SearchVirt(ctx context.Context, r VirtRange, areas []VmapArea, 
 			cur := pp
 			pa, ok := kvtop(cur)
 			if ok {
-				if _, ok2, err := mm.PageOf(pa); err == nil && ok2 {
+				if described(pa) {
 					pp = cur + 4096
 					if pp < cur {
 						pp = end
@@ -278,11 +279,12 @@ func (k *Kernel) SearchPhys(ctx context.Context, start, end uint64, scan Scan, f
 		return err
 	}
 	pp := start &^ 4095
+	described := mm.Describes()
 	gen := func() (pageCand, bool) {
 		for pp < end {
 			cur := pp
 			pp += 4096
-			if _, ok, err := mm.PageOf(cur); err == nil && ok {
+			if described(cur) {
 				return pageCand{cur, cur}, true
 			}
 		}
@@ -300,7 +302,24 @@ func (k *Kernel) searchPages(ctx context.Context, gen func() (pageCand, bool), s
 	workers := runtime.GOMAXPROCS(0)
 	type slot = searchSlot
 	slots := make([]slot, 0, batch)
-	bufs := make([]byte, batch*4096)
+	// bufs hold the pages read by copy: none of an ELF dump's, which are
+	// scanned where they are mapped (viewScan).
+	var bufs []byte
+	var bufsOnce sync.Once
+	buf := func(i int) []byte {
+		bufsOnce.Do(func() { bufs = make([]byte, batch*4096) })
+		return bufs[i*4096 : (i+1)*4096]
+	}
+	// The dump's answer for a run of addresses, asked once a run.
+	var runStart, runEnd uint64
+	held := false
+	mayHold := func(p uint64) bool {
+		if p < runStart || p >= runEnd {
+			runStart = p
+			held, runEnd = k.Dump.MayHoldRun(p)
+		}
+		return held
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -311,7 +330,7 @@ func (k *Kernel) searchPages(ctx context.Context, gen func() (pageCand, bool), s
 			if !ok {
 				break
 			}
-			if k.Dump.MayHold(c.phys) {
+			if mayHold(c.phys) {
 				slots = append(slots, slot{pageCand: c})
 			}
 		}
@@ -337,7 +356,7 @@ func (k *Kernel) searchPages(ctx context.Context, gen func() (pageCand, bool), s
 							continue
 						}
 					}
-					buf := bufs[i*4096 : (i+1)*4096]
+					buf := buf(i)
 					if err := k.Dump.ReadPhys(buf, s.phys); err != nil {
 						continue
 					}

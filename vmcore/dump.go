@@ -487,3 +487,14 @@ func (d *Dump) MayHold(paddr uint64) bool {
 	}
 	return paddr-s.paddr < s.filesz || d.zeroExcluded.Load()
 }
+
+// MayHoldRun is MayHold for a scan in address order: its answer at paddr
+// and the end of the run of addresses that share it (every address in
+// [paddr, end) has the same answer), so that a scan asks once a run and
+// not once a page.
+func (d *Dump) MayHoldRun(paddr uint64) (held bool, end uint64) {
+	if d.elf == nil {
+		return true, ^uint64(0)
+	}
+	return d.elf.holdRun(paddr, d.zeroExcluded.Load())
+}

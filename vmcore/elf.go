@@ -181,6 +181,29 @@ func (e *elfDump) find(paddr uint64) (elfSegment, bool) {
 	return found, ok
 }
 
+// holdRun is MayHoldRun's answer: whether paddr is in a segment's file
+// data (or, with zero, in its memory size), and where that may change. A
+// segment's file data is a prefix of it, so what is not held at paddr
+// stays so up to the next segment's start; what is held stays so to the
+// end of the part of the segment that holds it.
+func (e *elfDump) holdRun(paddr uint64, zero bool) (bool, uint64) {
+	next := ^uint64(0)
+	if i := sort.Search(len(e.segs), func(i int) bool { return e.segs[i].paddr > paddr }); i < len(e.segs) {
+		next = e.segs[i].paddr
+	}
+	s, ok := e.find(paddr)
+	if !ok {
+		return false, next
+	}
+	if rel := paddr - s.paddr; rel < s.filesz {
+		return true, s.paddr + s.filesz
+	}
+	if zero {
+		return true, s.paddr + s.memsz
+	}
+	return false, next
+}
+
 // readPhys copies from the segments; it stops at segment boundaries and
 // reports how much it copied.
 func (e *elfDump) read(d *Dump, p []byte, paddr uint64) (int, error) {
