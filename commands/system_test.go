@@ -100,12 +100,24 @@ func TestSystemGoldens(t *testing.T) {
 					t.Errorf("%s: %v", cmd, err)
 					continue
 				}
-				if cmd == "sys config" && (!utf8.ValidString(want) || strings.ContainsFunc(want, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' })) {
-					// crash 8.0.6 printed raw bytes here (6.12-hung and
-					// 6.12-softlockup of the 16:52 run): not a config to
-					// compare with. TODO(system): find why gocrash prints
-					// nothing on these two dumps.
-					t.Logf("%s: crash's answer is not text", cmd)
+				if cmd == "sys config" && !configText(want) {
+					// A crash 8.0.6 bug, not a difference: kernel.c's
+					// read_in_kernel_config() inflates the config into a
+					// malloc'd buffer (ten times the compressed size) that
+					// it never NUL-terminates after the stream's
+					// total_out bytes, and prints it with
+					// sscanf("%511[^\n]\n") up to the first NUL: what the
+					// heap held after the text comes out as more lines
+					// (a "\016" line on 6.12-softlockup and "!\236vUU" on
+					// 6.12-hung of the 16:52 run; a zero byte, so nothing,
+					// on the other dumps). gocrash prints the inflated
+					// text alone: crash's answer must be it, then bytes
+					// that are no config text.
+					got := runCmd(t, s, line)
+					extra, ok := strings.CutPrefix(want, got)
+					if !ok || extra == "" || configText(extra) {
+						t.Errorf("%s: crash's answer is not gocrash's config followed by heap bytes:\n%s", cmd, lineDiff(want, got))
+					}
 					continue
 				}
 				got := runCmd(t, s, line)
@@ -123,6 +135,12 @@ func TestSystemGoldens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// configText is whether a sys config answer is text: no bytes that are not
+// UTF-8, and no control characters but newlines and tabs.
+func configText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' })
 }
 
 // TestTimerBasesSince69 pins down a crash 8.0.6 bug that gocrash's timer
