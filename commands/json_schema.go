@@ -351,6 +351,12 @@ var JSONNone = map[string]string{
 	"rd":     "memory words in the format asked; not done yet",
 	"search": "the matches are formatted by the page readers in parallel; a typed hit list is not done yet",
 	"pte":    "a page table entry's value decoded (its physical address and flags, or its swap device and offset); not done yet",
+	"mach":   "the machine's summary, cpuinfo_x86 structures (a value tree, as p) and e820 map; not done yet",
+	"ipcs":   "the System V IPC objects; not done yet",
+	"fuser":  "the users of a file, found as crash finds them by scanning files' and vm's text; not done yet",
+	"wr":     "refused: gocrash never writes to the dump",
+	"extend": "refused: crash's C extension libraries cannot load into gocrash",
+	"gdb":    "refused: gocrash has no gdb",
 }
 
 func typeName(n *SchemaNode) string {

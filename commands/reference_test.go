@@ -61,6 +61,7 @@ var crashWithoutDumpAnswer = map[string]string{
 	"help": "gocrash's own help pages (crash's text is its own manual, GPL); checked by TestCommandReference",
 	"q":    "ends the session: there is no answer to record (cmd/gocrash tests its exit status)",
 	"exit": "ends the session: there is no answer to record (cmd/gocrash tests its exit status)",
+	"gdb":  "crash hands the line to its own gdb; gocrash has none and refuses in one line (commands/refused.go)",
 }
 
 // TestEveryCommandRecorded: every registered command has crash's answer

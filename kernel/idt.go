@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -17,9 +16,21 @@ const IDTEntries = 256
 // x86_64_extract_idt_function undoes.
 func (k *Kernel) IDT() ([IDTEntries]uint64, error) {
 	var out [IDTEntries]uint64
+	gates, err := k.IDTGates()
+	if err != nil {
+		return out, err
+	}
+	for i, g := range gates {
+		out[i] = g.Handler
+	}
+	return out, nil
+}
+
+// idtBytes reads idt_table's 256 16-byte gates.
+func (k *Kernel) idtBytes() ([]byte, error) {
 	a, ok := k.Vmlinux.Lookup("idt_table")
 	if !ok {
-		return out, errors.New("idt_table: symbol does not exist")
+		return nil, errors.New("idt_table: symbol does not exist")
 	}
 	// crash sizes the gate by gate_desc (the typedef since 2.6.25),
 	// else struct gate_struct.
@@ -32,18 +43,11 @@ func (k *Kernel) IDT() ([IDTEntries]uint64, error) {
 		}
 	}
 	if size != 16 {
-		return out, fmt.Errorf("struct gate_struct is %d bytes, not the 16 of a 64-bit gate", size)
+		return nil, fmt.Errorf("struct gate_struct is %d bytes, not the 16 of a 64-bit gate", size)
 	}
 	buf := make([]byte, IDTEntries*16)
 	if err := k.memory().ReadVirt(buf, a); err != nil {
-		return out, fmt.Errorf("idt_table at %x: %w", a, err)
+		return nil, fmt.Errorf("idt_table at %x: %w", a, err)
 	}
-	for i := range out {
-		g := buf[i*16:]
-		lo := uint64(binary.LittleEndian.Uint16(g[0:2]))
-		mid := uint64(binary.LittleEndian.Uint16(g[6:8]))
-		hi := uint64(binary.LittleEndian.Uint32(g[8:12]))
-		out[i] = hi<<32 | mid<<16 | lo
-	}
-	return out, nil
+	return buf, nil
 }

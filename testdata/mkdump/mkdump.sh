@@ -858,6 +858,17 @@ CRASH_CMDS=(
 	"bt -O" "bt 1" "bt -OO"
 	# pte (commands/pte_test.go): a kernel page's entry, a user page's, zero, a swap entry (type 0), a bad value
 	"pte 8000000000198163" "pte 0" "pte 1a0e2067" "pte 2" "pte 8000000000198163 0" "pte zz" "pte"
+	# mach, ipcs, fuser, and the commands a dump file refuses (commands/mach_test.go):
+	# the machine's summary, its cpuinfo_x86s and e820 map; the System V IPC
+	# of init's namespace (none on the test bed) and an id that is none; the
+	# users of /, the console, busybox and a path nobody uses, and bad
+	# arguments; wr (crash: not allowed on dumpfiles), extend (none loaded),
+	# and the empty answers of sbitmapq and bpf's listings
+	"mach" "mach -c" "mach -m" "mach -x" "mach -c -x" "mach -c -m" "mach -x -d" "mach -q"
+	"ipcs" "ipcs -s" "ipcs -m" "ipcs -M" "ipcs -q" "ipcs -n 1" "ipcs 0"
+	"wr jiffies 0" "wr" "extend" "extend /nonexistent.so"
+	"fuser /" "fuser /dev/console" "fuser /bin/busybox" "fuser /nonexistent" "fuser" "fuser xyz"
+	"sbitmapq" "bpf" "bpf -m 1" "bpf -P" "bpf -M"
 )
 # The test module's object file loaded (commands/mod_test.go's
 # modLoadGoldens), in a crash session of its own: mod -s changes what
