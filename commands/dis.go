@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gocrash/internal/gdbasm"
 	"gocrash/kernel"
@@ -206,7 +207,8 @@ type disRun struct {
 	mods []*kernel.Module
 	lt   *symbols.LineTable
 
-	atCache map[uint64][]symbols.Symbol // vmlinuxSearch: the symbols at an address, crash's order
+	atCache     map[uint64][]symbols.Symbol // vmlinuxSearch: the symbols at an address, crash's order
+	bucketCache map[[2]uint64]symvalPos     // lastInBucket's answers (n 0: none)
 
 	js       *[]DisInstJSON // dis's JSON: each instruction line (json_dis.go)
 	jsSource string         // dis -l's source line above the instructions
@@ -545,38 +547,161 @@ func (d *disRun) valueSearch(addr uint64) (disSym, uint64, bool) {
 // vmlinuxSearch is value_search over crash's table of vmlinux symbols:
 // sorted by address and, at one address, by name (symbols.c
 // numeric_forward, non_numeric_forward), with gcc's clone suffixes taken
-// off the names (strip_symbol_end). An exact match is the first there by
-// name (skipping the aliases crash skips), an address inside is named by
-// the last symbol of the address below it.
+// off the names (strip_symbol_end). An address inside is named by the last
+// symbol of the address below it, wherever it lies from _text to the
+// highest symbol (in_ksymbol_range: the padding past _etext is
+// <_etext+N>). An exact match is the first there by name (skipping the
+// aliases crash skips) unless crash's symbol-value hash starts its search
+// further into the symbols of that address (symvalHash).
 func (d *disRun) vmlinuxSearch(addr uint64) (disSym, uint64, bool) {
-	s, ok := d.s.Vmlinux.SymbolAt(addr)
+	v := d.s.Vmlinux
+	s, ok := v.SymbolAt(addr)
+	if !ok {
+		if text, tok := v.Lookup("_text"); tok && addr >= text {
+			s, ok = v.SymbolBelow(addr)
+		}
+	}
 	if !ok {
 		return disSym{}, 0, false
 	}
-	at, ok := d.atCache[s.Addr]
-	if !ok {
-		at = d.s.Vmlinux.SymbolsAt(s.Addr)
-		if len(at) == 0 {
-			at = []symbols.Symbol{s}
-		}
-		for i := range at {
-			at[i].Name = stripSymbolEnd(at[i].Name)
-		}
-		sort.SliceStable(at, func(i, j int) bool { return at[i].Name < at[j].Name })
-		if d.atCache == nil {
-			d.atCache = map[uint64][]symbols.Symbol{}
-		}
-		d.atCache[s.Addr] = at
-	}
+	at := d.symbolsAt(s.Addr)
 	pick := at[len(at)-1]
 	if s.Addr == addr {
-		pick = at[0]
-		if len(at) > 1 && (strings.HasPrefix(pick.Name, ".text.") || strings.HasPrefix(pick.Name, "SyS_") ||
+		i := d.s.symval.exact(addr, len(at))
+		pick = at[i]
+		if i+1 < len(at) && (strings.HasPrefix(pick.Name, ".text.") || strings.HasPrefix(pick.Name, "SyS_") ||
 			strings.HasPrefix(pick.Name, "compat_SyS_") || strings.HasSuffix(pick.Name, "_text_start")) {
-			pick = at[1]
+			pick = at[i+1]
 		}
+	} else {
+		d.s.symval.inside(addr, s.Addr, len(at), d.lastInBucket)
 	}
 	return disSym{name: pick.Name, addr: pick.Addr, size: pick.Size, text: isTextKind(pick.Kind)}, addr - pick.Addr, true
+}
+
+// symbolsAt are the vmlinux symbols at addr in crash's order (by name,
+// clone suffixes off).
+func (d *disRun) symbolsAt(addr uint64) []symbols.Symbol {
+	if at, ok := d.atCache[addr]; ok {
+		return at
+	}
+	at := d.s.Vmlinux.SymbolsAt(addr)
+	if len(at) == 0 {
+		if s, ok := d.s.Vmlinux.SymbolBelow(addr); ok {
+			at = []symbols.Symbol{s}
+		}
+	}
+	for i := range at {
+		at[i].Name = stripSymbolEnd(at[i].Name)
+	}
+	sort.SliceStable(at, func(i, j int) bool { return at[i].Name < at[j].Name })
+	if d.atCache == nil {
+		d.atCache = map[uint64][]symbols.Symbol{}
+	}
+	d.atCache[addr] = at
+	return at
+}
+
+// lastInBucket is the highest symbol address at or below addr whose page
+// falls in hash bucket b (crash's symval_hash chains), and how many
+// symbols are there; ok is false when there is none.
+func (d *disRun) lastInBucket(addr, b uint64) (uint64, int, bool) {
+	key := [2]uint64{addr, b}
+	if r, ok := d.bucketCache[key]; ok {
+		return r.addr, r.i, r.i > 0
+	}
+	a, n, ok := d.findLastInBucket(addr, b)
+	if d.bucketCache == nil {
+		d.bucketCache = map[[2]uint64]symvalPos{}
+	}
+	d.bucketCache[key] = symvalPos{a, n}
+	return a, n, ok
+}
+
+func (d *disRun) findLastInBucket(addr, b uint64) (uint64, int, bool) {
+	hi := addr
+	for i := 0; i < 1<<16; i++ {
+		s, ok := d.s.Vmlinux.SymbolBelow(hi)
+		if !ok {
+			return 0, 0, false
+		}
+		pg := s.Addr >> 12
+		if pg%symvalBuckets == b {
+			return s.Addr, len(d.symbolsAt(s.Addr)), true
+		}
+		// the highest page of bucket b below s's page
+		back := (pg + symvalBuckets - b) % symvalBuckets
+		if pg < back {
+			return 0, 0, false
+		}
+		hi = (pg-back)<<12 | 0xfff
+	}
+	return 0, 0, false
+}
+
+// symvalBuckets is crash's SYMVAL_HASH: vmlinux's symbols are chained in
+// 512 buckets by page number (SYMVAL_HASH_INDEX, 4 KB pages), each chain
+// in the table's order.
+const symvalBuckets = 512
+
+// symvalHash is what crash's symbol-value hash remembers between lookups,
+// for the names of addresses several symbols share: symval_hash_search
+// starts from the symbol its bucket's last search ended on (val_hash_last)
+// when that is at or below the address looked up, and returns the first
+// symbol equal to it from there. So once a lookup of an address inside
+// (_etext+2) ended on the last symbol of _etext's address, crash names
+// that address _etext, no longer its first symbol there,
+// __static_call_text_end: "dis _etext 4" begins <__static_call_text_end>,
+// a "dis -r _etext" after it <_etext>. gocrash follows the lookups dis
+// makes (each line's address and target, in crash's order), per session
+// as crash's table is; crash's other commands' lookups (bt, sym, rd -s)
+// move it too, which gocrash does not follow.
+type symvalHash struct {
+	mu   sync.Mutex
+	last map[uint64]symvalPos // bucket: where its last search ended
+}
+
+// symvalPos is a symbol of crash's table: its address and its rank among
+// the symbols there.
+type symvalPos struct {
+	addr uint64
+	i    int
+}
+
+// exact is the rank, among the n symbols at addr, of the one crash's
+// search for addr stops at.
+func (h *symvalHash) exact(addr uint64, n int) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b := (addr >> 12) % symvalBuckets
+	i := 0
+	if p, ok := h.last[b]; ok && p.addr == addr && p.i < n {
+		i = p.i
+	}
+	if h.last == nil {
+		h.last = map[uint64]symvalPos{}
+	}
+	h.last[b] = symvalPos{addr, i}
+	return i
+}
+
+// inside records a search for addr, which lies above the n symbols at
+// below: the search ended on the last symbol of addr's bucket at or
+// below it (below's own last when below is in that bucket).
+func (h *symvalHash) inside(addr, below uint64, n int, lastInBucket func(addr, b uint64) (uint64, int, bool)) {
+	b := (addr >> 12) % symvalBuckets
+	if (below>>12)%symvalBuckets != b {
+		var ok bool
+		if below, n, ok = lastInBucket(below, b); !ok {
+			return // nothing at or below addr in the bucket: unchanged
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		h.last = map[uint64]symvalPos{}
+	}
+	h.last[b] = symvalPos{below, n - 1}
 }
 
 // stripSymbolEnd is crash's strip_symbol_end: gcc's ".isra.N", ".part.N"
@@ -690,6 +815,12 @@ func (d *disRun) line(b *strings.Builder, in gdbasm.Inst) {
 				b.WriteString(">")
 			}
 		}
+	}
+	if target != "" {
+		// crash's value_symbol(vaddr) after the target's lookup
+		// (x86_64_dis_filter): the line's address is looked up again
+		// (symvalHash)
+		d.valueSearch(in.PC)
 	}
 	ftrace := false
 	if strings.Contains(in.Text, "nopl   0x0(%rax,%rax,1)") {

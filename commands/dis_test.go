@@ -33,6 +33,10 @@ var disGoldens = []string{
 	"dis -f schedule+100 4", "dis -r schedule+100 2", "dis -x -l panic 4",
 	"mod -d gocrash_oops", "mod -D", "mod -o", "mod -r", "mod -s gocrash_oops /etc/passwd extra",
 	"mod -S /nonexistent",
+	// past the end of the kernel's text: <_etext+N>, and the first of the
+	// symbols at _etext's address until a lookup inside moved crash's
+	// symbol-value hash onto the last (dis.go's symvalHash)
+	"dis _etext 4", "dis -r _etext 2", "dis -l _etext 2",
 }
 
 // disSourceGoldens list source code (dis -s) from the kernel tree the
@@ -70,22 +74,34 @@ func TestDisGoldens(t *testing.T) {
 	checkGoldens(t, func(testbed.Dump) []string { return disGoldens }, nil)
 }
 
-// TestDisFaultingInstruction is the post-mortem of the oops dump: bt names
-// the exception RIP and the registers; dis -r at that RIP ends with the
-// instruction that faulted, a store whose address, computed from those
-// registers, is NULL. (In this build gcc folded the NULL pointer into an
+// TestDisFaultingInstruction is the post-mortem of the oops dumps (every
+// committed oops scenario: both kernels): bt names the exception RIP and
+// the registers; dis -r at that RIP ends with the instruction that
+// faulted, a store whose address, computed from those registers, is NULL;
+// and that answer is crash's (its dis -r of the function the RIP is in,
+// recorded on the dump, when the RIP is that function's first
+// instruction). (In these builds gcc folded the NULL pointer into an
 // absolute address, "movl $0x6b6b6b6b,0x0"; a build that keeps it in a
 // register, RAX=0 there, passes the same way.)
 func TestDisFaultingInstruction(t *testing.T) {
-	d := testbed.Open(t, "6.1-oops", "zlib")
-	s := openTestbed(t, d)
-	defer s.Close()
+	for _, name := range []string{"6.1-oops", "6.12-oops"} {
+		t.Run(name, func(t *testing.T) {
+			d := testbed.Open(t, name, "zlib")
+			s := openTestbed(t, d)
+			defer s.Close()
+			faultingInstruction(t, d, s)
+		})
+	}
+}
+
+func faultingInstruction(t *testing.T, d testbed.Dump, s *Session) {
 	bt := runCmd(t, s, "bt")
 	i := strings.Index(bt, "[exception RIP: ")
 	if i < 0 {
 		t.Fatalf("bt shows no exception frame:\n%s", bt)
 	}
 	frame := bt[i:]
+	fn, _, _ := strings.Cut(strings.TrimPrefix(frame, "[exception RIP: "), "]")
 	regs := map[string]uint64{}
 	for _, m := range regexp.MustCompile(`([A-Z0-9]+): ([0-9a-f]{16})`).FindAllStringSubmatch(frame[:strings.Index(frame, "ORIG_RAX")], -1) {
 		v, _ := strconv.ParseUint(m[2], 16, 64)
@@ -100,6 +116,14 @@ func TestDisFaultingInstruction(t *testing.T) {
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "0x"+strconv.FormatUint(rip, 16)+" <") {
 		t.Fatalf("dis -r %x does not end at the exception RIP:\n%s", rip, out)
+	}
+	if !strings.Contains(fn, "+") {
+		want, ok := d.Golden("dis -r " + fn)
+		if !ok {
+			t.Errorf("crash's dis -r %s is not recorded on %s", fn, d.Name)
+		} else if out != want {
+			t.Errorf("dis -r %x differs from crash's dis -r %s:\n%s", rip, fn, lineDiff(want, out))
+		}
 	}
 	code := make([]byte, 15)
 	if err := s.Mem.ReadVirt(code, rip); err != nil {

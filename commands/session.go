@@ -40,6 +40,7 @@ type Session struct {
 	cmdCtx context.Context // the running command's (RunContext)
 
 	mods         moduleCache // mod, dis: the modules list, read once
+	symval       symvalHash  // dis: crash's symbol-value hash's last lookups
 	btOld        bool        // bt -O: the old method is bt's default (crash's USE_OPT_BT)
 	settingsOnce sync.Once
 	settings     *Settings // "set NAME VALUE" (settings.go)

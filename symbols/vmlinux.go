@@ -664,6 +664,28 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 	return v.export(v.syms[best]), true
 }
 
+// SymbolBelow is SymbolAt for any address from the lowest symbol to the
+// highest, inside the image's allocated sections or not: crash's
+// value_search names an address of the padding between two sections (past
+// _etext, before __start_rodata) by the symbol below it, <_etext+2>,
+// where SymbolAt, which names what the image holds, has none.
+func (v *Vmlinux) SymbolBelow(addr uint64) (Symbol, bool) {
+	o := v.order()
+	if len(o.addrIdx) == 0 || addr > v.reloc(v.syms[o.addrIdx[len(o.addrIdx)-1]]) {
+		return Symbol{}, false
+	}
+	i, _ := slices.BinarySearchFunc(o.addrIdx, addr, func(j int32, a uint64) int {
+		if v.reloc(v.syms[j]) <= a {
+			return -1
+		}
+		return 1
+	})
+	if i == 0 {
+		return Symbol{}, false
+	}
+	return v.export(v.syms[o.addrIdx[i-1]]), true
+}
+
 // SymbolStartingAt returns the symbol whose address is exactly addr
 // (relocated). Of several there, it is the first in .symtab (locals come
 // before globals: __do_sys_getpid before its alias __x64_sys_getpid), which

@@ -667,6 +667,8 @@ CRASH_CMDS=(
 	"dis -f schedule+100 4" "dis -r schedule+100 2" "dis -x -l panic 4"
 	"mod -d gocrash_oops" "mod -D" "mod -o" "mod -r" "mod -s gocrash_oops /etc/passwd extra"
 	"mod -S /nonexistent"
+	# past the end of the kernel's text: _etext and what follows it
+	"dis _etext 4" "dis -r _etext 2" "dis -l _etext 2"
 	# dis -s lists the source from the tree the kernel was built from
 	"dis -s panic" "dis -s schedule 3" "dis -s sysrq_handle_crash"
 	# --- shell (#18): crash's aliases and alias errors, repeat's usage, the
