@@ -58,6 +58,6 @@ for name in $dumps; do
 	ko=$top/testdata/dumps/${name%%-*}/gocrash_oops.ko.zst
 	[ -f "$ko" ] && zstd -q -d "$ko" -o "$CRASH_CWD/gocrash_oops.ko"
 	echo "== $name ($fmt): ${#cmds[@]} commands" >&2
-	crash_record "$vmlinux" "$vmcore" "$dir/crash" "/tmp/record-$name.log" "${cmds[@]}"
+	crash_record "$vmlinux" "$vmcore" "$dir/crash" "/tmp/record-$name.$$.log" "${cmds[@]}"
 	rm -rf "$CRASH_CWD"
 done
