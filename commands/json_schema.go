@@ -357,6 +357,7 @@ var JSONNone = map[string]string{
 	"wr":     "refused: gocrash never writes to the dump",
 	"extend": "refused: crash's C extension libraries cannot load into gocrash",
 	"gdb":    "refused: gocrash has no gdb",
+	"bpf":    "the loaded eBPF programs and maps; not done yet",
 }
 
 func typeName(n *SchemaNode) string {

@@ -151,9 +151,9 @@ func TestHelpListsCrashCommands(t *testing.T) {
 		}
 	}
 	// An unknown word and a crash command gocrash lacks read differently.
-	_, out, _ = runCLI(t, "nosuchcommand\nbpf\n", "-s", d.Vmlinux, d.Vmcore)
+	_, out, _ = runCLI(t, "nosuchcommand\nsbitmapq\n", "-s", d.Vmlinux, d.Vmcore)
 	if !strings.Contains(out, "gocrash: command not found: nosuchcommand\n") ||
-		!strings.Contains(out, "bpf: crash 8.0.6 has this command; gocrash does not have it yet") {
+		!strings.Contains(out, "sbitmapq: crash 8.0.6 has this command; gocrash does not have it yet") {
 		t.Errorf("unknown and not-yet commands:\n%s", out)
 	}
 }
