@@ -19,7 +19,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // TestRdCancel: ^C (a cancelled context) stops "rd -p 1000000 100000000"
-// with zero_excluded on within 100 ms, with the output so far written and
+// with zero_excluded on at the page it is on, with the output so far written and
 // an error saying it was cancelled. (Physical address 0 is not RAM in
 // these dumps: crash's own answer to "rd -p 0" is a read error, recorded
 // in rd_-p_0_4.txt; from 16 MiB the read runs for seconds, through
@@ -47,12 +47,15 @@ func TestRdCancel(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	start := time.Now()
+	// Promptness is measured in output, not in time (a loaded machine
+	// delays the goroutine, not the check): once cancelled, rd may finish
+	// the page it is on, not go on to the next megabyte.
+	before := w.n.Load()
 	cancel()
 	select {
 	case err := <-done:
-		if el := time.Since(start); el > 100*time.Millisecond {
-			t.Errorf("rd returned %v after the cancel; want under 100 ms", el)
+		if after := w.n.Load() - before; after > 256<<10 {
+			t.Errorf("rd wrote %d more bytes after the cancel; want under 256 KiB (the page it was on)", after)
 		}
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("error %v, want one wrapping context.Canceled", err)
