@@ -68,6 +68,27 @@ func withPrefix(names []string, prefix string) []string {
 	return out
 }
 
+// typeArgument says whether the word after args (struct's arguments so
+// far) is its type: only options came before (struct -o task_s, struct -x
+// -l task_struct.tas: -l's argument is a member too; -c's a count).
+func typeArgument(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return false
+		}
+		if strings.HasSuffix(a, "c") {
+			if i == len(args)-1 {
+				return false // the count is being typed
+			}
+			i++
+		} else if strings.HasSuffix(a, "l") {
+			i++
+		}
+	}
+	return true
+}
+
 // isExprCommand: the commands whose arguments are gdb expressions or type
 // names (p/x and print/d too).
 func isExprCommand(cmd string) bool {
@@ -212,7 +233,7 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 				}
 			}
 			sort.Strings(cands)
-		case (cmd == "struct" || cmd == "union" || cmd == "*" || cmd == "size") && nth == 1 && !strings.HasPrefix(word, "-"):
+		case (cmd == "struct" || cmd == "union" || cmd == "*" || cmd == "size") && typeArgument(fields[1:nth]) && !strings.HasPrefix(word, "-"):
 			kind := cmd
 			if cmd == "*" || cmd == "size" {
 				kind = ""

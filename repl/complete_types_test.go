@@ -55,6 +55,10 @@ func TestCompleteTypesAndMembers(t *testing.T) {
 		{"struct task_struct.se.vrun", []string{"task_struct.se.vruntime"}},
 		{"union __sifields._si", []string{"__sifields._sigchld", "__sifields._sigfault", "__sifields._sigpoll", "__sifields._sigsys"}},
 		{"struct task_struct.nosuch.", nil},
+		{"struct -o list_he", []string{"list_head"}},
+		{"struct -x -l list_head.ne", []string{"list_head.next"}},
+		{"struct -c 2 list_he", []string{"list_head"}},
+		{"struct -c list_he", nil}, // -c's count
 		{"p init_task.pi", with("init_task.", pi...)},
 		{"p/x init_task.pi", with("init_task.", pi...)},
 		{"p init_task.se.vrun", []string{"init_task.se.vruntime"}},
