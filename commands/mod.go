@@ -532,7 +532,9 @@ func findModuleObject(s *Session, name, dir string, named bool) string {
 }
 
 // searchTree is crash's search_directory_tree: the first file of that name
-// under root (find's walk; here in lexical order), as root/relative/path.
+// under root (find's walk; here in lexical order), as find(1) prints it:
+// root as given, a slash unless root ends with one, the path under it
+// ("mod -S ." finds ./gocrash_oops.ko).
 func searchTree(root, file string) string {
 	if !isDirectory(root) {
 		return ""
@@ -554,7 +556,17 @@ func searchTree(root, file string) string {
 		}
 		return nil
 	})
-	return found
+	if found == "" {
+		return ""
+	}
+	rel, err := filepath.Rel(root, found)
+	if err != nil {
+		return found
+	}
+	if strings.HasSuffix(root, "/") {
+		return root + rel
+	}
+	return root + "/" + rel
 }
 
 // findModule is crash's module argument: a name, or a module address

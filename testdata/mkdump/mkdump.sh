@@ -891,7 +891,12 @@ MODLOAD_CMDS=("mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.
 	# bt naming its frames (names no earlier command has)
 	"sym gocrash_write_null.constprop.0" "bt -a -l" "p gocrash_spins" "p &gocrash_spins"
 	"whatis gocrash_target" "p __this_module.name" "whatis gocrash_write_null.constprop.0"
-	"mod -d gocrash_oops" "mod -s gocrash_oops /nonexistent/gocrash_oops.ko")
+	"mod -d gocrash_oops" "mod -s gocrash_oops /nonexistent/gocrash_oops.ko"
+	# mod -S DIR: every module's object file searched for under DIR
+	# (crash runs where gocrash_oops.ko is: ./gocrash_oops.ko), once mod
+	# -D unloaded the one the line before found in the vmlinux's tree
+	# (mod -D answers nothing, as in CRASH_CMDS)
+	"mod -D" "mod -S .")
 # A Debian kernel's module types after mod -s (commands/modtypes_test.go):
 # virtio_blk's object file with its debuginfo from the -dbg package, found
 # through $CRASH_MODULE_PATH, in a session of their own.
