@@ -192,7 +192,8 @@ func disInto(s *Session, args []string, w io.Writer, js *[]DisInstJSON) error {
 	if js != nil && (o.source || o.bugBytes) {
 		return jsonOptionsErr("dis", args)
 	}
-	d := &disRun{s: s, w: w, o: o, arg: operands[0], js: js}
+	d := &disRun{s: s, w: w, o: o, arg: operands[0], js: js, symval: s.symval.load()}
+	defer func() { s.symval.store(d.symval) }()
 	if mods, err := s.modules(); err == nil {
 		d.mods = mods
 	}
@@ -209,6 +210,8 @@ type disRun struct {
 
 	atCache     map[uint64][]symbols.Symbol // vmlinuxSearch: the symbols at an address, crash's order
 	bucketCache map[[2]uint64]symvalPos     // lastInBucket's answers (n 0: none)
+	namedCache  map[string][]disSym         // symbolsNamed's answers
+	symval      symvalLast                  // the session's symvalHash while dis runs
 
 	js       *[]DisInstJSON // dis's JSON: each instruction line (json_dis.go)
 	jsSource string         // dis -l's source line above the instructions
@@ -389,6 +392,20 @@ func (d *disRun) symbolsNamed(name string) []disSym {
 	if name != stripSymbolEnd(name) {
 		return nil
 	}
+	// asked twice a dis (symbol_search, then the duplicates check): the
+	// vmlinux's names are scanned once
+	if out, ok := d.namedCache[name]; ok {
+		return out
+	}
+	out := d.findSymbolsNamed(name)
+	if d.namedCache == nil {
+		d.namedCache = map[string][]disSym{}
+	}
+	d.namedCache[name] = out
+	return out
+}
+
+func (d *disRun) findSymbolsNamed(name string) []disSym {
 	var out []disSym
 	if s, ok := d.s.Vmlinux.LookupSymbol(name); ok {
 		out = append(out, disSym{name: s.Name, addr: s.Addr, size: s.Size, text: isTextKind(s.Kind)})
@@ -567,14 +584,14 @@ func (d *disRun) vmlinuxSearch(addr uint64) (disSym, uint64, bool) {
 	at := d.symbolsAt(s.Addr)
 	pick := at[len(at)-1]
 	if s.Addr == addr {
-		i := d.s.symval.exact(addr, len(at))
+		i := d.symval.exact(addr, len(at))
 		pick = at[i]
 		if i+1 < len(at) && (strings.HasPrefix(pick.Name, ".text.") || strings.HasPrefix(pick.Name, "SyS_") ||
 			strings.HasPrefix(pick.Name, "compat_SyS_") || strings.HasSuffix(pick.Name, "_text_start")) {
 			pick = at[i+1]
 		}
 	} else {
-		d.s.symval.inside(addr, s.Addr, len(at), d.lastInBucket)
+		d.symval.inside(addr, s.Addr, len(at), d.lastInBucket)
 	}
 	return disSym{name: pick.Name, addr: pick.Addr, size: pick.Size, text: isTextKind(pick.Kind)}, addr - pick.Addr, true
 }
@@ -658,8 +675,14 @@ const symvalBuckets = 512
 // move it too, which gocrash does not follow.
 type symvalHash struct {
 	mu   sync.Mutex
-	last map[uint64]symvalPos // bucket: where its last search ended
+	last symvalLast
 }
+
+// symvalLast is, for each bucket whose last search ended past the first
+// of several symbols at one address, that symbol; a bucket whose search
+// ended anywhere else is not in it (it names every address by its first
+// symbol, as a fresh table does).
+type symvalLast map[uint64]symvalPos
 
 // symvalPos is a symbol of crash's table: its address and its rank among
 // the symbols there.
@@ -668,27 +691,58 @@ type symvalPos struct {
 	i    int
 }
 
-// exact is the rank, among the n symbols at addr, of the one crash's
-// search for addr stops at.
-func (h *symvalHash) exact(addr uint64, n int) int {
+// load is the session's table for a command (its own copy: one
+// command's lookups run without the lock), store what the command left.
+func (h *symvalHash) load() symvalLast {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.last) == 0 {
+		return nil
+	}
+	m := make(symvalLast, len(h.last))
+	for k, v := range h.last {
+		m[k] = v
+	}
+	return m
+}
+
+func (h *symvalHash) store(m symvalLast) {
+	h.mu.Lock()
+	h.last = m
+	h.mu.Unlock()
+}
+
+// set records that bucket b's last search ended on the i-th of the n
+// symbols at addr.
+func (m *symvalLast) set(b, addr uint64, i int) {
+	if i == 0 {
+		if len(*m) > 0 {
+			delete(*m, b)
+		}
+		return
+	}
+	if *m == nil {
+		*m = symvalLast{}
+	}
+	(*m)[b] = symvalPos{addr, i}
+}
+
+// exact is the rank, among the n symbols at addr, of the one crash's
+// search for addr stops at.
+func (m *symvalLast) exact(addr uint64, n int) int {
 	b := (addr >> 12) % symvalBuckets
 	i := 0
-	if p, ok := h.last[b]; ok && p.addr == addr && p.i < n {
+	if p, ok := (*m)[b]; ok && p.addr == addr && p.i < n {
 		i = p.i
 	}
-	if h.last == nil {
-		h.last = map[uint64]symvalPos{}
-	}
-	h.last[b] = symvalPos{addr, i}
+	m.set(b, addr, i)
 	return i
 }
 
 // inside records a search for addr, which lies above the n symbols at
 // below: the search ended on the last symbol of addr's bucket at or
 // below it (below's own last when below is in that bucket).
-func (h *symvalHash) inside(addr, below uint64, n int, lastInBucket func(addr, b uint64) (uint64, int, bool)) {
+func (m *symvalLast) inside(addr, below uint64, n int, lastInBucket func(addr, b uint64) (uint64, int, bool)) {
 	b := (addr >> 12) % symvalBuckets
 	if (below>>12)%symvalBuckets != b {
 		var ok bool
@@ -696,12 +750,7 @@ func (h *symvalHash) inside(addr, below uint64, n int, lastInBucket func(addr, b
 			return // nothing at or below addr in the bucket: unchanged
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.last == nil {
-		h.last = map[uint64]symvalPos{}
-	}
-	h.last[b] = symvalPos{below, n - 1}
+	m.set(b, below, n-1)
 }
 
 // stripSymbolEnd is crash's strip_symbol_end: gcc's ".isra.N", ".part.N"
