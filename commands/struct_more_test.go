@@ -65,16 +65,23 @@ func formatBound(cmd string) bool {
 //   - every command of the session before: printing a value or ptype /o
 //     resolves each member's type.
 //
-// Measured on 6.1-sysrq (ELF): crash 8.0.6 answering "whatis -r 4" as the
-// first command of a session lists 784 rows; its recorded answer, after
-// ~850 other commands of the recording session, 792 (Elf64_Word,
-// __poll_t, clockid_t, gid_t, kuid_t, raw_spinlock_t, seqcount_t and
-// seqcount_spinlock_t more: struct -u elf64_hdr resolved Elf64_Word).
-// gocrash lists 775: it models the first rule only for the types it
-// reaches from named types and variables (whatis_search.go), so it lacks
-// pid_t, uid_t, ext4_grpblk_t and ext4_lblk_t (arrays only function
-// locals have) and the start-up's arch_spinlock_t, dev_t, gfp_t,
-// refcount_t and slab_flags_t. Reproducing the rest would mean replaying
+// Measured on the 16:52 test bed's 6.1-sysrq (ELF), counting lines with
+// the SIZE TYPE head: crash 8.0.6 answering "whatis -r 4" as the first
+// command of a session prints 784 lines; its recorded answer, after ~1,000
+// other commands of the recording session, 802: 18 typedefs more, each
+// resolved by an earlier command (Elf64_Word by struct -u elf64_hdr;
+// __kernel_pid_t, __kernel_timer_t, __kernel_uid32_t, __poll_t,
+// __portpair, __wsum, blk_opf_t, clockid_t, errseq_t, fmode_t, gid_t,
+// kuid_t, raw_spinlock_t, seqcount_spinlock_t, seqcount_t,
+// sk_buff_data_t, socket_state by the struct and p commands that print
+// members of those types). gocrash prints 775: crash's first answer less
+// nine typedefs, as it models the first rule only for the types it
+// reaches from named types and variables (whatis_search.go): pid_t,
+// uid_t, ext4_grpblk_t and ext4_lblk_t (arrays only function locals
+// have) and the start-up's arch_spinlock_t, dev_t, gfp_t, refcount_t and
+// slab_flags_t. "whatis -r 1": crash's first answer (39 lines) is
+// gocrash's, line for line; the recorded one adds __restorefn_t,
+// __signalfn_t and bool. Reproducing the rest would mean replaying
 // crash's start-up queries and every earlier command's gdb calls, so an
 // answer that depends on the order of a session's commands is not
 // compared: the typedef rows may differ; the other rows (structs,
