@@ -847,7 +847,8 @@ func (d *disRun) line(b *strings.Builder, in gdbasm.Inst) {
 	b.WriteString("0x")
 	b.Write(strconv.AppendUint(num[:0], in.PC, 16))
 	b.WriteString(" <")
-	b.WriteString(d.symstr(in.PC))
+	name := d.symstr(in.PC)
+	b.WriteString(name)
 	b.WriteString(">:\t")
 	b.WriteString(in.Text)
 	target := ""
@@ -879,7 +880,7 @@ func (d *disRun) line(b *strings.Builder, in gdbasm.Inst) {
 		}
 	}
 	b.WriteString("\n")
-	d.instJSON(in, d.symstr(in.PC), target, ftrace)
+	d.instJSON(in, name, target, ftrace)
 }
 
 // mnemonicOf is the word before the last one (crash's argv[argc-2]: the
