@@ -39,6 +39,8 @@ var knownDiffs = map[string]string{
 	"6.12/p linux_banner":      "linux_banner's definition",
 	"6.12/whatis linux_banner": "linux_banner's definition",
 	"6.12/p &linux_banner":     "linux_banner's definition",
+	"6.12/p/s linux_banner":    "linux_banner's definition",
+	"6.12/p/x linux_banner":    "linux_banner's definition",
 }
 
 // knownDiff says whether cmd's golden on d is one of knownDiffs.

@@ -619,7 +619,10 @@ func (p *Printer) arrayValue(b *bytes.Buffer, at *godwarf.ArrayType, data []byte
 			return
 		}
 		p.address(b, addr)
-		if p.textual(at.Type) && addr != 0 {
+		// The string too, unless a format letter asked for numbers
+		// (gdb's c_textual_element_type: print/x linux_banner on 6.1,
+		// whose definition is unsized, is its address alone).
+		if p.textual(at.Type) && addr != 0 && p.Format == 0 {
 			b.WriteByte(' ')
 			p.stringAt(b, addr)
 		}

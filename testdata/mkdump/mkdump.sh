@@ -809,6 +809,15 @@ CRASH_CMDS=(
 	"whatis *init_task.sched_class" "whatis 1+1" "whatis sizeof(int)" "whatis -o task_struct.pid"
 	"whatis -o pid_t" "whatis union futex_key" "whatis futex_key" "whatis struct foo"
 	"p totalreserve_pages"
+	# p/FMT: gdb's format letters, each on a scalar, a struct, an array, a
+	# pointer (commands/testdata/print_goldens.txt)
+	"p/x init_task.se.load" "p/x init_task.tasks" "p/x init_task.comm" "p/d jiffies" "p/u -1"
+	"p/d 0xffffffff" "p/o init_task.prio" "p/t init_task.prio" "p/c init_task.comm[0]"
+	"p/c init_task.comm" "p/c 65" "p/a init_task.sched_class" "p/a jiffies" "p/s init_task.comm"
+	"p/z init_task.prio" "p/x init_task.in_iowait" "p/d init_task.tasks.next"
+	"p/x *init_task.sched_class" "p/x init_task.se.vruntime" "p/q jiffies" "p/2x jiffies" "p/x -1"
+	"p/d init_task.se.load" "p/x init_task.thread_info" "p/t 10" "p/o 0" "p/c init_task.pid"
+	"p/a &init_task" "p/s linux_banner" "p/x linux_banner" "p/x init_task.se" "p/d init_task.comm"
 	# --- types: ptype, gdb's own command (commands/testdata/ptype_goldens.txt)
 	"ptype struct list_head" "ptype struct task_struct" "ptype union futex_key" "ptype init_task"
 	"ptype jiffies" "ptype schedule" "ptype &init_task" "ptype int" "ptype pid_t"
