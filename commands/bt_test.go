@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -101,8 +102,9 @@ func btGoldenList(d testbed.Dump) []string {
 			// tasksGoldens run those.
 			// bt -O changes the session's default method:
 			// TestBtOldMethodToggle runs it, and the "bt 1" it
-			// changes, in crash's order.
-			if !seen[c] && !strings.Contains(c, "{") && !btToggleGoldens[c] {
+			// changes, in crash's order. The answers recorded after mod
+			// -s (bt -l -a) are TestModLoadGoldens'.
+			if !seen[c] && !strings.Contains(c, "{") && !btToggleGoldens[c] && !slices.Contains(modLoadGoldens, c) {
 				seen[c] = true
 				extra = append(extra, c)
 			}

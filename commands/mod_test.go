@@ -104,7 +104,7 @@ var modLoadGoldens = []string{
 	// once the object is loaded, and has lines only for the sections it
 	// placed; p __this_module.name: gdb cannot read a variable of a
 	// section crash did not place: symbols.ModuleObject.PlaceLikeCrash)
-	"sym gocrash_write_null.constprop.0", "bt -a -l", "p gocrash_spins", "p &gocrash_spins",
+	"sym gocrash_write_null.constprop.0", "bt -l -a", "p gocrash_spins", "p &gocrash_spins",
 	"whatis gocrash_target", "p __this_module.name", "whatis gocrash_write_null.constprop.0",
 	"mod -d gocrash_oops",
 	"mod -s gocrash_oops /nonexistent/gocrash_oops.ko",
@@ -166,7 +166,7 @@ func TestModLoadGoldens(t *testing.T) {
 					if strings.HasPrefix(cmd, "bt") {
 						got = crashStackFailures(want, got)
 					}
-					if cmd == "bt -a -l" {
+					if cmd == "bt -l -a" {
 						want = withoutKernelLines(want)
 						got = btNoLines.ReplaceAllString(got, "")
 					}
