@@ -959,7 +959,8 @@ func (d *disRun) print(start, target, end, count uint64, countEntered bool) erro
 	}
 	n = min(n, maxDisInstructions)
 	cr := &codeReader{read: d.s.Mem.ReadVirt}
-	insts := make([]gdbasm.Inst, 0, min(n, 1<<16))
+	// n is bytes for a function (instructions average ~4 bytes)
+	insts := make([]gdbasm.Inst, 0, min(n/3+1, 1<<16))
 	pc := start
 	for i := uint64(0); i < n; i++ {
 		if !d.o.reverse && !countEntered && pc >= end {

@@ -528,7 +528,7 @@ run_scenario() {
 # with each regeneration. The commands that change crash's context come last.
 CRASH_CMDS=(
 	# --- test bed: the first commands (sys, bt, log, ps, runq, kmem -i, set)
-	"sys" "bt" "bt -a" "bt -t" "log" "log -T" "log -m" "log -t" "log -d" "log -c" "log -a" "log -s" "ps" "runq" "kmem -i"
+	"sys" "bt" "bt -a" "bt -a -l" "bt -t" "log" "log -T" "log -m" "log -t" "log -d" "log -c" "log -a" "log -s" "ps" "runq" "kmem -i"
 	"set" "sys -c"
 	# --- rd: every size, radix and mode, bad addresses
 	"rd linux_banner 8" "rd -a linux_banner" "rd -64 jiffies 4"
@@ -897,8 +897,9 @@ CRASH_CMDS=(
 MODLOAD_CMDS=("mod -s gocrash_oops" "mod -gr" "dis gocrash_write_null.constprop.0"
 	"dis -l gocrash_write_null.constprop.0"
 	# the module's symbols, variables and types from its debuginfo, and
-	# bt naming its frames (names no earlier command has)
-	"sym gocrash_write_null.constprop.0" "bt -a -l" "p gocrash_spins" "p &gocrash_spins"
+	# bt naming its frames (names no earlier command has; "bt -l -a" is
+	# bt -a -l under a golden name of its own: CRASH_CMDS has bt -a -l)
+	"sym gocrash_write_null.constprop.0" "bt -l -a" "p gocrash_spins" "p &gocrash_spins"
 	"whatis gocrash_target" "p __this_module.name" "whatis gocrash_write_null.constprop.0"
 	"mod -d gocrash_oops" "mod -s gocrash_oops /nonexistent/gocrash_oops.ko"
 	# mod -S DIR: every module's object file searched for under DIR
