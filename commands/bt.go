@@ -236,15 +236,13 @@ func parseBt(s *Session, args []string) (btOptions, error) {
 				o.slab++
 			}
 		case "x":
-			if o.radix == 10 {
-				return o, errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&o.radix, 16); err != nil {
+				return o, err
 			}
-			o.radix = 16
 		case "d":
-			if o.radix == 16 {
-				return o, errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&o.radix, 10); err != nil {
+				return o, err
 			}
-			o.radix = 10
 		}
 	}
 	if g.err != nil {

@@ -124,15 +124,13 @@ func disInto(s *Session, args []string, w io.Writer, js *[]DisInstJSON) error {
 		for j := 1; j < len(a); j++ {
 			switch c := a[j]; c {
 			case 'd':
-				if o.radix == 16 {
-					return errors.New("-d and -x are mutually exclusive")
+				if err := setRadix(&o.radix, 10); err != nil {
+					return err
 				}
-				o.radix = 10
 			case 'x', 'h':
-				if o.radix == 10 {
-					return errors.New("-d and -x are mutually exclusive")
+				if err := setRadix(&o.radix, 16); err != nil {
+					return err
 				}
-				o.radix = 16
 			case 'U':
 			case 'u':
 				if o.source {

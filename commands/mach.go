@@ -99,15 +99,13 @@ func runMach(s *Session, args []string, w io.Writer) error {
 				return err
 			}
 		case "x":
-			if radix == 10 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 16); err != nil {
+				return err
 			}
-			radix = 16
 		case "d":
-			if radix == 16 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 10); err != nil {
+				return err
 			}
-			radix = 10
 		case "o":
 			return &UsageError{Cmd: "mach", Reason: "invalid option -- 'o'"}
 		}

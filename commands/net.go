@@ -150,15 +150,13 @@ func runNet(s *Session, args []string, w io.Writer) error {
 			}
 			mode = m
 		case "x":
-			if radix == 10 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 16); err != nil {
+				return err
 			}
-			radix = 16
 		case "d":
-			if radix == 16 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 10); err != nil {
+				return err
 			}
-			radix = 10
 		case "n":
 			nflag = true
 			ctx, err := s.Context()

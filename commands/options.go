@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -244,3 +245,13 @@ func (p *flagParser) next() bool {
 
 // rest is what follows the options (once next has returned false).
 func (p *flagParser) rest() []string { return p.g.rest() }
+
+// setRadix records -x (16) or -d (10) in *radix: crash refuses the other
+// one once either is given (its "-d and -x are mutually exclusive").
+func setRadix(radix *int, r int) error {
+	if *radix != 0 && *radix != r {
+		return errors.New("-d and -x are mutually exclusive")
+	}
+	*radix = r
+	return nil
+}

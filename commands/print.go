@@ -190,15 +190,13 @@ func runPrint(s *Session, args []string, w io.Writer) error {
 	for _, o := range opts {
 		switch o.c {
 		case 'd':
-			if radix == 16 {
-				return fmt.Errorf("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 10); err != nil {
+				return err
 			}
-			radix = 10
 		case 'x', 'h':
-			if radix == 10 {
-				return fmt.Errorf("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 16); err != nil {
+				return err
 			}
-			radix = 16
 		case 'u':
 			user = true
 		}

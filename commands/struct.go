@@ -217,15 +217,13 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 	for _, op := range opts {
 		switch op.c {
 		case 'd':
-			if o.radix == 16 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&o.radix, 10); err != nil {
+				return err
 			}
-			o.radix = 10
 		case 'x', 'h':
-			if o.radix == 10 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&o.radix, 16); err != nil {
+				return err
 			}
-			o.radix = 16
 		case 'c':
 			n, _ := strconv.ParseInt(op.arg, 10, 64)
 			o.count, o.hasCount = n, true

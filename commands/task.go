@@ -81,15 +81,13 @@ func runTask(s *Session, args []string, w io.Writer) error {
 	for g.next() {
 		switch g.flag {
 		case "x":
-			if radix == 10 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 16); err != nil {
+				return err
 			}
-			radix = 16
 		case "d":
-			if radix == 16 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 10); err != nil {
+				return err
 			}
-			radix = 10
 		case "R":
 			refs = append(refs, g.val)
 		}

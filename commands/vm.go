@@ -185,15 +185,13 @@ func runVm(s *Session, args []string, w io.Writer) error {
 			ref = g.val
 			mode = vmPages
 		case "x":
-			if radix == 10 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 16); err != nil {
+				return err
 			}
-			radix = 16
 		case "d":
-			if radix == 16 {
-				return errors.New("-d and -x are mutually exclusive")
+			if err := setRadix(&radix, 10); err != nil {
+				return err
 			}
-			radix = 10
 		}
 	}
 	if g.err != nil {
