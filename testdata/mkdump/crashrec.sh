@@ -109,10 +109,31 @@ crash_record() {
 	local c script="" pname pcmd pline pfield need=0
 	for c in "$@"; do case $c in *"{"[a-z]*"}"*) need=1 ;; esac; done
 	if [ $need = 1 ]; then
-		while IFS=$'\t' read -r pname pcmd pline pfield; do
-			script+="$pcmd > $cdir/$(crash_golden "$pcmd")"$'\n'
-		done < <(crash_placeholders)
-		printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log" || true
+		# A placeholder's own command may name an earlier placeholder
+		# ({sbq} from "p &((struct gendisk *)0x{gendisk1})->…"): those are
+		# asked in a second short session, resolved from the first's
+		# answers, each under its unresolved name (internal/testbed reads it
+		# so). Answers go through numbered symlinks, as below.
+		local pass plnk pk pr
+		plnk=/tmp/$$p$RANDOM
+		mkdir -p "$plnk"
+		for pass in plain nested; do
+			script="" pk=0
+			rm -f "$plnk"/*
+			while IFS=$'\t' read -r pname pcmd pline pfield; do
+				pr=plain
+				case $pcmd in *"{"[a-z]*"}"*) pr=nested ;; esac
+				[ "$pr" = $pass ] || continue
+				pr=$pcmd
+				if [ $pass = nested ]; then pr=$(crash_resolve "$cdir" "$pcmd") || continue; fi
+				pk=$((pk + 1))
+				ln -s "$cdir/$(crash_golden "$pcmd")" "$plnk/$pk"
+				script+="$pr > $plnk/$pk"$'\n'
+			done < <(crash_placeholders)
+			[ $pk -gt 0 ] || continue
+			printf '%sq\n' "$script" | crash_session "$vmlinux" "$vmcore" "$(dirname "$cdir")" "$log" || true
+		done
+		rm -rf "$plnk"
 		script=""
 	fi
 	# crash itself can die on a command (8.0.6 does on "p runqueues:a" on

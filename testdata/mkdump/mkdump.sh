@@ -346,6 +346,7 @@ build_initramfs() {
 	done
 	gcc -O2 -static -o "$ir/bin/synflood" "$here/synflood.c"
 	gcc -O2 -static -pthread -o "$ir/bin/threads" "$here/threads.c"
+	gcc -O2 -static -o "$ir/bin/bpfload" "$here/bpfload.c"
 	if [ -n "$DEBKVER" ]; then
 		# init insmods the files listed in /lib/modules/preload, in order.
 		local m b mods md
@@ -880,6 +881,17 @@ CRASH_CMDS=(
 	"wr jiffies 0" "wr" "extend" "extend /nonexistent.so"
 	"fuser /" "fuser /dev/console" "fuser /bin/busybox" "fuser /nonexistent" "fuser" "fuser xyz"
 	"sbitmapq" "bpf" "bpf -m 1" "bpf -P" "bpf -M"
+	# bpf's detail options on bpfload's maps (ids 1 and 2) and program (id 1;
+	# the ids are the first the kernel gives when nothing else loaded BPF),
+	# and sbitmapq on the first disk's tags (placeholders {sbq}, {sbq510}: the
+	# sbitmap_queue is embedded in blk_mq_tags since 5.16, behind a pointer
+	# before; {staticrqs}: that tag set's request array)
+	"bpf -p 1" "bpf -p 1 -t" "bpf -p 1 -T" "bpf -p 1 -j" "bpf -p 1 -s" "bpf -p 1 -s -x"
+	"bpf -p 1 -t -j" "bpf -P -t" "bpf -P -s" "bpf -m 2" "bpf -m 1 -s" "bpf -m 2 -s -d" "bpf -M -s"
+	"bpf -p 1 -m 1" "bpf -s" "bpf -t" "bpf -p 99" "bpf -m 99" "bpf -p" "bpf -p abc"
+	"sbitmapq {sbq}" "sbitmapq -v {sbq}" "sbitmapq -x {sbq}" "sbitmapq -d {sbq}"
+	"sbitmapq -s request.tag,cmd_flags -a {staticrqs} -p {sbq}" "sbitmapq -s request -a {staticrqs} -p {sbq}"
+	"sbitmapq {sbq510}" "sbitmapq -v {sbq510}" "sbitmapq 0" "sbitmapq -x -d {sbq}"
 )
 # The test module's object file loaded (commands/mod_test.go's
 # modLoadGoldens), in a crash session of its own: mod -s changes what
