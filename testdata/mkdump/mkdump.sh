@@ -51,7 +51,7 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # The host packages mkdump.sh needs (bookworm's; chrt is util-linux's).
 HOST_PKGS="qemu-system-x86 kexec-tools makedumpfile busybox-static crash build-essential flex bison bc
-libelf-dev libssl-dev dwarves dwz zstd cpio util-linux"
+libelf-dev libssl-dev dwarves dwz zstd cpio util-linux kmod"
 
 # debian_mirror: the Debian mirror this machine's own apt sources name (deb822
 # debian.sources, else sources.list): no package host is written here.
@@ -235,6 +235,9 @@ deb_moddir() {
 deb_modules() {
 	local dir seen=" " out=() n
 	dir=$(deb_moddir)
+	# modinfo (kmod: not on a fresh machine) follows each module's depends;
+	# without it the guest got virtio_pci without virtio_ring and no disk.
+	command -v modinfo >/dev/null || { log "deb_modules: no modinfo (Debian's kmod)"; exit 1; }
 	# mod_path NAME: the file of module NAME (- and _ are one in module names).
 	mod_path() {
 		(cd "$dir" && find kernel -name '*.ko*' | awk -v n="$1" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko(\.(xz|zst|gz))?$/, "", b); gsub(/-/, "_", b) } b == n { print; exit }')
