@@ -1,12 +1,13 @@
 package symbols
 
 import (
+	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
@@ -19,24 +20,95 @@ func (t *Types) Resolve(typ godwarf.Type) (godwarf.Type, error) { return t.resol
 // gdbSymtab is the symbol table the way gdb's minimal symbols see it: per
 // allocated section, the symbols in it sorted by address and, at one
 // address, by name (gdb's compare_minimal_symbols).
+//
+// A data section's sized-zero symbols are left out: GDBSymbol never names
+// a data address by one (of __ksymtab_strings' 9,000 labels at one address
+// on a distribution kernel, or any other).
 type gdbSymtab struct {
-	secs []gdbSection
+	secs   []gdbSection
+	strtab []byte   // .symtab's names, in the mapping (gdbSym.name is an offset into it)
+	mem    []symbol // an image's kallsyms (gdbSym.name is an index into it, with fromMem)
+	mu     sync.Mutex
 }
 
 type gdbSection struct {
 	start, end uint64 // link-time
 	text       bool
-	syms       []gdbSym
+	// syms are the section's symbols, grouped by address into buckets of
+	// 2 KB (bucketOf; counted and placed as they are read, no
+	// comparisons): bucket k holds syms[first[k]:first[k+1]], sorted in
+	// gdb's order (and a repeated name at one address dropped, leaving
+	// n[k] of them) when an address in or above it is first asked
+	// about. A struct's pointers touch a few dozen of a distribution
+	// kernel's 7,000 buckets of .text: sorting all of its 44,000
+	// symbols was a third of the first struct task_struct's symbol cost.
+	syms  []gdbSym
+	first []int32
+	n     []int32 // -1: not sorted yet (g.mu)
 }
 
+// gdbBucketShift: 2 KB of addresses a bucket (.text has a symbol every
+// 320 bytes on a distribution kernel).
+const gdbBucketShift = 11
+
+// bucketOf is the bucket of addr: below the section's start the first,
+// at its end or past it the last.
+func (sec *gdbSection) bucketOf(addr uint64) int {
+	if addr < sec.start {
+		return 0
+	}
+	return min(int((addr-sec.start)>>gdbBucketShift), len(sec.first)-2)
+}
+
+// bucket is bucket k of sec, sorted.
+func (g *gdbSymtab) bucket(sec *gdbSection, k int) []gdbSym {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	a := sec.first[k]
+	if sec.n[k] < 0 {
+		seg := sec.syms[a:sec.first[k+1]]
+		sec.n[k] = int32(copy(seg, g.sortSyms(seg)))
+	}
+	return sec.syms[a : a+sec.n[k] : a+sec.n[k]]
+}
+
+// gdbSym is one symbol, pointer-free (the collector never scans the
+// table, and building it writes no pointers): its name is found by
+// gdbSymtab.name.
 type gdbSym struct {
 	addr, size uint64 // link-time
-	name       string
-	order      int // index in .symtab
+	name       uint32 // offset in strtab, or index in mem
+	order      int32  // index in .symtab
+	fromMem    bool
+}
+
+// name is s's name (a copy: the mapping is not the caller's).
+func (g *gdbSymtab) name(s gdbSym) string {
+	if s.fromMem {
+		return g.mem[s.name].name
+	}
+	return string(g.nameBytes(s))
+}
+
+func (g *gdbSymtab) nameBytes(s gdbSym) []byte {
+	if s.fromMem {
+		return []byte(g.mem[s.name].name)
+	}
+	n := g.strtab[s.name:]
+	if k := bytes.IndexByte(n, 0); k >= 0 {
+		n = n[:k]
+	}
+	return n
 }
 
 var gdbSymOnce sync.Map // *Vmlinux -> *gdbSymtab (built once per image)
 
+// gdbSymbols builds the table on first use: the first struct or p that
+// prints a pointer pays for it (sorting every symbol by address and name
+// was most of a first struct task_struct's time), so it only reads
+// .symtab twice into pointer-free records, counting then placing each in
+// its bucket; buckets are sorted when asked (gdbSymtab.bucket), and names
+// compared only among symbols sharing an address.
 func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 	if x, ok := gdbSymOnce.Load(v); ok {
 		return x.(*gdbSymtab)
@@ -51,97 +123,182 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 			continue
 		}
 		secIdx[i] = len(g.secs) + 1
-		g.secs = append(g.secs, gdbSection{start: s.Addr, end: s.Addr + s.Size, text: s.Flags&elf.SHF_EXECINSTR != 0})
+		sec := gdbSection{start: s.Addr, end: s.Addr + s.Size, text: s.Flags&elf.SHF_EXECINSTR != 0}
+		// bucket nb-1 is the section's end (a symbol there: _etext)
+		// and anything past it
+		nb := int(s.Size>>gdbBucketShift) + 2
+		sec.first = make([]int32, nb+1)
+		g.secs = append(g.secs, sec)
 	}
+	// each visits every symbol with its g.secs index, twice: once to
+	// count each bucket's symbols, once to place them.
+	var each func(f func(j int, x gdbSym))
 	st := v.f.Section(".symtab")
 	if st != nil && st.Type != elf.SHT_NOBITS && int(st.Link) < len(v.f.Sections) && st.Link != 0 {
 		symData, err1 := v.rawSection(st)
 		strData, err2 := v.rawSection(v.f.Sections[st.Link])
-		if err1 == nil && err2 == nil {
-			strtab := string(strData)
+		if err1 == nil && err2 == nil && len(strData) < 1<<32 {
+			g.strtab = strData
 			le := binary.LittleEndian
-			// sec is the symbol's g.secs index, or -1
-			sec := func(b []byte) int {
-				typ := elf.SymType(b[4] & 0xf)
-				if typ == elf.STT_SECTION || typ == elf.STT_FILE {
-					return -1
+			n := len(symData) / 24
+			each = func(f func(j int, x gdbSym)) {
+				for i := 1; i < n; i++ {
+					b := symData[i*24 : (i+1)*24]
+					typ := elf.SymType(b[4] & 0xf)
+					if typ == elf.STT_SECTION || typ == elf.STT_FILE {
+						continue
+					}
+					k := int(le.Uint16(b[6:]))
+					if k >= len(secIdx) || secIdx[k] == 0 {
+						continue
+					}
+					j := secIdx[k] - 1
+					size := le.Uint64(b[16:])
+					if size == 0 && !g.secs[j].text {
+						continue // never a data symbol's name (GDBSymbol)
+					}
+					off := le.Uint32(b[0:])
+					if int(off) >= len(g.strtab) || g.strtab[off] == 0 {
+						continue // no name
+					}
+					f(j, gdbSym{addr: le.Uint64(b[8:]), size: size, name: off, order: int32(i)})
 				}
-				if k := int(le.Uint16(b[6:])); k < len(secIdx) {
-					return secIdx[k] - 1
-				}
-				return -1
-			}
-			// counted first: each section's slice is made once
-			counts := make([]int, len(g.secs))
-			for i := 1; (i+1)*24 <= len(symData); i++ {
-				if j := sec(symData[i*24 : (i+1)*24]); j >= 0 {
-					counts[j]++
-				}
-			}
-			for j := range g.secs {
-				g.secs[j].syms = make([]gdbSym, 0, counts[j])
-			}
-			for i := 1; (i+1)*24 <= len(symData); i++ {
-				b := symData[i*24 : (i+1)*24]
-				j := sec(b)
-				if j < 0 {
-					continue
-				}
-				off := le.Uint32(b[0:])
-				if int(off) >= len(strtab) {
-					continue
-				}
-				name := strtab[off:]
-				if k := strings.IndexByte(name, 0); k >= 0 {
-					name = name[:k]
-				}
-				if name == "" {
-					continue
-				}
-				g.secs[j].syms = append(g.secs[j].syms, gdbSym{addr: le.Uint64(b[8:]), size: le.Uint64(b[16:]), name: name, order: i})
 			}
 		}
 	}
 	if v.mem != nil {
 		// An image in memory: kallsyms, sized by sizeSymbols.
-		for _, sym := range v.syms {
-			if !sym.reloc {
-				continue
+		g.mem = v.syms
+		symtab := each
+		each = func(f func(j int, x gdbSym)) {
+			if symtab != nil {
+				symtab(f)
 			}
-			for j := range g.secs {
-				if sym.addr >= g.secs[j].start && sym.addr < g.secs[j].end {
-					g.secs[j].syms = append(g.secs[j].syms, gdbSym{addr: sym.addr, size: sym.size, name: sym.name, order: int(sym.order)})
-					break
+			for i, sym := range v.syms {
+				if !sym.reloc {
+					continue
+				}
+				for j := range g.secs {
+					if sym.addr >= g.secs[j].start && sym.addr < g.secs[j].end {
+						if sym.size != 0 || g.secs[j].text {
+							f(j, gdbSym{addr: sym.addr, size: sym.size, name: uint32(i), order: sym.order, fromMem: true})
+						}
+						break
+					}
 				}
 			}
 		}
 	}
-	for i := range g.secs {
-		s := g.secs[i].syms
-		// sorted through 16-byte keys (the symbols are 48 bytes: moving
-		// them was most of the first struct command's symbol cost)
-		type key struct {
-			addr uint64
-			i    int32
-		}
-		keys := make([]key, len(s))
-		for j := range s {
-			keys[j] = key{s[j].addr, int32(j)}
-		}
-		slices.SortFunc(keys, func(a, b key) int {
-			if a.addr != b.addr {
-				return cmpU64(a.addr, b.addr)
+	if each != nil {
+		each(func(j int, x gdbSym) { g.secs[j].first[g.secs[j].bucketOf(x.addr)+1]++ })
+		pos := make([][]int32, len(g.secs))
+		for j := range g.secs {
+			sec := &g.secs[j]
+			for k := 1; k < len(sec.first); k++ {
+				sec.first[k] += sec.first[k-1]
 			}
-			return strings.Compare(s[a.i].name, s[b.i].name)
-		})
-		sorted := make([]gdbSym, len(s))
-		for j, k := range keys {
-			sorted[j] = s[k.i]
+			sec.syms = make([]gdbSym, sec.first[len(sec.first)-1])
+			pos[j] = slices.Clone(sec.first)
 		}
-		g.secs[i].syms = slices.CompactFunc(sorted, func(a, b gdbSym) bool { return a.addr == b.addr && a.name == b.name })
+		each(func(j int, x gdbSym) {
+			k := g.secs[j].bucketOf(x.addr)
+			g.secs[j].syms[pos[j][k]] = x
+			pos[j][k]++
+		})
+	}
+	for j := range g.secs {
+		sec := &g.secs[j]
+		sec.n = make([]int32, len(sec.first)-1)
+		for k := range sec.n {
+			sec.n[k] = -1
+		}
 	}
 	x, _ := gdbSymOnce.LoadOrStore(v, g)
 	return x.(*gdbSymtab)
+}
+
+// sortSyms orders s by address (a stable LSD radix sort, 11 bits a pass,
+// over the bits the addresses differ in), then the symbols of one address
+// by name and .symtab order, and drops a repeated name at one address.
+func (g *gdbSymtab) sortSyms(s []gdbSym) []gdbSym {
+	if len(s) < 2 {
+		return s
+	}
+	if len(s) <= 64 {
+		slices.SortFunc(s, func(a, b gdbSym) int { return cmpU64(a.addr, b.addr) })
+		return g.fixRuns(s)
+	}
+	lo, hi := s[0].addr, s[0].addr
+	for _, x := range s {
+		lo, hi = min(lo, x.addr), max(hi, x.addr)
+	}
+	const digit = 11
+	width := bits.Len64(hi - lo)
+	tmp := make([]gdbSym, len(s))
+	var count [1 << digit]int
+	for shift := 0; shift < width; shift += digit {
+		clear(count[:])
+		for _, x := range s {
+			count[(x.addr-lo)>>shift&(1<<digit-1)]++
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, x := range s {
+			d := (x.addr - lo) >> shift & (1<<digit - 1)
+			tmp[count[d]] = x
+			count[d]++
+		}
+		s, tmp = tmp, s
+	}
+	return g.fixRuns(s)
+}
+
+// fixRuns sorts the runs of one address of s, sorted by address, by name
+// and .symtab order, and drops a repeated name at one address.
+func (g *gdbSymtab) fixRuns(s []gdbSym) []gdbSym {
+	// Runs of one address: by name, then .symtab order (gdb sorts by
+	// name alone; the order only makes the result one answer).
+	for i := 0; i < len(s); {
+		j := i + 1
+		for j < len(s) && s[j].addr == s[i].addr {
+			j++
+		}
+		if j-i > 1 {
+			// named once (a distribution kernel has 9,000 symbols at
+			// one address of __ksymtab_strings)
+			type named struct {
+				name []byte
+				sym  gdbSym
+			}
+			run := make([]named, j-i)
+			for k := range run {
+				run[k] = named{g.nameBytes(s[i+k]), s[i+k]}
+			}
+			slices.SortFunc(run, func(a, b named) int {
+				if c := bytes.Compare(a.name, b.name); c != 0 {
+					return c
+				}
+				return int(a.sym.order) - int(b.sym.order)
+			})
+			k := i
+			for r := range run {
+				if r > 0 && bytes.Equal(run[r].name, run[r-1].name) {
+					continue // a repeated name at one address
+				}
+				s[k] = run[r].sym
+				k++
+			}
+			if k < j {
+				s = slices.Delete(s, k, j)
+				j = k
+			}
+		}
+		i = j
+	}
+	return s
 }
 
 // GDBSymbol names addr the way gdb prints "<name+off>" after a pointer:
@@ -163,34 +320,52 @@ func (v *Vmlinux) GDBSymbol(addr uint64) (name string, off uint64, ok bool) {
 	if sec == nil {
 		return "", 0, false
 	}
-	syms := sec.syms
-	hi, _ := slices.BinarySearchFunc(syms, link, func(s gdbSym, a uint64) int {
+	// A cursor (k, i): symbol i of bucket k, b. It starts past the last
+	// symbol at or below link and moves down in gdb's order (prev).
+	k := sec.bucketOf(link)
+	b := g.bucket(sec, k)
+	i, _ := slices.BinarySearchFunc(b, link, func(s gdbSym, a uint64) int {
 		if s.addr <= a {
 			return -1
 		}
 		return 1
 	})
-	hi--
-	zero := -1
-	for hi >= 0 && syms[hi].size == 0 {
-		if zero < 0 {
-			zero = hi
+	prev := func() bool {
+		for i == 0 {
+			if k--; k < 0 {
+				return false
+			}
+			b = g.bucket(sec, k)
+			i = len(b)
 		}
-		hi--
+		i--
+		return true
 	}
-	if zero >= 0 && hi < 0 {
-		hi = zero
+	valid := prev()
+	type cursor struct{ k, i int }
+	var zero cursor
+	hasZero := false
+	for valid && b[i].size == 0 {
+		if !hasZero {
+			zero, hasZero = cursor{k, i}, true
+		}
+		valid = prev()
 	}
-	if hi < 0 {
-		return "", 0, false
-	}
-	if syms[hi].size != 0 && link >= syms[hi].addr+syms[hi].size {
-		if zero < 0 {
+	hi := cursor{k, i}
+	if !valid {
+		if !hasZero {
 			return "", 0, false
 		}
 		hi = zero
 	}
-	s := syms[hi]
+	at := func(c cursor) gdbSym { return g.bucket(sec, c.k)[c.i] }
+	if s := at(hi); s.size != 0 && link >= s.addr+s.size {
+		if !hasZero {
+			return "", 0, false
+		}
+		hi = zero
+	}
+	s := at(hi)
 	if s.size == 0 && !sec.text {
 		return "", 0, false
 	}
@@ -198,19 +373,21 @@ func (v *Vmlinux) GDBSymbol(addr uint64) (name string, off uint64, ok bool) {
 		// In text gdb names the DWARF function (find_pc_sect_function)
 		// before the minimal symbol: of aliases at one address
 		// (__do_sys_getpid and its __x64_sys_getpid), the static
-		// function the compiler described, first in .symtab.
-		for i := hi - 1; i >= 0 && syms[i].addr == s.addr; i-- {
+		// function the compiler described, first in .symtab. One
+		// address is in one bucket.
+		syms := g.bucket(sec, hi.k)
+		for i := hi.i - 1; i >= 0 && syms[i].addr == s.addr; i-- {
 			if syms[i].order < s.order && syms[i].size == s.size {
 				s = syms[i]
 			}
 		}
-		for i := hi + 1; i < len(syms) && syms[i].addr == s.addr; i++ {
+		for i := hi.i + 1; i < len(syms) && syms[i].addr == s.addr; i++ {
 			if syms[i].order < s.order && syms[i].size == s.size {
 				s = syms[i]
 			}
 		}
 	}
-	return s.name, link - s.addr, true
+	return g.name(s), link - s.addr, true
 }
 
 // TypeAt decodes the type whose DIE is at off (a DW_AT_type reference).
@@ -428,6 +605,12 @@ func (t *Types) DeclaredVarType(name string) (godwarf.Type, error) {
 	if t.dwarf != nil {
 		return t.dwarf.DeclaredVarType(name)
 	}
+	return t.declaredVarType(name, t.readType)
+}
+
+// declaredVarType is DeclaredVarType with the type at a DWARF offset
+// decoded by read.
+func (t *Types) declaredVarType(name string, read func(dwarf.Offset) (godwarf.Type, error)) (godwarf.Type, error) {
 	var d firstDef
 	ok := false
 	if err := t.query("variable "+name, name, func(x *nameIndex) bool {
@@ -439,9 +622,9 @@ func (t *Types) DeclaredVarType(name string) (godwarf.Type, error) {
 		return nil, err
 	}
 	if !ok {
-		return t.VarType(name)
+		return t.varType(name, read)
 	}
-	return t.readType(d.ref.off)
+	return read(d.ref.off)
 }
 
 // firstDef is a variable's definition: its DIE's offset, and its type.
