@@ -702,7 +702,7 @@ func (env *exprEnv) historyValue(s string) (cval, error) {
 // variable is a kernel variable or function by name.
 func (env *exprEnv) variable(name string) (cval, error) {
 	addr, ok := env.vm.Lookup(name)
-	if typ, err := env.t.DeclaredVarType(name); err == nil && ok {
+	if typ, err := env.t.ValueVarType(name); err == nil && ok {
 		return cval{typ: typ, lval: true, addr: addr}, nil
 	}
 	if !ok {

@@ -177,6 +177,21 @@ func (s *Session) exprEnv() (*exprEnv, error) {
 	return env, nil
 }
 
+// valueEnv is exprEnv over valueTypes: what p evaluates and prints, its
+// variables typed by ValueVarType (their DWARF declarations spelled in
+// the BTF's types). After mod -s the modules' DWARF types join the
+// kernel's DWARF ones only: the DWARF then.
+func (s *Session) valueEnv() (*exprEnv, error) {
+	env, err := s.exprEnv()
+	if err != nil {
+		return nil, err
+	}
+	if vt := s.valueTypes(); vt != env.t && len(env.mods) == 0 {
+		env.t = vt
+	}
+	return env, nil
+}
+
 func runPrint(s *Session, args []string, w io.Writer) error {
 	s.loadModuleTypes()
 	opts, rest, err := permute("p", args, "dhxu", "")
@@ -266,7 +281,7 @@ func (s *Session) printGDBFormat(w io.Writer, word, format, expr string) error {
 		// gdb prints the last value again
 		expr = "$"
 	}
-	env, err := s.exprEnv()
+	env, err := s.valueEnv()
 	if err != nil {
 		return err
 	}
@@ -301,7 +316,7 @@ func (s *Session) printGDBFormat(w io.Writer, word, format, expr string) error {
 }
 
 func (s *Session) printExprFormat(w io.Writer, req, expr string, radix int, format byte, leader string, user bool) error {
-	env, err := s.exprEnv()
+	env, err := s.valueEnv()
 	if err != nil {
 		return err
 	}
@@ -354,6 +369,7 @@ func leaderSplit(leader, out string) string {
 // {TYPE} ADDR <name>, anything else as inside a structure.
 func (s *Session) formatTop(env *exprEnv, v cval, radix int) (string, error) {
 	pr := s.gdbPrinter(radix)
+	pr.Types = env.t
 	var b bytes.Buffer
 	rt := env.resolve(v.typ)
 	switch tt := rt.(type) {
@@ -403,6 +419,7 @@ func printStored(env *exprEnv, pr *gdbfmt.Printer, b *bytes.Buffer, v cval) (str
 // type in front.
 func (s *Session) formatTopAs(env *exprEnv, v cval, format byte) (string, error) {
 	pr := s.gdbPrinter(10)
+	pr.Types = env.t
 	pr.Format = format
 	var b bytes.Buffer
 	rt := env.resolve(v.typ)
@@ -491,7 +508,7 @@ func (s *Session) printPerCPU(w io.Writer, name string, addr uint64, radix int, 
 			fmt.Fprintf(w, "  [%d]: %x\n", c, addr+off)
 			continue
 		}
-		env, err := s.exprEnv()
+		env, err := s.valueEnv()
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -356,7 +357,18 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dt, err := lookupDatatype(t, name)
+	// A value is printed from the kernel's BTF where it has the type
+	// (valueTypes); a declaration (no address, -o) and -p's pointer
+	// declarations are the DWARF's, gdb's spelling.
+	vt := t
+	if hasAddr && !o.offsets && !o.deref {
+		vt = s.valueTypes()
+	}
+	dt, err := lookupDatatype(vt, name)
+	if err != nil && vt != t {
+		vt = t
+		dt, err = lookupDatatype(t, name)
+	}
 	if err != nil {
 		return fmt.Errorf("invalid data structure reference: %s", name)
 	}
@@ -364,6 +376,7 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 		return fmt.Errorf("data type mismatch: %s is not a %s", name, kind)
 	}
 	pr := s.gdbPrinter(o.radix)
+	pr.Types = vt
 	if len(members) > 1 && !hasAddr {
 		if o.offsets {
 			fmt.Fprintf(w, "%s: -o option not valid with multiple member format\n", kind)
@@ -398,13 +411,13 @@ func runDatatype(s *Session, kind string, args []string, w io.Writer) error {
 			}
 			a := addr + off
 			fmt.Fprintf(w, "[%d]: %x\n", c, a)
-			if err := s.datatypeAt(w, pr, t, dt, a, count, o, members); err != nil {
+			if err := s.datatypeAt(w, pr, vt, dt, a, count, o, members); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return s.datatypeAt(w, pr, t, dt, addr, count, o, members)
+	return s.datatypeAt(w, pr, vt, dt, addr, count, o, members)
 }
 
 func radixOf(r int) int {
@@ -537,6 +550,25 @@ func (s *Session) gdbPrinter(radix int) *gdbfmt.Printer {
 	return &gdbfmt.Printer{Types: t, Symbol: s.gdbSymbol, Mem: s.Mem, Hex: radix == 16, PrintMax: st.printMax()}
 }
 
+// valueTypes is the Types values are printed through (struct and union
+// at an address, task, the structures of mach -c, net -s and vm -R): the
+// vmlinux's BTF-backed Types (symbols.Types.Layouts) when it has a .BTF,
+// whose types are decoded one at a time, else its DWARF. A value prints
+// alike from either (TestBTFValuesMatchDWARF); a dwz'd or distribution
+// vmlinux's DWARF costs 50-100 ms before the first structure of a session
+// prints, BTF a millisecond or two. GOCRASH_VALUES=dwarf (or
+// GOCRASH_LAYOUTS=dwarf) prints from DWARF.
+func (s *Session) valueTypes() *symbols.Types {
+	t, err := s.Types()
+	if err != nil || t == nil {
+		return t
+	}
+	if t.FromBTF() || os.Getenv("GOCRASH_VALUES") == "dwarf" {
+		return t
+	}
+	return t.Layouts()
+}
+
 // FormatObject writes the object as crash's struct command does: "struct
 // NAME " then gdb's pretty print of its value and a newline (task and the
 // other commands that show a kernel structure use it). hex prints integers
@@ -546,11 +578,15 @@ func (s *Session) FormatObject(w io.Writer, obj symbols.Object, hex bool) error 
 	if hex {
 		radix = 16
 	}
-	t, err := s.Types()
-	if err != nil {
-		return err
+	t := obj.Types()
+	if t == nil {
+		var err error
+		if t, err = s.Types(); err != nil {
+			return err
+		}
 	}
 	pr := s.gdbPrinter(radix)
+	pr.Types = t // the Types the object's type is of
 	data, err := obj.Bytes()
 	if err != nil {
 		return err

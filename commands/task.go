@@ -99,10 +99,10 @@ func runTask(s *Session, args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.Types()
-	if err != nil {
+	if _, err := s.Types(); err != nil {
 		return err
 	}
+	t := s.valueTypes()
 	var list []*Task
 	bogus := 0
 	var failed error
@@ -313,11 +313,10 @@ func foreachTask(s *Session, f *foreachSpec, tt *taskTable, w io.Writer) (foreac
 	if f.has('x') && f.has('d') {
 		return foreachRunner{}, errors.New("task: -x and -d options are mutually exclusive")
 	}
-	t, err := s.Types()
-	if err != nil {
+	if _, err := s.Types(); err != nil {
 		return foreachRunner{}, err
 	}
-	r := &taskRun{s: s, w: w, t: t, ref: f.ref}
+	r := &taskRun{s: s, w: w, t: s.valueTypes(), ref: f.ref}
 	if f.has('x') {
 		r.radix = 16
 	} else if f.has('d') {

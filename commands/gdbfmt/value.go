@@ -210,6 +210,22 @@ func (p *Printer) pointer(b *bytes.Buffer, pt *godwarf.PtrType, v uint64) {
 // textual reports whether typ is one of gdb's textual element types: a
 // one-byte integer (char, signed char, unsigned char and their typedefs).
 func (p *Printer) textual(typ godwarf.Type) bool {
+	// Typedefs and qualifiers stripped by hand: a struct or union is
+	// never textual, and completing the declaration a pointer points to
+	// (p.resolve) would decode a type only to learn that.
+	for range 64 {
+		switch tt := typ.(type) {
+		case *godwarf.TypedefType:
+			typ = tt.Type
+			continue
+		case *godwarf.QualType:
+			typ = tt.Type
+			continue
+		case *godwarf.StructType:
+			return false
+		}
+		break
+	}
 	rt := p.resolve(typ)
 	switch rt.(type) {
 	case *godwarf.CharType, *godwarf.UcharType:
