@@ -12,7 +12,7 @@ import (
 
 // btfValueCommands are the golden commands that print values through
 // valueTypes (struct and union at an address, the TYPE ADDR shorthand,
-// task and foreach task, p and p/FMT) beside the ones that keep DWARF's
+// task and foreach task, p and p/FMT, list and tree -s) beside the ones that keep DWARF's
 // types in the same sessions (declarations, -o, -p, whatis), in the
 // goldens' order: structGoldens, structMoreGoldens, taskGoldens,
 // printGoldens, and the distribution goldens' struct, task and p commands.
@@ -23,7 +23,12 @@ func btfValueCommands() []string {
 		{"task", "task 1", "struct list_head init_task.tasks", "struct task_struct init_task",
 			"struct task_struct.pid,comm,__state init_task", "foreach task", "foreach 1 task -R pid,comm",
 			"p init_task.comm", "p init_uts_ns", "p oops_in_progress", "p loops_per_jiffy",
-			"p init_task.comm[100]", "p this_cpu_off:0", "p jiffies"}} {
+			"p init_task.comm[100]", "p this_cpu_off:0", "p jiffies",
+			// list and tree -s print each entry as struct does
+			"list -H super_blocks -s super_block.s_id", "list -H super_blocks -s super_block.s_blocksize,s_flags -x",
+			"list task_struct.tasks -h {task1} -s task_struct.pid,comm,se.load",
+			"tree -t rbtree -o vmap_area.rb_node vmap_area_root -s vmap_area.va_start,va_end",
+			"tree -t maple -r mm_struct.mm_mt {mm1} -s vm_area_struct.vm_start,vm_end,vm_flags"}} {
 		for _, c := range list {
 			if w, _, _ := strings.Cut(c, " "); notValue[w] {
 				continue
