@@ -118,6 +118,13 @@ func (k *Kernel) TaintTable() ([]TaintLetters, error) {
 				l.False = byte(v)
 			}
 		}
+		// Without the vmlinux the array's length is its symbol's extent
+		// (kallsyms has no sizes: symbols.knownVars), which runs into the
+		// alignment padding after the last entry; every real entry has a
+		// letter for a set bit.
+		if l.True == 0 {
+			break
+		}
 		out = append(out, l)
 	}
 	return out, nil

@@ -554,6 +554,19 @@ func (b *btfTypes) convert(id uint32, depth int) (godwarf.Type, error) {
 			}
 			st.Field = append(st.Field, f)
 		}
+		// BTF has one array of no elements for x[] and the GNU x[0];
+		// DWARF (and gdb's ptype) tells them apart. A flexible array
+		// member can only end a struct: one anywhere else, or in a
+		// union, is a zero-length array ("__u8 __cloned_offset[0];" in
+		// the middle of sk_buff). The BTF array type is shared by every
+		// member of that type, so such a member gets a copy.
+		for i, f := range st.Field {
+			if a, ok := f.Type.(*godwarf.ArrayType); ok && a.Count == -1 && (st.Kind == "union" || i < len(st.Field)-1) {
+				c := *a
+				c.Count = 0
+				f.Type = &c
+			}
+		}
 		return st, nil
 	case btfKindFwd:
 		st := &godwarf.StructType{CommonType: common, Kind: "struct", StructName: name, Incomplete: true}
@@ -837,8 +850,9 @@ var knownVars = map[string]string{
 	"crashing_cpu":            "int",                // arch/x86/kernel/reboot.c
 	"kexec_crash_image":       "struct kimage *",
 	"crash_notes":             "note_buf_t *",
-	"boot_cpu_data":           "struct cpuinfo_x86", // arch/x86/kernel/setup.c
-	"cpu_khz":                 "unsigned int",       // arch/x86/kernel/tsc.c
+	"boot_cpu_data":           "struct cpuinfo_x86",  // arch/x86/kernel/setup.c
+	"e820_table":              "struct e820_table *", // arch/x86/include/asm/e820/api.h (mach -m)
+	"cpu_khz":                 "unsigned int",        // arch/x86/kernel/tsc.c
 	"tsc_khz":                 "unsigned int",
 	"root_task_group":         "struct task_group",  // kernel/sched/core.c
 	"def_root_domain":         "struct root_domain", // kernel/sched/topology.c

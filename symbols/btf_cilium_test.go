@@ -161,6 +161,15 @@ func (b *ciliumConv) convert(id btf.TypeID, depth int) (godwarf.Type, error) {
 			}
 			st.Field = append(st.Field, f)
 		}
+		// A zero-element array that does not end a struct is x[0]
+		// (btfTypes.convert's rule: only the last member can be x[]).
+		for i, f := range st.Field {
+			if a, ok := f.Type.(*godwarf.ArrayType); ok && a.Count == -1 && (st.Kind == "union" || i < len(st.Field)-1) {
+				c := *a
+				c.Count = 0
+				f.Type = &c
+			}
+		}
 		out = st
 	case *btf.Fwd:
 		st := &godwarf.StructType{CommonType: common, Kind: "struct", StructName: tt.Name, Incomplete: true}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
@@ -180,7 +181,7 @@ func (v *Vmlinux) gdbSymbols() *gdbSymtab {
 				}
 				for j := range g.secs {
 					if sym.addr >= g.secs[j].start && sym.addr < g.secs[j].end {
-						if sym.size != 0 || g.secs[j].text {
+						if sym.size != 0 && !isLinkerLabel(sym.name) || g.secs[j].text {
 							f(j, gdbSym{addr: sym.addr, size: sym.size, name: uint32(i), order: sym.order, fromMem: true})
 						}
 						break
@@ -299,6 +300,24 @@ func (g *gdbSymtab) fixRuns(s []gdbSym) []gdbSym {
 		i = j
 	}
 	return s
+}
+
+// isLinkerLabel reports whether name is one the kernel's linker scripts
+// (include/asm-generic/vmlinux.lds.h, arch/x86/kernel/vmlinux.lds.S) or
+// ld itself (__start_SECTION, __stop_SECTION) define: a label of size 0
+// in the vmlinux's .symtab, which names no data for gdb (a pointer to
+// init_task's stack prints as 0x… alone). kallsyms gives every symbol
+// the extent up to the next one, so without the vmlinux these are known
+// by name.
+func isLinkerLabel(name string) bool {
+	switch name {
+	case "init_thread_union", "init_stack", "__end_init_task", "_sdata", "_edata",
+		"__bss_start", "__bss_stop", "__brk_base", "__brk_limit", "_end",
+		"__init_begin", "__init_end", "_sinittext", "_einittext", "__end_rodata",
+		"__end_rodata_aligned", "__end_rodata_hpage_align", "_etext", "_stext", "_text":
+		return true
+	}
+	return strings.HasPrefix(name, "__start_") || strings.HasPrefix(name, "__stop_")
 }
 
 // GDBSymbol names addr the way gdb prints "<name+off>" after a pointer:

@@ -64,9 +64,6 @@ type NamedType struct {
 // whole name index (a second or two on a distribution vmlinux the first
 // time, without an index cache).
 func (t *Types) NamedTypes() ([]NamedType, error) {
-	if t.btf != nil {
-		return nil, errNoDWARFWithoutVmlinux
-	}
 	kinds := []struct {
 		kind string
 		tab  int

@@ -147,9 +147,15 @@ func TaskStack(stackBase, threadSize uint64) Stack {
 // IRQStack is a CPU's hard-IRQ stack from its per-cpu hardirq_stack_ptr
 // (pcpu_hot.hardirq_stack_ptr since 6.2), which points at the top-most
 // word, not past it (in_irq_stack() in arch/x86/kernel/dumpstack_64.c);
-// size is IRQ_STACK_SIZE (= THREAD_SIZE on x86_64).
+// size is IRQ_STACK_SIZE (= THREAD_SIZE on x86_64). Before 5.12 it
+// pointed past the stack (irq_init_percpu_irqstack set va +
+// IRQ_STACK_SIZE; Debian's 5.10): a page-aligned pointer is that end,
+// since the top-most word of a stack never is.
 func IRQStack(hardirqStackPtr, size uint64) Stack {
 	end := hardirqStackPtr + 8
+	if hardirqStackPtr&4095 == 0 {
+		end = hardirqStackPtr
+	}
 	return Stack{Kind: StackIRQ, Low: end - size, High: end}
 }
 

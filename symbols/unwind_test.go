@@ -586,3 +586,15 @@ func TestModuleORC(t *testing.T) {
 		t.Error("unreadable table accepted")
 	}
 }
+
+// TestIRQStackPointer: hardirq_stack_ptr points at the stack's top-most
+// word since 5.12, past the stack before (Debian's 5.10: 0xffffb96040004000
+// for the 16 KB stack at 0xffffb96040000000, as crash's mach shows it).
+func TestIRQStackPointer(t *testing.T) {
+	const base, size = 0xffffb96040000000, 16384
+	for _, ptr := range []uint64{base + size - 8, base + size} {
+		if st := IRQStack(ptr, size); st.Low != base || st.High != base+size || st.Kind != StackIRQ {
+			t.Errorf("IRQStack(%#x) = [%#x, %#x) kind %v, want [%#x, %#x)", ptr, st.Low, st.High, st.Kind, uint64(base), uint64(base+size))
+		}
+	}
+}
