@@ -11,6 +11,7 @@ import (
 
 	"gocrash/kernel"
 	"gocrash/symbols"
+	"gocrash/vmcore"
 )
 
 // kmem -s / -S / kmem ADDRESS over SLUB: the walker is kernel.Slab; this
@@ -64,6 +65,7 @@ func (s *Session) newSlab(mem symbols.Memory) (*kernel.Slab, error) {
 	}
 	env := kernel.SlabEnv{Mem: mem, Types: t, Syms: s.Vmlinux, PageOffset: s.PageOffset()}
 	env.PageShift = uint(bits.TrailingZeros(uint(s.Dump.PageSize())))
+	_, env.PageCache = mem.(*vmcore.KernelSpace)
 	ncpu, err := s.NumCPUs()
 	if err != nil {
 		return nil, err

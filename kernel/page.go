@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
@@ -197,11 +198,26 @@ func (k *Kernel) readMemMap() (*MemMap, error) {
 	// Unused parts of the table are zero pages, which makedumpfile leaves
 	// out of ELF dumps (beyond a segment's p_filesz, where ELF means
 	// zeroes): read them as the absent roots they are.
-	raw := make([]byte, m.nrRoots*8)
-	k.readZeroFill(raw, base)
-	m.roots = make([]uint64, m.nrRoots)
-	for i := range m.roots {
-		m.roots[i] = binary.LittleEndian.Uint64(raw[i*8:])
+	// The table is kept up to its last root present: the roots past it
+	// are absent (sectionAddr), and a guest's memory is held by the first
+	// few of them. The 5-level kernels' table has 131,072 roots (1 MB,
+	// mostly left out of the dump as zero pages): reading it whole into
+	// fresh memory, and walking every root of it for the present
+	// sections, was most of kmem -s's first answer.
+	m.roots = []uint64{}
+	var raw [4096]byte
+	for i := uint64(0); i < m.nrRoots; {
+		n := min(m.nrRoots-i, uint64(len(raw))/8)
+		k.readZeroFill(raw[:n*8], base+i*8)
+		for j := uint64(0); j < n; j++ {
+			if v := binary.LittleEndian.Uint64(raw[j*8:]); v != 0 {
+				if need := int(i + j + 1); need > len(m.roots) {
+					m.roots = slices.Grow(m.roots, need-len(m.roots))[:need]
+				}
+				m.roots[i+j] = v
+			}
+		}
+		i += n
 	}
 	return m, nil
 }
@@ -281,6 +297,9 @@ func (m *MemMap) section(nr uint64) (Section, bool, error) {
 // first error. A section whose mem_section cannot be read is passed over.
 func (m *MemMap) Sections(ctx context.Context, fn func(Section) error) error {
 	total := m.nrRoots * m.sectionsPerRoot
+	if m.roots != nil {
+		total = uint64(len(m.roots)) * m.sectionsPerRoot // the roots past them are absent
+	}
 	for nr := uint64(0); nr < total; nr++ {
 		if m.roots != nil && m.roots[nr/m.sectionsPerRoot] == 0 {
 			nr += m.sectionsPerRoot - 1 - nr%m.sectionsPerRoot

@@ -32,6 +32,10 @@ type SlabEnv struct {
 	Nodes []NodeSpan
 	// PageShift is log2 of the page size.
 	PageShift uint
+	// PageCache has the walker keep the pages it reads (slabpages.go):
+	// for the dump's own memory, not for a view that changes or counts
+	// its reads (the fuzz tests' patched and recording views).
+	PageCache bool
 }
 
 // NodeSpan is one memory node's id and pfn range (pglist_data's
@@ -71,6 +75,7 @@ const (
 type Slab struct {
 	env SlabEnv
 	l   slabLayout
+	pc  pageCache
 }
 
 // ErrNoSlab says the kernel's allocator is not one the walker knows
@@ -207,7 +212,7 @@ func le32(b []byte, off int64) uint32 {
 
 func (s *Slab) readU64(addr uint64) (uint64, error) {
 	var b [8]byte
-	if err := s.env.Mem.ReadVirt(b[:], addr); err != nil {
+	if err := s.read(b[:], addr); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil
@@ -337,8 +342,14 @@ func (s *Slab) SlabPage(page uint64) (*SlabPage, error) {
 	if !ok {
 		return nil, &SlabError{Kind: BadSlabAddr, Slab: page}
 	}
-	b := make([]byte, s.l.pageSize)
-	if err := s.env.Mem.ReadVirt(b, page); err != nil {
+	var pb [256]byte
+	b := pb[:]
+	if s.l.pageSize <= uint64(len(pb)) {
+		b = pb[:s.l.pageSize]
+	} else {
+		b = make([]byte, s.l.pageSize)
+	}
+	if err := s.read(b, page); err != nil {
 		return nil, fmt.Errorf("struct %s at %#x: %w", s.l.slabType, page, err)
 	}
 	sp := &SlabPage{Page: page, Memory: s.pageVirt(pfn), Node: s.NodeOf(pfn)}
@@ -444,7 +455,7 @@ func (s *Slab) freePointer(c *Cache, ptrAddr uint64) (uint64, error) {
 
 func (s *Slab) accessible(addr uint64) bool {
 	var b [1]byte
-	return s.env.Mem.ReadVirt(b[:], addr) == nil
+	return s.read(b[:], addr) == nil
 }
 
 // freelistEnd says how a freelist walk ended.
@@ -465,7 +476,44 @@ type freelist struct {
 }
 
 func (s *Slab) walkFreelist(ctx context.Context, c *Cache, head uint64) freelist {
-	var fl freelist
+	return s.walkFreelistInto(ctx, c, head, nil)
+}
+
+// walkFreelistInto is walkFreelist appending the objects to buf[:0]. A
+// freelist that ends (NULL, or a free pointer that cannot be read) has no
+// object twice: from an object seen again the walk would go round the
+// same objects for ever. So the walk looks for a repeat only in a list
+// that has not ended after maxFreelist objects, walking it again with a
+// set of the objects seen (the set, grown object by object on every walk,
+// was a fifth of kmem -s).
+func (s *Slab) walkFreelistInto(ctx context.Context, c *Cache, head uint64, buf []uint64) freelist {
+	fl := freelist{objs: buf[:0]}
+	for q := head; q != 0; {
+		if q&1 != 0 {
+			return fl
+		}
+		if len(fl.objs) >= maxFreelist {
+			return s.walkFreelistSeen(ctx, c, head, fl.objs)
+		}
+		if len(fl.objs)%64 == 0 && ctx.Err() != nil {
+			fl.end = endLong
+			return fl
+		}
+		fl.objs = append(fl.objs, q)
+		next, err := s.freePointer(c, q+uint64(c.Offset))
+		if err != nil {
+			fl.end, fl.at = endBad, q+uint64(c.Offset)
+			return fl
+		}
+		q = next
+	}
+	return fl
+}
+
+// walkFreelistSeen walks a freelist that did not end, stopping at the
+// first object seen again.
+func (s *Slab) walkFreelistSeen(ctx context.Context, c *Cache, head uint64, buf []uint64) freelist {
+	fl := freelist{objs: buf[:0]}
 	seen := make(map[uint64]struct{})
 	for q := head; q != 0; {
 		if q&1 != 0 {
@@ -595,6 +643,7 @@ func (s *Slab) Stats(ctx context.Context, c *Cache, warn Warn) (st CacheStats, o
 	nodes := len(s.env.Nodes)
 	perCPU := make([]uint64, max(nodes, 1))
 	var totalSlabs, totalObjects, free uint64
+	var buf []uint64 // the cpu freelists' objects, one cpu after another
 	nodeTotal := s.l.nTotalObject >= 0
 	for cpu := range s.env.CPUOffsets {
 		if ctx.Err() != nil {
@@ -626,7 +675,8 @@ func (s *Slab) Stats(ctx context.Context, c *Cache, warn Warn) (st CacheStats, o
 			return st, false
 		}
 		free += uint64(int64(objs) - int64(int16(sp.Inuse)))
-		fl := s.walkFreelist(ctx, c, kc.Freelist)
+		fl := s.walkFreelistInto(ctx, c, kc.Freelist, buf)
+		buf = fl.objs
 		if fl.end == endDup {
 			warn((&SlabError{Kind: DuplicateFreeObj, Cache: c.Name, Slab: kc.Slab, Addr: fl.at}).Error())
 		} else if fl.end == endBad {

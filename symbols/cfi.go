@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -64,9 +65,11 @@ func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
 		return nil, fmt.Errorf(".debug_frame: %d bytes: larger than 32-bit DWARF can address", len(data))
 	}
 	cies := map[uint32]uint32{} // CIE offset -> its end
-	// A typical FDE is 40-60 bytes.
-	t.fdes = make([]cfiFDE, 0, len(data)/48)
 	le := binary.LittleEndian
+	t.fdes = make([]cfiFDE, 0, countFDEs(data))
+	// The FDEs of a unit follow its CIE: the last one looked up answers
+	// almost every FDE without the map.
+	lastCIE, lastEnd, haveLast := uint32(0), uint32(0), false
 	for off := 0; off < len(data); {
 		if len(data)-off < 4 {
 			return nil, fmt.Errorf(".debug_frame: entry at %#x: %d bytes left, want a 4-byte length", off, len(data)-off)
@@ -86,9 +89,13 @@ func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
 			off = end
 			continue
 		}
-		cieEnd, ok := cies[id]
-		if !ok {
-			return nil, fmt.Errorf(".debug_frame: FDE at %#x: unknown CIE_id %#x", off, id)
+		cieEnd := lastEnd
+		if !haveLast || id != lastCIE {
+			var ok bool
+			if cieEnd, ok = cies[id]; !ok {
+				return nil, fmt.Errorf(".debug_frame: FDE at %#x: unknown CIE_id %#x", off, id)
+			}
+			lastCIE, lastEnd, haveLast = id, cieEnd, true
 		}
 		if end-off < 24 {
 			return nil, fmt.Errorf(".debug_frame: FDE at %#x: %d bytes, too short for its address range", off, end-off)
@@ -97,16 +104,114 @@ func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
 			off: uint32(off), end: uint32(end), cie: id, cieEnd: cieEnd})
 		off = end
 	}
-	// One FDE list per compilation unit, concatenated: sorted for the
-	// lookup as delve sorts its own (stably: equal starts keep the
-	// section's order, here by offset, which is unique).
-	slices.SortFunc(t.fdes, func(a, b cfiFDE) int {
-		if c := cmp.Compare(a.begin, b.begin); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.off, b.off)
-	})
+	sortFDEs(t.fdes)
 	return t, nil
+}
+
+// countFDEs is how many FDEs the section's entries hold, as far as their
+// lengths can be followed (parseCFI says what is wrong past that): the
+// index is made at its size, not grown (a megabyte, copied twice, for a
+// distribution kernel's).
+func countFDEs(data []byte) int {
+	le := binary.LittleEndian
+	n := 0
+	for off := 0; len(data)-off >= 8; {
+		length := le.Uint32(data[off:])
+		if length == 0 {
+			off += 4
+			continue
+		}
+		if length == 0xffffffff || uint64(length) > uint64(len(data)-off-4) || length < 4 {
+			break
+		}
+		if le.Uint32(data[off+4:]) != 0xffffffff {
+			n++
+		}
+		off += 4 + int(length)
+	}
+	return n
+}
+
+// sortFDEs sorts the index for the lookup as delve sorts its own (one FDE
+// list per compilation unit, concatenated: stably, so that equal starts
+// keep the section's order, here by offset, which is unique). The FDEs
+// are in section order, so a key of the start above the lowest one and
+// the FDE's index, radix-sorted, is that order: a third of the time of
+// comparing the entries (27,700 FDEs on the test bed's vmlinux, 4.5 ms
+// sorted by comparison); starts spread too widely for the key are sorted
+// by comparison.
+func sortFDEs(fdes []cfiFDE) {
+	if len(fdes) < 2 {
+		return
+	}
+	lo, hi := fdes[0].begin, fdes[0].begin
+	for _, f := range fdes {
+		lo, hi = min(lo, f.begin), max(hi, f.begin)
+	}
+	idxBits := uint(bits.Len(uint(len(fdes))))
+	if spread := hi - lo; bits.Len64(spread)+int(idxBits) > 64 {
+		slices.SortFunc(fdes, func(a, b cfiFDE) int {
+			if c := cmp.Compare(a.begin, b.begin); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.off, b.off)
+		})
+		return
+	}
+	keys := make([]uint64, len(fdes))
+	for i, f := range fdes {
+		keys[i] = (f.begin-lo)<<idxBits | uint64(i)
+	}
+	radixSort(keys, uint(bits.Len64(hi-lo))+idxBits)
+	// Entry i of the sorted index is fdes[keys[i]&mask]: moved in place,
+	// one cycle of the permutation at a time (no second index to fault in).
+	mask := uint64(1)<<idxBits - 1
+	done := make([]bool, len(fdes))
+	for i := range fdes {
+		if done[i] {
+			continue
+		}
+		tmp := fdes[i]
+		for j := i; ; {
+			done[j] = true
+			k := int(keys[j] & mask)
+			if k == i {
+				fdes[j] = tmp
+				break
+			}
+			fdes[j] = fdes[k]
+			j = k
+		}
+	}
+}
+
+// radixSort sorts keys whose values are below 1<<width, least significant
+// 11-bit digit first.
+func radixSort(keys []uint64, width uint) {
+	const digit = 11
+	tmp := make([]uint64, len(keys))
+	var count [1 << digit]int
+	src, dst := keys, tmp
+	for shift := uint(0); shift < width; shift += digit {
+		clear(count[:])
+		for _, k := range src {
+			count[(k>>shift)&(1<<digit-1)]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & (1<<digit - 1)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
 }
 
 // fdeForPC is delve's FrameDescriptionEntries.FDEForPC over the index, the
