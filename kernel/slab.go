@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 
 	"gocrash/symbols"
 )
@@ -63,6 +64,8 @@ type slabLayout struct {
 	nNrPartial, nNrSlabs, nTotalObject int64
 	nPartial, nFull                    int64
 	pageSize                           uint64 // sizeof(struct page)
+	// nodesRead is how many entries of kmem_cache.node[] Cache keeps.
+	nodesRead int
 }
 
 // SLUB's kmem_cache.flags bits (include/linux/slab.h).
@@ -166,6 +169,15 @@ func NewSlab(env SlabEnv) (*Slab, error) {
 	if l.pageSize == 0 || l.pageSize > 4096 || l.cacheSize <= 0 || l.cacheSize > 1<<16 {
 		return nil, fmt.Errorf("slab: implausible sizes (struct page %d, struct kmem_cache %d)", l.pageSize, l.cacheSize)
 	}
+	// kmem_cache.node[] has MAX_NUMNODES entries (1,024 on Debian's
+	// kernels: an 8 KB struct) of which only the online nodes' are asked
+	// for (nodePtr): Cache keeps those, not a slice of 1,024 grown entry
+	// by entry for every cache (two fifths of kmem -s there).
+	l.nodesRead = 1
+	for _, n := range env.Nodes {
+		l.nodesRead = max(l.nodesRead, n.ID+1)
+	}
+	l.nodesRead = min(l.nodesRead, max(l.nodeLen, 1))
 	return &Slab{env: env, l: l}, nil
 }
 
@@ -232,9 +244,20 @@ func (s *Slab) CacheAddrs(ctx context.Context) ([]uint64, error) {
 	return out, err
 }
 
+// cacheBufs are Cache's buffers for struct kmem_cache.
+var cacheBufs sync.Pool
+
 // Cache reads the kmem_cache at addr.
 func (s *Slab) Cache(addr uint64) (*Cache, error) {
-	b := make([]byte, s.l.cacheSize)
+	// The whole struct is read, as crash reads it (a cache whose tail
+	// cannot be read is refused alike), into a buffer kept between calls.
+	bp, _ := cacheBufs.Get().(*[]byte)
+	if bp == nil || int64(cap(*bp)) < s.l.cacheSize {
+		b := make([]byte, s.l.cacheSize)
+		bp = &b
+	}
+	defer cacheBufs.Put(bp)
+	b := (*bp)[:s.l.cacheSize]
 	if err := s.env.Mem.ReadVirt(b, addr); err != nil {
 		return nil, fmt.Errorf("kmem_cache at %#x: %w", addr, err)
 	}
@@ -261,8 +284,9 @@ func (s *Slab) Cache(addr uint64) (*Cache, error) {
 		c.RedLeftPad = le32(b, l.redLeftPad)
 	}
 	c.CPUSlab = le64(b, l.cpuSlab)
-	for i := 0; i < max(l.nodeLen, 1); i++ {
-		c.Nodes = append(c.Nodes, le64(b, l.node+int64(i)*8))
+	c.Nodes = make([]uint64, l.nodesRead)
+	for i := range c.Nodes {
+		c.Nodes[i] = le64(b, l.node+int64(i)*8)
 	}
 	return c, nil
 }

@@ -42,10 +42,11 @@ const (
 type cfiTable struct {
 	data  []byte
 	slide uint64
-	fdes  []cfiFDE // sorted by begin, as delve's FDEForPC wants them
+	fdes  []cfiFDE // in section order
+	order []int32  // fdes sorted by begin, as delve's FDEForPC wants them (sortFDEs)
 
 	mu     sync.Mutex
-	parsed map[int]*frame.FrameDescriptionEntry // by index in fdes
+	parsed map[int]*frame.FrameDescriptionEntry // by place in order
 }
 
 // cfiFDE is one FDE's place in the section.
@@ -104,7 +105,7 @@ func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
 			off: uint32(off), end: uint32(end), cie: id, cieEnd: cieEnd})
 		off = end
 	}
-	sortFDEs(t.fdes)
+	t.order = sortFDEs(t.fdes)
 	return t, nil
 }
 
@@ -132,17 +133,19 @@ func countFDEs(data []byte) int {
 	return n
 }
 
-// sortFDEs sorts the index for the lookup as delve sorts its own (one FDE
-// list per compilation unit, concatenated: stably, so that equal starts
-// keep the section's order, here by offset, which is unique). The FDEs
-// are in section order, so a key of the start above the lowest one and
-// the FDE's index, radix-sorted, is that order: a third of the time of
-// comparing the entries (27,700 FDEs on the test bed's vmlinux, 4.5 ms
-// sorted by comparison); starts spread too widely for the key are sorted
-// by comparison.
-func sortFDEs(fdes []cfiFDE) {
-	if len(fdes) < 2 {
-		return
+// sortFDEs is the order of fdes for the lookup, as delve sorts its own
+// (one FDE list per compilation unit, concatenated: stably, so that equal
+// starts keep the section's order, here by offset, which is unique). The
+// FDEs are in section order, so a key of the start above the lowest one
+// and the FDE's index, radix-sorted, is that order: comparing the entries
+// took 4.5 ms for the 27,700 FDEs of the test bed's vmlinux, and moving
+// them into that order (a megabyte visited at random) half as much again,
+// for the few a session looks up. Starts spread too widely for the key
+// are sorted by comparison.
+func sortFDEs(fdes []cfiFDE) []int32 {
+	order := make([]int32, len(fdes))
+	if len(fdes) == 0 {
+		return order
 	}
 	lo, hi := fdes[0].begin, fdes[0].begin
 	for _, f := range fdes {
@@ -150,40 +153,31 @@ func sortFDEs(fdes []cfiFDE) {
 	}
 	idxBits := uint(bits.Len(uint(len(fdes))))
 	if spread := hi - lo; bits.Len64(spread)+int(idxBits) > 64 {
-		slices.SortFunc(fdes, func(a, b cfiFDE) int {
-			if c := cmp.Compare(a.begin, b.begin); c != 0 {
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int {
+			if c := cmp.Compare(fdes[a].begin, fdes[b].begin); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.off, b.off)
+			return cmp.Compare(fdes[a].off, fdes[b].off)
 		})
-		return
+		return order
 	}
 	keys := make([]uint64, len(fdes))
 	for i, f := range fdes {
 		keys[i] = (f.begin-lo)<<idxBits | uint64(i)
 	}
 	radixSort(keys, uint(bits.Len64(hi-lo))+idxBits)
-	// Entry i of the sorted index is fdes[keys[i]&mask]: moved in place,
-	// one cycle of the permutation at a time (no second index to fault in).
 	mask := uint64(1)<<idxBits - 1
-	done := make([]bool, len(fdes))
-	for i := range fdes {
-		if done[i] {
-			continue
-		}
-		tmp := fdes[i]
-		for j := i; ; {
-			done[j] = true
-			k := int(keys[j] & mask)
-			if k == i {
-				fdes[j] = tmp
-				break
-			}
-			fdes[j] = fdes[k]
-			j = k
-		}
+	for i, k := range keys {
+		order[i] = int32(k & mask)
 	}
+	return order
 }
+
+// sorted is the i-th FDE in begin order.
+func (t *cfiTable) sorted(i int) cfiFDE { return t.fdes[t.order[i]] }
 
 // radixSort sorts keys whose values are below 1<<width, least significant
 // 11-bit digit first.
@@ -217,8 +211,8 @@ func radixSort(keys []uint64, width uint) {
 // fdeForPC is delve's FrameDescriptionEntries.FDEForPC over the index, the
 // FDE decoded on first use.
 func (t *cfiTable) fdeForPC(pc uint64) (*frame.FrameDescriptionEntry, error) {
-	i := sort.Search(len(t.fdes), func(i int) bool { return t.fdes[i].cover(pc) || t.fdes[i].begin >= pc })
-	if i == len(t.fdes) || !t.fdes[i].cover(pc) {
+	i := sort.Search(len(t.order), func(i int) bool { f := t.sorted(i); return f.cover(pc) || f.begin >= pc })
+	if i == len(t.order) || !t.sorted(i).cover(pc) {
 		return nil, &frame.ErrNoFDEForPC{PC: pc}
 	}
 	t.mu.Lock()
@@ -226,7 +220,7 @@ func (t *cfiTable) fdeForPC(pc uint64) (*frame.FrameDescriptionEntry, error) {
 	if fde, ok := t.parsed[i]; ok {
 		return fde, nil
 	}
-	fde, err := t.decode(t.fdes[i])
+	fde, err := t.decode(t.sorted(i))
 	if err != nil {
 		return nil, err
 	}

@@ -35,10 +35,8 @@ func FuzzParseCFI(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for i, fde := range tab.fdes {
-			if i == 16 {
-				break
-			}
+		for i := range min(len(tab.order), 16) {
+			fde := tab.sorted(i)
 			tab.row(fde.begin)
 			tab.row(fde.begin + fde.size/2)
 		}

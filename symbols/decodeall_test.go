@@ -80,30 +80,88 @@ func TestParseCFIOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := slices.Clone(tb.fdes)
-	slices.SortFunc(want, func(a, b cfiFDE) int { return cmp.Compare(a.off, b.off) })
-	if len(want) < 20000 || want[0].off == want[len(want)-1].off {
-		t.Fatalf("%d FDEs", len(want))
+	if len(want) < 20000 || !slices.IsSortedFunc(want, func(a, b cfiFDE) int { return cmp.Compare(a.off, b.off) }) {
+		t.Fatalf("%d FDEs, not in section order", len(want))
 	}
-	sortFDEs(want[:0]) // nothing to sort
-	wide := slices.Clone(want)
-	slices.SortFunc(want, func(a, b cfiFDE) int {
+	byBegin := func(a, b cfiFDE) int {
 		if c := cmp.Compare(a.begin, b.begin); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.off, b.off)
-	})
-	if !slices.Equal(tb.fdes, want) {
-		t.Fatal("parseCFI's index is not sorted by start, then offset")
+	}
+	slices.SortFunc(want, byBegin)
+	for i := range want {
+		if tb.sorted(i) != want[i] {
+			t.Fatalf("FDE %d in begin order: %+v, want %+v", i, tb.sorted(i), want[i])
+		}
+	}
+	if len(sortFDEs(nil)) != 0 {
+		t.Fatal("sortFDEs(nil)")
 	}
 	// Starts too far apart for the radix key: sorted by comparison.
+	wide := slices.Clone(tb.fdes)
 	wide[0].begin, wide[1].begin = 0, ^uint64(0)
-	sortFDEs(wide)
-	if !slices.IsSortedFunc(wide, func(a, b cfiFDE) int {
-		if c := cmp.Compare(a.begin, b.begin); c != 0 {
-			return c
+	order := sortFDEs(wide)
+	for i := 1; i < len(order); i++ {
+		if byBegin(wide[order[i-1]], wide[order[i]]) >= 0 {
+			t.Fatalf("wide starts: %d and %d out of order", order[i-1], order[i])
 		}
-		return cmp.Compare(a.off, b.off)
-	}) {
-		t.Fatal("wide starts: not sorted")
+	}
+}
+
+// TestTextIndexIsSymbolAt: SymbolAt over the text index (no decoded
+// table) names every address as the search of the decoded table does: at,
+// inside and just before each symbol, with and without the index cache's
+// order, at two KASLR offsets.
+func TestTextIndexIsSymbolAt(t *testing.T) {
+	for _, cache := range []bool{true, false} {
+		if !cache {
+			t.Setenv("GOCRASH_CACHE", "off")
+		}
+		for _, off := range []uint64{0, 0x1e000000} {
+			v, err := Open(realVmlinux(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.SetKASLR(off)
+			ti := v.textIdx()
+			if ti == nil || len(ti.ents) < 30000 {
+				t.Fatalf("text index: %v", ti)
+			}
+			if (v.cache != nil) != cache {
+				t.Fatalf("index cache %v, want %v", v.cache != nil, cache)
+			}
+			n := 0
+			asked := map[uint64]bool{}
+			for _, s := range v.symbols() {
+				if !s.inText {
+					continue
+				}
+				a := v.reloc(s)
+				for _, q := range []uint64{a - 1, a, a + 1, a + s.size/2} {
+					link := q - v.kaslr
+					inImage := false
+					for _, sp := range v.image {
+						if link >= sp.start && link < sp.end {
+							inImage = true
+						}
+					}
+					if !inImage || asked[q] {
+						continue
+					}
+					asked[q] = true
+					got, gok := v.textSymbolAt(ti, link)
+					want, wok := v.symbolAtDecoded(q)
+					if got != want || gok != wok {
+						t.Fatalf("cache %v kaslr %#x: SymbolAt(%#x) = %+v %v by the text index, %+v %v by the table", cache, off, q, got, gok, want, wok)
+					}
+					n++
+				}
+			}
+			if n < 50000 {
+				t.Errorf("%d addresses compared", n)
+			}
+			v.Close()
+		}
 	}
 }

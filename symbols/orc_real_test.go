@@ -154,7 +154,7 @@ func TestCFILazyIndex61(t *testing.T) {
 		if i%7 != 0 {
 			continue
 		}
-		f := tab.fdes[i]
+		f := tab.sorted(i)
 		if f.begin != want.Begin() || f.begin+f.size != want.End() {
 			t.Fatalf("FDE %d: [%#x,%#x), delve [%#x,%#x)", i, f.begin, f.begin+f.size, want.Begin(), want.End())
 		}

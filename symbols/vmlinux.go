@@ -59,6 +59,10 @@ type Vmlinux struct {
 	symsOnce sync.Once
 	syms     []symbol // in .symtab order (entries readSymtab skips left out)
 
+	// text answers SymbolAt without the decoded table (textindex.go).
+	textOnce sync.Once
+	text     *textIndex
+
 	sortMu sync.Mutex
 	sorted atomic.Pointer[symOrder]
 	nameMu sync.Mutex
@@ -244,7 +248,6 @@ func (v *Vmlinux) decodeSym(i int, strtab string) (s symbol, ok bool) {
 	info := b[4]
 	shndx := elf.SectionIndex(le.Uint16(b[6:]))
 	typ := elf.SymType(info & 0xf)
-	bind := elf.SymBind(info >> 4)
 	if typ == elf.STT_SECTION || typ == elf.STT_FILE || shndx == elf.SHN_UNDEF || int(nameOff) >= len(v.symtab.str) {
 		return s, false
 	}
@@ -257,6 +260,17 @@ func (v *Vmlinux) decodeSym(i int, strtab string) (s symbol, ok bool) {
 	} else {
 		name = string(cstrAt(v.symtab.str, uint64(nameOff)))
 	}
+	return v.decodeSymNamed(i, name)
+}
+
+// decodeSymNamed is decodeSym with entry i's name given.
+func (v *Vmlinux) decodeSymNamed(i int, name string) (s symbol, ok bool) {
+	le := binary.LittleEndian
+	b := v.symtab.data[i*symSize : (i+1)*symSize]
+	info := b[4]
+	shndx := elf.SectionIndex(le.Uint16(b[6:]))
+	typ := elf.SymType(info & 0xf)
+	bind := elf.SymBind(info >> 4)
 	if name == "" {
 		return s, false
 	}
@@ -730,6 +744,15 @@ func (v *Vmlinux) SymbolAt(addr uint64) (Symbol, bool) {
 	if !inImage {
 		return Symbol{}, false
 	}
+	if t := v.textIdx(); t != nil {
+		return v.textSymbolAt(t, link)
+	}
+	return v.symbolAtDecoded(addr)
+}
+
+// symbolAtDecoded is SymbolAt's search of the decoded table (addr inside
+// the image's sections).
+func (v *Vmlinux) symbolAtDecoded(addr uint64) (Symbol, bool) {
 	o := v.order()
 	// First index whose address is > addr; the one before is the answer
 	// (the highest-ranked among equal addresses, as ranks sort ascending).
