@@ -42,14 +42,17 @@ const (
 type cfiTable struct {
 	data  []byte
 	slide uint64
-	fdes  []cfiFDE // in section order
-	order []int32  // fdes sorted by begin, as delve's FDEForPC wants them (sortFDEs)
+	offs  []uint32          // each FDE's offset, in section order
+	order []int32           // offs sorted by begin, as delve's FDEForPC wants them (sortFDEs)
+	cies  map[uint32]uint32 // each CIE's offset -> its end
 
 	mu     sync.Mutex
 	parsed map[int]*frame.FrameDescriptionEntry // by place in order
 }
 
-// cfiFDE is one FDE's place in the section.
+// cfiFDE is one FDE's place in the section (fde makes it from the
+// section's bytes: the index keeps only where the FDE is, 4 bytes where
+// this is 32, for the few FDEs a session looks up).
 type cfiFDE struct {
 	begin, size uint64 // slide applied to begin
 	off, end    uint32 // the FDE's bytes: data[off:end]
@@ -66,11 +69,12 @@ func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
 		return nil, fmt.Errorf(".debug_frame: %d bytes: larger than 32-bit DWARF can address", len(data))
 	}
 	cies := map[uint32]uint32{} // CIE offset -> its end
+	t.cies = cies
 	le := binary.LittleEndian
-	t.fdes = make([]cfiFDE, 0, countFDEs(data))
+	t.offs = make([]uint32, 0, countFDEs(data))
 	// The FDEs of a unit follow its CIE: the last one looked up answers
 	// almost every FDE without the map.
-	lastCIE, lastEnd, haveLast := uint32(0), uint32(0), false
+	lastCIE, haveLast := uint32(0), false
 	for off := 0; off < len(data); {
 		if len(data)-off < 4 {
 			return nil, fmt.Errorf(".debug_frame: entry at %#x: %d bytes left, want a 4-byte length", off, len(data)-off)
@@ -90,23 +94,34 @@ func parseCFI(data []byte, slide uint64) (*cfiTable, error) {
 			off = end
 			continue
 		}
-		cieEnd := lastEnd
 		if !haveLast || id != lastCIE {
-			var ok bool
-			if cieEnd, ok = cies[id]; !ok {
+			if _, ok := cies[id]; !ok {
 				return nil, fmt.Errorf(".debug_frame: FDE at %#x: unknown CIE_id %#x", off, id)
 			}
-			lastCIE, lastEnd, haveLast = id, cieEnd, true
+			lastCIE, haveLast = id, true
 		}
 		if end-off < 24 {
 			return nil, fmt.Errorf(".debug_frame: FDE at %#x: %d bytes, too short for its address range", off, end-off)
 		}
-		t.fdes = append(t.fdes, cfiFDE{begin: le.Uint64(data[off+8:]) + slide, size: le.Uint64(data[off+16:]),
-			off: uint32(off), end: uint32(end), cie: id, cieEnd: cieEnd})
+		t.offs = append(t.offs, uint32(off))
 		off = end
 	}
-	t.order = sortFDEs(t.fdes)
+	t.order = sortFDEs(len(t.offs), t.begin)
 	return t, nil
+}
+
+// begin is the start of the k-th FDE in section order (slide applied).
+func (t *cfiTable) begin(k int) uint64 {
+	return binary.LittleEndian.Uint64(t.data[t.offs[k]+8:]) + t.slide
+}
+
+// fde is the k-th FDE in section order.
+func (t *cfiTable) fde(k int) cfiFDE {
+	le := binary.LittleEndian
+	off := t.offs[k]
+	id := le.Uint32(t.data[off+4:])
+	return cfiFDE{begin: t.begin(k), size: le.Uint64(t.data[off+16:]), off: off,
+		end: off + 4 + le.Uint32(t.data[off:]), cie: id, cieEnd: t.cies[id]}
 }
 
 // countFDEs is how many FDEs the section's entries hold, as far as their
@@ -142,42 +157,38 @@ func countFDEs(data []byte) int {
 // them into that order (a megabyte visited at random) half as much again,
 // for the few a session looks up. Starts spread too widely for the key
 // are sorted by comparison.
-func sortFDEs(fdes []cfiFDE) []int32 {
-	order := make([]int32, len(fdes))
-	if len(fdes) == 0 {
+func sortFDEs(n int, begin func(k int) uint64) []int32 {
+	order := make([]int32, n)
+	if n == 0 {
 		return order
 	}
-	lo, hi := fdes[0].begin, fdes[0].begin
-	for _, f := range fdes {
-		lo, hi = min(lo, f.begin), max(hi, f.begin)
+	lo, hi := begin(0), begin(0)
+	for k := range n {
+		b := begin(k)
+		lo, hi = min(lo, b), max(hi, b)
 	}
-	idxBits := uint(bits.Len(uint(len(fdes))))
+	idxBits := uint(bits.Len(uint(n)))
 	if spread := hi - lo; bits.Len64(spread)+int(idxBits) > 64 {
 		for i := range order {
 			order[i] = int32(i)
 		}
-		slices.SortFunc(order, func(a, b int32) int {
-			if c := cmp.Compare(fdes[a].begin, fdes[b].begin); c != 0 {
-				return c
-			}
-			return cmp.Compare(fdes[a].off, fdes[b].off)
-		})
+		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(begin(int(a)), begin(int(b))) })
 		return order
 	}
-	keys := make([]uint64, len(fdes))
-	for i, f := range fdes {
-		keys[i] = (f.begin-lo)<<idxBits | uint64(i)
+	keys := make([]uint64, n)
+	for k := range keys {
+		keys[k] = (begin(k)-lo)<<idxBits | uint64(k)
 	}
 	radixSort(keys, uint(bits.Len64(hi-lo))+idxBits)
 	mask := uint64(1)<<idxBits - 1
-	for i, k := range keys {
-		order[i] = int32(k & mask)
+	for i, key := range keys {
+		order[i] = int32(key & mask)
 	}
 	return order
 }
 
 // sorted is the i-th FDE in begin order.
-func (t *cfiTable) sorted(i int) cfiFDE { return t.fdes[t.order[i]] }
+func (t *cfiTable) sorted(i int) cfiFDE { return t.fde(int(t.order[i])) }
 
 // radixSort sorts keys whose values are below 1<<width, least significant
 // 11-bit digit first.
@@ -211,8 +222,13 @@ func radixSort(keys []uint64, width uint) {
 // fdeForPC is delve's FrameDescriptionEntries.FDEForPC over the index, the
 // FDE decoded on first use.
 func (t *cfiTable) fdeForPC(pc uint64) (*frame.FrameDescriptionEntry, error) {
-	i := sort.Search(len(t.order), func(i int) bool { f := t.sorted(i); return f.cover(pc) || f.begin >= pc })
-	if i == len(t.order) || !t.sorted(i).cover(pc) {
+	cover := func(i int) bool {
+		k := int(t.order[i])
+		begin, size := t.begin(k), binary.LittleEndian.Uint64(t.data[t.offs[k]+16:])
+		return pc >= begin && pc-begin < size
+	}
+	i := sort.Search(len(t.order), func(i int) bool { return cover(i) || t.begin(int(t.order[i])) >= pc })
+	if i == len(t.order) || !cover(i) {
 		return nil, &frame.ErrNoFDEForPC{PC: pc}
 	}
 	t.mu.Lock()

@@ -147,8 +147,8 @@ func TestCFILazyIndex61(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.fdes) != len(all) {
-		t.Fatalf("%d FDEs indexed, delve parsed %d", len(tab.fdes), len(all))
+	if len(tab.offs) != len(all) {
+		t.Fatalf("%d FDEs indexed, delve parsed %d", len(tab.offs), len(all))
 	}
 	for i, want := range all {
 		if i%7 != 0 {

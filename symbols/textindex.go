@@ -20,8 +20,12 @@ import (
 // cache's order at offset 0, or a sort, gives it. The symbol found is
 // decoded alone (decodeSymNamed), the same symbol the whole table holds.
 type textIndex struct {
-	ents []textEnt // by link address, then rank, then .symtab order
+	txt   []textEnt // in .symtab order
+	order []int32   // txt by link address, then rank, then .symtab order
 }
+
+// ent is the i-th symbol in the index's order.
+func (t *textIndex) ent(i int) textEnt { return t.txt[t.order[i]] }
 
 // textEnt is one symbol of the text index.
 type textEnt struct {
@@ -85,22 +89,26 @@ func (v *Vmlinux) buildTextIndex() *textIndex {
 			}
 		}
 	}
-	t := &textIndex{}
+	t := &textIndex{txt: txt}
 	var order0 []int32
 	if v.cache != nil {
 		order0 = v.cache.symOrder(len(keptText))
 	}
 	if order0 != nil {
-		t.ents = make([]textEnt, 0, len(txt))
+		t.order = make([]int32, 0, len(txt))
 		for _, k := range order0 {
 			if j := keptText[k]; j >= 0 {
-				t.ents = append(t.ents, txt[j])
+				t.order = append(t.order, j)
 			}
 		}
 	} else {
 		// cmpSym's order: address, rank, .symtab order.
-		t.ents = txt
-		slices.SortFunc(t.ents, func(a, b textEnt) int {
+		t.order = make([]int32, len(txt))
+		for j := range t.order {
+			t.order[j] = int32(j)
+		}
+		slices.SortFunc(t.order, func(x, y int32) int {
+			a, b := &txt[x], &txt[y]
 			if c := cmpU64(a.addr, b.addr); c != 0 {
 				return c
 			}
@@ -134,26 +142,26 @@ func (v *Vmlinux) nameBytes(off uint32) []byte {
 // textSymbolAt is SymbolAt's search over the text index; link is the
 // address less the KASLR offset.
 func (v *Vmlinux) textSymbolAt(t *textIndex, link uint64) (Symbol, bool) {
-	e := t.ents
 	// First entry whose address is above link; the one before is the
 	// answer (the highest-ranked of equal addresses, ranks ascending).
-	i := sort.Search(len(e), func(n int) bool { return e[n].addr > link })
+	i := sort.Search(len(t.order), func(n int) bool { return t.ent(n).addr > link })
 	if i == 0 {
 		return Symbol{}, false
 	}
 	// Of equally ranked symbols at one address, the last by name (as
 	// SymbolAt over the decoded table).
-	best := i - 1
+	best := t.ent(i - 1)
 	var bestName []byte
-	for j := i - 2; j >= 0 && e[j].addr == e[best].addr && e[j].rank == e[best].rank; j-- {
+	for j := i - 2; j >= 0 && t.ent(j).addr == best.addr && t.ent(j).rank == best.rank; j-- {
 		if bestName == nil {
-			bestName = v.nameBytes(binary.LittleEndian.Uint32(v.symtab.data[int(e[best].idx)*symSize:]))
+			bestName = v.nameBytes(binary.LittleEndian.Uint32(v.symtab.data[int(best.idx)*symSize:]))
 		}
-		if n := v.nameBytes(binary.LittleEndian.Uint32(v.symtab.data[int(e[j].idx)*symSize:])); string(n) > string(bestName) {
-			best, bestName = j, n
+		e := t.ent(j)
+		if n := v.nameBytes(binary.LittleEndian.Uint32(v.symtab.data[int(e.idx)*symSize:])); string(n) > string(bestName) {
+			best, bestName = e, n
 		}
 	}
-	s, ok := v.decodeSymNamed(int(e[best].idx), v.nameOf(e[best].idx))
+	s, ok := v.decodeSymNamed(int(best.idx), v.nameOf(best.idx))
 	if !ok {
 		return Symbol{}, false
 	}
