@@ -65,29 +65,46 @@ func (v *Vmlinux) buildTextIndex() *textIndex {
 	}
 	// keptText[k] is the place in txt of the k-th kept symbol (the
 	// decoded table's index k) when it is inText, else -1; txt is in
-	// table order, read in one pass over .symtab.
+	// table order, read in one pass over .symtab. Whether a name is empty
+	// (decodeSym leaves those out) is a look into the string table at
+	// random, a third of the pass: a first pass takes the names at offset
+	// 0 alone as empty (the string table's first byte is its NUL), which
+	// keeps every symbol the decoded table does and perhaps more, and the
+	// count of the decoded table (the index cache's) tells whether it kept
+	// more; if it may have, the pass is made again looking at each name.
 	keptText := make([]int32, 0, v.symtab.n)
 	txt := make([]textEnt, 0, v.symtab.n)
-	for i := 1; i < v.symtab.n; i++ {
-		b := data[i*symSize : (i+1)*symSize]
-		nameOff := le.Uint32(b[0:])
-		typ := elf.SymType(b[4] & 0xf)
-		shndx := elf.SectionIndex(le.Uint16(b[6:]))
-		if typ == elf.STT_SECTION || typ == elf.STT_FILE || shndx == elf.SHN_UNDEF || int(nameOff) >= len(str) || str[nameOff] == 0 {
-			continue
-		}
-		switch {
-		case shndx == elf.SHN_ABS, shndx == elf.SHN_COMMON:
-			keptText = append(keptText, -1)
-		case shndx < elf.SHN_LORESERVE && int(shndx) < len(secText):
-			if secText[shndx] && (typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE) {
-				keptText = append(keptText, int32(len(txt)))
-				txt = append(txt, textEnt{addr: le.Uint64(b[8:]), idx: int32(i),
-					rank: symRank(typ, elf.SymBind(b[4]>>4), le.Uint64(b[16:]))})
-			} else {
+	pass := func(lookAtNames bool) {
+		keptText, txt = keptText[:0], txt[:0]
+		for i := 1; i < v.symtab.n; i++ {
+			b := data[i*symSize : (i+1)*symSize]
+			nameOff := le.Uint32(b[0:])
+			typ := elf.SymType(b[4] & 0xf)
+			shndx := elf.SectionIndex(le.Uint16(b[6:]))
+			if typ == elf.STT_SECTION || typ == elf.STT_FILE || shndx == elf.SHN_UNDEF || int(nameOff) >= len(str) {
+				continue
+			}
+			if lookAtNames && str[nameOff] == 0 || !lookAtNames && nameOff == 0 {
+				continue
+			}
+			switch {
+			case shndx == elf.SHN_ABS, shndx == elf.SHN_COMMON:
 				keptText = append(keptText, -1)
+			case shndx < elf.SHN_LORESERVE && int(shndx) < len(secText):
+				if secText[shndx] && (typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE) {
+					keptText = append(keptText, int32(len(txt)))
+					txt = append(txt, textEnt{addr: le.Uint64(b[8:]), idx: int32(i),
+						rank: symRank(typ, elf.SymBind(b[4]>>4), le.Uint64(b[16:]))})
+				} else {
+					keptText = append(keptText, -1)
+				}
 			}
 		}
+	}
+	quick := len(str) > 0 && str[0] == 0 && v.cache != nil
+	pass(!quick)
+	if quick && len(keptText) != v.cache.nsyms {
+		pass(true)
 	}
 	t := &textIndex{txt: txt}
 	var order0 []int32
