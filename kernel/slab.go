@@ -223,8 +223,17 @@ func le32(b []byte, off int64) uint32 {
 }
 
 func (s *Slab) readU64(addr uint64) (uint64, error) {
+	if b, ok := s.view(addr, 8); ok {
+		v := binary.LittleEndian.Uint64(b)
+		s.pc.mu.Unlock()
+		return v, nil
+	}
+	return s.readU64Mem(addr)
+}
+
+func (s *Slab) readU64Mem(addr uint64) (uint64, error) {
 	var b [8]byte
-	if err := s.read(b[:], addr); err != nil {
+	if err := s.env.Mem.ReadVirt(b[:], addr); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil
@@ -366,24 +375,28 @@ func (s *Slab) SlabPage(page uint64) (*SlabPage, error) {
 	if !ok {
 		return nil, &SlabError{Kind: BadSlabAddr, Slab: page}
 	}
-	var pb [256]byte
-	b := pb[:]
-	if s.l.pageSize <= uint64(len(pb)) {
-		b = pb[:s.l.pageSize]
-	} else {
-		b = make([]byte, s.l.pageSize)
+	sp := &SlabPage{Page: page, Memory: s.pageVirt(pfn), Node: s.NodeOf(pfn)}
+	if b, ok := s.view(page, int(s.l.pageSize)); ok {
+		s.decodeSlabPage(sp, b)
+		s.pc.mu.Unlock()
+		return sp, nil
 	}
-	if err := s.read(b, page); err != nil {
+	b := make([]byte, s.l.pageSize)
+	if err := s.env.Mem.ReadVirt(b, page); err != nil {
 		return nil, fmt.Errorf("struct %s at %#x: %w", s.l.slabType, page, err)
 	}
-	sp := &SlabPage{Page: page, Memory: s.pageVirt(pfn), Node: s.NodeOf(pfn)}
+	s.decodeSlabPage(sp, b)
+	return sp, nil
+}
+
+// decodeSlabPage fills sp's counts and links from the struct slab's bytes.
+func (s *Slab) decodeSlabPage(sp *SlabPage, b []byte) {
 	sp.Inuse = uint16(bitsAt(b, s.l.inuseBits))
 	sp.Objects = uint16(bitsAt(b, s.l.objects))
 	sp.Freelist = le64(b, s.l.freelist)
 	sp.Next = le64(b, s.l.next)
 	sp.ListNext = le64(b, s.l.slabList)
 	sp.Cache = le64(b, s.l.slabCache)
-	return sp, nil
 }
 
 // bitsAt extracts member m (a bit field or a whole integer) from b.
@@ -478,8 +491,16 @@ func (s *Slab) freePointer(c *Cache, ptrAddr uint64) (uint64, error) {
 }
 
 func (s *Slab) accessible(addr uint64) bool {
+	if _, ok := s.view(addr, 1); ok {
+		s.pc.mu.Unlock()
+		return true
+	}
+	return s.accessibleMem(addr)
+}
+
+func (s *Slab) accessibleMem(addr uint64) bool {
 	var b [1]byte
-	return s.read(b[:], addr) == nil
+	return s.env.Mem.ReadVirt(b[:], addr) == nil
 }
 
 // freelistEnd says how a freelist walk ended.

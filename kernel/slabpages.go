@@ -15,7 +15,7 @@ import "sync"
 const (
 	pcPageShift = 12
 	pcPageSize  = 1 << pcPageShift
-	pcSlots     = 64 // 256 KiB
+	pcSlots     = 128 // 512 KiB
 )
 
 type pageCache struct {
@@ -29,11 +29,15 @@ type cachedPage struct {
 	data  [pcPageSize]byte
 }
 
-// read is env.Mem.ReadVirt through the page cache.
-func (s *Slab) read(p []byte, addr uint64) error {
+// view returns the n bytes at addr from the page cache with the cache
+// locked (the caller unlocks s.pc.mu when done with them), or ok false,
+// the cache unlocked, when they are not in a page that can be read whole.
+// The readers below decode values in place: a buffer handed to the
+// Memory interface escapes to the heap, an allocation per value read.
+func (s *Slab) view(addr uint64, n int) (b []byte, ok bool) {
 	off := addr & (pcPageSize - 1)
-	if !s.env.PageCache || s.env.PageShift != pcPageShift || len(p) == 0 || off+uint64(len(p)) > pcPageSize {
-		return s.env.Mem.ReadVirt(p, addr)
+	if !s.env.PageCache || s.env.PageShift != pcPageShift || n <= 0 || off+uint64(n) > pcPageSize {
+		return nil, false
 	}
 	vpn := addr >> pcPageShift
 	pc := &s.pc
@@ -49,10 +53,18 @@ func (s *Slab) read(p []byte, addr uint64) error {
 		}
 	}
 	if e.state == 1 {
-		copy(p, e.data[off:])
-		pc.mu.Unlock()
-		return nil
+		return e.data[off : off+uint64(n)], true
 	}
 	pc.mu.Unlock()
+	return nil, false
+}
+
+// read is env.Mem.ReadVirt through the page cache.
+func (s *Slab) read(p []byte, addr uint64) error {
+	if b, ok := s.view(addr, len(p)); ok {
+		copy(p, b)
+		s.pc.mu.Unlock()
+		return nil
+	}
 	return s.env.Mem.ReadVirt(p, addr)
 }
