@@ -1215,3 +1215,50 @@ func (d *disRun) listSource(addr uint64, countEntered bool, count uint64) error 
 	_, err = io.WriteString(d.w, b.String())
 	return err
 }
+
+// disJIT is bpf -j (crash's bpf.c over gdb's "x/Ni BPF_FUNC"): the
+// instructions from start on up to the last one that starts before end,
+// each line as gdb's x/i prints it ("   0xADDR:\tTEXT", gdb naming the
+// vmlinux addresses it knows) and then what crash adds: a space, and
+// where the line's last word is a number, that number's symbol in <>
+// (value_to_symstr, its offset in radix).
+func (s *Session) disJIT(w io.Writer, start, end uint64, radix int) error {
+	d := &disRun{s: s, w: w, symval: s.symval.load()}
+	defer func() { s.symval.store(d.symval) }()
+	if mods, err := s.modules(); err == nil {
+		d.mods = mods
+	}
+	if radix == 0 {
+		radix = s.Settings().outputRadix()
+	}
+	cr := &codeReader{read: s.Mem.ReadVirt}
+	var b strings.Builder
+	defer func() { io.WriteString(w, b.String()) }()
+	for pc, n := start, 0; pc < end && n < maxDisInstructions; n++ {
+		code, err := cr.at(pc)
+		if err != nil || len(code) == 0 {
+			fmt.Fprintf(&b, "   0x%x:\t \n", pc)
+			return fmt.Errorf("gdb unable to disassemble kernel virtual address %x", pc)
+		}
+		in := gdbasm.Decode(code, pc)
+		line := "   0x" + strconv.FormatUint(pc, 16) + ":\t" + in.Text
+		if (in.RefKind == gdbasm.BranchRef || in.RefKind == gdbasm.RIPRef) && d.gdbKnows(in.Ref) {
+			if name := d.symstr(in.Ref); name != "" {
+				line += " <" + name + ">"
+			}
+		}
+		b.WriteString(line + " ")
+		if f := strings.Fields(line); len(f) > 1 && (isDecWord(f[len(f)-1]) || isHexWord(f[len(f)-1])) {
+			if v, err := parseHex(f[len(f)-1]); err == nil { // crash's htol
+				d.o.radix = radix
+				if name := d.symstr(v); name != "" {
+					b.WriteString("<" + name + ">")
+				}
+				d.o.radix = 0
+			}
+		}
+		b.WriteString("\n")
+		pc += uint64(in.Len)
+	}
+	return nil
+}

@@ -20,7 +20,48 @@ type BPFProg struct {
 	Type     int64
 	Tag      [8]byte
 	UsedMaps []uint64 // bpf_prog_aux.used_maps[used_map_cnt]
+
+	// The details crash's bpf -p/-P prints.
+	Len      uint32 // bpf_prog.len: instructions of the translated program
+	JitedLen uint32 // bpf_prog.jited_len: bytes of the JIT image
+	Func     uint64 // bpf_prog.bpf_func: the JIT image
+	Insnsi   uint64 // the address of bpf_prog.insnsi, the translated program
+	Pages    uint16 // bpf_prog.pages (HasPages: the member exists)
+	HasPages bool
+	// LoadTime is bpf_prog_aux.load_time, ns of boot time (HasLoadTime:
+	// the member exists).
+	LoadTime    uint64
+	HasLoadTime bool
+	GPL         BPFBool // bpf_prog.gpl_compatible
+	Name        string  // bpf_prog_aux.name (HasName: the member exists)
+	HasName     bool
+	UID         BPFUID // bpf_prog_aux.user->uid
 }
+
+// BPFBool is a flag that a kernel may not have: BPFUnknown, BPFNo, BPFYes.
+type BPFBool int
+
+const (
+	BPFUnknown BPFBool = iota
+	BPFNo
+	BPFYes
+)
+
+// BPFUID is the uid of a program's or map's user_struct, as crash finds
+// it: State says whether there is one (BPFUIDKnown), whether the kernel
+// keeps one but it could not be read (BPFUIDUnknown), or whether the
+// kernel keeps none (BPFUIDNone: a program's user went in 5.11, crash's
+// "(unknown)"; a map's, crash's "(unused)").
+type BPFUID struct {
+	UID   uint32
+	State int
+}
+
+const (
+	BPFUIDNone = iota
+	BPFUIDUnknown
+	BPFUIDKnown
+)
 
 // BPFMap is one map.
 type BPFMap struct {
@@ -28,6 +69,20 @@ type BPFMap struct {
 	Addr  uint64 // struct bpf_map
 	Type  int64
 	Flags uint32
+
+	// The details crash's bpf -m/-M prints; Has* say the member exists.
+	KeySize, ValueSize, MaxEntries          uint32
+	HasKeySize, HasValueSize, HasMaxEntries bool
+	// Pages is bpf_map.memory.pages (5.3 to 5.10) or bpf_map.pages
+	// (before); HasPages says either exists. Where neither does, crash
+	// computes the memory from the sizes (PossibleCPUs for the per-cpu
+	// types).
+	Pages        uint32
+	HasPages     bool
+	PossibleCPUs int
+	Name         string // bpf_map.name (HasName: the member exists)
+	HasName      bool
+	UID          BPFUID // bpf_map.memory.user or bpf_map.user ->uid
 }
 
 // ErrNoBPF says the kernel has no prog_idr or map_idr (no
@@ -57,6 +112,9 @@ func (k *Kernel) BPF(ctx context.Context) ([]BPFProg, []BPFMap, error) {
 	for _, e := range progs {
 		p := BPFProg{ID: e.Index, Addr: e.Entry}
 		o, err := t.Object(k.memory(), e.Entry, "bpf_prog")
+		if err == nil {
+			o, err = o.Load() // crash reads the whole struct bpf_prog
+		}
 		if err != nil {
 			return outP, nil, err
 		}
@@ -85,6 +143,9 @@ func (k *Kernel) BPF(ctx context.Context) ([]BPFProg, []BPFMap, error) {
 		}
 		copy(p.Tag[:], b)
 		aux, err := t.Object(k.memory(), p.Aux, "bpf_prog_aux")
+		if err == nil {
+			aux, err = aux.Load()
+		}
 		if err != nil {
 			return outP, nil, err
 		}
@@ -111,12 +172,18 @@ func (k *Kernel) BPF(ctx context.Context) ([]BPFProg, []BPFMap, error) {
 			}
 			p.UsedMaps = append(p.UsedMaps, leUint64(w[:]))
 		}
+		if err := k.bpfProgDetails(t, o, aux, &p); err != nil {
+			return outP, nil, err
+		}
 		outP = append(outP, p)
 	}
 	var outM []BPFMap
 	for _, e := range maps {
 		m := BPFMap{ID: e.Index, Addr: e.Entry}
 		o, err := t.Object(k.memory(), e.Entry, "bpf_map")
+		if err == nil {
+			o, err = o.Load()
+		}
 		if err != nil {
 			return outP, outM, err
 		}
@@ -138,6 +205,9 @@ func (k *Kernel) BPF(ctx context.Context) ([]BPFProg, []BPFMap, error) {
 			return outP, outM, err
 		}
 		m.Flags = uint32(fl)
+		if err := k.bpfMapDetails(t, o, &m); err != nil {
+			return outP, outM, err
+		}
 		outM = append(outM, m)
 	}
 	return outP, outM, nil
