@@ -29,12 +29,15 @@ import (
 var distroDumps = []string{
 	"debian-5.10.0-43-cloud-amd64-sysrq",
 	"debian-6.1.0-56-cloud-amd64-sysrq",
+	"debian-6.1.0-57-cloud-amd64-sysrq",
 	"debian-6.12.117+deb13-cloud-amd64-sysrq",
 }
 
 // distroBPFDumps are the dumps whose guest ran testdata/mkdump/bpfload.c
 // (maps 1 and 2, program 1), where distroBPFCommands are compared too.
-var distroBPFDumps = map[string]bool{}
+var distroBPFDumps = map[string]bool{
+	"debian-6.1.0-57-cloud-amd64-sysrq": true,
+}
 
 // distroBPFCommands are bpf's answers on a dump with BPF loaded; a
 // LOAD_TIME line is compared by bpfLoadTime.
