@@ -36,6 +36,7 @@ var distroDumps = []string{
 // distroBPFDumps are the dumps whose guest ran testdata/mkdump/bpfload.c
 // (maps 1 and 2, program 1), where distroBPFCommands are compared too.
 var distroBPFDumps = map[string]bool{
+	"debian-5.10.0-43-cloud-amd64-sysrq":      true,
 	"debian-6.1.0-57-cloud-amd64-sysrq":       true,
 	"debian-6.12.117+deb13-cloud-amd64-sysrq": true,
 }
