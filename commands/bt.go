@@ -41,6 +41,8 @@ func init() {
 			{Name: "R", Arg: "ref", Help: "display stack trace only if there is a reference to this symbol or text address."},
 			{Name: "E", Help: "search the IRQ stacks and the exception stacks of each CPU (of those -c lists) for possible exception frames; all other arguments except for -c are ignored."},
 			{Name: "n", Arg: "idle", Help: "filter the stack of idle tasks: an idle task stopped by the crash NMI shows its header only."},
+			{Name: "A", Help: "crash's S390X option (all the registers); on x86_64 crash's refusal.", Hidden: true},
+			{Name: "D", Arg: "form", Help: "crash's framesize debugging: \"clear\" (and level-N) answer \"framesize caches cleared\"; \"orc -I ip\" dumps the kernel's ORC entries from the one covering ip to the function's last; \"validate -I ip\" is silent where an ORC entry gives the size; seek, noseek, novalidate and a size do nothing visible.  gocrash keeps no framesize cache: \"dump\", \"framepointer\" and \"noframepointer\" say so.", Hidden: true},
 			{Name: "I", Arg: "ip", Help: "use ip (an address or symbol) as the starting text location, at the -S stack address or where the trace would start."},
 			{Name: "S", Arg: "sp", Help: "use sp as the starting stack frame address: the trace starts at the first kernel text return address saved there or above."},
 			{Name: "o", Help: "use the old backtrace method, which dumps potentially stale kernel text return addresses found on the stack."},
@@ -130,6 +132,16 @@ func init() {
      #0 [ff5ed7c980013c88] machine_kexec at ffffffff8ca2ea4b
      #1 [ff5ed7c980013cd8] __crash_kexec at ffffffff8ca9b8e5
      #2 [ff5ed7c980013d90] panic at ffffffff8cda8596
+    ...
+
+  The kernel's ORC entries for schedule(), from the one covering its
+  first instruction (crash's framesize debugging, -D orc):
+
+    crash> bt -D orc -I schedule
+    orc_dump: ffffffff8cdb087f / schedule+0
+    --------
+    ip: ffffffff8d94fe18 -> ffffffff8cdb087e / __schedule+1038 -> orc: ffffffff8d9fa72c  spo: 8 bpo: 0 spr: 5 bpr: 0 type: 0 end: 0
+    ip: ffffffff8d94fe1c -> ffffffff8cdb0880 / schedule+1 -> orc: ffffffff8d9fa732  spo: 16 bpo: -16 spr: 5 bpr: 1 type: 0 end: 0
     ...`,
 		Run: runBt,
 	})
@@ -160,6 +172,10 @@ type btOptions struct {
 	estacks  bool   // -E: search every CPU's IRQ and exception stacks
 	toggle   bool   // -O: change bt's default method, and nothing else
 	taskArgs []string
+
+	frameDebug bool  // -D: crash's framesize debugging (bt_debug.go)
+	frameForm  int64 // its form, as crash's hook.esp encodes it
+	frameDone  bool  // -D seek, noseek: crash returns at once
 }
 
 func parseBt(s *Session, args []string) (btOptions, error) {
@@ -171,6 +187,19 @@ func parseBt(s *Session, args []string) (btOptions, error) {
 			o.cpus = g.val
 		case "a":
 			o.all = true
+		case "A":
+			// crash: S390X only (option_not_supported, at once).
+			return o, errors.New("-A option not supported or applicable on this architecture or kernel")
+		case "D":
+			form, done, err := parseFramesizeDebug(g.val)
+			if err != nil {
+				return o, err
+			}
+			if done {
+				o.frameDone = true
+				return o, nil
+			}
+			o.frameDebug, o.frameForm = true, form
 		case "t":
 			o.text = true
 		case "T":
@@ -283,8 +312,37 @@ type btRun struct {
 
 func runBt(s *Session, args []string, w io.Writer) error {
 	opt, err := parseBt(s, args)
+	if ue := (*UsageError)(nil); errors.As(err, &ue) && ue.Reason == "option requires an argument -- 'D'" {
+		// crash: getopt's complaint, then the -D usage instead of bt's.
+		fmt.Fprintf(s.diag(w), "bt: %s\n", ue.Reason)
+		_, err := io.WriteString(w, framesizeDebugMessage)
+		return err
+	}
 	if err != nil {
 		return err
+	}
+	if opt.frameDone {
+		return nil
+	}
+	if opt.frameDebug {
+		ip := opt.startPC
+		for _, a := range opt.taskArgs {
+			if ip != 0 {
+				_, err := io.WriteString(w, framesizeDebugMessage)
+				return err
+			}
+			v, err := EvalAddress(a, s.lookupFunc())
+			if err != nil {
+				return fmt.Errorf("cannot convert \"%s\"", a)
+			}
+			ip = v
+		}
+		opt.taskArgs = nil
+		r, err := newBtRun(s, opt, w)
+		if err != nil {
+			return err
+		}
+		return r.framesizeDebug(opt.frameForm, ip)
 	}
 	if opt.toggle {
 		// crash: error(INFO, "use %s bt method by default\n", ...).

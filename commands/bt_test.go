@@ -117,6 +117,9 @@ func btGoldenList(d testbed.Dump) []string {
 func TestBtGoldens(t *testing.T) {
 	checkGoldens(t, btGoldenList, func(_ *testing.T, _ *Session, _, got, want string) (string, string) {
 		want = noSlabTable.ReplaceAllString(want, "") // bt -F under --no_kmem_cache (foreach_test.go)
+		// bt -D without its argument: getopt's complaint goes to
+		// crash's stderr, which the recording does not keep.
+		got = strings.TrimPrefix(got, "bt: option requires an argument -- 'D'\n")
 		return crashStackFailures(want, btNormalize(got)), want
 	})
 }

@@ -47,6 +47,7 @@ func init() {
 			{Name: "w", Help: "search for 32-bit values."},
 			{Name: "h", Help: "search for 16-bit values."},
 			{Name: "c", Help: "search for strings."},
+			{Name: "v", Arg: "value", Help: "crash 8.0.6's getopt takes it (with an argument) but its cmd_search has no case for it: the usage, as crash prints it.", Hidden: true},
 		},
 		Operands: []Operand{{"value", "a hexadecimal value, a symbol or an expression (a string with -c)."}},
 		Examples: `  Where is the task_struct of init referred to from inside itself:
@@ -122,9 +123,12 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 		return parseHex(v)
 	}
 	var nodes []kernel.Node
+	argErr := false // crash's argerrs: -v (in its getopt string, not its switch)
 	g := parseFlagsPermuted("search", args)
 	for g.next() {
 		switch g.flag {
+		case "v":
+			argErr = true
 		case "s":
 			if start, err = addrArg(g.val); err != nil {
 				return err
@@ -215,7 +219,7 @@ func runSearch(s *Session, args []string, w io.Writer) error {
 		}
 	}
 	rest := g.rest()
-	if len(rest) == 0 || length != 0 && endSet {
+	if argErr || len(rest) == 0 || length != 0 && endSet {
 		return &UsageError{Cmd: "search"}
 	}
 	r := &searchRun{s: s, mask: mask, phys: memType == physaddr, context: context}

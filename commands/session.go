@@ -42,6 +42,8 @@ type Session struct {
 	mods         moduleCache // mod, dis: the modules list, read once
 	symval       symvalHash  // dis: crash's symbol-value hash's last lookups
 	btOld        bool        // bt -O: the old method is bt's default (crash's USE_OPT_BT)
+	activeMu     sync.Mutex
+	activeSet    map[int]uint64 // set -a: the task marked active on a cpu
 	settingsOnce sync.Once
 	settings     *Settings // "set NAME VALUE" (settings.go)
 

@@ -14,7 +14,7 @@ func init() {
 	register(Command{
 		Name:     "set",
 		Summary:  "set a process context or internal variable",
-		Synopsis: "[pid | taskp | [-c cpu] | -p] | [variable [setting]] | -v",
+		Synopsis: "[[-a] [pid | taskp] | [-c cpu] | -p] | [crash_variable [setting]] | -v",
 		Description: `  This command either sets a new context, or gets the current context for
   display.  If no argument is entered, the current context is displayed.
   The context consists of the PID, the task pointer, the CPU, and task
@@ -59,6 +59,7 @@ func init() {
   $HOME/.gocrashrc, ./.crashrc and ./.gocrashrc, read in that order at
   start.`,
 		Flags: []Flag{
+			{Name: "a", Help: "marks the task (a pid or task_struct address) as the active task on its cpu: ps marks it with \">\", bt -a, foreach active and set -c take it for that cpu's, instead of the task the dump found running there.  Its backtrace still starts from its saved context, not from the cpu's registers in the dump."},
 			{Name: "c", Arg: "cpu", Help: "sets the context to the active task on a cpu."},
 			{Name: "p", Help: "sets the context to the panic task."},
 			{Name: "v", Help: "display the current state of the internal variables."},
@@ -88,6 +89,11 @@ func init() {
   Back to the panic task:
 
     crash> set -p
+
+  Mark a task as its cpu's active task (here init, which already is):
+
+    crash> set -a 1
+    "init" task ff42bab500198000 has been marked as the active task on cpu 0
 
   Read pages makedumpfile left out of the dump as zeroes:
 
@@ -121,6 +127,16 @@ func runSet(s *Session, args []string, w io.Writer) error {
 	tt, err := s.taskTable()
 	if err != nil {
 		return err
+	}
+	if len(args) > 0 && strings.HasPrefix(args[0], "-a") {
+		arg := strings.TrimPrefix(args[0], "-a")
+		if arg == "" {
+			if len(args) < 2 {
+				return usageErr("set", "option requires an argument -- 'a'")
+			}
+			arg = args[1]
+		}
+		return setActive(s, tt, arg, w)
 	}
 	var task *Task
 	switch {
@@ -164,7 +180,7 @@ func runSet(s *Session, args []string, w io.Writer) error {
 		if task, err = tt.lookup(args[0]); err != nil {
 			return fmt.Errorf("invalid task or pid value: %s", args[0])
 		}
-	case strings.HasPrefix(args[0], "-") && len(args[0]) > 1 && !strings.ContainsAny(args[0][1:2], "cpv"):
+	case strings.HasPrefix(args[0], "-") && len(args[0]) > 1 && !strings.ContainsAny(args[0][1:2], "acpv"):
 		// getopt's words, as crash prints them.
 		return usageErr("set", "invalid option -- '%c'", args[0][1])
 	default:
@@ -177,4 +193,74 @@ func runSet(s *Session, args []string, w io.Writer) error {
 	}
 	_, err = io.WriteString(w, s.contextBlock(tt, states, task))
 	return err
+}
+
+// setActive is crash's "set -a": the task becomes the active task of its
+// cpu (tt->active_set[cpu]) for the rest of the session.
+func setActive(s *Session, tt *taskTable, arg string, w io.Writer) error {
+	pid, addr, ok := tt.strToContext(arg)
+	if !ok {
+		return fmt.Errorf("invalid task or pid value: %s", arg)
+	}
+	var t *Task
+	if addr != 0 {
+		t = tt.byTask(addr)
+	} else {
+		n := 0
+		for i := range tt.tasks {
+			if tt.tasks[i].PID == pid {
+				if n == 0 {
+					t = &tt.tasks[i]
+				}
+				n++
+			}
+		}
+		if n > 1 {
+			return fmt.Errorf("pid %d has %d tasks: use a task address", pid, n)
+		}
+	}
+	if t == nil {
+		return fmt.Errorf("invalid task or pid value: %s", arg)
+	}
+	s.activeMu.Lock()
+	if s.activeSet == nil {
+		s.activeSet = map[int]uint64{}
+	}
+	s.activeSet[t.CPU] = t.Addr
+	s.activeMu.Unlock()
+	_, err := fmt.Fprintf(w, "\"%s\" task %x has been marked as the active task on cpu %d\n", t.Comm, t.Addr, t.CPU)
+	return err
+}
+
+// ActiveTask is the kernel's active task of cpu (runqueues.curr), or the
+// task "set -a" marked active there.
+func (s *Session) ActiveTask(cpu int) (uint64, error) {
+	s.activeMu.Lock()
+	t, ok := s.activeSet[cpu]
+	s.activeMu.Unlock()
+	if ok {
+		return t, nil
+	}
+	return s.Kernel.ActiveTask(cpu)
+}
+
+// markedActive applies "set -a" to a set of active tasks: each marked
+// cpu's task replaces the one the dump found there.
+func (s *Session) markedActive(active map[uint64]bool) map[uint64]bool {
+	s.activeMu.Lock()
+	defer s.activeMu.Unlock()
+	if len(s.activeSet) == 0 {
+		return active
+	}
+	out := make(map[uint64]bool, len(active))
+	for t, v := range active {
+		out[t] = v
+	}
+	for cpu, t := range s.activeSet {
+		if old, err := s.Kernel.ActiveTask(cpu); err == nil && old != t {
+			delete(out, old)
+		}
+		out[t] = true
+	}
+	return out
 }

@@ -36,6 +36,7 @@ func init() {
 			{Name: "g", Help: "displays signal information for all threads in a task's thread group."},
 			{Name: "l", Help: "displays the defined signal names and their numbers."},
 			{Name: "s", Arg: "sigset", Help: "translates a 64-bit hexadecimal value representing the contents of a sigset_t structure into the signal names whose bits are set."},
+			{Name: "R", Arg: "member", Help: "task_struct members to show, as task -R: crash 8.0.6 takes it and answers \"-R not supported yet\" (so does a member named without -R), and gocrash with it.", Hidden: true},
 		},
 		Operands: []Operand{
 			{"pid", "a process PID."},
@@ -340,6 +341,8 @@ func runSig(s *Session, args []string, w io.Writer) error {
 			return err
 		case "g":
 			group = true
+		case "R":
+			ref = append(ref, g.val)
 		}
 	}
 	if g.err != nil {

@@ -32,6 +32,9 @@ func init() {
 			{Name: "p", Help: "display the target symbol and the previous symbol."},
 			{Name: "n", Help: "display the target symbol and the next symbol."},
 			{Name: "q", Arg: "string", Help: `searches for all symbols containing "string".`},
+			{Name: "Q", Arg: "string", Help: `counts the symbols containing "string" and names the last of them, "N found (name)".`, Hidden: true},
+			{Name: "L", Help: "the same as -l (crash keeps it as an obsolete spelling).", Hidden: true},
+			{Name: "s", Help: "show the symbol's section instead of its source line, as crash finds it: the vmlinux's sections at their link-time addresses, so under KASLR \"[]\" but for per-cpu symbols; a module's symbol is \"[in MODULE module]\".", Hidden: true},
 		},
 		Operands: []Operand{{"symbol", "a kernel text or data symbol."}, {"vaddr", "a kernel virtual address."}},
 		Notes: `  A module's symbols are its exported and kallsyms symbols, as crash has
@@ -53,7 +56,18 @@ func init() {
   Every symbol whose name holds "sched_tick":
 
     crash> sym -q sched_tick
-    ffffffff8ca96428 (t) tick_nohz_restart_sched_tick`,
+    ffffffff8ca96428 (t) tick_nohz_restart_sched_tick
+
+  How many, and the last of them; and a symbol's section (crash compares
+  the relocated address with the vmlinux's link-time sections: under
+  KASLR only the per-cpu ones still match):
+
+    crash> sym -Q sched_tick
+    1 found (tick_nohz_restart_sched_tick)
+    crash> sym -s jiffies
+    ffffffff8d8079c0 (D) jiffies []
+    crash> sym -s __per_cpu_start
+    0 (D) __per_cpu_start [.data..percpu]`,
 		Run: runSym,
 	})
 }
@@ -72,6 +86,8 @@ type symTable struct {
 	modsErr  error
 
 	js *[]SymJSON // sym's JSON: each line show prints (json_sym.go)
+
+	sections bool // sym -s: show prints the section, not the source line
 }
 
 // symRef names one symbol of the table: the kernel's syms[i] (mod < 0)
@@ -286,10 +302,23 @@ func (t *symTable) show(b *strings.Builder, r symRef, off uint64, withLine, with
 	if withModule && r.mod >= 0 {
 		fmt.Fprintf(b, " [%s]", t.mods[r.mod].Name)
 	}
-	if withLine && t.isText(addr+off) {
+	if withLine && !t.sections && t.isText(addr+off) {
 		b.WriteString(" " + t.line(addr+off))
 	}
+	if t.sections {
+		fmt.Fprintf(b, " [%s]", t.sectionName(addr+off))
+	}
 	b.WriteByte('\n')
+}
+
+// sectionName is crash's get_section: "in MODULE module" for a module's
+// address (crash names the object's section once mod -s has loaded it:
+// gocrash does not), else the vmlinux section bfd finds it in.
+func (t *symTable) sectionName(v uint64) string {
+	if m := t.moduleOf(v); m >= 0 {
+		return "in " + t.mods[m].Name + " module"
+	}
+	return t.s.Vmlinux.BFDSectionName(v)
 }
 
 // prev and next are crash's prev_symbol and next_symbol: the entry before
@@ -380,15 +409,23 @@ func (t *symTable) dumpModules(b *strings.Builder, only string) error {
 // query is symbol_query: every kernel symbol whose name holds s, then the
 // modules' (with their module's name), their start markers left out.
 func (t *symTable) query(b *strings.Builder, s, pad string) (int, error) {
-	n := 0
+	n, _, err := t.queryLast(b, s, pad)
+	return n, err
+}
+
+// queryLast is query, also naming the last symbol it matched (sym -Q).
+func (t *symTable) queryLast(b *strings.Builder, s, pad string) (n int, last string, err error) {
 	for i, sy := range t.syms {
 		if strings.Contains(sy.Name, s) {
 			b.WriteString(pad)
 			t.show(b, symRef{-1, i}, 0, false, false)
-			n++
+			n, last = n+1, sy.Name
 		}
 	}
 	mods, err := t.modules()
+	if err != nil {
+		return n, last, err
+	}
 	if len(mods) > 0 && mods[0].MemoryLayout {
 		// 6.4+: module by module, each memory type's symbols without
 		// the markers (and without its end marker's slot).
@@ -402,11 +439,11 @@ func (t *symTable) query(b *strings.Builder, s, pad string) (int, error) {
 					}
 					b.WriteString(pad)
 					t.show(b, symRef{mi, i}, 0, false, true)
-					n++
+					n, last = n+1, sy.Name
 				}
 			}
 		}
-		return n, err
+		return n, last, nil
 	}
 	for _, init := range []bool{false, true} {
 		for mi, m := range mods {
@@ -427,11 +464,11 @@ func (t *symTable) query(b *strings.Builder, s, pad string) (int, error) {
 				}
 				b.WriteString(pad)
 				t.show(b, symRef{mi, i}, 0, false, true)
-				n++
+				n, last = n+1, sy.Name
 			}
 		}
 	}
-	return n, err
+	return n, last, nil
 }
 
 // byName is symbol_search and its multiples: the kernel's symbols of that
@@ -488,9 +525,29 @@ func symRun(s *Session, args []string, w io.Writer, js *[]SymJSON) error {
 		b.Reset()
 	}
 	defer flush()
-	next, prev, others := false, false, false
+	next, prev, others, section := false, false, false, false
 	for _, o := range opts {
 		switch o.c {
+		case 's':
+			section = true
+		case 'Q':
+			// symbol_query's count and the last symbol it matched.
+			// crash 8.0.6 reads an uninitialized pointer when none
+			// matches (and dies on the test bed): gocrash names none.
+			var discard strings.Builder
+			js := t.js
+			t.js = nil
+			n, last, err := t.queryLast(&discard, o.arg, "")
+			t.js = js
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "%d found ", n)
+			if n > 0 {
+				fmt.Fprintf(&b, "(%s)", last)
+			}
+			b.WriteString("\n")
+			others = true
 		case 'n':
 			next = true
 		case 'p':
@@ -509,7 +566,7 @@ func symRun(s *Session, args []string, w io.Writer, js *[]SymJSON) error {
 				return err
 			}
 			others = true
-		case 'l':
+		case 'l', 'L':
 			for i := range t.syms {
 				t.show(&b, symRef{-1, i}, 0, false, false)
 				if b.Len() > 1<<16 {
@@ -528,6 +585,7 @@ func symRun(s *Session, args []string, w io.Writer, js *[]SymJSON) error {
 		}
 		return nil
 	}
+	t.sections = section
 	around := func(r symRef, off uint64) {
 		if p, ok := t.prev(r); ok && prev {
 			t.show(&b, p, 0, true, true)

@@ -30,6 +30,7 @@ func init() {
 			{Name: "R", Arg: "member", Help: `a comma-separated list of one or more task_struct and/or thread_info structure members.  If any member contains an embedded structure, or is an array, the output may be restricted to the embedded structure or an array element by expressing the member argument as "member.member" or "member[index]"; embedded member specifications may extend beyond one level deep, by expressing the member argument as "member.member.member...".`},
 			{Name: "x", Help: "override default output format with hexadecimal format."},
 			{Name: "d", Help: "override default output format with decimal format."},
+			{Name: "h", Help: "the same as -x (crash's cmd_task takes -h for -x; its synopsis leaves it out).", Hidden: true},
 		},
 		Operands: []Operand{
 			{"pid", "a process PID."},
@@ -80,7 +81,7 @@ func runTask(s *Session, args []string, w io.Writer) error {
 	g := parseFlags("task", args)
 	for g.next() {
 		switch g.flag {
-		case "x":
+		case "x", "h":
 			if err := setRadix(&radix, 16); err != nil {
 				return err
 			}

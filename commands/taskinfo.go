@@ -60,7 +60,7 @@ func (s *Session) taskTable() (*taskTable, error) {
 		return nil, err
 	}
 	tasks := append([]Task(nil), kt.All()...)
-	tt := &taskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: kt.ActiveTasks(), panic: kt.Panic(), sortedByPID: true}
+	tt := &taskTable{tasks: tasks, byAddr: make(map[uint64]int, len(tasks)), active: s.markedActive(kt.ActiveTasks()), panic: kt.Panic(), sortedByPID: true}
 	for i := range tasks {
 		tt.byAddr[tasks[i].Addr] = i
 	}

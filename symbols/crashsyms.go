@@ -231,3 +231,25 @@ func (v *Vmlinux) TextRanges() [][2]uint64 {
 	}
 	return out
 }
+
+// BFDSectionName is crash 8.0.6's get_section for a kernel address: the
+// name of the first of the vmlinux's sections as bfd lists them (every
+// section but the null one, the symbol and string tables and relocations)
+// whose link-time range holds addr, or "". crash compares the relocated
+// address with the link-time ranges: under KASLR only the sections linked
+// at 0 (.data..percpu, the per-cpu offsets) still hold what they should.
+func (v *Vmlinux) BFDSectionName(addr uint64) string {
+	if v == nil || v.f == nil {
+		return ""
+	}
+	for _, s := range v.f.Sections {
+		switch s.Type {
+		case elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL:
+			continue
+		}
+		if addr >= s.Addr && addr-s.Addr < s.Size {
+			return s.Name
+		}
+	}
+	return ""
+}

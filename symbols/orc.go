@@ -404,3 +404,25 @@ func imageRelease(img KernelImage) string {
 	}
 	return s
 }
+
+// FindRaw is Find's entry as its index in the table as stored (the
+// .orc_unwind_ip order): what crash's orc_dump walks from.
+func (t *ORCTable) FindRaw(pc uint64) (int, bool) {
+	if len(t.ranges) > 0 && !t.inText(pc) {
+		return 0, false
+	}
+	i := sort.Search(t.n, func(i int) bool { return t.rawIP(t.index(i)) > pc })
+	if i == 0 {
+		return 0, false
+	}
+	return t.index(i - 1), true
+}
+
+// Raw is the j-th stored entry: the address of its .orc_unwind_ip slot,
+// the PC it starts at and the entry.
+func (t *ORCTable) Raw(j int) (slot, pc uint64, e ORCEntry, ok bool) {
+	if j < 0 || j >= t.n {
+		return 0, 0, ORCEntry{}, false
+	}
+	return t.ipAddr + uint64(4*j), t.rawIP(j), t.rawEntry(j), true
+}
