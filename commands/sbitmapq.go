@@ -168,12 +168,12 @@ func runSbitmapq(s *Session, args []string, w io.Writer) error {
 			return fmt.Errorf("invalid data structure reference: %s", dataName)
 		}
 	}
-	q, err := s.Kernel.SbitmapQueueAt(addr)
-	if err != nil {
-		return sbitmapError(err)
-	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
+	q, err := s.Kernel.SbitmapQueueAt(addr)
+	if err != nil {
+		return s.sbitmapReport(bw, sbitmapError(err))
+	}
 	if hasName {
 		step := uint64(size)
 		if points {
@@ -199,16 +199,30 @@ func runSbitmapq(s *Session, args []string, w io.Writer) error {
 			}
 		}
 		if len(q.Words) < int(q.MapNr) {
-			return sbitmapError(q.WordsErr)
+			return s.sbitmapReport(bw, sbitmapError(q.WordsErr))
 		}
 		return nil
 	}
-	err = writeSbitmapQueue(bw, q)
+	return s.sbitmapReport(bw, writeSbitmapQueue(bw, q))
+}
+
+// sbitmapReport prints crash's lines for the error into the output, as
+// crash's error() writes them: a missing member's two lines and the blank
+// line after them; a failed read's readmem() line, then sbitmap.c's
+// "cannot read ..." (or, for alloc_hint, read with FAULT_ON_ERROR, the
+// readmem() line alone).
+func (s *Session) sbitmapReport(bw *bufio.Writer, err error) error {
 	var oe *crashOffsetError
 	if errors.As(err, &oe) {
-		// crash's two lines and the blank line after them, in the
-		// output as crash's error() writes them.
 		fmt.Fprintf(bw, "sbitmapq: %s\n          FILE: sbitmap.c  LINE: %s  FUNCTION: sbitmap_queue_show()\n\n", oe.msg, oe.line)
+		return &printedError{err: err}
+	}
+	var re *kernel.SbitmapReadError
+	if errors.As(err, &re) {
+		fmt.Fprintf(bw, "sbitmapq: %s\n", classifyReadError(re.Err, kvaddr, re.Addr, re.What, s.dumpFormat()))
+		if re.What != "alloc_hint" {
+			fmt.Fprintf(bw, "sbitmapq: %s\n", re)
+		}
 		return &printedError{err: err}
 	}
 	return err
@@ -341,10 +355,6 @@ func sbitmapError(err error) error {
 			return &crashOffsetError{"invalid structure member offset: " + name, line}
 		}
 		return fmt.Errorf("invalid structure member offset: %s", name)
-	}
-	var re *kernel.SbitmapReadError
-	if errors.As(err, &re) && re.What == "alloc_hint" {
-		return fmt.Errorf("read error: kernel virtual address: %x  type: \"alloc_hint\"", re.Addr)
 	}
 	return err
 }

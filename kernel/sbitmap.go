@@ -77,9 +77,11 @@ func (e *MissingMemberError) Error() string {
 type SbitmapReadError struct {
 	What string
 	Addr uint64
+	Err  error // the read's own error
 }
 
 func (e *SbitmapReadError) Error() string { return "cannot read " + e.What }
+func (e *SbitmapReadError) Unwrap() error { return e.Err }
 
 // HasSbitmap tells whether the kernel has struct sbitmap.
 func (k *Kernel) HasSbitmap() bool {
@@ -112,7 +114,7 @@ func (k *Kernel) SbitmapQueueAt(addr uint64) (*SbitmapQueue, error) {
 	read := func(what string, a uint64, n int64) ([]byte, error) {
 		b := make([]byte, n)
 		if err := mem.ReadVirt(b, a); err != nil {
-			return nil, &SbitmapReadError{What: what, Addr: a}
+			return nil, &SbitmapReadError{What: what, Addr: a, Err: err}
 		}
 		return b, nil
 	}
@@ -224,7 +226,7 @@ func (k *Kernel) SbitmapQueueAt(addr uint64) (*SbitmapQueue, error) {
 			}
 			v, err := k.ReadU32(po + allocHint)
 			if err != nil {
-				q.AllocHintErr = &SbitmapReadError{What: "alloc_hint", Addr: po + allocHint}
+				q.AllocHintErr = &SbitmapReadError{What: "alloc_hint", Addr: po + allocHint, Err: err}
 				break
 			}
 			q.AllocHint = append(q.AllocHint, v)
