@@ -48,6 +48,9 @@ var noDebuginfoCommands = []string{
 	// that names no data, and a global BTF has no type for (e820_table)
 	"whatis -m task_struct", "whatis -m mm_struct", "ptype struct sk_buff", "sys -t", "mach -m",
 	"p init_task.stack", "struct task_struct init_task", "p *init_task.real_parent",
+	// linux_banner: BTF has no type for it, knownVars sizes it from its
+	// symbol's extent; the vmlinux's sized definition (DeclaredVarType)
+	"p linux_banner", "whatis linux_banner", "p &linux_banner", "ptype linux_banner",
 }
 
 // noDebuginfoNotCompared are CRASH_CMDS' commands whose answers without
@@ -55,8 +58,6 @@ var noDebuginfoCommands = []string{
 // (found by running every CRASH_CMDS command both ways on the committed
 // dumps and on Debian's 6.1.0-57): they are not in the list above.
 var noDebuginfoNotCompared = map[string]string{
-	"p linux_banner": "the vmlinux's DWARF declares linux_banner without a size (const char []: gdb prints it as an address and a string); " +
-		"BTF has no type for it and knownVars sizes it from its symbol's extent, so it prints as an array (whatis, ptype, p/s, p/x, p &linux_banner alike)",
 	"ptype struct zone": "BTF writes a GNU zero-length array (x[0]) and a flexible array member (x[]) alike: one that ends a struct is taken as x[], " +
 		"the kernel's usual since 5.x, and vm_numa_event[0] (a count that is 0 without NUMA) and xregs_state's extended_state_area[0] print as []",
 	"whatis -r 4": "whatis -r lists a typedef with its size only when a sized array of it is reachable from the named types or the variables; " +
