@@ -287,15 +287,7 @@ func (v *Vmlinux) decodeSymNamed(i int, name string) (s symbol, ok bool) {
 	default:
 		return s, false
 	}
-	if bind == elf.STB_WEAK {
-		if s.kind == 'T' || s.kind == 't' {
-			s.kind = 'W'
-		} else {
-			s.kind = 'V'
-		}
-	} else if bind == elf.STB_LOCAL && s.kind >= 'A' && s.kind <= 'Z' {
-		s.kind += 'a' - 'A'
-	}
+	s.kind = bindKind(s.kind, bind)
 	if sec != nil && sec.Flags&elf.SHF_ALLOC != 0 && sec.Addr != 0 {
 		// Per-cpu symbols live in a section linked at address 0: their
 		// values are offsets into each cpu's area and do not move.
@@ -385,15 +377,7 @@ func (v *Vmlinux) decodeAll() []symbol {
 			continue
 		}
 		s.name, s.addr, s.size, s.order = name, le.Uint64(b[8:]), le.Uint64(b[16:]), int32(i)
-		if bind == elf.STB_WEAK {
-			if s.kind == 'T' || s.kind == 't' {
-				s.kind = 'W'
-			} else {
-				s.kind = 'V'
-			}
-		} else if bind == elf.STB_LOCAL && s.kind >= 'A' && s.kind <= 'Z' {
-			s.kind += 'a' - 'A'
-		}
+		s.kind = bindKind(s.kind, bind)
 		if sec.ok && sec.reloc {
 			s.reloc = true
 			s.inText = typ == elf.STT_FUNC || typ == elf.STT_OBJECT || typ == elf.STT_NOTYPE
@@ -1073,4 +1057,19 @@ func (v *Vmlinux) SymbolsAt(addr uint64) []Symbol {
 		out = append(out, v.export(v.syms[o.addrIdx[i]]))
 	}
 	return out
+}
+
+// bindKind is nm's letter for a symbol of section letter kind and binding
+// bind: a weak symbol is W (text) or V, a local one lower case.
+func bindKind(kind byte, bind elf.SymBind) byte {
+	if bind == elf.STB_WEAK {
+		if kind == 'T' || kind == 't' {
+			return 'W'
+		}
+		return 'V'
+	}
+	if bind == elf.STB_LOCAL && kind >= 'A' && kind <= 'Z' {
+		return kind + 'a' - 'A'
+	}
+	return kind
 }
